@@ -1,0 +1,39 @@
+"""Typed domain failures. Services raise these; the API's exception handler and the HTML views
+translate them, each by its stable ``code``."""
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    default_message = "The request cannot be carried out."
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None):
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    default_message = "Some of the values are not valid."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    default_message = "No such object."
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    default_message = "You do not have permission to do this."
+
+
+class Conflict(DomainError):
+    """The request is well-formed but clashes with the current state of the data."""
+
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class ConcurrentChange(Conflict):
+    code = "concurrent_change"
+    default_message = "Someone else changed this at the same time; reload and try again."

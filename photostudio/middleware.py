@@ -1,0 +1,38 @@
+import re
+import time
+import uuid
+
+import structlog
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+
+logger = structlog.get_logger("photostudio.request")
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the caller's X-Request-ID when it is sane), log one line per
+    request carrying it, and return it in the response header so a user can quote it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        request.id = offered if _ACCEPTED_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request.id)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.id
+        user = getattr(request, "user", None)
+        logger.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            user_id=user.pk if user is not None and user.is_authenticated else None,
+        )
+        structlog.contextvars.clear_contextvars()
+        return response

@@ -1,0 +1,13 @@
+"""The real settings as the test suite reads them: a throwaway secret, fast password hashing,
+no HTTPS redirect for the test client, and static files served without a collected manifest."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-suite-secret-key-that-is-long-enough-for-hs256-signing")
+
+from photostudio.settings import *  # noqa: E402,F403
+from photostudio.settings import STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SECURE_SSL_REDIRECT = False
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -1,0 +1,144 @@
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+SETTINGS_FILE = Path(__file__).resolve().parents[1] / "settings.py"
+PROJECT_DIR = SETTINGS_FILE.parents[1]
+VARIABLES = [
+    "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "REDIS_URL", "REDIS_POOL_SIZE",
+    "SECRET_KEY", "JWT_ALGORITHM", "JWT_EXPIRATION", "MFA_ISSUER", "DEBUG", "LOG_LEVEL", "CACHE_TTL",
+    "RATE_LIMIT_MAX_ATTEMPTS", "RATE_LIMIT_WINDOW", "ALLOWED_HOSTS", "TIME_ZONE", "EMAIL_HOST",
+]  # fmt: skip
+
+
+@pytest.fixture
+def load_settings(monkeypatch):
+    """Read settings.py afresh under the given environment, as a fresh process would."""
+
+    def load(**env):
+        for name in VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("SECRET_KEY", "k" * 50)
+        for name, value in env.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        return runpy.run_path(str(SETTINGS_FILE))
+
+    return load
+
+
+def test_no_variables_gives_the_embedded_default(load_settings):
+    settings = load_settings()
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert settings["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert settings["EMAIL_BACKEND"].endswith("console.EmailBackend")
+    assert settings["DEBUG"] is False
+
+
+def test_database_url_switches_to_pooled_postgresql(load_settings):
+    settings = load_settings(
+        DATABASE_URL="postgresql://studio:pw@db:5432/crm", DATABASE_POOL_SIZE="5", DATABASE_MAX_OVERFLOW="7"
+    )
+    database = settings["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["NAME"], database["HOST"], database["USER"]) == ("crm", "db", "studio")
+    assert database["OPTIONS"]["pool"]["min_size"] == 5
+    assert database["OPTIONS"]["pool"]["max_size"] == 12
+
+
+def test_redis_url_switches_cache_and_celery_broker(load_settings):
+    settings = load_settings(REDIS_URL="redis://cache:6379/2", REDIS_POOL_SIZE="4", CACHE_TTL="60")
+    cache = settings["CACHES"]["default"]
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert cache["LOCATION"] == "redis://cache:6379/2"
+    assert cache["TIMEOUT"] == 60
+    assert cache["OPTIONS"]["CONNECTION_POOL_KWARGS"]["max_connections"] == 4
+    assert settings["CELERY_BROKER_URL"] == "redis://cache:6379/2"
+    assert settings["CELERY_TASK_ALWAYS_EAGER"] is False
+
+
+def test_security_variables_reach_jwt_mfa_and_lockout(load_settings):
+    settings = load_settings(
+        JWT_ALGORITHM="HS512", JWT_EXPIRATION="900", MFA_ISSUER="Lumen Studio",
+        RATE_LIMIT_MAX_ATTEMPTS="3", RATE_LIMIT_WINDOW="120",
+    )  # fmt: skip
+    assert settings["SIMPLE_JWT"]["ALGORITHM"] == "HS512"
+    assert settings["SIMPLE_JWT"]["ACCESS_TOKEN_LIFETIME"].total_seconds() == 900
+    assert settings["OTP_TOTP_ISSUER"] == "Lumen Studio"
+    assert settings["AXES_FAILURE_LIMIT"] == 3
+    assert settings["RATE_LIMIT_WINDOW"] == 120
+
+
+def test_host_time_zone_log_level_and_email_variables(load_settings):
+    settings = load_settings(
+        ALLOWED_HOSTS="crm.example.com, .studio.test", TIME_ZONE="Europe/Berlin", LOG_LEVEL="debug",
+        EMAIL_HOST="smtp.example.com", DEBUG="true",
+    )  # fmt: skip
+    assert settings["ALLOWED_HOSTS"] == ["crm.example.com", ".studio.test"]
+    assert settings["TIME_ZONE"] == "Europe/Berlin"
+    assert settings["LOGGING"]["root"]["level"] == "DEBUG"
+    assert settings["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+    assert settings["DEBUG"] is True
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
+        ("DATABASE_POOL_SIZE", "twenty", "DATABASE_POOL_SIZE='twenty' is not a whole number"),
+        ("DATABASE_POOL_SIZE", "0", "DATABASE_POOL_SIZE=0 is below the minimum of 1"),
+        ("DATABASE_URL", "mysql://db/crm", "DATABASE_URL must be a postgresql://"),
+        ("REDIS_URL", "memcached://x", "REDIS_URL must be a redis://"),
+        ("JWT_ALGORITHM", "none", "JWT_ALGORITHM='none' must be one of HS256, HS384, HS512"),
+        ("JWT_EXPIRATION", "-5", "JWT_EXPIRATION=-5 is below the minimum of 60"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' must be one of"),
+        ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE='Mars/Olympus' is not an IANA time zone"),
+        ("RATE_LIMIT_MAX_ATTEMPTS", "lots", "RATE_LIMIT_MAX_ATTEMPTS='lots' is not a whole number"),
+    ],
+)
+def test_bad_values_are_refused_with_the_variable_named(load_settings, variable, value, message):
+    with pytest.raises(ImproperlyConfigured, match=message.replace("(", r"\(").replace(".", r"\.")):
+        load_settings(**{variable: value})
+
+
+def test_secret_may_come_from_a_file(load_settings, tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s" * 60 + "\n")
+    settings = load_settings(SECRET_KEY=None, SECRET_KEY_FILE=str(secret_file))
+    assert settings["SECRET_KEY"] == "s" * 60
+
+
+def _run_manage(*args, env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _clean_environment():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES and k != "DJANGO_SETTINGS_MODULE"}
+    env["SQLITE_PATH"] = ":memory:"
+    return env
+
+
+def test_without_secret_key_and_debug_off_the_app_refuses_to_start_in_one_line():
+    result = _run_manage("check", env=_clean_environment())
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: SECRET_KEY is not set: set SECRET_KEY (50+ random characters) or DEBUG=true for local use"
+    ]
+
+
+def test_check_deploy_reports_nothing_on_production_settings():
+    env = _clean_environment() | {"SECRET_KEY": "p-" + "x7Kq9" * 12, "ALLOWED_HOSTS": "crm.example.com"}
+    result = _run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from photostudio import health
+
+api_v1 = [
+    path("", include("employees.api.urls")),
+    path("", include("bookings.api.urls")),
+    path("", include("events.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    re_path(r"^health/?$", health.app, name="health"),
+    re_path(r"^health/db/?$", health.database, name="health-db"),
+    re_path(r"^health/cache/?$", health.cache_, name="health-cache"),
+    re_path(r"^health/events/?$", health.events, name="health-events"),
+    path("", include("django_prometheus.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+]
