@@ -1,0 +1,64 @@
+"""The container's entrypoint and gunicorn command line, run here as the image would run them."""
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.integration
+def test_entrypoint_web_role_serves_health_and_metrics_through_gunicorn(tmp_path):
+    port = _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
+    }
+    env.update(
+        SECRET_KEY="entrypoint-test-" + "k" * 40,
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+        PATH=f"{PROJECT_DIR / '.venv' / 'bin'}:{env['PATH']}",
+    )
+    server = subprocess.Popen(
+        ["sh", "docker/entrypoint.sh", "web"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    body = response.read()
+                    status = response.status
+                    request_id = response.headers["X-Request-ID"]
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                time.sleep(0.3)
+        assert body is not None, "gunicorn did not answer within 30 s"
+        assert status == 200
+        assert b'"status": "ok"' in body
+        assert request_id
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            assert b"django_http_requests" in response.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
