@@ -20,9 +20,12 @@ DEMO_STAFF = [
 class Command(BaseCommand):
     help = "Create a demo admin, demo staff and demo data once; later runs change nothing."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--credentials-file", type=Path, default=CREDENTIALS_FILE)
+
+    def handle(self, *args, credentials_file, **options):
         if Employee.objects.filter(username="admin").exists():
-            self.stdout.write(f"Demo data already present. The demo logins are in {CREDENTIALS_FILE.name}.")
+            self.stdout.write(f"Demo data already present. The demo logins are in {credentials_file}.")
             return
         password = secrets.token_urlsafe(12)
         with transaction.atomic():
@@ -36,14 +39,14 @@ class Command(BaseCommand):
                     department=department,
                     email=f"{username}@example.com",
                 )
-        CREDENTIALS_FILE.write_text(
+        credentials_file.write_text(
             "".join(f"{name}  {password}\n" for name in ["admin", *(staff[0] for staff in DEMO_STAFF)])
         )
-        CREDENTIALS_FILE.chmod(0o600)
+        credentials_file.chmod(0o600)
         banner = "=" * 64
         self.stdout.write(
             self.style.SUCCESS(
-                f"\n{banner}\n Demo logins (same password for each, saved in {CREDENTIALS_FILE.name}):\n"
+                f"\n{banner}\n Demo logins (same password for each, saved in {credentials_file}):\n"
                 f"   admin / maria (manager) / rita (front desk) / pete (photographer)\n"
                 f"   password: {password}\n{banner}\n"
             )
