@@ -1,6 +1,31 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
 
 
 class EmployeesConfig(AppConfig):
     name = "employees"
     verbose_name = "Employees"
+
+    def ready(self):
+        post_migrate.connect(sync_role_groups_after_migrate, dispatch_uid="employees.sync_role_groups")
+
+
+def sync_role_groups_after_migrate(sender, using, apps=global_apps, **kwargs):
+    """Attach to the role groups the permissions an app's migrations just created.
+
+    Django creates permissions in ``post_migrate``, after all migrations ran, so the data
+    migration that creates the groups cannot see permissions of apps migrated later (bookings'
+    custom permissions, say). This receiver runs after each app named in the role table has had
+    its permissions created, whichever order the apps migrate in, and after ``flush``.
+    """
+    from employees import roles
+
+    if sender.label not in roles.APP_LABELS:
+        return
+    try:
+        group_model = apps.get_model("auth", "Group")
+        permission_model = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    roles.sync_role_groups(group_model, permission_model, using=using)

@@ -2,14 +2,11 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 
+from employees import roles
+from employees.roles import Role
 from photostudio.models import AuditedModel
 
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    MANAGER = "manager", "Manager"
-    RECEPTIONIST = "receptionist", "Receptionist"
-    PHOTOGRAPHER = "photographer", "Photographer"
+__all__ = ["Employee", "EmployeeManager", "Role"]
 
 
 class EmployeeManager(BaseUserManager):
@@ -23,7 +20,7 @@ class EmployeeManager(BaseUserManager):
         return employee
 
     def create_superuser(self, username: str, password: str | None = None, **fields):
-        fields.update(role=Role.ADMIN, is_superuser=True)
+        fields["role"] = Role.ADMIN
         return self.create_user(username, password, **fields)
 
 
@@ -52,13 +49,81 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
     class Meta:
         ordering = ["full_name", "username"]
 
+    # The role whose group this instance is known to belong to; None until saved or loaded.
+    _synced_role: str | None = None
+
     def __str__(self):
         return self.full_name or self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        employee = super().from_db(db, field_names, values)
+        employee._synced_role = employee.__dict__.get("role")
+        return employee
+
+    def save(self, *args, **kwargs):
+        """Save, keeping the superuser flag and the group membership equal to the role.
+
+        Every way an employee is created or changes role (services, admin, factories, shell)
+        passes through here, so ``has_perm`` matches the role right after the save.
+        """
+        update_fields = kwargs.get("update_fields")
+        role_saved = update_fields is None or "role" in update_fields
+        if role_saved:
+            self.is_superuser = self.role == Role.ADMIN
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "is_superuser"}
+        super().save(*args, **kwargs)
+        if role_saved and self._synced_role != self.role:
+            self.groups.set([roles.role_group(self.role)])
+            self._synced_role = self.role
+            for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+                self.__dict__.pop(cache, None)
 
     @property
     def is_staff(self) -> bool:
         """Admins and managers run the studio from the Django admin; the rest use the staff pages."""
         return self.is_active and self.role in (Role.ADMIN, Role.MANAGER)
+
+    def has_permission(self, code: str) -> bool:
+        """Whether the employee may do ``code``: an ``"app.codename"`` permission or one of the
+        guide's capabilities such as ``"booking_management"`` (see ``roles.CAPABILITIES``).
+
+        Raises ValueError for an unknown capability, so a typo cannot silently deny or allow.
+        """
+        if "." in code:
+            return self.has_perm(code)
+        try:
+            required = roles.CAPABILITIES[code]
+        except KeyError:
+            known = ", ".join(sorted(roles.CAPABILITIES))
+            raise ValueError(f"Unknown capability {code!r}; use app.codename or one of: {known}") from None
+        return self.has_perms(required)
+
+    def can_manage_employee(self, other: "Employee") -> bool:
+        """Whether this employee may edit ``other``'s record, role, MFA and sessions.
+
+        Admins manage everyone; managers manage receptionists and photographers; nobody else
+        manages anyone. Editing one's own name, phone and department needs no management right.
+        """
+        if not self.is_active:
+            return False
+        if self.role == Role.ADMIN:
+            return True
+        return self.role == Role.MANAGER and other.pk != self.pk and other.role in roles.MANAGED_BY_MANAGERS
+
+    def can_assign_role(self, other: "Employee", role: str) -> bool:
+        """Whether this employee may give ``other`` the role ``role``.
+
+        Needs the right to manage ``other`` and to manage someone holding ``role``; nobody raises
+        their own rank. The last active admin rule needs the database: see
+        ``services.update_employee``.
+        """
+        if not self.can_manage_employee(other):
+            return False
+        if other.pk == self.pk and roles.ROLE_RANK[role] > roles.ROLE_RANK[self.role]:
+            return False
+        return self.role == Role.ADMIN or role in roles.MANAGED_BY_MANAGERS
 
     def get_full_name(self) -> str:
         return self.full_name or self.username
