@@ -37,3 +37,24 @@ class Conflict(DomainError):
 class ConcurrentChange(Conflict):
     code = "concurrent_change"
     default_message = "Someone else changed this at the same time; reload and try again."
+
+
+class BookingOverlap(Conflict):
+    """The space is already held, buffer included, by another pending, confirmed or running booking."""
+
+    code = "booking_overlap"
+    default_message = "The space is already booked at that time."
+
+
+class InvalidTransition(Conflict):
+    """The booking cannot move to the requested state from the state it is in."""
+
+    code = "invalid_transition"
+    default_message = "The booking cannot move to that state."
+
+
+class BookingClosed(Conflict):
+    """The booking has ended its life (completed, cancelled, no-show) or is running, so it cannot be moved."""
+
+    code = "booking_closed"
+    default_message = "This booking can no longer be changed."

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from photostudio.env import env_bool, env_choice, env_int, env_list, env_str
@@ -163,6 +164,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_TIMEZONE = TIME_ZONE
 # /health/events turns 503 once an event has waited this long to be dispatched.
 EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1)
+
+# --- Bookings ---------------------------------------------------------------------------------
+BOOKING_MIN_DURATION_MINUTES = env_int("BOOKING_MIN_DURATION_MINUTES", 30, minimum=1)
+BOOKING_MAX_DURATION_MINUTES = env_int("BOOKING_MAX_DURATION_MINUTES", 12 * 60, minimum=1)
+if BOOKING_MAX_DURATION_MINUTES < BOOKING_MIN_DURATION_MINUTES:
+    raise ImproperlyConfigured("BOOKING_MAX_DURATION_MINUTES must not be below BOOKING_MIN_DURATION_MINUTES")
+# Country assumed for client phone numbers written without a leading + (ISO 3166 code).
+PHONE_DEFAULT_REGION = env_choice("PHONE_DEFAULT_REGION", "US", phonenumbers.SUPPORTED_REGIONS)
 
 # --- Security and authentication --------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -1,0 +1,330 @@
+"""The studio's spaces, its clients and the bookings that put one in the other."""
+
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, Transition, transition
+
+from bookings.phones import normalise_phone
+from photostudio.models import AuditedModel
+
+# Keys of Space.opening_hours, in date.weekday() order.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
+_MINUTES_PER_DAY = 24 * 60
+
+
+def local_instant(day: date, clock: str) -> datetime:
+    """The moment the studio's wall clock (settings.TIME_ZONE) shows ``clock`` ("HH:MM") on ``day``.
+
+    "24:00" is midnight at the end of ``day``. Wall-clock arithmetic, so a 23- or 25-hour DST day
+    keeps its opening hours as written.
+    """
+    hours, minutes = divmod(_clock_minutes(clock), 60)
+    if hours == 24:
+        day, hours = day + timedelta(days=1), 0
+    return timezone.make_aware(datetime.combine(day, time(hours, minutes)), timezone.get_default_timezone())
+
+
+def studio_day(instant: datetime) -> date:
+    """The studio's local calendar date of an aware instant."""
+    return timezone.localtime(instant, timezone.get_default_timezone()).date()
+
+
+def _clock_minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def default_opening_hours() -> dict:
+    return dict.fromkeys(WEEKDAYS, ["08:00", "22:00"])
+
+
+def opening_hours_errors(value) -> list[str]:
+    """Why ``value`` is not a valid Space.opening_hours, as messages for the admin form; [] when valid."""
+    if not isinstance(value, dict):
+        return ['Use an object such as {"mon": ["08:00", "22:00"], "sun": null}.']
+    errors = []
+    unknown = sorted(set(value) - set(WEEKDAYS))
+    if unknown:
+        errors.append(f"Unknown days {', '.join(unknown)}: use {', '.join(WEEKDAYS)}.")
+    for day in WEEKDAYS:
+        hours = value.get(day)
+        if hours is None:
+            continue
+        if not (
+            isinstance(hours, list)
+            and len(hours) == 2
+            and all(isinstance(clock, str) and _CLOCK.fullmatch(clock) for clock in hours)
+        ):
+            errors.append(f'{day}: use ["HH:MM", "HH:MM"], or null when closed.')
+        elif _clock_minutes(hours[0]) >= _clock_minutes(hours[1]) or hours[0] == "24:00":
+            errors.append(f"{day}: closing time must be after opening time.")
+    return errors
+
+
+class Space(models.Model):
+    """A bookable room or area of the studio; reference data managed in the admin.
+
+    ``opening_hours`` is one JSON object for the whole week so the admin edits it in one field:
+    weekday keys ``mon`` … ``sun`` mapped to ``["HH:MM", "HH:MM"]`` wall-clock times in the
+    studio's TIME_ZONE, or to null when closed (a missing day is closed too). Closing may be
+    ``"24:00"``. ``clean()`` validates the shape.
+    """
+
+    slug = models.SlugField(unique=True, help_text="Stable key the API uses as space_type, e.g. studio_a.")
+    name = models.CharField(max_length=100)
+    capacity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], help_text="The most people a session in this space may have."
+    )
+    hourly_rate = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Clean-up or set-change time the space stays blocked after each booking."
+    )
+    opening_hours = models.JSONField(default=default_opening_hours)
+    is_active = models.BooleanField(default=True, help_text="Inactive spaces take no new bookings.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="space_capacity_at_least_one"),
+            models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="space_hourly_rate_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = opening_hours_errors(self.opening_hours)
+        if errors:
+            raise ValidationError({"opening_hours": errors})
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+    def hours_on(self, day: date) -> list[str] | None:
+        """``["HH:MM", "HH:MM"]`` for ``day``'s weekday, or None when the space is closed."""
+        return (self.opening_hours or {}).get(WEEKDAYS[day.weekday()]) or None
+
+    def opening_window(self, day: date) -> tuple[datetime, datetime] | None:
+        """When the space opens and closes on the studio's local ``day``, as aware instants."""
+        hours = self.hours_on(day)
+        if hours is None:
+            return None
+        return local_instant(day, hours[0]), local_instant(day, hours[1])
+
+    def price_for(self, duration: timedelta) -> Decimal:
+        """The hourly rate for the real elapsed ``duration``, to the cent."""
+        hours = Decimal(int(duration.total_seconds())) / Decimal(3600)
+        return (self.hourly_rate * hours).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class Client(AuditedModel):
+    """A customer of the studio. One client per phone number, stored as E.164."""
+
+    full_name = models.CharField(max_length=200)
+    # Long enough for a number as typed; clean() stores the E.164 form (at most 16 characters).
+    phone = models.CharField(
+        max_length=32, unique=True, error_messages={"unique": "Another client already has this phone number."}
+    )
+    email = models.EmailField(blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["full_name", "id"]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.phone})"
+
+    def clean(self):
+        self.full_name = self.full_name.strip()
+        if not self.full_name:
+            raise ValidationError({"full_name": "Enter the client's name."})
+        try:
+            self.phone = normalise_phone(self.phone)
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from None
+
+
+class BookingState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# A booking in one of these states holds its space, buffer included, against every other booking.
+HOLDING_STATES = (BookingState.PENDING, BookingState.CONFIRMED, BookingState.IN_PROGRESS)
+
+
+def _has_started(booking: "Booking") -> bool:
+    return timezone.now() >= booking.start
+
+
+class Booking(ConcurrentTransitionMixin, AuditedModel):
+    """A session of one client in one space, moving through the state machine below.
+
+    ``pending → confirmed → in_progress → completed``; ``pending | confirmed → cancelled`` (with a
+    reason); ``confirmed → no_show`` once the start time has passed. ``state`` is protected: only
+    the transition methods change it, and ConcurrentTransitionMixin makes a save fail with
+    ``ConcurrentTransition`` when the row's state changed since it was read.
+
+    ``blocks_until`` is ``end`` plus the space's buffer at booking time. On PostgreSQL the
+    exclusion constraint ``booking_space_no_overlap`` (migration 0002, PostgreSQL only, hence not
+    in Meta) forbids two holding bookings of one space whose ``[start, blocks_until)`` overlap.
+    The history of a booking lives in ``events.Event``, not here.
+    """
+
+    OVERLAP_CONSTRAINT = "booking_space_no_overlap"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="bookings")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="bookings")
+    photographer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="photo_sessions",
+        limit_choices_to={"role": "photographer"},
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocks_until = models.DateTimeField(editable=False, help_text="End plus the space's buffer at booking time.")
+    people_count = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    price_overridden = models.BooleanField(
+        default=False, editable=False, help_text="Set by hand by a manager: rescheduling keeps it."
+    )
+    notes = models.TextField(blank=True)
+    state = FSMField(max_length=20, choices=BookingState.choices, default=BookingState.PENDING, protected=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["start"], name="booking_start_idx"),
+            models.Index(fields=["space", "start"], name="booking_space_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_ends_after_start"),
+            models.CheckConstraint(condition=Q(blocks_until__gte=F("end")), name="booking_blocks_after_end"),
+            models.CheckConstraint(condition=Q(people_count__gte=1), name="booking_people_at_least_one"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="booking_price_not_negative"),
+        ]
+        permissions = [
+            ("confirm_booking", "Can confirm bookings"),
+            ("cancel_booking", "Can cancel bookings"),
+            ("start_booking", "Can start booked sessions"),
+            ("complete_booking", "Can complete booked sessions"),
+            ("mark_no_show_booking", "Can mark bookings as no-show"),
+            ("override_booking_price", "Can set a booking's price by hand"),
+            ("view_reports", "Can view reports"),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.start, timezone.get_default_timezone())
+        return f"#{self.pk} {self.space} {local:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+    def clean(self):
+        """Times, size and opening hours; overlap needs the other bookings and lives in the service."""
+        if self.start is None or self.end is None or self.space_id is None:
+            return
+        errors: dict[str, list[str]] = {}
+        if self.end <= self.start:
+            errors["end"] = ["The booking must end after it starts."]
+        else:
+            shortest = timedelta(minutes=settings.BOOKING_MIN_DURATION_MINUTES)
+            longest = timedelta(minutes=settings.BOOKING_MAX_DURATION_MINUTES)
+            if self.duration < shortest:
+                errors["end"] = [f"A booking lasts at least {settings.BOOKING_MIN_DURATION_MINUTES} minutes."]
+            elif self.duration > longest:
+                errors["end"] = [f"A booking lasts at most {settings.BOOKING_MAX_DURATION_MINUTES} minutes."]
+            else:
+                errors.update(self._opening_hours_errors())
+        if not self.space.is_active:
+            errors["space"] = [f"{self.space.name} takes no bookings at the moment."]
+        if self.people_count and self.people_count > self.space.capacity:
+            errors["people_count"] = [f"{self.space.name} holds at most {self.space.capacity} people."]
+        if errors:
+            raise ValidationError(errors)
+
+    def _opening_hours_errors(self) -> dict[str, list[str]]:
+        day = studio_day(self.start)
+        hours = self.space.hours_on(day)
+        if hours is None:
+            return {"start": [f"{self.space.name} is closed on {day:%A %d %B %Y}."]}
+        opens, closes = local_instant(day, hours[0]), local_instant(day, hours[1])
+        if opens <= self.start and self.end <= closes:
+            return {}
+        return {"start": [f"{self.space.name} is open {hours[0]}–{hours[1]} on {day:%A %d %B %Y}."]}
+
+    def transition_to(self, target_state: str) -> Transition | None:
+        """The transition that moves this booking from its current state to ``target_state``, if any."""
+        for candidate in self.get_all_state_transitions():
+            if candidate.target == target_state and candidate.source in (self.state, "*"):
+                return candidate
+        return None
+
+    def reachable_states(self) -> list[str]:
+        """States one transition away from the current one, whatever the guards say."""
+        return sorted({t.target for t in self.get_all_state_transitions() if t.source in (self.state, "*")})
+
+    @transition(
+        field=state, source=BookingState.PENDING, target=BookingState.CONFIRMED, permission="bookings.confirm_booking"
+    )
+    def confirm(self):
+        """The client has confirmed the session."""
+
+    @transition(
+        field=state,
+        source=BookingState.CONFIRMED,
+        target=BookingState.IN_PROGRESS,
+        permission="bookings.start_booking",
+        custom={"assigned_photographer_only": True},
+    )
+    def begin(self):
+        """The session has started in the space."""
+
+    @transition(
+        field=state,
+        source=BookingState.IN_PROGRESS,
+        target=BookingState.COMPLETED,
+        permission="bookings.complete_booking",
+        custom={"assigned_photographer_only": True},
+    )
+    def complete(self):
+        """The session is over."""
+
+    @transition(
+        field=state,
+        source=[BookingState.PENDING, BookingState.CONFIRMED],
+        target=BookingState.CANCELLED,
+        permission="bookings.cancel_booking",
+        custom={"reason_required": True},
+    )
+    def cancel(self):
+        """The session will not take place; the space is free again."""
+
+    @transition(
+        field=state,
+        source=BookingState.CONFIRMED,
+        target=BookingState.NO_SHOW,
+        permission="bookings.mark_no_show_booking",
+        conditions=[_has_started],
+        custom={"refused_until": "the booking's start time has passed"},
+    )
+    def mark_no_show(self):
+        """The client did not come; only once the start time has passed."""

@@ -1,0 +1,33 @@
+"""Client phone numbers in one canonical form (E.164), so one client is one phone number."""
+
+import re
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+# Formatting people type between digits: spaces, dashes, dots, slashes and parentheses.
+_FORMATTING = re.compile(r"[\s\-./()]")
+_PLAUSIBLE_E164 = re.compile(r"\+[1-9]\d{7,14}")
+
+
+def normalise_phone(raw: str) -> str:
+    """Return ``raw`` as E.164 (``+4930123456``) or raise ValidationError.
+
+    Numbers without a leading ``+`` are read in ``settings.PHONE_DEFAULT_REGION`` and must be valid
+    there. A number with ``+`` that the bundled metadata does not know (new ranges, examples such as
+    ``+1234567890``) is still accepted when it is a plausible E.164 number of 8 to 15 digits.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError("Enter a phone number.", code="required")
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    compact = _FORMATTING.sub("", text)
+    if _PLAUSIBLE_E164.fullmatch(compact):
+        return compact
+    raise ValidationError("Enter a phone number in international form, such as +14155550123.", code="invalid_phone")
