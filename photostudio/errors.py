@@ -58,3 +58,55 @@ class BookingClosed(Conflict):
 
     code = "booking_closed"
     default_message = "This booking can no longer be changed."
+
+
+class AuthenticationError(DomainError):
+    """A sign-in or token was refused; answered with 401 so clients know to (re)authenticate."""
+
+    http_status = 401
+    code = "authentication_failed"
+    default_message = "The sign-in was refused."
+
+
+class InvalidCredentials(AuthenticationError):
+    code = "invalid_credentials"
+    default_message = "The username or password is not correct."
+
+
+class MfaRequired(AuthenticationError):
+    """The password was right and the account has MFA: send ``mfa_code`` as well."""
+
+    code = "mfa_required"
+    default_message = "This account uses two-factor authentication: send the code from the authenticator app."
+
+
+class InvalidMfaCode(AuthenticationError):
+    code = "invalid_mfa_code"
+    default_message = "The two-factor code is not correct, has expired or was already used."
+
+
+class InvalidToken(AuthenticationError):
+    code = "invalid_token"
+    default_message = "The token is invalid, expired or revoked."
+
+
+class MfaEnrollmentRequired(PermissionDenied):
+    """The role demands MFA and the account has none: it must enrol in the web profile first."""
+
+    code = "mfa_enrollment_required"
+    default_message = (
+        "Your role requires two-factor authentication. Sign in on the web and set it up under Profile first."
+    )
+
+
+class LockedOut(DomainError):
+    """Too many failed sign-ins for this username: refused until the lock expires or a manager unlocks it."""
+
+    http_status = 429
+    code = "locked_out"
+    default_message = "Too many failed sign-ins: this account is locked for now. Try again later or ask a manager."
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    default_message = "The studio must keep at least one active admin."
