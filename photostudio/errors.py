@@ -110,3 +110,10 @@ class LockedOut(DomainError):
 class LastAdmin(Conflict):
     code = "last_admin"
     default_message = "The studio must keep at least one active admin."
+
+
+class DeliveryNotFailed(Conflict):
+    """Only a delivery that ran out of attempts can be re-run; the others are still on their way or done."""
+
+    code = "delivery_not_failed"
+    default_message = "Only failed deliveries can be re-run."
