@@ -4,7 +4,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from bookings.demo import create_demo_bookings
 from employees.models import Employee, Role
 from employees.services import create_admin
 
@@ -29,9 +31,10 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         with transaction.atomic():
-            create_admin(username="admin", email="admin@example.com", password=password)
+            admin, _ = create_admin(username="admin", email="admin@example.com", password=password)
+            employees = {}
             for username, full_name, role, department in DEMO_STAFF:
-                Employee.objects.create_user(
+                employees[username] = Employee.objects.create_user(
                     username,
                     password,
                     full_name=full_name,
@@ -39,6 +42,7 @@ class Command(BaseCommand):
                     department=department,
                     email=f"{username}@example.com",
                 )
+            create_demo_bookings(actor=admin, photographer=employees["pete"], today=timezone.localdate())
         credentials_file.write_text(
             "".join(f"{name}  {password}\n" for name in ["admin", *(staff[0] for staff in DEMO_STAFF)])
         )

@@ -1,0 +1,157 @@
+"""Read-only queries over the calendar and the clients.
+
+Each runs a fixed number of queries however many rows it returns. Days and weeks are the
+studio's (settings.TIME_ZONE), so a local day may last 23 or 25 hours. Selectors that return
+bookings take the ``viewer`` and return nothing to someone without ``bookings.view_booking``.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+
+from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
+from events.models import Event
+from photostudio.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A stretch of time in which a new booking of the space fits, its own buffer included."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class ClientHistory:
+    client: Client
+    bookings: list[Booking]  # newest first
+    total_bookings: int
+    completed: int
+    no_shows: int
+    cancelled: int
+    spend: Decimal  # the price of completed bookings
+
+
+def get_booking(*, viewer, pk: int) -> Booking:
+    """The booking with ``pk``, or NotFound when it does not exist or the viewer may not see it."""
+    booking = _visible_bookings(viewer).filter(pk=pk).first()
+    if booking is None:
+        raise NotFound(f"There is no booking #{pk}.")
+    return booking
+
+
+def bookings_between(
+    *,
+    viewer,
+    start: datetime,
+    end: datetime,
+    space: Space | None = None,
+    photographer=None,
+    client: Client | None = None,
+    states: list[str] | None = None,
+) -> list[Booking]:
+    """Bookings overlapping ``[start, end)`` in start order, narrowed by any of the other arguments."""
+    bookings = _visible_bookings(viewer).filter(start__lt=end, end__gt=start)
+    if space is not None:
+        bookings = bookings.filter(space=space)
+    if photographer is not None:
+        bookings = bookings.filter(photographer=photographer)
+    if client is not None:
+        bookings = bookings.filter(client=client)
+    if states:
+        bookings = bookings.filter(state__in=states)
+    return list(bookings.order_by("start", "id"))
+
+
+def bookings_for_day(*, viewer, day: date, **filters) -> list[Booking]:
+    """Bookings of the studio's local calendar ``day``; ``filters`` as for ``bookings_between``."""
+    start, end = day_bounds(day)
+    return bookings_between(viewer=viewer, start=start, end=end, **filters)
+
+
+def bookings_for_week(*, viewer, day: date, **filters) -> list[Booking]:
+    """Bookings of the Monday-to-Sunday week that contains ``day``; ``filters`` as for ``bookings_between``."""
+    monday = day - timedelta(days=day.weekday())
+    start, _ = day_bounds(monday)
+    _, end = day_bounds(monday + timedelta(days=6))
+    return bookings_between(viewer=viewer, start=start, end=end, **filters)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The studio's local midnight starting ``day`` and the one ending it."""
+    return local_instant(day, "00:00"), local_instant(day, "24:00")
+
+
+def free_slots(*, space: Space, day: date) -> list[Slot]:
+    """Where a new booking of ``space`` fits on the studio's local ``day``: opening hours minus bookings.
+
+    A held booking blocks its space until its ``blocks_until`` (end plus buffer); a new booking
+    must also leave its own buffer before the next one, so a slot ends one buffer before the
+    next booking starts, except at closing time. Slots shorter than the minimum booking
+    duration are left out. One query.
+    """
+    window = space.opening_window(day)
+    if window is None or not space.is_active:
+        return []
+    opens, closes = window
+    held = (
+        Booking.objects.filter(
+            space=space, state__in=HOLDING_STATES, start__lt=closes + space.buffer, blocks_until__gt=opens
+        )
+        .order_by("start")
+        .values_list("start", "blocks_until")
+    )
+    shortest = timedelta(minutes=settings.BOOKING_MIN_DURATION_MINUTES)
+    slots, cursor = [], opens
+    for booked_from, blocked_until in held:
+        slot_end = min(booked_from - space.buffer, closes)
+        if slot_end - cursor >= shortest:
+            slots.append(Slot(cursor, slot_end))
+        cursor = max(cursor, blocked_until)
+    if closes - cursor >= shortest:
+        slots.append(Slot(cursor, closes))
+    return slots
+
+
+def client_history(*, viewer, client: Client) -> ClientHistory:
+    """All bookings of ``client``, newest first, with totals. Two queries."""
+    bookings = _visible_bookings(viewer).filter(client=client)
+    totals = bookings.aggregate(
+        total=Count("id"),
+        completed=Count("id", filter=Q(state=BookingState.COMPLETED)),
+        no_shows=Count("id", filter=Q(state=BookingState.NO_SHOW)),
+        cancelled=Count("id", filter=Q(state=BookingState.CANCELLED)),
+        spend=Sum("price", filter=Q(state=BookingState.COMPLETED)),
+    )
+    return ClientHistory(
+        client=client,
+        bookings=list(bookings.order_by("-start", "-id")),
+        total_bookings=totals["total"] or 0,
+        completed=totals["completed"] or 0,
+        no_shows=totals["no_shows"] or 0,
+        cancelled=totals["cancelled"] or 0,
+        spend=totals["spend"] or Decimal("0.00"),
+    )
+
+
+def booking_history(*, booking: Booking) -> list[Event]:
+    """What happened to ``booking``, oldest first, from the event store, with each event's actor."""
+    return list(
+        Event.objects.filter(aggregate_type=Booking._meta.label_lower, aggregate_id=str(booking.pk))
+        .select_related("actor")
+        .order_by("occurred_at", "id")
+    )
+
+
+def _visible_bookings(viewer) -> QuerySet[Booking]:
+    if not viewer.has_perm("bookings.view_booking"):
+        return Booking.objects.none()
+    return Booking.objects.select_related("space", "client", "photographer")

@@ -1,0 +1,357 @@
+"""Commands that change bookings and clients.
+
+Each one checks the actor's permission, runs in one transaction and records what happened in the
+event store (``events.services.publish``), which is the single record of a booking's history.
+Failures are ``photostudio.errors`` domain errors.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition
+
+from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space
+from bookings.phones import normalise_phone
+from employees.models import Role
+from events.services import publish
+from photostudio.errors import (
+    BookingClosed,
+    BookingOverlap,
+    ConcurrentChange,
+    InvalidTransition,
+    PermissionDenied,
+    ValidationFailed,
+)
+
+RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
+CLIENT_FIELDS = ("full_name", "phone", "email", "notes")
+# Client fields as create_booking's arguments call them, so errors name what the caller sent.
+_BOOKING_CLIENT_FIELDS = {"full_name": "client_name", "phone": "client_phone", "email": "client_email"}
+
+
+@transaction.atomic
+def create_booking(
+    *,
+    actor,
+    space: Space,
+    start: datetime,
+    end: datetime,
+    people_count: int,
+    client: Client | None = None,
+    client_name: str = "",
+    client_phone: str = "",
+    client_email: str = "",
+    notes: str = "",
+    price: Decimal | None = None,
+) -> Booking:
+    """Book ``space`` from ``start`` to ``end`` (aware datetimes); the booking starts pending.
+
+    The client is ``client`` or else the one with ``client_phone``, registered with
+    ``client_name`` when the phone is new. The price is the space's hourly rate for the duration
+    unless ``price`` is given, which needs ``bookings.override_booking_price``.
+
+    Raises PermissionDenied, ValidationFailed (details name the offending arguments) and
+    BookingOverlap.
+    """
+    _require(actor, "bookings.add_booking", "book spaces")
+    if price is not None:
+        _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
+    start, end = _aware("start", start), _aware("end", end)
+    if client is None:
+        client = _client_for_booking(actor=actor, name=client_name, phone=client_phone, email=client_email)
+    booking = Booking(
+        client=client,
+        space=space,
+        start=start,
+        end=end,
+        blocks_until=end + space.buffer,
+        people_count=people_count,
+        price=price if price is not None else space.price_for(max(end - start, timedelta(0))),
+        price_overridden=price is not None,
+        notes=notes,
+        created_by=actor,
+        updated_by=actor,
+    )
+    _validate(booking)
+    _save_holding(booking)
+    publish("booking.created", booking, actor=actor, payload=_snapshot(booking))
+    return booking
+
+
+@transaction.atomic
+def reschedule_booking(
+    *, booking: Booking, actor, start: datetime, end: datetime, space: Space | None = None
+) -> Booking:
+    """Move a pending or confirmed booking to new times and, optionally, another space.
+
+    The same rules as for a new booking apply. A price set by hand is kept; otherwise it is
+    recalculated for the new duration and space. Raises PermissionDenied, BookingClosed,
+    ValidationFailed, BookingOverlap and ConcurrentChange.
+    """
+    _require(actor, "bookings.change_booking", "reschedule bookings")
+    if booking.state not in RESCHEDULABLE_STATES:
+        raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot be rescheduled.")
+    start, end = _aware("start", start), _aware("end", end)
+    space = space or booking.space
+    before = _times(booking)
+    booking.space, booking.start, booking.end = space, start, end
+    booking.blocks_until = end + space.buffer
+    if not booking.price_overridden:
+        booking.price = space.price_for(max(end - start, timedelta(0)))
+    booking.updated_by = actor
+    _validate(booking)
+    _save_holding(booking, update_fields=["space", "start", "end", "blocks_until", "price", "updated_by", "updated_at"])
+    publish(
+        "booking.rescheduled",
+        booking,
+        actor=actor,
+        payload={"from": before, "to": _times(booking), "price": str(booking.price)},
+    )
+    return booking
+
+
+@transaction.atomic
+def transition_booking(*, booking: Booking, target_state: str, actor, reason: str = "") -> Booking:
+    """Move ``booking`` to ``target_state`` through the one state-machine transition that leads there.
+
+    Starting and completing a session is for its assigned photographer, or for someone who may
+    also change bookings (managers, admins). Cancelling needs a reason. Raises InvalidTransition
+    for an unknown state or an illegal move, PermissionDenied, ValidationFailed (missing reason)
+    and ConcurrentChange when someone else changed the booking's state since it was read.
+    """
+    if target_state not in BookingState.values:
+        raise InvalidTransition(
+            f"{target_state!r} is not a booking state.", details={"to": target_state, "states": BookingState.values}
+        )
+    move = booking.transition_to(target_state)
+    if move is None:
+        raise InvalidTransition(
+            f"A {BookingState(booking.state).label.lower()} booking cannot become "
+            f"{BookingState(target_state).label.lower()}.",
+            details={"from": booking.state, "to": target_state, "allowed": booking.reachable_states()},
+        )
+    if not move.has_perm(booking, actor):
+        raise PermissionDenied(f"{actor} may not {move.name.replace('_', ' ')} bookings.")
+    if (
+        move.custom.get("assigned_photographer_only")
+        and booking.photographer_id != actor.pk
+        and not actor.has_perm("bookings.change_booking")
+    ):
+        raise PermissionDenied("Only the photographer assigned to this booking or a manager may do this.")
+    reason = reason.strip()
+    if move.custom.get("reason_required") and not reason:
+        raise ValidationFailed("Give a reason for cancelling.", details={"reason": ["Give a reason for cancelling."]})
+    if not all(condition(booking) for condition in move.conditions):
+        raise InvalidTransition(
+            f"The booking can become {BookingState(target_state).label.lower()} only once "
+            f"{move.custom['refused_until']}.",
+            details={"from": booking.state, "to": target_state},
+        )
+    source = booking.state
+    getattr(booking, move.name)()
+    booking.updated_by = actor
+    _save_state_change(booking, update_fields=["state", "updated_by", "updated_at"])
+    publish(
+        "booking.state_changed",
+        booking,
+        actor=actor,
+        payload={"from": source, "to": booking.state, "reason": reason, "transition": move.name},
+    )
+    return booking
+
+
+@transaction.atomic
+def assign_photographer(*, booking: Booking, photographer, actor) -> Booking:
+    """Put ``photographer`` (an active employee with the photographer role; None to unassign) on a booking.
+
+    Raises PermissionDenied, BookingClosed for a booking that no longer holds its space,
+    ValidationFailed for someone who is not an active photographer, and ConcurrentChange.
+    """
+    _require(actor, "bookings.change_booking", "assign photographers")
+    if booking.state not in HOLDING_STATES:
+        raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot get another photographer.")
+    if photographer is not None and not (photographer.is_active and photographer.role == Role.PHOTOGRAPHER):
+        message = f"{photographer} is not an active photographer."
+        raise ValidationFailed(message, details={"photographer": [message]})
+    previous = booking.photographer_id
+    booking.photographer = photographer
+    booking.updated_by = actor
+    _save_state_change(booking, update_fields=["photographer", "updated_by", "updated_at"])
+    publish(
+        "booking.photographer_assigned",
+        booking,
+        actor=actor,
+        payload={"from": previous, "to": booking.photographer_id},
+    )
+    return booking
+
+
+@transaction.atomic
+def update_client(
+    *,
+    client: Client,
+    actor,
+    full_name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    notes: str | None = None,
+) -> Client:
+    """Change the given fields of a client (None leaves a field as it is); the phone is normalised.
+
+    Records ``client.updated`` with each changed field's old and new value, or nothing when no
+    value changed. Raises PermissionDenied and ValidationFailed (including a phone another
+    client already has).
+    """
+    _require(actor, "bookings.change_client", "edit clients")
+    given = {"full_name": full_name, "phone": phone, "email": email, "notes": notes}
+    before = {field: getattr(client, field) for field in CLIENT_FIELDS}
+    for field, value in given.items():
+        if value is not None:
+            setattr(client, field, value)
+    _validate(client)
+    changes = {
+        field: {"from": before[field], "to": getattr(client, field)}
+        for field in CLIENT_FIELDS
+        if getattr(client, field) != before[field]
+    }
+    if not changes:
+        return client
+    client.updated_by = actor
+    _save_client(client, update_fields=[*changes, "updated_by", "updated_at"])
+    publish("client.updated", client, actor=actor, payload={"changes": changes})
+    return client
+
+
+def _client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
+    """The client with this phone number, or a new one registered with ``name`` (its row records who did it)."""
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages[0], details={"client_phone": exc.messages}) from None
+    existing = Client.objects.filter(phone=phone).first()
+    if existing is not None:
+        return existing
+    _require(actor, "bookings.add_client", "register new clients")
+    client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
+    _validate(client, rename=_BOOKING_CLIENT_FIELDS)
+    _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
+    return client
+
+
+def _save_client(client: Client, *, rename: dict[str, str] | None = None, **save_kwargs) -> None:
+    try:
+        with transaction.atomic():
+            client.save(**save_kwargs)
+    except IntegrityError:
+        # Only a client registered with the same phone since validation ran gets here.
+        field = (rename or {}).get("phone", "phone")
+        message = Client._meta.get_field("phone").error_messages["unique"]
+        raise ValidationFailed(message, details={field: [message]}) from None
+
+
+def _save_holding(booking: Booking, **save_kwargs) -> None:
+    """Save a booking that holds its space, refusing any overlap with another holding booking.
+
+    The query finds the conflict and names it; on PostgreSQL the exclusion constraint is the last
+    word for a booking saved concurrently after the query ran. On SQLite the IMMEDIATE
+    transaction mode serialises the query and the write.
+    """
+    conflict = _first_conflict(booking)
+    if conflict is not None:
+        raise _overlap(conflict)
+    try:
+        with transaction.atomic():
+            _save_state_change(booking, **save_kwargs)
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != Booking.OVERLAP_CONSTRAINT:
+            raise
+        raise _overlap(_first_conflict(booking)) from None
+
+
+def _save_state_change(booking: Booking, **save_kwargs) -> None:
+    try:
+        booking.save(**save_kwargs)
+    except ConcurrentTransition:
+        raise ConcurrentChange() from None
+
+
+def _first_conflict(booking: Booking) -> Booking | None:
+    """The earliest other holding booking of the same space whose time, buffer included, meets this one's."""
+    others = Booking.objects.filter(
+        space=booking.space,
+        state__in=HOLDING_STATES,
+        start__lt=booking.blocks_until,
+        blocks_until__gt=booking.start,
+    ).select_related("space")
+    if booking.pk is not None:
+        others = others.exclude(pk=booking.pk)
+    return others.order_by("start").first()
+
+
+def _overlap(conflict: Booking | None) -> BookingOverlap:
+    if conflict is None:
+        return BookingOverlap()
+    zone = timezone.get_default_timezone()
+    start, end, free = (
+        timezone.localtime(moment, zone) for moment in (conflict.start, conflict.end, conflict.blocks_until)
+    )
+    message = f"{conflict.space.name} is already booked on {start:%a %d %b %Y} from {start:%H:%M} to {end:%H:%M}"
+    if free != end:
+        message += f" and blocked for clean-up until {free:%H:%M}"
+    return BookingOverlap(
+        f"{message} (booking #{conflict.pk}).",
+        details={
+            "conflicting_booking": {
+                "id": conflict.pk,
+                "start": conflict.start.isoformat(),
+                "end": conflict.end.isoformat(),
+                "blocks_until": conflict.blocks_until.isoformat(),
+            }
+        },
+    )
+
+
+def _require(actor, permission: str, action: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied(f"{actor} may not {action}.", details={"permission": permission})
+
+
+def _aware(field: str, value) -> datetime:
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        message = "Give a date and time with its time zone (UTC offset)."
+        raise ValidationFailed(message, details={field: [message]})
+    return value
+
+
+def _validate(instance, *, rename: dict[str, str] | None = None) -> None:
+    """``full_clean()`` with its ValidationError turned into ValidationFailed, fields renamed as asked.
+
+    A booking's state is left out: only its transitions set it (cleaning would assign it, which
+    the protected field refuses).
+    """
+    try:
+        instance.full_clean(exclude=["state"] if isinstance(instance, Booking) else None)
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+        details = {
+            "non_field_errors" if field == NON_FIELD_ERRORS else (rename or {}).get(field, field): messages
+            for field, messages in errors.items()
+        }
+        raise ValidationFailed(next(iter(details.values()))[0], details=details) from None
+
+
+def _times(booking: Booking) -> dict:
+    return {"space": booking.space.slug, "start": booking.start.isoformat(), "end": booking.end.isoformat()}
+
+
+def _snapshot(booking: Booking) -> dict:
+    return {
+        **_times(booking),
+        "client": booking.client_id,
+        "people_count": booking.people_count,
+        "price": str(booking.price),
+        "state": booking.state,
+    }
