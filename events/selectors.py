@@ -1,9 +1,10 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Model, QuerySet
 from django.utils import timezone
 
-from events.models import Event
+from events.models import Delivery, Event, WebhookEndpoint
+from photostudio.errors import NotFound, PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,72 @@ def dispatch_backlog() -> DispatchBacklog:
     oldest = summary["oldest"]
     age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
     return DispatchBacklog(count=summary["count"], oldest_age_seconds=round(max(age, 0.0), 1))
+
+
+def delivery_backlog() -> dict[str, int]:
+    """Unfinished and failed deliveries by status (every status present, zero when none)."""
+    watched = (Delivery.Status.PENDING, Delivery.Status.RUNNING, Delivery.Status.FAILED)
+    counts = dict.fromkeys(watched, 0)
+    rows = Delivery.objects.filter(status__in=watched).values("status").annotate(count=Count("id")).order_by()
+    counts.update({row["status"]: row["count"] for row in rows})
+    return {str(status): count for status, count in counts.items()}
+
+
+def _require(viewer, permission: str) -> None:
+    if not viewer.has_perm(permission):
+        raise PermissionDenied(f"You may not see this (needs {permission}).")
+
+
+def events_for(*, viewer) -> QuerySet[Event]:
+    """The event log, newest first. Raises PermissionDenied without ``events.view_event``."""
+    _require(viewer, "events.view_event")
+    return Event.objects.select_related("actor")
+
+
+def event_detail(*, viewer, event_id: int) -> Event:
+    """One event with its deliveries. Raises PermissionDenied, NotFound."""
+    _require(viewer, "events.view_event")
+    event = Event.objects.select_related("actor").prefetch_related("deliveries").filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("No such event.")
+    return event
+
+
+def delivery_detail(*, viewer, delivery_id: int) -> Delivery:
+    """One delivery (part of its event's record). Raises PermissionDenied, NotFound."""
+    _require(viewer, "events.view_event")
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    return delivery
+
+
+def history_of(aggregate: Model) -> QuerySet[Event]:
+    """Everything recorded about ``aggregate`` (a booking, a client, an employee), oldest first.
+
+    The caller has already decided that its viewer may see the aggregate itself.
+    """
+    return (
+        Event.objects.filter(aggregate_type=aggregate._meta.label_lower, aggregate_id=str(aggregate.pk))
+        .select_related("actor")
+        .order_by("occurred_at", "id")
+    )
+
+
+def webhook_endpoints(*, viewer) -> QuerySet[WebhookEndpoint]:
+    _require(viewer, "events.view_webhookendpoint")
+    return WebhookEndpoint.objects.all()
+
+
+def webhook_endpoint(*, viewer, endpoint_id: int) -> WebhookEndpoint:
+    """Raises PermissionDenied, NotFound."""
+    endpoint = webhook_endpoints(viewer=viewer).filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def endpoint_deliveries(*, viewer, endpoint_id: int) -> QuerySet[Delivery]:
+    """The delivery log of one endpoint, newest first. Raises PermissionDenied, NotFound."""
+    endpoint = webhook_endpoint(viewer=viewer, endpoint_id=endpoint_id)
+    return endpoint.deliveries.select_related("event")

@@ -1,11 +1,35 @@
+"""Commands of the event pipeline: publish, dispatch, run one delivery, relay, retry, and the
+management of webhook endpoints.
+
+The flow: ``publish`` writes the Event in the caller's transaction; after commit ``announce``
+sends the in-process signal and queues ``dispatch``; ``dispatch`` claims the event once and
+creates one Delivery per subscriber and per subscribed webhook endpoint; ``run_delivery`` claims
+one attempt of one delivery with a conditional UPDATE (so two workers never run the same one),
+runs it, and either finishes it or schedules the next attempt with exponential backoff. The
+``relay`` sends again whatever a dead broker or a dead worker left behind.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
 import structlog
+from django.conf import settings
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from events.models import Event
+from events import metrics, webhooks
+from events.models import Delivery, Event, WebhookEndpoint
+from events.registry import Skipped, handler_named, handlers_for
 from events.signals import event_committed
+from events.targets import check_target
+from photostudio.errors import DeliveryNotFailed, PermissionDenied
 
 logger = structlog.get_logger(__name__)
+
+_ERROR_LIMIT = 2000
+_WEBHOOK_FIELDS = frozenset({"name", "url", "event_types", "is_active", "description"})
 
 
 def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = None, actor=None) -> Event:
@@ -28,13 +52,354 @@ def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = 
 def announce(event_id: int, event_type: str) -> None:
     from events.tasks import dispatch_event
 
+    metrics.published.labels(event_type).inc()
     event_committed.send(sender=Event, event_id=event_id, event_type=event_type)
+    _enqueue(dispatch_event, event_id)
+
+
+def _enqueue(task, object_id: int, *, countdown: float | None = None) -> bool:
+    """Queue ``task(object_id)``; False when the broker refused (the relay sends it later)."""
     try:
-        dispatch_event.delay(event_id)
-    except Exception as exc:  # the broker may be down: the relay picks the event up later
-        logger.warning("event_enqueue_failed", event_id=event_id, error=f"{type(exc).__name__}: {exc}")
+        task.apply_async((object_id,), countdown=countdown)
+    except Exception as exc:  # the broker may be down: nothing is lost, the row is still there
+        logger.warning("task_enqueue_failed", task=task.name, id=object_id, error=f"{type(exc).__name__}: {exc}")
+        return False
+    return True
 
 
-def mark_dispatched(event_id: int) -> bool:
-    """Claim the event for dispatch; False when it was already dispatched elsewhere."""
-    return bool(Event.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now()))
+def _start_deliveries(delivery_ids: list[int]) -> None:
+    from events.tasks import run_delivery as run_delivery_task
+
+    for delivery_id in delivery_ids:
+        if not _enqueue(run_delivery_task, delivery_id):
+            return
+
+
+def dispatch(*, event_id: int) -> int:
+    """Hand the event to its handlers, once: create and queue its deliveries.
+
+    Returns how many deliveries were created; 0 when the event was dispatched before (a second
+    message for it, or the relay racing the original) or does not exist.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if not Event.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=now):
+            return 0
+        event = Event.objects.get(pk=event_id)
+        deliveries = [
+            Delivery(event=event, handler=name, max_attempts=settings.EVENTS_HANDLER_MAX_ATTEMPTS, next_attempt_at=now)
+            for name in handlers_for(event.type)
+        ]
+        deliveries += [
+            Delivery(
+                event=event,
+                handler=endpoint.handler_name,
+                endpoint=endpoint,
+                max_attempts=settings.WEBHOOKS_MAX_ATTEMPTS,
+                next_attempt_at=now,
+            )
+            for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+            if endpoint.receives(event.type)
+        ]
+        created = Delivery.objects.bulk_create(deliveries)
+        delivery_ids = [delivery.pk for delivery in created]
+        transaction.on_commit(lambda: (metrics.dispatched.labels(event.type).inc(), _start_deliveries(delivery_ids)))
+    return len(delivery_ids)
+
+
+class _LostClaim(Exception):
+    """The attempt outlived its lease and the relay gave the delivery to another worker."""
+
+
+def _backoff(attempts: int) -> timedelta:
+    seconds = settings.EVENTS_RETRY_BASE_DELAY * 2 ** (attempts - 1)
+    return timedelta(seconds=min(seconds, settings.EVENTS_RETRY_MAX_DELAY))
+
+
+def _settle(delivery: Delivery, **changes) -> bool:
+    """Write the result of the attempt this worker claimed; False when the claim was lost."""
+    return bool(
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.RUNNING, attempts=delivery.attempts).update(
+            **changes
+        )
+    )
+
+
+def run_delivery(*, delivery_id: int) -> str | None:
+    """Run one attempt of a delivery that is due, unless another worker has claimed it.
+
+    Returns the status the delivery ended in, or None when there was nothing to run. Subscriber
+    handlers run in a transaction with the success mark, so the database effects of a failed
+    attempt are rolled back and those of the succeeding one happen exactly once.
+    """
+    now = timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now).update(
+        status=Delivery.Status.RUNNING, attempts=F("attempts") + 1, claimed_at=now
+    )
+    if not claimed:
+        return None
+    delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    kind = "webhook" if delivery.is_webhook else delivery.handler
+    started = time.perf_counter()
+    try:
+        if delivery.is_webhook:
+            result = _send_webhook(delivery)
+            _settle(
+                delivery,
+                status=Delivery.Status.SUCCEEDED,
+                finished_at=timezone.now(),
+                outcome=result.outcome,
+                response_status=result.response_status,
+                last_error="",
+            )
+        else:
+            with transaction.atomic():
+                outcome = _run_handler(delivery)
+                if not _settle(
+                    delivery,
+                    status=Delivery.Status.SUCCEEDED,
+                    finished_at=timezone.now(),
+                    outcome=(outcome or "")[:500],
+                    last_error="",
+                ):
+                    raise _LostClaim
+        return Delivery.Status.SUCCEEDED
+    except _LostClaim:
+        logger.warning("delivery_claim_lost", delivery_id=delivery.pk, handler=delivery.handler)
+        return None
+    except Skipped as reason:
+        _settle(delivery, status=Delivery.Status.SKIPPED, finished_at=timezone.now(), outcome=str(reason)[:500])
+        return Delivery.Status.SKIPPED
+    except Exception as exc:  # any handler failure is recorded and retried, never lost
+        return _record_failure(delivery, kind, exc)
+    finally:
+        metrics.handler_latency.labels(kind).observe(time.perf_counter() - started)
+
+
+def _run_handler(delivery: Delivery) -> str | None:
+    handler = handler_named(delivery.event.type, delivery.handler)
+    if handler is None:
+        # Another release of the code may know it (workers are being upgraded): retry later.
+        raise LookupError(f"no handler named {delivery.handler} subscribes to {delivery.event.type}")
+    return handler(delivery.event)
+
+
+def _send_webhook(delivery: Delivery) -> webhooks.WebhookResult:
+    endpoint = delivery.endpoint
+    if endpoint is None:
+        raise Skipped("The endpoint was deleted.")
+    if not endpoint.is_active:
+        raise Skipped("The endpoint is disabled.")
+    if delivery.event.type not in endpoint.event_types:
+        raise Skipped("The endpoint no longer subscribes to this event type.")
+    return webhooks.send(endpoint, delivery.event)
+
+
+def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None:
+    error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
+    response_status = getattr(exc, "response_status", None)
+    event_type = delivery.event.type
+    metrics.handler_errors.labels(event_type, kind).inc()
+    if delivery.attempts >= delivery.max_attempts:
+        if not _settle(
+            delivery,
+            status=Delivery.Status.FAILED,
+            finished_at=timezone.now(),
+            last_error=error,
+            response_status=response_status,
+        ):
+            return None
+        metrics.failed.labels(event_type, kind).inc()
+        logger.error("delivery_failed", delivery_id=delivery.pk, handler=delivery.handler, error=error)
+        return Delivery.Status.FAILED
+    delay = _backoff(delivery.attempts)
+    if not _settle(
+        delivery,
+        status=Delivery.Status.PENDING,
+        next_attempt_at=timezone.now() + delay,
+        last_error=error,
+        response_status=response_status,
+    ):
+        return None
+    logger.warning(
+        "delivery_attempt_failed", delivery_id=delivery.pk, handler=delivery.handler, attempt=delivery.attempts
+    )
+    from events.tasks import run_delivery as run_delivery_task
+
+    # Under eager Celery the countdown is ignored and this early run finds the delivery not yet
+    # due; the relay runs it once it is.
+    _enqueue(run_delivery_task, delivery.pk, countdown=delay.total_seconds())
+    return Delivery.Status.PENDING
+
+
+@dataclass(frozen=True)
+class RelayReport:
+    events: int
+    deliveries: int
+    released: int
+    abandoned: int
+    broker_refused: bool
+
+
+def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
+    """Send again what should be running but is not: nothing is lost while a row exists.
+
+    - events committed at least ``older_than`` ago and never dispatched (the broker was down
+      when they were committed, or the dispatching worker died);
+    - deliveries due for at least ``older_than`` (their queued retry was lost);
+    - attempts that have been running longer than ``EVENTS_DELIVERY_LEASE`` (the worker died):
+      released for another attempt, or failed when they had none left.
+
+    Stops queueing at the first refusal of the broker and says so in the report.
+    """
+    from events.tasks import dispatch_event
+    from events.tasks import run_delivery as run_delivery_task
+
+    now = timezone.now()
+    cutoff = now - older_than
+    stale = Delivery.objects.filter(
+        status=Delivery.Status.RUNNING, claimed_at__lt=now - timedelta(seconds=settings.EVENTS_DELIVERY_LEASE)
+    )
+    abandoned = stale.filter(attempts__gte=F("max_attempts")).update(
+        status=Delivery.Status.FAILED, finished_at=now, last_error="The worker stopped during the last attempt."
+    )
+    released = stale.update(
+        status=Delivery.Status.PENDING,
+        next_attempt_at=F("claimed_at"),
+        last_error="The worker stopped during the attempt; released for another one.",
+    )
+
+    event_ids = list(
+        Event.objects.filter(dispatched_at__isnull=True, occurred_at__lte=cutoff)
+        .order_by("occurred_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    Event.objects.filter(pk__in=event_ids).update(dispatch_attempts=F("dispatch_attempts") + 1)
+    sent_events = _enqueue_all(dispatch_event, event_ids)
+
+    delivery_ids = []
+    if sent_events == len(event_ids):
+        delivery_ids = list(
+            Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=cutoff)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+    sent_deliveries = _enqueue_all(run_delivery_task, delivery_ids)
+    report = RelayReport(
+        events=sent_events,
+        deliveries=sent_deliveries,
+        released=released,
+        abandoned=abandoned,
+        broker_refused=sent_events < len(event_ids) or sent_deliveries < len(delivery_ids),
+    )
+    if any((report.events, report.deliveries, report.released, report.abandoned, report.broker_refused)):
+        logger.info("events_relayed", **report.__dict__)
+    return report
+
+
+def _enqueue_all(task, object_ids: list[int]) -> int:
+    sent = 0
+    for object_id in object_ids:
+        if not _enqueue(task, object_id):
+            break
+        sent += 1
+    return sent
+
+
+def _require(actor, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied(f"You may not do this (needs {permission}).")
+
+
+def retry_deliveries(*, actor, delivery_ids: list[int]) -> int:
+    """Give failed deliveries a fresh set of attempts and queue them now; returns how many."""
+    _require(actor, "events.retry_delivery")
+    now = timezone.now()
+    with transaction.atomic():
+        retried = list(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=delivery_ids, status=Delivery.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=retried).update(
+            status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, finished_at=None
+        )
+        transaction.on_commit(lambda: _start_deliveries(retried))
+    logger.info("deliveries_retried", actor_id=actor.pk, delivery_ids=retried)
+    return len(retried)
+
+
+def retry_delivery(*, actor, delivery: Delivery) -> Delivery:
+    """Re-run one failed delivery. Raises PermissionDenied, DeliveryNotFailed."""
+    if not retry_deliveries(actor=actor, delivery_ids=[delivery.pk]):
+        raise DeliveryNotFailed(f"This delivery is {delivery.status}, not failed.")
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _validate_endpoint(endpoint: WebhookEndpoint) -> None:
+    endpoint.full_clean()
+    check_target(endpoint.url, resolve=True)
+
+
+@transaction.atomic
+def create_webhook_endpoint(
+    *,
+    actor,
+    name: str,
+    url: str,
+    event_types: list[str],
+    is_active: bool = True,
+    description: str = "",
+) -> WebhookEndpoint:
+    """Add an endpoint with a newly generated secret. Raises ValidationError, PermissionDenied."""
+    _require(actor, "events.add_webhookendpoint")
+    endpoint = WebhookEndpoint(
+        name=name,
+        url=url,
+        event_types=event_types,
+        is_active=is_active,
+        description=description,
+        secret=webhooks.new_secret(),
+        created_by=actor,
+        updated_by=actor,
+    )
+    _validate_endpoint(endpoint)
+    endpoint.save()
+    logger.info("webhook_endpoint_created", endpoint_id=endpoint.pk, actor_id=actor.pk, url=endpoint.url)
+    return endpoint
+
+
+@transaction.atomic
+def update_webhook_endpoint(*, actor, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
+    """Change name, url, event_types, is_active or description. Raises ValidationError, PermissionDenied."""
+    _require(actor, "events.change_webhookendpoint")
+    unknown = set(changes) - _WEBHOOK_FIELDS
+    if unknown:
+        raise TypeError(f"update_webhook_endpoint() cannot change {', '.join(sorted(unknown))}")
+    for field, value in changes.items():
+        setattr(endpoint, field, value)
+    endpoint.updated_by = actor
+    _validate_endpoint(endpoint)
+    endpoint.save(update_fields=[*changes, "updated_by", "updated_at"])
+    logger.info("webhook_endpoint_changed", endpoint_id=endpoint.pk, actor_id=actor.pk, fields=sorted(changes))
+    return endpoint
+
+
+@transaction.atomic
+def rotate_webhook_secret(*, actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Replace the endpoint's secret with a new random one; later deliveries are signed with it."""
+    _require(actor, "events.change_webhookendpoint")
+    endpoint.secret = webhooks.new_secret()
+    endpoint.updated_by = actor
+    endpoint.save(update_fields=["secret", "updated_by", "updated_at"])
+    logger.info("webhook_secret_rotated", endpoint_id=endpoint.pk, actor_id=actor.pk)
+    return endpoint
+
+
+@transaction.atomic
+def delete_webhook_endpoint(*, actor, endpoint: WebhookEndpoint) -> None:
+    """Remove the endpoint; its delivery log stays, and its pending deliveries are skipped."""
+    _require(actor, "events.delete_webhookendpoint")
+    logger.info("webhook_endpoint_deleted", endpoint_id=endpoint.pk, actor_id=actor.pk, url=endpoint.url)
+    endpoint.delete()

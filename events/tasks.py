@@ -1,8 +1,23 @@
-from celery import shared_task
+"""Celery tasks of the event pipeline. Each takes an id and calls one service; all are idempotent."""
 
-from events.services import mark_dispatched
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from events import services
 
 
 @shared_task(name="events.dispatch_event")
 def dispatch_event(event_id: int) -> None:
-    mark_dispatched(event_id)
+    services.dispatch(event_id=event_id)
+
+
+@shared_task(name="events.run_delivery")
+def run_delivery(delivery_id: int) -> None:
+    services.run_delivery(delivery_id=delivery_id)
+
+
+@shared_task(name="events.relay")
+def relay() -> None:
+    services.relay(older_than=timedelta(seconds=settings.EVENTS_RELAY_AFTER))

@@ -165,6 +165,48 @@ CELERY_TIMEZONE = TIME_ZONE
 # /health/events turns 503 once an event has waited this long to be dispatched.
 EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1)
 
+# --- Events: delivery, relay, notifications, webhooks -----------------------------------------
+# Attempts per (event, handler) before the delivery is marked failed (re-runnable in the admin);
+# the wait after attempt n is EVENTS_RETRY_BASE_DELAY * 2^(n-1) seconds, at most EVENTS_RETRY_MAX_DELAY.
+EVENTS_HANDLER_MAX_ATTEMPTS = env_int("EVENTS_HANDLER_MAX_ATTEMPTS", 5, minimum=1)
+EVENTS_RETRY_BASE_DELAY = env_int("EVENTS_RETRY_BASE_DELAY", 30, minimum=1)
+EVENTS_RETRY_MAX_DELAY = env_int("EVENTS_RETRY_MAX_DELAY", 3600, minimum=1)
+# The relay (beat, every EVENTS_RELAY_INTERVAL seconds, or `manage.py relay_events`) re-sends
+# events and retries that have waited EVENTS_RELAY_AFTER seconds, and releases attempts running
+# longer than EVENTS_DELIVERY_LEASE seconds (their worker died).
+EVENTS_RELAY_INTERVAL = env_int("EVENTS_RELAY_INTERVAL", 60, minimum=5)
+EVENTS_RELAY_AFTER = env_int("EVENTS_RELAY_AFTER", 60, minimum=0)
+EVENTS_DELIVERY_LEASE = env_int("EVENTS_DELIVERY_LEASE", 900, minimum=120)
+
+NOTIFICATION_KINDS = (
+    "booking_created",
+    "booking_confirmed",
+    "booking_rescheduled",
+    "booking_cancelled",
+    "booking_reminder",
+    "photographer_assigned",
+)
+NOTIFICATIONS_ENABLED = env_list("NOTIFICATIONS_ENABLED", list(NOTIFICATION_KINDS))
+if set(NOTIFICATIONS_ENABLED) - set(NOTIFICATION_KINDS):
+    raise ImproperlyConfigured(
+        f"NOTIFICATIONS_ENABLED may only name {', '.join(NOTIFICATION_KINDS)}; "
+        f"got {', '.join(sorted(set(NOTIFICATIONS_ENABLED) - set(NOTIFICATION_KINDS)))}"
+    )
+# Clients get the reminder this many minutes before their session; beat looks every
+# NOTIFICATIONS_REMINDER_INTERVAL seconds.
+NOTIFICATIONS_REMINDER_LEAD_MINUTES = env_int("NOTIFICATIONS_REMINDER_LEAD_MINUTES", 24 * 60, minimum=1)
+NOTIFICATIONS_REMINDER_INTERVAL = env_int("NOTIFICATIONS_REMINDER_INTERVAL", 300, minimum=30)
+
+WEBHOOKS_TIMEOUT = env_int("WEBHOOKS_TIMEOUT", 10, minimum=1, maximum=60)
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
+# Off: webhooks never go to loopback, private or link-local addresses, even via DNS.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+
+CELERY_BEAT_SCHEDULE = {
+    "relay-events": {"task": "events.relay", "schedule": EVENTS_RELAY_INTERVAL},
+    "queue-booking-reminders": {"task": "events.queue_booking_reminders", "schedule": NOTIFICATIONS_REMINDER_INTERVAL},
+}
+
 # --- Bookings ---------------------------------------------------------------------------------
 BOOKING_MIN_DURATION_MINUTES = env_int("BOOKING_MIN_DURATION_MINUTES", 30, minimum=1)
 BOOKING_MAX_DURATION_MINUTES = env_int("BOOKING_MAX_DURATION_MINUTES", 12 * 60, minimum=1)

@@ -1,0 +1,170 @@
+"""The event log (read-only), the delivery log with its retry action, and webhook endpoints.
+
+Nothing here writes rows by itself: endpoints are saved and deliveries retried through
+events.services, the same functions the API calls.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+
+from events import services
+from events.models import Delivery, Event, EventType, WebhookEndpoint
+from events.targets import check_target
+from photostudio.errors import DomainError
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    fk_name = "event"
+    extra = 0
+    can_delete = False
+    fields = ("handler", "status", "attempts", "max_attempts", "next_attempt_at", "outcome", "last_error")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(_ReadOnlyAdmin):
+    list_display = ("occurred_at", "type", "aggregate_type", "aggregate_id", "actor", "dispatched_at")
+    list_filter = ("type", "aggregate_type", ("dispatched_at", admin.EmptyFieldListFilter))
+    search_fields = ("aggregate_id", "actor__username", "type")
+    date_hierarchy = "occurred_at"
+    list_select_related = ("actor",)
+    fields = (
+        "type",
+        "aggregate_type",
+        "aggregate_id",
+        "actor",
+        "occurred_at",
+        "dispatched_at",
+        "dispatch_attempts",
+        "payload",
+    )
+    readonly_fields = fields
+    inlines = [DeliveryInline]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("events.view_event")
+
+
+@admin.action(description="Re-run the selected failed deliveries", permissions=["retry"])
+def retry_selected(modeladmin, request, queryset):
+    try:
+        count = services.retry_deliveries(actor=request.user, delivery_ids=list(queryset.values_list("pk", flat=True)))
+    except DomainError as exc:
+        modeladmin.message_user(request, exc.message, messages.ERROR)
+        return
+    skipped = queryset.count() - count
+    note = f" {skipped} were not failed and were left alone." if skipped else ""
+    modeladmin.message_user(request, f"Queued {count} delivery(ies) again.{note}", messages.SUCCESS)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "event_link",
+        "handler",
+        "status",
+        "attempts",
+        "max_attempts",
+        "next_attempt_at",
+        "outcome",
+        "response_status",
+    )
+    list_filter = ("status", "event__type", "endpoint")
+    search_fields = ("handler", "event__aggregate_id", "outcome", "last_error")
+    list_select_related = ("event", "endpoint")
+    date_hierarchy = "created_at"
+    actions = [retry_selected]
+    fields = (
+        "event",
+        "handler",
+        "endpoint",
+        "status",
+        "attempts",
+        "max_attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "finished_at",
+        "outcome",
+        "response_status",
+        "last_error",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("events.retry_delivery")
+
+    @admin.display(description="event", ordering="event__occurred_at")
+    def event_link(self, delivery):
+        return format_html('<a href="../event/{}/change/">{}</a>', delivery.event_id, delivery.event)
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", help_text="http(s) URL that receives the POSTs.")
+    event_types = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("name", "url", "event_types", "is_active", "description")
+
+    def clean_url(self):
+        # The model's clean() checks the literal host; the service also resolves the name, and
+        # doing so here shows a refusal as a form error.
+        url = self.cleaned_data["url"]
+        try:
+            check_target(url, resolve=True)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["url"]) from None
+        return url
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ("name", "url", "is_active", "subscribed", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "url")
+    readonly_fields = ("secret", "created_at", "created_by", "updated_at", "updated_by")
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "url", "event_types", "is_active", "description"]
+        return fields + list(self.readonly_fields) if obj else fields
+
+    @admin.display(description="event types")
+    def subscribed(self, endpoint):
+        return ", ".join(endpoint.event_types)
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in WebhookEndpointForm.Meta.fields}
+        if change:
+            changed = {field: value for field, value in data.items() if field in form.changed_data}
+            services.update_webhook_endpoint(actor=request.user, endpoint=obj, **changed)
+        else:
+            # The admin goes on with ``obj`` (log entry, redirect): make it the saved endpoint.
+            vars(obj).update(vars(services.create_webhook_endpoint(actor=request.user, **data)))
+
+    def delete_model(self, request, obj):
+        services.delete_webhook_endpoint(actor=request.user, endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            services.delete_webhook_endpoint(actor=request.user, endpoint=endpoint)

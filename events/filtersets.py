@@ -1,0 +1,30 @@
+"""Filters of the event log and the delivery log, shared by the API (and any page listing them)."""
+
+import django_filters
+
+from events.models import Delivery, Event
+
+
+class _CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    pass
+
+
+class EventFilterSet(django_filters.FilterSet):
+    type = _CharInFilter(field_name="type", help_text="One or more event types, comma-separated.")
+    aggregate_type = django_filters.CharFilter(help_text="e.g. bookings.booking")
+    aggregate_id = django_filters.CharFilter()
+    actor = django_filters.NumberFilter(field_name="actor_id", help_text="Employee id of whoever caused it.")
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = Event
+        fields = ["type", "aggregate_type", "aggregate_id", "actor", "occurred_after", "occurred_before"]
+
+
+class DeliveryFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Delivery.Status.choices)
+
+    class Meta:
+        model = Delivery
+        fields = ["status"]

@@ -1,0 +1,33 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from events.services import relay
+
+
+class Command(BaseCommand):
+    help = (
+        "Send again events whose dispatch never happened (the broker was down when they were "
+        "committed), deliveries whose retry was lost, and attempts abandoned by a dead worker."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=settings.EVENTS_RELAY_AFTER,
+            metavar="SECONDS",
+            help="Only what has waited at least this long (default EVENTS_RELAY_AFTER=%(default)s).",
+        )
+
+    def handle(self, *args, older_than, **options):
+        if older_than < 0:
+            raise CommandError("--older-than cannot be negative")
+        report = relay(older_than=timedelta(seconds=older_than))
+        self.stdout.write(
+            f"Relayed {report.events} event(s) and {report.deliveries} delivery(ies); "
+            f"released {report.released} abandoned attempt(s), failed {report.abandoned}."
+        )
+        if report.broker_refused:
+            raise CommandError("The broker refused some of them; they stay queued in the database for the next run.")

@@ -1,0 +1,69 @@
+"""Where webhooks may be sent: http(s) URLs of public hosts only.
+
+Loopback, private, link-local, shared, reserved and multicast addresses are refused unless
+``WEBHOOKS_ALLOW_PRIVATE_TARGETS`` is on (a studio whose integrations run on its own network,
+or the test suite). The same rule is applied to the literal host when an endpoint is saved, to
+what its name resolves to at that moment, and to the address each delivery actually connects to.
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
+
+
+def private_targets_allowed() -> bool:
+    return settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
+
+
+def refused_address(address: str) -> bool:
+    """True when ``address`` is not a public unicast address."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def check_target(url: str, *, resolve: bool) -> None:
+    """Raise ValidationError (on ``url``) unless it is an http(s) URL of a public host.
+
+    With ``resolve`` the host name is looked up as well and refused when any of its addresses is
+    not public; a name that does not resolve yet is accepted, since every delivery checks again.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValidationError({"url": "Enter a valid URL."}) from None
+    if parts.scheme not in ("http", "https"):
+        raise ValidationError({"url": "Webhook URLs must start with http:// or https://."})
+    if not parts.hostname:
+        raise ValidationError({"url": "The URL has no host."})
+    if parts.username or parts.password:
+        raise ValidationError({"url": "Credentials do not belong in the URL; the signature authenticates us."})
+    if private_targets_allowed():
+        return
+    host = parts.hostname
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
+            raise ValidationError({"url": "Webhooks cannot be sent to local host names."}) from None
+        addresses = _resolve(host, port) if resolve else []
+    refused = next((address for address in addresses if refused_address(address)), None)
+    if refused:
+        raise ValidationError(
+            {"url": f"Webhooks cannot be sent to loopback, private or link-local addresses ({refused})."}
+        )
+
+
+def _resolve(host: str, port: int | None) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({info[4][0] for info in infos})
