@@ -11,3 +11,6 @@ from photostudio.settings import STORAGES  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Celery tasks run in process even when REDIS_URL is set, so every test sees the work queued
+# after its commits; the integration tests that need a real worker switch this off themselves.
+CELERY_TASK_ALWAYS_EAGER = True
