@@ -47,7 +47,7 @@ def check_target(url: str, *, resolve: bool) -> None:
         raise ValidationError({"url": "Credentials do not belong in the URL; the signature authenticates us."})
     if private_targets_allowed():
         return
-    host = parts.hostname
+    host = parts.hostname.rstrip(".")
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:

@@ -1,0 +1,64 @@
+"""A real HTTP server on 127.0.0.1 that records webhook POSTs and answers as scripted."""
+
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int
+
+    @property
+    def event_id(self) -> int:
+        return json.loads(self.body)["id"]
+
+
+class WebhookReceiver:
+    def __init__(self):
+        self.received: list[Received] = []
+        self._answers: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._lock:
+                    scripted = receiver._answers.get(self.path, [])
+                    status = scripted.pop(0) if scripted else 200
+                    receiver.received.append(Received(self.path, dict(self.headers), body, status))
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"try again later")
+
+            def log_message(self, format, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        host, port = self._server.server_address
+        return f"http://{host}:{port}{path}"
+
+    def answer(self, path: str, *statuses: int) -> None:
+        """Answer the next requests to ``path`` with ``statuses``, then 200."""
+        self._answers[path] = list(statuses)
+
+    def to(self, path: str) -> list[Received]:
+        with self._lock:
+            return [request for request in self.received if request.path == path]

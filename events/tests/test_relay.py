@@ -1,0 +1,148 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from employees.tests.factories import EmployeeFactory
+from events.models import Delivery, Event
+from events.registry import handler_name, subscriber
+from events.services import publish, relay
+from events.tests.factories import DeliveryFactory, EventFactory
+from photostudio.celery import app as celery_app
+
+START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+
+relayed: list[int] = []
+
+
+@subscriber("test.relayed")
+def record_relayed(event):
+    relayed.append(event.pk)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log():
+    relayed.clear()
+
+
+def _forget_broker_connections():
+    # Celery keeps pools of broker connections per app; drop them so the next send connects to
+    # the broker URL configured now.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down(settings):
+    """Celery sends to a broker nobody listens on, as when Redis is down at commit time."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER
+    _forget_broker_connections()
+
+    def broker_back():
+        # The broker is back: here, eager Celery runs what is sent in process.
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    yield broker_back
+    _forget_broker_connections()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_committed_while_the_broker_is_unreachable_is_delivered_after_the_relay_runs(broker_down, client):
+    employee = EmployeeFactory()
+    with transaction.atomic():
+        event = publish("test.relayed", employee)
+
+    event.refresh_from_db()
+    assert event.dispatched_at is None
+    assert relayed == []
+    assert client.get("/health/events").json()["backlog"] == 1
+
+    broker_down()
+    call_command("relay_events", "--older-than", "0")
+
+    event.refresh_from_db()
+    assert relayed == [event.pk]
+    assert event.dispatched_at is not None
+    assert event.dispatch_attempts == 1
+    assert Delivery.objects.get(event=event).status == Delivery.Status.SUCCEEDED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_command_fails_loudly_while_the_broker_is_still_down(broker_down):
+    with transaction.atomic():
+        event = publish("test.relayed", EmployeeFactory())
+
+    with pytest.raises(CommandError, match="broker refused"):
+        call_command("relay_events", "--older-than", "0")
+
+    event.refresh_from_db()
+    assert event.dispatched_at is None
+    assert relayed == []
+
+
+@pytest.mark.django_db
+def test_relay_leaves_events_younger_than_its_threshold_to_the_normal_dispatch(django_capture_on_commit_callbacks):
+    with time_machine.travel(START, tick=False):
+        EventFactory(type="test.relayed", occurred_at=START - timedelta(seconds=30))
+        old = EventFactory(type="test.relayed", occurred_at=START - timedelta(seconds=90))
+
+        with django_capture_on_commit_callbacks(execute=True):
+            report = relay(older_than=timedelta(seconds=60))
+
+    assert report.events == 1
+    assert relayed == [old.pk]
+
+
+@pytest.mark.django_db
+def test_relay_releases_an_attempt_whose_worker_died_and_runs_it_again(settings, django_capture_on_commit_callbacks):
+    settings.EVENTS_DELIVERY_LEASE = 900
+    with time_machine.travel(START, tick=False):
+        delivery = DeliveryFactory(
+            event=EventFactory(type="test.relayed"),
+            handler=handler_name(record_relayed),
+            status=Delivery.Status.RUNNING,
+            attempts=1,
+            claimed_at=START - timedelta(minutes=16),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            report = relay(older_than=timedelta(seconds=60))
+
+    delivery.refresh_from_db()
+    assert (report.released, delivery.status, delivery.attempts) == (1, Delivery.Status.SUCCEEDED, 2)
+    assert relayed == [delivery.event_id]
+
+
+@pytest.mark.django_db
+def test_relay_fails_an_abandoned_last_attempt_instead_of_running_it_again(settings):
+    settings.EVENTS_DELIVERY_LEASE = 900
+    with time_machine.travel(START, tick=False):
+        delivery = DeliveryFactory(
+            status=Delivery.Status.RUNNING, attempts=3, max_attempts=3, claimed_at=START - timedelta(minutes=20)
+        )
+        still_running = DeliveryFactory(
+            status=Delivery.Status.RUNNING, attempts=1, claimed_at=START - timedelta(minutes=5)
+        )
+
+        report = relay(older_than=timedelta(seconds=60))
+
+    delivery.refresh_from_db()
+    still_running.refresh_from_db()
+    assert (report.abandoned, delivery.status) == (1, Delivery.Status.FAILED)
+    assert "worker stopped" in delivery.last_error
+    assert still_running.status == Delivery.Status.RUNNING
+
+
+@pytest.mark.django_db
+def test_relay_command_reports_what_it_sent(capsys, django_capture_on_commit_callbacks):
+    EventFactory(type="test.relayed", occurred_at=datetime(2020, 1, 1, tzinfo=UTC))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("relay_events")
+
+    assert "Relayed 1 event(s)" in capsys.readouterr().out
+    assert len(relayed) == 1
+    assert Event.objects.get().dispatched_at is not None
