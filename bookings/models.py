@@ -1,7 +1,7 @@
 """The studio's spaces, its clients and the bookings that put one in the other."""
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -22,15 +22,17 @@ _MINUTES_PER_DAY = 24 * 60
 
 
 def local_instant(day: date, clock: str) -> datetime:
-    """The moment the studio's wall clock (settings.TIME_ZONE) shows ``clock`` ("HH:MM") on ``day``.
+    """The moment, in UTC, the studio's wall clock (settings.TIME_ZONE) shows ``clock`` ("HH:MM") on ``day``.
 
-    "24:00" is midnight at the end of ``day``. Wall-clock arithmetic, so a 23- or 25-hour DST day
-    keeps its opening hours as written.
+    "24:00" is midnight at the end of ``day``. Opening hours keep their wall-clock times on a 23-
+    or 25-hour DST day. UTC because Python subtracts and compares two datetimes of the same
+    zone by wall clock, which is wrong across a DST change.
     """
     hours, minutes = divmod(_clock_minutes(clock), 60)
     if hours == 24:
         day, hours = day + timedelta(days=1), 0
-    return timezone.make_aware(datetime.combine(day, time(hours, minutes)), timezone.get_default_timezone())
+    wall = datetime.combine(day, time(hours, minutes))
+    return timezone.make_aware(wall, timezone.get_default_timezone()).astimezone(UTC)
 
 
 def studio_day(instant: datetime) -> date:
@@ -236,7 +238,8 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
 
     @property
     def duration(self) -> timedelta:
-        return self.end - self.start
+        """Real elapsed time, also for times given in a local zone (see ``local_instant``)."""
+        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
 
     def clean(self):
         """Times, size and opening hours; overlap needs the other bookings and lives in the service."""

@@ -5,7 +5,7 @@ event store (``events.services.publish``), which is the single record of a booki
 Failures are ``photostudio.errors`` domain errors.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -320,10 +320,11 @@ def _require(actor, permission: str, action: str) -> None:
 
 
 def _aware(field: str, value) -> datetime:
+    """``value`` in UTC, where durations and comparisons are exact even across a DST change."""
     if not isinstance(value, datetime) or timezone.is_naive(value):
         message = "Give a date and time with its time zone (UTC offset)."
         raise ValidationFailed(message, details={field: [message]})
-    return value
+    return value.astimezone(UTC)
 
 
 def _validate(instance, *, rename: dict[str, str] | None = None) -> None:

@@ -1,0 +1,43 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from bookings.phones import normalise_phone
+
+
+def test_guide_example_number_is_accepted_as_written():
+    assert normalise_phone("+1234567890") == "+1234567890"
+
+
+def test_international_number_is_stored_as_e164():
+    assert normalise_phone("+44 20 7946 0958") == "+442079460958"
+
+
+def test_formatting_around_an_unknown_range_is_removed():
+    assert normalise_phone("+1 (234) 567-890") == "+1234567890"
+
+
+def test_number_without_plus_is_read_in_the_default_region():
+    assert normalise_phone("(202) 555-0123") == "+12025550123"
+
+
+def test_default_region_comes_from_settings(settings):
+    settings.PHONE_DEFAULT_REGION = "DE"
+
+    assert normalise_phone("030 1234567") == "+49301234567"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "call me",
+        "555-1234",  # not a whole number in the default region
+        "+12",  # too short for E.164
+        "+1234567890123456",  # too long for E.164
+        "+0123456789",  # no country code starts with 0
+    ],
+)
+def test_unusable_number_is_refused(raw):
+    with pytest.raises(ValidationError):
+        normalise_phone(raw)

@@ -1,0 +1,287 @@
+"""Rescheduling, photographers, client edits, and the database as the last word on overlaps.
+Creating bookings and transitions have their own modules."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from bookings import services
+from bookings.models import Booking, BookingState, Client, local_instant
+from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
+from employees.models import Role
+from employees.tests.factories import EmployeeFactory
+from events.models import Event
+from photostudio.errors import BookingClosed, BookingOverlap, PermissionDenied, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2030, 1, 14)
+
+
+def at(clock, day=MONDAY):
+    return local_instant(day, clock)
+
+
+def booked(space, start, end, **fields):
+    return BookingFactory(space=space, start=at(start), end=at(end), **fields)
+
+
+def reschedule(booking, actor, start, end, space=None):
+    return services.reschedule_booking(booking=booking, actor=actor, start=at(start), end=at(end), space=space)
+
+
+# --- reschedule_booking -------------------------------------------------------------------------
+
+
+def test_rescheduled_booking_gets_new_times_price_and_buffer(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00")
+
+    reschedule(booking, receptionist, "14:00", "17:00")
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.start, booking.end, booking.blocks_until) == (at("14:00"), at("17:00"), at("17:15"))
+    assert booking.price == Decimal("150.00")
+    assert booking.updated_by == receptionist
+
+
+def test_rescheduling_is_recorded_with_old_and_new_times(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00")
+
+    reschedule(booking, receptionist, "14:00", "16:00")
+
+    event = Event.objects.get(type="booking.rescheduled")
+    assert (event.aggregate_id, event.actor) == (str(booking.pk), receptionist)
+    assert event.payload == {
+        "from": {"space": "test_studio", "start": "2030-01-14T10:00:00+00:00", "end": "2030-01-14T12:00:00+00:00"},
+        "to": {"space": "test_studio", "start": "2030-01-14T14:00:00+00:00", "end": "2030-01-14T16:00:00+00:00"},
+        "price": "100.00",
+    }
+
+
+def test_booking_can_move_to_another_space_at_its_rate_and_buffer(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00")
+    other = SpaceFactory(hourly_rate=Decimal("30.00"), buffer_minutes=45)
+
+    reschedule(booking, receptionist, "10:00", "12:00", space=other)
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.space, booking.price, booking.blocks_until) == (other, Decimal("60.00"), at("12:45"))
+
+
+def test_booking_may_move_over_its_own_old_time(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00")
+
+    reschedule(booking, receptionist, "10:30", "12:30")
+
+    assert Booking.objects.get(pk=booking.pk).start == at("10:30")
+
+
+def test_rescheduling_onto_another_booking_is_refused(receptionist, studio):
+    other = booked(studio, "14:00", "16:00")
+    booking = booked(studio, "10:00", "12:00")
+
+    with pytest.raises(BookingOverlap) as raised:
+        reschedule(booking, receptionist, "13:00", "15:00")
+
+    assert raised.value.details["conflicting_booking"]["id"] == other.pk
+    assert Booking.objects.get(pk=booking.pk).start == at("10:00")
+
+
+def test_rescheduling_follows_the_same_rules_as_booking(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00")
+
+    with pytest.raises(ValidationFailed) as raised:
+        reschedule(booking, receptionist, "21:00", "23:00")
+
+    assert list(raised.value.details) == ["start"]
+    assert not Event.objects.filter(type="booking.rescheduled").exists()
+
+
+def test_price_set_by_hand_survives_rescheduling(manager, receptionist, studio):
+    booking = services.create_booking(
+        actor=manager,
+        space=studio,
+        client=ClientFactory(),
+        start=at("10:00"),
+        end=at("12:00"),
+        people_count=2,
+        price=Decimal("10.00"),
+    )
+
+    reschedule(booking, receptionist, "14:00", "18:00")
+
+    assert Booking.objects.get(pk=booking.pk).price == Decimal("10.00")
+
+
+@pytest.mark.parametrize(
+    "state", [BookingState.IN_PROGRESS, BookingState.COMPLETED, BookingState.CANCELLED, BookingState.NO_SHOW]
+)
+def test_booking_that_is_running_or_over_cannot_be_rescheduled(manager, studio, state):
+    booking = booked(studio, "10:00", "12:00", state=state)
+
+    with pytest.raises(BookingClosed) as raised:
+        reschedule(booking, manager, "14:00", "16:00")
+
+    assert raised.value.code == "booking_closed"
+
+
+def test_photographer_cannot_reschedule(photographer, studio):
+    booking = booked(studio, "10:00", "12:00", photographer=photographer)
+
+    with pytest.raises(PermissionDenied):
+        reschedule(booking, photographer, "14:00", "16:00")
+
+
+# --- assign_photographer ------------------------------------------------------------------------
+
+
+def test_photographer_is_assigned_and_it_is_recorded(receptionist, photographer):
+    booking = BookingFactory()
+
+    services.assign_photographer(booking=booking, photographer=photographer, actor=receptionist)
+
+    assert Booking.objects.get(pk=booking.pk).photographer == photographer
+    event = Event.objects.get(type="booking.photographer_assigned")
+    assert (event.actor, event.payload) == (receptionist, {"from": None, "to": photographer.pk})
+
+
+def test_photographer_can_be_replaced_and_removed(manager, photographer):
+    first = PhotographerFactory()
+    booking = BookingFactory(photographer=first)
+
+    services.assign_photographer(booking=booking, photographer=photographer, actor=manager)
+    services.assign_photographer(booking=booking, photographer=None, actor=manager)
+
+    assert Booking.objects.get(pk=booking.pk).photographer is None
+    payloads = [event.payload for event in Event.objects.filter(type="booking.photographer_assigned").order_by("id")]
+    assert payloads == [{"from": first.pk, "to": photographer.pk}, {"from": photographer.pk, "to": None}]
+
+
+@pytest.mark.parametrize(
+    "assignee",
+    [
+        lambda: EmployeeFactory(role=Role.RECEPTIONIST),
+        lambda: PhotographerFactory(is_active=False),
+    ],
+    ids=["not a photographer", "inactive photographer"],
+)
+def test_only_an_active_photographer_can_be_assigned(manager, assignee):
+    booking = BookingFactory()
+
+    with pytest.raises(ValidationFailed) as raised:
+        services.assign_photographer(booking=booking, photographer=assignee(), actor=manager)
+
+    assert list(raised.value.details) == ["photographer"]
+
+
+def test_photographer_cannot_assign_themselves(photographer):
+    booking = BookingFactory()
+
+    with pytest.raises(PermissionDenied):
+        services.assign_photographer(booking=booking, photographer=photographer, actor=photographer)
+
+
+def test_finished_booking_keeps_its_photographer(manager, photographer):
+    booking = BookingFactory(state=BookingState.COMPLETED)
+
+    with pytest.raises(BookingClosed):
+        services.assign_photographer(booking=booking, photographer=photographer, actor=manager)
+
+
+# --- update_client ------------------------------------------------------------------------------
+
+
+def test_client_edit_normalises_the_phone_and_records_old_and_new_values(receptionist):
+    client = ClientFactory(full_name="Ann Lee", phone="+14155550001", notes="")
+
+    services.update_client(client=client, actor=receptionist, phone="(202) 555-0123", notes="Prefers mornings")
+
+    client = Client.objects.get(pk=client.pk)
+    assert (client.phone, client.notes, client.updated_by) == ("+12025550123", "Prefers mornings", receptionist)
+    event = Event.objects.get(type="client.updated")
+    assert (event.aggregate_type, event.aggregate_id, event.actor) == ("bookings.client", str(client.pk), receptionist)
+    assert event.payload == {
+        "changes": {
+            "phone": {"from": "+14155550001", "to": "+12025550123"},
+            "notes": {"from": "", "to": "Prefers mornings"},
+        }
+    }
+
+
+def test_client_edit_that_changes_nothing_records_nothing(receptionist):
+    client = ClientFactory(phone="+14155550001")
+
+    services.update_client(client=client, actor=receptionist, phone="+1 415 555 0001", full_name=client.full_name)
+
+    assert not Event.objects.filter(type="client.updated").exists()
+
+
+def test_phone_of_another_client_is_refused(receptionist):
+    ClientFactory(phone="+14155550001")
+    client = ClientFactory(phone="+14155550002")
+
+    with pytest.raises(ValidationFailed) as raised:
+        services.update_client(client=client, actor=receptionist, phone="+14155550001")
+
+    assert raised.value.details == {"phone": ["Another client already has this phone number."]}
+    assert Client.objects.get(pk=client.pk).phone == "+14155550002"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"phone": "nope"}, "phone"), ({"email": "not-an-email"}, "email"), ({"full_name": ""}, "full_name")],
+)
+def test_invalid_client_values_are_refused_naming_the_field(receptionist, changes, field):
+    client = ClientFactory()
+
+    with pytest.raises(ValidationFailed) as raised:
+        services.update_client(client=client, actor=receptionist, **changes)
+
+    assert list(raised.value.details) == [field]
+
+
+def test_photographer_cannot_edit_clients(photographer):
+    with pytest.raises(PermissionDenied):
+        services.update_client(client=ClientFactory(), actor=photographer, notes="VIP")
+
+
+# --- the database as the last word (PostgreSQL) -------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_database_refuses_overlapping_bookings_written_past_the_service(studio):
+    booked(studio, "10:00", "12:00")
+
+    with pytest.raises(IntegrityError, match="booking_space_no_overlap"), transaction.atomic():
+        booked(studio, "12:14", "13:00")
+
+
+@pytest.mark.postgres
+def test_database_allows_a_booking_at_the_end_of_the_buffer_and_beside_released_ones(studio):
+    booked(studio, "10:00", "12:00")
+    booked(studio, "11:00", "13:00", state=BookingState.CANCELLED)
+
+    assert booked(studio, "12:15", "13:00").pk
+
+
+@pytest.mark.postgres
+def test_overlap_the_check_missed_is_refused_by_the_database_naming_the_booking(receptionist, studio, monkeypatch):
+    first = booked(studio, "10:00", "12:00")
+    real_check = services._first_conflict
+    calls = []
+
+    def check_that_misses_once(booking):  # what a concurrent insert after the check looks like
+        calls.append(booking)
+        return None if len(calls) == 1 else real_check(booking)
+
+    monkeypatch.setattr(services, "_first_conflict", check_that_misses_once)
+
+    with pytest.raises(BookingOverlap) as raised:
+        services.create_booking(
+            actor=receptionist, space=studio, client=ClientFactory(), start=at("11:00"), end=at("13:00"), people_count=1
+        )
+
+    assert raised.value.details["conflicting_booking"]["id"] == first.pk
+    assert Booking.objects.count() == 1
