@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.apps import apps as global_apps
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
@@ -9,6 +10,14 @@ class EmployeesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(sync_role_groups_after_migrate, dispatch_uid="employees.sync_role_groups")
+
+
+class StudioAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with the studio's MFA-only admin site as ``admin.site``
+    (listed in INSTALLED_APPS in place of ``django.contrib.admin``)."""
+
+    default = False
+    default_site = "employees.admin_site.StudioAdminSite"
 
 
 def sync_role_groups_after_migrate(sender, using, apps=global_apps, **kwargs):

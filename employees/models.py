@@ -1,12 +1,14 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
+from django.utils import timezone
 
 from employees import roles
 from employees.roles import Role
 from photostudio.models import AuditedModel
 
-__all__ = ["Employee", "EmployeeManager", "Role"]
+__all__ = ["Employee", "EmployeeManager", "Role", "SignIn"]
 
 
 class EmployeeManager(BaseUserManager):
@@ -125,8 +127,48 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
             return False
         return self.role == Role.ADMIN or role in roles.MANAGED_BY_MANAGERS
 
+    @property
+    def mfa_required(self) -> bool:
+        """Whether the role must sign in with a second factor (setting ``MFA_REQUIRED_ROLES``)."""
+        return self.role in settings.MFA_REQUIRED_ROLES
+
     def get_full_name(self) -> str:
         return self.full_name or self.username
 
     def get_short_name(self) -> str:
         return (self.full_name.split() or [self.username])[0]
+
+
+class SignIn(models.Model):
+    """One place an employee is signed in: a browser session or an API token pair.
+
+    Revoking it ends the browser session or blacklists the current refresh token, and stops
+    access tokens issued for it (they carry its id in the ``sid`` claim).
+    """
+
+    class Channel(models.TextChoices):
+        BROWSER = "browser", "Browser"
+        API = "api", "API token"
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="sign_ins")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
+    refresh_jti = models.CharField(max_length=255, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    mfa_verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [models.Index(fields=["employee", "expires_at"], name="signin_employee_active_idx")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} sign-in of {self.employee} from {self.ip_address or 'unknown address'}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

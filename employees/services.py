@@ -1,7 +1,29 @@
-from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+"""Commands on employees: their record and role, their password and their sign-ins.
 
-from employees.models import Employee, Role
+Each takes the acting employee explicitly, checks what that actor may do, writes in one
+transaction and records what happened as an event in the same transaction.
+"""
+
+from datetime import timedelta
+from importlib import import_module
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from employees.models import Employee, Role, SignIn
+from events.services import publish
+from photostudio import errors
+
+# What employees may change on their own record without the right to manage it.
+SELF_SERVICE_FIELDS = frozenset({"full_name", "phone", "department"})
+EDITABLE_FIELDS = SELF_SERVICE_FIELDS | {"email", "role", "is_active"}
+# A sign-in's "last seen" is written at most this often, not on every request.
+ACTIVITY_RESOLUTION = timedelta(minutes=1)
 
 
 @transaction.atomic
@@ -15,3 +37,178 @@ def create_admin(*, username: str, email: str, password: str) -> tuple[Employee,
     if existing is not None:
         return existing, False
     return Employee.objects.create_superuser(username, password, email=email, full_name="Administrator"), True
+
+
+@transaction.atomic
+def create_employee(*, actor: Employee, username: str, password: str, role: str, **fields) -> Employee:
+    """Create an employee with ``role``; only for actors who may add employees and give that role.
+
+    Raises PermissionDenied, or ValidationFailed for a taken username, bad fields or a weak password.
+    """
+    if not actor.has_perm("employees.add_employee") or not actor.can_assign_role(Employee(role=role), role):
+        raise errors.PermissionDenied("You may not add an employee with this role.")
+    unknown = set(fields) - (EDITABLE_FIELDS - {"role"})
+    if unknown:
+        raise errors.ValidationFailed(details={name: ["This field cannot be set."] for name in sorted(unknown)})
+    employee = Employee(username=username, role=role, created_by=actor, updated_by=actor, **fields)
+    _validate(employee, password=password)
+    employee.set_password(password)
+    employee.save()
+    publish("employee.created", employee, actor=actor, payload={"username": employee.username, "role": role})
+    return employee
+
+
+def _validate(employee: Employee, *, password: str | None = None) -> None:
+    try:
+        employee.full_clean(exclude=["password"])
+        if password is not None:
+            validate_password(password, user=employee)
+    except ValidationError as exc:
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"password": exc.messages}
+        raise errors.ValidationFailed(details=details) from exc
+
+
+@transaction.atomic
+def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employee:
+    """Change the fields given in ``changes`` (any of ``EDITABLE_FIELDS``), leaving the rest.
+
+    Employees may change their own name, phone and department; everything else needs
+    ``actor.can_manage_employee(employee)``, and a new role ``actor.can_assign_role``. The last
+    active admin can be neither demoted nor deactivated. Deactivating ends every sign-in.
+
+    Raises PermissionDenied, LastAdmin, ValidationFailed.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise errors.ValidationFailed(details={name: ["This field cannot be changed."] for name in sorted(unknown)})
+    # Lock the active admins first (always in the same order), so two admins demoting each
+    # other at the same moment cannot both succeed and leave the studio without one.
+    active_admins = list(
+        Employee.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
+    )
+    employee = Employee.objects.select_for_update().get(pk=employee.pk)
+    changed = {name: value for name, value in changes.items() if getattr(employee, name) != value}
+    if not changed:
+        return employee
+    self_service = actor.pk == employee.pk and actor.is_active and changed.keys() <= SELF_SERVICE_FIELDS
+    if not self_service and not actor.can_manage_employee(employee):
+        raise errors.PermissionDenied("You may not change this employee.")
+    if "role" in changed and not actor.can_assign_role(employee, changed["role"]):
+        raise errors.PermissionDenied("You may not give this employee that role.")
+    stays_admin = changed.get("role", employee.role) == Role.ADMIN and changed.get("is_active", employee.is_active)
+    if employee.pk in active_admins and not stays_admin and len(active_admins) == 1:
+        raise errors.LastAdmin()
+
+    previous_role = employee.role
+    for name, value in changed.items():
+        setattr(employee, name, value)
+    employee.updated_by = actor
+    _validate(employee)
+    employee.save(update_fields=[*changed, "updated_by", "updated_at"])
+
+    publish("employee.updated", employee, actor=actor, payload={"fields": sorted(changed)})
+    if "role" in changed:
+        publish("employee.role_changed", employee, actor=actor, payload={"from": previous_role, "to": employee.role})
+    if changed.get("is_active") is False:
+        revoke_all_sign_ins(employee=employee, actor=actor)
+        publish("employee.deactivated", employee, actor=actor)
+    return employee
+
+
+@transaction.atomic
+def change_password(*, employee: Employee, new_password: str, keep: SignIn | None = None) -> Employee:
+    """Set the employee's password and end every sign-in but ``keep`` (the one they changed it in).
+
+    Raises ValidationFailed when the password breaks the password policy.
+    """
+    _validate(employee, password=new_password)
+    employee.set_password(new_password)
+    employee.save(update_fields=["password"])
+    revoke_all_sign_ins(employee=employee, actor=employee, keep=keep)
+    publish("employee.password_changed", employee, actor=employee)
+    return employee
+
+
+def _end_session(session_key: str) -> None:
+    if session_key:
+        import_module(settings.SESSION_ENGINE).SessionStore(session_key).delete()
+
+
+def _blacklist(refresh_jti: str) -> None:
+    outstanding = OutstandingToken.objects.filter(jti=refresh_jti).first()
+    if outstanding is not None:
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+def _revoke(sign_in: SignIn, now) -> None:
+    _end_session(sign_in.session_key)
+    _blacklist(sign_in.refresh_jti)
+    sign_in.revoked_at = now
+    sign_in.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def revoke_sign_in(*, sign_in: SignIn, actor: Employee) -> None:
+    """End one sign-in: its browser session is deleted, its refresh token blacklisted and its
+    access tokens refused from now on. Raises PermissionDenied unless it is the actor's own or
+    the actor manages its employee."""
+    if sign_in.employee_id != actor.pk and not actor.can_manage_employee(sign_in.employee):
+        raise errors.PermissionDenied("You may not end this sign-in.")
+    if sign_in.revoked_at is None:
+        _revoke(sign_in, timezone.now())
+        publish("employee.signed_out", sign_in.employee, actor=actor, payload={"sign_in_id": sign_in.pk})
+
+
+@transaction.atomic
+def revoke_all_sign_ins(*, employee: Employee, actor: Employee, keep: SignIn | None = None) -> int:
+    """End every sign-in of ``employee`` except ``keep``; returns how many were ended.
+
+    Raises PermissionDenied unless the actor is the employee or manages them.
+    """
+    if employee.pk != actor.pk and not actor.can_manage_employee(employee):
+        raise errors.PermissionDenied("You may not end this employee's sign-ins.")
+    now = timezone.now()
+    sign_ins = SignIn.objects.select_for_update().filter(employee=employee, revoked_at__isnull=True)
+    if keep is not None:
+        sign_ins = sign_ins.exclude(pk=keep.pk)
+    ended = list(sign_ins)
+    for sign_in in ended:
+        _revoke(sign_in, now)
+    # Tokens issued before sign-ins were tracked, if any, go too.
+    kept_jti = keep.refresh_jti if keep is not None else ""
+    for outstanding in OutstandingToken.objects.filter(user=employee, blacklistedtoken__isnull=True).exclude(
+        jti=kept_jti
+    ):
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+    if ended:
+        publish("employee.signed_out", employee, actor=actor, payload={"sign_in_ids": [s.pk for s in ended]})
+    return len(ended)
+
+
+def note_token_activity(*, sign_in: SignIn) -> None:
+    """Move a token sign-in's "last seen" to now, at most once a minute."""
+    now = timezone.now()
+    if now - sign_in.last_seen_at >= ACTIVITY_RESOLUTION:
+        SignIn.objects.filter(pk=sign_in.pk).update(last_seen_at=now)
+        sign_in.last_seen_at = now
+
+
+def note_browser_activity(*, sign_in_id: int, employee: Employee, session_key: str, expires_at) -> None:
+    """Move a browser sign-in's "last seen" to now and follow its session's key (Django cycles
+    it at login and password change) and expiry, so revoking it ends the right session."""
+    SignIn.objects.filter(pk=sign_in_id, employee=employee, revoked_at__isnull=True).update(
+        last_seen_at=timezone.now(), session_key=session_key, expires_at=expires_at
+    )
+
+
+@transaction.atomic
+def unlock_employee(*, employee: Employee, actor: Employee) -> int:
+    """Lift a sign-in lock of ``employee`` (all addresses); returns how many lock records went.
+
+    Raises PermissionDenied unless the actor manages the employee.
+    """
+    if not actor.can_manage_employee(employee):
+        raise errors.PermissionDenied("You may not unlock this employee.")
+    removed = AxesProxyHandler.reset_attempts(username=employee.username)
+    publish("employee.unlocked", employee, actor=actor, payload={"records": removed})
+    return removed

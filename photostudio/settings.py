@@ -46,7 +46,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, whose admin.site is the MFA-only StudioAdminSite.
+    "employees.apps.StudioAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "employees.middleware.MfaEnrollmentMiddleware",
+    "employees.middleware.SignInActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -242,12 +245,23 @@ SIMPLE_JWT = {
 
 MFA_ISSUER = env_str("MFA_ISSUER", "PhotoStudio")
 OTP_TOTP_ISSUER = MFA_ISSUER
+# Roles that must sign in with a second factor; such an employee without one is sent to set it up.
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["admin", "manager"])
+if not set(MFA_REQUIRED_ROLES) <= {"admin", "manager", "receptionist", "photographer"}:
+    raise ImproperlyConfigured(
+        f"MFA_REQUIRED_ROLES={','.join(MFA_REQUIRED_ROLES)!r} may only name admin, manager, receptionist, photographer"
+    )
 
 RATE_LIMIT_MAX_ATTEMPTS = env_int("RATE_LIMIT_MAX_ATTEMPTS", 5, minimum=1)
 RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 300, minimum=1)
 RATE_LIMIT_LOCK_DURATION = env_int("RATE_LIMIT_LOCK_DURATION", 900, minimum=1)
 AXES_FAILURE_LIMIT = RATE_LIMIT_MAX_ATTEMPTS
-AXES_COOLOFF_TIME = timedelta(seconds=RATE_LIMIT_LOCK_DURATION)
+# employees.lockout counts failures within RATE_LIMIT_WINDOW and locks for RATE_LIMIT_LOCK_DURATION;
+# axes keeps its records for as long as either needs them.
+AXES_HANDLER = "employees.lockout.WindowedLockoutHandler"
+AXES_COOLOFF_TIME = timedelta(seconds=max(RATE_LIMIT_LOCK_DURATION, RATE_LIMIT_WINDOW))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "employees.views.lockout_response"
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -269,7 +283,7 @@ X_FRAME_OPTIONS = "DENY"
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "employees.authentication.SignInJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

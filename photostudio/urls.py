@@ -12,7 +12,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # admin.site is employees' StudioAdminSite: admins and managers with a verified second factor.
     path("admin/", admin.site.urls),
+    path("", include("employees.urls")),
     re_path(r"^health/?$", health.app, name="health"),
     re_path(r"^health/db/?$", health.database, name="health-db"),
     re_path(r"^health/cache/?$", health.cache_, name="health-cache"),

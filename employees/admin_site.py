@@ -1,0 +1,23 @@
+from django_otp.admin import OTPAdminSite
+
+from employees.views import login_view, logout_view
+
+
+class StudioAdminSite(OTPAdminSite):
+    """The Django admin, open only to active admins and managers whose session passed the second
+    factor. It signs in through the studio's own login page, so lockout and MFA work as
+    everywhere else."""
+
+    name = "admin"
+    site_header = "Studio CRM administration"
+    site_title = "Studio CRM admin"
+    index_title = "Studio administration"
+
+    def __init__(self, name="admin"):
+        super().__init__(name)
+
+    def login(self, request, extra_context=None):
+        return login_view(request, for_admin=True)
+
+    def logout(self, request, extra_context=None):
+        return logout_view(request)

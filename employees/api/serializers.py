@@ -1,0 +1,124 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from employees.models import Employee, Role, SignIn
+
+
+class InputSerializer(serializers.Serializer):
+    """Checks the shape of a request body; ``check`` returns the clean data or raises 400."""
+
+    @classmethod
+    def check(cls, data, **kwargs) -> dict:
+        serializer = cls(data=data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class LoginSerializer(InputSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    mfa_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class RefreshSerializer(InputSerializer):
+    refresh_token = serializers.CharField(max_length=4096)
+
+
+class LogoutSerializer(InputSerializer):
+    refresh_token = serializers.CharField(max_length=4096, required=False, allow_blank=True, default="")
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.CharField(help_text='Always "bearer".')
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires (JWT_EXPIRATION).")
+
+
+class EmployeeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Employee
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "email",
+            "phone",
+            "department",
+            "role",
+            "is_active",
+            "last_login",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MfaStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    required = serializers.BooleanField(help_text="Whether the employee's role demands MFA.")
+    backup_codes_left = serializers.IntegerField()
+
+
+class ProfileSerializer(EmployeeSerializer):
+    """The employee with their MFA status (``context["mfa"]``) and effective permissions."""
+
+    mfa = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta(EmployeeSerializer.Meta):
+        fields = [*EmployeeSerializer.Meta.fields, "mfa", "permissions"]
+        read_only_fields = fields
+
+    @extend_schema_field(MfaStatusSerializer)
+    def get_mfa(self, employee) -> dict:
+        return MfaStatusSerializer(self.context["mfa"]).data
+
+    def get_permissions(self, employee) -> list[str]:
+        return sorted(employee.get_all_permissions())
+
+
+class EmployeeUpdateSerializer(InputSerializer):
+    """Any subset of the editable fields; the ones left out stay as they are."""
+
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    department = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class SignInSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="Whether this request was made with this sign-in.")
+
+    class Meta:
+        model = SignIn
+        fields = ["id", "channel", "ip_address", "user_agent", "mfa_verified", "created_at", "last_seen_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, sign_in) -> bool:
+        return sign_in.pk == self.context.get("current_sign_in_id")
+
+
+class CodeSerializer(InputSerializer):
+    code = serializers.CharField(max_length=32)
+
+
+class DisableMfaSerializer(InputSerializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    code = serializers.CharField(max_length=32)
+
+
+class EnrolmentSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32 secret, for typing into an app by hand.")
+    otpauth_url = serializers.CharField()
+    qr_svg = serializers.CharField(help_text="The otpauth URL as an SVG QR code.")
+
+
+class BackupCodesSerializer(serializers.Serializer):
+    backup_codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once; each works once.")
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()

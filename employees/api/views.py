@@ -1,0 +1,190 @@
+"""The API's sign-in, token and employee endpoints. Views translate; ``authentication``,
+``services``, ``mfa`` and ``selectors`` decide."""
+
+from dataclasses import asdict
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from employees import authentication, mfa, selectors, services
+from employees.api.serializers import (
+    BackupCodesSerializer,
+    CodeSerializer,
+    DisableMfaSerializer,
+    EmployeeSerializer,
+    EmployeeUpdateSerializer,
+    EnrolmentSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    MfaStatusSerializer,
+    ProfileSerializer,
+    RefreshSerializer,
+    RevokedSerializer,
+    SignInSerializer,
+    TokenPairSerializer,
+)
+
+_ERROR = OpenApiResponse(description='{"error": {"code", "message", "details"}}')
+
+
+class LoginView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, 401: _ERROR, 403: _ERROR, 429: _ERROR},
+        description=(
+            "Exchange username and password (and `mfa_code` for accounts with MFA) for tokens. "
+            "401 `invalid_credentials`, `mfa_required` (send `mfa_code`), `invalid_mfa_code`; "
+            "403 `mfa_enrollment_required`; 429 `locked_out` after "
+            f"{settings.RATE_LIMIT_MAX_ATTEMPTS} failures within {settings.RATE_LIMIT_WINDOW} s."
+        ),
+    )
+    def post(self, request):
+        data = LoginSerializer.check(request.data)
+        pair = authentication.sign_in_for_api(request=request._request, **data)
+        return Response(asdict(pair))
+
+
+class RefreshView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer, 401: _ERROR})
+    def post(self, request):
+        """A new token pair; the refresh token sent is blacklisted and cannot be used again."""
+        data = RefreshSerializer.check(request.data)
+        pair = authentication.refresh_tokens(request=request._request, **data)
+        return Response(asdict(pair))
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=LogoutSerializer, responses={204: None, 401: _ERROR})
+    def post(self, request):
+        """End the token sign-in of the bearer access token, or of the `refresh_token` sent."""
+        data = LogoutSerializer.check(request.data)
+        token = request.auth if request.auth is not None and hasattr(request.auth, "get") else {}
+        authentication.sign_out_api(
+            employee=request.user if request.user.is_authenticated else None,
+            sign_in_id=token.get("sid"),
+            **data,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _profile(request) -> dict:
+    context = {"mfa": selectors.mfa_status(request.user)}
+    return ProfileSerializer(request.user, context=context).data
+
+
+class ProfileView(APIView):
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request):
+        """The signed-in employee, with MFA status and effective permissions."""
+        return Response(_profile(request))
+
+
+class EmployeeListView(APIView):
+    @extend_schema(responses=EmployeeSerializer(many=True))
+    def get(self, request):
+        """All employees; needs `employees.view_employee` (managers, admins, front desk)."""
+        if not request.user.has_perm("employees.view_employee"):
+            raise PermissionDenied()
+        return Response(EmployeeSerializer(selectors.employees_visible_to(request.user), many=True).data)
+
+
+class EmployeeDetailView(APIView):
+    @extend_schema(responses=EmployeeSerializer)
+    def get(self, request, pk: int):
+        return Response(EmployeeSerializer(selectors.get_employee(pk=pk, viewer=request.user)).data)
+
+    @extend_schema(request=EmployeeUpdateSerializer, responses={200: EmployeeSerializer, 403: _ERROR, 409: _ERROR})
+    def put(self, request, pk: int):
+        """Change the fields sent, leave the rest. Own name, phone and department: anyone;
+        the rest needs the right to manage the employee (admins everyone, managers the front
+        desk and photographers); the last active admin stays an active admin."""
+        employee = selectors.get_employee(pk=pk, viewer=request.user)
+        changes = EmployeeUpdateSerializer.check(request.data)
+        employee = services.update_employee(employee=employee, actor=request.user, **changes)
+        return Response(EmployeeSerializer(employee).data)
+
+    @extend_schema(request=EmployeeUpdateSerializer, responses={200: EmployeeSerializer, 403: _ERROR, 409: _ERROR})
+    def patch(self, request, pk: int):
+        return self.put(request, pk)
+
+
+class SignInListView(APIView):
+    @extend_schema(responses=SignInSerializer(many=True))
+    def get(self, request):
+        """Where you are signed in: browser sessions and API token sign-ins, most recent first."""
+        current = authentication.current_sign_in(request)
+        context = {"current_sign_in_id": current.pk if current else None}
+        sign_ins = selectors.active_sign_ins(request.user)
+        return Response(SignInSerializer(sign_ins, many=True, context=context).data)
+
+    @extend_schema(request=None, responses=RevokedSerializer, operation_id="employees_profile_sessions_revoke_others")
+    def delete(self, request):
+        """End every sign-in except the one making this request."""
+        ended = services.revoke_all_sign_ins(
+            employee=request.user, actor=request.user, keep=authentication.current_sign_in(request)
+        )
+        return Response({"revoked": ended})
+
+
+class SignInDetailView(APIView):
+    @extend_schema(request=None, responses={204: None, 404: _ERROR}, operation_id="employees_profile_sessions_revoke")
+    def delete(self, request, pk: int):
+        sign_in = selectors.get_sign_in(pk=pk, viewer=request.user)
+        services.revoke_sign_in(sign_in=sign_in, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MfaView(APIView):
+    @extend_schema(responses=MfaStatusSerializer)
+    def get(self, request):
+        return Response(MfaStatusSerializer(selectors.mfa_status(request.user)).data)
+
+
+class MfaEnrolmentView(APIView):
+    @extend_schema(request=None, responses={201: EnrolmentSerializer, 409: _ERROR})
+    def post(self, request):
+        """Start setting up an authenticator app: a new secret, its otpauth URL and QR code.
+        Confirm with a first code at `mfa/enrolment/confirm`."""
+        device = mfa.start_enrolment(employee=request.user)
+        body = {"secret": mfa.secret(device), "otpauth_url": device.config_url, "qr_svg": mfa.qr_code_svg(device)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MfaConfirmView(APIView):
+    @extend_schema(request=CodeSerializer, responses={200: BackupCodesSerializer, 401: _ERROR, 409: _ERROR})
+    def post(self, request):
+        """Confirm the new authenticator with a code; answers the ten backup codes, shown once.
+        Every other sign-in is ended."""
+        data = CodeSerializer.check(request.data)
+        codes = mfa.confirm_enrolment(employee=request.user, keep=authentication.current_sign_in(request), **data)
+        return Response({"backup_codes": codes})
+
+
+class BackupCodesView(APIView):
+    @extend_schema(request=CodeSerializer, responses={200: BackupCodesSerializer, 401: _ERROR, 409: _ERROR})
+    def post(self, request):
+        """Replace the backup codes with ten new ones (shown once), given a current code."""
+        data = CodeSerializer.check(request.data)
+        return Response({"backup_codes": mfa.regenerate_backup_codes(employee=request.user, **data)})
+
+
+class MfaDisableView(APIView):
+    @extend_schema(request=DisableMfaSerializer, responses={204: None, 400: _ERROR, 401: _ERROR, 409: _ERROR})
+    def post(self, request):
+        """Turn MFA off with the password and a code (refused when the role demands MFA)."""
+        data = DisableMfaSerializer.check(request.data)
+        mfa.disable_mfa(employee=request.user, **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

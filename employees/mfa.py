@@ -1,0 +1,173 @@
+"""Two-factor authentication with django-otp: an authenticator app (TOTP) and backup codes.
+
+An employee has MFA once a TOTP device is confirmed by a first valid code. Confirming also
+creates ten single-use backup codes (a django-otp static device), shown once; they can be
+replaced with a fresh ten. Turning MFA off needs the password and a code; a manager or admin
+can reset it for someone who lost their phone.
+"""
+
+from base64 import b32encode
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.db import transaction
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from employees import services
+from employees.models import Employee, SignIn
+from events.services import publish
+from photostudio import errors
+
+BACKUP_CODE_COUNT = 10
+DEVICE_NAME = "Authenticator app"
+
+
+class MfaAlreadyEnabled(errors.Conflict):
+    code = "mfa_already_enabled"
+    default_message = "Two-factor authentication is already set up."
+
+
+class MfaNotEnabled(errors.Conflict):
+    code = "mfa_not_enabled"
+    default_message = "Two-factor authentication is not set up."
+
+
+class NoPendingEnrolment(errors.Conflict):
+    code = "no_pending_enrolment"
+    default_message = "Start setting up two-factor authentication first."
+
+
+class MfaMandatory(errors.Conflict):
+    code = "mfa_mandatory"
+    default_message = "Your role requires two-factor authentication, so it cannot be turned off."
+
+
+def has_mfa(employee: Employee) -> bool:
+    """Whether the employee has confirmed an authenticator app."""
+    return TOTPDevice.objects.filter(user=employee, confirmed=True).exists()
+
+
+def match_code(employee: Employee, code: str) -> Device | None:
+    """The device that accepts ``code``: six digits go to the authenticator app, anything else to
+    the backup codes (so a backup code never counts against the app's throttle). Each accepted
+    code is used up: TOTP refuses a time step it already accepted, a backup code is deleted."""
+    code = "".join(code.split()).lower()
+    device_model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    with transaction.atomic():
+        device = device_model.objects.select_for_update().filter(user=employee, confirmed=True).first()
+        if device is not None and device.verify_token(code):
+            return device
+    return None
+
+
+def enabled_device(employee: Employee) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=employee, confirmed=True).first()
+
+
+def pending_device(employee: Employee) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=employee, confirmed=False).first()
+
+
+def secret(device: TOTPDevice) -> str:
+    """The device's secret in base32, for typing into an app that cannot scan the QR code."""
+    return b32encode(device.bin_key).decode()
+
+
+def qr_code_svg(device: TOTPDevice) -> str:
+    """An SVG QR code of the device's ``otpauth://`` URL (issuer ``MFA_ISSUER``)."""
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@transaction.atomic
+def start_enrolment(*, employee: Employee) -> TOTPDevice:
+    """A new, unconfirmed authenticator device with a fresh secret (replacing an unconfirmed one).
+
+    Raises MfaAlreadyEnabled.
+    """
+    if has_mfa(employee):
+        raise MfaAlreadyEnabled()
+    TOTPDevice.objects.filter(user=employee, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=employee, name=DEVICE_NAME, confirmed=False)
+
+
+def _replace_backup_codes(employee: Employee) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=employee, defaults={"name": "Backup codes"})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def confirm_enrolment(*, employee: Employee, code: str, keep: SignIn | None = None) -> list[str]:
+    """Confirm the pending device with a first code from the app; returns the ten backup codes.
+
+    Every other sign-in (made without the second factor) is ended; ``keep`` becomes verified.
+    Raises NoPendingEnrolment, InvalidMfaCode.
+    """
+    device = TOTPDevice.objects.select_for_update().filter(user=employee, confirmed=False).first()
+    if device is None:
+        raise NoPendingEnrolment()
+    if not device.verify_token("".join(code.split())):
+        raise errors.InvalidMfaCode()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _replace_backup_codes(employee)
+    services.revoke_all_sign_ins(employee=employee, actor=employee, keep=keep)
+    if keep is not None:
+        SignIn.objects.filter(pk=keep.pk).update(mfa_verified=True)
+    publish("employee.mfa_enabled", employee, actor=employee, payload={"device": device.name})
+    return codes
+
+
+@transaction.atomic
+def regenerate_backup_codes(*, employee: Employee, code: str) -> list[str]:
+    """Replace the backup codes with ten new ones, given a current code. Raises MfaNotEnabled,
+    InvalidMfaCode."""
+    if not has_mfa(employee):
+        raise MfaNotEnabled()
+    if match_code(employee, code) is None:
+        raise errors.InvalidMfaCode()
+    codes = _replace_backup_codes(employee)
+    publish("employee.backup_codes_regenerated", employee, actor=employee)
+    return codes
+
+
+def _remove_devices(employee: Employee) -> None:
+    TOTPDevice.objects.filter(user=employee).delete()
+    StaticDevice.objects.filter(user=employee).delete()
+
+
+@transaction.atomic
+def disable_mfa(*, employee: Employee, password: str, code: str) -> None:
+    """Turn MFA off, given the password and a current or backup code.
+
+    Raises MfaNotEnabled, MfaMandatory, ValidationFailed (wrong password), InvalidMfaCode.
+    """
+    if not has_mfa(employee):
+        raise MfaNotEnabled()
+    if employee.mfa_required:
+        raise MfaMandatory()
+    if not employee.check_password(password):
+        raise errors.ValidationFailed("The password is not correct.", details={"password": ["Not correct."]})
+    if match_code(employee, code) is None:
+        raise errors.InvalidMfaCode()
+    _remove_devices(employee)
+    publish("employee.mfa_disabled", employee, actor=employee)
+
+
+@transaction.atomic
+def reset_mfa(*, employee: Employee, actor: Employee) -> None:
+    """Remove someone else's MFA (a lost phone) and end all their sign-ins; they enrol again at
+    their next sign-in if their role demands it. Raises PermissionDenied."""
+    if employee.pk == actor.pk or not actor.can_manage_employee(employee):
+        raise errors.PermissionDenied("You may not reset this employee's two-factor authentication.")
+    _remove_devices(employee)
+    services.revoke_all_sign_ins(employee=employee, actor=actor)
+    publish("employee.mfa_reset", employee, actor=actor)
