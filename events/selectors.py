@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Model, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from events.models import Delivery, Event, WebhookEndpoint
@@ -57,18 +57,6 @@ def delivery_detail(*, viewer, delivery_id: int) -> Delivery:
     if delivery is None:
         raise NotFound("No such delivery.")
     return delivery
-
-
-def history_of(aggregate: Model) -> QuerySet[Event]:
-    """Everything recorded about ``aggregate`` (a booking, a client, an employee), oldest first.
-
-    The caller has already decided that its viewer may see the aggregate itself.
-    """
-    return (
-        Event.objects.filter(aggregate_type=aggregate._meta.label_lower, aggregate_id=str(aggregate.pk))
-        .select_related("actor")
-        .order_by("occurred_at", "id")
-    )
 
 
 def webhook_endpoints(*, viewer) -> QuerySet[WebhookEndpoint]:

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
-from events import services
+from events import notifications, services
 
 
 @shared_task(name="events.dispatch_event")
@@ -21,3 +22,8 @@ def run_delivery(delivery_id: int) -> None:
 @shared_task(name="events.relay")
 def relay() -> None:
     services.relay(older_than=timedelta(seconds=settings.EVENTS_RELAY_AFTER))
+
+
+@shared_task(name="events.queue_booking_reminders")
+def queue_booking_reminders() -> None:
+    notifications.queue_booking_reminders(now=timezone.now())
