@@ -15,7 +15,15 @@ from events.targets import check_target
 from photostudio.errors import DomainError
 
 
+def _may_view_event_log(request) -> bool:
+    # Deliveries are part of their event's record: whoever may read the log sees them.
+    return request.user.has_perm("events.view_event")
+
+
 class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_view_permission(self, request, obj=None):
+        return _may_view_event_log(request)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -38,6 +46,9 @@ class DeliveryInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return _may_view_event_log(request)
+
 
 @admin.register(Event)
 class EventAdmin(_ReadOnlyAdmin):
@@ -58,9 +69,6 @@ class EventAdmin(_ReadOnlyAdmin):
     )
     readonly_fields = fields
     inlines = [DeliveryInline]
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("events.view_event")
 
 
 @admin.action(description="Re-run the selected failed deliveries", permissions=["retry"])

@@ -1,0 +1,137 @@
+import pytest
+
+from employees.tests.factories import verified_login
+from events.models import Delivery, EventType, WebhookEndpoint
+from events.registry import handler_name, subscriber
+from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
+
+rerun: list[int] = []
+
+
+@subscriber("test.admin_rerun")
+def record_rerun(event):
+    rerun.append(event.pk)
+    return "done"
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    verified_login(client, manager)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    verified_login(client, admin)
+    return client
+
+
+@pytest.mark.django_db
+def test_manager_reads_the_event_log_with_its_deliveries(manager_client, django_assert_max_num_queries):
+    event = EventFactory(type=EventType.BOOKING_CREATED, aggregate_type="bookings.booking", aggregate_id="42")
+    DeliveryFactory(event=event, outcome="E-mailed ada@client.test: We have your booking")
+    for _ in range(10):
+        EventFactory()
+
+    with django_assert_max_num_queries(12):
+        listing = manager_client.get("/admin/events/event/")
+    detail = manager_client.get(f"/admin/events/event/{event.pk}/change/")
+
+    assert listing.status_code == 200
+    assert detail.status_code == 200
+    assert b"E-mailed ada@client.test" in detail.content
+    assert b'name="_save"' not in detail.content
+
+
+@pytest.mark.django_db
+def test_the_event_log_cannot_be_edited_or_deleted(admin_client):
+    event = EventFactory()
+
+    assert admin_client.get("/admin/events/event/add/").status_code == 403
+    assert admin_client.post(f"/admin/events/event/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_reruns_failed_deliveries_from_the_delivery_log(admin_client, django_capture_on_commit_callbacks):
+    rerun.clear()
+    failed = DeliveryFactory(
+        event=EventFactory(type="test.admin_rerun"),
+        handler=handler_name(record_rerun),
+        status=Delivery.Status.FAILED,
+        attempts=5,
+    )
+    done = DeliveryFactory(status=Delivery.Status.SUCCEEDED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/events/delivery/",
+            {"action": "retry_selected", "_selected_action": [failed.pk, done.pk]},
+            follow=True,
+        )
+
+    failed.refresh_from_db()
+    assert response.status_code == 200
+    assert b"Queued 1 delivery(ies) again. 1 were not failed and were left alone." in response.content
+    assert rerun == [failed.event_id]
+    assert (failed.status, failed.attempts) == (Delivery.Status.SUCCEEDED, 1)
+
+
+@pytest.mark.django_db
+def test_manager_without_the_retry_permission_is_not_offered_the_action(manager_client):
+    DeliveryFactory(status=Delivery.Status.FAILED)
+
+    response = manager_client.get("/admin/events/delivery/")
+
+    assert response.status_code == 200
+    assert b"retry_selected" not in response.content
+
+
+@pytest.mark.django_db
+def test_admin_adds_a_webhook_endpoint_through_the_service(admin_client, admin):
+    response = admin_client.post(
+        "/admin/events/webhookendpoint/add/",
+        {
+            "name": "Accounting",
+            "url": "https://accounting.example.com/hooks",
+            "event_types": ["booking.created", "client.updated"],
+            "is_active": "on",
+            "description": "",
+        },
+    )
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert response.status_code == 302
+    assert endpoint.event_types == ["booking.created", "client.updated"]
+    assert endpoint.created_by == admin
+    assert len(endpoint.secret) >= 40
+
+
+@pytest.mark.django_db
+def test_admin_form_refuses_a_private_webhook_target(admin_client, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    response = admin_client.post(
+        "/admin/events/webhookendpoint/add/",
+        {"name": "Metadata", "url": "http://169.254.169.254/latest", "event_types": ["booking.created"]},
+    )
+
+    assert response.status_code == 200
+    assert b"cannot be sent to loopback, private or link-local addresses" in response.content
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_admin_changes_a_webhook_endpoint_and_sees_its_secret(admin_client, admin):
+    endpoint = WebhookEndpointFactory(event_types=["booking.created"])
+
+    page = admin_client.get(f"/admin/events/webhookendpoint/{endpoint.pk}/change/")
+    response = admin_client.post(
+        f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
+        {"name": "Renamed", "url": endpoint.url, "event_types": ["booking.rescheduled"], "description": ""},
+    )
+
+    endpoint.refresh_from_db()
+    assert endpoint.secret.encode() in page.content
+    assert response.status_code == 302
+    assert (endpoint.name, endpoint.event_types, endpoint.is_active) == ("Renamed", ["booking.rescheduled"], False)
+    assert endpoint.updated_by == admin

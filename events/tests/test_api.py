@@ -1,0 +1,261 @@
+from datetime import UTC, datetime
+
+import pytest
+from rest_framework.test import APIClient
+
+from events.models import Delivery, EventType, WebhookEndpoint
+from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
+
+JANUARY = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
+
+
+def _client_for(employee) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(employee)
+    return api
+
+
+@pytest.fixture
+def manager_api(manager):
+    return _client_for(manager)
+
+
+@pytest.fixture
+def admin_api(admin):
+    return _client_for(admin)
+
+
+@pytest.fixture
+def receptionist_api(receptionist):
+    return _client_for(receptionist)
+
+
+@pytest.mark.django_db
+def test_manager_lists_events_newest_first(manager_api, django_assert_max_num_queries):
+    older = EventFactory(occurred_at=JANUARY, type=EventType.BOOKING_CREATED, aggregate_type="bookings.booking")
+    newer = EventFactory(occurred_at=JANUARY.replace(day=15), type=EventType.EMPLOYEE_LOGIN)
+    for _ in range(5):
+        EventFactory(occurred_at=JANUARY.replace(day=2))
+
+    with django_assert_max_num_queries(4):
+        response = manager_api.get("/api/v1/events/")
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [event["id"] for event in results[:2]] == [newer.pk, older.pk]
+    assert results[1]["aggregate"] == {"type": "bookings.booking", "id": older.aggregate_id}
+    assert results[1]["type"] == "booking.created"
+
+
+@pytest.mark.django_db
+def test_events_are_filtered_by_type_aggregate_and_time(manager_api):
+    booking_event = EventFactory(
+        type=EventType.BOOKING_STATE_CHANGED, aggregate_type="bookings.booking", aggregate_id="7", occurred_at=JANUARY
+    )
+    EventFactory(type=EventType.BOOKING_STATE_CHANGED, aggregate_type="bookings.booking", aggregate_id="8")
+    EventFactory(type=EventType.EMPLOYEE_LOGIN, aggregate_type="employees.employee", aggregate_id="7")
+    EventFactory(
+        type=EventType.BOOKING_CREATED,
+        aggregate_type="bookings.booking",
+        aggregate_id="7",
+        occurred_at=JANUARY.replace(year=2029),
+    )
+
+    response = manager_api.get(
+        "/api/v1/events/",
+        {
+            "type": "booking.state_changed,booking.created",
+            "aggregate_type": "bookings.booking",
+            "aggregate_id": "7",
+            "occurred_after": "2030-01-01T00:00:00Z",
+            "occurred_before": "2030-02-01T00:00:00Z",
+        },
+    )
+
+    assert [event["id"] for event in response.json()["results"]] == [booking_event.pk]
+
+
+@pytest.mark.django_db
+def test_a_bad_filter_value_answers_400_in_the_error_shape(manager_api):
+    response = manager_api.get("/api/v1/events/", {"occurred_after": "last tuesday"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert "occurred_after" in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db
+def test_event_list_pages_with_a_cursor(manager_api):
+    for day in range(1, 6):
+        EventFactory(occurred_at=JANUARY.replace(day=day))
+
+    first = manager_api.get("/api/v1/events/", {"page_size": 3}).json()
+    second = manager_api.get(first["next"]).json()
+
+    assert len(first["results"]) == 3
+    assert len(second["results"]) == 2
+    assert second["next"] is None
+
+
+@pytest.mark.django_db
+def test_event_detail_shows_its_deliveries(manager_api):
+    event = EventFactory()
+    DeliveryFactory(event=event, handler="events.subscribers.email_client_booking_created", outcome="E-mailed a@b.c")
+
+    response = manager_api.get(f"/api/v1/events/{event.pk}/")
+
+    assert response.status_code == 200
+    [delivery] = response.json()["deliveries"]
+    assert delivery["handler"] == "events.subscribers.email_client_booking_created"
+    assert delivery["outcome"] == "E-mailed a@b.c"
+
+
+@pytest.mark.django_db
+def test_unknown_event_answers_404(manager_api):
+    response = manager_api.get("/api/v1/events/999999/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/events/", "/api/v1/webhooks/"])
+def test_receptionist_may_not_read_the_event_log_or_webhooks(receptionist_api, path):
+    response = receptionist_api.get(path)
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_are_refused(client):
+    response = client.get("/api/v1/events/")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.django_db
+def test_admin_creates_a_webhook_endpoint_and_sees_its_secret_once(admin_api):
+    response = admin_api.post(
+        "/api/v1/webhooks/",
+        {
+            "name": "Accounting",
+            "url": "https://accounting.example.com/hooks",
+            "event_types": ["booking.created", "booking.state_changed"],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    endpoint = WebhookEndpoint.objects.get()
+    assert body["secret"] == endpoint.secret
+    assert body["event_types"] == ["booking.created", "booking.state_changed"]
+    assert "secret" not in admin_api.get(f"/api/v1/webhooks/{endpoint.pk}/").json()
+    assert "secret" not in admin_api.get("/api/v1/webhooks/").json()[0]
+
+
+@pytest.mark.django_db
+def test_webhook_endpoint_to_a_private_address_is_refused_with_400(admin_api, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    response = admin_api.post(
+        "/api/v1/webhooks/",
+        {"name": "Internal", "url": "http://192.168.1.20/hook", "event_types": ["booking.created"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert "url" in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db
+def test_webhook_endpoint_with_an_unknown_event_type_is_refused(admin_api):
+    response = admin_api.post(
+        "/api/v1/webhooks/",
+        {"name": "Typo", "url": "https://example.com/hook", "event_types": ["booking.exploded"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "event_types" in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db
+def test_admin_changes_and_deletes_a_webhook_endpoint(admin_api):
+    endpoint = WebhookEndpointFactory()
+
+    changed = admin_api.patch(
+        f"/api/v1/webhooks/{endpoint.pk}/", {"is_active": False, "event_types": ["client.updated"]}, format="json"
+    )
+    deleted = admin_api.delete(f"/api/v1/webhooks/{endpoint.pk}/")
+
+    assert changed.status_code == 200
+    assert (changed.json()["is_active"], changed.json()["event_types"]) == (False, ["client.updated"])
+    assert deleted.status_code == 204
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_rotating_the_secret_returns_the_new_one(admin_api):
+    endpoint = WebhookEndpointFactory()
+
+    response = admin_api.post(f"/api/v1/webhooks/{endpoint.pk}/rotate-secret/")
+
+    endpoint.refresh_from_db()
+    assert response.status_code == 200
+    assert response.json()["secret"] == endpoint.secret
+
+
+@pytest.mark.django_db
+def test_manager_without_webhook_permissions_cannot_add_an_endpoint(manager_api):
+    response = manager_api.post(
+        "/api/v1/webhooks/",
+        {"name": "Mine", "url": "https://example.com/hook", "event_types": ["booking.created"]},
+        format="json",
+    )
+
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_webhook_delivery_log_lists_the_endpoints_attempts(admin_api, django_assert_max_num_queries):
+    endpoint = WebhookEndpointFactory()
+    for status in (Delivery.Status.SUCCEEDED, Delivery.Status.FAILED, Delivery.Status.PENDING):
+        DeliveryFactory(endpoint=endpoint, handler=f"webhook:{endpoint.pk}", status=status)
+    DeliveryFactory(status=Delivery.Status.FAILED)
+
+    with django_assert_max_num_queries(4):
+        everything = admin_api.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/")
+    failed = admin_api.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/", {"status": "failed"})
+
+    assert len(everything.json()["results"]) == 3
+    assert [delivery["status"] for delivery in failed.json()["results"]] == ["failed"]
+
+
+@pytest.mark.django_db
+def test_retrying_a_delivery_that_has_not_failed_answers_409(admin_api):
+    delivery = DeliveryFactory(status=Delivery.Status.SUCCEEDED)
+
+    response = admin_api.post(f"/api/v1/events/deliveries/{delivery.pk}/retry/")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "delivery_not_failed"
+
+
+@pytest.mark.django_db
+def test_retrying_a_failed_delivery_queues_it_again(admin_api, django_capture_on_commit_callbacks):
+    delivery = DeliveryFactory(
+        event=EventFactory(type="test.unsubscribed"), status=Delivery.Status.FAILED, attempts=5, handler="gone.handler"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api.post(f"/api/v1/events/deliveries/{delivery.pk}/retry/")
+
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["attempts"]) == ("pending", 0)
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert "no handler named gone.handler" in delivery.last_error

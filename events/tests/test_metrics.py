@@ -1,0 +1,67 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from employees.tests.factories import EmployeeFactory
+from events.models import Delivery
+from events.registry import subscriber
+from events.services import publish
+from events.tests.factories import DeliveryFactory, EventFactory
+
+
+@subscriber("test.metered")
+def metered(event):
+    return "counted"
+
+
+@subscriber("test.metered_failing")
+def metered_failing(event):
+    raise RuntimeError("always")
+
+
+def _sample(metrics: str, name: str, **labels) -> float:
+    label_text = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    pattern = rf"^{re.escape(name)}{re.escape('{' + label_text + '}') if labels else ''} (\S+)$"
+    match = re.search(pattern, metrics, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+@pytest.mark.django_db
+def test_metrics_count_published_dispatched_and_failed_events_per_type(
+    client, django_capture_on_commit_callbacks, settings
+):
+    settings.EVENTS_HANDLER_MAX_ATTEMPTS = 1
+    before = client.get("/metrics").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("test.metered", EmployeeFactory())
+        publish("test.metered_failing", EmployeeFactory())
+    after = client.get("/metrics").content.decode()
+
+    def grew(name, **labels):
+        return _sample(after, name, **labels) - _sample(before, name, **labels)
+
+    assert grew("studio_events_published_total", type="test.metered") == 1
+    assert grew("studio_events_dispatched_total", type="test.metered") == 1
+    failing = "events.tests.test_metrics.metered_failing"
+    assert grew("studio_events_handler_errors_total", type="test.metered_failing", handler=failing) == 1
+    assert grew("studio_events_failed_total", type="test.metered_failing", handler=failing) == 1
+    assert grew("studio_events_handler_seconds_count", handler="events.tests.test_metrics.metered") == 1
+
+
+@pytest.mark.django_db
+def test_metrics_show_the_backlog_read_at_scrape_time(client):
+    EventFactory(occurred_at=timezone.now() - timedelta(minutes=2))
+    EventFactory(occurred_at=timezone.now() - timedelta(seconds=5))
+    dispatched = EventFactory(dispatched_at=timezone.now())
+    DeliveryFactory(event=dispatched, status=Delivery.Status.FAILED)
+    DeliveryFactory(event=dispatched, status=Delivery.Status.PENDING)
+
+    metrics = client.get("/metrics").content.decode()
+
+    assert _sample(metrics, "studio_events_backlog") == 2
+    assert _sample(metrics, "studio_events_backlog_oldest_seconds") >= 120
+    assert _sample(metrics, "studio_events_deliveries", status="failed") == 1
+    assert _sample(metrics, "studio_events_deliveries", status="pending") == 1
