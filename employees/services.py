@@ -39,14 +39,19 @@ def create_admin(*, username: str, email: str, password: str) -> tuple[Employee,
     return Employee.objects.create_superuser(username, password, email=email, full_name="Administrator"), True
 
 
+def check_create(*, actor: Employee, role: str) -> None:
+    """Raises PermissionDenied unless ``actor`` may add an employee with ``role``."""
+    if not actor.has_perm("employees.add_employee") or not actor.can_assign_role(Employee(role=role), role):
+        raise errors.PermissionDenied("You may not add an employee with this role.")
+
+
 @transaction.atomic
 def create_employee(*, actor: Employee, username: str, password: str, role: str, **fields) -> Employee:
     """Create an employee with ``role``; only for actors who may add employees and give that role.
 
     Raises PermissionDenied, or ValidationFailed for a taken username, bad fields or a weak password.
     """
-    if not actor.has_perm("employees.add_employee") or not actor.can_assign_role(Employee(role=role), role):
-        raise errors.PermissionDenied("You may not add an employee with this role.")
+    check_create(actor=actor, role=role)
     unknown = set(fields) - (EDITABLE_FIELDS - {"role"})
     if unknown:
         raise errors.ValidationFailed(details={name: ["This field cannot be set."] for name in sorted(unknown)})
@@ -68,36 +73,51 @@ def _validate(employee: Employee, *, password: str | None = None) -> None:
         raise errors.ValidationFailed(details=details) from exc
 
 
-@transaction.atomic
-def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employee:
-    """Change the fields given in ``changes`` (any of ``EDITABLE_FIELDS``), leaving the rest.
+def check_update(*, employee: Employee, actor: Employee, changes: dict, active_admin_ids=None) -> dict:
+    """The entries of ``changes`` that differ from ``employee``, if ``actor`` may make them.
 
     Employees may change their own name, phone and department; everything else needs
     ``actor.can_manage_employee(employee)``, and a new role ``actor.can_assign_role``. The last
-    active admin can be neither demoted nor deactivated. Deactivating ends every sign-in.
+    active admin can be neither demoted nor deactivated.
 
-    Raises PermissionDenied, LastAdmin, ValidationFailed.
+    Raises ValidationFailed (a field that cannot be changed), PermissionDenied, LastAdmin.
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise errors.ValidationFailed(details={name: ["This field cannot be changed."] for name in sorted(unknown)})
-    # Lock the active admins first (always in the same order), so two admins demoting each
-    # other at the same moment cannot both succeed and leave the studio without one.
-    active_admins = list(
-        Employee.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
-    )
-    employee = Employee.objects.select_for_update().get(pk=employee.pk)
     changed = {name: value for name, value in changes.items() if getattr(employee, name) != value}
     if not changed:
-        return employee
+        return changed
     self_service = actor.pk == employee.pk and actor.is_active and changed.keys() <= SELF_SERVICE_FIELDS
     if not self_service and not actor.can_manage_employee(employee):
         raise errors.PermissionDenied("You may not change this employee.")
     if "role" in changed and not actor.can_assign_role(employee, changed["role"]):
         raise errors.PermissionDenied("You may not give this employee that role.")
     stays_admin = changed.get("role", employee.role) == Role.ADMIN and changed.get("is_active", employee.is_active)
-    if employee.pk in active_admins and not stays_admin and len(active_admins) == 1:
-        raise errors.LastAdmin()
+    if employee.role == Role.ADMIN and employee.is_active and not stays_admin:
+        if active_admin_ids is None:
+            active_admin_ids = Employee.objects.filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
+        if not set(active_admin_ids) - {employee.pk}:
+            raise errors.LastAdmin()
+    return changed
+
+
+@transaction.atomic
+def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employee:
+    """Change the fields given in ``changes`` (any of ``EDITABLE_FIELDS``), leaving the rest, under
+    the rules of ``check_update``. Deactivating ends every sign-in of the employee.
+
+    Raises ValidationFailed, PermissionDenied, LastAdmin.
+    """
+    # Lock the active admins first (always in the same order), so two admins demoting each
+    # other at the same moment cannot both succeed and leave the studio without one.
+    active_admin_ids = list(
+        Employee.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
+    )
+    employee = Employee.objects.select_for_update().get(pk=employee.pk)
+    changed = check_update(employee=employee, actor=actor, changes=changes, active_admin_ids=active_admin_ids)
+    if not changed:
+        return employee
 
     previous_role = employee.role
     for name, value in changed.items():
