@@ -1,3 +1,4 @@
+from django.shortcuts import redirect
 from django_otp.admin import OTPAdminSite
 
 from employees.views import login_view, logout_view
@@ -21,3 +22,7 @@ class StudioAdminSite(OTPAdminSite):
 
     def logout(self, request, extra_context=None):
         return logout_view(request)
+
+    def password_change(self, request, extra_context=None):
+        # The studio's page, whose change also ends every other sign-in and API token.
+        return redirect("password_change")
