@@ -34,7 +34,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
 
     full_name = factory.Faker("name")
     phone = factory.Sequence(lambda n: f"+1415555{n:04d}")
-    email = factory.LazyAttribute(lambda client: f"{client.full_name.split()[0].lower()}@client.test")
+    email = factory.Sequence(lambda n: f"client{n}@client.test")
 
 
 class BookingFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,43 @@
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from bookings.models import WEEKDAYS, Space
+from bookings.tests.factories import BookingFactory, SpaceFactory
+
+
+def overlap_constraint_exists():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = 'booking_space_no_overlap' AND contype = 'x'")
+        return cursor.fetchone() is not None
+
+
+@pytest.mark.django_db
+def test_fresh_install_has_the_spaces_the_guide_uses():
+    studio_a = Space.objects.get(slug="studio_a")
+
+    assert (studio_a.capacity, studio_a.hourly_rate, studio_a.buffer_minutes) == (10, Decimal("80.00"), 15)
+    assert studio_a.opening_hours == dict.fromkeys(WEEKDAYS, ["08:00", "22:00"])
+    assert set(Space.objects.values_list("slug", flat=True)) >= {"studio_a", "studio_b", "makeup_room"}
+    studio_a.full_clean()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_has_the_overlap_exclusion_constraint():
+    assert overlap_constraint_exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bookings_migrations_reverse_and_reapply_keeping_booked_spaces():
+    BookingFactory(space=SpaceFactory(slug="studio_b"))
+
+    call_command("migrate", "bookings", "0001", verbosity=0)
+    kept = set(Space.objects.values_list("slug", flat=True))
+    call_command("migrate", "bookings", verbosity=0)
+
+    assert kept == {"studio_b"}
+    assert set(Space.objects.values_list("slug", flat=True)) >= {"studio_a", "studio_b", "makeup_room"}
+    assert connection.vendor != "postgresql" or overlap_constraint_exists()
