@@ -9,11 +9,10 @@ from employees.tests.factories import EmployeeFactory
 from events.models import Delivery, Event
 from events.registry import handler_name, subscriber
 from events.services import publish, relay
+from events.tests.celery_support import broker_unreachable
 from events.tests.factories import DeliveryFactory, EventFactory
-from photostudio.celery import app as celery_app
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
-UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 
 relayed: list[int] = []
 
@@ -28,40 +27,19 @@ def _fresh_log():
     relayed.clear()
 
 
-def _forget_broker_connections():
-    # Celery keeps pools of broker connections per app; drop them so the next send connects to
-    # the broker URL configured now.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_down(settings):
-    """Celery sends to a broker nobody listens on, as when Redis is down at commit time."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER
-    _forget_broker_connections()
-
-    def broker_back():
-        # The broker is back: here, eager Celery runs what is sent in process.
-        settings.CELERY_TASK_ALWAYS_EAGER = True
-
-    yield broker_back
-    _forget_broker_connections()
-
-
 @pytest.mark.django_db(transaction=True)
-def test_event_committed_while_the_broker_is_unreachable_is_delivered_after_the_relay_runs(broker_down, client):
+def test_event_committed_while_the_broker_is_unreachable_is_delivered_after_the_relay_runs(client):
     employee = EmployeeFactory()
-    with transaction.atomic():
-        event = publish("test.relayed", employee)
+    with broker_unreachable():
+        with transaction.atomic():
+            event = publish("test.relayed", employee)
 
-    event.refresh_from_db()
-    assert event.dispatched_at is None
-    assert relayed == []
-    assert client.get("/health/events").json()["backlog"] == 1
+        event.refresh_from_db()
+        assert event.dispatched_at is None
+        assert relayed == []
+        assert client.get("/health/events").json()["backlog"] == 1
 
-    broker_down()
+    # The broker is back; here eager Celery runs what is sent, in process.
     call_command("relay_events", "--older-than", "0")
 
     event.refresh_from_db()
@@ -72,12 +50,13 @@ def test_event_committed_while_the_broker_is_unreachable_is_delivered_after_the_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_relay_command_fails_loudly_while_the_broker_is_still_down(broker_down):
-    with transaction.atomic():
-        event = publish("test.relayed", EmployeeFactory())
+def test_relay_command_fails_loudly_while_the_broker_is_still_down():
+    with broker_unreachable():
+        with transaction.atomic():
+            event = publish("test.relayed", EmployeeFactory())
 
-    with pytest.raises(CommandError, match="broker refused"):
-        call_command("relay_events", "--older-than", "0")
+        with pytest.raises(CommandError, match="broker refused"):
+            call_command("relay_events", "--older-than", "0")
 
     event.refresh_from_db()
     assert event.dispatched_at is None
