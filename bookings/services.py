@@ -134,7 +134,7 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
             details={"from": booking.state, "to": target_state, "allowed": booking.reachable_states()},
         )
     if not move.has_perm(booking, actor):
-        raise PermissionDenied(f"{actor} may not {move.name.replace('_', ' ')} bookings.")
+        raise PermissionDenied(f"{actor} may not mark bookings as {BookingState(target_state).label.lower()}.")
     if (
         move.custom.get("assigned_photographer_only")
         and booking.photographer_id != actor.pk
