@@ -5,6 +5,8 @@ studio's (settings.TIME_ZONE), so a local day may last 23 or 25 hours. Selectors
 bookings take the ``viewer`` and return nothing to someone without ``bookings.view_booking``.
 """
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -109,6 +111,16 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
         .order_by("start")
         .values_list("start", "blocks_until")
     )
+    return slots_around(space=space, day=day, held=held)
+
+
+def slots_around(*, space: Space, day: date, held: Iterable[tuple[datetime, datetime]]) -> list[Slot]:
+    """``free_slots`` over already loaded ``(start, blocks_until)`` pairs of the space's holding
+    bookings, in start order; pairs outside the day change nothing. No query."""
+    window = space.opening_window(day)
+    if window is None or not space.is_active:
+        return []
+    opens, closes = window
     shortest = timedelta(minutes=settings.BOOKING_MIN_DURATION_MINUTES)
     slots, cursor = [], opens
     for booked_from, blocked_until in held:
@@ -149,6 +161,43 @@ def booking_history(*, booking: Booking) -> list[Event]:
         .select_related("actor")
         .order_by("occurred_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class NeedsAction:
+    """What the front desk should act on now, each list soonest first."""
+
+    to_confirm: list[Booking]  # pending and not over yet
+    starting_soon: list[Booking]  # confirmed, starting within the coming ``soon``
+    to_mark: list[Booking]  # confirmed and past their start: begin the session or mark a no-show
+
+
+def bookings_needing_action(*, viewer, now: datetime, soon: timedelta, limit: int) -> NeedsAction:
+    """At most ``limit`` bookings of each kind of ``NeedsAction``. Three queries."""
+    bookings = _visible_bookings(viewer)
+    confirmed = bookings.filter(state=BookingState.CONFIRMED)
+    return NeedsAction(
+        to_confirm=list(bookings.filter(state=BookingState.PENDING, end__gt=now).order_by("start", "id")[:limit]),
+        starting_soon=list(confirmed.filter(start__gt=now, start__lte=now + soon).order_by("start", "id")[:limit]),
+        to_mark=list(confirmed.filter(start__lte=now).order_by("start", "id")[:limit]),
+    )
+
+
+def clients_matching(*, viewer, query: str = "") -> QuerySet[Client]:
+    """Clients whose name, e-mail or phone number contains ``query`` (all of them for an empty
+    one), by name; nobody for a viewer without ``bookings.view_client``. The phone matches on
+    digits, so "(415) 555-0101" finds +14155550101."""
+    if not viewer.has_perm("bookings.view_client"):
+        return Client.objects.none()
+    clients = Client.objects.order_by("full_name", "id")
+    query = query.strip()
+    if not query:
+        return clients
+    matches = Q(full_name__icontains=query) | Q(email__icontains=query)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 3:
+        matches |= Q(phone__contains=digits)
+    return clients.filter(matches)
 
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:
