@@ -10,7 +10,7 @@ runs it, and either finishes it or schedules the next attempt with exponential b
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 import structlog
@@ -53,7 +53,15 @@ def announce(event_id: int, event_type: str) -> None:
     from events.tasks import dispatch_event
 
     metrics.published.labels(event_type).inc()
-    event_committed.send(sender=Event, event_id=event_id, event_type=event_type)
+    # A failing in-process receiver must neither stop the dispatch nor fail the committed request.
+    for receiver, outcome in event_committed.send_robust(sender=Event, event_id=event_id, event_type=event_type):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "event_receiver_failed",
+                receiver=getattr(receiver, "__qualname__", repr(receiver)),
+                event_id=event_id,
+                error=f"{type(outcome).__name__}: {outcome}",
+            )
     _enqueue(dispatch_event, event_id)
 
 
@@ -292,8 +300,8 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
         abandoned=abandoned,
         broker_refused=sent_events < len(event_ids) or sent_deliveries < len(delivery_ids),
     )
-    if any((report.events, report.deliveries, report.released, report.abandoned, report.broker_refused)):
-        logger.info("events_relayed", **report.__dict__)
+    if any(asdict(report).values()):
+        logger.info("events_relayed", **asdict(report))
     return report
 
 

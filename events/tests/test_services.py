@@ -7,11 +7,14 @@ import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
 
+import events
 from employees.tests.factories import EmployeeFactory
 from events.models import Delivery, Event
 from events.registry import Skipped, handler_name, subscriber
 from events.services import dispatch, publish, relay, retry_delivery, run_delivery
+from events.signals import event_committed
 from events.tests.factories import DeliveryFactory, EventFactory
+from photostudio.celery import app as celery_app
 from photostudio.errors import DeliveryNotFailed, PermissionDenied
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
@@ -191,6 +194,21 @@ def test_handler_with_nothing_to_do_is_skipped_with_its_reason(after_commit):
 
 
 @pytest.mark.django_db
+def test_a_failing_in_process_receiver_neither_fails_the_commit_nor_stops_delivery(after_commit):
+    def broken_cache_invalidation(sender, **kwargs):
+        raise KeyError("cache key")
+
+    event_committed.connect(broken_cache_invalidation)
+    try:
+        with after_commit():
+            event = events.publish("test.recorded", EmployeeFactory())
+    finally:
+        event_committed.disconnect(broken_cache_invalidation)
+
+    assert recorded == [event.pk]
+
+
+@pytest.mark.django_db
 def test_dispatching_an_event_twice_creates_its_deliveries_once(after_commit):
     with after_commit():
         event = publish("test.recorded", EmployeeFactory())
@@ -244,6 +262,10 @@ def test_subscriber_registered_for_several_types_gets_each(after_commit):
         second = publish("test.multi_b", EmployeeFactory())
 
     assert recorded == [first.pk, second.pk]
+
+
+def test_every_beat_task_is_a_registered_celery_task(settings):
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(celery_app.tasks)
 
 
 @pytest.mark.django_db

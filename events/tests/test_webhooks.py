@@ -137,6 +137,26 @@ def test_disabled_endpoint_is_skipped_when_its_retry_comes(webhook_receiver, aft
 
 
 @pytest.mark.django_db
+def test_deleted_endpoint_keeps_its_log_and_its_pending_retry_is_skipped(admin, webhook_receiver, after_commit):
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/hook"), event_types=[EventType.CLIENT_UPDATED])
+    handler = endpoint.handler_name
+    webhook_receiver.answer("/hook", 500)
+    with time_machine.travel(START, tick=False) as clock:
+        with after_commit():
+            services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+        services.delete_webhook_endpoint(actor=admin, endpoint=endpoint)
+        _run_due_retries(clock, after_commit, rounds=1, wait=timedelta(minutes=5))
+
+    delivery = Delivery.objects.get(handler=handler)
+    assert (delivery.status, delivery.outcome, delivery.endpoint) == (
+        Delivery.Status.SKIPPED,
+        "The endpoint was deleted.",
+        None,
+    )
+    assert len(webhook_receiver.to("/hook")) == 1
+
+
+@pytest.mark.django_db
 def test_delivery_to_a_name_resolving_to_loopback_is_refused_at_connect_time(webhook_receiver, after_commit, settings):
     port = webhook_receiver.url("/").rsplit(":", 1)[1].rstrip("/")
     # Saved while the name pointed elsewhere (or through a DNS change since): the connection checks it.
