@@ -14,6 +14,7 @@ class EventType(models.TextChoices):
     BOOKING_STATE_CHANGED = "booking.state_changed", "Booking state changed"
     BOOKING_RESCHEDULED = "booking.rescheduled", "Booking rescheduled"
     BOOKING_PHOTOGRAPHER_ASSIGNED = "booking.photographer_assigned", "Photographer assigned to a booking"
+    BOOKING_UPDATED = "booking.updated", "Booking updated (notes, people, price)"
     BOOKING_REMINDER_DUE = "booking.reminder_due", "Booking reminder due"
     CLIENT_UPDATED = "client.updated", "Client updated"
     EMPLOYEE_LOGIN = "employee.login", "Employee logged in"

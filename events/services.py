@@ -109,9 +109,13 @@ def dispatch(*, event_id: int) -> int:
             for endpoint in WebhookEndpoint.objects.filter(is_active=True)
             if endpoint.receives(event.type)
         ]
-        created = Delivery.objects.bulk_create(deliveries)
-        delivery_ids = [delivery.pk for delivery in created]
-        transaction.on_commit(lambda: (metrics.dispatched.labels(event.type).inc(), _start_deliveries(delivery_ids)))
+        delivery_ids = [delivery.pk for delivery in Delivery.objects.bulk_create(deliveries)]
+
+        def start():
+            metrics.dispatched.labels(event.type).inc()
+            _start_deliveries(delivery_ids)
+
+        transaction.on_commit(start)
     return len(delivery_ids)
 
 

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,12 +23,14 @@ class WebhookReceiver:
     def __init__(self):
         self.received: list[Received] = []
         self._answers: dict[str, list[int]] = {}
+        self._delays: dict[str, float] = {}
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(receiver._delays.get(self.path, 0))
                 with receiver._lock:
                     scripted = receiver._answers.get(self.path, [])
                     status = scripted.pop(0) if scripted else 200
@@ -58,6 +61,10 @@ class WebhookReceiver:
     def answer(self, path: str, *statuses: int) -> None:
         """Answer the next requests to ``path`` with ``statuses``, then 200."""
         self._answers[path] = list(statuses)
+
+    def delay(self, path: str, seconds: float) -> None:
+        """Answer requests to ``path`` only after ``seconds``."""
+        self._delays[path] = seconds
 
     def to(self, path: str) -> list[Received]:
         with self._lock:

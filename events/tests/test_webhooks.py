@@ -173,6 +173,20 @@ def test_delivery_to_a_name_resolving_to_loopback_is_refused_at_connect_time(web
 
 
 @pytest.mark.django_db
+def test_a_receiver_slower_than_the_timeout_counts_as_a_failed_attempt(webhook_receiver, after_commit, settings):
+    settings.WEBHOOKS_TIMEOUT = 1
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/slow"), event_types=[EventType.CLIENT_UPDATED])
+    webhook_receiver.delay("/slow", 2)
+
+    with after_commit():
+        services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert delivery.status == Delivery.Status.PENDING
+    assert "ReadTimeout" in delivery.last_error
+
+
+@pytest.mark.django_db
 def test_redirects_are_not_followed(webhook_receiver, after_commit):
     endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/moved"), event_types=[EventType.CLIENT_UPDATED])
     webhook_receiver.answer("/moved", 307)
