@@ -50,6 +50,11 @@ def get_booking(*, viewer, pk: int) -> Booking:
     return booking
 
 
+def visible_bookings(*, viewer) -> QuerySet[Booking]:
+    """Every booking the viewer may see, in start order, with space, client and photographer loaded."""
+    return _visible_bookings(viewer).order_by("start", "id")
+
+
 def bookings_between(
     *,
     viewer,
@@ -198,6 +203,34 @@ def clients_matching(*, viewer, query: str = "") -> QuerySet[Client]:
     if len(digits) >= 3:
         matches |= Q(phone__contains=digits)
     return clients.filter(matches)
+
+
+def get_client(*, viewer, pk: int) -> Client:
+    """The client with ``pk``, or NotFound when there is none or the viewer may not see clients."""
+    client = clients_matching(viewer=viewer).filter(pk=pk).first()
+    if client is None:
+        raise NotFound(f"There is no client #{pk}.")
+    return client
+
+
+def visible_spaces(*, viewer) -> QuerySet[Space]:
+    """Every space, active or not, by name; none for a viewer without ``bookings.view_space``."""
+    if not viewer.has_perm("bookings.view_space"):
+        return Space.objects.none()
+    return Space.objects.order_by("name", "id")
+
+
+def get_space(*, viewer, slug: str) -> Space:
+    """The space with ``slug``, or NotFound when there is none or the viewer may not see spaces."""
+    space = visible_spaces(viewer=viewer).filter(slug=slug).first()
+    if space is None:
+        raise NotFound(f"There is no space {slug!r}.")
+    return space
+
+
+def active_space_count() -> int:
+    """How many spaces take bookings; one query, for the bookings health check."""
+    return Space.objects.filter(is_active=True).count()
 
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:

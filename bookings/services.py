@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition
+from django_fsm import ConcurrentTransition, Transition
 
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space
 from bookings.phones import normalise_phone
@@ -28,6 +28,7 @@ from photostudio.errors import (
 
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
 CLIENT_FIELDS = ("full_name", "phone", "email", "notes")
+BOOKING_FIELDS = ("notes", "people_count", "price", "photographer")
 # Client fields as create_booking's arguments call them, so errors name what the caller sent.
 _BOOKING_CLIENT_FIELDS = {"full_name": "client_name", "phone": "client_phone", "email": "client_email"}
 
@@ -133,14 +134,9 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
             f"{BookingState(target_state).label.lower()}.",
             details={"from": booking.state, "to": target_state, "allowed": booking.reachable_states()},
         )
-    if not move.has_perm(booking, actor):
-        raise PermissionDenied(f"{actor} may not mark bookings as {BookingState(target_state).label.lower()}.")
-    if (
-        move.custom.get("assigned_photographer_only")
-        and booking.photographer_id != actor.pk
-        and not actor.has_perm("bookings.change_booking")
-    ):
-        raise PermissionDenied("Only the photographer assigned to this booking or a manager may do this.")
+    refusal = _transition_refusal(booking, move, actor)
+    if refusal is not None:
+        raise refusal
     reason = reason.strip()
     if move.custom.get("reason_required") and not reason:
         raise ValidationFailed("Give a reason for cancelling.", details={"reason": ["Give a reason for cancelling."]})
@@ -161,6 +157,32 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
         payload={"from": source, "to": booking.state, "reason": reason, "transition": move.name},
     )
     return booking
+
+
+def transitions_allowed(*, booking: Booking, actor) -> list[Transition]:
+    """The transitions ``actor`` may fire on ``booking`` now, by the rules of ``transition_booking``
+    (a reason for cancelling aside), in target-state order. No query beyond the actor's permissions."""
+    moves = [
+        move
+        for move in booking.get_all_state_transitions()
+        if move.source in (booking.state, "*")
+        and _transition_refusal(booking, move, actor) is None
+        and all(condition(booking) for condition in move.conditions)
+    ]
+    return sorted(moves, key=lambda move: move.target)
+
+
+def _transition_refusal(booking: Booking, move: Transition, actor) -> PermissionDenied | None:
+    """Why ``actor`` may not fire ``move`` on ``booking``, or None when they may."""
+    if not move.has_perm(booking, actor):
+        return PermissionDenied(f"{actor} may not mark bookings as {BookingState(move.target).label.lower()}.")
+    if (
+        move.custom.get("assigned_photographer_only")
+        and booking.photographer_id != actor.pk
+        and not actor.has_perm("bookings.change_booking")
+    ):
+        return PermissionDenied("Only the photographer assigned to this booking or a manager may do this.")
+    return None
 
 
 @transaction.atomic
@@ -185,6 +207,53 @@ def assign_photographer(*, booking: Booking, photographer, actor) -> Booking:
         booking,
         actor=actor,
         payload={"from": previous, "to": booking.photographer_id},
+    )
+    return booking
+
+
+@transaction.atomic
+def update_booking(*, booking: Booking, actor, **changes) -> Booking:
+    """Change the fields given in ``changes``, leaving the rest: ``notes``, ``people_count``,
+    ``price`` (set by hand, which needs ``bookings.override_booking_price``; None returns to the
+    space's rate for the duration) and ``photographer`` (as ``assign_photographer``; None unassigns).
+
+    Notes may change in any state, the rest only while the booking holds its space. Records
+    ``booking.updated`` with each changed field's old and new value, or nothing when no value
+    changed. Raises ValidationFailed (a field that cannot be changed, more people than the space
+    holds), PermissionDenied, BookingClosed and ConcurrentChange.
+    """
+    unknown = set(changes) - set(BOOKING_FIELDS)
+    if unknown:
+        raise ValidationFailed(details={name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    _require(actor, "bookings.change_booking", "change bookings")
+    if "price" in changes:
+        _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
+    if "photographer" in changes and _pk(changes["photographer"]) != booking.photographer_id:
+        booking = assign_photographer(booking=booking, photographer=changes["photographer"], actor=actor)
+    before = {field: getattr(booking, field) for field in ("notes", "people_count", "price", "price_overridden")}
+    after = dict(before)
+    for field in ("notes", "people_count"):
+        if field in changes:
+            after[field] = changes[field]
+    if "price" in changes:
+        price = changes["price"]
+        after["price"] = price if price is not None else booking.space.price_for(booking.duration)
+        after["price_overridden"] = price is not None
+    changed = [field for field in after if after[field] != before[field]]
+    if not changed:
+        return booking
+    if set(changed) != {"notes"} and booking.state not in HOLDING_STATES:
+        raise BookingClosed(f"A {booking.get_state_display().lower()} booking can only get new notes.")
+    for field in changed:
+        setattr(booking, field, after[field])
+    booking.updated_by = actor
+    _validate(booking)
+    _save_state_change(booking, update_fields=[*changed, "updated_by", "updated_at"])
+    publish(
+        "booking.updated",
+        booking,
+        actor=actor,
+        payload={"changes": {field: {"from": _plain(before[field]), "to": _plain(after[field])} for field in changed}},
     )
     return booking
 
@@ -223,6 +292,15 @@ def update_client(
     _save_client(client, update_fields=[*changes, "updated_by", "updated_at"])
     publish("client.updated", client, actor=actor, payload={"changes": changes})
     return client
+
+
+def _pk(instance) -> int | None:
+    return None if instance is None else instance.pk
+
+
+def _plain(value):
+    """``value`` as JSON holds it: a price as its exact decimal string."""
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
