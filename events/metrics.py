@@ -28,6 +28,25 @@ handler_latency = Histogram(
 )
 
 
+_unavailable_logged = False
+
+
+def record(update) -> None:
+    """Apply ``update`` (e.g. ``lambda: published.labels(t).inc()``); metrics never break the pipeline.
+
+    In prometheus_client's multi-process mode a process whose PROMETHEUS_MULTIPROC_DIR does not
+    exist (a Celery worker in the web image, say) cannot write samples: it logs that once and
+    carries on delivering.
+    """
+    global _unavailable_logged
+    try:
+        update()
+    except OSError as exc:
+        if not _unavailable_logged:
+            _unavailable_logged = True
+            logger.warning("events_metrics_unavailable", error=f"{type(exc).__name__}: {exc}")
+
+
 class BacklogCollector:
     """Undispatched events and waiting deliveries, queried when Prometheus scrapes."""
 

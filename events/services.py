@@ -52,7 +52,7 @@ def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = 
 def announce(event_id: int, event_type: str) -> None:
     from events.tasks import dispatch_event
 
-    metrics.published.labels(event_type).inc()
+    metrics.record(lambda: metrics.published.labels(event_type).inc())
     # A failing in-process receiver must neither stop the dispatch nor fail the committed request.
     for receiver, outcome in event_committed.send_robust(sender=Event, event_id=event_id, event_type=event_type):
         if isinstance(outcome, Exception):
@@ -112,7 +112,7 @@ def dispatch(*, event_id: int) -> int:
         delivery_ids = [delivery.pk for delivery in Delivery.objects.bulk_create(deliveries)]
 
         def start():
-            metrics.dispatched.labels(event.type).inc()
+            metrics.record(lambda: metrics.dispatched.labels(event.type).inc())
             _start_deliveries(delivery_ids)
 
         transaction.on_commit(start)
@@ -185,7 +185,8 @@ def run_delivery(*, delivery_id: int) -> str | None:
     except Exception as exc:  # any handler failure is recorded and retried, never lost
         return _record_failure(delivery, kind, exc)
     finally:
-        metrics.handler_latency.labels(kind).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        metrics.record(lambda: metrics.handler_latency.labels(kind).observe(elapsed))
 
 
 def _run_handler(delivery: Delivery) -> str | None:
@@ -211,7 +212,7 @@ def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None
     error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
     response_status = getattr(exc, "response_status", None)
     event_type = delivery.event.type
-    metrics.handler_errors.labels(event_type, kind).inc()
+    metrics.record(lambda: metrics.handler_errors.labels(event_type, kind).inc())
     if delivery.attempts >= delivery.max_attempts:
         if not _settle(
             delivery,
@@ -221,7 +222,7 @@ def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None
             response_status=response_status,
         ):
             return None
-        metrics.failed.labels(event_type, kind).inc()
+        metrics.record(lambda: metrics.failed.labels(event_type, kind).inc())
         logger.error("delivery_failed", delivery_id=delivery.pk, handler=delivery.handler, error=error)
         return Delivery.Status.FAILED
     delay = _backoff(delivery.attempts)

@@ -1,7 +1,11 @@
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from employees.tests.factories import EmployeeFactory
@@ -65,3 +69,31 @@ def test_metrics_show_the_backlog_read_at_scrape_time(client):
     assert _sample(metrics, "studio_events_backlog_oldest_seconds") >= 120
     assert _sample(metrics, "studio_events_deliveries", status="failed") == 1
     assert _sample(metrics, "studio_events_deliveries", status="pending") == 1
+
+
+def test_a_process_that_cannot_write_multiprocess_metrics_keeps_working(tmp_path):
+    # prometheus_client picks its multi-process mode at import, hence a process of its own.
+    script = (
+        "import django; django.setup()\n"
+        "from events import metrics\n"
+        "metrics.record(lambda: metrics.dispatched.labels('booking.created').inc())\n"
+        "print('delivered anyway')\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "photostudio.settings_test",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing"),
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "delivered anyway" in result.stdout
+    assert "events_metrics_unavailable" in result.stdout + result.stderr
