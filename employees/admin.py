@@ -107,7 +107,12 @@ class EmployeeAdmin(admin.ModelAdmin):
         return ["username", "full_name", "email", "phone", "department", "role", "is_active", "last_login"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["username", "last_login"] if obj is not None else []
+        if obj is None:
+            return []
+        if obj.pk == request.user.pk and not request.user.can_manage_employee(obj):
+            # Editing oneself without the right to manage oneself: name, phone and department only.
+            return ["username", "email", "role", "is_active", "last_login"]
+        return ["username", "last_login"]
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role" and request.user.role != Role.ADMIN:

@@ -59,7 +59,7 @@ def client_facts(request) -> dict:
 
 
 def _credentials(username: str) -> dict:
-    return {settings.AXES_USERNAME_FORM_FIELD: username}
+    return {"username": username}
 
 
 def _locked_out(request, username: str) -> errors.LockedOut:
@@ -186,20 +186,16 @@ def _pair(refresh: RefreshToken) -> TokenPair:
 def issue_tokens(*, request, employee: Employee, device: Device | None) -> TokenPair:
     """Step three for the API: a new token sign-in and its first access and refresh tokens."""
     user_logged_in.send(sender=Employee, request=request, user=employee)
-    now = timezone.now()
     sign_in = SignIn.objects.create(
         employee=employee,
         channel=SignIn.Channel.API,
         mfa_verified=device is not None,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now,
+        expires_at=timezone.now() + RefreshToken.lifetime,
         **client_facts(request),
     )
     refresh = _new_refresh_token(sign_in)
     sign_in.refresh_jti = refresh["jti"]
-    sign_in.expires_at = refresh.current_time + refresh.lifetime
-    sign_in.save(update_fields=["refresh_jti", "expires_at"])
+    sign_in.save(update_fields=["refresh_jti"])
     _record_login(request, employee, sign_in)
     return _pair(refresh)
 

@@ -168,7 +168,3 @@ class SignIn(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} sign-in of {self.employee} from {self.ip_address or 'unknown address'}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -291,3 +291,29 @@ def test_admin_login_with_mfa_goes_through_the_code_step(client, clock):
     response = client.post(reverse("login-verify"), {"code": totp.now()})
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_sign_in_follows_its_session_after_the_key_changes(client, api_client, desk):
+    sign_in(client, "desk")
+    client.post(
+        reverse("password_change"),
+        {"old_password": DEFAULT_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    browser = SignIn.objects.get(employee=desk, revoked_at__isnull=True)
+    assert browser.session_key == client.session.session_key
+    api_client.post("/api/v1/auth/login", {"username": "desk", "password": NEW_PASSWORD}, format="json")
+    from employees.services import revoke_sign_in
+
+    revoke_sign_in(sign_in=browser, actor=desk)
+    assert client.get(reverse("profile"))["Location"].startswith(reverse("login"))
+
+
+def test_last_seen_moves_on_at_most_once_a_minute(client, desk, clock):
+    sign_in(client, "desk")
+    first_seen = SignIn.objects.get(employee=desk).last_seen_at
+    clock.shift(20)
+    client.get(reverse("profile"))
+    assert SignIn.objects.get(employee=desk).last_seen_at == first_seen
+    clock.shift(60)
+    client.get(reverse("profile"))
+    assert SignIn.objects.get(employee=desk).last_seen_at > first_seen

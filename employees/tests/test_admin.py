@@ -1,0 +1,122 @@
+import pytest
+from django.urls import reverse
+
+from employees.models import Employee, Role, SignIn
+from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, verified_login
+from events.models import Event
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "willow-harbour-copper-77"
+
+
+def change_url(employee):
+    return reverse("admin:employees_employee_change", args=[employee.pk])
+
+
+def change_data(employee, **changes):
+    data = {name: getattr(employee, name) for name in ("full_name", "email", "phone", "department", "role")}
+    data["is_active"] = "on" if employee.is_active else ""
+    data.update(changes)
+    return {name: value for name, value in data.items() if value is not False}
+
+
+@pytest.fixture
+def manager_client(client):
+    verified_login(client, EmployeeFactory(username="boss", role=Role.MANAGER))
+    return client
+
+
+@pytest.fixture
+def admin_client(client):
+    verified_login(client, EmployeeFactory(username="owner", role=Role.ADMIN))
+    return client
+
+
+def test_employee_list_shows_mfa_and_lock_state(manager_client):
+    enrol_mfa(EmployeeFactory(role=Role.PHOTOGRAPHER))
+    response = manager_client.get(reverse("admin:employees_employee_changelist"))
+    assert response.status_code == 200
+    assert b"Unlock sign-in" in response.content
+
+
+def test_manager_adds_a_photographer_through_the_service(manager_client):
+    response = manager_client.post(
+        reverse("admin:employees_employee_add"),
+        {"username": "lens", "full_name": "Pat Lens", "role": "photographer", "password1": STRONG, "password2": STRONG},
+    )
+    assert response.status_code == 302
+    lens = Employee.objects.get(username="lens")
+    assert lens.check_password(STRONG)
+    assert lens.has_perm("bookings.start_booking")
+    assert Event.objects.filter(type="employee.created", aggregate_id=str(lens.pk)).exists()
+
+
+def test_manager_cannot_add_a_manager(manager_client):
+    response = manager_client.post(
+        reverse("admin:employees_employee_add"),
+        {"username": "boss2", "role": "manager", "password1": STRONG, "password2": STRONG},
+    )
+    assert response.status_code == 200
+    assert not Employee.objects.filter(username="boss2").exists()
+
+
+def test_manager_changes_a_receptionists_role_with_the_event(manager_client):
+    desk = EmployeeFactory(role=Role.RECEPTIONIST)
+    response = manager_client.post(change_url(desk), change_data(desk, role="photographer"))
+    assert response.status_code == 302
+    assert Employee.objects.get(pk=desk.pk).role == Role.PHOTOGRAPHER
+    assert Event.objects.filter(type="employee.role_changed", aggregate_id=str(desk.pk)).exists()
+
+
+def test_manager_only_views_an_admin(manager_client):
+    owner = EmployeeFactory(role=Role.ADMIN)
+    response = manager_client.get(change_url(owner))
+    assert response.status_code == 200
+    assert b'name="role"' not in response.content
+
+
+def test_last_admin_demotion_is_a_form_error(admin_client):
+    owner = Employee.objects.get(username="owner")
+    response = admin_client.post(change_url(owner), change_data(owner, role="manager"))
+    assert response.status_code == 200
+    assert b"at least one active admin" in response.content
+    assert Employee.objects.get(pk=owner.pk).role == Role.ADMIN
+
+
+def test_deactivating_in_the_admin_ends_every_sign_in(admin_client, api_client):
+    desk = EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    api_client.post("/api/v1/auth/login", {"username": "desk", "password": DEFAULT_PASSWORD}, format="json")
+    admin_client.post(change_url(desk), change_data(desk, is_active=False))
+    assert not Employee.objects.get(pk=desk.pk).is_active
+    assert not SignIn.objects.filter(employee=desk, revoked_at__isnull=True).exists()
+
+
+def test_employees_cannot_be_deleted_only_deactivated(admin_client):
+    desk = EmployeeFactory(role=Role.RECEPTIONIST)
+    assert admin_client.get(reverse("admin:employees_employee_delete", args=[desk.pk])).status_code == 403
+
+
+def test_reset_mfa_action_removes_the_app_and_ends_sign_ins(manager_client):
+    lens = EmployeeFactory(role=Role.PHOTOGRAPHER)
+    enrol_mfa(lens)
+    manager_client.post(
+        reverse("admin:employees_employee_changelist"), {"action": "reset_mfa", "_selected_action": [lens.pk]}
+    )
+    assert not lens.totpdevice_set.exists()
+    assert Event.objects.filter(type="employee.mfa_reset", aggregate_id=str(lens.pk)).exists()
+
+
+def test_actions_refused_for_an_employee_are_reported_not_raised(manager_client):
+    owner = EmployeeFactory(role=Role.ADMIN)
+    response = manager_client.post(
+        reverse("admin:employees_employee_changelist"),
+        {"action": "end_sign_ins", "_selected_action": [owner.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"may not end" in response.content
+
+
+def test_admin_password_change_leads_to_the_studios_page(manager_client):
+    assert manager_client.get(reverse("admin:password_change"))["Location"] == reverse("password_change")
