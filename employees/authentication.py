@@ -15,6 +15,7 @@ starts a lock) and raised as a typed error from ``photostudio.errors``.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_ip_address, get_client_user_agent
@@ -70,7 +71,7 @@ def _locked_out(request, username: str) -> errors.LockedOut:
     return errors.LockedOut(details={"retry_after_seconds": seconds})
 
 
-def _refuse(request, username: str, *, reason: str, channel: str, error: errors.DomainError) -> None:
+def _refuse(request, username: str, *, reason: str, channel: str, error: errors.DomainError) -> NoReturn:
     """Record the refused sign-in and raise ``error``, or ``LockedOut`` if the username is locked."""
     locked = bool(getattr(request, "axes_locked_out", False)) or reason == errors.LockedOut.code
     facts = {"username": username, "reason": reason, "channel": channel, **client_facts(request)}

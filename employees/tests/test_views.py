@@ -7,6 +7,7 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from employees.models import Role, SignIn
+from employees.services import revoke_sign_in
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, verified_login
 from events.models import Event
 
@@ -302,8 +303,6 @@ def test_a_sign_in_follows_its_session_after_the_key_changes(client, api_client,
     browser = SignIn.objects.get(employee=desk, revoked_at__isnull=True)
     assert browser.session_key == client.session.session_key
     api_client.post("/api/v1/auth/login", {"username": "desk", "password": NEW_PASSWORD}, format="json")
-    from employees.services import revoke_sign_in
-
     revoke_sign_in(sign_in=browser, actor=desk)
     assert client.get(reverse("profile"))["Location"].startswith(reverse("login"))
 
