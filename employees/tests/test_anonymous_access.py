@@ -30,6 +30,7 @@ OPEN_TO_ANONYMOUS = {
     "health-db",
     "health-cache",
     "health-events",
+    "api-bookings-health",  # the guide's GET /api/v1/bookings/health
     "prometheus-django-metrics",
     # API documentation
     "schema",
