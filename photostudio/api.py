@@ -1,11 +1,17 @@
-"""The API's one translation of failures into HTTP: {"error": {"code", "message", "details"}}."""
+"""The REST API's shared mechanics: the one translation of failures into HTTP
+(``{"error": {"code", "message", "details"}}``), strict input serializers, the JSON parser and
+the per-caller throttle."""
 
+from collections.abc import Mapping
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, parsers, serializers, status, throttling
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from photostudio import errors
 
@@ -27,6 +33,9 @@ _DRF_CODES = {
     exceptions.Throttled: "throttled",
 }
 
+UNKNOWN_FIELD_MESSAGE = "This field is not accepted here."
+VALIDATION_MESSAGE = "Some of the values are not valid."
+
 
 def error_body(code: str, message: str, details: dict | list | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
@@ -42,6 +51,9 @@ def domain_error_status(exc: errors.DomainError) -> int:
 def exception_handler(exc, context):
     if isinstance(exc, errors.DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=domain_error_status(exc))
+    if isinstance(exc, RequestDataTooBig):
+        message = f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        return Response(error_body("request_too_large", message), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -51,15 +63,83 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    # Imported here: rest_framework.views reads the parser and throttle settings, which name this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = error_body("validation_failed", "Some of the values are not valid.", details)
+        response.data = error_body("validation_failed", VALIDATION_MESSAGE, details)
         return response
     code = next((code for cls, code in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     message = str(exc.detail) if isinstance(exc.detail, str) else str(getattr(exc, "default_detail", "Error"))
     details = {"wait_seconds": exc.wait} if isinstance(exc, exceptions.Throttled) and exc.wait else {}
     response.data = error_body(code, message, details)
     return response
+
+
+def not_found(request, exception):
+    """Django's 404 for paths no URL matches: the API's error body under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "There is nothing at this address."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's strict JSON parser, also answering 400 for an unknown charset and for nesting too
+    deep for Python's decoder, which DRF would let through as a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except LookupError:
+            raise exceptions.ParseError("Unknown character set: send JSON as UTF-8.") from None
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
+class InputSerializer(serializers.Serializer):
+    """Checks the shape of a request body and nothing more; fields it does not declare are errors,
+    so a misspelt or misplaced field is never silently ignored.
+
+    ``check(data)`` returns the clean data or raises a 400 with one message list per field.
+    """
+
+    @classmethod
+    def check(cls, data, **kwargs) -> dict:
+        serializer = cls(data=data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {str(name): [UNKNOWN_FIELD_MESSAGE] for name in data if name not in writable}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class CallerRateThrottle(throttling.UserRateThrottle):
+    """At most ``settings.API_THROTTLE_RATE`` requests per signed-in caller (cache-backed, so shared
+    by every process on Redis). Anonymous requests pass: signing in has its own lockout."""
+
+    scope = "caller"
+
+    def get_rate(self) -> str:
+        # Read for every request (DRF makes a throttle per request), so a changed setting applies at once.
+        return settings.API_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)

@@ -117,3 +117,11 @@ class DeliveryNotFailed(Conflict):
 
     code = "delivery_not_failed"
     default_message = "Only failed deliveries can be re-run."
+
+
+class IdempotencyKeyReused(DomainError):
+    """The caller already sent a different request with this ``Idempotency-Key``."""
+
+    http_status = 422
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used for a different request: send a new key for a new request."

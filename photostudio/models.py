@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 
 class AuditedModel(models.Model):
@@ -16,3 +18,22 @@ class AuditedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a request sent with an ``Idempotency-Key`` header, replayed to retries
+    of the same request by the same caller (see ``photostudio.idempotency``)."""
+
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body of the request.")
+    status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_once_per_caller")]
+        indexes = [models.Index(fields=["caller", "created_at"], name="idempotency_key_age_idx")]
+
+    def __str__(self):
+        return self.key

@@ -5,6 +5,7 @@ tasks run eagerly in process and e-mail printed to the console. DATABASE_URL and
 switch to the production stack: PostgreSQL, Redis and Celery workers.
 """
 
+import re
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
@@ -281,13 +282,27 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 X_FRAME_OPTIONS = "DENY"
 
 # --- REST API ---------------------------------------------------------------------------------
+# Requests one signed-in API caller may make ("<number>/<second|minute|hour|day>"), counted in the
+# cache, so across processes on Redis; over it the API answers 429 `throttled`. Separate from the
+# sign-in lockout (RATE_LIMIT_*), which guards the password, not the API's capacity.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} must read like 600/minute or 10/second")
+# How long the answer to a POST with an Idempotency-Key is kept for retries, in seconds.
+IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "employees.authentication.SignInJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["photostudio.api.CallerRateThrottle"],
+    # JSON in and out: the guide's contract. Other media types answer 415 / 406.
+    "DEFAULT_PARSER_CLASSES": ["photostudio.api.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PAGINATION_CLASS": "photostudio.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "photostudio.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "photostudio.api.exception_handler",
 }
@@ -296,8 +311,20 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Bookings, clients, staff and events of a photo studio.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags and operation ids come from the path after /api/v1/: bookings, clients, spaces, ...
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStateEnum": "bookings.models.BookingState",
+        "RoleEnum": "employees.models.Role",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "photostudio.openapi.describe_api",
+        "bookings.api.schema.add_booking_links",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
 }
 

@@ -26,3 +26,6 @@ urlpatterns = [
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
 ]
+
+# Under /api/ an unknown address answers the API's JSON error body, not an HTML page.
+handler404 = "photostudio.api.not_found"

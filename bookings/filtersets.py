@@ -1,0 +1,74 @@
+"""Which bookings a list shows: one FilterSet for the API and the staff pages alike.
+
+Days are the studio's local calendar days (settings.TIME_ZONE): a booking is on a day when it
+overlaps it, so one running past midnight shows on both days.
+"""
+
+from datetime import date
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from bookings.models import Booking, BookingState, Client, Space
+from bookings.selectors import day_bounds
+from employees.models import Employee, Role
+
+# The calendar bookings live in. Dates outside it are typing errors (year 0001, 9999) and would
+# overflow date arithmetic, so filters and the API refuse them.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+_IN_CALENDAR = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
+
+
+class _StateInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    pass
+
+
+def _day_filter(help_text: str, method: str) -> django_filters.DateFilter:
+    return django_filters.DateFilter(method=method, validators=_IN_CALENDAR, help_text=help_text)
+
+
+class BookingFilterSet(django_filters.FilterSet):
+    date = _day_filter("Bookings on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
+    to = _day_filter("Bookings on or before this day of the studio's calendar (YYYY-MM-DD).", "until_day")
+    space = django_filters.ModelChoiceFilter(
+        queryset=Space.objects.all(), to_field_name="slug", help_text="A space's slug, e.g. studio_a."
+    )
+    state = _StateInFilter(choices=BookingState.choices, help_text="One or more states, comma-separated.")
+    photographer = django_filters.ModelChoiceFilter(
+        queryset=Employee.objects.filter(role=Role.PHOTOGRAPHER), help_text="The assigned photographer's id."
+    )
+    client = django_filters.ModelChoiceFilter(queryset=Client.objects.all(), help_text="The client's id.")
+
+    class Meta:
+        model = Booking
+        fields = []
+
+    def on_day(self, queryset, name, value):
+        start, end = day_bounds(value)
+        return queryset.filter(start__lt=end, end__gt=start)
+
+    def from_day(self, queryset, name, value):
+        start, _ = day_bounds(value)
+        return queryset.filter(end__gt=start)
+
+    def until_day(self, queryset, name, value):
+        _, end = day_bounds(value)
+        return queryset.filter(start__lt=end)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        first, last = self.form.cleaned_data.get("from"), self.form.cleaned_data.get("to")
+        if valid and first and last and first > last:
+            self.form.add_error("to", ValidationError("Give a day on or after from."))
+            return False
+        return valid
+
+
+# "from" is a Python keyword, so it joins the declared filters by name.
+BookingFilterSet.base_filters = {
+    "date": BookingFilterSet.base_filters["date"],
+    "from": _day_filter("Bookings on or after this day of the studio's calendar (YYYY-MM-DD).", "from_day"),
+    **{name: flt for name, flt in BookingFilterSet.base_filters.items() if name != "date"},
+}

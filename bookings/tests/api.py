@@ -1,0 +1,25 @@
+"""Helpers for the API tests: a client acting as an employee, and a valid booking body."""
+
+from datetime import datetime, timedelta
+
+from rest_framework.test import APIClient
+
+
+def api_as(employee) -> APIClient:
+    """An API client acting as ``employee`` (token sign-in itself is tested in employees)."""
+    client = APIClient()
+    client.force_authenticate(employee)
+    return client
+
+
+def booking_body(space, start: datetime, *, hours: float = 2, **fields) -> dict:
+    """A create-booking body for ``space`` from the aware ``start``, overridden by ``fields``."""
+    return {
+        "client_name": "John Doe",
+        "client_phone": "+1234567890",
+        "start_time": start.isoformat(),
+        "end_time": (start + timedelta(hours=hours)).isoformat(),
+        "space_type": space.slug,
+        "people_count": 2,
+        **fields,
+    }

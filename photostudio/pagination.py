@@ -1,0 +1,78 @@
+"""The API's one way of paging lists: ``?page=`` and ``?page_size=``, a ``count``, and an order
+that always ends in the primary key, so no row is skipped or shown twice between pages."""
+
+from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+
+_UNIQUE_TAIL = {"pk", "-pk", "id", "-id"}
+
+
+def _whole_number(raw: str, *, name: str, minimum: int, maximum: int | None = None) -> int:
+    bounds = f"from {minimum} to {maximum}" if maximum else f"{minimum} or more"
+    message = f"Give a whole number {bounds}."
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({name: [message]})
+    number = int(raw)
+    if number < minimum or (maximum is not None and number > maximum):
+        raise ValidationError({name: [message]})
+    return number
+
+
+def stable(queryset):
+    """``queryset`` ordered as it asks, then by primary key unless its order already ends in one."""
+    ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
+    if ordering and ordering[-1] in _UNIQUE_TAIL:
+        return queryset
+    return queryset.order_by(*ordering, "pk")
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    last_page_strings = ()
+
+    def paginate_queryset(self, queryset, request, view=None):
+        return super().paginate_queryset(stable(queryset), request, view)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        return _whole_number(raw, name=self.page_query_param, minimum=1)
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return _whole_number(raw, name=self.page_size_query_param, minimum=1, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1. A page past the last one answers 404.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page (default {self.page_size}, at most {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "minimum": 0, "description": "How many results all pages hold."},
+                "next": {"type": "string", "format": "uri", "nullable": True, "description": "The next page."},
+                "previous": {"type": "string", "format": "uri", "nullable": True, "description": "The page before."},
+                "results": schema,
+            },
+        }
