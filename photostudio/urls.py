@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from photostudio import health
@@ -24,7 +23,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+    # The staff pages; "/" is Today, and sends a visitor who is not signed in to the login page.
+    path("", include("bookings.urls")),
 ]
 
 # Under /api/ an unknown address answers the API's JSON error body, not an HTML page.

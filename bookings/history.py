@@ -1,0 +1,98 @@
+"""How a booking's events read to people: one line and a detail each, for the booking page and
+the admin. The events come from ``selectors.booking_history``; times show in the studio's zone."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from bookings.models import BookingState, Space
+from employees.models import Employee
+from events.models import Event, EventType
+
+_FIELD_NAMES = {"notes": "notes", "people_count": "people", "price": "price", "price_overridden": "price set by hand"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    event: Event
+    title: str
+    detail: str
+
+
+def describe(events: list[Event]) -> list[Entry]:
+    """An Entry per event, in the given order. At most two queries: the names of the spaces and
+    of the photographers the events mention."""
+    photographer_ids = {
+        event.payload.get("to")
+        for event in events
+        if event.type == EventType.BOOKING_PHOTOGRAPHER_ASSIGNED and isinstance(event.payload.get("to"), int)
+    }
+    slugs = {
+        times.get("space")
+        for event in events
+        for times in (event.payload, event.payload.get("from"), event.payload.get("to"))
+        if isinstance(times, dict) and isinstance(times.get("space"), str)
+    }
+    names = {
+        "photographers": {employee.pk: str(employee) for employee in Employee.objects.filter(pk__in=photographer_ids)}
+        if photographer_ids
+        else {},
+        "spaces": dict(Space.objects.filter(slug__in=slugs).values_list("slug", "name")) if slugs else {},
+    }
+    return [_entry(event, names) for event in events]
+
+
+def _entry(event: Event, names: dict) -> Entry:
+    payload = event.payload or {}
+    spaces = names["spaces"]
+    if event.type == EventType.BOOKING_CREATED:
+        people, price = payload.get("people_count", "?"), payload.get("price", "?")
+        space = spaces.get(payload.get("space"), payload.get("space", "?"))
+        return Entry(event, "Booked", f"{_span(payload)} in {space}, {people} people, price {price}")
+    if event.type == EventType.BOOKING_STATE_CHANGED:
+        title = f"{_state(payload.get('from'))} → {_state(payload.get('to'))}"
+        reason = payload.get("reason") or ""
+        return Entry(event, title, f"Reason: {reason}" if reason else "")
+    if event.type == EventType.BOOKING_RESCHEDULED:
+        before, after = payload.get("from", {}), payload.get("to", {})
+        old_space = spaces.get(before.get("space"), before.get("space", "?"))
+        new_space = spaces.get(after.get("space"), after.get("space", "?"))
+        detail = (
+            f"From {_span(before)} in {old_space} to {_span(after)} in {new_space}; price {payload.get('price', '?')}"
+        )
+        return Entry(event, "Rescheduled", detail)
+    if event.type == EventType.BOOKING_PHOTOGRAPHER_ASSIGNED:
+        photographer = payload.get("to")
+        if photographer is None:
+            return Entry(event, "Photographer removed", "")
+        return Entry(event, "Photographer assigned", names["photographers"].get(photographer, f"#{photographer}"))
+    if event.type == EventType.BOOKING_UPDATED:
+        changes = payload.get("changes", {})
+        detail = "; ".join(
+            f"{_FIELD_NAMES.get(field, field)}: {change.get('from')!s} → {change.get('to')!s}"
+            if field != "notes"
+            else "notes changed"
+            for field, change in changes.items()
+        )
+        return Entry(event, "Details changed", detail)
+    label = dict(EventType.choices).get(event.type, event.type)
+    return Entry(event, label, "")
+
+
+def _state(value) -> str:
+    return BookingState(value).label if value in BookingState.values else str(value)
+
+
+def _span(times: dict) -> str:
+    """'Mon 14 Jan 2030 10:00–12:00' from ISO ``start`` and ``end``, on the studio's clock."""
+    try:
+        start, end = (
+            timezone.localtime(datetime.fromisoformat(times[key]), timezone.get_default_timezone())
+            for key in ("start", "end")
+        )
+    except (KeyError, TypeError, ValueError):
+        return "?"
+    if start.date() == end.date():
+        return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M}"
+    return f"{start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M}"

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from bookings import views
+
+urlpatterns = [
+    path("", views.today_view, name="today"),
+    path("calendar/", views.calendar_view, name="calendar"),
+    path("bookings/new/", views.booking_create_view, name="booking-new"),
+    path("bookings/new/price/", views.price_preview_view, name="booking-price"),
+    path("bookings/<int:pk>/", views.booking_detail_view, name="booking-detail"),
+    path("bookings/<int:pk>/edit/", views.booking_edit_view, name="booking-edit"),
+    path("bookings/<int:pk>/state/", views.booking_transition_view, name="booking-transition"),
+    path("clients/", views.client_list_view, name="client-list"),
+    path("clients/search/", views.client_search_view, name="client-search"),
+    path("clients/<int:pk>/", views.client_detail_view, name="client-detail"),
+    path("clients/<int:pk>/edit/", views.client_edit_view, name="client-edit"),
+    path("reports/", views.reports_view, name="reports"),
+    path("reports/csv/", views.reports_csv_view, name="reports-csv"),
+]

@@ -1,0 +1,397 @@
+"""The staff pages: Today, the calendar, bookings, clients and the managers' reports.
+
+Views translate: forms check the shape, selectors read, services decide. A service's refusal is
+shown on the form it concerns; outside a form, a missing or hidden object is the 404 page and a
+refused permission the 403 page.
+"""
+
+import csv
+from datetime import timedelta
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from bookings import charts, history, reports, selectors, services, timegrid
+from bookings.forms import (
+    BookingEditForm,
+    BookingForm,
+    BookingPrefillForm,
+    CalendarForm,
+    ClientForm,
+    PricePreviewForm,
+    ReportForm,
+    SearchForm,
+    TransitionForm,
+    active_spaces,
+)
+from bookings.models import BookingState
+from photostudio import errors
+
+PAGE_SIZE = 25
+NEEDS_ACTION_LIMIT = 10
+STARTING_SOON = timedelta(hours=1)
+CLIENT_MATCHES = 8
+# Buttons for the transitions, in the order the front desk reads them: forward first, cancel last.
+TRANSITION_BUTTONS = {
+    BookingState.CONFIRMED: ("Confirm", "primary"),
+    BookingState.IN_PROGRESS: ("Start session", "primary"),
+    BookingState.COMPLETED: ("Complete session", "primary"),
+    BookingState.NO_SHOW: ("Mark as no-show", "secondary"),
+    BookingState.CANCELLED: ("Cancel booking", "danger"),
+}
+
+
+def staff_page(permission: str):
+    """Signed in (with the second factor where the account has one), holding ``permission``; a
+    NotFound or PermissionDenied from a selector or service becomes the 404 or 403 page."""
+
+    def decorate(view):
+        @wraps(view)
+        def translated(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except errors.NotFound as exc:
+                raise Http404(exc.message) from exc
+            except errors.PermissionDenied as exc:
+                raise PermissionDenied(exc.message) from exc
+
+        return login_required(permission_required(permission, raise_exception=True)(translated))
+
+    return decorate
+
+
+def _page(request, items):
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- Today and the calendar ---------------------------------------------------------------------
+
+
+@require_GET
+@staff_page("bookings.view_booking")
+def today_view(request):
+    now = timezone.now()
+    day = timezone.localdate(now, timezone.get_default_timezone())
+    bookings = selectors.bookings_for_day(viewer=request.user, day=day)
+    context = {
+        "day": day,
+        "now": now,
+        "grid": timegrid.day_grid(day=day, spaces=list(active_spaces()), bookings=bookings, now=now),
+        "summary": reports.summarise_day(bookings),
+        "needs": selectors.bookings_needing_action(
+            viewer=request.user, now=now, soon=STARTING_SOON, limit=NEEDS_ACTION_LIMIT
+        ),
+        "cancelled": [booking for booking in bookings if booking.state == BookingState.CANCELLED],
+    }
+    return render(request, "bookings/today.html", context)
+
+
+@require_GET
+@staff_page("bookings.view_booking")
+def calendar_view(request):
+    now = timezone.now()
+    today = timezone.localdate(now, timezone.get_default_timezone())
+    day, view, chosen_space = CalendarForm(request.GET).choice(today=today)
+    spaces = list(active_spaces())
+    context = {"day": day, "view": view, "by_day": view == "week", "today": today, "spaces": spaces}
+    if view == "week":
+        space = chosen_space or (spaces[0] if spaces else None)
+        monday = day - timedelta(days=day.weekday())
+        bookings = selectors.bookings_for_week(viewer=request.user, day=day, space=space) if space else []
+        context |= {
+            "space": space,
+            "monday": monday,
+            "sunday": monday + timedelta(days=6),
+            "previous": monday - timedelta(days=7),
+            "next": monday + timedelta(days=7),
+            "grid": timegrid.week_grid(monday=monday, space=space, bookings=bookings, now=now) if space else None,
+        }
+    else:
+        bookings = selectors.bookings_for_day(viewer=request.user, day=day)
+        context |= {
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "grid": timegrid.day_grid(day=day, spaces=spaces, bookings=bookings, now=now),
+        }
+    context["cancelled"] = [booking for booking in bookings if booking.state == BookingState.CANCELLED]
+    context["can_book"] = request.user.has_perm("bookings.add_booking")
+    return render(request, "bookings/calendar.html", context)
+
+
+# --- Bookings -----------------------------------------------------------------------------------
+
+
+@staff_page("bookings.add_booking")
+def booking_create_view(request):
+    today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
+    form = BookingForm(
+        request.POST or None, actor=request.user, initial=BookingPrefillForm(request.GET).prefill(today=today)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            # One booking with its photographer, or nothing: the two commands commit together.
+            with transaction.atomic():
+                booking = services.create_booking(actor=request.user, **form.booking_arguments())
+                if form.cleaned_data["photographer"] is not None:
+                    services.assign_photographer(
+                        booking=booking, photographer=form.cleaned_data["photographer"], actor=request.user
+                    )
+        except errors.DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"Booking #{booking.pk} is saved as pending.")
+            return redirect("booking-detail", pk=booking.pk)
+    return render(request, "bookings/booking_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+@staff_page("bookings.add_booking")
+def price_preview_view(request):
+    """The price a booking of the typed space and times would get, as a fragment of the form."""
+    form = PricePreviewForm(request.GET)
+    context = {}
+    if form.is_valid() and form.cleaned_data["end"] > form.cleaned_data["start"]:
+        space, duration = form.cleaned_data["space"], form.cleaned_data["end"] - form.cleaned_data["start"]
+        hours, minutes = divmod(int(duration.total_seconds()) // 60, 60)
+        context = {
+            "space": space,
+            "duration": f"{hours} h {minutes} min" if minutes else f"{hours} h",
+            "price": space.price_for(duration),
+        }
+    return render(request, "bookings/partials/price_preview.html", context)
+
+
+@require_GET
+@staff_page("bookings.view_booking")
+def booking_detail_view(request, pk: int):
+    booking = selectors.get_booking(viewer=request.user, pk=pk)
+    return _detail(request, booking, TransitionForm(initial={"target_state": BookingState.CANCELLED}))
+
+
+def _detail(request, booking, cancel_form, status=200):
+    allowed = {move.target for move in services.transitions_allowed(booking=booking, actor=request.user)}
+    context = {
+        "booking": booking,
+        "history": history.describe(selectors.booking_history(booking=booking)),
+        "transitions": [
+            {"target": target, "label": label, "style": style}
+            for target, (label, style) in TRANSITION_BUTTONS.items()
+            if target in allowed and target != BookingState.CANCELLED
+        ],
+        "can_cancel": BookingState.CANCELLED in allowed,
+        "cancel_form": cancel_form,
+        "can_edit": request.user.has_perm("bookings.change_booking"),
+    }
+    return render(request, "bookings/booking_detail.html", context, status=status)
+
+
+@require_POST
+@staff_page("bookings.view_booking")
+def booking_transition_view(request, pk: int):
+    booking = selectors.get_booking(viewer=request.user, pk=pk)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.transition_booking(
+                booking=booking,
+                target_state=form.cleaned_data["target_state"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except errors.DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"Booking #{booking.pk} is now {booking.get_state_display().lower()}.")
+            return redirect("booking-detail", pk=booking.pk)
+    if "reason" in form.errors:
+        return _detail(request, selectors.get_booking(viewer=request.user, pk=pk), form, status=400)
+    messages.error(request, " ".join(message for field_errors in form.errors.values() for message in field_errors))
+    return redirect("booking-detail", pk=booking.pk)
+
+
+@staff_page("bookings.change_booking")
+def booking_edit_view(request, pk: int):
+    booking = selectors.get_booking(viewer=request.user, pk=pk)
+    form = BookingEditForm(request.POST or None, booking=booking, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # New times and new details are one change for the person at the desk.
+            with transaction.atomic():
+                move = form.move_arguments()
+                if move is not None:
+                    booking = services.reschedule_booking(booking=booking, actor=request.user, **move)
+                changes = form.detail_changes()
+                if changes:
+                    booking = services.update_booking(booking=booking, actor=request.user, **changes)
+        except errors.DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"Booking #{booking.pk} is saved.")
+            return redirect("booking-detail", pk=booking.pk)
+    if form.errors:
+        # A refused change may have moved the booking in memory before the rollback.
+        booking = selectors.get_booking(viewer=request.user, pk=pk)
+    status = 400 if form.errors else 200
+    return render(request, "bookings/booking_edit.html", {"form": form, "booking": booking}, status=status)
+
+
+# --- Clients ------------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_page("bookings.view_client")
+def client_list_view(request):
+    search = SearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    page = _page(request, selectors.clients_matching(viewer=request.user, query=query))
+    return render(request, "bookings/client_list.html", {"search": search, "query": query, "page": page})
+
+
+@require_GET
+@staff_page("bookings.view_client")
+def client_search_view(request):
+    """Clients matching what is typed in the booking form, as a fragment under its client fields."""
+    query = request.GET.get("client_phone") or request.GET.get("client_name") or request.GET.get("q") or ""
+    if not request.htmx:
+        return redirect(f"{reverse('client-list')}?{urlencode({'q': query})}")
+    search = SearchForm({"q": query})
+    clients = []
+    if search.is_valid() and len(search.cleaned_data["q"].strip()) >= 2:
+        clients = list(selectors.clients_matching(viewer=request.user, query=search.cleaned_data["q"])[:CLIENT_MATCHES])
+    return render(request, "bookings/partials/client_matches.html", {"clients": clients, "query": query})
+
+
+@require_GET
+@staff_page("bookings.view_client")
+def client_detail_view(request, pk: int):
+    client = selectors.get_client(viewer=request.user, pk=pk)
+    client_history = selectors.client_history(viewer=request.user, client=client)
+    context = {"client": client, "history": client_history, "page": _page(request, client_history.bookings)}
+    return render(request, "bookings/client_detail.html", context)
+
+
+@staff_page("bookings.change_client")
+def client_edit_view(request, pk: int):
+    client = selectors.get_client(viewer=request.user, pk=pk)
+    initial = {field: getattr(client, field) for field in services.CLIENT_FIELDS}
+    form = ClientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_client(client=client, actor=request.user, **form.cleaned_data)
+        except errors.DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"{client.full_name} is saved.")
+            return redirect("client-detail", pk=client.pk)
+    status = 400 if form.errors else 200
+    return render(request, "bookings/client_form.html", {"form": form, "client": client}, status=status)
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+
+def _report_period(request):
+    """The bound period form, or an unbound one with the last 30 days; and the period if it is valid."""
+    today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
+    if "start" in request.GET or "end" in request.GET:
+        form = ReportForm(request.GET)
+    else:
+        form = ReportForm(ReportForm.default_period(today))
+    return form, (form.cleaned_data["start"], form.cleaned_data["end"]) if form.is_valid() else None
+
+
+@require_GET
+@staff_page("bookings.view_reports")
+def reports_view(request):
+    form, period = _report_period(request)
+    context = {"form": form}
+    if period is not None:
+        report = reports.studio_report(viewer=request.user, start=period[0], end=period[1])
+        names = [figures.space.name for figures in report.spaces]
+        context |= {
+            "report": report,
+            "utilisation_chart": charts.bar_chart(
+                title="Utilisation per space",
+                categories=names,
+                series=[("Booked share of opening hours", [figures.utilisation for figures in report.spaces])],
+            ),
+            "rates_chart": charts.bar_chart(
+                title="No-show and cancellation rates per space",
+                categories=names,
+                series=[
+                    ("No-show rate", [figures.no_show_rate for figures in report.spaces]),
+                    ("Cancellation rate", [figures.cancellation_rate for figures in report.spaces]),
+                ],
+            ),
+            "revenue_chart": charts.column_chart(
+                title="Revenue per day",
+                categories=[f"{day.day:%d %b}" for day in report.days],
+                values=[day.revenue for day in report.days],
+                label_every=max(1, len(report.days) // 8),
+            ),
+        }
+    return render(request, "bookings/reports.html", context, status=200 if period else 400)
+
+
+@require_GET
+@staff_page("bookings.view_reports")
+def reports_csv_view(request):
+    form, period = _report_period(request)
+    if period is None:
+        return render(request, "bookings/reports.html", {"form": form}, status=400)
+    report = reports.studio_report(viewer=request.user, start=period[0], end=period[1])
+    per_day = request.GET.get("table") == "days"
+    name = f"studio-{'revenue-per-day' if per_day else 'spaces'}-{report.start}-{report.end}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    if per_day:
+        writer.writerow(["day", "bookings", "revenue"])
+        writer.writerows([day.day.isoformat(), day.bookings, day.revenue] for day in report.days)
+        return response
+    writer.writerow(
+        [
+            "space",
+            "open_hours",
+            "booked_hours",
+            "utilisation_percent",
+            "bookings",
+            "completed",
+            "cancelled",
+            "no_shows",
+            "no_show_rate_percent",
+            "cancellation_rate_percent",
+            "revenue",
+        ]
+    )
+    for figures in [*report.spaces, report.total]:
+        writer.writerow(
+            [
+                figures.space.name if figures.space else "All spaces",
+                figures.open_hours,
+                figures.booked_hours,
+                _blank(figures.utilisation),
+                figures.bookings,
+                figures.completed,
+                figures.cancelled,
+                figures.no_shows,
+                _blank(figures.no_show_rate),
+                _blank(figures.cancellation_rate),
+                figures.revenue,
+            ]
+        )
+    return response
+
+
+def _blank(value):
+    return "" if value is None else value
