@@ -1,0 +1,161 @@
+"""Spaces with their free time, and clients with their history, through the API."""
+
+from datetime import timedelta
+
+import pytest
+
+from bookings.models import BookingState
+from bookings.tests.api import api_as
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
+from events.models import Event
+
+pytestmark = pytest.mark.django_db
+
+
+# --- spaces -------------------------------------------------------------------------------------
+
+
+def test_spaces_list_the_fresh_installs_spaces_by_name(photographer):
+    body = api_as(photographer).get("/api/v1/spaces/").json()
+
+    assert body["count"] == 3
+    assert [space["slug"] for space in body["results"]] == ["makeup_room", "studio_a", "studio_b"]
+
+
+def test_space_detail_shows_rate_buffer_and_every_weekday(photographer):
+    SpaceFactory(slug="loft", name="Loft", opening_hours={"mon": ["09:00", "17:00"]})
+
+    response = api_as(photographer).get("/api/v1/spaces/loft")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["hourly_rate"], body["buffer_minutes"], body["is_active"]) == ("50.00", 15, True)
+    assert body["opening_hours"] == {
+        "mon": ["09:00", "17:00"],
+        "tue": None,
+        "wed": None,
+        "thu": None,
+        "fri": None,
+        "sat": None,
+        "sun": None,
+    }
+
+
+def test_unknown_space_is_not_found(photographer):
+    response = api_as(photographer).get("/api/v1/spaces/nowhere/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_free_slots_are_the_opening_hours_around_the_bookings_and_their_buffers(receptionist, studio):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)  # 10:00-12:00, blocked until 12:15
+    BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.CANCELLED)
+
+    response = api_as(receptionist).get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["space_type"], body["date"]) == ("test_studio", "2030-01-14")
+    assert body["slots"] == [
+        {"start": "2030-01-14T08:00:00Z", "end": "2030-01-14T09:45:00Z", "duration_minutes": 105},
+        {"start": "2030-01-14T12:15:00Z", "end": "2030-01-14T22:00:00Z", "duration_minutes": 585},
+    ]
+
+
+@pytest.mark.parametrize("query", [{}, {"date": "tomorrow"}, {"date": "0001-01-01"}])
+def test_free_slots_need_a_sensible_date(receptionist, studio, query):
+    response = api_as(receptionist).get("/api/v1/spaces/test_studio/free-slots/", query)
+
+    assert response.status_code == 400
+    assert "date" in response.json()["error"]["details"]
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+def test_clients_are_listed_by_name(receptionist):
+    ClientFactory(full_name="Zoe Zed")
+    ClientFactory(full_name="Adam Ant")
+
+    body = api_as(receptionist).get("/api/v1/clients").json()
+
+    assert [client["full_name"] for client in body["results"]] == ["Adam Ant", "Zoe Zed"]
+    assert body["count"] == 2
+
+
+@pytest.mark.parametrize("search", ["ada", "ADAM@", "(415) 555-0123"])
+def test_client_search_matches_name_email_or_phone_digits(receptionist, search):
+    adam = ClientFactory(full_name="Adam Ant", email="adam@ant.test", phone="+14155550123")
+    ClientFactory(full_name="Zoe Zed", email="zoe@zed.test", phone="+14155550999")
+
+    body = api_as(receptionist).get("/api/v1/clients/", {"search": search}).json()
+
+    assert [client["id"] for client in body["results"]] == [adam.pk]
+
+
+def test_overlong_search_is_a_validation_error(receptionist):
+    response = api_as(receptionist).get("/api/v1/clients/", {"search": "x" * 101})
+
+    assert response.status_code == 400
+    assert "search" in response.json()["error"]["details"]
+
+
+def test_client_detail_and_404(receptionist):
+    client = ClientFactory()
+    api = api_as(receptionist)
+
+    assert api.get(f"/api/v1/clients/{client.pk}").json()["phone"] == client.phone
+    assert api.get("/api/v1/clients/999999/").status_code == 404
+
+
+def test_client_patch_normalises_the_phone_and_records_the_change(receptionist):
+    client = ClientFactory(phone="+14155550100")
+
+    response = api_as(receptionist).patch(f"/api/v1/clients/{client.pk}", {"phone": "(415) 555-0199"})
+
+    assert response.status_code == 200
+    assert response.json()["phone"] == "+14155550199"
+    assert Event.objects.get(type="client.updated").payload["changes"]["phone"]["to"] == "+14155550199"
+
+
+def test_client_patch_to_another_clients_phone_is_refused(receptionist):
+    ClientFactory(phone="+14155550100")
+    client = ClientFactory(phone="+14155550101")
+
+    response = api_as(receptionist).patch(f"/api/v1/clients/{client.pk}/", {"phone": "+14155550100"})
+
+    assert response.status_code == 400
+    assert "phone" in response.json()["error"]["details"]
+
+
+def test_client_patch_refuses_unknown_fields(receptionist):
+    response = api_as(receptionist).patch(f"/api/v1/clients/{ClientFactory().pk}", {"vip": True})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"vip": ["This field is not accepted here."]}
+
+
+def test_photographer_may_read_but_not_change_clients(photographer):
+    client = ClientFactory()
+    api = api_as(photographer)
+
+    assert api.get(f"/api/v1/clients/{client.pk}").status_code == 200
+    assert api.patch(f"/api/v1/clients/{client.pk}", {"notes": "mine"}).status_code == 403
+
+
+def test_client_history_has_totals_and_bookings_newest_first(receptionist, studio):
+    client = ClientFactory()
+    done = BookingFactory(client=client, space=studio, state=BookingState.COMPLETED)
+    no_show = BookingFactory(client=client, space=studio, start=done.start + timedelta(days=1), state="no_show")
+    upcoming = BookingFactory(client=client, space=studio, start=done.start + timedelta(days=2))
+
+    response = api_as(receptionist).get(f"/api/v1/clients/{client.pk}/history")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["client"]["id"] == client.pk
+    totals = (body["total_bookings"], body["completed"], body["no_shows"], body["cancelled"], body["spend"])
+    assert totals == (3, 1, 1, 0, "100.00")
+    assert [booking["id"] for booking in body["bookings"]] == [upcoming.pk, no_show.pk, done.pk]
+    assert body["bookings"][0]["allowed_transitions"][0]["target_state"] == "cancelled"
