@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from events.models import Delivery, Event, EventType, WebhookEndpoint
+from photostudio.api import InputSerializer
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -67,7 +68,7 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
-class WebhookEndpointInputSerializer(serializers.Serializer):
+class WebhookEndpointInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     url = serializers.CharField(max_length=500)
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False)

@@ -85,13 +85,14 @@ def test_a_bad_filter_value_answers_400_in_the_error_shape(manager_api):
 
 
 @pytest.mark.django_db
-def test_event_list_pages_with_a_cursor(manager_api):
+def test_event_list_comes_in_pages(manager_api):
     for day in range(1, 6):
         EventFactory(occurred_at=JANUARY.replace(day=day))
 
     first = manager_api.get("/api/v1/events/", {"page_size": 3}).json()
     second = manager_api.get(first["next"]).json()
 
+    assert first["count"] == 5
     assert len(first["results"]) == 3
     assert len(second["results"]) == 2
     assert second["next"] is None
@@ -153,7 +154,7 @@ def test_admin_creates_a_webhook_endpoint_and_sees_its_secret_once(admin_api):
     assert body["secret"] == endpoint.secret
     assert body["event_types"] == ["booking.created", "booking.state_changed"]
     assert "secret" not in admin_api.get(f"/api/v1/webhooks/{endpoint.pk}/").json()
-    assert "secret" not in admin_api.get("/api/v1/webhooks/").json()[0]
+    assert "secret" not in admin_api.get("/api/v1/webhooks/").json()["results"][0]
 
 
 @pytest.mark.django_db
@@ -259,3 +260,16 @@ def test_retrying_a_failed_delivery_queues_it_again(admin_api, django_capture_on
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert "no handler named gone.handler" in delivery.last_error
+
+
+@pytest.mark.django_db
+def test_the_secret_cannot_be_chosen_by_the_caller(admin_api):
+    response = admin_api.post(
+        "/api/v1/webhooks/",
+        {"name": "Mine", "url": "https://example.com/hook", "event_types": ["booking.created"], "secret": "abc"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "secret" in response.json()["error"]["details"]
+    assert not WebhookEndpoint.objects.exists()
