@@ -1,12 +1,21 @@
 """Admin for the studio's reference data (spaces) and read-only views of clients and bookings.
 
 Clients and bookings change only through ``bookings.services``, whose rules, permission checks
-and events the admin's plain save would skip; here managers look them up.
+and events the admin's plain save would skip; here managers look them up, read a booking's
+history from the event store and confirm or cancel bookings in bulk through the same service
+the staff pages and the API call.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
-from bookings.models import Booking, Client, Space
+from bookings import history, selectors, services
+from bookings.forms import CancelForm
+from bookings.models import Booking, BookingState, Client, Space
+from photostudio.errors import DomainError
 
 
 @admin.register(Space)
@@ -37,9 +46,121 @@ class ClientAdmin(ReadOnlyAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyAdmin):
-    list_display = ["id", "start", "end", "space", "client", "photographer", "people_count", "price", "state"]
-    list_filter = ["state", "space", "photographer"]
+    list_display = ["id", "local_start", "space", "client", "photographer", "people_count", "price", "state"]
+    list_display_links = ["id", "local_start"]
+    list_filter = ["state", "space", ("start", admin.DateFieldListFilter), "photographer"]
     list_select_related = ["space", "client", "photographer"]
-    search_fields = ["client__full_name", "client__phone", "notes"]
+    search_fields = ["=id", "client__full_name", "client__phone", "client__email", "notes"]
     date_hierarchy = "start"
-    readonly_fields = ["blocks_until", "price_overridden", "created_at", "created_by", "updated_at", "updated_by"]
+    ordering = ["-start", "-id"]
+    actions = ["confirm_selected", "cancel_selected"]
+    fields = [
+        "state",
+        "client",
+        "space",
+        "photographer",
+        "start",
+        "end",
+        "blocks_until",
+        "people_count",
+        "price",
+        "price_overridden",
+        "notes",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "history",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Starts", ordering="start")
+    def local_start(self, booking):
+        local = timezone.localtime(booking.start, timezone.get_default_timezone())
+        return f"{local:%a %d %b %Y %H:%M}"
+
+    @admin.display(description="History (from the event log)")
+    def history(self, booking):
+        entries = history.describe(selectors.booking_history(booking=booking))
+        if not entries:
+            return "Nothing recorded."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td><td>{}</td></tr>",
+            (
+                (
+                    f"{timezone.localtime(entry.event.occurred_at, timezone.get_default_timezone()):%Y-%m-%d %H:%M}",
+                    entry.event.actor or "—",
+                    entry.title,
+                    entry.detail,
+                )
+                for entry in entries
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>Who</th><th>What</th><th>Detail</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("bookings.confirm_booking")
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("bookings.cancel_booking")
+
+    @admin.action(description="Confirm the selected bookings", permissions=["confirm"])
+    def confirm_selected(self, request, queryset):
+        self._transition_each(request, queryset, target_state=BookingState.CONFIRMED, reason="", done="Confirmed")
+
+    @admin.action(description="Cancel the selected bookings (asks for a reason)", permissions=["cancel"])
+    def cancel_selected(self, request, queryset):
+        """First a page that asks the reason for the selected bookings, then the cancellations."""
+        form = CancelForm(request.POST if "reason_given" in request.POST else None)
+        if form.is_valid():
+            self._transition_each(
+                request,
+                queryset,
+                target_state=BookingState.CANCELLED,
+                reason=form.cleaned_data["reason"],
+                done="Cancelled",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel bookings",
+            "opts": self.model._meta,
+            "bookings": queryset.select_related("space", "client"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/bookings/booking/cancel_selected.html", context)
+
+    def _transition_each(self, request, queryset, *, target_state: str, reason: str, done: str) -> None:
+        """Fire the transition on each booking through the service; report what worked and,
+        booking by booking, what failed and why."""
+        succeeded, failures = 0, []
+        for booking in queryset.select_related("space", "client", "photographer").order_by("start", "id"):
+            try:
+                services.transition_booking(
+                    booking=booking, target_state=target_state, actor=request.user, reason=reason
+                )
+            except DomainError as exc:
+                failures.append(f"#{booking.pk} ({booking.client.full_name}): {exc.message}")
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, f"{done} {succeeded} booking{'s' if succeeded != 1 else ''}.", messages.SUCCESS)
+        if failures:
+            self.message_user(
+                request,
+                format_html(
+                    "{} booking{} could not be changed:<ul>{}</ul>",
+                    len(failures),
+                    "s" if len(failures) != 1 else "",
+                    format_html_join("", "<li>{}</li>", ((failure,) for failure in failures)),
+                ),
+                messages.WARNING,
+            )

@@ -7,13 +7,15 @@ Pure arithmetic on figures already computed: coordinates are in the SVG's own un
 from dataclasses import dataclass
 from decimal import Decimal
 
-WIDTH = 640
-ROW_HEIGHT = 26
+WIDTH = 480  # a bar chart sits in half the page
+COLUMN_CHART_WIDTH = 720
+ROW_HEIGHT = 24
 BAR_GAP = 4
-LABEL_WIDTH = 150
-VALUE_ROOM = 60
-COLUMN_CHART_HEIGHT = 220
+LABEL_WIDTH = 120
+VALUE_ROOM = 56
+COLUMN_CHART_HEIGHT = 240
 AXIS_ROOM = 24
+TOP_ROOM = 10  # keeps the top tick's label inside the drawing
 TICKS = 4
 # Scales round their top up to the first of these (times a power of ten) above the largest value.
 _NICE_STEPS = (1, 2, 2.5, 5, 10)
@@ -115,8 +117,9 @@ def column_chart(*, title: str, categories: list[str], values: list[Decimal], la
     """Vertical columns, one per category (days); every ``label_every``-th category is labelled."""
     top = nice_top(max(values, default=Decimal(0)))
     left = VALUE_ROOM
-    plot_width = WIDTH - left - 8
-    plot_height = COLUMN_CHART_HEIGHT - AXIS_ROOM
+    plot_width = COLUMN_CHART_WIDTH - left - 8
+    plot_height = COLUMN_CHART_HEIGHT - AXIS_ROOM - TOP_ROOM
+    bottom = TOP_ROOM + plot_height
     slot = plot_width / max(1, len(categories))
     bars = []
     for index, (category, value) in enumerate(zip(categories, values, strict=True)):
@@ -127,21 +130,21 @@ def column_chart(*, title: str, categories: list[str], values: list[Decimal], la
                 series=0,
                 series_name=title,
                 x=x,
-                y=round(plot_height - height, 2),
+                y=round(bottom - height, 2),
                 width=round(slot * 0.8, 2),
                 height=height,
                 text=f"{value}",
                 label=category,
                 text_x=round(x + slot * 0.4, 2),
-                text_y=round(plot_height - height - 4, 2),
+                text_y=round(bottom - height - 4, 2),
             )
         )
     return Chart(
         title=title,
-        width=WIDTH,
+        width=COLUMN_CHART_WIDTH,
         height=COLUMN_CHART_HEIGHT,
         plot_x=left,
-        plot_y=0,
+        plot_y=TOP_ROOM,
         plot_width=plot_width,
         plot_height=plot_height,
         bars=bars,
@@ -151,7 +154,7 @@ def column_chart(*, title: str, categories: list[str], values: list[Decimal], la
             if index % label_every == 0
         ],
         ticks=[
-            Tick(round(plot_height - _scaled(top * step / TICKS, top, plot_height), 2), _plain(top * step / TICKS))
+            Tick(round(bottom - _scaled(top * step / TICKS, top, plot_height), 2), _plain(top * step / TICKS))
             for step in range(TICKS + 1)
         ],
         series=[title],

@@ -217,6 +217,16 @@ class TransitionForm(DomainErrorsMixin, forms.Form):
     )
 
 
+class CancelForm(forms.Form):
+    """The reason for cancelling bookings in bulk (the admin's action)."""
+
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        error_messages={"required": "Give a reason for cancelling."},
+    )
+
+
 class ClientForm(DomainErrorsMixin, forms.Form):
     full_name = forms.CharField(label="Name", max_length=200)
     phone = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"type": "tel"}))
@@ -264,12 +274,15 @@ class ReportForm(forms.Form):
 
 
 class BookingPrefillForm(forms.Form):
-    """What the calendar's link to a free slot says about the new booking; unreadable values are left out."""
+    """What a link to a new booking says about it (the calendar's free slot, a client's page);
+    unreadable values are left out."""
 
     space = forms.ModelChoiceField(queryset=Space.objects.filter(is_active=True), to_field_name="slug", required=False)
     date = forms.DateField(required=False)
     start_time = forms.TimeField(required=False)
     end_time = forms.TimeField(required=False)
+    client_phone = forms.CharField(required=False, max_length=32)
+    client_name = forms.CharField(required=False, max_length=200)
 
     def prefill(self, *, today: date) -> dict:
         self.is_valid()

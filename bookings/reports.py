@@ -103,7 +103,7 @@ def studio_report(*, viewer, start: date, end: date) -> Report:
             DayFigures(
                 day=day,
                 bookings=per_day.get(day, {}).get("count", 0),
-                revenue=per_day.get(day, {}).get("revenue") or Decimal("0.00"),
+                revenue=_money(per_day.get(day, {}).get("revenue")),
             )
             for day in days
         ],
@@ -120,7 +120,7 @@ def _figures(space: Space, row: dict, days: list[date]) -> Figures:
         completed=row.get("completed", 0),
         cancelled=row.get("cancelled", 0),
         no_shows=row.get("no_shows", 0),
-        revenue=row.get("revenue") or Decimal("0.00"),
+        revenue=_money(row.get("revenue")),
     )
 
 
@@ -145,6 +145,11 @@ def _open_time(space: Space, day: date) -> timedelta:
 
 def _hours(duration: timedelta) -> Decimal:
     return (Decimal(int(duration.total_seconds())) / Decimal(3600)).quantize(Decimal("0.1"))
+
+
+def _money(amount) -> Decimal:
+    """A sum of prices to the cent; SQLite's SUM drops the trailing zeros."""
+    return (amount or Decimal(0)).quantize(Decimal("0.01"))
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal | None:

@@ -1,0 +1,710 @@
+"""The staff pages: who may open what, what each page shows, and how a refusal reads on a form."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from bookings.models import Booking, BookingState, Client, local_instant
+from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
+from bookings.views import PAGE_SIZE
+from employees.models import Role
+from employees.tests.factories import verified_login
+from events.models import Event
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2030, 1, 14)
+# Monday 14 January 2030, 09:00 in the studio (UTC unless a test says otherwise).
+NOW = datetime(2030, 1, 14, 9, 0, tzinfo=UTC)
+
+
+def at(clock, day=MONDAY):
+    return local_instant(day, clock)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def desk(client, receptionist):
+    client.force_login(receptionist)
+    return client
+
+
+@pytest.fixture
+def camera(client, photographer):
+    client.force_login(photographer)
+    return client
+
+
+@pytest.fixture
+def boss(client, manager):
+    verified_login(client, manager)
+    return client
+
+
+def booking_form(space, **overrides):
+    return {
+        "client_phone": "+14155550199",
+        "client_name": "Nina Novak",
+        "client_email": "",
+        "space": space.slug,
+        "date": "2030-01-14",
+        "start_time": "10:00",
+        "end_time": "12:00",
+        "people_count": "2",
+        "photographer": "",
+        "notes": "",
+        **overrides,
+    }
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+# --- who may open what ----------------------------------------------------------------------------
+
+
+def test_anonymous_visitor_of_today_is_sent_to_login(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/"
+
+
+def test_signed_in_staff_land_on_today(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"), client=ClientFactory(full_name="Alice Moreau"))
+
+    response = desk.get("/")
+
+    assert response.status_code == 200
+    assert "Today" in page(response)
+    assert "Alice Moreau" in page(response)
+
+
+@pytest.mark.parametrize("url", ["/reports/", "/reports/csv/"])
+def test_photographer_cannot_see_reports_and_is_told_so_kindly(camera, url):
+    response = camera.get(url)
+
+    assert response.status_code == 403
+    assert "This page is not open to your role" in page(response)
+    assert "Back to Today" in page(response)
+
+
+def test_receptionist_cannot_see_reports(desk):
+    assert desk.get("/reports/").status_code == 403
+
+
+def test_photographer_cannot_book(camera, studio):
+    assert camera.get("/bookings/new/").status_code == 403
+    assert camera.post("/bookings/new/", booking_form(studio)).status_code == 403
+    assert not Booking.objects.exists()
+
+
+def test_photographer_cannot_edit_clients(camera):
+    client = ClientFactory(full_name="Before")
+
+    response = camera.post(f"/clients/{client.pk}/edit/", {"full_name": "After", "phone": client.phone})
+
+    assert response.status_code == 403
+    client.refresh_from_db()
+    assert client.full_name == "Before"
+
+
+def test_photographer_cannot_edit_employees(camera, receptionist):
+    change_url = reverse("admin:employees_employee_change", args=[receptionist.pk])
+
+    shown = camera.get(change_url, follow=True)
+    camera.post(change_url, {"full_name": "Changed", "role": Role.PHOTOGRAPHER, "is_active": "on"})
+
+    assert shown.request["PATH_INFO"] == "/admin/login/"
+    assert "admin is only open to admins and managers" in page(shown)
+    receptionist.refresh_from_db()
+    assert (receptionist.full_name, receptionist.role) != ("Changed", Role.PHOTOGRAPHER)
+
+
+def test_photographer_sees_no_link_to_reports_or_admin(camera):
+    content = page(camera.get("/"))
+
+    assert 'href="/reports/"' not in content
+    assert 'href="/admin/"' not in content
+    assert 'href="/bookings/new/"' not in content
+
+
+def test_manager_sees_links_to_reports_and_admin(boss):
+    content = page(boss.get("/"))
+
+    assert 'href="/reports/"' in content
+    assert 'href="/admin/"' in content
+
+
+def test_missing_booking_is_a_friendly_404(desk):
+    response = desk.get("/bookings/999999/")
+
+    assert response.status_code == 404
+    assert "There is nothing here" in page(response)
+
+
+def test_missing_client_is_a_friendly_404(desk):
+    assert desk.get("/clients/999999/").status_code == 404
+
+
+# --- Today ----------------------------------------------------------------------------------------
+
+
+def test_today_lists_what_needs_action(desk, studio):
+    pending = BookingFactory(space=studio, start=at("14:00"), client=ClientFactory(full_name="Pending Person"))
+    soon = BookingFactory(
+        space=studio, start=at("09:30"), end=at("10:30"), state=BookingState.CONFIRMED, client=ClientFactory()
+    )
+    waiting = BookingFactory(
+        space=SpaceFactory(), start=at("08:00"), end=at("08:45"), state=BookingState.CONFIRMED, client=ClientFactory()
+    )
+
+    response = desk.get("/")
+
+    needs = response.context["needs"]
+    assert [b.pk for b in needs.to_confirm] == [pending.pk]
+    assert [b.pk for b in needs.starting_soon] == [soon.pk]
+    assert [b.pk for b in needs.to_mark] == [waiting.pk]
+
+
+def test_today_counts_the_day(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"), people_count=3, state=BookingState.CONFIRMED)
+    BookingFactory(space=studio, start=at("14:00"), end=at("15:00"), people_count=2)
+    BookingFactory(space=studio, start=at("16:00"), end=at("17:00"), state=BookingState.CANCELLED)
+
+    summary = desk.get("/").context["summary"]
+
+    assert (summary.bookings, summary.pending, summary.confirmed, summary.cancelled) == (2, 1, 1, 1)
+    assert (summary.people, summary.booked_hours, summary.expected_revenue) == (5, Decimal("3.0"), Decimal("150.00"))
+
+
+def test_times_show_in_the_studio_time_zone(desk, settings):
+    settings.TIME_ZONE = "America/New_York"
+    studio = SpaceFactory(slug="ny_studio")
+    BookingFactory(space=studio, start=datetime(2030, 1, 14, 15, 0, tzinfo=UTC), client=ClientFactory())
+
+    content = page(desk.get("/calendar/?date=2030-01-14"))
+
+    assert "10:00–12:00" in content  # 15:00 UTC is 10:00 in New York
+    assert "15:00–17:00" not in content
+
+
+# --- the calendar ---------------------------------------------------------------------------------
+
+
+def test_calendar_day_has_a_column_per_space_with_its_bookings(desk, studio):
+    other = SpaceFactory(name="Loft")
+    booking = BookingFactory(space=studio, start=at("10:00"), client=ClientFactory(full_name="Alice Moreau"))
+
+    response = desk.get("/calendar/", {"date": "2030-01-14"})
+
+    lanes = {lane.space: lane for lane in response.context["grid"].lanes}
+    assert {other, studio} <= set(lanes)
+    assert [block.booking.pk for block in lanes[studio].blocks] == [booking.pk]
+    assert lanes[other].blocks == []
+    assert f'href="/bookings/{booking.pk}/"' in page(response)
+
+
+def test_calendar_offers_free_slots_as_prefilled_booking_links(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    content = page(desk.get("/calendar/", {"date": "2030-01-15"}))
+
+    assert "/bookings/new/?space=test_studio&amp;date=2030-01-15&amp;start_time=08:00&amp;end_time=09:00" in content
+
+
+def test_calendar_slot_after_a_booking_starts_once_the_buffer_is_over(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    content = page(desk.get("/calendar/", {"date": "2030-01-14"}))
+
+    assert "space=test_studio&amp;date=2030-01-14&amp;start_time=12:15" in content
+    assert "space=test_studio&amp;date=2030-01-14&amp;start_time=12:00" not in content
+
+
+def test_calendar_does_not_offer_time_already_past(desk, studio):
+    content = page(desk.get("/calendar/", {"date": "2030-01-14"}))
+
+    assert "start_time=08:00" not in content
+    assert "start_time=09:00" in content
+
+
+def test_photographer_sees_the_calendar_without_booking_links(camera, studio):
+    response = camera.get("/calendar/", {"date": "2030-01-15"})
+
+    assert response.status_code == 200
+    assert "/bookings/new/?" not in page(response)
+
+
+def test_calendar_week_shows_one_space_day_by_day(desk, studio):
+    SpaceFactory(name="Aaa first")
+    wednesday = BookingFactory(space=studio, start=at("10:00", MONDAY + timedelta(days=2)))
+
+    response = desk.get("/calendar/", {"view": "week", "date": "2030-01-16", "space": studio.slug})
+
+    lanes = response.context["grid"].lanes
+    assert [lane.day for lane in lanes] == [MONDAY + timedelta(days=offset) for offset in range(7)]
+    assert [block.booking.pk for block in lanes[2].blocks] == [wednesday.pk]
+
+
+@pytest.mark.parametrize("query", [{"date": "not-a-date"}, {"view": "month"}, {"space": "nowhere"}])
+def test_calendar_falls_back_to_today_on_a_garbled_address(desk, studio, query):
+    response = desk.get("/calendar/", query)
+
+    assert response.status_code == 200
+    assert response.context["day"] == MONDAY
+
+
+def test_cancelled_bookings_are_listed_under_the_calendar_not_on_it(desk, studio):
+    cancelled = BookingFactory(space=studio, start=at("10:00"), state=BookingState.CANCELLED)
+
+    response = desk.get("/calendar/", {"date": "2030-01-14"})
+
+    assert response.context["cancelled"] == [cancelled]
+    assert all(not lane.blocks for lane in response.context["grid"].lanes)
+
+
+# --- the booking form -----------------------------------------------------------------------------
+
+
+def test_booking_form_is_prefilled_from_the_calendar_link(desk, studio):
+    response = desk.get("/bookings/new/", {"space": studio.slug, "date": "2030-01-15", "start_time": "14:30"})
+
+    form = response.context["form"]
+    assert form["space"].value() == studio.slug
+    assert str(form["date"].value()) == "2030-01-15"
+    assert str(form["start_time"].value()) == "14:30:00"
+
+
+def test_booking_a_slot_creates_a_pending_booking_for_a_new_client(desk, studio, receptionist):
+    response = desk.post("/bookings/new/", booking_form(studio))
+
+    booking = Booking.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/bookings/{booking.pk}/"
+    assert booking.state == BookingState.PENDING
+    assert (booking.start, booking.end) == (at("10:00"), at("12:00"))
+    assert (booking.client.full_name, booking.client.phone, booking.created_by) == (
+        "Nina Novak",
+        "+14155550199",
+        receptionist,
+    )
+
+
+def test_booking_with_a_known_phone_books_that_client(desk, studio):
+    known = ClientFactory(full_name="Known Client", phone="+14155550199")
+
+    desk.post("/bookings/new/", booking_form(studio, client_name="", client_phone="(415) 555-0199"))
+
+    assert Booking.objects.get().client == known
+    assert Client.objects.count() == 1
+
+
+def test_booking_with_a_photographer_assigns_them(desk, studio):
+    photographer = PhotographerFactory()
+
+    desk.post("/bookings/new/", booking_form(studio, photographer=photographer.pk))
+
+    booking = Booking.objects.get()
+    assert booking.photographer == photographer
+    assert list(Event.objects.order_by("id").values_list("type", flat=True)) == [
+        "booking.created",
+        "booking.photographer_assigned",
+    ]
+
+
+def test_overlap_is_shown_on_the_start_time_naming_the_conflicting_booking(desk, studio):
+    existing = BookingFactory(space=studio, start=at("11:00"), end=at("13:00"))
+
+    response = desk.post("/bookings/new/", booking_form(studio))
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert f"(booking #{existing.pk})" in errors["start_time"][0]
+    assert f'href="/bookings/{existing.pk}/"' in page(response)
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"client_phone": ""}, "client_phone", "This field is required."),
+        ({"client_phone": "12"}, "client_phone", "Enter a phone number in international form"),
+        ({"client_name": ""}, "client_name", "Enter the client's name."),
+        ({"start_time": "12:00", "end_time": "11:00"}, "end_time", "The booking must end after it starts."),
+        ({"start_time": "06:00", "end_time": "07:00"}, "start_time", "Test Studio is open 08:00–22:00"),
+        ({"people_count": "7"}, "people_count", "Test Studio holds at most 6 people."),
+        ({"date": "31/31/2030"}, "date", "Enter a valid date."),
+    ],
+)
+def test_form_errors_are_shown_on_their_fields(desk, studio, overrides, field, message):
+    response = desk.post("/bookings/new/", booking_form(studio, **overrides))
+
+    assert response.status_code == 400
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert 'aria-invalid="true"' in page(response)
+    assert not Booking.objects.exists()
+
+
+def test_only_those_who_may_set_prices_get_the_price_field(desk, studio):
+    assert "price" not in desk.get("/bookings/new/").context["form"].fields
+
+
+def test_manager_sets_a_price_by_hand(boss, studio):
+    boss.post("/bookings/new/", booking_form(studio, price="99.00"))
+
+    booking = Booking.objects.get()
+    assert (booking.price, booking.price_overridden) == (Decimal("99.00"), True)
+
+
+def test_price_preview_prices_the_typed_times(desk, studio):
+    response = desk.get(
+        "/bookings/new/price/", {"space": studio.slug, "date": "2030-01-14", "start_time": "10:00", "end_time": "11:30"}
+    )
+
+    assert response.status_code == 200
+    assert "75.00" in page(response)
+    assert "1 h 30 min" in page(response)
+
+
+def test_price_preview_waits_for_complete_times(desk, studio):
+    response = desk.get("/bookings/new/price/", {"space": studio.slug, "date": "2030-01-14"})
+
+    assert "appears once" in page(response)
+
+
+def test_client_search_lists_matches_for_the_booking_form(desk):
+    ClientFactory(full_name="Alice Moreau", phone="+14155550101")
+    ClientFactory(full_name="Ben Okafor", phone="+14155550102")
+
+    response = desk.get("/clients/search/", {"client_phone": "555 0101"}, headers={"HX-Request": "true"})
+
+    assert "Alice Moreau" in page(response)
+    assert "Ben Okafor" not in page(response)
+    assert 'data-client-phone="+14155550101"' in page(response)
+
+
+def test_client_search_outside_htmx_goes_to_the_client_list(desk):
+    response = desk.get("/clients/search/", {"client_name": "ali"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/clients/?q=ali"
+
+
+# --- booking detail and transitions ---------------------------------------------------------------
+
+
+def buttons(response):
+    return [move["target"] for move in response.context["transitions"]], response.context["can_cancel"]
+
+
+def test_front_desk_may_confirm_or_cancel_a_pending_booking(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"))
+
+    assert buttons(desk.get(f"/bookings/{booking.pk}/")) == ([BookingState.CONFIRMED], True)
+
+
+def test_assigned_photographer_may_only_start_their_confirmed_session(client, studio):
+    mine = PhotographerFactory()
+    booking = BookingFactory(space=studio, start=at("09:00"), state=BookingState.CONFIRMED, photographer=mine)
+    client.force_login(mine)
+
+    assert buttons(client.get(f"/bookings/{booking.pk}/")) == ([BookingState.IN_PROGRESS], False)
+
+
+def test_other_photographer_may_do_nothing_with_the_session(camera, studio):
+    booking = BookingFactory(
+        space=studio, start=at("09:00"), state=BookingState.CONFIRMED, photographer=PhotographerFactory()
+    )
+
+    response = camera.get(f"/bookings/{booking.pk}/")
+
+    assert buttons(response) == ([], False)
+    assert "nothing you can do with this booking now" in page(response)
+
+
+def test_no_show_is_offered_only_after_the_start(desk, studio):
+    later = BookingFactory(space=studio, start=at("14:00"), state=BookingState.CONFIRMED)
+    started = BookingFactory(space=studio, start=at("08:00"), end=at("08:45"), state=BookingState.CONFIRMED)
+
+    assert BookingState.NO_SHOW not in buttons(desk.get(f"/bookings/{later.pk}/"))[0]
+    assert BookingState.NO_SHOW in buttons(desk.get(f"/bookings/{started.pk}/"))[0]
+
+
+def test_confirming_records_who_did_it(desk, studio, receptionist):
+    booking = BookingFactory(space=studio, start=at("14:00"))
+
+    response = desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "confirmed"}, follow=True)
+
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CONFIRMED
+    assert Event.objects.get(type="booking.state_changed").actor == receptionist
+    assert "is now confirmed" in page(response)
+
+
+def test_cancelling_without_a_reason_asks_for_one(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"))
+
+    response = desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "cancelled", "reason": "  "})
+
+    assert response.status_code == 400
+    assert response.context["cancel_form"].errors["reason"] == ["Give a reason for cancelling."]
+    booking.refresh_from_db()
+    assert booking.state == BookingState.PENDING
+
+
+def test_cancelling_with_a_reason_keeps_it_in_the_history(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"))
+
+    desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "cancelled", "reason": "Client is ill"})
+    response = desk.get(f"/bookings/{booking.pk}/")
+
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CANCELLED
+    assert [entry.title for entry in response.context["history"]] == ["Pending → Cancelled"]
+    assert "Reason: Client is ill" in page(response)
+
+
+def test_a_refused_transition_is_explained_not_crashed(camera, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"))
+
+    response = camera.post(f"/bookings/{booking.pk}/state/", {"target_state": "confirmed"}, follow=True)
+
+    assert response.status_code == 200
+    assert "may not mark bookings as confirmed" in page(response)
+    booking.refresh_from_db()
+    assert booking.state == BookingState.PENDING
+
+
+def test_an_impossible_transition_is_explained(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), state=BookingState.COMPLETED)
+
+    response = desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "cancelled", "reason": "x"}, follow=True)
+
+    assert "A completed booking cannot become cancelled." in page(response)
+
+
+def test_detail_shows_the_history_from_the_event_log(desk, studio, receptionist):
+    desk.post("/bookings/new/", booking_form(studio))
+    booking = Booking.objects.get()
+    desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "confirmed"})
+
+    history = desk.get(f"/bookings/{booking.pk}/").context["history"]
+
+    assert [entry.title for entry in history] == ["Booked", "Pending → Confirmed"]
+    assert history[0].detail == "Mon 14 Jan 2030 10:00–12:00 in Test Studio, 2 people, price 100.00"
+    assert {entry.event.actor for entry in history} == {receptionist}
+
+
+# --- changing a booking ---------------------------------------------------------------------------
+
+
+def edit_form(booking, **overrides):
+    return {
+        "space": booking.space.slug,
+        "date": "2030-01-14",
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "people_count": str(booking.people_count),
+        "photographer": "",
+        "notes": booking.notes,
+        **overrides,
+    }
+
+
+def test_rescheduling_moves_the_booking(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"))
+
+    response = desk.post(f"/bookings/{booking.pk}/edit/", edit_form(booking, start_time="17:00", end_time="18:00"))
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.start, booking.end, booking.price) == (at("17:00"), at("18:00"), Decimal("50.00"))
+    assert Event.objects.get().type == "booking.rescheduled"
+
+
+def test_changing_only_details_does_not_reschedule(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"))
+
+    desk.post(f"/bookings/{booking.pk}/edit/", edit_form(booking, people_count="4", notes="Bring a tripod"))
+
+    booking.refresh_from_db()
+    assert (booking.people_count, booking.notes) == (4, "Bring a tripod")
+    assert list(Event.objects.values_list("type", flat=True)) == ["booking.updated"]
+
+
+def test_rescheduling_onto_another_booking_names_it(desk, studio):
+    other = BookingFactory(space=studio, start=at("17:00"), end=at("18:00"))
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"))
+
+    response = desk.post(f"/bookings/{booking.pk}/edit/", edit_form(booking, start_time="16:30", end_time="17:30"))
+
+    assert response.status_code == 400
+    assert f"(booking #{other.pk})" in response.context["form"].errors["start_time"][0]
+    booking.refresh_from_db()
+    assert booking.start == at("14:00")
+
+
+def test_a_closed_booking_cannot_be_moved(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), state=BookingState.COMPLETED)
+
+    response = desk.post(f"/bookings/{booking.pk}/edit/", edit_form(booking, start_time="17:00", end_time="18:00"))
+
+    assert response.status_code == 400
+    assert "A completed booking cannot be rescheduled." in response.context["form"].non_field_errors()
+
+
+# --- clients --------------------------------------------------------------------------------------
+
+
+def test_client_list_is_searchable(desk):
+    ClientFactory(full_name="Alice Moreau", phone="+14155550101")
+    ClientFactory(full_name="Ben Okafor", phone="+14155550102")
+
+    response = desk.get("/clients/", {"q": "okaf"})
+
+    assert [client.full_name for client in response.context["page"]] == ["Ben Okafor"]
+
+
+def test_client_list_is_paginated(desk):
+    ClientFactory.create_batch(PAGE_SIZE + 1)
+
+    first, second = desk.get("/clients/"), desk.get("/clients/", {"page": 2})
+
+    assert len(first.context["page"]) == PAGE_SIZE
+    assert len(second.context["page"]) == 1
+    assert "Page 2 of 2" in page(second)
+
+
+def test_a_page_number_out_of_range_shows_the_last_page(desk):
+    ClientFactory.create_batch(3)
+
+    response = desk.get("/clients/", {"page": "99"})
+
+    assert response.status_code == 200
+    assert len(response.context["page"]) == 3
+
+
+def test_client_detail_shows_history_and_totals(desk, studio):
+    client = ClientFactory(full_name="Alice Moreau")
+    BookingFactory(client=client, space=studio, start=at("10:00", MONDAY - timedelta(days=7)), state="completed")
+    BookingFactory(client=client, space=studio, start=at("10:00", MONDAY - timedelta(days=3)), state="no_show")
+    BookingFactory(client=client, space=studio, start=at("10:00", MONDAY + timedelta(days=3)))
+
+    response = desk.get(f"/clients/{client.pk}/")
+
+    history = response.context["history"]
+    assert (history.total_bookings, history.completed, history.no_shows, history.spend) == (3, 1, 1, Decimal("100"))
+    assert "100.00" in page(response)
+    assert len(response.context["page"]) == 3
+
+
+def test_client_is_edited_through_the_service(desk, receptionist):
+    client = ClientFactory(full_name="Alice Moreau", phone="+14155550101")
+
+    response = desk.post(
+        f"/clients/{client.pk}/edit/",
+        {"full_name": "Alice Moreau-Blanc", "phone": "+1 415 555 0101", "email": "alice@example.com", "notes": ""},
+    )
+
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.full_name, client.email) == ("Alice Moreau-Blanc", "alice@example.com")
+    assert Event.objects.get(type="client.updated").actor == receptionist
+
+
+def test_a_phone_another_client_has_is_refused_on_the_phone_field(desk):
+    ClientFactory(phone="+14155550101")
+    client = ClientFactory(phone="+14155550102")
+
+    response = desk.post(
+        f"/clients/{client.pk}/edit/", {"full_name": client.full_name, "phone": "+14155550101", "email": ""}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["phone"] == ["Another client already has this phone number."]
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def january(studio):
+    """Studio bookings of the week before NOW: two completed, a no-show and a cancellation."""
+    monday = MONDAY - timedelta(days=7)
+    for offset, state in enumerate(["completed", "completed", "no_show", "cancelled"]):
+        BookingFactory(space=studio, start=at("10:00", monday + timedelta(days=offset)), state=state)
+    return monday
+
+
+def test_manager_reads_the_period_s_figures(boss, studio, january):
+    response = boss.get("/reports/", {"start": "2030-01-07", "end": "2030-01-13"})
+
+    report = response.context["report"]
+    (studio_figures,) = [figures for figures in report.spaces if figures.space == studio]
+    assert response.status_code == 200
+    assert (studio_figures.bookings, studio_figures.completed, studio_figures.no_shows) == (4, 2, 1)
+    assert studio_figures.revenue == Decimal("200.00")
+    assert studio_figures.booked_hours == Decimal("6.0")  # 3 bookings of 2 hours; the cancelled one is free
+    assert studio_figures.open_hours == Decimal("98.0")  # 14 hours a day
+    assert studio_figures.utilisation == Decimal("6.1")
+    assert (studio_figures.no_show_rate, studio_figures.cancellation_rate) == (Decimal("33.3"), Decimal("25.0"))
+    assert "<svg" in page(response)
+
+
+def test_reports_default_to_the_last_30_days(boss, january):
+    report = boss.get("/reports/").context["report"]
+
+    assert (report.start, report.end) == (MONDAY - timedelta(days=29), MONDAY)
+
+
+def test_reports_download_as_csv(boss, january):
+    response = boss.get("/reports/csv/", {"start": "2030-01-07", "end": "2030-01-13"})
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="studio-spaces-2030-01-07-2030-01-13.csv"' in response["Content-Disposition"]
+    by_space = {row["space"]: row for row in rows}
+    assert (by_space["Test Studio"]["revenue"], by_space["Test Studio"]["no_show_rate_percent"]) == ("200.00", "33.3")
+    assert by_space["Studio A"]["bookings"] == "0"
+    assert rows[-1]["space"] == "All spaces"
+    assert rows[-1]["revenue"] == "200.00"
+
+
+def test_revenue_per_day_downloads_as_csv(boss, january):
+    response = boss.get("/reports/csv/", {"start": "2030-01-07", "end": "2030-01-09", "table": "days"})
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [
+        ["day", "bookings", "revenue"],
+        ["2030-01-07", "1", "100.00"],
+        ["2030-01-08", "1", "100.00"],
+        ["2030-01-09", "1", "0.00"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "2030-01-10", "end": "2030-01-01"}, "The period must end on or after its first day."),
+        ({"start": "2029-01-01", "end": "2030-01-13"}, "Choose at most 366 days."),
+        ({"start": "yesterday", "end": "2030-01-13"}, "Enter a valid date."),
+    ],
+)
+def test_a_bad_period_is_explained(boss, query, message):
+    for url in ("/reports/", "/reports/csv/"):
+        response = boss.get(url, query)
+
+        assert response.status_code == 400
+        assert message in page(response)
