@@ -2,16 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from employees.models import Employee, Role, SignIn
-
-
-class InputSerializer(serializers.Serializer):
-    """Checks the shape of a request body; ``check`` returns the clean data or raises 400."""
-
-    @classmethod
-    def check(cls, data, **kwargs) -> dict:
-        serializer = cls(data=data, **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+from photostudio.api import InputSerializer
 
 
 class LoginSerializer(InputSerializer):

@@ -4,8 +4,8 @@
 from dataclasses import asdict
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -28,8 +28,9 @@ from employees.api.serializers import (
     SignInSerializer,
     TokenPairSerializer,
 )
+from photostudio.openapi import error_response
 
-_ERROR = OpenApiResponse(description='{"error": {"code", "message", "details"}}')
+_ERROR = error_response("See the error's `code` and `message`.")
 
 
 class LoginView(APIView):
@@ -92,13 +93,17 @@ class ProfileView(APIView):
         return Response(_profile(request))
 
 
-class EmployeeListView(APIView):
-    @extend_schema(responses=EmployeeSerializer(many=True))
+class EmployeeListView(generics.ListAPIView):
+    serializer_class = EmployeeSerializer
+
+    def get_queryset(self):
+        return selectors.employees_visible_to(self.request.user)
+
     def get(self, request):
-        """All employees; needs `employees.view_employee` (managers, admins, front desk)."""
+        """All employees, a page at a time; needs `employees.view_employee` (managers, admins, front desk)."""
         if not request.user.has_perm("employees.view_employee"):
             raise PermissionDenied()
-        return Response(EmployeeSerializer(selectors.employees_visible_to(request.user), many=True).data)
+        return self.list(request)
 
 
 class EmployeeDetailView(APIView):
