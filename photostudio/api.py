@@ -88,14 +88,12 @@ def not_found(request, exception):
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's strict JSON parser, also answering 400 for an unknown charset and for nesting too
-    deep for Python's decoder, which DRF would let through as a server error."""
+    """DRF's strict JSON parser, also answering 400 for nesting too deep for Python's decoder,
+    which DRF would let through as a server error."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             return super().parse(stream, media_type, parser_context)
-        except LookupError:
-            raise exceptions.ParseError("Unknown character set: send JSON as UTF-8.") from None
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
 

@@ -1,0 +1,126 @@
+"""The API documents itself: Swagger UI at /docs and ReDoc at /redoc, from local files only, over
+an OpenAPI 3 schema at /api/schema/ that describes every operation, its errors and its auth."""
+
+import re
+
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from django.test import Client
+from drf_spectacular.validation import validate_schema
+
+pytestmark = pytest.mark.django_db
+
+_ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker):
+    """The live schema, as an anonymous reader fetches it (once: generating it takes a moment)."""
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", operation
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/", "/redoc", "/redoc/"])
+def test_docs_pages_load_only_local_static_files(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assets = _ASSET.findall(page)
+    assert assets, "the page should load its viewer"
+    for asset in assets:
+        assert asset.startswith("/static/"), f"{path} loads {asset}"
+        assert finders.find(asset.removeprefix("/static/")), f"{asset} is not among the static files"
+    assert "http://" not in page
+    assert "https://" not in page
+
+
+def test_schema_is_valid_openapi_3_and_open_to_read(schema):
+    validate_schema(schema)
+    assert schema["openapi"].startswith("3.")
+
+
+def test_schema_has_every_endpoint_of_the_guide_and_the_integrator_api(schema):
+    expected = {
+        "/api/v1/auth/login/",
+        "/api/v1/bookings/",
+        "/api/v1/bookings/{id}/",
+        "/api/v1/bookings/{id}/state/",
+        "/api/v1/bookings/{id}/reschedule/",
+        "/api/v1/bookings/{id}/history/",
+        "/api/v1/bookings/health/",
+        "/api/v1/spaces/",
+        "/api/v1/spaces/{slug}/",
+        "/api/v1/spaces/{slug}/free-slots/",
+        "/api/v1/clients/",
+        "/api/v1/clients/{id}/",
+        "/api/v1/clients/{id}/history/",
+        "/api/v1/employees/",
+        "/api/v1/employees/profile/",
+        "/api/v1/employees/{id}/",
+        "/api/v1/events/",
+    }
+    assert expected <= set(schema["paths"])
+
+
+def test_bearer_jwt_is_the_documented_auth(schema):
+    jwt = schema["components"]["securitySchemes"]["jwtAuth"]
+    assert (jwt["type"], jwt["scheme"], jwt["bearerFormat"]) == ("http", "bearer", "JWT")
+    assert "auth/login" in jwt["description"]
+    assert {"jwtAuth": []} in schema["paths"]["/api/v1/bookings/"]["get"]["security"]
+
+
+def test_every_error_answer_documents_the_error_body(schema):
+    for name, operation in operations(schema):
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")) and name != "GET /api/v1/bookings/health/":
+                body = response["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/Error"}, f"{name} {status}"
+
+
+def test_signed_in_operations_document_401_403_and_429(schema):
+    for name, operation in operations(schema):
+        if any("jwtAuth" in requirement for requirement in operation.get("security", [])):
+            assert {"401", "403", "429"} <= set(operation["responses"]), name
+
+
+def test_writes_document_400_and_refuse_undeclared_fields(schema):
+    for name, operation in operations(schema):
+        if "requestBody" in operation:
+            assert "400" in operation["responses"], name
+            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            component = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+            assert component["additionalProperties"] is False, name
+
+
+def test_the_guides_examples_are_in_the_schema(schema):
+    create = schema["paths"]["/api/v1/bookings/"]["post"]
+    request_examples = create["requestBody"]["content"]["application/json"]["examples"]
+    assert any(example["value"].get("space_type") == "studio_a" for example in request_examples.values())
+    state = schema["paths"]["/api/v1/bookings/{id}/state/"]["post"]
+    state_examples = state["requestBody"]["content"]["application/json"]["examples"]
+    assert any(example["value"].get("reason") == "Client confirmed via phone" for example in state_examples.values())
+
+
+def test_new_bookings_link_to_what_can_be_done_with_them(schema):
+    links = schema["paths"]["/api/v1/bookings/"]["post"]["responses"]["201"]["links"]
+    assert links["ChangeBookingState"] == {"operationId": "bookings_state", "parameters": {"id": "$response.body#/id"}}
+    operation_ids = {operation["operationId"] for _, operation in operations(schema)}
+    assert {link["operationId"] for link in links.values()} <= operation_ids
+
+
+def test_idempotency_key_and_date_filter_are_documented(schema):
+    create = schema["paths"]["/api/v1/bookings/"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+    listing = schema["paths"]["/api/v1/bookings/"]["get"]
+    names = {p["name"] for p in listing["parameters"]}
+    assert {"date", "from", "to", "space", "state", "photographer", "client", "page", "page_size"} <= names

@@ -1,0 +1,112 @@
+"""Every failure of the API is the one error body with a 4xx status, whatever the client sends."""
+
+import pytest
+
+from bookings.tests.api import api_as
+from employees.models import Role
+from employees.tests.factories import EmployeeFactory
+
+pytestmark = pytest.mark.django_db
+
+BOOKINGS = "/api/v1/bookings/"
+
+
+@pytest.fixture
+def desk():
+    return api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+
+
+def error(response) -> dict:
+    assert set(response.json()) == {"error"}
+    assert set(response.json()["error"]) == {"code", "message", "details"}
+    return response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"client_name": "John Doe",',
+        b"{'client_name': 'single quotes'}",
+        b'{"people_count": NaN}',
+        b"\xff\xfe not utf-8",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["truncated", "single-quotes", "nan", "not-utf8", "nested-too-deep"],
+)
+def test_malformed_json_is_a_400(desk, body):
+    response = desk.generic("POST", BOOKINGS, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "malformed_request"
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"a string"', b"42", b"null"])
+def test_a_body_that_is_not_an_object_is_a_validation_error(desk, body):
+    response = desk.generic("POST", BOOKINGS, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_failed"
+
+
+def test_an_unknown_charset_is_read_as_utf8(desk):
+    response = desk.generic("POST", BOOKINGS, b"{}", content_type="application/json; charset=klingon")
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_failed"
+
+
+def test_a_body_over_the_upload_limit_is_a_400(desk, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = b'{"notes": "' + b"x" * 2000 + b'"}'
+
+    response = desk.generic("POST", BOOKINGS, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"]
+)
+def test_bodies_other_than_json_are_unsupported(desk, content_type):
+    response = desk.generic("POST", BOOKINGS, b"client_name=John", content_type=content_type)
+
+    assert response.status_code == 415
+    assert error(response)["code"] == "unsupported_media_type"
+
+
+def test_an_unknown_api_address_is_a_json_404(desk):
+    response = desk.get("/api/v1/bookingz/")
+
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+def test_an_unknown_page_outside_the_api_stays_html(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
+
+
+def test_a_method_the_address_does_not_take_is_a_405_naming_those_it_does(desk):
+    response = desk.delete(BOOKINGS)
+
+    assert response.status_code == 405
+    assert error(response)["code"] == "method_not_allowed"
+    assert {"GET", "POST"} <= {method.strip() for method in response["Allow"].split(",")}
+
+
+def test_asking_for_anything_but_json_is_a_406(desk):
+    response = desk.get(BOOKINGS, headers={"Accept": "text/html"})
+
+    assert response.status_code == 406
+    assert error(response)["code"] == "not_acceptable"
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Bearer ", "Basic YWRtaW46cGFzc3dvcmQ="])
+def test_a_bad_token_is_a_401(client, header):
+    response = client.get(BOOKINGS, headers={"Authorization": header})
+
+    assert response.status_code == 401
+    assert error(response)["code"] in {"authentication_failed", "not_authenticated"}

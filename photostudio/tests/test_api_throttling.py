@@ -1,0 +1,85 @@
+"""Each signed-in API caller gets API_THROTTLE_RATE requests; the sign-in lockout is separate."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from bookings.tests.api import api_as
+from employees.models import Role
+from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
+
+SETTINGS_FILE = Path(__file__).resolve().parents[1] / "settings.py"
+BOOKINGS = "/api/v1/bookings/"
+
+
+@pytest.fixture
+def three_a_minute(settings):
+    settings.API_THROTTLE_RATE = "3/minute"
+
+
+@pytest.mark.django_db
+def test_a_caller_over_the_rate_gets_429_with_when_to_retry(three_a_minute):
+    api = api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+
+    statuses = [api.get(BOOKINGS).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    throttled = api.get(BOOKINGS)
+    assert throttled.json()["error"]["code"] == "throttled"
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert throttled.json()["error"]["details"]["wait_seconds"] > 0
+
+
+@pytest.mark.django_db
+def test_the_rate_is_per_caller(three_a_minute):
+    busy = api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+    for _ in range(4):
+        busy.get(BOOKINGS)
+
+    other = api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+
+    assert other.get(BOOKINGS).status_code == 200
+
+
+@pytest.mark.django_db
+def test_signing_in_and_health_are_not_counted(client, three_a_minute):
+    EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    credentials = {"username": "desk", "password": DEFAULT_PASSWORD}
+
+    logins = [client.post("/api/v1/auth/login", credentials, content_type="application/json") for _ in range(5)]
+    health = [client.get("/api/v1/bookings/health").status_code for _ in range(5)]
+
+    assert [response.status_code for response in logins] == [200] * 5
+    assert health == [200] * 5
+
+
+@pytest.mark.django_db
+def test_a_throttled_caller_is_not_locked_out_of_signing_in(client, three_a_minute):
+    desk = EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    api = api_as(desk)
+    for _ in range(4):
+        api.get(BOOKINGS)
+
+    response = client.post(
+        "/api/v1/auth/login", {"username": "desk", "password": DEFAULT_PASSWORD}, content_type="application/json"
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rate", ["fast", "0/minute", "10/fortnight", "10 per minute"])
+def test_a_malformed_rate_stops_the_start(monkeypatch, rate):
+    monkeypatch.setenv("SECRET_KEY", "k" * 50)
+    monkeypatch.setenv("API_THROTTLE_RATE", rate)
+
+    with pytest.raises(ImproperlyConfigured, match="API_THROTTLE_RATE"):
+        runpy.run_path(str(SETTINGS_FILE))
+
+
+def test_the_default_rate_is_600_a_minute(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 50)
+    monkeypatch.delenv("API_THROTTLE_RATE", raising=False)
+
+    assert runpy.run_path(str(SETTINGS_FILE))["API_THROTTLE_RATE"] == "600/minute"
