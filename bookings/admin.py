@@ -153,14 +153,5 @@ class BookingAdmin(ReadOnlyAdmin):
                 succeeded += 1
         if succeeded:
             self.message_user(request, f"{done} {succeeded} booking{'s' if succeeded != 1 else ''}.", messages.SUCCESS)
-        if failures:
-            self.message_user(
-                request,
-                format_html(
-                    "{} booking{} could not be changed:<ul>{}</ul>",
-                    len(failures),
-                    "s" if len(failures) != 1 else "",
-                    format_html_join("", "<li>{}</li>", ((failure,) for failure in failures)),
-                ),
-                messages.WARNING,
-            )
+        for failure in failures:
+            self.message_user(request, f"Not changed: {failure}", messages.WARNING)

@@ -1,0 +1,60 @@
+"""Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Playwright cannot download its own browsers here, so the tests launch /usr/bin/chromium. They
+skip, saying why, only where it is missing outside CI; with ``CI`` set a missing Chromium fails.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+# Playwright's sync API runs an event loop in the test's thread, which Django would otherwise take
+# for async code and refuse the factories' database calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists() or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}: apt-get install chromium (CI never skips these)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM.exists():
+        pytest.fail(f"CI is set and {CHROMIUM} is missing: CI must install Debian's chromium for the browser tests")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A front-desk tablet in landscape or a small laptop.
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 860}, "locale": "en-GB"}
+
+
+@pytest.fixture
+def screenshot(page):
+    """``screenshot("name")`` saves the whole page to test-artifacts/screenshots/name.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
