@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings import charts, history, reports, selectors, services, timegrid
+from bookings.filtersets import BookingFilterSet
 from bookings.forms import (
     BookingEditForm,
     BookingForm,
@@ -32,9 +33,10 @@ from bookings.forms import (
     ReportForm,
     SearchForm,
     TransitionForm,
+    active_photographers,
     active_spaces,
 )
-from bookings.models import BookingState
+from bookings.models import Booking, BookingState
 from photostudio import errors
 
 PAGE_SIZE = 25
@@ -129,6 +131,26 @@ def calendar_view(request):
 
 
 # --- Bookings -----------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_page("bookings.view_booking")
+def booking_list_view(request):
+    """Bookings by day, space, state, photographer or client: the API's FilterSet, paginated.
+    Without any filter it lists the bookings from today on."""
+    data = request.GET.copy()
+    if not set(data) & set(BookingFilterSet.base_filters):
+        data["from"] = timezone.localdate(timezone.now(), timezone.get_default_timezone()).isoformat()
+    filters = BookingFilterSet(data, queryset=selectors.visible_bookings(viewer=request.user))
+    valid = filters.is_valid()
+    context = {
+        "filters": filters,
+        "page": _page(request, filters.qs if valid else Booking.objects.none()),
+        "states": BookingState.choices,
+        "spaces": selectors.visible_spaces(viewer=request.user),
+        "photographers": active_photographers(),
+    }
+    return render(request, "bookings/booking_list.html", context, status=200 if valid else 400)
 
 
 @staff_page("bookings.add_booking")

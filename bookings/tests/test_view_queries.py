@@ -84,6 +84,8 @@ PAGES = {
     "today": (lambda studio: "/", 10),
     "calendar day": (lambda studio: "/calendar/?date=2030-01-14", 7),
     "calendar week": (lambda studio: f"/calendar/?view=week&date=2030-01-14&space={studio.booking.space.slug}", 8),
+    "booking list": (lambda studio: "/bookings/?from=2030-01-14&to=2030-01-20", 9),
+    "booking list of a client": (lambda studio: f"/bookings/?client={studio.client.pk}", 10),
     "booking form": (lambda studio: "/bookings/new/?date=2030-01-14&start_time=10:00", 8),
     "booking detail": (lambda studio: f"/bookings/{studio.booking.pk}/", 8),
     "booking edit": (lambda studio: f"/bookings/{studio.booking.pk}/edit/", 9),

@@ -708,3 +708,44 @@ def test_a_bad_period_is_explained(boss, query, message):
 
         assert response.status_code == 400
         assert message in page(response)
+
+
+# --- the bookings list ----------------------------------------------------------------------------
+
+
+def test_bookings_list_starts_today_by_default(desk, studio):
+    BookingFactory(space=studio, start=at("10:00", MONDAY - timedelta(days=1)))
+    today = BookingFactory(space=studio, start=at("10:00"))
+    later = BookingFactory(space=studio, start=at("10:00", MONDAY + timedelta(days=3)))
+
+    response = desk.get("/bookings/")
+
+    assert [booking.pk for booking in response.context["page"]] == [today.pk, later.pk]
+
+
+def test_bookings_list_filters_with_the_api_s_filterset(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"))
+    confirmed = BookingFactory(space=studio, start=at("14:00"), state=BookingState.CONFIRMED)
+    BookingFactory(space=SpaceFactory(), start=at("14:00"), state=BookingState.CONFIRMED)
+
+    response = desk.get("/bookings/", {"date": "2030-01-14", "space": studio.slug, "state": "confirmed"})
+
+    assert [booking.pk for booking in response.context["page"]] == [confirmed.pk]
+
+
+def test_bookings_list_of_one_client_covers_all_their_days(desk, studio):
+    client = ClientFactory(full_name="Alice Moreau")
+    past = BookingFactory(space=studio, client=client, start=at("10:00", MONDAY - timedelta(days=30)))
+    BookingFactory(space=studio, start=at("10:00"))
+
+    response = desk.get("/bookings/", {"client": client.pk})
+
+    assert [booking.pk for booking in response.context["page"]] == [past.pk]
+    assert "For Alice Moreau" in page(response)
+
+
+def test_bookings_list_explains_a_bad_filter(desk):
+    response = desk.get("/bookings/", {"from": "2030-01-20", "to": "2030-01-10"})
+
+    assert response.status_code == 400
+    assert "Give a day on or after from." in page(response)
