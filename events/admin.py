@@ -7,6 +7,7 @@ events.services, the same functions the API calls.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.html import format_html
 
 from events import services
@@ -123,7 +124,8 @@ class DeliveryAdmin(_ReadOnlyAdmin):
 
     @admin.display(description="event", ordering="event__occurred_at")
     def event_link(self, delivery):
-        return format_html('<a href="../event/{}/change/">{}</a>', delivery.event_id, delivery.event)
+        url = reverse("admin:events_event_change", args=[delivery.event_id])
+        return format_html('<a href="{}">{}</a>', url, delivery.event)
 
 
 class WebhookEndpointForm(forms.ModelForm):

@@ -1,6 +1,7 @@
 """Filters of the event log and the delivery log, shared by the API (and any page listing them)."""
 
 import django_filters
+from django.contrib.auth import get_user_model
 
 from events.models import Delivery, Event
 
@@ -13,7 +14,9 @@ class EventFilterSet(django_filters.FilterSet):
     type = _CharInFilter(field_name="type", help_text="One or more event types, comma-separated.")
     aggregate_type = django_filters.CharFilter(help_text="e.g. bookings.booking")
     aggregate_id = django_filters.CharFilter()
-    actor = django_filters.NumberFilter(field_name="actor_id", help_text="Employee id of whoever caused it.")
+    actor = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.all(), help_text="Employee id of whoever caused it."
+    )
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
