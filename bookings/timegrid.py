@@ -180,8 +180,8 @@ def _blocks(bookings: list[Booking], *, day: date, scale: "_Scale") -> list[Bloc
             Block(
                 booking=booking,
                 offset=scale.at(start),
-                size=round(scale.at(end) - scale.at(start), 3),
-                buffer=round(scale.at(buffer_end) - scale.at(end), 3),
+                size=scale.span(start, end),
+                buffer=scale.span(end, buffer_end),
                 track=track,
                 tracks=sizes[index],
             )
@@ -204,7 +204,7 @@ def _cells(space: Space, day: date, held, *, scale: "_Scale", now: datetime) -> 
                     start=start,
                     end=min(start + SUGGESTED_LENGTH, slot.end),
                     offset=scale.at(_minute(start, day)),
-                    size=round(scale.at(_minute(visible_end, day)) - scale.at(_minute(start, day)), 3),
+                    size=scale.span(_minute(start, day), _minute(visible_end, day)),
                     first=first,
                 )
             )
@@ -220,7 +220,14 @@ class _Scale:
         self.length = max(1, last_minute - first_minute)
 
     def at(self, minute: int) -> float:
-        return round(min(100.0, max(0.0, 100 * (minute - self.first) / self.length)), 3)
+        return round(self._percent(minute), 3)
+
+    def span(self, first_minute: int, last_minute: int) -> float:
+        """The length from one minute to another, both clamped to the grid."""
+        return round(self._percent(last_minute) - self._percent(first_minute), 3)
+
+    def _percent(self, minute: int) -> float:
+        return min(100.0, max(0.0, 100 * (minute - self.first) / self.length))
 
 
 def _minute(instant: datetime, day: date) -> int:

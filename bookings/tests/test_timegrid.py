@@ -1,0 +1,133 @@
+"""Where the calendar and the Today timeline place bookings, buffers and free time."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from bookings import timegrid
+from bookings.models import BookingState, local_instant
+from bookings.tests.factories import BookingFactory, SpaceFactory
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2030, 1, 14)
+EARLY = datetime(2030, 1, 1, tzinfo=UTC)  # "now" long before the days shown: every free cell is offered
+
+
+def at(clock, day=MONDAY):
+    return local_instant(day, clock)
+
+
+def clock(instant):
+    return timezone.localtime(instant).strftime("%H:%M")
+
+
+def test_grid_runs_from_the_earliest_opening_to_the_latest_closing():
+    early = SpaceFactory(opening_hours={"mon": ["07:30", "12:00"]})
+    late = SpaceFactory(opening_hours={"mon": ["10:00", "20:15"]})
+
+    grid = timegrid.day_grid(day=MONDAY, spaces=[early, late], bookings=[], now=EARLY)
+
+    assert (grid.first_hour, grid.last_hour) == (7, 21)
+    assert grid.hours[0] == ("07:00", 0.0)
+    lane = grid.lanes[0]
+    assert (lane.open_from, lane.open_until) == (round(100 * 30 / 840, 3), round(100 * 300 / 840, 3))
+
+
+def test_booking_block_is_sized_by_its_time_and_followed_by_its_buffer(studio):
+    booking = BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    (block,) = timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[booking], now=EARLY).lanes[0].blocks
+
+    # 08:00-22:00 is 14 hours: 10:00 is 2/14 down, two hours are 2/14 long, 15 minutes 0.25/14.
+    assert (block.offset, block.size, block.buffer) == (14.286, 14.286, 1.786)
+    assert (block.track, block.tracks) == (0, 1)
+
+
+def test_a_finished_booking_shows_no_buffer(studio):
+    booking = BookingFactory(space=studio, start=at("10:00"), end=at("12:00"), state=BookingState.COMPLETED)
+
+    (block,) = timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[booking], now=EARLY).lanes[0].blocks
+
+    assert block.buffer == 0
+
+
+def test_overlapping_bookings_share_the_lane_side_by_side(studio):
+    no_show = BookingFactory(space=studio, start=at("10:00"), end=at("12:00"), state=BookingState.NO_SHOW)
+    rebooked = BookingFactory(space=studio, start=at("11:00"), end=at("12:00"))
+    later = BookingFactory(space=studio, start=at("15:00"), end=at("16:00"))
+
+    blocks = timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[no_show, rebooked, later], now=EARLY)
+    placed = {block.booking.pk: (block.track, block.tracks) for block in blocks.lanes[0].blocks}
+
+    assert placed == {no_show.pk: (0, 2), rebooked.pk: (1, 2), later.pk: (0, 1)}
+
+
+def test_cancelled_bookings_leave_the_lane(studio):
+    cancelled = BookingFactory(space=studio, start=at("10:00"), state=BookingState.CANCELLED)
+
+    lane = timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[cancelled], now=EARLY).lanes[0]
+
+    assert lane.blocks == []
+    assert clock(lane.cells[4].start) == "10:00"
+
+
+def test_free_time_is_offered_in_half_hour_cells_after_the_buffer(studio):
+    booking = BookingFactory(space=studio, start=at("09:00"), end=at("10:00"))
+
+    cells = timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[booking], now=EARLY).lanes[0].cells
+
+    assert [(clock(cell.start), clock(cell.end), cell.first) for cell in cells[:4]] == [
+        ("08:00", "08:45", True),  # must end a buffer before the 09:00 booking
+        ("10:15", "11:15", True),
+        ("10:30", "11:30", False),
+        ("11:00", "12:00", False),
+    ]
+    assert clock(cells[-1].start) == "21:30"  # the last start leaving the 30 minutes' minimum
+
+
+def test_time_already_past_is_not_offered(studio):
+    now = at("11:07")
+
+    cells = timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[], now=now).lanes[0].cells
+
+    assert clock(cells[0].start) == "11:15"
+
+
+def test_closed_day_has_no_free_time():
+    closed = SpaceFactory(opening_hours={"tue": ["08:00", "18:00"]})
+
+    lane = timegrid.day_grid(day=MONDAY, spaces=[closed], bookings=[], now=EARLY).lanes[0]
+
+    assert (lane.hours, lane.open_from, lane.cells) == (None, None, [])
+
+
+def test_now_line_shows_only_on_today_within_the_hours(studio):
+    assert timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[], now=at("15:00")).now == 50.0
+    assert timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[], now=at("07:00")).now is None
+    assert timegrid.day_grid(day=MONDAY, spaces=[studio], bookings=[], now=EARLY).now is None
+
+
+def test_week_puts_each_booking_on_its_day(studio):
+    wednesday = BookingFactory(space=studio, start=at("10:00", MONDAY + timedelta(days=2)))
+    overnight = BookingFactory(
+        space=studio, start=at("23:00", MONDAY + timedelta(days=4)), end=at("01:00", MONDAY + timedelta(days=5))
+    )
+    elsewhere = BookingFactory(start=at("10:00"))
+
+    grid = timegrid.week_grid(monday=MONDAY, space=studio, bookings=[wednesday, overnight, elsewhere], now=EARLY)
+
+    on_day = [[block.booking.pk for block in lane.blocks] for lane in grid.lanes]
+    assert on_day == [[], [], [wednesday.pk], [], [overnight.pk], [overnight.pk], []]
+
+
+def test_positions_follow_the_wall_clock_on_a_dst_day(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    sunday = date(2030, 3, 31)  # clocks go from 02:00 to 03:00
+    space = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    booking = BookingFactory(space=space, start=local_instant(sunday, "12:00"), end=local_instant(sunday, "18:00"))
+
+    (block,) = timegrid.day_grid(day=sunday, spaces=[space], bookings=[booking], now=EARLY).lanes[0].blocks
+
+    assert (block.offset, block.size) == (50.0, 25.0)
