@@ -1,6 +1,8 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management.sql import emit_post_migrate_signal
+from django.db import DEFAULT_DB_ALIAS
 
 
 def pytest_collection_modifyitems(config, items):
@@ -23,6 +25,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _migrated_rows_in_transactional_tests(request):
+    """Give a transactional test the rows ``migrate`` leaves (content types, permissions, role
+    groups). A serialized_rollback test ends with a flush that skips post_migrate, so the next
+    transactional test would otherwise start without them and every permission check would fail."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
+        return
+    request.getfixturevalue("transactional_db")
+    emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
 
 
 @pytest.fixture(autouse=True)
