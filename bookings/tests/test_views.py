@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client as Browser
 from django.urls import reverse
+from django.views.defaults import server_error
 
 from bookings.models import Booking, BookingState, Client, local_instant
 from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
@@ -749,3 +751,24 @@ def test_bookings_list_explains_a_bad_filter(desk):
 
     assert response.status_code == 400
     assert "Give a day on or after from." in page(response)
+
+
+# --- error pages ----------------------------------------------------------------------------------
+
+
+def test_server_error_page_stands_alone(rf):
+    response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page(response)
+
+
+def test_an_expired_form_gets_a_friendly_page(receptionist, studio):
+    browser = Browser(enforce_csrf_checks=True)
+    browser.force_login(receptionist)
+
+    response = browser.post("/bookings/new/", booking_form(studio))
+
+    assert response.status_code == 403
+    assert "The form has expired" in page(response)
+    assert not Booking.objects.exists()
