@@ -34,7 +34,6 @@ from bookings.forms import (
     SearchForm,
     TransitionForm,
     active_photographers,
-    active_spaces,
 )
 from bookings.models import Booking, BookingState
 from photostudio import errors
@@ -76,6 +75,11 @@ def _page(request, items):
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _open_spaces(viewer) -> list:
+    """The spaces taking bookings, which the calendar and the Today timeline show."""
+    return list(selectors.visible_spaces(viewer=viewer).filter(is_active=True))
+
+
 # --- Today and the calendar ---------------------------------------------------------------------
 
 
@@ -88,7 +92,7 @@ def today_view(request):
     context = {
         "day": day,
         "now": now,
-        "grid": timegrid.day_grid(day=day, spaces=list(active_spaces()), bookings=bookings, now=now),
+        "grid": timegrid.day_grid(day=day, spaces=_open_spaces(request.user), bookings=bookings, now=now),
         "summary": reports.summarise_day(bookings),
         "needs": selectors.bookings_needing_action(
             viewer=request.user, now=now, soon=STARTING_SOON, limit=NEEDS_ACTION_LIMIT
@@ -104,7 +108,7 @@ def calendar_view(request):
     now = timezone.now()
     today = timezone.localdate(now, timezone.get_default_timezone())
     day, view, chosen_space = CalendarForm(request.GET).choice(today=today)
-    spaces = list(active_spaces())
+    spaces = _open_spaces(request.user)
     context = {"day": day, "view": view, "by_day": view == "week", "today": today, "spaces": spaces}
     if view == "week":
         space = chosen_space or (spaces[0] if spaces else None)
@@ -315,6 +319,9 @@ def client_edit_view(request, pk: int):
         else:
             messages.success(request, f"{client.full_name} is saved.")
             return redirect("client-detail", pk=client.pk)
+    if form.errors:
+        # The refused values were set on the client in memory before validation.
+        client = selectors.get_client(viewer=request.user, pk=pk)
     status = 400 if form.errors else 200
     return render(request, "bookings/client_form.html", {"form": form, "client": client}, status=status)
 

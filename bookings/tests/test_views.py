@@ -638,6 +638,16 @@ def test_a_phone_another_client_has_is_refused_on_the_phone_field(desk):
     assert response.context["form"].errors["phone"] == ["Another client already has this phone number."]
 
 
+def test_a_refused_client_edit_keeps_showing_the_stored_name(desk):
+    ClientFactory(phone="+14155550101")
+    client = ClientFactory(full_name="Stored Name", phone="+14155550102")
+
+    response = desk.post(f"/clients/{client.pk}/edit/", {"full_name": "Typed Name", "phone": "+14155550101"})
+
+    assert "Edit Stored Name" in page(response)
+    assert 'value="Typed Name"' in page(response)
+
+
 # --- reports --------------------------------------------------------------------------------------
 
 
