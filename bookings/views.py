@@ -97,6 +97,7 @@ def today_view(request):
         "needs": selectors.bookings_needing_action(
             viewer=request.user, now=now, soon=STARTING_SOON, limit=NEEDS_ACTION_LIMIT
         ),
+        "needs_limit": NEEDS_ACTION_LIMIT,
         "cancelled": [booking for booking in bookings if booking.state == BookingState.CANCELLED],
     }
     return render(request, "bookings/today.html", context)

@@ -13,7 +13,7 @@ from django.views.defaults import server_error
 
 from bookings.models import Booking, BookingState, Client, local_instant
 from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
-from bookings.views import PAGE_SIZE
+from bookings.views import NEEDS_ACTION_LIMIT, PAGE_SIZE
 from employees.models import Role
 from employees.tests.factories import verified_login
 from events.models import Event
@@ -189,6 +189,17 @@ def test_today_counts_the_day(desk, studio):
 
     assert (summary.bookings, summary.pending, summary.confirmed, summary.cancelled) == (2, 1, 1, 1)
     assert (summary.people, summary.booked_hours, summary.expected_revenue) == (5, Decimal("3.0"), Decimal("150.00"))
+
+
+def test_a_long_needs_action_list_links_to_all_of_it(desk, studio):
+    for day in range(1, NEEDS_ACTION_LIMIT + 2):
+        BookingFactory(space=studio, start=at("10:00", MONDAY + timedelta(days=day)))
+
+    response = desk.get("/")
+
+    assert len(response.context["needs"].to_confirm) == NEEDS_ACTION_LIMIT
+    assert f"{NEEDS_ACTION_LIMIT}+" in page(response)
+    assert "/bookings/?state=pending&amp;from=2030-01-14" in page(response)
 
 
 def test_times_show_in_the_studio_time_zone(desk, settings):
