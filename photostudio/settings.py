@@ -166,6 +166,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
+# The queue tasks are sent to and workers consume: installations (or test runs) sharing one
+# Redis database stay apart by naming their own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # /health/events turns 503 once an event has waited this long to be dispatched.
 EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1)
 
