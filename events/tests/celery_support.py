@@ -31,6 +31,10 @@ def celery_options(**options):
             else:
                 changes.pop(key, None)
         _forget_broker_connections()
+        if "task_routes" in options:
+            # Setting task_routes rebuilds Celery's router; putting the old value back must too.
+            celery_app.amqp.flush_routes()
+            celery_app.amqp.router = celery_app.amqp.Router()
 
 
 def broker_unreachable():

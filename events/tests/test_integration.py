@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +32,7 @@ from events.tests.test_webhooks import docs_verify_signature
 from photostudio.celery import app as celery_app
 
 SESSION_START = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
-WAIT_SECONDS = 45
+WAIT_SECONDS = 90
 
 
 def _test_database_url() -> str:
@@ -51,8 +52,13 @@ def _wait_until(condition, *, what: str, log: Path):
 
 @contextmanager
 def celery_worker(*, smtp_port: int):
-    """A `celery -A photostudio worker` process on the test database and the test Redis."""
-    name = f"events-integration-{os.getpid()}@localhost"
+    """A `celery -A photostudio worker` process on the test database and the test Redis.
+
+    It consumes a queue of its own, where this test process routes the events' tasks, so another
+    run sharing the Redis database (and its worker) neither takes nor loses this one's messages.
+    """
+    queue = f"events-integration-{uuid.uuid4().hex}"
+    name = f"{queue}@localhost"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "photostudio.settings",
@@ -67,12 +73,16 @@ def celery_worker(*, smtp_port: int):
         "DEFAULT_FROM_EMAIL": settings.DEFAULT_FROM_EMAIL,
         "TIME_ZONE": settings.TIME_ZONE,
         "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
+        "CELERY_QUEUE": queue,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     celery = Path(sys.executable).with_name("celery")
-    command = [str(celery), "-A", "photostudio", "worker", "--pool=solo", "-n", name, "--purge", "--loglevel=INFO"]
+    command = [str(celery), "-A", "photostudio", "worker", "--pool=solo", "-n", name, "--loglevel=INFO"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log_file:
+    with (
+        celery_options(task_always_eager=False, task_routes={"events.*": {"queue": queue}}),
+        tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log_file,
+    ):
         log = Path(log_file.name)
         worker = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         try:
@@ -91,6 +101,8 @@ def celery_worker(*, smtp_port: int):
                 worker.kill()
                 worker.wait(timeout=10)
             log.unlink(missing_ok=True)
+            with celery_app.connection_for_write() as connection:
+                connection.default_channel.queue_delete(queue)
 
 
 @pytest.mark.integration
@@ -107,7 +119,7 @@ def test_booking_reaches_the_client_by_email_and_the_integrator_by_webhook_throu
         actor=admin, name="Accounting", url=webhook_receiver.url("/hooks"), event_types=[EventType.BOOKING_CREATED]
     )
 
-    with SmtpSink() as smtp, celery_options(task_always_eager=False), celery_worker(smtp_port=smtp.port) as log:
+    with SmtpSink() as smtp, celery_worker(smtp_port=smtp.port) as log:
         booking = bookings.create_booking(
             actor=receptionist,
             space=space,
