@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, parsers, serializers, status, throttling
 from rest_framework.response import Response
 
@@ -34,6 +35,7 @@ _DRF_CODES = {
 }
 
 UNKNOWN_FIELD_MESSAGE = "This field is not accepted here."
+EMPTY_FILTER_MESSAGE = "Give a value, or leave the parameter out."
 VALIDATION_MESSAGE = "Some of the values are not valid."
 
 
@@ -98,9 +100,67 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
 
 
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, refusing a filter given without a value (``?date=``), which would
+    otherwise be silently ignored. The FilterSets themselves stay lenient, as the staff pages'
+    forms send their blank fields."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None:
+            given = request.query_params
+            empty = {
+                name: [EMPTY_FILTER_MESSAGE] for name in filterset.filters if name in given and not given[name].strip()
+            }
+            if empty:
+                raise exceptions.ValidationError(empty)
+        return super().filter_queryset(request, queryset, view)
+
+
+# What JSON type each kind of field takes. DRF would quietly turn 4 into "4" or "4" into 4; an
+# integrator whose code sends the wrong type should hear about it, as the schema promised.
+_STRINGS = (
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.DecimalField,
+    serializers.DateTimeField,
+    serializers.DateField,
+    serializers.TimeField,
+    serializers.SlugRelatedField,
+)
+_JSON_TYPES = (
+    (serializers.BooleanField, (bool,), "true or false"),
+    (serializers.MultipleChoiceField, (list,), "a list"),
+    (serializers.ListField, (list,), "a list"),
+    (serializers.ManyRelatedField, (list,), "a list"),
+    (serializers.ListSerializer, (list,), "a list"),
+    (serializers.DictField, (dict,), "an object"),
+    (serializers.BaseSerializer, (dict,), "an object"),
+    (serializers.IntegerField, (int,), "a whole number"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.PrimaryKeyRelatedField, (int,), "an id (a whole number)"),
+    (_STRINGS, (str,), "a string"),
+)
+
+
+def json_type_error(field, value) -> str | None:
+    """Why ``value``, as parsed from JSON, has the wrong type for ``field``; None when it fits."""
+    if value is None:
+        return None  # the field's allow_null decides
+    for kinds, accepted, expected in _JSON_TYPES:
+        if isinstance(field, kinds):
+            if not isinstance(value, accepted) or (bool not in accepted and isinstance(value, bool)):
+                return f"Expected {expected}."
+            break
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next((error for item in value if (error := json_type_error(field.child, item))), None)
+    return None
+
+
 class InputSerializer(serializers.Serializer):
-    """Checks the shape of a request body and nothing more; fields it does not declare are errors,
-    so a misspelt or misplaced field is never silently ignored.
+    """Checks the shape of a request body and nothing more: each field's JSON type (no quiet
+    conversion of 4 into "4"), and no field it does not declare, so a misspelt or misplaced
+    field is never silently ignored.
 
     ``check(data)`` returns the clean data or raises a 400 with one message list per field.
     """
@@ -112,18 +172,24 @@ class InputSerializer(serializers.Serializer):
         return serializer.validated_data
 
     def to_internal_value(self, data):
-        unknown = {}
+        errors = {}
         if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = {str(name): [UNKNOWN_FIELD_MESSAGE] for name in data if name not in writable}
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is None or field.read_only:
+                    errors[str(name)] = [UNKNOWN_FIELD_MESSAGE]
+                elif message := json_type_error(field, value):
+                    errors[name] = [message]
+            # The fields' own checks see only values of the right type.
+            data = {name: value for name, value in data.items() if name not in errors}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            if errors and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **errors}) from None
             raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
+        if errors:
+            raise serializers.ValidationError(errors)
         return value
 
 

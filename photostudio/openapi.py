@@ -2,6 +2,8 @@
 answer, each with the one error body; request bodies refuse undeclared fields, as the API does;
 the schema's introduction explains the conventions every endpoint shares."""
 
+import re
+
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
@@ -177,3 +179,37 @@ def describe_api(result, generator, request, public):
             "The staff pages' browser session; writes also need the CSRF token (`X-CSRFToken`)."
         )
     return result
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: OpenAPI links a client (or Schemathesis' stateful
+    tests) can follow, from what was just created to the operations on it, and from a list (or a
+    page of one) to the operations on its first item."""
+    paths = result.get("paths", {})
+    for path, item in paths.items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            if method == "post" and "201" in responses:
+                _link(responses["201"], paths, under=path, source=lambda name: f"$response.body#/{name}")
+            body = responses.get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            if method == "get" and "/Paginated" in body.get("$ref", ""):
+                _link(responses["200"], paths, under=path, source=lambda name: f"$response.body#/results/0/{name}")
+            elif method == "get" and body.get("type") == "array":
+                _link(responses["200"], paths, under=path, source=lambda name: f"$response.body#/0/{name}")
+    return result
+
+
+def _link(response: dict, paths: dict, *, under: str, source) -> None:
+    """Links from ``response`` to every operation on a path ``under`` plus one path parameter."""
+    prefix = re.escape(under)
+    for path, item in paths.items():
+        match = re.fullmatch(prefix + r"\{(\w+)\}/.*", path)
+        if match is None:
+            continue
+        name = match.group(1)
+        for operation in item.values():
+            links = response.setdefault("links", {})
+            links[operation["operationId"]] = {
+                "operationId": operation["operationId"],
+                "parameters": {name: source(name)},
+            }

@@ -306,7 +306,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "photostudio.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "photostudio.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["photostudio.api.FilterBackend"],
     "EXCEPTION_HANDLER": "photostudio.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "photostudio.openapi.describe_api",
+        "photostudio.openapi.add_links",
         "bookings.api.schema.add_booking_links",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",

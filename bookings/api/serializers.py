@@ -22,7 +22,6 @@ from photostudio.api import InputSerializer
 MAX_PEOPLE = 1000
 # The largest id a database row can have (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
-MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": 0}
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -55,6 +54,13 @@ class CalendarDateField(serializers.DateField):
         return day
 
 
+class MoneyField(serializers.DecimalField):
+    """An amount as a decimal string ("75.50"), as the API answers it: exact, unlike a JSON number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=10, decimal_places=2, min_value=0, **kwargs)
+
+
 class PhotographerField(serializers.PrimaryKeyRelatedField):
     """An employee by id; whether they are an active photographer is the service's rule."""
 
@@ -62,8 +68,8 @@ class PhotographerField(serializers.PrimaryKeyRelatedField):
         super().__init__(queryset=Employee.objects.all(), **kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int) or not 1 <= data <= MAX_ID:
-            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
 
 
@@ -86,8 +92,8 @@ class BookingCreateSerializer(InputSerializer):
     )
     people_count = serializers.IntegerField(min_value=1, max_value=MAX_PEOPLE)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    price = serializers.DecimalField(
-        **MONEY, required=False, help_text="A price set by hand (managers); else the space's hourly rate applies."
+    price = MoneyField(
+        required=False, help_text="A price set by hand (managers); else the space's hourly rate applies."
     )
 
 
@@ -97,8 +103,7 @@ class BookingUpdateSerializer(InputSerializer):
     photographer = PhotographerField(
         required=False, allow_null=True, help_text="An active photographer's employee id; null unassigns."
     )
-    price = serializers.DecimalField(
-        **MONEY,
+    price = MoneyField(
         required=False,
         allow_null=True,
         help_text="A price set by hand (managers); null returns to the space's hourly rate.",

@@ -113,7 +113,8 @@ def test_the_guides_examples_are_in_the_schema(schema):
 
 def test_new_bookings_link_to_what_can_be_done_with_them(schema):
     links = schema["paths"]["/api/v1/bookings/"]["post"]["responses"]["201"]["links"]
-    assert links["ChangeBookingState"] == {"operationId": "bookings_state", "parameters": {"id": "$response.body#/id"}}
+    assert links["bookings_state"] == {"operationId": "bookings_state", "parameters": {"id": "$response.body#/id"}}
+    assert links["clients_history"]["parameters"] == {"id": "$response.body#/client/id"}
     operation_ids = {operation["operationId"] for _, operation in operations(schema)}
     assert {link["operationId"] for link in links.values()} <= operation_ids
 

@@ -110,3 +110,38 @@ def test_a_bad_token_is_a_401(client, header):
 
     assert response.status_code == 401
     assert error(response)["code"] in {"authentication_failed", "not_authenticated"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("people_count", "4", "Expected a whole number."),
+        ("people_count", 4.0, "Expected a whole number."),
+        ("people_count", True, "Expected a whole number."),
+        ("client_name", 42, "Expected a string."),
+        ("client_phone", None, "This field may not be null."),
+        ("price", 75.5, "Expected a string."),
+        ("space_type", ["studio_a"], "Expected a string."),
+    ],
+)
+def test_values_of_the_wrong_json_type_are_refused_not_converted(desk, field, value, expected):
+    response = desk.post(BOOKINGS, {field: value})
+
+    assert response.status_code == 400
+    assert error(response)["details"][field] == [expected]
+
+
+def test_a_filter_given_without_a_value_is_refused(desk):
+    response = desk.get(BOOKINGS, {"to": "", "space": " "})
+
+    assert response.status_code == 400
+    assert set(error(response)["details"]) == {"to", "space"}
+
+
+def test_an_event_actor_that_is_no_employee_id_is_refused():
+    manager = api_as(EmployeeFactory(role=Role.MANAGER))
+
+    response = manager.get("/api/v1/events/", {"actor": "-2.0332702499188928e+42"})
+
+    assert response.status_code == 400
+    assert "actor" in error(response)["details"]
