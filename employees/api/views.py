@@ -135,7 +135,9 @@ class SignInListView(APIView):
         sign_ins = selectors.active_sign_ins(request.user)
         return Response(SignInSerializer(sign_ins, many=True, context=context).data)
 
-    @extend_schema(request=None, responses=RevokedSerializer, operation_id="employees_profile_sessions_revoke_others")
+    @extend_schema(
+        request=None, responses={200: RevokedSerializer}, operation_id="employees_profile_sessions_revoke_others"
+    )
     def delete(self, request):
         """End every sign-in except the one making this request."""
         ended = services.revoke_all_sign_ins(
