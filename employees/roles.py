@@ -47,6 +47,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *(f"bookings.{codename}" for codename in _BOOKING_CUSTOM),
         *_crud("employees", "employee", "add", "change", "view"),
         "events.view_event",
+        # Managers run the studio's integrations: its webhooks and their failed deliveries.
+        *_crud("events", "webhookendpoint", *ALL),
+        "events.view_delivery",
+        "events.retry_delivery",
     ),
     Role.RECEPTIONIST: (
         *_crud("bookings", "booking", "view", "add", "change"),

@@ -211,8 +211,23 @@ def test_rotating_the_secret_returns_the_new_one(admin_api):
 
 
 @pytest.mark.django_db
-def test_manager_without_webhook_permissions_cannot_add_an_endpoint(manager_api):
-    response = manager_api.post(
+def test_manager_manages_the_studios_webhook_endpoints(manager_api):
+    created = manager_api.post(
+        "/api/v1/webhooks/",
+        {"name": "Website", "url": "https://studio.example.com/hook", "event_types": ["booking.created"]},
+        format="json",
+    )
+    endpoint_id = created.json()["id"]
+    deleted = manager_api.delete(f"/api/v1/webhooks/{endpoint_id}/")
+
+    assert created.status_code == 201
+    assert deleted.status_code == 204
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_receptionist_cannot_add_a_webhook_endpoint(receptionist_api):
+    response = receptionist_api.post(
         "/api/v1/webhooks/",
         {"name": "Mine", "url": "https://example.com/hook", "event_types": ["booking.created"]},
         format="json",

@@ -269,11 +269,11 @@ def test_every_beat_task_is_a_registered_celery_task(settings):
 
 
 @pytest.mark.django_db
-def test_manager_cannot_retry_a_delivery_without_the_retry_permission(manager):
+def test_receptionist_cannot_retry_a_delivery(receptionist):
     delivery = DeliveryFactory(status=Delivery.Status.FAILED)
 
     with pytest.raises(PermissionDenied):
-        retry_delivery(actor=manager, delivery=delivery)
+        retry_delivery(actor=receptionist, delivery=delivery)
 
 
 @pytest.mark.django_db
