@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from photostudio import health
+from photostudio import health, metrics
 
 api_v1 = [
     path("", include("employees.api.urls")),
@@ -18,7 +18,7 @@ urlpatterns = [
     re_path(r"^health/db/?$", health.database, name="health-db"),
     re_path(r"^health/cache/?$", health.cache_, name="health-cache"),
     re_path(r"^health/events/?$", health.events, name="health-events"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

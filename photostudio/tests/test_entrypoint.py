@@ -19,7 +19,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.integration
-def test_entrypoint_web_role_serves_health_and_metrics_through_gunicorn(tmp_path):
+def test_entrypoint_migrates_then_serves_health_and_metrics_through_gunicorn(tmp_path):
     port = _free_port()
     env = {
         key: value
@@ -34,6 +34,10 @@ def test_entrypoint_web_role_serves_health_and_metrics_through_gunicorn(tmp_path
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
         PATH=f"{PROJECT_DIR / '.venv' / 'bin'}:{env['PATH']}",
     )
+    migrate = subprocess.run(
+        ["sh", "docker/entrypoint.sh", "migrate"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert migrate.returncode == 0, migrate.stderr
     server = subprocess.Popen(
         ["sh", "docker/entrypoint.sh", "web"],
         cwd=PROJECT_DIR,
@@ -58,7 +62,9 @@ def test_entrypoint_web_role_serves_health_and_metrics_through_gunicorn(tmp_path
         assert b'"status": "ok"' in body
         assert request_id
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            assert b"django_http_requests" in response.read()
+            metrics = response.read()
+        assert b"django_http_requests" in metrics
+        assert b"studio_events_backlog 0.0" in metrics
     finally:
         server.terminate()
         server.wait(timeout=20)

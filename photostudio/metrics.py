@@ -1,0 +1,22 @@
+"""/metrics for Prometheus: django-prometheus's exporter plus the metrics read at scrape time."""
+
+import os
+
+import prometheus_client
+from django.http import HttpResponse
+from prometheus_client import multiprocess
+
+from events.metrics import BacklogCollector
+
+
+def export(request):
+    # Under gunicorn (PROMETHEUS_MULTIPROC_DIR set) each worker process writes its samples to
+    # files, and the page is built from those files in a fresh registry; collectors that query
+    # the database at scrape time live in no file, so they join that registry here.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(BacklogCollector())
+    else:
+        registry = prometheus_client.REGISTRY
+    return HttpResponse(prometheus_client.generate_latest(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)
