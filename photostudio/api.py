@@ -1,6 +1,6 @@
 """The REST API's shared mechanics: the one translation of failures into HTTP
-(``{"error": {"code", "message", "details"}}``), strict input serializers, the JSON parser and
-the per-caller throttle."""
+(``{"error": {"code", "message", "details"}}``, also for unknown /api/ paths), the JSON parser,
+strict input serializers and filters, and the per-caller throttle."""
 
 from collections.abc import Mapping
 
@@ -172,24 +172,24 @@ class InputSerializer(serializers.Serializer):
         return serializer.validated_data
 
     def to_internal_value(self, data):
-        errors = {}
+        refused = {}
         if isinstance(data, Mapping):
             for name, value in data.items():
                 field = self.fields.get(name)
                 if field is None or field.read_only:
-                    errors[str(name)] = [UNKNOWN_FIELD_MESSAGE]
+                    refused[str(name)] = [UNKNOWN_FIELD_MESSAGE]
                 elif message := json_type_error(field, value):
-                    errors[name] = [message]
+                    refused[name] = [message]
             # The fields' own checks see only values of the right type.
-            data = {name: value for name, value in data.items() if name not in errors}
+            data = {name: value for name, value in data.items() if name not in refused}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            if errors and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **errors}) from None
+            if refused and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **refused}) from None
             raise
-        if errors:
-            raise serializers.ValidationError(errors)
+        if refused:
+            raise serializers.ValidationError(refused)
         return value
 
 

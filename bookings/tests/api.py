@@ -1,7 +1,10 @@
-"""Helpers for the API tests: a client acting as an employee, and a valid booking body."""
+"""Helpers for the API tests: a client acting as an employee, a valid booking body, the fresh
+install's spaces."""
 
+import importlib
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from rest_framework.test import APIClient
 
 
@@ -23,3 +26,9 @@ def booking_body(space, start: datetime, *, hours: float = 2, **fields) -> dict:
         "people_count": 2,
         **fields,
     }
+
+
+def install_default_spaces() -> None:
+    """The spaces a fresh install has (migration 0003), also after a transactional test emptied
+    the database (its flush leaves only what post_migrate recreates: permissions and role groups)."""
+    importlib.import_module("bookings.migrations.0003_default_spaces").create_spaces(apps, None)

@@ -9,13 +9,13 @@ the default it asks for the second factor (see employees' tests).
 
 import pytest
 
+from bookings.tests.api import install_default_spaces
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events.models import Event
 
-# transaction=True so that reset_sequences can make ids start at 1 on PostgreSQL too;
-# serialized_rollback brings back the spaces and role groups the migrations created.
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True, serialized_rollback=True)
+# transaction=True so that reset_sequences can make ids start at 1 on PostgreSQL too.
+pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
 LOGIN_BODY = """{
     "username": "admin",
@@ -43,6 +43,7 @@ JSON = "application/json"
 @pytest.fixture
 def fresh_install(settings):
     settings.MFA_REQUIRED_ROLES = []
+    install_default_spaces()
     admin = EmployeeFactory(username="admin", role=Role.ADMIN, password="password")
     assert admin.pk == 1
     return admin

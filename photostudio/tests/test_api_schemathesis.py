@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bookings.models import BookingState
+from bookings.tests.api import install_default_spaces
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
@@ -28,9 +29,8 @@ from events.models import Delivery
 from events.tests.factories import DeliveryFactory, WebhookEndpointFactory
 from events.webhooks import WebhookResult
 
-# The live server answers from its own thread and connection, so the data must be committed;
-# serialized_rollback restores what the migrations created (the guide's spaces, the role groups).
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# The live server answers from its own thread and connection, so the data must be committed.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 HOOKS_DIR = Path(__file__).resolve().parent
 # Bounded so the run takes a couple of minutes: a few generated cases per operation besides the
@@ -56,8 +56,10 @@ SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20240115"))
 
 @pytest.fixture
 def studio_data():
-    """Bookings in every state, their client and photographer, a webhook endpoint and a failed
-    delivery to it, so that operations and the stateful phase's links find something to act on."""
+    """The guide's spaces, bookings in every state, their client and photographer, a webhook
+    endpoint and a failed delivery to it, so that operations and the stateful phase's links find
+    something to act on."""
+    install_default_spaces()
     client = ClientFactory(full_name="John Doe", phone="+1234567890")
     photographer = PhotographerFactory()
     for days, state in enumerate(BookingState.values):
