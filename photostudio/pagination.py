@@ -73,6 +73,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "count": {"type": "integer", "minimum": 0, "description": "How many results all pages hold."},
                 "next": {"type": "string", "format": "uri", "nullable": True, "description": "The next page."},
                 "previous": {"type": "string", "format": "uri", "nullable": True, "description": "The page before."},
-                "results": schema,
+                "results": {**schema, "description": "This page's items."},
             },
         }

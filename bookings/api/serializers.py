@@ -81,25 +81,35 @@ class BookingCreateSerializer(InputSerializer):
     client_phone = serializers.CharField(
         max_length=32, help_text="Identifies the client; international form such as +14155550123."
     )
-    client_email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=254)
-    start_time = AwareDateTimeField()
-    end_time = AwareDateTimeField()
+    client_email = serializers.EmailField(
+        required=False, allow_blank=True, default="", max_length=254, help_text="Stored for a new client."
+    )
+    start_time = AwareDateTimeField(help_text="When the session starts, with its UTC offset.")
+    end_time = AwareDateTimeField(help_text="When it ends; the space stays blocked for its buffer after that.")
     space_type = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Space.objects.all(),
         help_text="The slug of a space, e.g. studio_a (see /api/v1/spaces/).",
         error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
     )
-    people_count = serializers.IntegerField(min_value=1, max_value=MAX_PEOPLE)
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    people_count = serializers.IntegerField(
+        min_value=1, max_value=MAX_PEOPLE, help_text="How many people come; at most the space's capacity."
+    )
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000, help_text="For the studio's staff."
+    )
     price = MoneyField(
         required=False, help_text="A price set by hand (managers); else the space's hourly rate applies."
     )
 
 
 class BookingUpdateSerializer(InputSerializer):
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    people_count = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PEOPLE)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, help_text="Replaces the notes; any state."
+    )
+    people_count = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_PEOPLE, help_text="At most the space's capacity."
+    )
     photographer = PhotographerField(
         required=False, allow_null=True, help_text="An active photographer's employee id; null unassigns."
     )
@@ -111,15 +121,17 @@ class BookingUpdateSerializer(InputSerializer):
 
 
 class StateChangeSerializer(InputSerializer):
-    target_state = serializers.ChoiceField(choices=BookingState.choices)
+    target_state = serializers.ChoiceField(
+        choices=BookingState.choices, help_text="The state to move to; see the booking's allowed_transitions."
+    )
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=1000, help_text="Required for cancelled."
     )
 
 
 class RescheduleSerializer(InputSerializer):
-    start_time = AwareDateTimeField()
-    end_time = AwareDateTimeField()
+    start_time = AwareDateTimeField(help_text="The new start, with its UTC offset.")
+    end_time = AwareDateTimeField(help_text="The new end, with its UTC offset.")
     space_type = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Space.objects.all(),
@@ -130,10 +142,14 @@ class RescheduleSerializer(InputSerializer):
 
 
 class ClientUpdateSerializer(InputSerializer):
-    full_name = serializers.CharField(required=False, max_length=200)
-    phone = serializers.CharField(required=False, max_length=32)
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    full_name = serializers.CharField(required=False, max_length=200, help_text="The client's name.")
+    phone = serializers.CharField(
+        required=False, max_length=32, help_text="Stored in international form; unique among clients."
+    )
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254, help_text="Empty for none.")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, help_text="For the studio's staff."
+    )
 
 
 class DayQuerySerializer(serializers.Serializer):
@@ -141,7 +157,13 @@ class DayQuerySerializer(serializers.Serializer):
 
 
 class SearchQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="Part of a name, e-mail or phone number (matched on digits).",
+    )
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -157,6 +179,16 @@ class SpaceSummarySerializer(serializers.ModelSerializer):
         model = Space
         fields = ["slug", "name"]
         read_only_fields = fields
+        extra_kwargs = {"name": {"help_text": "The space's name as the studio shows it."}}
+
+
+_CLIENT_FIELD_HELP = {
+    "id": {"help_text": "The client's id (see /api/v1/clients/{id})."},
+    "full_name": {"help_text": "The client's name."},
+    "phone": {"help_text": "International form (E.164), e.g. +14155550123; one client per number."},
+    "email": {"help_text": "Empty when unknown."},
+    "notes": {"help_text": "For the studio's staff."},
+}
 
 
 class ClientSummarySerializer(serializers.ModelSerializer):
@@ -164,19 +196,26 @@ class ClientSummarySerializer(serializers.ModelSerializer):
         model = Client
         fields = ["id", "full_name", "phone", "email"]
         read_only_fields = fields
+        extra_kwargs = _CLIENT_FIELD_HELP
 
 
-class PhotographerSummarySerializer(serializers.ModelSerializer):
+class EmployeeSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Employee
         fields = ["id", "full_name"]
         read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The employee's id."},
+            "full_name": {"help_text": "The employee's name."},
+        }
 
 
 class TransitionSerializer(serializers.Serializer):
-    target_state = serializers.ChoiceField(choices=BookingState.choices, source="target")
+    target_state = serializers.ChoiceField(
+        choices=BookingState.choices, source="target", help_text="Send this as target_state."
+    )
     transition = serializers.CharField(source="name", help_text="e.g. confirm, begin, complete, cancel.")
-    reason_required = serializers.SerializerMethodField()
+    reason_required = serializers.SerializerMethodField(help_text="Whether the request must give a reason.")
 
     def get_reason_required(self, transition) -> bool:
         return bool(transition.custom.get("reason_required"))
@@ -185,21 +224,27 @@ class TransitionSerializer(serializers.Serializer):
 class BookingSerializer(serializers.ModelSerializer):
     """A booking as ``context["viewer"]`` sees it."""
 
-    state = serializers.ChoiceField(choices=BookingState.choices, read_only=True)
+    state = serializers.ChoiceField(
+        choices=BookingState.choices, read_only=True, help_text="Where the booking is in its life."
+    )
     allowed_transitions = serializers.SerializerMethodField(
         help_text="What this caller may do next: POST a target_state to /bookings/{id}/state."
     )
-    start_time = UtcDateTimeField(source="start")
-    end_time = UtcDateTimeField(source="end")
+    start_time = UtcDateTimeField(source="start", help_text="When the session starts (UTC).")
+    end_time = UtcDateTimeField(source="end", help_text="When it ends (UTC).")
     blocks_until = UtcDateTimeField(help_text="End plus the space's clean-up buffer: the space is held until then.")
-    duration_minutes = serializers.SerializerMethodField()
-    space_type = serializers.CharField(source="space.slug", read_only=True)
-    space = SpaceSummarySerializer(read_only=True)
-    client = ClientSummarySerializer(read_only=True)
-    photographer = PhotographerSummarySerializer(read_only=True, allow_null=True)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
-    created_at = UtcDateTimeField()
-    updated_at = UtcDateTimeField()
+    duration_minutes = serializers.SerializerMethodField(help_text="Real elapsed minutes, across DST changes too.")
+    space_type = serializers.CharField(source="space.slug", read_only=True, help_text="The space's slug.")
+    space = SpaceSummarySerializer(read_only=True, help_text="The space booked.")
+    client = ClientSummarySerializer(read_only=True, help_text="Who the session is for.")
+    photographer = EmployeeSummarySerializer(
+        read_only=True, allow_null=True, help_text="The photographer running the session; null until assigned."
+    )
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, read_only=True, help_text="What the session costs, as a decimal string."
+    )
+    created_at = UtcDateTimeField(help_text="When the booking was made.")
+    updated_at = UtcDateTimeField(help_text="When it last changed.")
 
     class Meta:
         model = Booking
@@ -223,6 +268,12 @@ class BookingSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The booking's id, as in /api/v1/bookings/{id}."},
+            "people_count": {"help_text": "How many people come."},
+            "price_overridden": {"help_text": "Set by hand by a manager: kept when the booking is rescheduled."},
+            "notes": {"help_text": "For the studio's staff."},
+        }
 
     @extend_schema_field(TransitionSerializer(many=True))
     def get_allowed_transitions(self, booking) -> list:
@@ -234,7 +285,13 @@ class BookingSerializer(serializers.ModelSerializer):
 
 
 def _hours() -> serializers.ListField:
-    return serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2, allow_null=True)
+    return serializers.ListField(
+        child=serializers.CharField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        help_text='Opening and closing time, e.g. ["08:00", "22:00"]; null when closed.',
+    )
 
 
 class OpeningHoursSerializer(serializers.Serializer):
@@ -250,13 +307,16 @@ class OpeningHoursSerializer(serializers.Serializer):
 
 
 class SpaceSerializer(serializers.ModelSerializer):
-    hourly_rate = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
-    opening_hours = serializers.SerializerMethodField()
+    hourly_rate = serializers.DecimalField(
+        max_digits=8, decimal_places=2, read_only=True, help_text="The price of an hour, as a decimal string."
+    )
+    opening_hours = serializers.SerializerMethodField(help_text="Per weekday, on the studio's wall clock.")
 
     class Meta:
         model = Space
         fields = ["slug", "name", "capacity", "hourly_rate", "buffer_minutes", "opening_hours", "is_active"]
         read_only_fields = fields
+        extra_kwargs = {"name": {"help_text": "The space's name as the studio shows it."}}
 
     @extend_schema_field(OpeningHoursSerializer)
     def get_opening_hours(self, space) -> dict:
@@ -265,42 +325,55 @@ class SpaceSerializer(serializers.ModelSerializer):
 
 
 class SlotSerializer(serializers.Serializer):
-    start = UtcDateTimeField()
-    end = UtcDateTimeField()
-    duration_minutes = serializers.SerializerMethodField()
+    start = UtcDateTimeField(help_text="The earliest a new booking may start here (UTC).")
+    end = UtcDateTimeField(help_text="The latest it may end (UTC).")
+    duration_minutes = serializers.SerializerMethodField(help_text="How long the slot is.")
 
     def get_duration_minutes(self, slot) -> int:
         return int(slot.duration.total_seconds() // 60)
 
 
 class FreeSlotsSerializer(serializers.Serializer):
-    space_type = serializers.CharField(source="space.slug")
-    date = serializers.DateField()
+    space_type = serializers.CharField(source="space.slug", help_text="The space's slug.")
+    date = serializers.DateField(help_text="The day of the studio's calendar asked about.")
     slots = SlotSerializer(many=True, help_text="Where a new booking fits, its own buffer included; soonest first.")
 
 
 class ClientSerializer(serializers.ModelSerializer):
-    created_at = UtcDateTimeField()
-    updated_at = UtcDateTimeField()
+    created_at = UtcDateTimeField(help_text="When the client was registered.")
+    updated_at = UtcDateTimeField(help_text="When their details last changed.")
 
     class Meta:
         model = Client
         fields = ["id", "full_name", "phone", "email", "notes", "created_at", "updated_at"]
         read_only_fields = fields
+        extra_kwargs = _CLIENT_FIELD_HELP
 
 
 class ClientHistorySerializer(serializers.Serializer):
-    client = ClientSerializer()
-    total_bookings = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    no_shows = serializers.IntegerField()
-    cancelled = serializers.IntegerField()
+    client = ClientSerializer(help_text="The client.")
+    total_bookings = serializers.IntegerField(help_text="Every booking, in any state.")
+    completed = serializers.IntegerField(help_text="Sessions that took place.")
+    no_shows = serializers.IntegerField(help_text="Sessions the client did not come to.")
+    cancelled = serializers.IntegerField(help_text="Bookings cancelled before the session.")
     spend = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="The price of completed bookings.")
     bookings = BookingSerializer(many=True, help_text="Newest first.")
 
 
+class HistoryEntrySerializer(serializers.Serializer):
+    """One event in a booking's history."""
+
+    id = serializers.IntegerField(help_text="The event's id (see /api/v1/events/{id} with the right to read the log).")
+    type = serializers.CharField(
+        help_text="booking.created, booking.state_changed, booking.rescheduled, booking.updated, ..."
+    )
+    occurred_at = UtcDateTimeField(help_text="When it happened (UTC).")
+    actor = EmployeeSummarySerializer(allow_null=True, help_text="Who did it; null for the system.")
+    payload = serializers.DictField(help_text="What changed: states and reason, times, fields' old and new values.")
+
+
 class BookingsHealthSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "error"])
-    component = serializers.CharField()
-    active_spaces = serializers.IntegerField(required=False)
-    error = serializers.CharField(required=False)
+    status = serializers.ChoiceField(choices=["ok", "error"], help_text="ok, or error with a 503.")
+    component = serializers.CharField(help_text='Always "bookings".')
+    active_spaces = serializers.IntegerField(required=False, help_text="Spaces taking bookings (when ok).")
+    error = serializers.CharField(required=False, help_text="What failed (when error).")

@@ -22,13 +22,13 @@ from bookings.api.serializers import (
     ClientUpdateSerializer,
     DayQuerySerializer,
     FreeSlotsSerializer,
+    HistoryEntrySerializer,
     RescheduleSerializer,
     SearchQuerySerializer,
     SpaceSerializer,
     StateChangeSerializer,
 )
 from bookings.filtersets import BookingFilterSet
-from events.api.serializers import EventSerializer
 from photostudio.errors import ValidationFailed
 from photostudio.idempotency import HEADER as IDEMPOTENCY_HEADER
 from photostudio.idempotency import REPLAYED_HEADER, idempotent
@@ -103,6 +103,14 @@ class BookingListView(generics.ListAPIView):
         summary="List bookings",
         description="Bookings in start order, narrowed by the filters. `?date=2024-01-15` is a day of the "
         "studio's local calendar; `from`/`to` a range of such days (both included).",
+        parameters=[
+            OpenApiParameter(
+                "date",
+                OpenApiTypes.DATE,
+                description="Bookings on this day of the studio's calendar (YYYY-MM-DD).",
+                examples=[OpenApiExample("The guide's day", value="2024-01-15")],
+            )
+        ],
     )
     def get(self, request):
         return self.list(request)
@@ -256,11 +264,11 @@ class BookingHistoryView(APIView):
         description="The booking's events, oldest first: created, state changes with reasons, reschedules, "
         "photographer assignments, updates; each with who did it.",
         parameters=[_BOOKING_ID],
-        responses=EventSerializer(many=True),
+        responses=HistoryEntrySerializer(many=True),
     )
     def get(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
-        return Response(EventSerializer(selectors.booking_history(booking=booking), many=True).data)
+        return Response(HistoryEntrySerializer(selectors.booking_history(booking=booking), many=True).data)
 
 
 class BookingsHealthView(APIView):

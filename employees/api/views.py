@@ -4,7 +4,7 @@
 from dataclasses import asdict
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -40,6 +40,9 @@ class LoginView(APIView):
     @extend_schema(
         request=LoginSerializer,
         responses={200: TokenPairSerializer, 401: _ERROR, 403: _ERROR, 429: _ERROR},
+        examples=[
+            OpenApiExample("The guide's login", value={"username": "admin", "password": "password"}, request_only=True)
+        ],
         description=(
             "Exchange username and password (and `mfa_code` for accounts with MFA) for tokens. "
             "401 `invalid_credentials`, `mfa_required` (send `mfa_code`), `invalid_mfa_code`; "
@@ -111,7 +114,17 @@ class EmployeeDetailView(APIView):
     def get(self, request, pk: int):
         return Response(EmployeeSerializer(selectors.get_employee(pk=pk, viewer=request.user)).data)
 
-    @extend_schema(request=EmployeeUpdateSerializer, responses={200: EmployeeSerializer, 403: _ERROR, 409: _ERROR})
+    @extend_schema(
+        request=EmployeeUpdateSerializer,
+        responses={200: EmployeeSerializer, 403: _ERROR, 409: _ERROR},
+        examples=[
+            OpenApiExample(
+                "The guide's update",
+                value={"full_name": "John Admin", "department": "Management"},
+                request_only=True,
+            )
+        ],
+    )
     def put(self, request, pk: int):
         """Change the fields sent, leave the rest. Own name, phone and department: anyone;
         the rest needs the right to manage the employee (admins everyone, managers the front

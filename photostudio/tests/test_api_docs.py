@@ -125,3 +125,27 @@ def test_idempotency_key_and_date_filter_are_documented(schema):
     listing = schema["paths"]["/api/v1/bookings/"]["get"]
     names = {p["name"] for p in listing["parameters"]}
     assert {"date", "from", "to", "space", "state", "photographer", "client", "page", "page_size"} <= names
+
+
+def _referenced(schema, node, seen):
+    """Names of the components ``node`` refers to, directly or through other components."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/") and (name := ref.rsplit("/", 1)[-1]) not in seen:
+            seen.add(name)
+            _referenced(schema, schema["components"]["schemas"][name], seen)
+        for value in node.values():
+            _referenced(schema, value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(schema, value, seen)
+    return seen
+
+
+def test_every_field_of_the_bookings_spaces_and_clients_api_is_described(schema):
+    integrator_paths = [
+        item for path, item in schema["paths"].items() if path.split("/")[3] in {"bookings", "spaces", "clients"}
+    ]
+    for name in sorted(_referenced(schema, integrator_paths, set())):
+        for field, definition in schema["components"]["schemas"][name].get("properties", {}).items():
+            assert "description" in definition or "$ref" in definition, f"{name}.{field} is not described"
