@@ -89,6 +89,14 @@ def not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+def server_error(request):
+    """Django's 500, should a bug get through: the API's error body under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = "Something went wrong on our side; it has been logged. Try again later."
+        return JsonResponse(error_body("server_error", message), status=500)
+    return defaults.server_error(request)
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's strict JSON parser, also answering 400 for nesting too deep for Python's decoder,
     which DRF would let through as a server error."""

@@ -27,5 +27,7 @@ urlpatterns = [
     path("", include("bookings.urls")),
 ]
 
-# Under /api/ an unknown address answers the API's JSON error body, not an HTML page.
+# Under /api/ an unknown address (and, should a bug get through, a server error) answers the
+# API's JSON error body, not an HTML page.
 handler404 = "photostudio.api.not_found"
+handler500 = "photostudio.api.server_error"

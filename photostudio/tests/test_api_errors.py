@@ -145,3 +145,17 @@ def test_an_event_actor_that_is_no_employee_id_is_refused():
 
     assert response.status_code == 400
     assert "actor" in error(response)["details"]
+
+
+def test_should_a_bug_get_through_the_api_still_answers_its_error_body(desk, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("bookings.selectors.visible_bookings", broken)
+    desk.raise_request_exception = False
+
+    response = desk.get(BOOKINGS)
+
+    assert response.status_code == 500
+    assert error(response)["code"] == "server_error"
+    assert "a bug" not in response.content.decode()
