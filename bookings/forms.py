@@ -134,6 +134,7 @@ class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
             "client_email": data["client_email"],
             "notes": data["notes"],
             "price": data.get("price"),
+            "photographer": data["photographer"],
         }
 
 

@@ -47,12 +47,14 @@ def create_booking(
     client_email: str = "",
     notes: str = "",
     price: Decimal | None = None,
+    photographer=None,
 ) -> Booking:
     """Book ``space`` from ``start`` to ``end`` (aware datetimes); the booking starts pending.
 
     The client is ``client`` or else the one with ``client_phone``, registered with
     ``client_name`` when the phone is new. The price is the space's hourly rate for the duration
-    unless ``price`` is given, which needs ``bookings.override_booking_price``.
+    unless ``price`` is given, which needs ``bookings.override_booking_price``. A
+    ``photographer`` is assigned as by ``assign_photographer``, in the same transaction.
 
     Raises PermissionDenied, ValidationFailed (details name the offending arguments) and
     BookingOverlap.
@@ -79,6 +81,8 @@ def create_booking(
     _validate(booking)
     _save_holding(booking)
     publish("booking.created", booking, actor=actor, payload=_snapshot(booking))
+    if photographer is not None:
+        assign_photographer(booking=booking, photographer=photographer, actor=actor)
     return booking
 
 
@@ -208,6 +212,17 @@ def assign_photographer(*, booking: Booking, photographer, actor) -> Booking:
         actor=actor,
         payload={"from": previous, "to": booking.photographer_id},
     )
+    return booking
+
+
+@transaction.atomic
+def amend_booking(*, booking: Booking, actor, move: dict | None = None, changes: dict | None = None) -> Booking:
+    """Reschedule (``move``: start, end, space) and change details (``changes``, as for
+    ``update_booking``) as one change: both happen or neither does."""
+    if move:
+        booking = reschedule_booking(booking=booking, actor=actor, **move)
+    if changes:
+        booking = update_booking(booking=booking, actor=actor, **changes)
     return booking
 
 

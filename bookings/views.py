@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -166,13 +165,7 @@ def booking_create_view(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            # One booking with its photographer, or nothing: the two commands commit together.
-            with transaction.atomic():
-                booking = services.create_booking(actor=request.user, **form.booking_arguments())
-                if form.cleaned_data["photographer"] is not None:
-                    services.assign_photographer(
-                        booking=booking, photographer=form.cleaned_data["photographer"], actor=request.user
-                    )
+            booking = services.create_booking(actor=request.user, **form.booking_arguments())
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:
@@ -252,14 +245,9 @@ def booking_edit_view(request, pk: int):
     form = BookingEditForm(request.POST or None, booking=booking, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            # New times and new details are one change for the person at the desk.
-            with transaction.atomic():
-                move = form.move_arguments()
-                if move is not None:
-                    booking = services.reschedule_booking(booking=booking, actor=request.user, **move)
-                changes = form.detail_changes()
-                if changes:
-                    booking = services.update_booking(booking=booking, actor=request.user, **changes)
+            booking = services.amend_booking(
+                booking=booking, actor=request.user, move=form.move_arguments(), changes=form.detail_changes()
+            )
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:

@@ -190,6 +190,59 @@ def test_finished_booking_keeps_its_photographer(manager, photographer):
         services.assign_photographer(booking=booking, photographer=photographer, actor=manager)
 
 
+def test_booking_created_with_a_photographer_records_both_events(receptionist, photographer, studio):
+    booking = services.create_booking(
+        actor=receptionist, space=studio, start=at("10:00"), end=at("12:00"), people_count=2,
+        client_name="Ada Lovelace", client_phone="+442071234567", photographer=photographer,
+    )  # fmt: skip
+
+    assert Booking.objects.get(pk=booking.pk).photographer == photographer
+    assert list(Event.objects.order_by("id").values_list("type", flat=True)) == [
+        "booking.created",
+        "booking.photographer_assigned",
+    ]
+
+
+def test_booking_with_a_non_photographer_is_not_created_at_all(receptionist, studio):
+    with pytest.raises(ValidationFailed):
+        services.create_booking(
+            actor=receptionist, space=studio, start=at("10:00"), end=at("12:00"), people_count=2,
+            client_name="Ada Lovelace", client_phone="+442071234567", photographer=receptionist,
+        )  # fmt: skip
+
+    assert not Booking.objects.exists()
+    assert not Event.objects.exists()
+
+
+# --- amend_booking -------------------------------------------------------------------------------
+
+
+def test_amending_moves_the_booking_and_changes_its_details_together(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", people_count=2)
+
+    services.amend_booking(
+        booking=booking, actor=receptionist, move={"start": at("14:00"), "end": at("16:00"), "space": studio},
+        changes={"people_count": 4},
+    )  # fmt: skip
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.start, booking.people_count) == (at("14:00"), 4)
+
+
+def test_a_refused_detail_change_leaves_the_booking_where_it_was(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", people_count=2)
+
+    with pytest.raises(ValidationFailed):
+        services.amend_booking(
+            booking=booking, actor=receptionist, move={"start": at("14:00"), "end": at("16:00"), "space": studio},
+            changes={"people_count": 500},
+        )  # fmt: skip
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.start, booking.people_count) == (at("10:00"), 2)
+    assert not Event.objects.filter(type="booking.rescheduled").exists()
+
+
 # --- update_client ------------------------------------------------------------------------------
 
 
