@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, parsers, serializers, status, throttling
 from rest_framework.response import Response
 
@@ -163,6 +164,16 @@ def json_type_error(field, value) -> str | None:
     if isinstance(field, serializers.ListField) and isinstance(value, list):
         return next((error for item in value if (error := json_type_error(field.child, item))), None)
     return None
+
+
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "email", "maxLength": 254}, {"type": "string", "maxLength": 0}]}
+)
+class EmailOrEmptyField(serializers.EmailField):
+    """An e-mail address, or "" for none: documented as such, since "" is no valid ``format: email``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_blank=True, max_length=254, **kwargs)
 
 
 class InputSerializer(serializers.Serializer):

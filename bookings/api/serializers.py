@@ -16,7 +16,7 @@ from bookings import services
 from bookings.filtersets import FIRST_DAY, LAST_DAY
 from bookings.models import WEEKDAYS, Booking, BookingState, Client, Space
 from employees.models import Employee
-from photostudio.api import InputSerializer
+from photostudio.api import EmailOrEmptyField, InputSerializer
 
 # Large enough for any real session, small enough that a typo (10000) is refused as such.
 MAX_PEOPLE = 1000
@@ -81,9 +81,7 @@ class BookingCreateSerializer(InputSerializer):
     client_phone = serializers.CharField(
         max_length=32, help_text="Identifies the client; international form such as +14155550123."
     )
-    client_email = serializers.EmailField(
-        required=False, allow_blank=True, default="", max_length=254, help_text="Stored for a new client."
-    )
+    client_email = EmailOrEmptyField(required=False, default="", help_text="Stored for a new client.")
     start_time = AwareDateTimeField(help_text="When the session starts, with its UTC offset.")
     end_time = AwareDateTimeField(help_text="When it ends; the space stays blocked for its buffer after that.")
     space_type = serializers.SlugRelatedField(
@@ -146,7 +144,7 @@ class ClientUpdateSerializer(InputSerializer):
     phone = serializers.CharField(
         required=False, max_length=32, help_text="Stored in international form; unique among clients."
     )
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254, help_text="Empty for none.")
+    email = EmailOrEmptyField(required=False, help_text="Empty for none.")
     notes = serializers.CharField(
         required=False, allow_blank=True, max_length=5000, help_text="For the studio's staff."
     )
@@ -186,12 +184,13 @@ _CLIENT_FIELD_HELP = {
     "id": {"help_text": "The client's id (see /api/v1/clients/{id})."},
     "full_name": {"help_text": "The client's name."},
     "phone": {"help_text": "International form (E.164), e.g. +14155550123; one client per number."},
-    "email": {"help_text": "Empty when unknown."},
     "notes": {"help_text": "For the studio's staff."},
 }
 
 
 class ClientSummarySerializer(serializers.ModelSerializer):
+    email = EmailOrEmptyField(read_only=True, help_text="Empty when unknown.")
+
     class Meta:
         model = Client
         fields = ["id", "full_name", "phone", "email"]
@@ -340,6 +339,7 @@ class FreeSlotsSerializer(serializers.Serializer):
 
 
 class ClientSerializer(serializers.ModelSerializer):
+    email = EmailOrEmptyField(read_only=True, help_text="Empty when unknown.")
     created_at = UtcDateTimeField(help_text="When the client was registered.")
     updated_at = UtcDateTimeField(help_text="When their details last changed.")
 

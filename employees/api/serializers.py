@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from employees.models import Employee, Role, SignIn
-from photostudio.api import InputSerializer
+from photostudio.api import EmailOrEmptyField, InputSerializer
 
 
 class LoginSerializer(InputSerializer):
@@ -27,6 +27,8 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class EmployeeSerializer(serializers.ModelSerializer):
+    email = EmailOrEmptyField(read_only=True)
+
     class Meta:
         model = Employee
         fields = [
@@ -73,7 +75,7 @@ class EmployeeUpdateSerializer(InputSerializer):
     """Any subset of the editable fields; the ones left out stay as they are."""
 
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = EmailOrEmptyField(required=False)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     department = serializers.CharField(max_length=100, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, required=False)

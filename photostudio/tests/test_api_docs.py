@@ -149,3 +149,15 @@ def test_every_field_of_the_bookings_spaces_and_clients_api_is_described(schema)
     for name in sorted(_referenced(schema, integrator_paths, set())):
         for field, definition in schema["components"]["schemas"][name].get("properties", {}).items():
             assert "description" in definition or "$ref" in definition, f"{name}.{field} is not described"
+
+
+def test_an_empty_email_is_documented_as_allowed_where_the_api_gives_or_takes_one(schema):
+    """ "" is no valid ``format: email``, yet clients and employees may have no address."""
+    components = schema["components"]["schemas"]
+    for name, field in [
+        ("Client", "email"),
+        ("ClientSummary", "email"),
+        ("Employee", "email"),
+        ("BookingCreate", "client_email"),
+    ]:
+        assert {"type": "string", "maxLength": 0} in components[name]["properties"][field]["anyOf"], name

@@ -85,6 +85,9 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
     settings.MFA_REQUIRED_ROLES = []
     settings.API_THROTTLE_RATE = "1000000/minute"  # throttling has its own tests; here it would only cut coverage
     EmployeeFactory(username="schemathesis", role=Role.ADMIN)
+    # The guide's login example signs in. Not as a second admin: the run's own admin is the last
+    # one, which keeps fuzzed employee updates from demoting or deactivating the account it uses.
+    EmployeeFactory(username="admin", role=Role.RECEPTIONIST, password="password")
     report = tmp_path / "schemathesis.json"
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
