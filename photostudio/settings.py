@@ -221,6 +221,10 @@ if BOOKING_MAX_DURATION_MINUTES < BOOKING_MIN_DURATION_MINUTES:
     raise ImproperlyConfigured("BOOKING_MAX_DURATION_MINUTES must not be below BOOKING_MIN_DURATION_MINUTES")
 # Country assumed for client phone numbers written without a leading + (ISO 3166 code).
 PHONE_DEFAULT_REGION = env_choice("PHONE_DEFAULT_REGION", "US", phonenumbers.SUPPORTED_REGIONS)
+# The studio's currency (ISO 4217 code), shown with every amount: prices, revenue, CSV headers, the API.
+STUDIO_CURRENCY = env_str("STUDIO_CURRENCY", "USD").upper()
+if not re.fullmatch(r"[A-Z]{3}", STUDIO_CURRENCY):
+    raise ImproperlyConfigured(f"STUDIO_CURRENCY={STUDIO_CURRENCY!r} is not an ISO 4217 code such as USD or EUR")
 
 # --- Security and authentication --------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
