@@ -28,15 +28,20 @@ ACTIVITY_RESOLUTION = timedelta(minutes=1)
 
 @transaction.atomic
 def create_admin(*, username: str, email: str, password: str) -> tuple[Employee, bool]:
-    """Create an admin employee, or return the existing one unchanged (created is False).
+    """Create an admin employee, or return the existing admin of that name unchanged (created is False).
 
-    Raises django.core.exceptions.ValidationError when the password is missing or too weak.
+    Raises ValidationFailed for a malformed username or e-mail, a weak password, or a username
+    that belongs to an employee who is not an admin (nobody is promoted behind the studio's back).
     """
-    validate_password(password, user=Employee(username=username, email=email, role=Role.ADMIN))
     existing = Employee.objects.filter(username=username).first()
     if existing is not None:
+        if existing.role != Role.ADMIN:
+            message = f"'{username}' is taken by a {existing.get_role_display().lower()}, who is not an admin."
+            raise errors.ValidationFailed(message, details={"username": [message]})
         return existing, False
-    return Employee.objects.create_superuser(username, password, email=email, full_name="Administrator"), True
+    admin = Employee(username=username, email=email, full_name="Administrator", role=Role.ADMIN)
+    _validate(admin, password=password)
+    return Employee.objects.create_superuser(username, password, email=email, full_name=admin.full_name), True
 
 
 def check_create(*, actor: Employee, role: str) -> None:
