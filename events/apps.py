@@ -7,7 +7,20 @@ class EventsConfig(AppConfig):
     verbose_name = "Domain events"
 
     def ready(self):
-        from events import metrics  # noqa: F401 - registers the backlog gauges with Prometheus
+        from events import (
+            metrics,  # noqa: F401 - registers the backlog gauges with Prometheus
+            selectors,
+        )
+        from photostudio.exports import Dataset, register_dataset
+
+        register_dataset(
+            Dataset(
+                name="events",
+                description="events that occurred in the period (the audit trail)",
+                columns=selectors.EVENT_EXPORT_COLUMNS,
+                rows=selectors.events_for_export,
+            )
+        )
 
         # Every app's subscribers module registers its handlers (``@subscriber``) on import.
         autodiscover_modules("subscribers")
