@@ -8,10 +8,12 @@ from datetime import timedelta
 from importlib import import_module
 
 from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -237,3 +239,21 @@ def unlock_employee(*, employee: Employee, actor: Employee) -> int:
     removed = AxesProxyHandler.reset_attempts(username=employee.username)
     publish("employee.unlocked", employee, actor=actor, payload={"records": removed})
     return removed
+
+
+def prune_sign_ins(cutoff) -> int:
+    """Delete sign-ins that were revoked or expired before ``cutoff``; returns how many."""
+    deleted, _ = SignIn.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)).delete()
+    return deleted
+
+
+def prune_access_logs(cutoff) -> int:
+    """Delete django-axes' sign-in logs (successes and failures) from before ``cutoff``."""
+    deleted = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
+    return deleted + AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
+
+
+def prune_expired_tokens(cutoff) -> int:
+    """Delete refresh tokens (and their blacklist rows) that expired before ``cutoff``."""
+    _, deleted = OutstandingToken.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted.get(OutstandingToken._meta.label, 0)

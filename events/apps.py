@@ -10,8 +10,10 @@ class EventsConfig(AppConfig):
         from events import (
             metrics,  # noqa: F401 - registers the backlog gauges with Prometheus
             selectors,
+            services,
         )
         from photostudio.exports import Dataset, register_dataset
+        from photostudio.retention import Prunable, register_prunable
 
         register_dataset(
             Dataset(
@@ -21,6 +23,9 @@ class EventsConfig(AppConfig):
                 rows=selectors.events_for_export,
             )
         )
+
+        register_prunable(Prunable("succeeded deliveries", services.prune_deliveries))
+        register_prunable(Prunable("events (the audit trail)", services.prune_events, audit_trail=True))
 
         # Every app's subscribers module registers its handlers (``@subscriber``) on import.
         autodiscover_modules("subscribers")
