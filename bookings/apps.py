@@ -4,3 +4,24 @@ from django.apps import AppConfig
 class BookingsConfig(AppConfig):
     name = "bookings"
     verbose_name = "Bookings"
+
+    def ready(self):
+        from bookings import selectors
+        from photostudio.exports import Dataset, register_dataset
+
+        register_dataset(
+            Dataset(
+                name="bookings",
+                description="bookings that start in the period",
+                columns=selectors.BOOKING_EXPORT_COLUMNS,
+                rows=selectors.bookings_for_export,
+            )
+        )
+        register_dataset(
+            Dataset(
+                name="clients",
+                description="clients registered in the period",
+                columns=selectors.CLIENT_EXPORT_COLUMNS,
+                rows=selectors.clients_for_export,
+            )
+        )

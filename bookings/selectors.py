@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum, Value
 
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
 from events.models import Event
@@ -237,3 +237,64 @@ def _visible_bookings(viewer) -> QuerySet[Booking]:
     if not viewer.has_perm("bookings.view_booking"):
         return Booking.objects.none()
     return Booking.objects.select_related("space", "client", "photographer")
+
+
+def _within(records: QuerySet, field: str, start: datetime | None, end: datetime | None) -> QuerySet:
+    if start is not None:
+        records = records.filter(**{f"{field}__gte": start})
+    if end is not None:
+        records = records.filter(**{f"{field}__lt": end})
+    return records
+
+
+BOOKING_EXPORT_COLUMNS = (
+    "id",
+    "space",
+    "client_name",
+    "client_phone",
+    "photographer",
+    "start",
+    "end",
+    "state",
+    "people_count",
+    "price",
+    "currency",
+    "notes",
+    "created_at",
+)
+
+
+def bookings_for_export(start: datetime | None, end: datetime | None) -> QuerySet:
+    """Every booking starting in ``[start, end)`` as rows of ``BOOKING_EXPORT_COLUMNS``, oldest first."""
+    return (
+        _within(Booking.objects.all(), "start", start, end)
+        .annotate(currency=Value(settings.STUDIO_CURRENCY))
+        .order_by("start", "id")
+        .values_list(
+            "id",
+            "space__slug",
+            "client__full_name",
+            "client__phone",
+            "photographer__username",
+            "start",
+            "end",
+            "state",
+            "people_count",
+            "price",
+            "currency",
+            "notes",
+            "created_at",
+        )
+    )
+
+
+CLIENT_EXPORT_COLUMNS = ("id", "name", "phone", "email", "notes", "created_at")
+
+
+def clients_for_export(start: datetime | None, end: datetime | None) -> QuerySet:
+    """Every client registered in ``[start, end)`` as rows of ``CLIENT_EXPORT_COLUMNS``, oldest first."""
+    return (
+        _within(Client.objects.all(), "created_at", start, end)
+        .order_by("created_at", "id")
+        .values_list("id", "full_name", "phone", "email", "notes", "created_at")
+    )

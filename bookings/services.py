@@ -5,6 +5,8 @@ event store (``events.services.publish``), which is the single record of a booki
 Failures are ``photostudio.errors`` domain errors.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -449,3 +451,71 @@ def _snapshot(booking: Booking) -> dict:
         "price": str(booking.price),
         "state": booking.state,
     }
+
+
+@dataclass(frozen=True)
+class ClientImport:
+    """What importing client rows did (or, not committed, would do). Rows are known by line number."""
+
+    new: list[Client]
+    known_lines: list[int]
+    problems: list[tuple[int, str]]
+
+
+@transaction.atomic
+def import_clients(*, rows: Iterable[tuple[int, dict[str, str]]], actor, commit: bool) -> ClientImport:
+    """Register a client for each row (``name``, ``phone``, ``email``, ``notes``) whose phone no
+    client has yet; a row whose phone is already known is left alone, so importing a file twice
+    changes nothing. Bad rows are reported with why, never half-saved. With ``commit`` False
+    nothing is written. Each new client records ``client.created``.
+
+    Raises PermissionDenied unless the actor may register clients.
+    """
+    _require(actor, "bookings.add_client", "register new clients")
+    candidates: dict[str, tuple[int, Client]] = {}
+    problems = []
+    for line, row in rows:
+        client = Client(
+            full_name=row.get("name", ""),
+            phone=row.get("phone", ""),
+            email=row.get("email", ""),
+            notes=row.get("notes", ""),
+            created_by=actor,
+            updated_by=actor,
+        )
+        try:
+            client.full_clean(exclude=["created_by", "updated_by"], validate_unique=False)
+        except ValidationError as exc:
+            problems.append((line, "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())))
+            continue
+        if client.phone in candidates:
+            problems.append((line, f"phone {client.phone} is already on line {candidates[client.phone][0]}"))
+            continue
+        candidates[client.phone] = (line, client)
+    known = _known_phones(list(candidates))
+    new = [client for phone, (_, client) in candidates.items() if phone not in known]
+    if commit and new:
+        try:
+            with transaction.atomic():
+                Client.objects.bulk_create(new, batch_size=500)
+        except IntegrityError:
+            raise ValidationFailed(
+                "A client with one of these phone numbers was registered during the import; nothing was "
+                "imported, run it again."
+            ) from None
+        for client in new:
+            publish("client.created", client, actor=actor, payload={"source": "import"})
+    return ClientImport(
+        new=new,
+        known_lines=sorted(line for phone, (line, _) in candidates.items() if phone in known),
+        problems=problems,
+    )
+
+
+def _known_phones(phones: list[str], chunk: int = 500) -> set[str]:
+    # In chunks: SQLite limits how many parameters one query may carry.
+    known = set()
+    for offset in range(0, len(phones), chunk):
+        batch = phones[offset : offset + chunk]
+        known.update(Client.objects.filter(phone__in=batch).values_list("phone", flat=True))
+    return known

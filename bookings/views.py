@@ -5,7 +5,6 @@ shown on the form it concerns; outside a form, a missing or hidden object is the
 refused permission the 403 page.
 """
 
-import csv
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
@@ -36,6 +35,7 @@ from bookings.forms import (
 )
 from bookings.models import Booking, BookingState
 from photostudio import errors
+from photostudio.exports import csv_writer
 
 PAGE_SIZE = 25
 NEEDS_ACTION_LIMIT = 10
@@ -372,7 +372,7 @@ def reports_csv_view(request):
     name = f"studio-{'revenue-per-day' if per_day else 'spaces'}-{report.start}-{report.end}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     if per_day:
         writer.writerow(["day", "bookings", "revenue"])
         writer.writerows([day.day.isoformat(), day.bookings, day.revenue] for day in report.days)

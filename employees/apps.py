@@ -9,7 +9,13 @@ class EmployeesConfig(AppConfig):
     verbose_name = "Employees"
 
     def ready(self):
+        from employees import services
+        from photostudio.retention import Prunable, register_prunable
+
         post_migrate.connect(sync_role_groups_after_migrate, dispatch_uid="employees.sync_role_groups")
+        register_prunable(Prunable("ended sign-ins", services.prune_sign_ins))
+        register_prunable(Prunable("sign-in logs", services.prune_access_logs))
+        register_prunable(Prunable("expired API refresh tokens", services.prune_expired_tokens))
 
 
 class StudioAdminConfig(admin_apps.AdminConfig):

@@ -8,10 +8,12 @@ from datetime import timedelta
 from importlib import import_module
 
 from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -28,15 +30,20 @@ ACTIVITY_RESOLUTION = timedelta(minutes=1)
 
 @transaction.atomic
 def create_admin(*, username: str, email: str, password: str) -> tuple[Employee, bool]:
-    """Create an admin employee, or return the existing one unchanged (created is False).
+    """Create an admin employee, or return the existing admin of that name unchanged (created is False).
 
-    Raises django.core.exceptions.ValidationError when the password is missing or too weak.
+    Raises ValidationFailed for a malformed username or e-mail, a weak password, or a username
+    that belongs to an employee who is not an admin (nobody is promoted behind the studio's back).
     """
-    validate_password(password, user=Employee(username=username, email=email, role=Role.ADMIN))
     existing = Employee.objects.filter(username=username).first()
     if existing is not None:
+        if existing.role != Role.ADMIN:
+            message = f"'{username}' is taken by a {existing.get_role_display().lower()}, who is not an admin."
+            raise errors.ValidationFailed(message, details={"username": [message]})
         return existing, False
-    return Employee.objects.create_superuser(username, password, email=email, full_name="Administrator"), True
+    admin = Employee(username=username, email=email, full_name="Administrator", role=Role.ADMIN)
+    _validate(admin, password=password)
+    return Employee.objects.create_superuser(username, password, email=email, full_name=admin.full_name), True
 
 
 def check_create(*, actor: Employee, role: str) -> None:
@@ -232,3 +239,21 @@ def unlock_employee(*, employee: Employee, actor: Employee) -> int:
     removed = AxesProxyHandler.reset_attempts(username=employee.username)
     publish("employee.unlocked", employee, actor=actor, payload={"records": removed})
     return removed
+
+
+def prune_sign_ins(cutoff) -> int:
+    """Delete sign-ins that were revoked or expired before ``cutoff``; returns how many."""
+    deleted, _ = SignIn.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)).delete()
+    return deleted
+
+
+def prune_access_logs(cutoff) -> int:
+    """Delete django-axes' sign-in logs (successes and failures) from before ``cutoff``."""
+    deleted = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
+    return deleted + AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
+
+
+def prune_expired_tokens(cutoff) -> int:
+    """Delete refresh tokens (and their blacklist rows) that expired before ``cutoff``."""
+    _, deleted = OutstandingToken.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted.get(OutstandingToken._meta.label, 0)

@@ -7,7 +7,25 @@ class EventsConfig(AppConfig):
     verbose_name = "Domain events"
 
     def ready(self):
-        from events import metrics  # noqa: F401 - registers the backlog gauges with Prometheus
+        from events import (
+            metrics,  # noqa: F401 - registers the backlog gauges with Prometheus
+            selectors,
+            services,
+        )
+        from photostudio.exports import Dataset, register_dataset
+        from photostudio.retention import Prunable, register_prunable
+
+        register_dataset(
+            Dataset(
+                name="events",
+                description="events that occurred in the period (the audit trail)",
+                columns=selectors.EVENT_EXPORT_COLUMNS,
+                rows=selectors.events_for_export,
+            )
+        )
+
+        register_prunable(Prunable("succeeded deliveries", services.prune_deliveries))
+        register_prunable(Prunable("events (the audit trail)", services.prune_events, audit_trail=True))
 
         # Every app's subscribers module registers its handlers (``@subscriber``) on import.
         autodiscover_modules("subscribers")

@@ -16,6 +16,7 @@ class EventType(models.TextChoices):
     BOOKING_PHOTOGRAPHER_ASSIGNED = "booking.photographer_assigned", "Photographer assigned to a booking"
     BOOKING_UPDATED = "booking.updated", "Booking updated (notes, people, price)"
     BOOKING_REMINDER_DUE = "booking.reminder_due", "Booking reminder due"
+    CLIENT_CREATED = "client.created", "Client registered (by an import)"
     CLIENT_UPDATED = "client.updated", "Client updated"
     EMPLOYEE_LOGIN = "employee.login", "Employee logged in"
     EMPLOYEE_LOGIN_FAILED = "employee.login_failed", "Employee login failed"

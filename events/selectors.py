@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
@@ -76,3 +77,18 @@ def endpoint_deliveries(*, viewer, endpoint_id: int) -> QuerySet[Delivery]:
     """The delivery log of one endpoint, newest first. Raises PermissionDenied, NotFound."""
     endpoint = webhook_endpoint(viewer=viewer, endpoint_id=endpoint_id)
     return endpoint.deliveries.select_related("event")
+
+
+EVENT_EXPORT_COLUMNS = ("id", "type", "aggregate_type", "aggregate_id", "actor", "occurred_at", "payload")
+
+
+def events_for_export(start: datetime | None, end: datetime | None) -> QuerySet:
+    """Every event that occurred in ``[start, end)`` as rows of ``EVENT_EXPORT_COLUMNS``, oldest first."""
+    events = Event.objects.all()
+    if start is not None:
+        events = events.filter(occurred_at__gte=start)
+    if end is not None:
+        events = events.filter(occurred_at__lt=end)
+    return events.order_by("occurred_at", "id").values_list(
+        "id", "type", "aggregate_type", "aggregate_id", "actor__username", "occurred_at", "payload"
+    )

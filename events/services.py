@@ -11,7 +11,7 @@ runs it, and either finishes it or schedules the next attempt with exponential b
 
 import time
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
@@ -416,3 +416,18 @@ def delete_webhook_endpoint(*, actor, endpoint: WebhookEndpoint) -> None:
     _require(actor, "events.delete_webhookendpoint")
     logger.info("webhook_endpoint_deleted", endpoint_id=endpoint.pk, actor_id=actor.pk, url=endpoint.url)
     endpoint.delete()
+
+
+def prune_deliveries(cutoff: datetime) -> int:
+    """Delete deliveries that succeeded before ``cutoff``; failed and unfinished ones stay for staff."""
+    deleted, _ = Delivery.objects.filter(status=Delivery.Status.SUCCEEDED, finished_at__lt=cutoff).delete()
+    return deleted
+
+
+def prune_events(cutoff: datetime) -> int:
+    """Delete the event trail from before ``cutoff`` with its deliveries; events still waiting for
+    dispatch stay, so the outbox never loses work."""
+    old = Event.objects.filter(occurred_at__lt=cutoff, dispatched_at__isnull=False)
+    Delivery.objects.filter(event__in=old).delete()
+    deleted, _ = old.delete()
+    return deleted

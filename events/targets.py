@@ -2,8 +2,10 @@
 
 Loopback, private, link-local, shared, reserved and multicast addresses are refused unless
 ``WEBHOOKS_ALLOW_PRIVATE_TARGETS`` is on (a studio whose integrations run on its own network,
-or the test suite). The same rule is applied to the literal host when an endpoint is saved, to
-what its name resolves to at that moment, and to the address each delivery actually connects to.
+or the test suite). An IPv6 address that wraps an IPv4 one (mapped, compatible, NAT64, 6to4,
+Teredo) is judged by the IPv4 address inside as well. The same rule is applied to the literal
+host when an endpoint is saved, to what its name resolves to at that moment, and to the address
+each delivery actually connects to.
 """
 
 import ipaddress
@@ -20,11 +22,38 @@ def private_targets_allowed() -> bool:
     return settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packet ends up at: IPv4-compatible
+# (deprecated, but still routed by some stacks) and the well-known NAT64 prefix (RFC 6052).
+_LOW_BITS_IPV4_PREFIXES = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+# The local-use NAT64 prefix (RFC 8215) lets each network choose where the IPv4 sits, so there is
+# nothing reliable to unwrap; it only ever translates inside a private network, so it is refused.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses that ``ip`` translates or tunnels to (IPv4-mapped ones are handled apart)."""
+    if any(ip in prefix for prefix in _LOW_BITS_IPV4_PREFIXES):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour:
+        return [ip.sixtofour]
+    if ip.teredo:
+        return list(ip.teredo)
+    return []
+
+
 def refused_address(address: str) -> bool:
-    """True when ``address`` is not a public unicast address."""
+    """True when ``address`` is not a public unicast address, or wraps an IPv4 one that is not."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _not_public(ip)
+    if ip in _LOCAL_NAT64:
+        return True
+    if ip.ipv4_mapped:
+        return _not_public(ip.ipv4_mapped)
+    return _not_public(ip) or any(_not_public(inner) for inner in _embedded_ipv4(ip))
+
+
+def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not ip.is_global or ip.is_multicast
 
 

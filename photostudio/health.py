@@ -1,4 +1,10 @@
-"""Health endpoints for load balancers and ops: 200 when the part works, 503 naming it when not."""
+"""Health probes for load balancers and ops: 200 when the part works, 503 naming it when not.
+
+Each probe is a plain function returning a ``Probe``; the ``/health*`` views and the
+``check_health`` command show the same answers.
+"""
+
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,43 +19,45 @@ from photostudio.celery import app as celery_app
 _PROBE_KEY = "health:probe"
 
 
-def _healthy(component: str, **facts) -> JsonResponse:
-    return JsonResponse({"status": "ok", "component": component, **facts})
+@dataclass(frozen=True)
+class Probe:
+    component: str
+    error: str = ""
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    def as_dict(self) -> dict:
+        if self.ok:
+            return {"status": "ok", "component": self.component, **self.facts}
+        return {"status": "error", "component": self.component, "error": self.error, **self.facts}
 
 
-def _unhealthy(component: str, error: str, **facts) -> JsonResponse:
-    return JsonResponse({"status": "error", "component": component, "error": error, **facts}, status=503)
+def probe_app() -> Probe:
+    return Probe("app")
 
 
-@require_GET
-@never_cache
-def app(request):
-    return _healthy("app")
-
-
-@require_GET
-@never_cache
-def database(request):
+def probe_database() -> Probe:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver failure means "unhealthy", never a 500
-        return _unhealthy("database", f"{type(exc).__name__}: {exc}", vendor=connection.vendor)
-    return _healthy("database", vendor=connection.vendor)
+        return Probe("database", f"{type(exc).__name__}: {exc}", {"vendor": connection.vendor})
+    return Probe("database", facts={"vendor": connection.vendor})
 
 
-@require_GET
-@never_cache
-def cache_(request):
-    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+def probe_cache() -> Probe:
+    facts = {"backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]}
     try:
         cache.set(_PROBE_KEY, "1", timeout=10)
         if cache.get(_PROBE_KEY) != "1":
-            return _unhealthy("cache", "a value written could not be read back", backend=backend)
+            return Probe("cache", "a value written could not be read back", facts)
     except Exception as exc:  # a dead Redis raises its own connection errors
-        return _unhealthy("cache", f"{type(exc).__name__}: {exc}", backend=backend)
-    return _healthy("cache", backend=backend)
+        return Probe("cache", f"{type(exc).__name__}: {exc}", facts)
+    return Probe("cache", facts=facts)
 
 
 def _broker_state() -> str | None:
@@ -64,18 +72,36 @@ def _broker_state() -> str | None:
     return None
 
 
-@require_GET
-@never_cache
-def events(request):
+def probe_events() -> Probe:
     mode = "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "broker"
     broker_error = _broker_state()
     try:
         backlog = dispatch_backlog()
     except Exception as exc:
-        return _unhealthy("events", f"backlog unreadable: {type(exc).__name__}: {exc}", mode=mode)
+        return Probe("events", f"backlog unreadable: {type(exc).__name__}: {exc}", {"mode": mode})
     facts = {"mode": mode, "backlog": backlog.count, "oldest_undispatched_seconds": backlog.oldest_age_seconds}
     if broker_error:
-        return _unhealthy("events", f"broker unreachable: {broker_error}", **facts)
+        return Probe("events", f"broker unreachable: {broker_error}", facts)
     if backlog.oldest_age_seconds > settings.EVENTS_BACKLOG_MAX_AGE:
-        return _unhealthy("events", "events are waiting too long to be dispatched", **facts)
-    return _healthy("events", **facts)
+        return Probe("events", "events are waiting too long to be dispatched", facts)
+    return Probe("events", facts=facts)
+
+
+# What `check_health` runs, in the order it reports them.
+PROBES = {"app": probe_app, "database": probe_database, "cache": probe_cache, "events": probe_events}
+
+
+def _view(probe_function):
+    @require_GET
+    @never_cache
+    def view(request):
+        probe = probe_function()
+        return JsonResponse(probe.as_dict(), status=200 if probe.ok else 503)
+
+    return view
+
+
+app = _view(probe_app)
+database = _view(probe_database)
+cache_ = _view(probe_cache)
+events = _view(probe_events)

@@ -80,3 +80,10 @@ def _claim(*, caller, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(details={"header": HEADER})
     return record, False
+
+
+def prune_idempotency_keys(cutoff) -> int:
+    """Delete keys stored before ``cutoff`` that are past IDEMPOTENCY_KEY_TTL; returns how many."""
+    expired = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=min(cutoff, expired)).delete()
+    return deleted

