@@ -33,7 +33,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from employees import services
+from employees import lockout, services
 from employees.mfa import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
@@ -44,6 +44,15 @@ PENDING_SESSION_KEY = "employees.pending_sign_in"
 PENDING_TIMEOUT = timedelta(minutes=5)
 # The session key holding the id of the browser session's SignIn.
 SIGN_IN_SESSION_KEY = "employees.sign_in_id"
+
+
+class WrongPassword(errors.ValidationFailed):
+    """The current password given to confirm a sensitive change is not the employee's."""
+
+    default_message = "The password is not correct."
+
+    def __init__(self):
+        super().__init__(details={"password": ["Not correct."]})
 
 
 @dataclass(frozen=True)
@@ -100,9 +109,11 @@ def check_password(*, request, username: str, password: str, channel: str) -> Em
 
     ``request`` is Django's HttpRequest. Raises LockedOut or InvalidCredentials.
     """
-    if not AxesProxyHandler.is_allowed(request, _credentials(username)):
+    with lockout.guesses_in_turn(username):
+        allowed = AxesProxyHandler.is_allowed(request, _credentials(username))
+        employee = auth.authenticate(request, username=username, password=password) if allowed else None
+    if not allowed:
         _refuse(request, username, reason=errors.LockedOut.code, channel=channel, error=errors.LockedOut())
-    employee = auth.authenticate(request, username=username, password=password)
     if employee is None:
         _refuse(
             request,
@@ -117,11 +128,14 @@ def check_password(*, request, username: str, password: str, channel: str) -> Em
 def verify_second_factor(*, request, employee: Employee, code: str, channel: str) -> Device:
     """Step two for an employee with MFA. Raises LockedOut or InvalidMfaCode."""
     credentials = _credentials(employee.username)
-    if not AxesProxyHandler.is_allowed(request, credentials):
+    with lockout.guesses_in_turn(employee.username):
+        allowed = AxesProxyHandler.is_allowed(request, credentials)
+        device = match_code(employee, code) if allowed else None
+        if allowed and device is None:
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    if not allowed:
         _refuse(request, employee.username, reason=errors.LockedOut.code, channel=channel, error=errors.LockedOut())
-    device = match_code(employee, code)
     if device is None:
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         _refuse(
             request,
             employee.username,
@@ -130,6 +144,43 @@ def verify_second_factor(*, request, employee: Employee, code: str, channel: str
             error=errors.InvalidMfaCode(),
         )
     return device
+
+
+def channel_of(request) -> str:
+    """Whether the request came through the API or a browser page, as sign-ins record it."""
+    return SignIn.Channel.API if request.path.startswith("/api/") else SignIn.Channel.BROWSER
+
+
+def confirm_password(*, request, employee: Employee, password: str) -> None:
+    """Re-authentication before a sensitive change: the signed-in employee's current password,
+    checked exactly like a sign-in's, so a wrong one is a failed sign-in that feeds the lockout
+    and a locked account is refused even with the right one. Call it outside any transaction,
+    or a refusal would roll its own record back.
+
+    Raises LockedOut or WrongPassword.
+    """
+    try:
+        check_password(request=request, username=employee.username, password=password, channel=channel_of(request))
+    except errors.InvalidCredentials:
+        raise WrongPassword() from None
+
+
+def confirm_code(*, request, employee: Employee, code: str) -> None:
+    """Re-authentication with the second factor: a code checked like the sign-in's code step.
+
+    Raises LockedOut or InvalidMfaCode.
+    """
+    verify_second_factor(request=request, employee=employee, code=code, channel=channel_of(request))
+
+
+def change_own_password(*, request, employee: Employee, current_password: str, new_password: str) -> Employee:
+    """An employee changing their own password: the current one is confirmed first (see
+    ``confirm_password``); every other sign-in ends.
+
+    Raises LockedOut, WrongPassword, or ValidationFailed (a new password the policy refuses).
+    """
+    confirm_password(request=request, employee=employee, password=current_password)
+    return services.change_password(employee=employee, new_password=new_password, keep=current_sign_in(request))
 
 
 def _record_login(request, employee: Employee, sign_in: SignIn) -> None:

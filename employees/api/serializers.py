@@ -98,9 +98,12 @@ class CodeSerializer(InputSerializer):
     code = serializers.CharField(max_length=32)
 
 
-class DisableMfaSerializer(InputSerializer):
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    code = serializers.CharField(max_length=32)
+class PasswordSerializer(InputSerializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, help_text="Your current password.")
+
+
+class PasswordAndCodeSerializer(PasswordSerializer):
+    code = serializers.CharField(max_length=32, help_text="A code from the authenticator app, or a backup code.")
 
 
 class EnrolmentSerializer(serializers.Serializer):
