@@ -144,6 +144,7 @@ def profile_view(request):
         "form": form,
         "mfa": selectors.mfa_status(employee),
         "sign_ins": selectors.active_sign_ins(employee),
+        "ended_for_token_reuse": selectors.sign_ins_ended_for_token_reuse(employee),
         "current_sign_in_id": current.pk if current else None,
     }
     return render(request, "employees/profile.html", context)

@@ -84,10 +84,29 @@ class EmployeeUpdateSerializer(InputSerializer):
 
 class SignInSerializer(serializers.ModelSerializer):
     current = serializers.SerializerMethodField(help_text="Whether this request was made with this sign-in.")
+    ended_at = serializers.DateTimeField(source="revoked_at", read_only=True, help_text="null while active.")
+    token_reuse_detected_at = serializers.DateTimeField(
+        read_only=True,
+        help_text=(
+            "Set when the sign-in was ended because one of its refresh tokens was presented again after "
+            "it had been exchanged: someone else may hold a copy of its tokens."
+        ),
+    )
 
     class Meta:
         model = SignIn
-        fields = ["id", "channel", "ip_address", "user_agent", "mfa_verified", "created_at", "last_seen_at", "current"]
+        fields = [
+            "id",
+            "channel",
+            "ip_address",
+            "user_agent",
+            "mfa_verified",
+            "created_at",
+            "last_seen_at",
+            "current",
+            "ended_at",
+            "token_reuse_detected_at",
+        ]
         read_only_fields = fields
 
     def get_current(self, sign_in) -> bool:

@@ -77,6 +77,7 @@ class LogoutView(APIView):
         data = LogoutSerializer.check(request.data)
         token = request.auth if request.auth is not None and hasattr(request.auth, "get") else {}
         authentication.sign_out_api(
+            request=request._request,
             employee=request.user if request.user.is_authenticated else None,
             sign_in_id=token.get("sid"),
             **data,
@@ -142,10 +143,12 @@ class EmployeeDetailView(APIView):
 class SignInListView(APIView):
     @extend_schema(responses=SignInSerializer(many=True))
     def get(self, request):
-        """Where you are signed in: browser sessions and API token sign-ins, most recent first."""
+        """Where you are signed in: browser sessions and API token sign-ins, most recent first,
+        and the sign-ins ended in the last 30 days because a refresh token was reused
+        (`token_reuse_detected_at` set)."""
         current = authentication.current_sign_in(request)
         context = {"current_sign_in_id": current.pk if current else None}
-        sign_ins = selectors.active_sign_ins(request.user)
+        sign_ins = selectors.sign_ins_listed_for(request.user)
         return Response(SignInSerializer(sign_ins, many=True, context=context).data)
 
     @extend_schema(
