@@ -31,9 +31,10 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
-from employees import services
+from employees import lockout, services
 from employees.mfa import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
@@ -44,6 +45,15 @@ PENDING_SESSION_KEY = "employees.pending_sign_in"
 PENDING_TIMEOUT = timedelta(minutes=5)
 # The session key holding the id of the browser session's SignIn.
 SIGN_IN_SESSION_KEY = "employees.sign_in_id"
+
+
+class WrongPassword(errors.ValidationFailed):
+    """The current password given to confirm a sensitive change is not the employee's."""
+
+    default_message = "The password is not correct."
+
+    def __init__(self):
+        super().__init__(details={"password": ["Not correct."]})
 
 
 @dataclass(frozen=True)
@@ -100,9 +110,11 @@ def check_password(*, request, username: str, password: str, channel: str) -> Em
 
     ``request`` is Django's HttpRequest. Raises LockedOut or InvalidCredentials.
     """
-    if not AxesProxyHandler.is_allowed(request, _credentials(username)):
+    with lockout.guesses_in_turn(username):
+        allowed = AxesProxyHandler.is_allowed(request, _credentials(username))
+        employee = auth.authenticate(request, username=username, password=password) if allowed else None
+    if not allowed:
         _refuse(request, username, reason=errors.LockedOut.code, channel=channel, error=errors.LockedOut())
-    employee = auth.authenticate(request, username=username, password=password)
     if employee is None:
         _refuse(
             request,
@@ -117,11 +129,14 @@ def check_password(*, request, username: str, password: str, channel: str) -> Em
 def verify_second_factor(*, request, employee: Employee, code: str, channel: str) -> Device:
     """Step two for an employee with MFA. Raises LockedOut or InvalidMfaCode."""
     credentials = _credentials(employee.username)
-    if not AxesProxyHandler.is_allowed(request, credentials):
+    with lockout.guesses_in_turn(employee.username):
+        allowed = AxesProxyHandler.is_allowed(request, credentials)
+        device = match_code(employee, code) if allowed else None
+        if allowed and device is None:
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    if not allowed:
         _refuse(request, employee.username, reason=errors.LockedOut.code, channel=channel, error=errors.LockedOut())
-    device = match_code(employee, code)
     if device is None:
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         _refuse(
             request,
             employee.username,
@@ -130,6 +145,43 @@ def verify_second_factor(*, request, employee: Employee, code: str, channel: str
             error=errors.InvalidMfaCode(),
         )
     return device
+
+
+def channel_of(request) -> str:
+    """Whether the request came through the API or a browser page, as sign-ins record it."""
+    return SignIn.Channel.API if request.path.startswith("/api/") else SignIn.Channel.BROWSER
+
+
+def confirm_password(*, request, employee: Employee, password: str) -> None:
+    """Re-authentication before a sensitive change: the signed-in employee's current password,
+    checked exactly like a sign-in's, so a wrong one is a failed sign-in that feeds the lockout
+    and a locked account is refused even with the right one. Call it outside any transaction,
+    or a refusal would roll its own record back.
+
+    Raises LockedOut or WrongPassword.
+    """
+    try:
+        check_password(request=request, username=employee.username, password=password, channel=channel_of(request))
+    except errors.InvalidCredentials:
+        raise WrongPassword() from None
+
+
+def confirm_code(*, request, employee: Employee, code: str) -> None:
+    """Re-authentication with the second factor: a code checked like the sign-in's code step.
+
+    Raises LockedOut or InvalidMfaCode.
+    """
+    verify_second_factor(request=request, employee=employee, code=code, channel=channel_of(request))
+
+
+def change_own_password(*, request, employee: Employee, current_password: str, new_password: str) -> Employee:
+    """An employee changing their own password: the current one is confirmed first (see
+    ``confirm_password``); every other sign-in ends.
+
+    Raises LockedOut, WrongPassword, or ValidationFailed (a new password the policy refuses).
+    """
+    confirm_password(request=request, employee=employee, password=current_password)
+    return services.change_password(employee=employee, new_password=new_password, keep=current_sign_in(request))
 
 
 def _record_login(request, employee: Employee, sign_in: SignIn) -> None:
@@ -218,25 +270,60 @@ def sign_in_for_api(*, request, username: str, password: str, mfa_code: str = ""
     return issue_tokens(request=request, employee=employee, device=device)
 
 
-def _token_sign_in(refresh_token: str, *, for_update: bool = False) -> tuple[RefreshToken, SignIn]:
+class TokenReused(errors.InvalidToken):
+    code = "token_reused"
+    default_message = (
+        "This refresh token was already exchanged for a new one, so its sign-in has been ended "
+        "in case someone copied it. Log in again."
+    )
+
+
+def _token_sign_in(refresh_token: str, *, request) -> tuple[RefreshToken | None, SignIn]:
+    """The live sign-in whose current refresh token this is, locked for the caller's transaction.
+
+    A genuine refresh token of a live sign-in that is no longer its current one was rotated away
+    (or is being used twice at once): the sign-in is ended for reuse and None is returned for it,
+    so the caller can commit that before refusing. Raises InvalidToken.
+    """
     try:
-        refresh = RefreshToken(refresh_token)
+        claims = UntypedToken(refresh_token)  # signature and expiry; the blacklist is checked below
     except TokenError:
         raise errors.InvalidToken() from None
-    sign_ins = SignIn.objects.select_related("employee")
-    if for_update:
-        sign_ins = sign_ins.select_for_update(of=("self",))
-    sign_in = sign_ins.filter(pk=refresh.get("sid"), refresh_jti=refresh["jti"], revoked_at__isnull=True).first()
-    if sign_in is None or not sign_in.employee.is_active:
+    if claims.get("token_type") != RefreshToken.token_type:
         raise errors.InvalidToken()
-    return refresh, sign_in
+    sign_in = (
+        SignIn.objects.select_related("employee")
+        .select_for_update(of=("self",))
+        .filter(pk=claims.get("sid"), revoked_at__isnull=True)
+        .first()
+    )
+    owner = str(claims.get(jwt_settings.USER_ID_CLAIM))
+    if sign_in is None or not sign_in.employee.is_active or str(sign_in.employee_id) != owner:
+        raise errors.InvalidToken()
+    if sign_in.refresh_jti != claims.get("jti"):
+        services.end_sign_in_for_token_reuse(sign_in=sign_in, **client_facts(request))
+        return None, sign_in
+    try:
+        return RefreshToken(refresh_token), sign_in
+    except TokenError:
+        raise errors.InvalidToken() from None
 
 
-@transaction.atomic
 def refresh_tokens(*, request, refresh_token: str) -> TokenPair:
     """``POST /api/v1/auth/refresh``: a new pair for a valid refresh token, whose use ends it
-    (blacklisted, so presenting it again is refused). Raises InvalidToken."""
-    old, sign_in = _token_sign_in(refresh_token, for_update=True)
+    (blacklisted, so presenting it again is refused). Presenting an already exchanged refresh
+    token again ends its whole sign-in (see ``services.end_sign_in_for_token_reuse``).
+
+    Raises InvalidToken or TokenReused.
+    """
+    with transaction.atomic():
+        old, sign_in = _token_sign_in(refresh_token, request=request)
+        if old is not None:
+            return _rotate(request, old, sign_in)
+    raise TokenReused()
+
+
+def _rotate(request, old: RefreshToken, sign_in: SignIn) -> TokenPair:
     old.blacklist()
     refresh = _new_refresh_token(sign_in)
     sign_in.refresh_jti = refresh["jti"]
@@ -249,15 +336,20 @@ def refresh_tokens(*, request, refresh_token: str) -> TokenPair:
     return _pair(refresh)
 
 
-def sign_out_api(*, employee: Employee | None, sign_in_id: int | None, refresh_token: str = "") -> None:
+def sign_out_api(*, request, employee: Employee | None, sign_in_id: int | None, refresh_token: str = "") -> None:
     """``POST /api/v1/auth/logout``: end the token sign-in named by the access token the caller
-    authenticated with, or by the refresh token sent. Raises InvalidToken when neither names one."""
+    authenticated with, or by the refresh token sent (an already exchanged one ends its sign-in
+    as reused). Raises InvalidToken when neither names one, TokenReused."""
     if refresh_token:
-        _, sign_in = _token_sign_in(refresh_token)
-    else:
-        sign_in = SignIn.objects.filter(pk=sign_in_id, employee=employee, revoked_at__isnull=True).first()
-        if sign_in is None:
-            raise errors.InvalidToken()
+        with transaction.atomic():
+            current, sign_in = _token_sign_in(refresh_token, request=request)
+            if current is not None:
+                services.revoke_sign_in(sign_in=sign_in, actor=sign_in.employee)
+                return
+        raise TokenReused()
+    sign_in = SignIn.objects.filter(pk=sign_in_id, employee=employee, revoked_at__isnull=True).first()
+    if sign_in is None:
+        raise errors.InvalidToken()
     services.revoke_sign_in(sign_in=sign_in, actor=sign_in.employee)
 
 

@@ -1,6 +1,7 @@
 """Shapes of the HTML forms; the rules behind them live in the services."""
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 
 
 class LoginForm(forms.Form):
@@ -27,8 +28,36 @@ class ProfileForm(forms.Form):
     department = forms.CharField(max_length=100, required=False)
 
 
-class DisableMfaForm(forms.Form):
-    password = forms.CharField(
-        max_length=4096, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+def _current_password_field(**attrs) -> forms.CharField:
+    return forms.CharField(
+        label="Your password",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", **attrs}),
     )
-    code = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}))
+
+
+class PasswordForm(forms.Form):
+    """Re-authentication before starting to set up two-factor authentication."""
+
+    password = _current_password_field()
+
+
+class PasswordAndCodeForm(forms.Form):
+    """Re-authentication with both factors: turning MFA off, new backup codes, confirming a new app."""
+
+    password = _current_password_field()
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="Six digits from your authenticator app, or one of your backup codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
+    )
+
+
+class PasswordChangeForm(SetPasswordForm):
+    """Django's new-password pair and password policy. The current password is checked by
+    ``authentication.change_own_password`` like a sign-in (it feeds the lockout), not here."""
+
+    old_password = _current_password_field(autofocus=True)
+    field_order = ["old_password", "new_password1", "new_password2"]

@@ -14,8 +14,14 @@ ones:
   neither grows nor restarts.
 - deleting ``AccessAttempt`` rows (a successful sign-in, a manager's unlock, ``axes_reset``, the
   expiry clean-up) deletes their failure rows too, so an unlocked username starts from zero.
+
+Counting is exact under concurrency: ``guesses_in_turn`` makes "is it locked?", the password or
+code check and the recorded failure one transaction per username, so parallel guesses queue up
+and at most ``RATE_LIMIT_MAX_ATTEMPTS`` of them are ever checked.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -23,6 +29,7 @@ from axes.helpers import get_client_parameters, get_client_username, get_failure
 from axes.models import AccessAttempt, AccessFailureLog
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import router, transaction
 from django.db.models import Max
 
@@ -33,6 +40,19 @@ def window() -> timedelta:
 
 def lock_duration() -> timedelta:
     return timedelta(seconds=settings.RATE_LIMIT_LOCK_DURATION)
+
+
+@contextmanager
+def guesses_in_turn(username: str) -> Iterator[None]:
+    """Run one guess at ``username``'s password or code while no other guess at it runs.
+
+    The employee's row is locked for the transaction (PostgreSQL; SQLite's IMMEDIATE transactions
+    run one at a time anyway), so the next guess sees this one's failure before it is checked.
+    A username that belongs to nobody has no password to guess and is not serialised.
+    """
+    with transaction.atomic(using=router.db_for_write(AccessAttempt)):
+        list(get_user_model().objects.select_for_update().filter(username=username).values_list("pk", flat=True))
+        yield
 
 
 class WindowedLockoutHandler(AxesDatabaseHandler):

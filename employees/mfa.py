@@ -2,8 +2,12 @@
 
 An employee has MFA once a TOTP device is confirmed by a first valid code. Confirming also
 creates ten single-use backup codes (a django-otp static device), shown once; they can be
-replaced with a fresh ten. Turning MFA off needs the password and a code; a manager or admin
-can reset it for someone who lost their phone.
+replaced with a fresh ten. A manager or admin can reset it for someone who lost their phone.
+
+Whoever holds only a session or a bearer token must not be able to change the second factor, so
+starting and confirming an enrolment need the current password, and replacing the backup codes or
+turning MFA off need the password and a code. Those checks are sign-in checks
+(``authentication.confirm_password`` and ``confirm_code``): each wrong one feeds the lockout.
 """
 
 from base64 import b32encode
@@ -84,16 +88,30 @@ def qr_code_svg(device: TOTPDevice) -> str:
     return buffer.getvalue().decode()
 
 
-@transaction.atomic
-def start_enrolment(*, employee: Employee) -> TOTPDevice:
-    """A new, unconfirmed authenticator device with a fresh secret (replacing an unconfirmed one).
+def _confirm_password(request, employee: Employee, password: str) -> None:
+    from employees.authentication import confirm_password  # authentication imports this module
 
-    Raises MfaAlreadyEnabled.
+    confirm_password(request=request, employee=employee, password=password)
+
+
+def _confirm_code(request, employee: Employee, code: str) -> None:
+    from employees.authentication import confirm_code  # authentication imports this module
+
+    confirm_code(request=request, employee=employee, code=code)
+
+
+def start_enrolment(*, request, employee: Employee, password: str) -> TOTPDevice:
+    """A new, unconfirmed authenticator device with a fresh secret (replacing an unconfirmed one),
+    given the employee's current password.
+
+    Raises MfaAlreadyEnabled, LockedOut, WrongPassword.
     """
     if has_mfa(employee):
         raise MfaAlreadyEnabled()
-    TOTPDevice.objects.filter(user=employee, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=employee, name=DEVICE_NAME, confirmed=False)
+    _confirm_password(request, employee, password)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=employee, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=employee, name=DEVICE_NAME, confirmed=False)
 
 
 def _replace_backup_codes(employee: Employee) -> list[str]:
@@ -104,13 +122,23 @@ def _replace_backup_codes(employee: Employee) -> list[str]:
     return codes
 
 
-@transaction.atomic
-def confirm_enrolment(*, employee: Employee, code: str, keep: SignIn | None = None) -> list[str]:
-    """Confirm the pending device with a first code from the app; returns the ten backup codes.
+def confirm_enrolment(
+    *, request, employee: Employee, password: str, code: str, keep: SignIn | None = None
+) -> list[str]:
+    """Confirm the pending device with the current password and a first code from the app;
+    returns the ten backup codes.
 
     Every other sign-in (made without the second factor) is ended; ``keep`` becomes verified.
-    Raises NoPendingEnrolment, InvalidMfaCode.
+    Raises NoPendingEnrolment, LockedOut, WrongPassword, InvalidMfaCode.
     """
+    if pending_device(employee) is None:
+        raise NoPendingEnrolment()
+    _confirm_password(request, employee, password)
+    with transaction.atomic():
+        return _confirm_device(employee, code=code, keep=keep)
+
+
+def _confirm_device(employee: Employee, *, code: str, keep: SignIn | None) -> list[str]:
     device = TOTPDevice.objects.select_for_update().filter(user=employee, confirmed=False).first()
     if device is None:
         raise NoPendingEnrolment()
@@ -126,16 +154,18 @@ def confirm_enrolment(*, employee: Employee, code: str, keep: SignIn | None = No
     return codes
 
 
-@transaction.atomic
-def regenerate_backup_codes(*, employee: Employee, code: str) -> list[str]:
-    """Replace the backup codes with ten new ones, given a current code. Raises MfaNotEnabled,
-    InvalidMfaCode."""
+def regenerate_backup_codes(*, request, employee: Employee, password: str, code: str) -> list[str]:
+    """Replace the backup codes with ten new ones, given the password and a current code.
+
+    Raises MfaNotEnabled, LockedOut, WrongPassword, InvalidMfaCode.
+    """
     if not has_mfa(employee):
         raise MfaNotEnabled()
-    if match_code(employee, code) is None:
-        raise errors.InvalidMfaCode()
-    codes = _replace_backup_codes(employee)
-    publish("employee.backup_codes_regenerated", employee, actor=employee)
+    _confirm_password(request, employee, password)
+    _confirm_code(request, employee, code)
+    with transaction.atomic():
+        codes = _replace_backup_codes(employee)
+        publish("employee.backup_codes_regenerated", employee, actor=employee)
     return codes
 
 
@@ -144,22 +174,20 @@ def _remove_devices(employee: Employee) -> None:
     StaticDevice.objects.filter(user=employee).delete()
 
 
-@transaction.atomic
-def disable_mfa(*, employee: Employee, password: str, code: str) -> None:
+def disable_mfa(*, request, employee: Employee, password: str, code: str) -> None:
     """Turn MFA off, given the password and a current or backup code.
 
-    Raises MfaNotEnabled, MfaMandatory, ValidationFailed (wrong password), InvalidMfaCode.
+    Raises MfaNotEnabled, MfaMandatory, LockedOut, WrongPassword, InvalidMfaCode.
     """
     if not has_mfa(employee):
         raise MfaNotEnabled()
     if employee.mfa_required:
         raise MfaMandatory()
-    if not employee.check_password(password):
-        raise errors.ValidationFailed("The password is not correct.", details={"password": ["Not correct."]})
-    if match_code(employee, code) is None:
-        raise errors.InvalidMfaCode()
-    _remove_devices(employee)
-    publish("employee.mfa_disabled", employee, actor=employee)
+    _confirm_password(request, employee, password)
+    _confirm_code(request, employee, code)
+    with transaction.atomic():
+        _remove_devices(employee)
+        publish("employee.mfa_disabled", employee, actor=employee)
 
 
 @transaction.atomic

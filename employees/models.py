@@ -143,7 +143,8 @@ class SignIn(models.Model):
     """One place an employee is signed in: a browser session or an API token pair.
 
     Revoking it ends the browser session or blacklists the current refresh token, and stops
-    access tokens issued for it (they carry its id in the ``sid`` claim).
+    access tokens issued for it (they carry its id in the ``sid`` claim). A token sign-in is also
+    ended when one of its rotated-away refresh tokens comes back (``token_reuse_detected_at``).
     """
 
     class Channel(models.TextChoices):
@@ -161,6 +162,11 @@ class SignIn(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    token_reuse_detected_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a refresh token this sign-in had already exchanged was presented again; it ended then.",
+    )
 
     class Meta:
         ordering = ["-last_seen_at", "-id"]

@@ -1,14 +1,18 @@
 """Queries about employees, each returning only what the viewer may see."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from employees.models import Employee, SignIn
 from photostudio import errors
+
+# How long a sign-in ended because its refresh token was reused stays in its owner's list.
+TOKEN_REUSE_NOTICE = timedelta(days=30)
 
 
 def employees_visible_to(viewer: Employee) -> QuerySet[Employee]:
@@ -32,6 +36,24 @@ def active_sign_ins(employee: Employee) -> QuerySet[SignIn]:
     return SignIn.objects.filter(employee=employee, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
         "-last_seen_at", "-id"
     )
+
+
+def sign_ins_ended_for_token_reuse(employee: Employee) -> QuerySet[SignIn]:
+    """The employee's sign-ins ended in the last ``TOKEN_REUSE_NOTICE`` because one of their
+    refresh tokens was presented again after it had been exchanged, most recent first."""
+    return SignIn.objects.filter(
+        employee=employee, token_reuse_detected_at__gt=timezone.now() - TOKEN_REUSE_NOTICE
+    ).order_by("-token_reuse_detected_at", "-id")
+
+
+def sign_ins_listed_for(employee: Employee) -> QuerySet[SignIn]:
+    """What the employee's list of sign-ins shows: the active ones and those recently ended for
+    token reuse, most recently seen first."""
+    now = timezone.now()
+    return SignIn.objects.filter(
+        Q(revoked_at__isnull=True, expires_at__gt=now) | Q(token_reuse_detected_at__gt=now - TOKEN_REUSE_NOTICE),
+        employee=employee,
+    ).order_by("-last_seen_at", "-id")
 
 
 def get_sign_in(*, pk: int, viewer: Employee) -> SignIn:

@@ -212,6 +212,23 @@ def revoke_all_sign_ins(*, employee: Employee, actor: Employee, keep: SignIn | N
     return len(ended)
 
 
+@transaction.atomic
+def end_sign_in_for_token_reuse(*, sign_in: SignIn, ip_address: str | None, user_agent: str) -> None:
+    """A refresh token that ``sign_in`` had already exchanged for a new pair came back (from
+    ``ip_address``): two parties hold its tokens, so the whole sign-in ends: its current refresh
+    token is blacklisted and every access token issued for it is refused from now on. Recorded as
+    ``employee.token_reuse_detected``; the owner sees it in their sign-ins."""
+    now = timezone.now()
+    _revoke(sign_in, now)
+    sign_in.token_reuse_detected_at = now
+    sign_in.save(update_fields=["token_reuse_detected_at"])
+    publish(
+        "employee.token_reuse_detected",
+        sign_in.employee,
+        payload={"sign_in_id": sign_in.pk, "ip_address": ip_address, "user_agent": user_agent},
+    )
+
+
 def note_token_activity(*, sign_in: SignIn) -> None:
     """Move a token sign-in's "last seen" to now, at most once a minute."""
     now = timezone.now()

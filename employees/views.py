@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -19,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from employees import authentication, mfa, selectors, services
-from employees.forms import CodeForm, DisableMfaForm, LoginForm, ProfileForm
+from employees.forms import CodeForm, LoginForm, PasswordAndCodeForm, PasswordChangeForm, PasswordForm, ProfileForm
 from employees.models import SignIn
 from photostudio import errors
 from photostudio.api import error_body
@@ -145,6 +144,7 @@ def profile_view(request):
         "form": form,
         "mfa": selectors.mfa_status(employee),
         "sign_ins": selectors.active_sign_ins(employee),
+        "ended_for_token_reuse": selectors.sign_ins_ended_for_token_reuse(employee),
         "current_sign_in_id": current.pk if current else None,
     }
     return render(request, "employees/profile.html", context)
@@ -176,44 +176,50 @@ def end_other_sign_ins_view(request):
     return redirect("profile")
 
 
-@sensitive_post_parameters("code")
+@sensitive_post_parameters("password", "start-password", "code")
 @login_required
 def mfa_enroll_view(request):
-    """Set up the authenticator app: start (new secret and QR code), then confirm with a code,
-    which shows the backup codes once."""
+    """Set up the authenticator app: start with the password (new secret and QR code), then
+    confirm with the password and a code, which shows the backup codes once."""
     employee = request.user
     if mfa.has_mfa(employee):
         return redirect("profile")
-    if request.method == "POST" and request.POST.get("action") == "start":
-        mfa.start_enrolment(employee=employee)
-        return redirect("mfa-enroll")
+    starting = request.method == "POST" and request.POST.get("action") == "start"
+    start_form = PasswordForm(request.POST if starting else None, prefix="start")
+    if starting and start_form.is_valid():
+        try:
+            mfa.start_enrolment(request=request, employee=employee, **start_form.cleaned_data)
+        except errors.DomainError as exc:
+            start_form.add_error("password", exc.message)
+        else:
+            return redirect("mfa-enroll")
     device = mfa.pending_device(employee)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and device is not None and form.is_valid():
+    form = PasswordAndCodeForm(request.POST if request.method == "POST" and not starting else None)
+    if request.method == "POST" and not starting and device is not None and form.is_valid():
         try:
             codes = mfa.confirm_enrolment(
-                employee=employee, code=form.cleaned_data["code"], keep=authentication.current_sign_in(request)
+                request=request, employee=employee, keep=authentication.current_sign_in(request), **form.cleaned_data
             )
         except errors.DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("password" if isinstance(exc, authentication.WrongPassword) else "code", exc.message)
         else:
             authentication.mark_session_verified(request, mfa.enabled_device(employee))
             return render(request, "employees/backup_codes.html", {"codes": codes, "first_time": True})
-    context = {"form": form, "device": device, "required": employee.mfa_required}
+    context = {"form": form, "start_form": start_form, "device": device, "required": employee.mfa_required}
     if device is not None:
         context |= {"qr_svg": mfa.qr_code_svg(device), "secret": mfa.secret(device), "issuer": settings.MFA_ISSUER}
     return render(request, "employees/mfa_enroll.html", context)
 
 
-@sensitive_post_parameters("code")
+@sensitive_post_parameters("password", "code")
 @login_required
 def backup_codes_view(request):
-    form = CodeForm(request.POST or None)
+    form = PasswordAndCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = mfa.regenerate_backup_codes(employee=request.user, code=form.cleaned_data["code"])
+            codes = mfa.regenerate_backup_codes(request=request, employee=request.user, **form.cleaned_data)
         except errors.DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error(None, exc.message)
         else:
             return render(request, "employees/backup_codes.html", {"codes": codes, "first_time": False})
     return render(request, "employees/backup_codes_form.html", {"form": form})
@@ -222,10 +228,10 @@ def backup_codes_view(request):
 @sensitive_post_parameters("password", "code")
 @login_required
 def mfa_disable_view(request):
-    form = DisableMfaForm(request.POST or None)
+    form = PasswordAndCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            mfa.disable_mfa(employee=request.user, **form.cleaned_data)
+            mfa.disable_mfa(request=request, employee=request.user, **form.cleaned_data)
         except errors.DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -237,17 +243,22 @@ def mfa_disable_view(request):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @login_required
 def password_change_view(request):
-    """Django's password form for the checks; the change itself ends every other sign-in."""
+    """The current password is checked like a sign-in; the change ends every other sign-in."""
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        employee = services.change_password(
-            employee=request.user,
-            new_password=form.cleaned_data["new_password1"],
-            keep=authentication.current_sign_in(request),
-        )
-        update_session_auth_hash(request, employee)
-        messages.success(request, "Your password is changed; every other sign-in was ended.")
-        return redirect("profile")
+        try:
+            employee = authentication.change_own_password(
+                request=request,
+                employee=request.user,
+                current_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except errors.DomainError as exc:
+            form.add_error("old_password" if isinstance(exc, authentication.WrongPassword) else None, exc.message)
+        else:
+            update_session_auth_hash(request, employee)
+            messages.success(request, "Your password is changed; every other sign-in was ended.")
+            return redirect("profile")
     return render(request, "registration/password_change_form.html", {"form": form})
 
 

@@ -18,11 +18,21 @@ class EventType(models.TextChoices):
     BOOKING_REMINDER_DUE = "booking.reminder_due", "Booking reminder due"
     CLIENT_CREATED = "client.created", "Client registered (by an import)"
     CLIENT_UPDATED = "client.updated", "Client updated"
+    EMPLOYEE_CREATED = "employee.created", "Employee created"
+    EMPLOYEE_UPDATED = "employee.updated", "Employee updated"
+    EMPLOYEE_ROLE_CHANGED = "employee.role_changed", "Employee role changed"
+    EMPLOYEE_DEACTIVATED = "employee.deactivated", "Employee deactivated"
     EMPLOYEE_LOGIN = "employee.login", "Employee logged in"
     EMPLOYEE_LOGIN_FAILED = "employee.login_failed", "Employee login failed"
     EMPLOYEE_LOCKED_OUT = "employee.locked_out", "Employee locked out"
+    EMPLOYEE_UNLOCKED = "employee.unlocked", "Employee unlocked"
+    EMPLOYEE_SIGNED_OUT = "employee.signed_out", "Employee signed out (sign-ins ended)"
+    EMPLOYEE_PASSWORD_CHANGED = "employee.password_changed", "Employee changed password"
     EMPLOYEE_MFA_ENABLED = "employee.mfa_enabled", "Employee enabled MFA"
-    EMPLOYEE_ROLE_CHANGED = "employee.role_changed", "Employee role changed"
+    EMPLOYEE_MFA_DISABLED = "employee.mfa_disabled", "Employee disabled MFA"
+    EMPLOYEE_MFA_RESET = "employee.mfa_reset", "Employee's MFA reset by a manager"
+    EMPLOYEE_BACKUP_CODES_REGENERATED = "employee.backup_codes_regenerated", "Employee regenerated backup codes"
+    EMPLOYEE_TOKEN_REUSE_DETECTED = "employee.token_reuse_detected", "Refresh token reused (sign-in ended)"
 
 
 class Event(models.Model):

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from events import metrics, webhooks
-from events.models import Delivery, Event, WebhookEndpoint
+from events.models import Delivery, Event, EventType, WebhookEndpoint
 from events.registry import Skipped, handler_named, handlers_for
 from events.signals import event_committed
 from events.targets import check_target
@@ -30,6 +30,12 @@ logger = structlog.get_logger(__name__)
 
 _ERROR_LIMIT = 2000
 _WEBHOOK_FIELDS = frozenset({"name", "url", "event_types", "is_active", "description"})
+# What publish() accepts: a type missing from EventType could never reach a webhook endpoint.
+PUBLISHABLE_TYPES = frozenset(EventType.values)
+
+
+class UnknownEventType(ValueError):
+    """publish() was given a type that is not in ``EventType``: a programming error, never user input."""
 
 
 def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = None, actor=None) -> Event:
@@ -37,7 +43,11 @@ def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = 
 
     After commit, in-process subscribers get the ``event_committed`` signal and the Celery task
     ``events.dispatch_event`` is queued; a rolled-back transaction leaves no trace.
+
+    Raises UnknownEventType when ``event_type`` is not in ``EventType``.
     """
+    if event_type not in PUBLISHABLE_TYPES:
+        raise UnknownEventType(f"{event_type!r} is not in events.models.EventType; add it there first.")
     event = Event.objects.create(
         type=event_type,
         aggregate_type=aggregate._meta.label_lower,

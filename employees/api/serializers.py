@@ -84,10 +84,29 @@ class EmployeeUpdateSerializer(InputSerializer):
 
 class SignInSerializer(serializers.ModelSerializer):
     current = serializers.SerializerMethodField(help_text="Whether this request was made with this sign-in.")
+    ended_at = serializers.DateTimeField(source="revoked_at", read_only=True, help_text="null while active.")
+    token_reuse_detected_at = serializers.DateTimeField(
+        read_only=True,
+        help_text=(
+            "Set when the sign-in was ended because one of its refresh tokens was presented again after "
+            "it had been exchanged: someone else may hold a copy of its tokens."
+        ),
+    )
 
     class Meta:
         model = SignIn
-        fields = ["id", "channel", "ip_address", "user_agent", "mfa_verified", "created_at", "last_seen_at", "current"]
+        fields = [
+            "id",
+            "channel",
+            "ip_address",
+            "user_agent",
+            "mfa_verified",
+            "created_at",
+            "last_seen_at",
+            "current",
+            "ended_at",
+            "token_reuse_detected_at",
+        ]
         read_only_fields = fields
 
     def get_current(self, sign_in) -> bool:
@@ -98,9 +117,12 @@ class CodeSerializer(InputSerializer):
     code = serializers.CharField(max_length=32)
 
 
-class DisableMfaSerializer(InputSerializer):
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    code = serializers.CharField(max_length=32)
+class PasswordSerializer(InputSerializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, help_text="Your current password.")
+
+
+class PasswordAndCodeSerializer(PasswordSerializer):
+    code = serializers.CharField(max_length=32, help_text="A code from the authenticator app, or a backup code.")
 
 
 class EnrolmentSerializer(serializers.Serializer):

@@ -14,14 +14,14 @@ from rest_framework.views import APIView
 from employees import authentication, mfa, selectors, services
 from employees.api.serializers import (
     BackupCodesSerializer,
-    CodeSerializer,
-    DisableMfaSerializer,
     EmployeeSerializer,
     EmployeeUpdateSerializer,
     EnrolmentSerializer,
     LoginSerializer,
     LogoutSerializer,
     MfaStatusSerializer,
+    PasswordAndCodeSerializer,
+    PasswordSerializer,
     ProfileSerializer,
     RefreshSerializer,
     RevokedSerializer,
@@ -77,6 +77,7 @@ class LogoutView(APIView):
         data = LogoutSerializer.check(request.data)
         token = request.auth if request.auth is not None and hasattr(request.auth, "get") else {}
         authentication.sign_out_api(
+            request=request._request,
             employee=request.user if request.user.is_authenticated else None,
             sign_in_id=token.get("sid"),
             **data,
@@ -142,10 +143,12 @@ class EmployeeDetailView(APIView):
 class SignInListView(APIView):
     @extend_schema(responses=SignInSerializer(many=True))
     def get(self, request):
-        """Where you are signed in: browser sessions and API token sign-ins, most recent first."""
+        """Where you are signed in: browser sessions and API token sign-ins, most recent first,
+        and the sign-ins ended in the last 30 days because a refresh token was reused
+        (`token_reuse_detected_at` set)."""
         current = authentication.current_sign_in(request)
         context = {"current_sign_in_id": current.pk if current else None}
-        sign_ins = selectors.active_sign_ins(request.user)
+        sign_ins = selectors.sign_ins_listed_for(request.user)
         return Response(SignInSerializer(sign_ins, many=True, context=context).data)
 
     @extend_schema(
@@ -173,38 +176,70 @@ class MfaView(APIView):
         return Response(MfaStatusSerializer(selectors.mfa_status(request.user)).data)
 
 
+_REAUTHENTICATION = (
+    "A wrong password (400 `validation_failed`) or code (401 `invalid_mfa_code`) counts as a failed "
+    "sign-in, and a locked account is refused (429 `locked_out`)."
+)
+
+
 class MfaEnrolmentView(APIView):
-    @extend_schema(request=None, responses={201: EnrolmentSerializer, 409: _ERROR})
+    @extend_schema(
+        request=PasswordSerializer,
+        responses={201: EnrolmentSerializer, 400: _ERROR, 409: _ERROR, 429: _ERROR},
+        description=(
+            "Start setting up an authenticator app, given your current password: a new secret, its "
+            "otpauth URL and QR code. Confirm with a first code at `mfa/enrolment/confirm`. " + _REAUTHENTICATION
+        ),
+    )
     def post(self, request):
-        """Start setting up an authenticator app: a new secret, its otpauth URL and QR code.
-        Confirm with a first code at `mfa/enrolment/confirm`."""
-        device = mfa.start_enrolment(employee=request.user)
+        data = PasswordSerializer.check(request.data)
+        device = mfa.start_enrolment(request=request._request, employee=request.user, **data)
         body = {"secret": mfa.secret(device), "otpauth_url": device.config_url, "qr_svg": mfa.qr_code_svg(device)}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class MfaConfirmView(APIView):
-    @extend_schema(request=CodeSerializer, responses={200: BackupCodesSerializer, 401: _ERROR, 409: _ERROR})
+    @extend_schema(
+        request=PasswordAndCodeSerializer,
+        responses={200: BackupCodesSerializer, 400: _ERROR, 401: _ERROR, 409: _ERROR, 429: _ERROR},
+        description=(
+            "Confirm the new authenticator with your current password and a code from it; answers the ten "
+            "backup codes, shown once. Every other sign-in is ended. " + _REAUTHENTICATION
+        ),
+    )
     def post(self, request):
-        """Confirm the new authenticator with a code; answers the ten backup codes, shown once.
-        Every other sign-in is ended."""
-        data = CodeSerializer.check(request.data)
-        codes = mfa.confirm_enrolment(employee=request.user, keep=authentication.current_sign_in(request), **data)
+        data = PasswordAndCodeSerializer.check(request.data)
+        codes = mfa.confirm_enrolment(
+            request=request._request, employee=request.user, keep=authentication.current_sign_in(request), **data
+        )
         return Response({"backup_codes": codes})
 
 
 class BackupCodesView(APIView):
-    @extend_schema(request=CodeSerializer, responses={200: BackupCodesSerializer, 401: _ERROR, 409: _ERROR})
+    @extend_schema(
+        request=PasswordAndCodeSerializer,
+        responses={200: BackupCodesSerializer, 400: _ERROR, 401: _ERROR, 409: _ERROR, 429: _ERROR},
+        description=(
+            "Replace the backup codes with ten new ones (shown once), given your password and a current code. "
+            + _REAUTHENTICATION
+        ),
+    )
     def post(self, request):
-        """Replace the backup codes with ten new ones (shown once), given a current code."""
-        data = CodeSerializer.check(request.data)
-        return Response({"backup_codes": mfa.regenerate_backup_codes(employee=request.user, **data)})
+        data = PasswordAndCodeSerializer.check(request.data)
+        return Response(
+            {"backup_codes": mfa.regenerate_backup_codes(request=request._request, employee=request.user, **data)}
+        )
 
 
 class MfaDisableView(APIView):
-    @extend_schema(request=DisableMfaSerializer, responses={204: None, 400: _ERROR, 401: _ERROR, 409: _ERROR})
+    @extend_schema(
+        request=PasswordAndCodeSerializer,
+        responses={204: None, 400: _ERROR, 401: _ERROR, 409: _ERROR, 429: _ERROR},
+        description=(
+            "Turn MFA off with your password and a code (refused when the role demands MFA). " + _REAUTHENTICATION
+        ),
+    )
     def post(self, request):
-        """Turn MFA off with the password and a code (refused when the role demands MFA)."""
-        data = DisableMfaSerializer.check(request.data)
-        mfa.disable_mfa(employee=request.user, **data)
+        data = PasswordAndCodeSerializer.check(request.data)
+        mfa.disable_mfa(request=request._request, employee=request.user, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -224,11 +224,17 @@ def test_cannot_revoke_someone_elses_sign_in(api_client, clock):
 def test_api_mfa_enrolment_with_pyotp_then_login_needs_the_code(api_client, clock):
     desk = employee_with(Role.RECEPTIONIST)
     signed_in(api_client, desk)
-    enrolment = api_client.post("/api/v1/employees/profile/mfa/enrolment").json()
+    enrolment = api_client.post(
+        "/api/v1/employees/profile/mfa/enrolment", {"password": DEFAULT_PASSWORD}, format="json"
+    ).json()
     assert enrolment["otpauth_url"].startswith("otpauth://totp/PhotoStudio")
     assert "<svg" in enrolment["qr_svg"]
     totp = pyotp.TOTP(enrolment["secret"])
-    confirmed = api_client.post("/api/v1/employees/profile/mfa/enrolment/confirm", {"code": totp.now()}, format="json")
+    confirmed = api_client.post(
+        "/api/v1/employees/profile/mfa/enrolment/confirm",
+        {"password": DEFAULT_PASSWORD, "code": totp.now()},
+        format="json",
+    )
     assert confirmed.status_code == 200
     assert len(confirmed.json()["backup_codes"]) == 10
     assert api_client.get("/api/v1/employees/profile/mfa").json()["enabled"] is True
@@ -244,7 +250,7 @@ def test_api_mfa_enrolment_with_pyotp_then_login_needs_the_code(api_client, cloc
 def test_api_enrolment_twice_is_a_conflict(api_client, clock):
     manager = employee_with(Role.MANAGER)
     signed_in(api_client, manager)
-    response = api_client.post("/api/v1/employees/profile/mfa/enrolment")
+    response = api_client.post("/api/v1/employees/profile/mfa/enrolment", {"password": DEFAULT_PASSWORD})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "mfa_already_enabled"
 
@@ -255,7 +261,9 @@ def test_api_backup_codes_regenerate_and_disable(api_client, clock):
     signed_in(api_client, desk)
     totp = pyotp.TOTP(desk.mfa_secret)
     clock.shift(30)
-    codes = api_client.post("/api/v1/employees/profile/mfa/backup-codes", {"code": totp.now()}).json()["backup_codes"]
+    codes = api_client.post(
+        "/api/v1/employees/profile/mfa/backup-codes", {"password": DEFAULT_PASSWORD, "code": totp.now()}
+    ).json()["backup_codes"]
     disable = api_client.post(
         "/api/v1/employees/profile/mfa/disable", {"password": DEFAULT_PASSWORD, "code": codes[0]}, format="json"
     )

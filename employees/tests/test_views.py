@@ -117,11 +117,11 @@ def test_role_requiring_mfa_is_sent_to_enrolment_before_anything_else(client):
 def test_enrolment_confirmed_by_a_first_code_shows_ten_backup_codes_once(client, clock):
     boss = EmployeeFactory(username="boss", role=Role.MANAGER)
     sign_in(client, "boss")
-    client.post(reverse("mfa-enroll"), {"action": "start"})
+    client.post(reverse("mfa-enroll"), {"action": "start", "start-password": DEFAULT_PASSWORD})
     page = client.get(reverse("mfa-enroll"))
     assert b"<svg" in page.content
     secret = page.context["secret"]
-    response = client.post(reverse("mfa-enroll"), {"code": pyotp.TOTP(secret).now()})
+    response = client.post(reverse("mfa-enroll"), {"code": pyotp.TOTP(secret).now(), "password": DEFAULT_PASSWORD})
     assert response.status_code == 200
     codes = response.context["codes"]
     assert len(codes) == 10
@@ -134,8 +134,8 @@ def test_enrolment_confirmed_by_a_first_code_shows_ten_backup_codes_once(client,
 def test_enrolment_refuses_a_wrong_first_code(client):
     EmployeeFactory(username="boss", role=Role.MANAGER)
     sign_in(client, "boss")
-    client.post(reverse("mfa-enroll"), {"action": "start"})
-    response = client.post(reverse("mfa-enroll"), {"code": "000000"})
+    client.post(reverse("mfa-enroll"), {"action": "start", "start-password": DEFAULT_PASSWORD})
+    response = client.post(reverse("mfa-enroll"), {"code": "000000", "password": DEFAULT_PASSWORD})
     assert b"not correct" in response.content
     assert client.get(reverse("profile"))["Location"] == reverse("mfa-enroll")
 
@@ -145,7 +145,7 @@ def test_enrolment_qr_code_names_the_configured_issuer(client, settings):
     settings.MFA_ISSUER = "Lumen Studio"
     EmployeeFactory(username="desk")
     sign_in(client, "desk")
-    client.post(reverse("mfa-enroll"), {"action": "start"})
+    client.post(reverse("mfa-enroll"), {"action": "start", "start-password": DEFAULT_PASSWORD})
     page = client.get(reverse("mfa-enroll"))
     assert b"Lumen Studio" in page.content
 
@@ -154,11 +154,11 @@ def test_regenerated_backup_codes_replace_the_old_ones(client, clock):
     boss = EmployeeFactory(username="boss", role=Role.MANAGER)
     totp = pyotp.TOTP(enrol_mfa(boss))
     verified_login(client, boss)
-    response = client.post(reverse("mfa-backup-codes"), {"code": totp.now()})
+    response = client.post(reverse("mfa-backup-codes"), {"password": DEFAULT_PASSWORD, "code": totp.now()})
     codes = response.context["codes"]
     assert len(codes) == 10
     clock.shift(30)
-    again = client.post(reverse("mfa-backup-codes"), {"code": totp.now()})
+    again = client.post(reverse("mfa-backup-codes"), {"password": DEFAULT_PASSWORD, "code": totp.now()})
     assert set(again.context["codes"]).isdisjoint(codes)
 
 

@@ -2,7 +2,30 @@ import pytest
 
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
+from events import services
 from events.tests.receiver import WebhookReceiver
+
+# The pipeline tests publish types of their own, each subscribed by a test handler.
+TEST_EVENT_TYPES = frozenset(
+    {
+        "test.recorded",
+        "test.followed_up",
+        "test.multi_a",
+        "test.multi_b",
+        "test.flaky",
+        "test.always_failing",
+        "test.nothing_to_do",
+        "test.slow",
+        "test.relayed",
+        "test.metered",
+        "test.metered_failing",
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def _test_event_types(monkeypatch):
+    monkeypatch.setattr(services, "PUBLISHABLE_TYPES", services.PUBLISHABLE_TYPES | TEST_EVENT_TYPES)
 
 
 @pytest.fixture

@@ -170,11 +170,13 @@ def test_enrol_mfa_from_the_profile(page, live_server, receptionist, screenshot)
 
     page.get_by_role("link", name="Rita Reception").click()
     page.get_by_role("link", name="Set up two-factor authentication").click()
+    page.get_by_label("Your password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("img", name="QR code with your secret")).to_be_visible()
     screenshot("10-mfa-enrolment")
     secret = page.get_by_test_id("mfa-secret").inner_text().replace(" ", "")
     page.get_by_role("textbox", name="Code").fill(pyotp.TOTP(secret).now())
+    page.locator("#id_password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Confirm").click()
 
     expect(page.get_by_role("heading", name="Two-factor authentication is on")).to_be_visible()
