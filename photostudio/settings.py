@@ -140,9 +140,11 @@ CACHE_TTL = env_int("CACHE_TTL", 300, minimum=0)
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured("REDIS_URL must be a redis://host:port/db URL")
+    # Fails open: with Redis down, reads are misses and writes are dropped (logged and counted),
+    # so pages and the API, throttle included, keep answering from the database.
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "photostudio.redis_cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": CACHE_TTL,
             "OPTIONS": {
