@@ -6,14 +6,107 @@ and a real Celery worker keep running.
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 import requests
+from prometheus_client import REGISTRY
+from rest_framework.test import APIClient
 
-from photostudio.tests.stack import app_environment, install, postgres_server, wait_until, web_server
+from bookings.tests.api import booking_body
+from bookings.tests.factories import SpaceFactory
+from employees.models import Role
+from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, verified_login
+from events import services as events
+from events.models import Delivery, Event, EventType
+from events.tests import celery_support
+from events.tests.receiver import WebhookReceiver
+from photostudio.tests.stack import app_environment, install, postgres_server, redis_server, wait_until, web_server
 
 BOOKINGS = "/api/v1/bookings/"
 BOOKING_LIST_PAGE = "/bookings/"
+SESSION_START = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
+PAGES = ["/", "/calendar/", "/bookings/", "/clients/", "/reports/"]
+API_READS = ["/api/v1/bookings/", "/api/v1/spaces/", "/api/v1/clients/", "/api/v1/employees/profile"]
+
+
+@pytest.fixture
+def webhook_receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+def _cache_failures() -> float:
+    return REGISTRY.get_sample_value("studio_cache_unavailable_total") or 0
+
+
+def _redis_cache(url: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "photostudio.redis_cache.FailOpenRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_stopped_pages_and_api_answer_and_bookings_events_go_out_once_it_is_back(
+    settings, client, webhook_receiver
+):
+    EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    space = SpaceFactory(slug="daylight", name="Daylight Studio")
+    events.create_webhook_endpoint(
+        actor=EmployeeFactory(role=Role.ADMIN),
+        name="Accounting",
+        url=webhook_receiver.url("/hooks"),
+        event_types=[EventType.BOOKING_CREATED],
+    )
+    verified_login(client, EmployeeFactory(role=Role.MANAGER))
+    api = APIClient()
+    token = api.post("/api/v1/auth/login", {"username": "desk", "password": DEFAULT_PASSWORD}).json()["access_token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    with redis_server() as redis:
+        settings.CACHES = _redis_cache(redis.url(0))
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+        with celery_support.celery_worker(
+            redis_url=redis.url(1), beat=True, EVENTS_RELAY_INTERVAL="5", EVENTS_RELAY_AFTER="0"
+        ) as worker:
+            assert client.get("/health/cache").status_code == 200
+            redis.stop()
+            failures_before = _cache_failures()
+
+            page_statuses = {path: client.get(path).status_code for path in PAGES}
+            api_statuses = {path: api.get(path).status_code for path in API_READS}
+            created = api.post(BOOKINGS, booking_body(space, SESSION_START, client_name="Ada Lovelace"))
+            listed = api.get(BOOKINGS).json()["results"]
+            health = {path: client.get(path).status_code for path in ("/health/cache", "/health/events")}
+
+            assert page_statuses == dict.fromkeys(PAGES, 200)
+            assert api_statuses == dict.fromkeys(API_READS, 200)
+            assert created.status_code == 201, created.content
+            assert [booking["id"] for booking in listed] == [created.json()["id"]]
+            assert health == {"/health/cache": 503, "/health/events": 503}
+            assert _cache_failures() > failures_before
+            [event] = Event.objects.filter(type=EventType.BOOKING_CREATED)
+            assert event.dispatched_at is None
+
+            redis.start()
+            celery_support.wait_until(
+                lambda: webhook_receiver.to("/hooks"), what="the webhook of the booking made meanwhile", log=worker.log
+            )
+            celery_support.wait_until(
+                lambda: client.get("/health/cache").status_code == 200, what="the cache to be back", log=worker.log
+            )
+
+    [request] = webhook_receiver.to("/hooks")
+    assert request.event_id == event.pk
+    assert Delivery.objects.get(event=event, endpoint__isnull=False).status == Delivery.Status.SUCCEEDED
 
 
 @dataclass(frozen=True)
