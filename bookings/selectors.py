@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet, Sum, Value
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
 from events.models import Event
 from photostudio.errors import NotFound
+from photostudio.replicas import read_alias
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ def get_booking(*, viewer, pk: int) -> Booking:
 
 
 def visible_bookings(*, viewer) -> QuerySet[Booking]:
-    """Every booking the viewer may see, in start order, with space, client and photographer loaded."""
-    return _visible_bookings(viewer).order_by("start", "id")
+    """Every booking the viewer may see, in start order, with space, client and photographer
+    loaded; from a read replica when there is one (for lists, not for changing a booking)."""
+    return _visible_bookings(viewer).using(read_alias()).order_by("start", "id")
 
 
 def bookings_between(
@@ -65,8 +67,9 @@ def bookings_between(
     client: Client | None = None,
     states: list[str] | None = None,
 ) -> list[Booking]:
-    """Bookings overlapping ``[start, end)`` in start order, narrowed by any of the other arguments."""
-    bookings = _visible_bookings(viewer).filter(start__lt=end, end__gt=start)
+    """Bookings overlapping ``[start, end)`` in start order, narrowed by any of the other
+    arguments; from a read replica when there is one."""
+    bookings = _visible_bookings(viewer).using(read_alias()).filter(start__lt=end, end__gt=start)
     if space is not None:
         bookings = bookings.filter(space=space)
     if photographer is not None:
@@ -191,23 +194,13 @@ def bookings_needing_action(*, viewer, now: datetime, soon: timedelta, limit: in
 def clients_matching(*, viewer, query: str = "") -> QuerySet[Client]:
     """Clients whose name, e-mail or phone number contains ``query`` (all of them for an empty
     one), by name; nobody for a viewer without ``bookings.view_client``. The phone matches on
-    digits, so "(415) 555-0101" finds +14155550101."""
-    if not viewer.has_perm("bookings.view_client"):
-        return Client.objects.none()
-    clients = Client.objects.order_by("full_name", "id")
-    query = query.strip()
-    if not query:
-        return clients
-    matches = Q(full_name__icontains=query) | Q(email__icontains=query)
-    digits = re.sub(r"\D", "", query)
-    if len(digits) >= 3:
-        matches |= Q(phone__contains=digits)
-    return clients.filter(matches)
+    digits, so "(415) 555-0101" finds +14155550101. From a read replica when there is one."""
+    return _clients_matching(viewer, query).using(read_alias())
 
 
 def get_client(*, viewer, pk: int) -> Client:
     """The client with ``pk``, or NotFound when there is none or the viewer may not see clients."""
-    client = clients_matching(viewer=viewer).filter(pk=pk).first()
+    client = _clients_matching(viewer, "").filter(pk=pk).first()
     if client is None:
         raise NotFound(f"There is no client #{pk}.")
     return client
@@ -231,6 +224,20 @@ def get_space(*, viewer, slug: str) -> Space:
 def active_space_count() -> int:
     """How many spaces take bookings; one query, for the bookings health check."""
     return Space.objects.filter(is_active=True).count()
+
+
+def _clients_matching(viewer, query: str) -> QuerySet[Client]:
+    if not viewer.has_perm("bookings.view_client"):
+        return Client.objects.none()
+    clients = Client.objects.order_by("full_name", "id")
+    query = query.strip()
+    if not query:
+        return clients
+    matches = Q(full_name__icontains=query) | Q(email__icontains=query)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 3:
+        matches |= Q(phone__contains=digits)
+    return clients.filter(matches)
 
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:

@@ -2,13 +2,16 @@
 (``{"error": {"code", "message", "details"}}``, also for unknown /api/ paths), the JSON parser,
 strict input serializers and filters, and the per-caller throttle."""
 
+import sys
 from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
@@ -91,11 +94,31 @@ def not_found(request, exception):
 
 
 def server_error(request):
-    """Django's 500, should a bug get through: the API's error body under /api/, the usual page elsewhere."""
+    """Django's 500, should a bug get through: the API's error body under /api/, the usual page elsewhere.
+
+    A database that cannot be reached (restarting, failing over, the pool out of connections) is
+    no bug: that answers 503 ``service_unavailable`` with ``Retry-After``, and the next request
+    tries again on a fresh connection.
+    """
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return service_unavailable(request)
     if request.path.startswith("/api/"):
         message = "Something went wrong on our side; it has been logged. Try again later."
         return JsonResponse(error_body("server_error", message), status=500)
     return defaults.server_error(request)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def service_unavailable(request):
+    if request.path.startswith("/api/"):
+        message = "The service cannot reach its database right now. Try again in a moment."
+        response = JsonResponse(error_body("service_unavailable", message), status=503)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class JSONParser(parsers.JSONParser):
@@ -214,7 +237,8 @@ class InputSerializer(serializers.Serializer):
 
 class CallerRateThrottle(throttling.UserRateThrottle):
     """At most ``settings.API_THROTTLE_RATE`` requests per signed-in caller (cache-backed, so shared
-    by every process on Redis). Anonymous requests pass: signing in has its own lockout."""
+    by every process on Redis). Anonymous requests pass: signing in has its own lockout. While Redis
+    is down the cache reads as empty, so every request passes rather than failing."""
 
     scope = "caller"
 

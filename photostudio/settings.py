@@ -134,6 +134,31 @@ else:
     }
 DATABASES = {"default": _database}
 
+# Streaming replicas of the primary; the read-only selectors (lists, calendar, reports) read from
+# them, and a caller stays on the primary for DATABASE_REPLICA_PIN_SECONDS after writing.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10, minimum=1)
+if DATABASE_REPLICA_URLS and not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL: replicas are of a PostgreSQL primary")
+for _number, _replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    if not _replica_url.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS entry {_number} is not a postgresql://user:password@host:port/name URL"
+        )
+    # No pool: a pool waits its whole timeout for a replica that is down, where a plain connection
+    # is refused at once and the read goes to the primary.
+    DATABASES[f"replica_{_number}"] = {
+        **dj_database_url.parse(_replica_url, conn_max_age=60, conn_health_checks=True),
+        "OPTIONS": {"connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},
+    }
+if DATABASE_REPLICA_URLS:
+    DATABASE_ROUTERS = ["photostudio.replicas.PrimaryRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("photostudio.middleware.RequestIdMiddleware") + 1,
+        "photostudio.replicas.ReadYourWritesMiddleware",
+    )
+
 # --- Cache and Celery -------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 10, minimum=1)
@@ -141,9 +166,11 @@ CACHE_TTL = env_int("CACHE_TTL", 300, minimum=0)
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured("REDIS_URL must be a redis://host:port/db URL")
+    # Fails open: with Redis down, reads are misses and writes are dropped (logged and counted),
+    # so pages and the API, throttle included, keep answering from the database.
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "photostudio.redis_cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": CACHE_TTL,
             "OPTIONS": {

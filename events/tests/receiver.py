@@ -13,6 +13,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int
+    at: float  # time.monotonic() when the request arrived
 
     @property
     def event_id(self) -> int:
@@ -30,11 +31,12 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                arrived = time.monotonic()
                 time.sleep(receiver._delays.get(self.path, 0))
                 with receiver._lock:
                     scripted = receiver._answers.get(self.path, [])
                     status = scripted.pop(0) if scripted else 200
-                    receiver.received.append(Received(self.path, dict(self.headers), body, status))
+                    receiver.received.append(Received(self.path, dict(self.headers), body, status, arrived))
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()

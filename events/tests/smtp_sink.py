@@ -9,8 +9,13 @@ from email.message import EmailMessage
 
 
 class SmtpSink:
-    def __init__(self):
+    """``stall_sessions``: the first that many connections are accepted and never greeted, as by
+    a mail server that hangs; ``stalled`` is set when one is."""
+
+    def __init__(self, *, stall_sessions: int = 0):
         self.messages: list[EmailMessage] = []
+        self.stalled = threading.Event()
+        self._stalls_left = stall_sessions
         sink = self
 
         class Session(socketserver.StreamRequestHandler):
@@ -18,6 +23,11 @@ class SmtpSink:
                 self.wfile.write(line.encode() + b"\r\n")
 
             def handle(self):
+                if sink._stalls_left > 0:
+                    sink._stalls_left -= 1
+                    sink.stalled.set()
+                    self.rfile.read()  # until the client goes away
+                    return
                 self.reply("220 sink ready")
                 data: list[bytes] | None = None
                 while line := self.rfile.readline():

@@ -12,6 +12,7 @@ VARIABLES = [
     "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "REDIS_URL", "REDIS_POOL_SIZE",
     "SECRET_KEY", "JWT_ALGORITHM", "JWT_EXPIRATION", "MFA_ISSUER", "DEBUG", "LOG_LEVEL", "CACHE_TTL",
     "RATE_LIMIT_MAX_ATTEMPTS", "RATE_LIMIT_WINDOW", "ALLOWED_HOSTS", "TIME_ZONE", "EMAIL_HOST",
+    "DATABASE_REPLICA_URLS",
 ]  # fmt: skip
 
 
@@ -56,7 +57,7 @@ def test_database_url_switches_to_pooled_postgresql(load_settings):
 def test_redis_url_switches_cache_and_celery_broker(load_settings):
     settings = load_settings(REDIS_URL="redis://cache:6379/2", REDIS_POOL_SIZE="4", CACHE_TTL="60")
     cache = settings["CACHES"]["default"]
-    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert cache["BACKEND"] == "photostudio.redis_cache.FailOpenRedisCache"
     assert cache["LOCATION"] == "redis://cache:6379/2"
     assert cache["TIMEOUT"] == 60
     assert cache["OPTIONS"]["CONNECTION_POOL_KWARGS"]["max_connections"] == 4
@@ -142,3 +143,30 @@ def test_check_deploy_reports_nothing_on_production_settings():
     result = _run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_replicas_need_a_postgresql_primary(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_REPLICA_URLS needs DATABASE_URL"):
+        load_settings(DATABASE_REPLICA_URLS="postgresql://replica.internal/studio")
+
+
+def test_each_replica_becomes_a_database_routed_by_the_primary_router(load_settings):
+    loaded = load_settings(
+        DATABASE_URL="postgresql://studio@primary.internal/studio",
+        DATABASE_REPLICA_URLS="postgresql://studio@replica-1.internal/studio, postgresql://studio@replica-2.internal/studio",
+    )
+
+    assert [loaded["DATABASES"][alias]["HOST"] for alias in ("replica_1", "replica_2")] == [
+        "replica-1.internal",
+        "replica-2.internal",
+    ]
+    assert loaded["DATABASE_ROUTERS"] == ["photostudio.replicas.PrimaryRouter"]
+    assert "photostudio.replicas.ReadYourWritesMiddleware" in loaded["MIDDLEWARE"]
+
+
+def test_a_replica_url_that_is_not_postgresql_is_refused(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="entry 1"):
+        load_settings(
+            DATABASE_URL="postgresql://studio@primary.internal/studio",
+            DATABASE_REPLICA_URLS="mysql://replica.internal/studio",
+        )
