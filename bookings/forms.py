@@ -210,12 +210,16 @@ class PricePreviewForm(TimesMixin, forms.Form):
 
 class TransitionForm(DomainErrorsMixin, forms.Form):
     target_state = forms.ChoiceField(choices=BookingState.choices, widget=forms.HiddenInput)
-    reason = forms.CharField(
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Say why: the client sees it in the cancellation e-mail and it stays in the history.",
-    )
+    reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        target = self["target_state"].value()
+        self.fields["reason"].help_text = (
+            "Say why: the client sees it in the cancellation e-mail and it stays in the history."
+            if target == BookingState.CANCELLED
+            else "Say why: it stays in the booking's history."
+        )
 
 
 class CancelForm(forms.Form):
