@@ -145,7 +145,7 @@ class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
         phone, name = cleaned.get("client_phone"), cleaned.get("client_name")
         known = known_client_named_otherwise(phone=phone, name=name) if phone and name else None
         if known is not None and not cleaned.get("book_known_client"):
-            self.fields["book_known_client"].label = f"Book {known.full_name} (the name typed is not kept)"
+            self["book_known_client"].label = f"Book {known.full_name} (the name typed is not kept)"
             self.add_error(
                 "book_known_client",
                 f"{known.phone} belongs to {known.full_name}, not {name.strip()}. Book {known.full_name}, "
