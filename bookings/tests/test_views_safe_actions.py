@@ -263,3 +263,17 @@ def test_the_bookings_list_finds_a_client_by_name_and_sorts_by_column(desk):
     assert [b.client.full_name for b in found.context["page"]] == ["Anna Kowalska"]
     assert [b.client.full_name for b in sorted_page.context["page"]] == ["Ben Berg", "Anna Kowalska"]
     assert 'aria-sort="descending"' in page(sorted_page)
+
+
+# --- Today ------------------------------------------------------------------------------------------
+
+
+def test_todays_pending_figure_counts_the_bookings_its_list_shows(desk):
+    BookingFactory(state=BookingState.PENDING, start=at("10:00"))
+    BookingFactory(state=BookingState.PENDING, start=at("10:00", day=date(2030, 1, 15)))
+    BookingFactory(state=BookingState.PENDING, start=at("10:00", day=date(2030, 1, 16)))
+
+    response = desk.get("/")
+
+    assert len(response.context["needs"].to_confirm) == 3
+    assert '<div class="figure" id="figure-to-confirm"><span class="value">3</span>' in page(response)
