@@ -80,6 +80,16 @@ def bookings_between(
     return list(bookings.order_by("start", "id"))
 
 
+def upcoming_sessions_of(*, photographer, now: datetime) -> list[Booking]:
+    """The bookings ``photographer`` is assigned to that start after ``now`` and still hold their
+    space, soonest first, with space and client loaded. One query."""
+    return list(
+        Booking.objects.filter(photographer=photographer, state__in=HOLDING_STATES, start__gt=now)
+        .select_related("space", "client")
+        .order_by("start", "id")
+    )
+
+
 def bookings_for_day(*, viewer, day: date, **filters) -> list[Booking]:
     """Bookings of the studio's local calendar ``day``; ``filters`` as for ``bookings_between``."""
     start, end = day_bounds(day)

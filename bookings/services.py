@@ -31,6 +31,7 @@ from photostudio.errors import (
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
 CLIENT_FIELDS = ("full_name", "phone", "email", "notes")
 BOOKING_FIELDS = ("notes", "people_count", "price", "photographer")
+SPACE_FIELDS = ("slug", "name", "capacity", "hourly_rate", "buffer_minutes", "opening_hours", "is_active")
 # Client fields as create_booking's arguments call them, so errors name what the caller sent.
 _BOOKING_CLIENT_FIELDS = {"full_name": "client_name", "phone": "client_phone", "email": "client_email"}
 
@@ -349,6 +350,64 @@ def update_client(
     _save_client(client, update_fields=[*changes, "updated_by", "updated_at"])
     publish("client.updated", client, actor=actor, payload={"changes": changes})
     return client
+
+
+@transaction.atomic
+def create_space(*, actor, **fields) -> Space:
+    """A new space from ``fields`` (see SPACE_FIELDS); records ``space.created`` with its values.
+    Raises PermissionDenied and ValidationFailed."""
+    _require(actor, "bookings.add_space", "add spaces")
+    unknown = set(fields) - set(SPACE_FIELDS)
+    if unknown:
+        raise ValidationFailed(details={name: ["This field cannot be set here."] for name in sorted(unknown)})
+    space = Space(**fields)
+    _validate(space)
+    space.save()
+    publish(
+        "space.created", space, actor=actor, payload={field: _plain(getattr(space, field)) for field in SPACE_FIELDS}
+    )
+    return space
+
+
+@transaction.atomic
+def update_space(*, space: Space, actor, **changes) -> Space:
+    """Change the given fields of a space (rates, hours, buffer, active, …; see SPACE_FIELDS).
+
+    Records ``space.updated`` with each changed field's old and new value, or nothing when no
+    value changed. Existing bookings keep their price and buffer. Raises PermissionDenied and
+    ValidationFailed.
+    """
+    _require(actor, "bookings.change_space", "change spaces")
+    unknown = set(changes) - set(SPACE_FIELDS)
+    if unknown:
+        raise ValidationFailed(details={name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    space = Space.objects.select_for_update().get(pk=space.pk)
+    before = {field: getattr(space, field) for field in changes}
+    for field, value in changes.items():
+        setattr(space, field, value)
+    _validate(space)
+    changed = {
+        field: {"from": _plain(before[field]), "to": _plain(getattr(space, field))}
+        for field in changes
+        if getattr(space, field) != before[field]
+    }
+    if not changed:
+        return space
+    space.save(update_fields=list(changed))
+    publish("space.updated", space, actor=actor, payload={"changes": changed})
+    return space
+
+
+@transaction.atomic
+def unassign_upcoming_sessions(*, photographer, actor) -> list[Booking]:
+    """Take ``photographer`` off every booking of theirs that has not started and still holds its
+    space, as ``assign_photographer`` does (one event each). Returns those bookings."""
+    bookings = list(
+        Booking.objects.select_for_update()
+        .filter(photographer=photographer, state__in=HOLDING_STATES, start__gt=timezone.now())
+        .order_by("start", "id")
+    )
+    return [assign_photographer(booking=booking, photographer=None, actor=actor) for booking in bookings]
 
 
 def _pk(instance) -> int | None:

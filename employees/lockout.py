@@ -24,7 +24,8 @@ from axes.models import AccessAttempt, AccessFailureLog
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.db import router, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
+from django.utils import timezone
 
 
 def window() -> timedelta:
@@ -33,6 +34,21 @@ def window() -> timedelta:
 
 def lock_duration() -> timedelta:
     return timedelta(seconds=settings.RATE_LIMIT_LOCK_DURATION)
+
+
+def lock_started(username_field: str = "username"):
+    """When the current lock of a username began, as a subquery on ``username_field`` of the outer rows."""
+    return Subquery(
+        AccessAttempt.objects.filter(
+            username=OuterRef(username_field),
+            failures_since_start__gte=settings.RATE_LIMIT_MAX_ATTEMPTS,
+            attempt_time__gt=timezone.now() - lock_duration(),
+        )
+        .order_by()
+        .values("username")
+        .annotate(started=Max("attempt_time"))
+        .values("started")[:1]
+    )
 
 
 class WindowedLockoutHandler(AxesDatabaseHandler):

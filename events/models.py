@@ -22,6 +22,9 @@ class EventType(models.TextChoices):
     EMPLOYEE_LOCKED_OUT = "employee.locked_out", "Employee locked out"
     EMPLOYEE_MFA_ENABLED = "employee.mfa_enabled", "Employee enabled MFA"
     EMPLOYEE_ROLE_CHANGED = "employee.role_changed", "Employee role changed"
+    EMPLOYEE_UNLOCKED = "employee.unlocked", "Employee's sign-in lock lifted"
+    SPACE_CREATED = "space.created", "Space created"
+    SPACE_UPDATED = "space.updated", "Space updated (rates, hours, buffer, active)"
 
 
 class Event(models.Model):
@@ -76,7 +79,9 @@ class WebhookEndpoint(AuditedModel):
         return self.name
 
     def clean(self):
-        check_target(self.url, resolve=False)
+        # An empty URL is the field's own error ("required", "not a URL"); do not add a second one.
+        if self.url:
+            check_target(self.url, resolve=False)
         if not isinstance(self.event_types, list) or not self.event_types:
             raise ValidationError({"event_types": "Choose at least one event type."})
         unknown = sorted({str(value) for value in self.event_types} - set(EventType.values))
