@@ -279,12 +279,15 @@ class TransitionForm(DomainErrorsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        target = self["target_state"].value()
-        self.fields["reason"].help_text = (
-            "Say why: the client sees it in the cancellation e-mail and it stays in the history."
-            if target == BookingState.CANCELLED
-            else "Say why: it stays in the booking's history."
-        )
+        if self["target_state"].value() == BookingState.CANCELLED:
+            self.fields[
+                "reason"
+            ].help_text = "Say why: the client sees it in the cancellation e-mail and it stays in the history."
+        else:
+            # The booking page shows this form beside the cancel form: its own ids and label.
+            self.auto_id = "undo_%s"
+            self.fields["reason"].label = "Why undo it?"
+            self.fields["reason"].help_text = "Say why: it stays in the booking's history."
 
 
 class CancelForm(forms.Form):

@@ -197,9 +197,8 @@ def booking_create_view(request):
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:
-            messages.success(request, f"Booking #{booking.pk} is saved as pending.")
-            for warning in selectors.booking_warnings(booking=booking):
-                messages.warning(request, warning.message)
+            warnings = [warning.message for warning in selectors.booking_warnings(booking=booking)]
+            messages.success(request, " ".join([f"Booking #{booking.pk} is saved as pending.", *warnings]))
             return redirect("booking-detail", pk=booking.pk)
     return render(request, "bookings/booking_form.html", {"form": form}, status=400 if form.errors else 200)
 
