@@ -25,6 +25,18 @@ class SpaceAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def save_model(self, request, obj, form, change):
+        """Through ``bookings.services``, so every change of rates, hours, buffer or activity is audited."""
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.SPACE_FIELDS}
+            services.update_space(space=obj, actor=request.user, **changes)
+            return
+        fields = {name: form.cleaned_data[name] for name in services.SPACE_FIELDS if name in form.cleaned_data}
+        created = services.create_space(actor=request.user, **fields)
+        # The admin goes on with the form's instance (log entry, redirect): make it the saved row.
+        obj.pk = created.pk
+        obj._state.adding = False
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):

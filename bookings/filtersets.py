@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from bookings.models import Booking, BookingState, Client, Space
-from bookings.selectors import day_bounds
+from bookings.selectors import client_matches, day_bounds
 from employees.models import Employee, Role
 
 # The calendar bookings live in. Dates outside it are typing errors (year 0001, 9999) and would
@@ -23,6 +23,16 @@ _IN_CALENDAR = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
 
 class _StateInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     pass
+
+
+class _BookingOrdering(django_filters.OrderingFilter):
+    """Sorts by the list's columns; the booking's start, then its id, break ties so pages are stable."""
+
+    def filter(self, queryset, value):
+        ordered = super().filter(queryset, value)
+        if value:
+            ordered = ordered.order_by(*ordered.query.order_by, "start", "id")
+        return ordered
 
 
 def _day_filter(help_text: str, method: str) -> django_filters.DateFilter:
@@ -40,10 +50,32 @@ class BookingFilterSet(django_filters.FilterSet):
         queryset=Employee.objects.filter(role=Role.PHOTOGRAPHER), help_text="The assigned photographer's id."
     )
     client = django_filters.ModelChoiceFilter(queryset=Client.objects.all(), help_text="The client's id.")
+    search = django_filters.CharFilter(
+        method="by_client",
+        max_length=100,
+        help_text="Part of the client's name, or of their phone number (matched on digits, so "
+        '"555 0101" finds +14155550101).',
+    )
+    ordering = _BookingOrdering(
+        fields=(
+            ("start", "start"),
+            ("space__name", "space"),
+            ("client__full_name", "client"),
+            ("people_count", "people"),
+            ("photographer__full_name", "photographer"),
+            ("price", "price"),
+            ("state", "state"),
+        ),
+        help_text="Sort by start, space, client, people, photographer, price or state; a leading - "
+        "reverses (-start: latest first). Ties keep start order.",
+    )
 
     class Meta:
         model = Booking
         fields = []
+
+    def by_client(self, queryset, name, value):
+        return queryset.filter(client_matches(value, prefix="client__")) if value.strip() else queryset
 
     def on_day(self, queryset, name, value):
         start, end = day_bounds(value)

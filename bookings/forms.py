@@ -4,10 +4,13 @@
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import BookingState, Space, local_instant
+from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
 from photostudio.errors import BookingOverlap, DomainError
 
@@ -69,6 +72,17 @@ def active_photographers():
     return Employee.objects.filter(role=Role.PHOTOGRAPHER, is_active=True).order_by("full_name", "username")
 
 
+def _price_label() -> str:
+    return f"Price ({settings.STUDIO_CURRENCY})"
+
+
+class PhotographerChoiceField(forms.ModelChoiceField):
+    """A photographer, a deactivated one (kept on their bookings) marked as such."""
+
+    def label_from_instance(self, obj):
+        return str(obj) if obj.is_active else f"{obj} (inactive)"
+
+
 class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
     """A new booking. An existing client is found by phone; a new phone registers a client with
     the name given. ``price`` exists only for those who may set prices by hand."""
@@ -105,12 +119,17 @@ class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
         decimal_places=2,
         help_text="Leave empty for the space's hourly rate.",
     )
+    # Asked only when needed: shown with the error that asks them.
+    book_known_client = forms.BooleanField(required=False, label="Book the known client")
+    confirm_past = forms.BooleanField(required=False, label="Yes, book this session in the past")
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["space"].queryset = active_spaces()
         self.fields["photographer"].queryset = active_photographers()
-        if not actor.has_perm("bookings.override_booking_price"):
+        if actor.has_perm("bookings.override_booking_price"):
+            self.fields["price"].label = _price_label()
+        else:
             del self.fields["price"]
         # Typing a phone number or a name lists the known clients it matches (htmx).
         search = {
@@ -120,6 +139,39 @@ class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
         }
         for name in ("client_phone", "client_name"):
             self.fields[name].widget.attrs.update(search)
+
+    def clean(self):
+        cleaned = super().clean()
+        phone, name = cleaned.get("client_phone"), cleaned.get("client_name")
+        known = known_client_named_otherwise(phone=phone, name=name) if phone and name else None
+        if known is not None and not cleaned.get("book_known_client"):
+            self["book_known_client"].label = f"Book {known.full_name} (the name typed is not kept)"
+            self.add_error(
+                "book_known_client",
+                f"{known.phone} belongs to {known.full_name}, not {name.strip()}. Book {known.full_name}, "
+                "or correct the phone number if this is someone else.",
+            )
+        start = cleaned.get("start")
+        if start is not None and start < timezone.now() and not cleaned.get("confirm_past"):
+            local = timezone.localtime(start, timezone.get_default_timezone())
+            self.add_error(
+                "confirm_past",
+                f"This session starts in the past ({local:%a %d %b %Y %H:%M}). Confirm to book it anyway, "
+                "or correct the date and time.",
+            )
+        return cleaned
+
+    def asks(self, name: str) -> bool:
+        """Whether the page shows the confirmation ``name``: once asked, until the booking is saved."""
+        return bool(self[name].errors or self[name].value())
+
+    @property
+    def asks_known_client(self) -> bool:
+        return self.asks("book_known_client")
+
+    @property
+    def asks_past(self) -> bool:
+        return self.asks("confirm_past")
 
     def booking_arguments(self) -> dict:
         """``create_booking``'s arguments, but the actor."""
@@ -140,26 +192,38 @@ class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
 
 class BookingEditForm(DomainErrorsMixin, TimesMixin, forms.Form):
     """A pending or confirmed booking's times and space (``reschedule_booking``) and its details
-    (``update_booking``): people, photographer, notes and, for those who may, a hand-set price."""
+    (``update_booking``): people, photographer, notes and, for those who may, a hand-set price.
+
+    Only what the person changed is saved: each field carries the value it was shown with, so a
+    value someone else changed meanwhile, or a deactivated photographer, stays as it is.
+    """
 
     detail_fields = {"start": "start_time", "end": "end_time"}
     overlap_field = "start_time"
+    MOVE_FIELDS = ("space", "date", "start_time", "end_time")
 
-    space = forms.ModelChoiceField(queryset=active_spaces(), to_field_name="slug", empty_label=None)
-    date = forms.DateField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
-    start_time = forms.TimeField(label="Starts", widget=_time_input())
-    end_time = forms.TimeField(label="Ends", widget=_time_input(), help_text="00:00 means midnight.")
-    people_count = forms.IntegerField(label="People", min_value=1, max_value=1000)
-    photographer = forms.ModelChoiceField(
-        queryset=active_photographers(), required=False, empty_label="No photographer"
+    space = forms.ModelChoiceField(
+        queryset=active_spaces(), to_field_name="slug", empty_label=None, show_hidden_initial=True
     )
-    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    date = forms.DateField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}), show_hidden_initial=True)
+    start_time = forms.TimeField(label="Starts", widget=_time_input(), show_hidden_initial=True)
+    end_time = forms.TimeField(
+        label="Ends", widget=_time_input(), help_text="00:00 means midnight.", show_hidden_initial=True
+    )
+    people_count = forms.IntegerField(label="People", min_value=1, max_value=1000, show_hidden_initial=True)
+    photographer = PhotographerChoiceField(
+        queryset=active_photographers(), required=False, empty_label="No photographer", show_hidden_initial=True
+    )
+    notes = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), show_hidden_initial=True
+    )
     price = forms.DecimalField(
         required=False,
         min_value=0,
         max_digits=10,
         decimal_places=2,
         help_text="Leave empty for the space's hourly rate.",
+        show_hidden_initial=True,
     )
 
     def __init__(self, data=None, *, booking, actor):
@@ -178,27 +242,28 @@ class BookingEditForm(DomainErrorsMixin, TimesMixin, forms.Form):
         super().__init__(data, initial=initial)
         self.booking = booking
         self.fields["space"].queryset = active_spaces()
-        self.fields["photographer"].queryset = active_photographers()
-        if not actor.has_perm("bookings.override_booking_price"):
+        photographers = Employee.objects.filter(role=Role.PHOTOGRAPHER).filter(
+            Q(is_active=True) | Q(pk=booking.photographer_id)
+        )
+        self.fields["photographer"].queryset = photographers.order_by("full_name", "username")
+        if actor.has_perm("bookings.override_booking_price"):
+            self.fields["price"].label = _price_label()
+        else:
             del self.fields["price"]
 
     def move_arguments(self) -> dict | None:
-        """``reschedule_booking``'s arguments when the space or the times changed, else None."""
-        data, booking = self.cleaned_data, self.booking
-        if (data["space"], data["start"], data["end"]) == (booking.space, booking.start, booking.end):
+        """``reschedule_booking``'s arguments when the person changed the space or the times, else None."""
+        if not set(self.changed_data) & set(self.MOVE_FIELDS):
             return None
+        data = self.cleaned_data
         return {"space": data["space"], "start": data["start"], "end": data["end"]}
 
     def detail_changes(self) -> dict:
-        """``update_booking``'s changes: the details that differ from the booking's."""
-        data, booking = self.cleaned_data, self.booking
-        current = {
-            "people_count": booking.people_count,
-            "photographer": booking.photographer,
-            "notes": booking.notes,
-            "price": booking.price if booking.price_overridden else None,
-        }
-        return {name: data[name] for name, value in current.items() if name in data and data[name] != value}
+        """``update_booking``'s changes: the details the person changed."""
+        return {name: self.cleaned_data[name] for name in BOOKING_DETAILS if name in self.changed_data}
+
+
+BOOKING_DETAILS = ("people_count", "photographer", "notes", "price")
 
 
 class PricePreviewForm(TimesMixin, forms.Form):
@@ -210,12 +275,19 @@ class PricePreviewForm(TimesMixin, forms.Form):
 
 class TransitionForm(DomainErrorsMixin, forms.Form):
     target_state = forms.ChoiceField(choices=BookingState.choices, widget=forms.HiddenInput)
-    reason = forms.CharField(
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Say why: the client sees it in the cancellation e-mail and it stays in the history.",
-    )
+    reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self["target_state"].value() == BookingState.CANCELLED:
+            self.fields[
+                "reason"
+            ].help_text = "Say why: the client sees it in the cancellation e-mail and it stays in the history."
+        else:
+            # The booking page shows this form beside the cancel form: its own ids and label.
+            self.auto_id = "undo_%s"
+            self.fields["reason"].label = "Why undo it?"
+            self.fields["reason"].help_text = "Say why: it stays in the booking's history."
 
 
 class CancelForm(forms.Form):

@@ -52,6 +52,8 @@ def _entry(event: Event, names: dict) -> Entry:
         return Entry(event, "Booked", f"{_span(payload)} in {space}, {people} people, price {price}")
     if event.type == EventType.BOOKING_STATE_CHANGED:
         title = f"{_state(payload.get('from'))} → {_state(payload.get('to'))}"
+        if payload.get("undo"):
+            title = f"Undone: {title}"
         reason = payload.get("reason") or ""
         return Entry(event, title, f"Reason: {reason}" if reason else "")
     if event.type == EventType.BOOKING_RESCHEDULED:

@@ -173,6 +173,35 @@ def _has_started(booking: "Booking") -> bool:
     return timezone.now() >= booking.start
 
 
+def _may_begin_now(booking: "Booking") -> bool:
+    return timezone.now() >= booking.earliest_begin
+
+
+def _may_complete_now(booking: "Booking") -> bool:
+    return timezone.now() >= booking.start
+
+
+def _may_undo(booking: "Booking", user) -> bool:
+    """Managers and admins undo any time; whoever made the change, within BOOKING_UNDO_MINUTES."""
+    if user.has_perm("bookings.undo_booking_state_change"):
+        return True
+    window = timedelta(minutes=settings.BOOKING_UNDO_MINUTES)
+    return (
+        booking.state_changed_by_id is not None
+        and booking.state_changed_by_id == user.pk
+        and booking.state_changed_at is not None
+        and timezone.now() <= booking.state_changed_at + window
+    )
+
+
+def _undoes_to(state: str):
+    def came_from(booking: "Booking") -> bool:
+        return booking.previous_state == state
+
+    came_from.__name__ = f"came_from_{state}"
+    return came_from
+
+
 class Booking(ConcurrentTransitionMixin, AuditedModel):
     """A session of one client in one space, moving through the state machine below.
 
@@ -180,6 +209,11 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
     reason); ``confirmed → no_show`` once the start time has passed. ``state`` is protected: only
     the transition methods change it, and ConcurrentTransitionMixin makes a save fail with
     ``ConcurrentTransition`` when the row's state changed since it was read.
+
+    The last state change can be undone (``undo_to_*``): back to ``previous_state``, by a manager
+    or by ``state_changed_by`` within BOOKING_UNDO_MINUTES of ``state_changed_at``. A session
+    begins no earlier than BOOKING_EARLY_START_MINUTES before its start and completes no earlier
+    than its start (``custom["not_before"]`` names the property that says when).
 
     ``blocks_until`` is ``end`` plus the space's buffer at booking time. On PostgreSQL the
     exclusion constraint ``booking_space_no_overlap`` (migration 0002, PostgreSQL only, hence not
@@ -209,6 +243,23 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
     )
     notes = models.TextField(blank=True)
     state = FSMField(max_length=20, choices=BookingState.choices, default=BookingState.PENDING, protected=True)
+    previous_state = models.CharField(
+        max_length=20,
+        choices=BookingState.choices,
+        blank=True,
+        editable=False,
+        help_text="The state before the last state change, which an undo returns to; empty before any change.",
+    )
+    state_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    state_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Who made the last state change: they may undo it for BOOKING_UNDO_MINUTES.",
+    )
 
     class Meta:
         ordering = ["start", "id"]
@@ -229,6 +280,7 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
             ("complete_booking", "Can complete booked sessions"),
             ("mark_no_show_booking", "Can mark bookings as no-show"),
             ("override_booking_price", "Can set a booking's price by hand"),
+            ("undo_booking_state_change", "Can undo any booking's last state change, at any time"),
             ("view_reports", "Can view reports"),
         ]
 
@@ -274,16 +326,40 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
             return {}
         return {"start": [f"{self.space.name} is open {hours[0]}–{hours[1]} on {day:%A %d %B %Y}."]}
 
+    @property
+    def earliest_begin(self) -> datetime:
+        """The first moment the session may begin (BOOKING_EARLY_START_MINUTES before its start)."""
+        return self.start - timedelta(minutes=settings.BOOKING_EARLY_START_MINUTES)
+
+    @property
+    def earliest_complete(self) -> datetime:
+        """The first moment the session may complete: its start."""
+        return self.start
+
+    @property
+    def photographer_is_inactive(self) -> bool:
+        """The assigned photographer has been deactivated (they stay on the booking until someone changes it)."""
+        return self.photographer is not None and not self.photographer.is_active
+
+    def _transitions_from_here(self) -> list[Transition]:
+        """Transitions out of the current state; an undo only towards the state before the last change."""
+        return [
+            candidate
+            for candidate in self.get_all_state_transitions()
+            if candidate.source in (self.state, "*")
+            and (not candidate.custom.get("undo") or candidate.target == self.previous_state)
+        ]
+
     def transition_to(self, target_state: str) -> Transition | None:
         """The transition that moves this booking from its current state to ``target_state``, if any."""
-        for candidate in self.get_all_state_transitions():
-            if candidate.target == target_state and candidate.source in (self.state, "*"):
+        for candidate in self._transitions_from_here():
+            if candidate.target == target_state:
                 return candidate
         return None
 
     def reachable_states(self) -> list[str]:
         """States one transition away from the current one, whatever the guards say."""
-        return sorted({t.target for t in self.get_all_state_transitions() if t.source in (self.state, "*")})
+        return sorted({candidate.target for candidate in self._transitions_from_here()})
 
     @transition(
         field=state, source=BookingState.PENDING, target=BookingState.CONFIRMED, permission="bookings.confirm_booking"
@@ -296,7 +372,8 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         source=BookingState.CONFIRMED,
         target=BookingState.IN_PROGRESS,
         permission="bookings.start_booking",
-        custom={"assigned_photographer_only": True},
+        conditions=[_may_begin_now],
+        custom={"assigned_photographer_only": True, "not_before": "earliest_begin"},
     )
     def begin(self):
         """The session has started in the space."""
@@ -306,7 +383,8 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         source=BookingState.IN_PROGRESS,
         target=BookingState.COMPLETED,
         permission="bookings.complete_booking",
-        custom={"assigned_photographer_only": True},
+        conditions=[_may_complete_now],
+        custom={"assigned_photographer_only": True, "not_before": "earliest_complete"},
     )
     def complete(self):
         """The session is over."""
@@ -331,3 +409,37 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
     )
     def mark_no_show(self):
         """The client did not come; only once the start time has passed."""
+
+    # Undo: each goes back one step, to ``previous_state`` only; reinstating a cancelled booking is one.
+    @transition(
+        field=state,
+        source=[BookingState.CONFIRMED, BookingState.CANCELLED],
+        target=BookingState.PENDING,
+        permission=_may_undo,
+        conditions=[_undoes_to(BookingState.PENDING)],
+        custom={"undo": True, "reason_required": True},
+    )
+    def undo_to_pending(self):
+        """Undo the confirmation, or the cancellation, of a pending booking."""
+
+    @transition(
+        field=state,
+        source=[BookingState.IN_PROGRESS, BookingState.CANCELLED, BookingState.NO_SHOW],
+        target=BookingState.CONFIRMED,
+        permission=_may_undo,
+        conditions=[_undoes_to(BookingState.CONFIRMED)],
+        custom={"undo": True, "reason_required": True},
+    )
+    def undo_to_confirmed(self):
+        """Undo the start of the session, the cancellation or the no-show of a confirmed booking."""
+
+    @transition(
+        field=state,
+        source=BookingState.COMPLETED,
+        target=BookingState.IN_PROGRESS,
+        permission=_may_undo,
+        conditions=[_undoes_to(BookingState.IN_PROGRESS)],
+        custom={"undo": True, "reason_required": True},
+    )
+    def undo_to_in_progress(self):
+        """Undo the completion of a session."""

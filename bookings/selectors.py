@@ -12,9 +12,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum, Value
 
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
+from bookings.phones import normalise_phone
 from events.models import Event
 from photostudio.errors import NotFound
 from photostudio.replicas import read_alias
@@ -79,6 +81,16 @@ def bookings_between(
     if states:
         bookings = bookings.filter(state__in=states)
     return list(bookings.order_by("start", "id"))
+
+
+def upcoming_sessions_of(*, photographer, now: datetime) -> list[Booking]:
+    """The bookings ``photographer`` is assigned to that start after ``now`` and still hold their
+    space, soonest first, with space and client loaded. One query."""
+    return list(
+        Booking.objects.filter(photographer=photographer, state__in=HOLDING_STATES, start__gt=now)
+        .select_related("space", "client")
+        .order_by("start", "id")
+    )
 
 
 def bookings_for_day(*, viewer, day: date, **filters) -> list[Booking]:
@@ -198,6 +210,69 @@ def clients_matching(*, viewer, query: str = "") -> QuerySet[Client]:
     return _clients_matching(viewer, query).using(read_alias())
 
 
+def client_matches(query: str, *, prefix: str = "") -> Q:
+    """A condition on clients (through ``prefix``, e.g. "client__") whose name contains ``query``
+    or whose phone number contains its digits (three or more)."""
+    matches = Q(**{f"{prefix}full_name__icontains": query.strip()})
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 3:
+        matches |= Q(**{f"{prefix}phone__contains": digits})
+    return matches
+
+
+@dataclass(frozen=True)
+class BookingWarning:
+    """Something the person who booked should know, though the booking is made."""
+
+    code: str  # client_name_mismatch, client_not_notified
+    message: str
+    details: dict
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two typed names are the same name, case and spacing aside."""
+    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
+
+
+def known_client_named_otherwise(*, phone: str, name: str) -> Client | None:
+    """The client who has ``phone`` when their name is not ``name`` (an empty name matches any);
+    None for a new or unreadable phone number. One query."""
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError:
+        return None
+    client = Client.objects.filter(phone=phone).first()
+    if client is None or not name.strip() or same_name(client.full_name, name):
+        return None
+    return client
+
+
+def booking_warnings(*, booking: Booking, client_name: str = "") -> list[BookingWarning]:
+    """What to tell whoever just made ``booking`` for a client typed as ``client_name``: the phone
+    number's client has another name (the booking is theirs), or the client has no e-mail address
+    and will not be notified. No query."""
+    client = booking.client
+    warnings = []
+    if client_name.strip() and not same_name(client.full_name, client_name):
+        warnings.append(
+            BookingWarning(
+                code="client_name_mismatch",
+                message=f"{client.phone} belongs to {client.full_name}, not {client_name.strip()}: "
+                f"the booking is {client.full_name}'s. Correct the phone number if it is someone else.",
+                details={"client_id": client.pk, "client_name": client.full_name, "typed_name": client_name.strip()},
+            )
+        )
+    if not client.email:
+        warnings.append(
+            BookingWarning(
+                code="client_not_notified",
+                message=f"{client.full_name} has no e-mail address: they will not be notified of this booking.",
+                details={"client_id": client.pk},
+            )
+        )
+    return warnings
+
+
 def get_client(*, viewer, pk: int) -> Client:
     """The client with ``pk``, or NotFound when there is none or the viewer may not see clients."""
     client = _clients_matching(viewer, "").filter(pk=pk).first()
@@ -233,11 +308,7 @@ def _clients_matching(viewer, query: str) -> QuerySet[Client]:
     query = query.strip()
     if not query:
         return clients
-    matches = Q(full_name__icontains=query) | Q(email__icontains=query)
-    digits = re.sub(r"\D", "", query)
-    if len(digits) >= 3:
-        matches |= Q(phone__contains=digits)
-    return clients.filter(matches)
+    return clients.filter(client_matches(query) | Q(email__icontains=query))
 
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:

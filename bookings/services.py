@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,12 +26,14 @@ from photostudio.errors import (
     ConcurrentChange,
     InvalidTransition,
     PermissionDenied,
+    TooEarly,
     ValidationFailed,
 )
 
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
 CLIENT_FIELDS = ("full_name", "phone", "email", "notes")
 BOOKING_FIELDS = ("notes", "people_count", "price", "photographer")
+SPACE_FIELDS = ("slug", "name", "capacity", "hourly_rate", "buffer_minutes", "opening_hours", "is_active")
 # Client fields as create_booking's arguments call them, so errors name what the caller sent.
 _BOOKING_CLIENT_FIELDS = {"full_name": "client_name", "phone": "client_phone", "email": "client_email"}
 
@@ -125,9 +128,12 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
     """Move ``booking`` to ``target_state`` through the one state-machine transition that leads there.
 
     Starting and completing a session is for its assigned photographer, or for someone who may
-    also change bookings (managers, admins). Cancelling needs a reason. Raises InvalidTransition
-    for an unknown state or an illegal move, PermissionDenied, ValidationFailed (missing reason)
-    and ConcurrentChange when someone else changed the booking's state since it was read.
+    also change bookings (managers, admins), and not before the booking's ``earliest_begin`` /
+    ``earliest_complete``. Going back to the state before the last change is an undo (see
+    ``Booking``); an undo into a holding state needs the space to be free. Cancelling and undoing
+    need a reason. Raises InvalidTransition for an unknown state or an illegal move,
+    PermissionDenied, ValidationFailed (missing reason), TooEarly, BookingOverlap and
+    ConcurrentChange when someone else changed the booking's state since it was read.
     """
     if target_state not in BookingState.values:
         raise InvalidTransition(
@@ -145,41 +151,78 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
         raise refusal
     reason = reason.strip()
     if move.custom.get("reason_required") and not reason:
-        raise ValidationFailed("Give a reason for cancelling.", details={"reason": ["Give a reason for cancelling."]})
+        doing = "undoing the last change" if move.custom.get("undo") else "cancelling"
+        raise ValidationFailed(f"Give a reason for {doing}.", details={"reason": [f"Give a reason for {doing}."]})
     if not all(condition(booking) for condition in move.conditions):
-        raise InvalidTransition(
-            f"The booking can become {BookingState(target_state).label.lower()} only once "
-            f"{move.custom['refused_until']}.",
-            details={"from": booking.state, "to": target_state},
-        )
+        raise _too_early(booking, move) if move.custom.get("not_before") else _not_yet(booking, move)
     source = booking.state
     getattr(booking, move.name)()
+    booking.previous_state = source
+    booking.state_changed_at = timezone.now()
+    booking.state_changed_by = actor
     booking.updated_by = actor
-    _save_state_change(booking, update_fields=["state", "updated_by", "updated_at"])
-    publish(
-        "booking.state_changed",
-        booking,
-        actor=actor,
-        payload={"from": source, "to": booking.state, "reason": reason, "transition": move.name},
-    )
+    fields = ["state", "previous_state", "state_changed_at", "state_changed_by", "updated_by", "updated_at"]
+    if booking.state in HOLDING_STATES and source not in HOLDING_STATES:
+        _save_holding(booking, update_fields=fields)
+    else:
+        _save_state_change(booking, update_fields=fields)
+    payload = {"from": source, "to": booking.state, "reason": reason, "transition": move.name}
+    if move.custom.get("undo"):
+        payload["undo"] = True
+    publish("booking.state_changed", booking, actor=actor, payload=payload)
     return booking
+
+
+def _not_yet(booking: Booking, move: Transition) -> InvalidTransition:
+    return InvalidTransition(
+        f"The booking can become {BookingState(move.target).label.lower()} only once {move.custom['refused_until']}.",
+        details={"from": booking.state, "to": move.target},
+    )
+
+
+def _too_early(booking: Booking, move: Transition) -> TooEarly:
+    not_before = getattr(booking, move.custom["not_before"])
+    local = timezone.localtime(not_before, timezone.get_default_timezone())
+    doing = "begin" if move.target == BookingState.IN_PROGRESS else "complete"
+    return TooEarly(
+        f"Too early: this session can {doing} from {local:%a %d %b %Y %H:%M}.",
+        details={"from": booking.state, "to": move.target, "not_before": not_before.astimezone(UTC).isoformat()},
+    )
 
 
 def transitions_allowed(*, booking: Booking, actor) -> list[Transition]:
     """The transitions ``actor`` may fire on ``booking`` now, by the rules of ``transition_booking``
-    (a reason for cancelling aside), in target-state order. No query beyond the actor's permissions."""
+    (a reason aside, and an undo's free slot), in target-state order. No query beyond the actor's
+    permissions."""
     moves = [
         move
-        for move in booking.get_all_state_transitions()
-        if move.source in (booking.state, "*")
-        and _transition_refusal(booking, move, actor) is None
+        for move in booking._transitions_from_here()
+        if _transition_refusal(booking, move, actor) is None
         and all(condition(booking) for condition in move.conditions)
     ]
     return sorted(moves, key=lambda move: move.target)
 
 
+def transitions_not_yet_allowed(*, booking: Booking, actor) -> list[tuple[Transition, datetime]]:
+    """The time-guarded transitions ``actor`` could fire on ``booking`` but not yet, each with the
+    first moment they may, in target-state order."""
+    waiting = [
+        (move, getattr(booking, move.custom["not_before"]))
+        for move in booking._transitions_from_here()
+        if move.custom.get("not_before")
+        and _transition_refusal(booking, move, actor) is None
+        and not all(condition(booking) for condition in move.conditions)
+    ]
+    return sorted(waiting, key=lambda pair: pair[0].target)
+
+
 def _transition_refusal(booking: Booking, move: Transition, actor) -> PermissionDenied | None:
     """Why ``actor`` may not fire ``move`` on ``booking``, or None when they may."""
+    if move.custom.get("undo") and not move.has_perm(booking, actor):
+        return PermissionDenied(
+            f"Only a manager, or the person who made the last change within {settings.BOOKING_UNDO_MINUTES} "
+            "minutes of it, may undo it."
+        )
     if not move.has_perm(booking, actor):
         return PermissionDenied(f"{actor} may not mark bookings as {BookingState(move.target).label.lower()}.")
     if (
@@ -309,6 +352,64 @@ def update_client(
     _save_client(client, update_fields=[*changes, "updated_by", "updated_at"])
     publish("client.updated", client, actor=actor, payload={"changes": changes})
     return client
+
+
+@transaction.atomic
+def create_space(*, actor, **fields) -> Space:
+    """A new space from ``fields`` (see SPACE_FIELDS); records ``space.created`` with its values.
+    Raises PermissionDenied and ValidationFailed."""
+    _require(actor, "bookings.add_space", "add spaces")
+    unknown = set(fields) - set(SPACE_FIELDS)
+    if unknown:
+        raise ValidationFailed(details={name: ["This field cannot be set here."] for name in sorted(unknown)})
+    space = Space(**fields)
+    _validate(space)
+    space.save()
+    publish(
+        "space.created", space, actor=actor, payload={field: _plain(getattr(space, field)) for field in SPACE_FIELDS}
+    )
+    return space
+
+
+@transaction.atomic
+def update_space(*, space: Space, actor, **changes) -> Space:
+    """Change the given fields of a space (rates, hours, buffer, active, …; see SPACE_FIELDS).
+
+    Records ``space.updated`` with each changed field's old and new value, or nothing when no
+    value changed. Existing bookings keep their price and buffer. Raises PermissionDenied and
+    ValidationFailed.
+    """
+    _require(actor, "bookings.change_space", "change spaces")
+    unknown = set(changes) - set(SPACE_FIELDS)
+    if unknown:
+        raise ValidationFailed(details={name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    space = Space.objects.select_for_update().get(pk=space.pk)
+    before = {field: getattr(space, field) for field in changes}
+    for field, value in changes.items():
+        setattr(space, field, value)
+    _validate(space)
+    changed = {
+        field: {"from": _plain(before[field]), "to": _plain(getattr(space, field))}
+        for field in changes
+        if getattr(space, field) != before[field]
+    }
+    if not changed:
+        return space
+    space.save(update_fields=list(changed))
+    publish("space.updated", space, actor=actor, payload={"changes": changed})
+    return space
+
+
+@transaction.atomic
+def unassign_upcoming_sessions(*, photographer, actor) -> list[Booking]:
+    """Take ``photographer`` off every booking of theirs that has not started and still holds its
+    space, as ``assign_photographer`` does (one event each). Returns those bookings."""
+    bookings = list(
+        Booking.objects.select_for_update()
+        .filter(photographer=photographer, state__in=HOLDING_STATES, start__gt=timezone.now())
+        .order_by("start", "id")
+    )
+    return [assign_photographer(booking=booking, photographer=None, actor=actor) for booking in bookings]
 
 
 def _pk(instance) -> int | None:

@@ -34,6 +34,7 @@ from bookings.forms import (
     active_photographers,
 )
 from bookings.models import Booking, BookingState
+from events.selectors import notifications_for
 from photostudio import errors
 from photostudio.exports import csv_writer
 
@@ -140,10 +141,11 @@ def calendar_view(request):
 @require_GET
 @staff_page("bookings.view_booking")
 def booking_list_view(request):
-    """Bookings by day, space, state, photographer or client: the API's FilterSet, paginated.
-    Without any filter it lists the bookings from today on."""
+    """Bookings by day, space, state, photographer or client, found by the client's name or phone
+    and sorted by a column: the API's FilterSet, paginated. Without any filter it lists the
+    bookings from today on."""
     data = request.GET.copy()
-    if not set(data) & set(BookingFilterSet.base_filters):
+    if not set(data) & (set(BookingFilterSet.base_filters) - {"ordering"}):
         data["from"] = timezone.localdate(timezone.now(), timezone.get_default_timezone()).isoformat()
     filters = BookingFilterSet(data, queryset=selectors.visible_bookings(viewer=request.user))
     valid = filters.is_valid()
@@ -153,8 +155,34 @@ def booking_list_view(request):
         "states": BookingState.choices,
         "spaces": selectors.visible_spaces(viewer=request.user),
         "photographers": active_photographers(),
+        "columns": _sortable_columns(request),
     }
     return render(request, "bookings/booking_list.html", context, status=200 if valid else 400)
+
+
+# The Bookings list's columns: heading, the ordering key that sorts by it, and a number column?
+BOOKING_COLUMNS = [
+    ("When", "start", False),
+    ("Space", "space", False),
+    ("Client", "client", False),
+    ("People", "people", True),
+    ("Photographer", "photographer", False),
+    ("Price", "price", True),
+    ("State", "state", False),
+]
+
+
+def _sortable_columns(request) -> list[dict]:
+    """Each column with the link that sorts by it (again: the other way round) and how it sorts now."""
+    current = request.GET.get("ordering", "")
+    columns = []
+    for heading, key, number in BOOKING_COLUMNS:
+        sorted_by = "ascending" if current == key else "descending" if current == f"-{key}" else ""
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["ordering"] = f"-{key}" if current == key else key
+        columns.append({"heading": heading, "sort": sorted_by, "query": query.urlencode(), "number": number})
+    return columns
 
 
 @staff_page("bookings.add_booking")
@@ -169,7 +197,8 @@ def booking_create_view(request):
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:
-            messages.success(request, f"Booking #{booking.pk} is saved as pending.")
+            warnings = [warning.message for warning in selectors.booking_warnings(booking=booking)]
+            messages.success(request, " ".join([f"Booking #{booking.pk} is saved as pending.", *warnings]))
             return redirect("booking-detail", pk=booking.pk)
     return render(request, "bookings/booking_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -195,21 +224,37 @@ def price_preview_view(request):
 @staff_page("bookings.view_booking")
 def booking_detail_view(request, pk: int):
     booking = selectors.get_booking(viewer=request.user, pk=pk)
-    return _detail(request, booking, TransitionForm(initial={"target_state": BookingState.CANCELLED}))
+    return _detail(request, booking)
 
 
-def _detail(request, booking, cancel_form, status=200):
-    allowed = {move.target for move in services.transitions_allowed(booking=booking, actor=request.user)}
+def _detail(request, booking, failed_form=None, status=200):
+    """The booking page; ``failed_form`` is a refused state change, shown open with its errors."""
+    allowed = services.transitions_allowed(booking=booking, actor=request.user)
+    targets = {move.target for move in allowed if not move.custom.get("undo")}
+    undo = next((move for move in allowed if move.custom.get("undo")), None)
+    failed_target = failed_form["target_state"].value() if failed_form is not None else None
+    zone = timezone.get_default_timezone()
     context = {
         "booking": booking,
         "history": history.describe(selectors.booking_history(booking=booking)),
+        "notifications": notifications_for(aggregate=booking),
         "transitions": [
             {"target": target, "label": label, "style": style}
             for target, (label, style) in TRANSITION_BUTTONS.items()
-            if target in allowed and target != BookingState.CANCELLED
+            if target in targets and target != BookingState.CANCELLED
         ],
-        "can_cancel": BookingState.CANCELLED in allowed,
-        "cancel_form": cancel_form,
+        "not_yet": [
+            {"label": TRANSITION_BUTTONS[move.target][0], "from": timezone.localtime(moment, zone)}
+            for move, moment in services.transitions_not_yet_allowed(booking=booking, actor=request.user)
+        ],
+        "can_cancel": BookingState.CANCELLED in targets,
+        "cancel_form": failed_form
+        if failed_target == BookingState.CANCELLED
+        else TransitionForm(initial={"target_state": BookingState.CANCELLED}),
+        "undo": undo and {"target": BookingState(undo.target).label, "from": booking.get_state_display()},
+        "undo_form": failed_form
+        if undo is not None and failed_target == undo.target
+        else TransitionForm(initial={"target_state": undo.target if undo else ""}),
         "can_edit": request.user.has_perm("bookings.change_booking"),
     }
     return render(request, "bookings/booking_detail.html", context, status=status)
@@ -221,6 +266,9 @@ def booking_transition_view(request, pk: int):
     booking = selectors.get_booking(viewer=request.user, pk=pk)
     form = TransitionForm(request.POST)
     if form.is_valid():
+        source = booking.get_state_display().lower()
+        move = booking.transition_to(form.cleaned_data["target_state"])
+        undoing = move is not None and move.custom.get("undo")
         try:
             services.transition_booking(
                 booking=booking,
@@ -231,7 +279,11 @@ def booking_transition_view(request, pk: int):
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:
-            messages.success(request, f"Booking #{booking.pk} is now {booking.get_state_display().lower()}.")
+            state = booking.get_state_display().lower()
+            if undoing:
+                messages.success(request, f"Undone: booking #{booking.pk} is {state} again (it was {source}).")
+            else:
+                messages.success(request, f"Booking #{booking.pk} is now {state}.")
             return redirect("booking-detail", pk=booking.pk)
     if "reason" in form.errors:
         return _detail(request, selectors.get_booking(viewer=request.user, pk=pk), form, status=400)

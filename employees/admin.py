@@ -2,16 +2,22 @@
 API), the form showing a refusal as its error; managers see everyone but change only the front
 desk and photographers, and can lift a sign-in lock."""
 
-from axes.models import AccessAttempt
+from datetime import datetime
+
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bookings.selectors import upcoming_sessions_of
 from employees import lockout, mfa, services
 from employees.models import Employee, Role
 from photostudio import errors
@@ -64,26 +70,21 @@ class EmployeeAddForm(forms.ModelForm):
 
 @admin.register(Employee)
 class EmployeeAdmin(admin.ModelAdmin):
-    list_display = ["username", "full_name", "role", "department", "is_active", "has_mfa", "is_locked", "last_login"]
+    list_display = ["username", "full_name", "role", "department", "is_active", "has_mfa", "sign_in_lock", "last_login"]
     list_filter = ["role", "is_active", "department"]
     search_fields = ["username", "full_name", "email", "phone"]
     ordering = ["full_name", "username"]
     actions = ["unlock", "end_sign_ins", "reset_mfa"]
 
+    change_form_template = "admin/employees/employee/change_form.html"
+
     def get_queryset(self, request):
-        lock_started_after = timezone.now() - lockout.lock_duration()
         return (
             super()
             .get_queryset(request)
             .annotate(
                 mfa_on=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
-                locked=Exists(
-                    AccessAttempt.objects.filter(
-                        username=OuterRef("username"),
-                        failures_since_start__gte=settings.RATE_LIMIT_MAX_ATTEMPTS,
-                        attempt_time__gt=lock_started_after,
-                    )
-                ),
+                lock_started=lockout.lock_started(),
             )
         )
 
@@ -91,9 +92,61 @@ class EmployeeAdmin(admin.ModelAdmin):
     def has_mfa(self, employee):
         return employee.mfa_on
 
-    @admin.display(boolean=True, description="Locked", ordering="locked")
-    def is_locked(self, employee):
-        return employee.locked
+    @admin.display(description="Sign-in", ordering="lock_started")
+    def sign_in_lock(self, employee):
+        until = _locked_until(employee)
+        if until is None:
+            return "—"
+        return format_html('<strong class="locked">Locked until {}</strong>', _clock(until))
+
+    def get_urls(self):
+        unlock = path(
+            "<int:object_id>/unlock/", self.admin_site.admin_view(self.unlock_view), name="employees_employee_unlock"
+        )
+        return [unlock, *super().get_urls()]
+
+    def unlock_view(self, request, object_id: int):
+        """The change page's Unlock button (POST only): lifts the lock through the unlock service."""
+        employee = get_object_or_404(self.get_queryset(request), pk=object_id)
+        change_page = reverse("admin:employees_employee_change", args=[employee.pk])
+        if request.method != "POST" or not self.has_change_permission(request, employee):
+            return HttpResponseRedirect(change_page)
+        try:
+            services.unlock_employee(employee=employee, actor=request.user)
+        except errors.DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"{employee} can sign in again.", messages.SUCCESS)
+        return HttpResponseRedirect(change_page)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Deactivating an employee with upcoming sessions first asks whether to keep them on them."""
+        extra_context = extra_context or {}
+        if object_id is not None:
+            employee = self.get_object(request, object_id)
+            if employee is not None:
+                until = _locked_until(employee)
+                extra_context["locked_until"] = until and _clock(until)
+                if request.method == "POST" and self._deactivating(request, employee):
+                    sessions = upcoming_sessions_of(photographer=employee, now=timezone.now())
+                    if sessions and request.POST.get("_upcoming_sessions") not in ("keep", "unassign"):
+                        return self._ask_about_sessions(request, employee, sessions)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _deactivating(request, employee) -> bool:
+        return employee.is_active and request.POST.get("is_active") not in ("on", "true", "True", "1")
+
+    def _ask_about_sessions(self, request, employee, sessions):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "employee": employee,
+            "sessions": sessions,
+            "posted": [(name, value) for name in request.POST for value in request.POST.getlist(name)],
+            "title": f"Deactivate {employee}?",
+        }
+        return TemplateResponse(request, "admin/employees/employee/deactivate_confirmation.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = EmployeeChangeForm if obj is not None else EmployeeAddForm
@@ -134,6 +187,18 @@ class EmployeeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            if changes.get("is_active") is False:
+                del changes["is_active"]
+                if changes:
+                    services.update_employee(employee=obj, actor=request.user, **changes)
+                unassigned = services.deactivate_employee(
+                    employee=obj,
+                    actor=request.user,
+                    unassign_upcoming_sessions=request.POST.get("_upcoming_sessions") == "unassign",
+                )
+                if unassigned:
+                    self.message_user(request, f"{obj} was taken off {len(unassigned)} upcoming session(s).")
+                return
             services.update_employee(employee=obj, actor=request.user, **changes)
             return
         data = form.cleaned_data
@@ -171,3 +236,13 @@ class EmployeeAdmin(admin.ModelAdmin):
     @admin.action(description="Reset two-factor authentication (lost phone)", permissions=["change"])
     def reset_mfa(self, request, queryset):
         self._for_each(request, queryset, mfa.reset_mfa, "Two-factor authentication reset")
+
+
+def _locked_until(employee) -> datetime | None:
+    started = getattr(employee, "lock_started", None)
+    return None if started is None else started + lockout.lock_duration()
+
+
+def _clock(moment: datetime) -> str:
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return f"{local:%a %d %b %H:%M}"

@@ -31,7 +31,8 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import router, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
+from django.utils import timezone
 
 
 def window() -> timedelta:
@@ -53,6 +54,21 @@ def guesses_in_turn(username: str) -> Iterator[None]:
     with transaction.atomic(using=router.db_for_write(AccessAttempt)):
         list(get_user_model().objects.select_for_update().filter(username=username).values_list("pk", flat=True))
         yield
+
+
+def lock_started(username_field: str = "username"):
+    """When the current lock of a username began, as a subquery on ``username_field`` of the outer rows."""
+    return Subquery(
+        AccessAttempt.objects.filter(
+            username=OuterRef(username_field),
+            failures_since_start__gte=settings.RATE_LIMIT_MAX_ATTEMPTS,
+            attempt_time__gt=timezone.now() - lock_duration(),
+        )
+        .order_by()
+        .values("username")
+        .annotate(started=Max("attempt_time"))
+        .values("started")[:1]
+    )
 
 
 class WindowedLockoutHandler(AxesDatabaseHandler):

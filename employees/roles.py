@@ -28,6 +28,7 @@ _BOOKING_CUSTOM = (
     "complete_booking",
     "mark_no_show_booking",
     "override_booking_price",
+    "undo_booking_state_change",
     "view_reports",
 )
 

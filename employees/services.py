@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from bookings import services as booking_services
 from employees.models import Employee, Role, SignIn
 from events.services import publish
 from photostudio import errors
@@ -140,6 +141,19 @@ def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employ
         revoke_all_sign_ins(employee=employee, actor=actor)
         publish("employee.deactivated", employee, actor=actor)
     return employee
+
+
+@transaction.atomic
+def deactivate_employee(*, employee: Employee, actor: Employee, unassign_upcoming_sessions: bool) -> list:
+    """Deactivate ``employee`` (as ``update_employee``) and, when asked, take them off their upcoming
+    sessions (each unassignment recorded on its booking); otherwise they stay on them, shown as
+    inactive. Returns the bookings they were taken off. Raises as ``update_employee`` does, and
+    PermissionDenied when the actor may not change bookings but asked to unassign.
+    """
+    update_employee(employee=employee, actor=actor, is_active=False)
+    if not unassign_upcoming_sessions:
+        return []
+    return booking_services.unassign_upcoming_sessions(photographer=employee, actor=actor)
 
 
 @transaction.atomic

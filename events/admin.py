@@ -7,7 +7,7 @@ events.services, the same functions the API calls.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from events import services
@@ -51,9 +51,73 @@ class DeliveryInline(admin.TabularInline):
         return _may_view_event_log(request)
 
 
+# What each kind of event says, after who did it; {subject} is the linked booking, client, space
+# or employee. Types not listed read as their EventType label.
+_PHRASES = {
+    "booking.created": "booked {subject}",
+    "booking.rescheduled": "rescheduled {subject}",
+    "booking.reminder_due": "queued the reminder for {subject}",
+    "employee.login": "signed in",
+    "employee.login_failed": "recorded a failed sign-in of {subject}",
+    "employee.locked_out": "locked {subject} out after failed sign-ins",
+    "employee.unlocked": "lifted the sign-in lock of {subject}",
+    "employee.mfa_enabled": "turned on two-factor authentication",
+    "space.created": "added {subject}",
+}
+_SUBJECTS = {
+    "bookings.booking": "booking",
+    "bookings.client": "client",
+    "bookings.space": "space",
+    "employees.employee": "employee",
+    "events.webhookendpoint": "webhook endpoint",
+}
+
+
+def _subject(event: Event) -> str:
+    """The event's aggregate in words, linked to its admin page when there is one."""
+    label = f"{_SUBJECTS.get(event.aggregate_type, event.aggregate_type)} #{event.aggregate_id}"
+    app_label, _, model = event.aggregate_type.partition(".")
+    try:
+        url = reverse(f"admin:{app_label}_{model}_change", args=[event.aggregate_id])
+    except NoReverseMatch:
+        return format_html("{}", label)
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+def _what(event: Event) -> str:
+    payload, subject = event.payload or {}, _subject(event)
+    if event.type == EventType.BOOKING_STATE_CHANGED:
+        states = f"{payload.get('from', '?')} → {payload.get('to', '?')}".replace("_", " ")
+        did = "undid the last change of" if payload.get("undo") else "moved"
+        reason = f" because “{payload['reason']}”" if payload.get("reason") else ""
+        return format_html("{} {} ({}){}", did, subject, states, reason)
+    if event.type == EventType.BOOKING_PHOTOGRAPHER_ASSIGNED:
+        if payload.get("to") is None:
+            return format_html("took the photographer off {}", subject)
+        return format_html("assigned photographer #{} to {}", payload["to"], subject)
+    if isinstance(payload.get("changes"), dict):
+        fields = ", ".join(sorted(payload["changes"])).replace("_", " ")
+        return format_html("changed {} of {}", fields, subject)
+    if isinstance(payload.get("fields"), list):
+        return format_html("changed {} of {}", ", ".join(payload["fields"]).replace("_", " "), subject)
+    if event.type == EventType.EMPLOYEE_ROLE_CHANGED:
+        return format_html("changed the role of {} from {} to {}", subject, payload.get("from"), payload.get("to"))
+    phrase = _PHRASES.get(event.type)
+    if phrase is None:
+        label = dict(EventType.choices).get(event.type, event.type)
+        return format_html("{}: {}", label, subject)
+    return format_html(phrase, subject=subject)
+
+
+def event_line(event: Event) -> str:
+    """One readable line: who did what to which booking, client, space or employee (linked)."""
+    who = event.actor.full_name or event.actor.username if event.actor else "The system"
+    return format_html("{} {}", who, _what(event))
+
+
 @admin.register(Event)
 class EventAdmin(_ReadOnlyAdmin):
-    list_display = ("occurred_at", "type", "aggregate_type", "aggregate_id", "actor", "dispatched_at")
+    list_display = ("occurred_at", "line", "type", "dispatched_at")
     list_filter = ("type", "aggregate_type", ("dispatched_at", admin.EmptyFieldListFilter))
     search_fields = ("aggregate_id", "actor__username", "type")
     date_hierarchy = "occurred_at"
@@ -70,6 +134,10 @@ class EventAdmin(_ReadOnlyAdmin):
     )
     readonly_fields = fields
     inlines = [DeliveryInline]
+
+    @admin.display(description="what happened")
+    def line(self, event):
+        return event_line(event)
 
 
 @admin.action(description="Re-run the selected failed deliveries", permissions=["retry"])

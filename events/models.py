@@ -33,6 +33,8 @@ class EventType(models.TextChoices):
     EMPLOYEE_MFA_RESET = "employee.mfa_reset", "Employee's MFA reset by a manager"
     EMPLOYEE_BACKUP_CODES_REGENERATED = "employee.backup_codes_regenerated", "Employee regenerated backup codes"
     EMPLOYEE_TOKEN_REUSE_DETECTED = "employee.token_reuse_detected", "Refresh token reused (sign-in ended)"
+    SPACE_CREATED = "space.created", "Space created"
+    SPACE_UPDATED = "space.updated", "Space updated (rates, hours, buffer, active)"
 
 
 class Event(models.Model):
@@ -87,7 +89,9 @@ class WebhookEndpoint(AuditedModel):
         return self.name
 
     def clean(self):
-        check_target(self.url, resolve=False)
+        # An empty URL is the field's own error ("required", "not a URL"); do not add a second one.
+        if self.url:
+            check_target(self.url, resolve=False)
         if not isinstance(self.event_types, list) or not self.event_types:
             raise ValidationError({"event_types": "Choose at least one event type."})
         unknown = sorted({str(value) for value in self.event_types} - set(EventType.values))

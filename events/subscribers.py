@@ -1,8 +1,8 @@
 """The studio's own subscribers: the notification e-mails. One delivery each per event."""
 
 from events import notifications
-from events.models import EventType
-from events.registry import Skipped, subscriber
+from events.models import Event, EventType
+from events.registry import Skipped, handler_name, subscriber
 
 _CLIENT_EMAIL_FOR_STATE = {"confirmed": "booking_confirmed", "cancelled": "booking_cancelled"}
 
@@ -45,3 +45,21 @@ def email_photographer_assigned(event):
     if booking.photographer_id != assigned:
         raise Skipped("Another photographer has been assigned since.")
     return notifications.email_photographer(booking)
+
+
+def notification_about(handler: str, event: Event) -> tuple[str, str] | None:
+    """Which notification a delivery of ``handler`` for ``event`` is, as (kind, recipient), e.g.
+    ("booking_confirmed", "client"); None for a delivery that is no notification (a webhook, a
+    state change clients are not told about)."""
+    if handler == handler_name(email_client_booking_confirmed_or_cancelled):
+        kind = _CLIENT_EMAIL_FOR_STATE.get(event.payload.get("to"))
+        return None if kind is None else (kind, "client")
+    return _NOTIFICATIONS.get(handler)
+
+
+_NOTIFICATIONS = {
+    handler_name(email_client_booking_created): ("booking_created", "client"),
+    handler_name(email_client_booking_rescheduled): ("booking_rescheduled", "client"),
+    handler_name(email_client_booking_reminder): ("booking_reminder", "client"),
+    handler_name(email_photographer_assigned): ("photographer_assigned", "photographer"),
+}

@@ -53,6 +53,13 @@ class InvalidTransition(Conflict):
     default_message = "The booking cannot move to that state."
 
 
+class TooEarly(Conflict):
+    """The session may not begin or complete yet; ``details["not_before"]`` says from when."""
+
+    code = "too_early"
+    default_message = "It is too early for this."
+
+
 class BookingClosed(Conflict):
     """The booking has ended its life (completed, cancelled, no-show) or is running, so it cannot be moved."""
 

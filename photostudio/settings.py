@@ -252,6 +252,10 @@ BOOKING_MIN_DURATION_MINUTES = env_int("BOOKING_MIN_DURATION_MINUTES", 30, minim
 BOOKING_MAX_DURATION_MINUTES = env_int("BOOKING_MAX_DURATION_MINUTES", 12 * 60, minimum=1)
 if BOOKING_MAX_DURATION_MINUTES < BOOKING_MIN_DURATION_MINUTES:
     raise ImproperlyConfigured("BOOKING_MAX_DURATION_MINUTES must not be below BOOKING_MIN_DURATION_MINUTES")
+# The employee who changed a booking's state may undo it within this many minutes (managers any time).
+BOOKING_UNDO_MINUTES = env_int("BOOKING_UNDO_MINUTES", 15, minimum=0)
+# A session may begin this many minutes before its booked start, and complete no earlier than its start.
+BOOKING_EARLY_START_MINUTES = env_int("BOOKING_EARLY_START_MINUTES", 30, minimum=0)
 # Country assumed for client phone numbers written without a leading + (ISO 3166 code).
 PHONE_DEFAULT_REGION = env_choice("PHONE_DEFAULT_REGION", "US", phonenumbers.SUPPORTED_REGIONS)
 # The studio's currency (ISO 4217 code), shown with every amount: prices, revenue, CSV headers, the API.

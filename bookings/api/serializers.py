@@ -8,6 +8,7 @@ UTC with their offset (``Z``).
 
 from datetime import UTC
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -123,7 +124,11 @@ class StateChangeSerializer(InputSerializer):
         choices=BookingState.choices, help_text="The state to move to; see the booking's allowed_transitions."
     )
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=1000, help_text="Required for cancelled."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text="Required for cancelled and for an undo (see the transition's reason_required).",
     )
 
 
@@ -209,18 +214,45 @@ class EmployeeSummarySerializer(serializers.ModelSerializer):
         }
 
 
+class PhotographerSummarySerializer(EmployeeSummarySerializer):
+    is_active = serializers.BooleanField(
+        read_only=True, help_text="False for a deactivated photographer, who stays on their bookings until changed."
+    )
+
+    class Meta(EmployeeSummarySerializer.Meta):
+        fields = ["id", "full_name", "is_active"]
+        read_only_fields = fields
+
+
 class TransitionSerializer(serializers.Serializer):
     target_state = serializers.ChoiceField(
         choices=BookingState.choices, source="target", help_text="Send this as target_state."
     )
     transition = serializers.CharField(source="name", help_text="e.g. confirm, begin, complete, cancel.")
     reason_required = serializers.SerializerMethodField(help_text="Whether the request must give a reason.")
+    undo = serializers.SerializerMethodField(
+        help_text="True when this goes back to the state before the last change (an undo, with a reason)."
+    )
 
     def get_reason_required(self, transition) -> bool:
         return bool(transition.custom.get("reason_required"))
 
+    def get_undo(self, transition) -> bool:
+        return bool(transition.custom.get("undo"))
 
-class BookingSerializer(serializers.ModelSerializer):
+
+def _currency() -> serializers.SerializerMethodField:
+    return serializers.SerializerMethodField(
+        help_text="The currency of the amounts beside it: the studio's ISO 4217 code (STUDIO_CURRENCY), e.g. USD."
+    )
+
+
+class CurrencyMixin:
+    def get_currency(self, instance) -> str:
+        return settings.STUDIO_CURRENCY
+
+
+class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
     """A booking as ``context["viewer"]`` sees it."""
 
     state = serializers.ChoiceField(
@@ -236,12 +268,16 @@ class BookingSerializer(serializers.ModelSerializer):
     space_type = serializers.CharField(source="space.slug", read_only=True, help_text="The space's slug.")
     space = SpaceSummarySerializer(read_only=True, help_text="The space booked.")
     client = ClientSummarySerializer(read_only=True, help_text="Who the session is for.")
-    photographer = EmployeeSummarySerializer(
+    photographer = PhotographerSummarySerializer(
         read_only=True, allow_null=True, help_text="The photographer running the session; null until assigned."
     )
     price = serializers.DecimalField(
-        max_digits=10, decimal_places=2, read_only=True, help_text="What the session costs, as a decimal string."
+        max_digits=10,
+        decimal_places=2,
+        read_only=True,
+        help_text="What the session costs, as a decimal string, in `currency`.",
     )
+    currency = _currency()
     created_at = UtcDateTimeField(help_text="When the booking was made.")
     updated_at = UtcDateTimeField(help_text="When it last changed.")
 
@@ -261,6 +297,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "people_count",
             "photographer",
             "price",
+            "currency",
             "price_overridden",
             "notes",
             "created_at",
@@ -281,6 +318,69 @@ class BookingSerializer(serializers.ModelSerializer):
 
     def get_duration_minutes(self, booking) -> int:
         return int(booking.duration.total_seconds() // 60)
+
+
+class NotificationSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="booking_created, booking_confirmed, booking_cancelled, booking_rescheduled, booking_reminder "
+        "or photographer_assigned."
+    )
+    channel = serializers.CharField(help_text='How it goes out: "email".')
+    recipient = serializers.ChoiceField(choices=["client", "photographer"], help_text="Whom it is for.")
+    status = serializers.ChoiceField(
+        choices=["pending", "running", "succeeded", "skipped", "failed"],
+        help_text="succeeded: sent; skipped: not sent on purpose; failed: gave up after its attempts; "
+        "pending or running: on its way.",
+    )
+    at = UtcDateTimeField(
+        help_text="When it was sent, skipped or given up; while pending, when the next attempt is due."
+    )
+    not_sent_because = serializers.CharField(
+        help_text="Why it was skipped or failed, e.g. the client has no e-mail address; empty otherwise."
+    )
+
+
+class BookingDetailSerializer(BookingSerializer):
+    """A booking with the notifications sent about it (``context["notifications"]``)."""
+
+    notifications = serializers.SerializerMethodField(
+        help_text="Each notification about the booking, oldest first, sent or not and why."
+    )
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "notifications"]
+        read_only_fields = fields
+
+    @extend_schema_field(NotificationSerializer(many=True))
+    def get_notifications(self, booking) -> list:
+        return NotificationSerializer(self.context["notifications"], many=True).data
+
+
+class BookingWarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["client_name_mismatch", "client_not_notified"],
+        help_text="client_name_mismatch: the phone number belongs to a client of another name, who was "
+        "booked; client_not_notified: the client has no e-mail address and gets no notifications.",
+    )
+    message = serializers.CharField(help_text="The warning in words, for a person.")
+    details = serializers.DictField(help_text="client_id, and for a name mismatch client_name and typed_name.")
+
+
+class BookingCreatedSerializer(BookingSerializer):
+    """A new booking with what its maker should know (``context["warnings"]``)."""
+
+    warnings = serializers.SerializerMethodField(
+        help_text="Things to know about the booking just made, e.g. a phone number that belongs to a client "
+        "of another name; empty when there are none."
+    )
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
+
+    @extend_schema_field(BookingWarningSerializer(many=True))
+    def get_warnings(self, booking) -> list:
+        return BookingWarningSerializer(self.context["warnings"], many=True).data
 
 
 def _hours() -> serializers.ListField:
@@ -305,15 +405,19 @@ class OpeningHoursSerializer(serializers.Serializer):
     sun = _hours()
 
 
-class SpaceSerializer(serializers.ModelSerializer):
+class SpaceSerializer(CurrencyMixin, serializers.ModelSerializer):
     hourly_rate = serializers.DecimalField(
-        max_digits=8, decimal_places=2, read_only=True, help_text="The price of an hour, as a decimal string."
+        max_digits=8,
+        decimal_places=2,
+        read_only=True,
+        help_text="The price of an hour, as a decimal string, in `currency`.",
     )
+    currency = _currency()
     opening_hours = serializers.SerializerMethodField(help_text="Per weekday, on the studio's wall clock.")
 
     class Meta:
         model = Space
-        fields = ["slug", "name", "capacity", "hourly_rate", "buffer_minutes", "opening_hours", "is_active"]
+        fields = ["slug", "name", "capacity", "hourly_rate", "currency", "buffer_minutes", "opening_hours", "is_active"]
         read_only_fields = fields
         extra_kwargs = {"name": {"help_text": "The space's name as the studio shows it."}}
 
@@ -350,13 +454,16 @@ class ClientSerializer(serializers.ModelSerializer):
         extra_kwargs = _CLIENT_FIELD_HELP
 
 
-class ClientHistorySerializer(serializers.Serializer):
+class ClientHistorySerializer(CurrencyMixin, serializers.Serializer):
     client = ClientSerializer(help_text="The client.")
     total_bookings = serializers.IntegerField(help_text="Every booking, in any state.")
     completed = serializers.IntegerField(help_text="Sessions that took place.")
     no_shows = serializers.IntegerField(help_text="Sessions the client did not come to.")
     cancelled = serializers.IntegerField(help_text="Bookings cancelled before the session.")
-    spend = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="The price of completed bookings.")
+    spend = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The price of completed bookings, in `currency`."
+    )
+    currency = _currency()
     bookings = BookingSerializer(many=True, help_text="Newest first.")
 
 
@@ -369,7 +476,9 @@ class HistoryEntrySerializer(serializers.Serializer):
     )
     occurred_at = UtcDateTimeField(help_text="When it happened (UTC).")
     actor = EmployeeSummarySerializer(allow_null=True, help_text="Who did it; null for the system.")
-    payload = serializers.DictField(help_text="What changed: states and reason, times, fields' old and new values.")
+    payload = serializers.DictField(
+        help_text="What changed: states and reason (with `undo: true` for an undo), times, fields' old and new values."
+    )
 
 
 class BookingsHealthSerializer(serializers.Serializer):

@@ -13,7 +13,9 @@ from rest_framework.views import APIView
 
 from bookings import selectors, services
 from bookings.api.serializers import (
+    BookingCreatedSerializer,
     BookingCreateSerializer,
+    BookingDetailSerializer,
     BookingSerializer,
     BookingsHealthSerializer,
     BookingUpdateSerializer,
@@ -29,6 +31,7 @@ from bookings.api.serializers import (
     StateChangeSerializer,
 )
 from bookings.filtersets import BookingFilterSet
+from events.selectors import notifications_for
 from photostudio.errors import ValidationFailed
 from photostudio.idempotency import HEADER as IDEMPOTENCY_HEADER
 from photostudio.idempotency import REPLAYED_HEADER, idempotent
@@ -47,8 +50,8 @@ GUIDE_BOOKING_ANSWER = {
     "id": 1,
     "state": "pending",
     "allowed_transitions": [
-        {"target_state": "cancelled", "transition": "cancel", "reason_required": True},
-        {"target_state": "confirmed", "transition": "confirm", "reason_required": False},
+        {"target_state": "cancelled", "transition": "cancel", "reason_required": True, "undo": False},
+        {"target_state": "confirmed", "transition": "confirm", "reason_required": False, "undo": False},
     ],
     "start_time": "2024-01-15T10:00:00Z",
     "end_time": "2024-01-15T12:00:00Z",
@@ -60,10 +63,18 @@ GUIDE_BOOKING_ANSWER = {
     "people_count": 2,
     "photographer": None,
     "price": "160.00",
+    "currency": "USD",
     "price_overridden": False,
     "notes": "",
     "created_at": "2024-01-10T09:30:00Z",
     "updated_at": "2024-01-10T09:30:00Z",
+    "warnings": [
+        {
+            "code": "client_not_notified",
+            "message": "John Doe has no e-mail address: they will not be notified of this booking.",
+            "details": {"client_id": 1},
+        }
+    ],
 }
 # The names the API's fields have where the services speak of the model's.
 _API_FIELD_NAMES = {"start": "start_time", "end": "end_time", "space": "space_type"}
@@ -120,7 +131,10 @@ class BookingListView(generics.ListAPIView):
         summary="Book a space",
         description="A new booking, pending until confirmed. The client is found by phone number, or "
         "registered with `client_name` when the number is new. The price is the space's hourly rate "
-        "for the duration. Send an `Idempotency-Key` to retry safely.",
+        "for the duration. A start in the past is allowed (imports). `warnings` says what the caller "
+        "should know: `client_name_mismatch` when the phone number's client has another name than "
+        "`client_name` (the booking is theirs), `client_not_notified` when the client has no e-mail "
+        "address. Send an `Idempotency-Key` to retry safely.",
         request=BookingCreateSerializer,
         parameters=[
             OpenApiParameter(
@@ -146,7 +160,7 @@ class BookingListView(generics.ListAPIView):
         ],
         responses={
             201: OpenApiResponse(
-                BookingSerializer,
+                BookingCreatedSerializer,
                 description="Booked. A replayed answer carries `Idempotent-Replayed: true`.",
                 examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING_ANSWER)],
             ),
@@ -171,17 +185,28 @@ class BookingListView(generics.ListAPIView):
                 notes=data["notes"],
                 price=data.get("price"),
             )
-        return _booking(
-            booking, request, status=status.HTTP_201_CREATED, headers={"Location": f"/api/v1/bookings/{booking.pk}"}
+        warnings = selectors.booking_warnings(booking=booking, client_name=data["client_name"])
+        context = {"viewer": request.user, "warnings": warnings}
+        return Response(
+            BookingCreatedSerializer(booking, context=context).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/bookings/{booking.pk}"},
         )
 
 
 class BookingDetailView(APIView):
     @extend_schema(
-        operation_id="bookings_retrieve", summary="One booking", parameters=[_BOOKING_ID], responses=BookingSerializer
+        operation_id="bookings_retrieve",
+        summary="One booking",
+        description="The booking with the notifications about it: each e-mail to the client or the "
+        "photographer, whether it was sent, and why not.",
+        parameters=[_BOOKING_ID],
+        responses=BookingDetailSerializer,
     )
     def get(self, request, pk: int):
-        return _booking(selectors.get_booking(viewer=request.user, pk=pk), request)
+        booking = selectors.get_booking(viewer=request.user, pk=pk)
+        context = {"viewer": request.user, "notifications": notifications_for(aggregate=booking)}
+        return Response(BookingDetailSerializer(booking, context=context).data)
 
     @extend_schema(
         operation_id="bookings_partial_update",
@@ -206,17 +231,30 @@ class BookingStateView(APIView):
         operation_id="bookings_state",
         summary="Move a booking to another state",
         description="`pending → confirmed → in_progress → completed`; `pending | confirmed → cancelled` "
-        "(give a `reason`); `confirmed → no_show` once the start time has passed. The booking's "
+        "(give a `reason`); `confirmed → no_show` once the start time has passed. A session begins "
+        "no earlier than `BOOKING_EARLY_START_MINUTES` before its start and completes no earlier than "
+        "its start: before that 409 `too_early` with `details.not_before`. The last state change "
+        "can be undone by sending the previous state (listed with `undo: true`, a `reason` required): "
+        "by managers at any time, by whoever made the change within `BOOKING_UNDO_MINUTES`; undoing "
+        "into a state that holds the space needs it free (409 `booking_overlap`). The booking's "
         "`allowed_transitions` lists what the caller may do.",
         parameters=[_BOOKING_ID],
         request=StateChangeSerializer,
-        responses={200: BookingSerializer, 409: conflict("invalid_transition", "concurrent_change")},
+        responses={
+            200: BookingSerializer,
+            409: conflict("invalid_transition", "too_early", "booking_overlap", "concurrent_change"),
+        },
         examples=[
             OpenApiExample(
                 "The guide's confirmation",
                 value={"target_state": "confirmed", "reason": "Client confirmed via phone"},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Undo a cancellation",
+                value={"target_state": "confirmed", "reason": "Cancelled the wrong booking"},
+                request_only=True,
+            ),
         ],
     )
     def post(self, request, pk: int):

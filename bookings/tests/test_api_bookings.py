@@ -72,8 +72,8 @@ def test_receptionist_sees_confirm_and_cancel_as_next_steps(receptionist, studio
     body = api_as(receptionist).post(BOOKINGS, booking_body(studio, MONDAY_10_UTC)).json()
 
     assert body["allowed_transitions"] == [
-        {"target_state": "cancelled", "transition": "cancel", "reason_required": True},
-        {"target_state": "confirmed", "transition": "confirm", "reason_required": False},
+        {"target_state": "cancelled", "transition": "cancel", "reason_required": True, "undo": False},
+        {"target_state": "confirmed", "transition": "confirm", "reason_required": False, "undo": False},
     ]
 
 
@@ -207,10 +207,11 @@ def test_missing_booking_is_404_with_the_error_body(receptionist):
 def test_assigned_photographer_sees_that_they_may_start_the_session(photographer):
     booking = BookingFactory(state=BookingState.CONFIRMED, photographer=photographer)
 
-    body = api_as(photographer).get(detail(booking)).json()
+    with time_machine.travel(booking.earliest_begin, tick=False):
+        body = api_as(photographer).get(detail(booking)).json()
 
     assert [t["target_state"] for t in body["allowed_transitions"]] == ["in_progress"]
-    assert body["photographer"] == {"id": photographer.pk, "full_name": photographer.full_name}
+    assert body["photographer"] == {"id": photographer.pk, "full_name": photographer.full_name, "is_active": True}
 
 
 def test_other_photographer_sees_nothing_to_do(photographer):
@@ -341,7 +342,7 @@ def test_state_change_answers_the_booking_in_its_new_state(receptionist, suffix)
 
     assert response.status_code == 200
     assert response.json()["state"] == "confirmed"
-    assert [t["target_state"] for t in response.json()["allowed_transitions"]] == ["cancelled"]
+    assert [t["target_state"] for t in response.json()["allowed_transitions"]] == ["cancelled", "pending"]
 
 
 def test_cancelling_without_a_reason_is_a_validation_error(receptionist):

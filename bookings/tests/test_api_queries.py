@@ -40,7 +40,13 @@ def bookings(count, *, space, client=None, photographer=None):
 
 @pytest.mark.parametrize(
     "params",
-    [{"page_size": 200}, {"date": "2030-01-14"}, {"from": "2030-01-01", "to": "2030-02-28", "state": "confirmed"}],
+    [
+        {"page_size": 200},
+        {"date": "2030-01-14"},
+        {"from": "2030-01-01", "to": "2030-02-28", "state": "confirmed"},
+        {"search": "415", "ordering": "-client"},
+        {"ordering": "photographer"},
+    ],
 )
 def test_booking_list_costs_the_same_for_1_and_100_bookings(receptionist, params):
     photographer = PhotographerFactory()

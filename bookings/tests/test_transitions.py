@@ -171,6 +171,7 @@ def test_photographer_cannot_start_a_session_nobody_is_assigned_to(photographer)
         move(booking, BookingState.IN_PROGRESS, photographer)
 
 
+@pytest.mark.usefixtures("after_start")
 def test_manager_can_start_a_session_nobody_is_assigned_to(manager):
     booking = BookingFactory(state=BookingState.CONFIRMED, photographer=None)
 

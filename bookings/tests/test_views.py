@@ -356,7 +356,11 @@ def test_overlap_is_shown_on_the_start_time_naming_the_conflicting_booking(desk,
         ({"client_phone": "12"}, "client_phone", "Enter a phone number in international form"),
         ({"client_name": ""}, "client_name", "Enter the client's name."),
         ({"start_time": "12:00", "end_time": "11:00"}, "end_time", "The booking must end after it starts."),
-        ({"start_time": "06:00", "end_time": "07:00"}, "start_time", "Test Studio is open 08:00–22:00"),
+        (
+            {"date": "2030-01-15", "start_time": "06:00", "end_time": "07:00"},
+            "start_time",
+            "Test Studio is open 08:00–22:00",
+        ),
         ({"people_count": "7"}, "people_count", "Test Studio holds at most 6 people."),
         ({"date": "31/31/2030"}, "date", "Enter a valid date."),
     ],
@@ -524,16 +528,18 @@ def test_detail_shows_the_history_from_the_event_log(desk, studio, receptionist)
 
 
 def edit_form(booking, **overrides):
-    return {
+    """The edit form as the browser sends it: every field, and the value each was shown with."""
+    shown = {
         "space": booking.space.slug,
         "date": "2030-01-14",
         "start_time": "14:00",
         "end_time": "16:00",
         "people_count": str(booking.people_count),
-        "photographer": "",
+        "photographer": str(booking.photographer_id or ""),
         "notes": booking.notes,
-        **overrides,
+        "price": "",
     }
+    return {**shown, **{f"initial-{name}": value for name, value in shown.items()}, **overrides}
 
 
 def test_rescheduling_moves_the_booking(desk, studio):

@@ -1,0 +1,87 @@
+"""Bookings remember their last state change so it can be undone; existing bookings take it from
+their latest ``booking.state_changed`` event."""
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+
+def remember_last_state_change(apps, schema_editor):
+    Booking = apps.get_model("bookings", "Booking")
+    Event = apps.get_model("events", "Event")
+    latest = {}
+    changes = Event.objects.filter(type="booking.state_changed", aggregate_type="bookings.booking").order_by(
+        "occurred_at", "id"
+    )
+    for event in changes.iterator():
+        latest[event.aggregate_id] = event
+    for booking_id, event in latest.items():
+        Booking.objects.filter(pk=int(booking_id)).update(
+            previous_state=event.payload.get("from", ""),
+            state_changed_at=event.occurred_at,
+            state_changed_by_id=event.actor_id,
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("bookings", "0003_default_spaces"),
+        ("events", "0001_initial"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.AlterModelOptions(
+            name="booking",
+            options={
+                "ordering": ["start", "id"],
+                "permissions": [
+                    ("confirm_booking", "Can confirm bookings"),
+                    ("cancel_booking", "Can cancel bookings"),
+                    ("start_booking", "Can start booked sessions"),
+                    ("complete_booking", "Can complete booked sessions"),
+                    ("mark_no_show_booking", "Can mark bookings as no-show"),
+                    ("override_booking_price", "Can set a booking's price by hand"),
+                    ("undo_booking_state_change", "Can undo any booking's last state change, at any time"),
+                    ("view_reports", "Can view reports"),
+                ],
+            },
+        ),
+        migrations.AddField(
+            model_name="booking",
+            name="previous_state",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("pending", "Pending"),
+                    ("confirmed", "Confirmed"),
+                    ("in_progress", "In progress"),
+                    ("completed", "Completed"),
+                    ("cancelled", "Cancelled"),
+                    ("no_show", "No-show"),
+                ],
+                editable=False,
+                help_text="The state before the last state change, which an undo returns to; empty before any change.",
+                max_length=20,
+            ),
+        ),
+        migrations.AddField(
+            model_name="booking",
+            name="state_changed_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name="booking",
+            name="state_changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                help_text="Who made the last state change: they may undo it for BOOKING_UNDO_MINUTES.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        migrations.RunPython(remember_last_state_change, migrations.RunPython.noop),
+    ]

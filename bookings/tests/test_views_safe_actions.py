@@ -1,0 +1,279 @@
+"""The booking pages' safety nets: undo, the earliest start, questions before a doubtful booking,
+edits that keep what nobody changed, notifications and warnings in sight."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+
+from bookings import services
+from bookings.models import Booking, BookingState, Client, local_instant
+from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory
+from events.models import Event
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2030, 1, 14)
+NOW = datetime(2030, 1, 14, 9, 0, tzinfo=UTC)
+
+
+def at(clock, day=MONDAY):
+    return local_instant(day, clock)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def desk(client, receptionist):
+    client.force_login(receptionist)
+    return client
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+def booking_form(space, **overrides):
+    return {
+        "client_phone": "+14155550199",
+        "client_name": "Nina Novak",
+        "client_email": "",
+        "space": space.slug,
+        "date": "2030-01-14",
+        "start_time": "10:00",
+        "end_time": "12:00",
+        "people_count": "2",
+        "photographer": "",
+        "notes": "",
+        **overrides,
+    }
+
+
+# --- undo ------------------------------------------------------------------------------------------
+
+
+def test_booking_page_offers_to_undo_the_confirmation_just_made(desk, receptionist):
+    booking = BookingFactory(state=BookingState.PENDING, start=at("10:00"))
+    desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "confirmed"})
+
+    html = page(desk.get(f"/bookings/{booking.pk}/"))
+
+    assert "Undo the last change (Pending → Confirmed)" in html
+    assert "Undo: back to pending" in html
+
+
+def test_undo_without_a_reason_shows_the_error_on_the_open_form(desk):
+    booking = BookingFactory(state=BookingState.PENDING, start=at("10:00"))
+    desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "confirmed"})
+
+    response = desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "pending", "reason": ""})
+
+    assert response.status_code == 400
+    assert "Give a reason for undoing the last change." in page(response)
+    assert '<details class="undo" open>' in page(response)
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
+
+
+def test_undo_with_a_reason_goes_back_and_says_so(desk):
+    booking = BookingFactory(state=BookingState.PENDING, start=at("10:00"))
+    desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "confirmed"})
+
+    response = desk.post(
+        f"/bookings/{booking.pk}/state/", {"target_state": "pending", "reason": "Wrong booking"}, follow=True
+    )
+
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.PENDING
+    assert f"Undone: booking #{booking.pk} is pending again (it was confirmed)." in page(response)
+    assert "Undone: Confirmed → Pending" in page(response)
+
+
+# --- time guards -----------------------------------------------------------------------------------
+
+
+def test_the_page_shows_when_a_session_may_start_instead_of_the_button(client, photographer):
+    booking = BookingFactory(state=BookingState.CONFIRMED, photographer=photographer, start=at("10:00"))
+    client.force_login(photographer)
+
+    html = page(client.get(f"/bookings/{booking.pk}/"))
+
+    assert "<strong>Start session</strong> from Mon 14 Jan, 09:30" in html
+    assert '<button class="primary" type="submit">Start session</button>' not in html
+
+
+def test_the_start_button_appears_from_the_early_start(client, photographer, frozen_clock):
+    booking = BookingFactory(state=BookingState.CONFIRMED, photographer=photographer, start=at("10:00"))
+    client.force_login(photographer)
+    frozen_clock.move_to(at("09:30"))
+
+    assert '<button class="primary" type="submit">Start session</button>' in page(
+        client.get(f"/bookings/{booking.pk}/")
+    )
+
+
+def test_a_booking_in_the_past_asks_for_confirmation_first(desk, studio):
+    response = desk.post("/bookings/new/", booking_form(studio, start_time="08:00", end_time="08:45"))
+
+    assert response.status_code == 400
+    assert "This session starts in the past (Mon 14 Jan 2030 08:00)" in page(response)
+    assert 'name="confirm_past"' in page(response)
+    assert not Booking.objects.exists()
+
+
+def test_a_confirmed_booking_in_the_past_is_saved(desk, studio):
+    desk.post("/bookings/new/", booking_form(studio, start_time="08:00", end_time="08:45", confirm_past="on"))
+
+    assert Booking.objects.get().start == at("08:00")
+
+
+def test_a_future_booking_does_not_ask(desk, studio):
+    response = desk.get("/bookings/new/")
+
+    assert 'name="confirm_past"' not in page(response)
+
+
+# --- a known phone with another name ---------------------------------------------------------------
+
+
+def test_a_known_phone_with_another_name_asks_which_is_right(desk, studio):
+    ClientFactory(full_name="Anna Known", phone="+14155550199")
+
+    response = desk.post("/bookings/new/", booking_form(studio, client_name="Bob Typed"))
+
+    assert response.status_code == 400
+    assert "+14155550199 belongs to Anna Known, not Bob Typed" in page(response)
+    assert "Book Anna Known (the name typed is not kept)" in page(response)
+    assert not Booking.objects.exists()
+
+
+def test_choosing_the_known_client_books_them(desk, studio):
+    known = ClientFactory(full_name="Anna Known", phone="+14155550199")
+
+    desk.post("/bookings/new/", booking_form(studio, client_name="Bob Typed", book_known_client="on"))
+
+    assert Booking.objects.get().client == known
+    assert Client.objects.get().full_name == "Anna Known"
+
+
+def test_correcting_the_phone_books_a_new_client(desk, studio):
+    ClientFactory(full_name="Anna Known", phone="+14155550199")
+
+    desk.post("/bookings/new/", booking_form(studio, client_name="Bob Typed", client_phone="+14155550111"))
+
+    assert Booking.objects.get().client.full_name == "Bob Typed"
+
+
+def test_booking_a_client_without_email_says_they_will_not_be_notified(desk, studio):
+    response = desk.post("/bookings/new/", booking_form(studio), follow=True)
+
+    assert "Nina Novak has no e-mail address: they will not be notified of this booking." in page(response)
+
+
+# --- edits keep what nobody changed ----------------------------------------------------------------
+
+
+def edit_form(booking, **changes):
+    """The edit form as shown for ``booking``, with ``changes`` typed in."""
+    shown = {
+        "space": booking.space.slug,
+        "date": "2030-01-14",
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "people_count": str(booking.people_count),
+        "photographer": str(booking.photographer_id or ""),
+        "notes": booking.notes,
+    }
+    return {**shown, **{f"initial-{name}": value for name, value in shown.items()}, **changes}
+
+
+def test_editing_notes_keeps_a_deactivated_photographer(desk, studio, receptionist):
+    photographer = PhotographerFactory()
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), photographer=photographer)
+    photographer.is_active = False
+    photographer.save()
+
+    desk.post(f"/bookings/{booking.pk}/edit/", edit_form(booking, notes="Bring a tripod"))
+
+    booking.refresh_from_db()
+    assert (booking.notes, booking.photographer) == ("Bring a tripod", photographer)
+    assert list(Event.objects.values_list("type", flat=True)) == ["booking.updated"]
+
+
+def test_the_edit_form_shows_a_deactivated_photographer_as_chosen_and_inactive(desk, studio):
+    photographer = PhotographerFactory(full_name="Paul Gone", is_active=False)
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), photographer=photographer)
+
+    html = page(desk.get(f"/bookings/{booking.pk}/edit/"))
+
+    assert f'<option value="{photographer.pk}" selected>Paul Gone (inactive)</option>' in html
+
+
+def test_an_edit_leaves_what_someone_else_changed_meanwhile(desk, studio, manager):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), people_count=2)
+    shown = edit_form(booking, notes="Bring a tripod")
+    services.update_booking(booking=booking, actor=manager, people_count=5)
+
+    desk.post(f"/bookings/{booking.pk}/edit/", shown)
+
+    booking.refresh_from_db()
+    assert (booking.people_count, booking.notes) == (5, "Bring a tripod")
+
+
+def test_the_booking_page_marks_a_deactivated_photographer(desk):
+    booking = BookingFactory(photographer=PhotographerFactory(full_name="Paul Gone", is_active=False))
+
+    assert "inactive" in page(desk.get(f"/bookings/{booking.pk}/"))
+
+
+# --- notifications and currency ----------------------------------------------------------------------
+
+
+def test_the_booking_page_lists_its_notifications(desk, studio, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.post("/bookings/new/", booking_form(studio))
+    booking = Booking.objects.get()
+
+    html = page(desk.get(f"/bookings/{booking.pk}/"))
+
+    assert "Booking received" in html
+    assert "not sent" in html
+    assert "The client has no e-mail address." in html
+
+
+def test_the_booking_page_shows_the_price_with_the_currency(desk, settings):
+    settings.STUDIO_CURRENCY = "EUR"
+    booking = BookingFactory(price="120.00")
+
+    assert "120.00 EUR" in page(desk.get(f"/bookings/{booking.pk}/"))
+
+
+# --- the bookings list -----------------------------------------------------------------------------
+
+
+def test_the_bookings_list_finds_a_client_by_name_and_sorts_by_column(desk):
+    BookingFactory(client=ClientFactory(full_name="Anna Kowalska"), start=at("10:00"))
+    BookingFactory(client=ClientFactory(full_name="Ben Berg"), start=at("13:00"))
+
+    found = desk.get("/bookings/", {"search": "kowal"})
+    sorted_page = desk.get("/bookings/", {"ordering": "-client"})
+
+    assert [b.client.full_name for b in found.context["page"]] == ["Anna Kowalska"]
+    assert [b.client.full_name for b in sorted_page.context["page"]] == ["Ben Berg", "Anna Kowalska"]
+    assert 'aria-sort="descending"' in page(sorted_page)
+
+
+# --- Today ------------------------------------------------------------------------------------------
+
+
+def test_todays_pending_figure_counts_the_bookings_its_list_shows(desk):
+    BookingFactory(state=BookingState.PENDING, start=at("10:00"))
+    BookingFactory(state=BookingState.PENDING, start=at("10:00", day=date(2030, 1, 15)))
+    BookingFactory(state=BookingState.PENDING, start=at("10:00", day=date(2030, 1, 16)))
+
+    response = desk.get("/")
+
+    assert len(response.context["needs"].to_confirm) == 3
+    assert '<div class="figure" id="figure-to-confirm"><span class="value">3</span>' in page(response)
