@@ -365,3 +365,5 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = logging_config(LOG_LEVEL)
 PROMETHEUS_EXPORT_MIGRATIONS = False
+# When set, /metrics answers only requests carrying "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env_str("METRICS_TOKEN")
