@@ -10,6 +10,7 @@ from django.utils import timezone
 from bookings.models import BookingState, Space, local_instant
 from employees.models import Employee, Role
 from photostudio.errors import BookingOverlap, DomainError
+from photostudio.inputs import InputRulesMixin
 
 REPORT_MAX_DAYS = 366
 
@@ -69,7 +70,7 @@ def active_photographers():
     return Employee.objects.filter(role=Role.PHOTOGRAPHER, is_active=True).order_by("full_name", "username")
 
 
-class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
+class BookingForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
     """A new booking. An existing client is found by phone; a new phone registers a client with
     the name given. ``price`` exists only for those who may set prices by hand."""
 
@@ -138,7 +139,7 @@ class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
         }
 
 
-class BookingEditForm(DomainErrorsMixin, TimesMixin, forms.Form):
+class BookingEditForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
     """A pending or confirmed booking's times and space (``reschedule_booking``) and its details
     (``update_booking``): people, photographer, notes and, for those who may, a hand-set price."""
 
@@ -201,14 +202,14 @@ class BookingEditForm(DomainErrorsMixin, TimesMixin, forms.Form):
         return {name: data[name] for name, value in current.items() if name in data and data[name] != value}
 
 
-class PricePreviewForm(TimesMixin, forms.Form):
+class PricePreviewForm(TimesMixin, InputRulesMixin, forms.Form):
     space = forms.ModelChoiceField(queryset=Space.objects.all(), to_field_name="slug")
     date = forms.DateField()
     start_time = forms.TimeField()
     end_time = forms.TimeField()
 
 
-class TransitionForm(DomainErrorsMixin, forms.Form):
+class TransitionForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
     target_state = forms.ChoiceField(choices=BookingState.choices, widget=forms.HiddenInput)
     reason = forms.CharField(
         required=False,
@@ -218,7 +219,7 @@ class TransitionForm(DomainErrorsMixin, forms.Form):
     )
 
 
-class CancelForm(forms.Form):
+class CancelForm(InputRulesMixin, forms.Form):
     """The reason for cancelling bookings in bulk (the admin's action)."""
 
     reason = forms.CharField(
@@ -228,18 +229,18 @@ class CancelForm(forms.Form):
     )
 
 
-class ClientForm(DomainErrorsMixin, forms.Form):
+class ClientForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
     full_name = forms.CharField(label="Name", max_length=200)
     phone = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"type": "tel"}))
     email = forms.EmailField(label="E-mail", required=False)
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class SearchForm(forms.Form):
+class SearchForm(InputRulesMixin, forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=100)
 
 
-class CalendarForm(forms.Form):
+class CalendarForm(InputRulesMixin, forms.Form):
     """Which day or week of the calendar to show; anything unreadable falls back to today."""
 
     VIEWS = [("day", "Day"), ("week", "Week")]
@@ -253,7 +254,7 @@ class CalendarForm(forms.Form):
         return data.get("date") or today, data.get("view") or "day", data.get("space")
 
 
-class ReportForm(forms.Form):
+class ReportForm(InputRulesMixin, forms.Form):
     """The period of the reports: whole local days, ``start`` to ``end`` inclusive."""
 
     start = forms.DateField(label="From", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
@@ -274,7 +275,7 @@ class ReportForm(forms.Form):
         return cleaned
 
 
-class BookingPrefillForm(forms.Form):
+class BookingPrefillForm(InputRulesMixin, forms.Form):
     """What a link to a new booking says about it (the calendar's free slot, a client's page);
     unreadable values are left out."""
 

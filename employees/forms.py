@@ -2,8 +2,10 @@
 
 from django import forms
 
+from photostudio.inputs import InputRulesMixin
 
-class LoginForm(forms.Form):
+
+class LoginForm(InputRulesMixin, forms.Form):
     username = forms.CharField(
         max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
     )
@@ -12,7 +14,7 @@ class LoginForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(InputRulesMixin, forms.Form):
     code = forms.CharField(
         label="Code",
         max_length=32,
@@ -21,13 +23,13 @@ class CodeForm(forms.Form):
     )
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(InputRulesMixin, forms.Form):
     full_name = forms.CharField(max_length=200, required=False)
     phone = forms.CharField(max_length=32, required=False)
     department = forms.CharField(max_length=100, required=False)
 
 
-class DisableMfaForm(forms.Form):
+class DisableMfaForm(InputRulesMixin, forms.Form):
     password = forms.CharField(
         max_length=4096, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
