@@ -16,6 +16,7 @@ from rest_framework import exceptions, parsers, serializers, status, throttling
 from rest_framework.response import Response
 
 from photostudio import errors
+from photostudio.headers import CONTENT_SECURITY_POLICY, SERVER_ERROR_POLICY
 from photostudio.inputs import control_character, control_character_message
 
 _DOMAIN_STATUS = (
@@ -96,7 +97,9 @@ def server_error(request):
     if request.path.startswith("/api/"):
         message = "Something went wrong on our side; it has been logged. Try again later."
         return JsonResponse(error_body("server_error", message), status=500)
-    return defaults.server_error(request)
+    response = defaults.server_error(request)
+    response[CONTENT_SECURITY_POLICY] = SERVER_ERROR_POLICY
+    return response
 
 
 class JSONParser(parsers.JSONParser):
