@@ -4,8 +4,6 @@ Days are the studio's local calendar days (settings.TIME_ZONE): a booking is on 
 overlaps it, so one running past midnight shows on both days.
 """
 
-from datetime import date
-
 import django_filters
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,11 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from bookings.models import Booking, BookingState, Client, Space
 from bookings.selectors import client_matches, day_bounds
 from employees.models import Employee, Role
+from photostudio.inputs import FIRST_DAY, LAST_DAY, InputRulesForm
 
-# The calendar bookings live in. Dates outside it are typing errors (year 0001, 9999) and would
-# overflow date arithmetic, so filters and the API refuse them.
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2099, 12, 31)
 _IN_CALENDAR = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
 
 
@@ -72,6 +67,7 @@ class BookingFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Booking
+        form = InputRulesForm
         fields = []
 
     def by_client(self, queryset, name, value):

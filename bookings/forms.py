@@ -13,6 +13,7 @@ from bookings.models import BookingState, Space, local_instant
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
 from photostudio.errors import BookingOverlap, DomainError
+from photostudio.inputs import InputRulesMixin
 
 REPORT_MAX_DAYS = 366
 
@@ -83,7 +84,7 @@ class PhotographerChoiceField(forms.ModelChoiceField):
         return str(obj) if obj.is_active else f"{obj} (inactive)"
 
 
-class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
+class BookingForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
     """A new booking. An existing client is found by phone; a new phone registers a client with
     the name given. ``price`` exists only for those who may set prices by hand."""
 
@@ -190,7 +191,7 @@ class BookingForm(DomainErrorsMixin, TimesMixin, forms.Form):
         }
 
 
-class BookingEditForm(DomainErrorsMixin, TimesMixin, forms.Form):
+class BookingEditForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
     """A pending or confirmed booking's times and space (``reschedule_booking``) and its details
     (``update_booking``): people, photographer, notes and, for those who may, a hand-set price.
 
@@ -266,14 +267,14 @@ class BookingEditForm(DomainErrorsMixin, TimesMixin, forms.Form):
 BOOKING_DETAILS = ("people_count", "photographer", "notes", "price")
 
 
-class PricePreviewForm(TimesMixin, forms.Form):
+class PricePreviewForm(TimesMixin, InputRulesMixin, forms.Form):
     space = forms.ModelChoiceField(queryset=Space.objects.all(), to_field_name="slug")
     date = forms.DateField()
     start_time = forms.TimeField()
     end_time = forms.TimeField()
 
 
-class TransitionForm(DomainErrorsMixin, forms.Form):
+class TransitionForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
     target_state = forms.ChoiceField(choices=BookingState.choices, widget=forms.HiddenInput)
     reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -290,7 +291,7 @@ class TransitionForm(DomainErrorsMixin, forms.Form):
             self.fields["reason"].help_text = "Say why: it stays in the booking's history."
 
 
-class CancelForm(forms.Form):
+class CancelForm(InputRulesMixin, forms.Form):
     """The reason for cancelling bookings in bulk (the admin's action)."""
 
     reason = forms.CharField(
@@ -300,18 +301,18 @@ class CancelForm(forms.Form):
     )
 
 
-class ClientForm(DomainErrorsMixin, forms.Form):
+class ClientForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
     full_name = forms.CharField(label="Name", max_length=200)
     phone = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"type": "tel"}))
     email = forms.EmailField(label="E-mail", required=False)
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class SearchForm(forms.Form):
+class SearchForm(InputRulesMixin, forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=100)
 
 
-class CalendarForm(forms.Form):
+class CalendarForm(InputRulesMixin, forms.Form):
     """Which day or week of the calendar to show; anything unreadable falls back to today."""
 
     VIEWS = [("day", "Day"), ("week", "Week")]
@@ -325,7 +326,7 @@ class CalendarForm(forms.Form):
         return data.get("date") or today, data.get("view") or "day", data.get("space")
 
 
-class ReportForm(forms.Form):
+class ReportForm(InputRulesMixin, forms.Form):
     """The period of the reports: whole local days, ``start`` to ``end`` inclusive."""
 
     start = forms.DateField(label="From", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
@@ -346,7 +347,7 @@ class ReportForm(forms.Form):
         return cleaned
 
 
-class BookingPrefillForm(forms.Form):
+class BookingPrefillForm(InputRulesMixin, forms.Form):
     """What a link to a new booking says about it (the calendar's free slot, a client's page);
     unreadable values are left out."""
 

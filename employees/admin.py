@@ -21,13 +21,14 @@ from bookings.selectors import upcoming_sessions_of
 from employees import lockout, mfa, services
 from employees.models import Employee, Role
 from photostudio import errors
+from photostudio.inputs import InputRulesMixin
 
 
 def _form_error(exc: errors.DomainError) -> ValidationError:
     return ValidationError(exc.message, code=exc.code)
 
 
-class EmployeeChangeForm(forms.ModelForm):
+class EmployeeChangeForm(InputRulesMixin, forms.ModelForm):
     class Meta:
         model = Employee
         fields = ["full_name", "email", "phone", "department", "role", "is_active"]
@@ -42,7 +43,7 @@ class EmployeeChangeForm(forms.ModelForm):
         return cleaned
 
 
-class EmployeeAddForm(forms.ModelForm):
+class EmployeeAddForm(InputRulesMixin, forms.ModelForm):
     password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
     password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
 

@@ -3,8 +3,10 @@
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
+from photostudio.inputs import InputRulesMixin
 
-class LoginForm(forms.Form):
+
+class LoginForm(InputRulesMixin, forms.Form):
     username = forms.CharField(
         max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
     )
@@ -13,7 +15,7 @@ class LoginForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(InputRulesMixin, forms.Form):
     code = forms.CharField(
         label="Code",
         max_length=32,
@@ -22,7 +24,7 @@ class CodeForm(forms.Form):
     )
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(InputRulesMixin, forms.Form):
     full_name = forms.CharField(max_length=200, required=False)
     phone = forms.CharField(max_length=32, required=False)
     department = forms.CharField(max_length=100, required=False)
@@ -37,13 +39,13 @@ def _current_password_field(**attrs) -> forms.CharField:
     )
 
 
-class PasswordForm(forms.Form):
+class PasswordForm(InputRulesMixin, forms.Form):
     """Re-authentication before starting to set up two-factor authentication."""
 
     password = _current_password_field()
 
 
-class PasswordAndCodeForm(forms.Form):
+class PasswordAndCodeForm(InputRulesMixin, forms.Form):
     """Re-authentication with both factors: turning MFA off, new backup codes, confirming a new app."""
 
     password = _current_password_field()
@@ -55,7 +57,7 @@ class PasswordAndCodeForm(forms.Form):
     )
 
 
-class PasswordChangeForm(SetPasswordForm):
+class PasswordChangeForm(InputRulesMixin, SetPasswordForm):
     """Django's new-password pair and password policy. The current password is checked by
     ``authentication.change_own_password`` like a sign-in (it feeds the lockout), not here."""
 

@@ -14,6 +14,7 @@ from events import services
 from events.models import Delivery, Event, EventType, WebhookEndpoint
 from events.targets import check_target
 from photostudio.errors import DomainError
+from photostudio.inputs import InputRulesMixin
 
 
 def _may_view_event_log(request) -> bool:
@@ -196,7 +197,7 @@ class DeliveryAdmin(_ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, delivery.event)
 
 
-class WebhookEndpointForm(forms.ModelForm):
+class WebhookEndpointForm(InputRulesMixin, forms.ModelForm):
     url = forms.URLField(max_length=500, assume_scheme="https", help_text="http(s) URL that receives the POSTs.")
     event_types = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
 

@@ -4,6 +4,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 
 from events.models import Delivery, Event
+from photostudio.inputs import InputRulesForm
 
 
 class _CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
@@ -22,6 +23,7 @@ class EventFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Event
+        form = InputRulesForm
         fields = ["type", "aggregate_type", "aggregate_id", "actor", "occurred_after", "occurred_before"]
 
 
@@ -30,4 +32,5 @@ class DeliveryFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Delivery
+        form = InputRulesForm
         fields = ["status"]

@@ -19,6 +19,8 @@ from rest_framework import exceptions, parsers, serializers, status, throttling
 from rest_framework.response import Response
 
 from photostudio import errors
+from photostudio.headers import CONTENT_SECURITY_POLICY, SERVER_ERROR_POLICY
+from photostudio.inputs import control_character, control_character_message
 
 _DOMAIN_STATUS = (
     (errors.NotFound, status.HTTP_404_NOT_FOUND),
@@ -105,7 +107,9 @@ def server_error(request):
     if request.path.startswith("/api/"):
         message = "Something went wrong on our side; it has been logged. Try again later."
         return JsonResponse(error_body("server_error", message), status=500)
-    return defaults.server_error(request)
+    response = defaults.server_error(request)
+    response[CONTENT_SECURITY_POLICY] = SERVER_ERROR_POLICY
+    return response
 
 
 RETRY_AFTER_SECONDS = 5
@@ -146,6 +150,9 @@ class FilterBackend(DjangoFilterBackend):
             }
             if empty:
                 raise exceptions.ValidationError(empty)
+            controlled = {name: messages for name, value in given.items() if (messages := _text_errors(value))}
+            if controlled:
+                raise exceptions.ValidationError(controlled)
         return super().filter_queryset(request, queryset, view)
 
 
@@ -175,6 +182,27 @@ _JSON_TYPES = (
 )
 
 
+# The style that marks a field as multi-line text, whose tabs and line breaks are accepted (DRF's own
+# marker for a textarea).
+MULTILINE = {"base_template": "textarea.html"}
+
+
+def _multiline(field) -> bool:
+    return getattr(field, "style", {}).get("base_template") == MULTILINE["base_template"]
+
+
+def _text_errors(value, *, multiline: bool = False) -> list[str]:
+    """Why the strings in ``value`` (nested in lists and objects too) are refused: control characters."""
+    if isinstance(value, str):
+        character = control_character(value, multiline=multiline)
+        return [control_character_message(character, multiline=multiline)] if character else []
+    if isinstance(value, Mapping):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        return next((errors for item in value if (errors := _text_errors(item))), [])
+    return []
+
+
 def json_type_error(field, value) -> str | None:
     """Why ``value``, as parsed from JSON, has the wrong type for ``field``; None when it fits."""
     if value is None:
@@ -201,8 +229,8 @@ class EmailOrEmptyField(serializers.EmailField):
 
 class InputSerializer(serializers.Serializer):
     """Checks the shape of a request body and nothing more: each field's JSON type (no quiet
-    conversion of 4 into "4"), and no field it does not declare, so a misspelt or misplaced
-    field is never silently ignored.
+    conversion of 4 into "4"), no field it does not declare, so a misspelt or misplaced field is
+    never silently ignored, and no control character in any string (``photostudio.inputs``).
 
     ``check(data)`` returns the clean data or raises a 400 with one message list per field.
     """
@@ -222,6 +250,8 @@ class InputSerializer(serializers.Serializer):
                     refused[str(name)] = [UNKNOWN_FIELD_MESSAGE]
                 elif message := json_type_error(field, value):
                     refused[name] = [message]
+                elif messages := _text_errors(value, multiline=_multiline(field)):
+                    refused[name] = messages
             # The fields' own checks see only values of the right type.
             data = {name: value for name, value in data.items() if name not in refused}
         try:

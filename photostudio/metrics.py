@@ -1,8 +1,15 @@
-"""/metrics for Prometheus: django-prometheus's exporter plus the metrics read at scrape time."""
+"""/metrics for Prometheus: django-prometheus's exporter plus the metrics read at scrape time.
 
+With ``METRICS_TOKEN`` set, only a scraper sending ``Authorization: Bearer <METRICS_TOKEN>`` reads
+them: 401 without credentials, 403 with wrong ones. Unset, the page is open (for a scraper on a
+private network).
+"""
+
+import hmac
 import os
 
 import prometheus_client
+from django.conf import settings
 from django.http import HttpResponse
 from prometheus_client import multiprocess
 
@@ -10,6 +17,9 @@ from events.metrics import BacklogCollector
 
 
 def export(request):
+    refusal = _refusal(request)
+    if refusal:
+        return refusal
     # Under gunicorn (PROMETHEUS_MULTIPROC_DIR set) each worker process writes its samples to
     # files, and the page is built from those files in a fresh registry; collectors that query
     # the database at scrape time live in no file, so they join that registry here.
@@ -20,3 +30,16 @@ def export(request):
     else:
         registry = prometheus_client.REGISTRY
     return HttpResponse(prometheus_client.generate_latest(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+
+def _refusal(request) -> HttpResponse | None:
+    if not settings.METRICS_TOKEN:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        response = HttpResponse("Metrics need Authorization: Bearer <METRICS_TOKEN>.\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if not hmac.compare_digest(token.strip().encode(), settings.METRICS_TOKEN.encode()):
+        return HttpResponse("The metrics token is wrong.\n", status=403)
+    return None

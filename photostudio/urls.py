@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from photostudio import health, metrics
+from photostudio.headers import API_DOCS_POLICY, content_security_policy
 
 api_v1 = [
     path("", include("employees.api.urls")),
@@ -21,8 +22,17 @@ urlpatterns = [
     path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Swagger UI's start-up script is served as a file (?script), not inline, for the page's CSP.
+    re_path(
+        r"^docs/?$",
+        content_security_policy(API_DOCS_POLICY)(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="swagger-ui",
+    ),
+    re_path(
+        r"^redoc/?$",
+        content_security_policy(API_DOCS_POLICY)(SpectacularRedocView.as_view(url_name="schema")),
+        name="redoc",
+    ),
     # The staff pages; "/" is Today, and sends a visitor who is not signed in to the login page.
     path("", include("bookings.urls")),
 ]

@@ -14,10 +14,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings import services
-from bookings.filtersets import FIRST_DAY, LAST_DAY
 from bookings.models import WEEKDAYS, Booking, BookingState, Client, Space
 from employees.models import Employee
-from photostudio.api import EmailOrEmptyField, InputSerializer
+from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer
+from photostudio.inputs import OUT_OF_CALENDAR_MESSAGE, in_calendar
 
 # Large enough for any real session, small enough that a typo (10000) is refused as such.
 MAX_PEOPLE = 1000
@@ -30,7 +30,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2024-01-15T10:00:00Z.",
-        "out_of_calendar": f"Give a date from {FIRST_DAY} to {LAST_DAY}.",
+        "out_of_calendar": OUT_OF_CALENDAR_MESSAGE,
     }
 
     def __init__(self, **kwargs):
@@ -40,17 +40,17 @@ class AwareDateTimeField(serializers.DateTimeField):
         if timezone.is_naive(value):
             self.fail("naive")
         # Checked on the date as written, before converting, which could overflow at year 1 or 9999.
-        if not FIRST_DAY <= value.date() <= LAST_DAY:
+        if not in_calendar(value.date()):
             self.fail("out_of_calendar")
         return value.astimezone(UTC)
 
 
 class CalendarDateField(serializers.DateField):
-    default_error_messages = {"out_of_calendar": f"Give a date from {FIRST_DAY} to {LAST_DAY}."}
+    default_error_messages = {"out_of_calendar": OUT_OF_CALENDAR_MESSAGE}
 
     def to_internal_value(self, value):
         day = super().to_internal_value(value)
-        if not FIRST_DAY <= day <= LAST_DAY:
+        if not in_calendar(day):
             self.fail("out_of_calendar")
         return day
 
@@ -95,7 +95,12 @@ class BookingCreateSerializer(InputSerializer):
         min_value=1, max_value=MAX_PEOPLE, help_text="How many people come; at most the space's capacity."
     )
     notes = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="For the studio's staff."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        style=MULTILINE,
+        help_text="For the studio's staff.",
     )
     price = MoneyField(
         required=False, help_text="A price set by hand (managers); else the space's hourly rate applies."
@@ -104,7 +109,7 @@ class BookingCreateSerializer(InputSerializer):
 
 class BookingUpdateSerializer(InputSerializer):
     notes = serializers.CharField(
-        required=False, allow_blank=True, max_length=5000, help_text="Replaces the notes; any state."
+        required=False, allow_blank=True, max_length=5000, style=MULTILINE, help_text="Replaces the notes; any state."
     )
     people_count = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PEOPLE, help_text="At most the space's capacity."
@@ -128,6 +133,7 @@ class StateChangeSerializer(InputSerializer):
         allow_blank=True,
         default="",
         max_length=1000,
+        style=MULTILINE,
         help_text="Required for cancelled and for an undo (see the transition's reason_required).",
     )
 
@@ -151,7 +157,7 @@ class ClientUpdateSerializer(InputSerializer):
     )
     email = EmailOrEmptyField(required=False, help_text="Empty for none.")
     notes = serializers.CharField(
-        required=False, allow_blank=True, max_length=5000, help_text="For the studio's staff."
+        required=False, allow_blank=True, max_length=5000, style=MULTILINE, help_text="For the studio's staff."
     )
 
 

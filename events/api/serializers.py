@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from events.models import Delivery, Event, EventType, WebhookEndpoint
-from photostudio.api import InputSerializer
+from photostudio.api import MULTILINE, InputSerializer
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -73,4 +73,4 @@ class WebhookEndpointInputSerializer(InputSerializer):
     url = serializers.CharField(max_length=500)
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False)
     is_active = serializers.BooleanField(default=True)
-    description = serializers.CharField(allow_blank=True, default="")
+    description = serializers.CharField(allow_blank=True, default="", style=MULTILINE)

@@ -1,4 +1,8 @@
 // Studio CRM: the little the staff pages need beyond htmx.
+// The pages' Content-Security-Policy allows neither inline <style> elements nor eval(): htmx is
+// told not to use them (it reads its config when the document is ready, after this script ran).
+htmx.config.includeIndicatorStyles = false;
+htmx.config.allowEval = false;
 // Picking a client from the matches under the booking form fills in the client's fields.
 document.addEventListener("click", function (event) {
   var choice = event.target.closest("[data-client-phone]");

@@ -1,0 +1,82 @@
+"""What the studio accepts as text and as a date, in every form and every API write.
+
+- Text holds no control characters (NUL, escape, backspace, ...): PostgreSQL refuses NUL outright
+  and the others only ever come from a paste gone wrong or a probe. Tab and line breaks are
+  accepted in multi-line text (notes): a form's ``Textarea``, or an API field declared with
+  DRF's ``style={"base_template": "textarea.html"}``.
+- Dates lie within the bookings' calendar, 2000-2099: others are typing errors (year 0001, 9999)
+  and would overflow date arithmetic.
+
+Forms get both rules from ``InputRulesMixin`` (FilterSets through ``InputRulesForm``); the API's
+``InputSerializer`` and filter backend (``photostudio.api``) apply the text rule to every value
+they read.
+"""
+
+import unicodedata
+from datetime import date, datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+OUT_OF_CALENDAR_MESSAGE = f"Give a date from {FIRST_DAY} to {LAST_DAY}."
+
+_LINE_CHARACTERS = {"\t", "\n", "\r"}
+
+
+def control_character(value: str, *, multiline: bool) -> str | None:
+    """The first control character in ``value`` as ``U+XXXX``, or None; ``multiline`` text may
+    hold tabs and line breaks."""
+    for character in value:
+        if unicodedata.category(character) == "Cc" and not (multiline and character in _LINE_CHARACTERS):
+            return f"U+{ord(character):04X}"
+    return None
+
+
+def control_character_message(character: str, *, multiline: bool) -> str:
+    takes = "plain text, tabs and line breaks" if multiline else "a single line of plain text"
+    return f"Remove the control character {character}: this field takes {takes}."
+
+
+def in_calendar(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+class _TextValidator:
+    def __init__(self, *, multiline: bool):
+        self.multiline = multiline
+
+    def __call__(self, value):
+        character = control_character(str(value), multiline=self.multiline)
+        if character:
+            raise ValidationError(
+                control_character_message(character, multiline=self.multiline), code="control_character"
+            )
+
+
+def _calendar_validator(value):
+    day = value.date() if isinstance(value, datetime) else value
+    if not in_calendar(day):
+        raise ValidationError(OUT_OF_CALENDAR_MESSAGE, code="out_of_calendar")
+
+
+class InputRulesMixin:
+    """For every form: text fields refuse control characters (tabs and line breaks are welcome
+    in a ``Textarea``), date fields refuse dates outside the calendar. Passwords are left as typed.
+
+    The rules are field validators, so a refused value is a form error on its field, found
+    before the form's own ``clean()`` does any arithmetic with it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
+                field.validators.append(_TextValidator(multiline=isinstance(field.widget, forms.Textarea)))
+            elif isinstance(field, (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)):
+                field.validators.append(_calendar_validator)
+
+
+class InputRulesForm(InputRulesMixin, forms.Form):
+    """A plain form with the rules: the form of every FilterSet (``Meta.form``)."""
