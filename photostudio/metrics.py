@@ -20,3 +20,12 @@ def export(request):
     else:
         registry = prometheus_client.REGISTRY
     return HttpResponse(prometheus_client.generate_latest(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+
+def serve_process_metrics(port: int) -> None:
+    """Serve on ``port`` the samples every process of this container wrote to
+    PROMETHEUS_MULTIPROC_DIR (gunicorn's workers, Celery's worker processes), outside Django: no
+    host check and no sign-in, for a Prometheus inside the deployment's own network."""
+    registry = prometheus_client.CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    prometheus_client.start_http_server(port, registry=registry)

@@ -28,6 +28,16 @@ if not SECRET_KEY:
             "SECRET_KEY is not set: set SECRET_KEY (50+ random characters) or DEBUG=true for local use"
         )
     SECRET_KEY = "insecure-local-development-key-never-use-in-production-0123456789"
+elif not DEBUG:
+    # Placeholders from .env.example and tutorials sign tokens anyone can forge; refuse them.
+    _placeholder = re.sub(r"[^a-z]", "", SECRET_KEY.lower())
+    if len(SECRET_KEY) < 50 or any(
+        word in _placeholder for word in ("yoursecretkey", "changeme", "changethis", "replaceme", "insecure")
+    ):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a placeholder or shorter than 50 characters: set 50+ random characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -108,14 +118,23 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=1)
-DATABASE_MAX_OVERFLOW = env_int("DATABASE_MAX_OVERFLOW", 30, minimum=0)
+# The process model: gunicorn workers per app container (WEB_CONCURRENCY), threads per gunicorn
+# worker (GUNICORN_THREADS), Celery worker processes per worker container (CELERY_CONCURRENCY),
+# and app containers behind the proxy (APP_REPLICAS). photostudio/gunicorn.py reads the first two
+# from here.
+GUNICORN_THREADS = env_int("GUNICORN_THREADS", 1, minimum=1)
+CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2, minimum=1)
+APP_REPLICAS = env_int("APP_REPLICAS", 1, minimum=1)
+# A process holds one connection per thread that serves a request or runs a task: a sync gunicorn
+# worker or a Celery worker process needs one, a gunicorn worker with threads one per thread. The
+# pool keeps DATABASE_POOL_SIZE open and opens up to DATABASE_MAX_OVERFLOW more while all are busy
+# (only useful when the pool is set below the thread count). docs/operations.md adds them up.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", GUNICORN_THREADS, minimum=1)
+DATABASE_MAX_OVERFLOW = env_int("DATABASE_MAX_OVERFLOW", 0, minimum=0)
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         raise ImproperlyConfigured("DATABASE_URL must be a postgresql://user:password@host:port/name URL")
     _database = dj_database_url.parse(DATABASE_URL)
-    # psycopg's pool keeps DATABASE_POOL_SIZE connections per process and opens up to
-    # DATABASE_MAX_OVERFLOW more under load, the guide's pool_size / max_overflow.
     _database["OPTIONS"] = {
         "pool": {
             "min_size": DATABASE_POOL_SIZE,
@@ -155,8 +174,23 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": CACHE_TTL}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The guide's event bus: "memory" runs event handlers (Celery tasks) eagerly in the process that
+# published them, "redis" sends them to Celery workers over Redis.
+EVENT_BUS_TYPE = env_choice("EVENT_BUS_TYPE", "redis" if REDIS_URL else "memory", {"memory", "redis"})
+if EVENT_BUS_TYPE == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("EVENT_BUS_TYPE=redis needs REDIS_URL (the Celery broker); set it or use memory")
+# Gunicorn workers per app container; one unless the bus reaches every process.
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 3 if EVENT_BUS_TYPE == "redis" else 1, minimum=1)
+if EVENT_BUS_TYPE == "memory" and not DEBUG and WEB_CONCURRENCY * APP_REPLICAS > 1:
+    # In-process subscribers (cache invalidation) and the in-process cache would reach one process only.
+    raise ImproperlyConfigured(
+        f"EVENT_BUS_TYPE=memory serves one app process, not WEB_CONCURRENCY={WEB_CONCURRENCY} x "
+        f"APP_REPLICAS={APP_REPLICAS}: set REDIS_URL and EVENT_BUS_TYPE=redis, or run one process"
+    )
+
+CELERY_BROKER_URL = REDIS_URL if EVENT_BUS_TYPE == "redis" else "memory://"
+CELERY_TASK_ALWAYS_EAGER = EVENT_BUS_TYPE == "memory"
+CELERY_WORKER_CONCURRENCY = CELERY_CONCURRENCY
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -363,5 +397,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Observability ----------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
-LOGGING = logging_config(LOG_LEVEL)
+# LOG_FILE also writes the JSON lines to a file, rotated at LOG_FILE_MAX_BYTES, keeping LOG_FILE_BACKUPS.
+LOG_FILE = env_str("LOG_FILE")
+if LOG_FILE and not Path(LOG_FILE).parent.is_dir():
+    raise ImproperlyConfigured(f"LOG_FILE={LOG_FILE!r} is in a directory that does not exist")
+LOG_FILE_MAX_BYTES = env_int("LOG_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+LOG_FILE_BACKUPS = env_int("LOG_FILE_BACKUPS", 5, minimum=0)
+LOGGING = logging_config(LOG_LEVEL, log_file=LOG_FILE, max_bytes=LOG_FILE_MAX_BYTES, backups=LOG_FILE_BACKUPS)
+# Gunicorn's master and the Celery worker serve their processes' metrics on this port (0 = off),
+# for Prometheus inside the deployment; /metrics stays the public page.
+METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0, maximum=65535)
 PROMETHEUS_EXPORT_MIGRATIONS = False
