@@ -13,7 +13,7 @@ VARIABLES = [
     "SECRET_KEY", "JWT_ALGORITHM", "JWT_EXPIRATION", "MFA_ISSUER", "DEBUG", "LOG_LEVEL", "CACHE_TTL",
     "RATE_LIMIT_MAX_ATTEMPTS", "RATE_LIMIT_WINDOW", "ALLOWED_HOSTS", "TIME_ZONE", "EMAIL_HOST",
     "EVENT_BUS_TYPE", "WEB_CONCURRENCY", "GUNICORN_THREADS", "CELERY_CONCURRENCY", "APP_REPLICAS",
-    "LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS", "METRICS_PORT",
+    "LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS", "METRICS_PORT", "EMAIL_FILE_PATH",
 ]  # fmt: skip
 
 
@@ -248,3 +248,9 @@ def test_log_file_adds_a_rotating_json_handler(load_settings, tmp_path):
     assert (handler["filename"], handler["maxBytes"], handler["backupCount"]) == (str(tmp_path / "app.log"), 2048, 3)
     assert handler["formatter"] == "json"
     assert set(settings["LOGGING"]["root"]["handlers"]) == {"stdout", "file"}
+
+
+def test_email_file_path_keeps_e_mails_as_files_when_there_is_no_smtp_host(load_settings, tmp_path):
+    settings = load_settings(EMAIL_FILE_PATH=str(tmp_path))
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert settings["EMAIL_FILE_PATH"] == str(tmp_path)
