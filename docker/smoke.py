@@ -1,7 +1,7 @@
 """`make smoke`: the Compose stack's roles run as plain processes here, driven over HTTPS.
 
 docker/entrypoint.sh runs `migrate`, two `web` instances, a `worker` and `beat` on PostgreSQL and
-Redis, behind docker/nginx/templates/studio.conf.template served by Debian's nginx with a
+Redis, behind docker/nginx/templates/default.conf.template served by Debian's nginx with a
 self-signed certificate. The smoke signs in, books, confirms, waits for the worker to deliver the
 confirmation e-mail, reads /health* through the proxy and the worker's metrics, then stops it all
 (also on Ctrl+C or a failure). Exit status 0 means it all worked.
@@ -29,7 +29,7 @@ import requests
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 ENTRYPOINT = PROJECT_DIR / "docker" / "entrypoint.sh"
-NGINX_TEMPLATE = PROJECT_DIR / "docker" / "nginx" / "templates" / "studio.conf.template"
+NGINX_TEMPLATE = PROJECT_DIR / "docker" / "nginx" / "templates" / "default.conf.template"
 CERTIFICATE_SCRIPT = PROJECT_DIR / "docker" / "nginx" / "self-signed-certificate.sh"
 CLIENT_EMAIL = "smoke-client@example.com"
 STARTUP_SECONDS = 120
@@ -241,8 +241,8 @@ def main() -> int:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
             raise SmokeFailed("nginx is not installed: apt-get install -y nginx")
-        web_ports = free_ports(7)
-        web1, web2, http_port, https_port, metrics1, metrics2, worker_metrics_port = web_ports[:7]
+        ports = free_ports(8)
+        web1, web2, http_port, https_port, metrics1, metrics2, worker_metrics_port, beat_metrics_port = ports
         with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{database}"')
         created_database = True
@@ -263,7 +263,7 @@ def main() -> int:
             CELERY_CONCURRENCY="1",
         )
 
-        say(f"working in {workdir}; database {database}; ports {web_ports[:7]}")
+        say(f"working in {workdir}; database {database}; ports {ports}")
         run_role("python", "manage.py", "collectstatic", "--noinput", env=env, logs=logs)
         run_role("migrate", env=env, logs=logs)
         run_role(
@@ -302,7 +302,7 @@ def main() -> int:
             Role(
                 "beat",
                 ["sh", str(ENTRYPOINT), "beat", "--schedule", str(workdir / "celerybeat-schedule")],
-                env=env,
+                env=env | {"METRICS_PORT": str(beat_metrics_port)},
                 logs=logs,
             )
         )
@@ -358,6 +358,8 @@ def main() -> int:
         )
         web_metrics = probe.get(f"http://127.0.0.1:{metrics1}/metrics", timeout=5).text
         check("django_http_requests_total_by_method" in web_metrics, "web metrics are served on METRICS_PORT")
+        backlog = probe.get(f"http://127.0.0.1:{beat_metrics_port}/metrics", timeout=5).text
+        check("studio_events_backlog " in backlog, "beat serves the event backlog gauges on its METRICS_PORT")
         check(
             "database_connection_share" in (logs / "worker.log").read_text()
             and "database_connection_share" in (logs / "web1.log").read_text(),

@@ -41,7 +41,14 @@ def _drop_worker_process_metrics(pid, **kwargs):
 
 
 @beat_init.connect
-def _log_beat_connection_share(**kwargs):
+def _start_beat(**kwargs):
+    """Beat logs its connection share and, being one per deployment, serves the backlog gauges."""
+    from django.conf import settings
+
     from photostudio.connections import log_connection_share
 
     log_connection_share(role="beat", processes_in_container=1)
+    if settings.METRICS_PORT:
+        from photostudio.metrics import serve_backlog_metrics
+
+        serve_backlog_metrics(settings.METRICS_PORT)

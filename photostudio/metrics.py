@@ -29,3 +29,27 @@ def serve_process_metrics(port: int) -> None:
     registry = prometheus_client.CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     prometheus_client.start_http_server(port, registry=registry)
+
+
+class _BacklogForScrape:
+    """The backlog gauges for an exporter outside Django's request cycle: each scrape runs in a
+    thread of its own, which hands its database connection back once it has read the figures."""
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        from django.db import connections
+
+        try:
+            yield from BacklogCollector().collect()
+        finally:
+            connections.close_all()
+
+
+def serve_backlog_metrics(port: int) -> None:
+    """Serve the event backlog gauges (read from the database) on ``port``; beat, the one process
+    of its kind, does, so Prometheus reads them once per deployment."""
+    registry = prometheus_client.CollectorRegistry()
+    registry.register(_BacklogForScrape())
+    prometheus_client.start_http_server(port, registry=registry)
