@@ -119,12 +119,11 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-# The process model: gunicorn workers per app container (WEB_CONCURRENCY), threads per gunicorn
-# worker (GUNICORN_THREADS), Celery worker processes per worker container (CELERY_CONCURRENCY),
-# and app containers behind the proxy (APP_REPLICAS). photostudio/gunicorn.py reads the first two
-# from here.
+# The process model: app containers behind the proxy (APP_REPLICAS), gunicorn workers in each
+# (WEB_CONCURRENCY, below with the event bus), threads per gunicorn worker (GUNICORN_THREADS; read
+# by photostudio/gunicorn.py from here), Celery worker processes per worker container
+# (CELERY_CONCURRENCY, below).
 GUNICORN_THREADS = env_int("GUNICORN_THREADS", 1, minimum=1)
-CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2, minimum=1)
 APP_REPLICAS = env_int("APP_REPLICAS", 1, minimum=1)
 # A process holds one connection per thread that serves a request or runs a task: a sync gunicorn
 # worker or a Celery worker process needs one, a gunicorn worker with threads one per thread. The
@@ -191,7 +190,7 @@ if EVENT_BUS_TYPE == "memory" and not DEBUG and WEB_CONCURRENCY * APP_REPLICAS >
 
 CELERY_BROKER_URL = REDIS_URL if EVENT_BUS_TYPE == "redis" else "memory://"
 CELERY_TASK_ALWAYS_EAGER = EVENT_BUS_TYPE == "memory"
-CELERY_WORKER_CONCURRENCY = CELERY_CONCURRENCY
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2, minimum=1)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
