@@ -58,3 +58,8 @@ def test_connection_budget_of_the_defaults_fits_postgresql(compose):
     max_connections = int(_with_defaults(services["postgres"]["command"][-1]).split("=")[1])
     assert budget == 15
     assert budget <= max_connections - POSTGRES_RESERVED_CONNECTIONS
+
+
+def test_secrets_local_state_and_history_stay_out_of_the_image():
+    ignored = set((PROJECT_DIR / ".dockerignore").read_text().split())
+    assert {".env", ".venv/", ".git/", "db.sqlite3*", ".demo-credentials", "test-artifacts/"} <= ignored
