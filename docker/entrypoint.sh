@@ -35,6 +35,7 @@ case "$role" in
   beat)
     export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-1}"
     preflight
+    fresh_metrics_dir
     exec celery -A photostudio beat --loglevel "${LOG_LEVEL:-INFO}" --schedule /tmp/celerybeat-schedule "$@"
     ;;
   migrate)

@@ -302,7 +302,11 @@ def main() -> int:
             Role(
                 "beat",
                 ["sh", str(ENTRYPOINT), "beat", "--schedule", str(workdir / "celerybeat-schedule")],
-                env=env | {"METRICS_PORT": str(beat_metrics_port)},
+                env=env
+                | {
+                    "METRICS_PORT": str(beat_metrics_port),
+                    "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus-beat"),
+                },
                 logs=logs,
             )
         )
