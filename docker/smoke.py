@@ -176,6 +176,9 @@ def drive(*, https: str, http: str, certificate: Path, password: str) -> int:
     stylesheet = browser.get(f"{https}/static/{static_path(today.text)}", timeout=10)
     check(stylesheet.status_code == 200, "/static/ is served through the proxy")
 
+    oversized = browser.post(f"{https}/api/v1/auth/login", data=b"x" * 3 * 1024 * 1024, timeout=30)
+    check(oversized.status_code == 413, f"the proxy refuses a body over its limit (answer {oversized.status_code})")
+
     token = browser.post(f"{https}/api/v1/auth/login", json={"username": "rita", "password": password}, timeout=10)
     check(token.status_code == 200, f"rita signs in on the API: {token.text}")
     api = https_client(certificate)
