@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo ci
+.PHONY: run test lint format migrate demo ci smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The production roles (docker/entrypoint.sh) as processes behind Debian's nginx over HTTPS, on the
+# PostgreSQL and Redis of SMOKE_POSTGRES_URL / SMOKE_REDIS_URL (see docker/smoke.py).
+smoke: $(VENV)/.installed
+	$(BIN)/python docker/smoke.py
 
 ci:
 	bash .ci/run

@@ -1,22 +1,41 @@
 #!/bin/sh
 # One image, several roles: web (gunicorn), worker and beat (Celery), migrate (one-shot),
-# or any other command given verbatim.
+# or any other command given verbatim. docker-compose.yml and `make smoke` run these roles.
 set -eu
 
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
 
+# A bad setting stops the role here with manage.py's one-line "Configuration error: ..." instead
+# of a traceback from deep inside gunicorn or Celery.
+preflight() {
+  python manage.py check --fail-level ERROR >/dev/null
+}
+
+# Each process writes its Prometheus samples here; METRICS_PORT serves the container's sum.
+fresh_metrics_dir() {
+  if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  fi
+}
+
 case "$role" in
   web)
-    if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
-      rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-    fi
+    preflight
+    fresh_metrics_dir
     exec gunicorn photostudio.wsgi:application --config python:photostudio.gunicorn "$@"
     ;;
   worker)
+    # A Celery worker process runs one task at a time: one connection, whatever GUNICORN_THREADS says.
+    export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-1}"
+    preflight
+    fresh_metrics_dir
     exec celery -A photostudio worker --loglevel "${LOG_LEVEL:-INFO}" "$@"
     ;;
   beat)
+    export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-1}"
+    preflight
+    fresh_metrics_dir
     exec celery -A photostudio beat --loglevel "${LOG_LEVEL:-INFO}" --schedule /tmp/celerybeat-schedule "$@"
     ;;
   migrate)

@@ -1,4 +1,5 @@
-"""Structured JSON logs on stdout: one object per line, with the request id bound per request."""
+"""Structured JSON logs on stdout (and optionally a size-rotated file): one object per line, with
+the request id bound per request."""
 
 import structlog
 
@@ -10,8 +11,22 @@ _SHARED_PROCESSORS = [
 ]
 
 
-def logging_config(level: str) -> dict:
-    """Configure structlog and return the matching dict for Django's LOGGING setting."""
+def logging_config(level: str, *, log_file: str = "", max_bytes: int = 0, backups: int = 0) -> dict:
+    """Configure structlog and return the matching dict for Django's LOGGING setting.
+
+    With ``log_file`` the same lines also go to that file, rotated once it reaches ``max_bytes``
+    with ``backups`` old files kept (``app.log.1`` …). Each process rotates the file it writes.
+    """
+    handlers = {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}}
+    if log_file:
+        handlers["file"] = {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": log_file,
+            "maxBytes": max_bytes,
+            "backupCount": backups,
+            "encoding": "utf-8",
+            "formatter": "json",
+        }
     structlog.configure(
         processors=[
             *_SHARED_PROCESSORS,
@@ -37,8 +52,8 @@ def logging_config(level: str) -> dict:
                 "foreign_pre_chain": _SHARED_PROCESSORS,
             }
         },
-        "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
-        "root": {"handlers": ["stdout"], "level": level},
+        "handlers": handlers,
+        "root": {"handlers": list(handlers), "level": level},
         "loggers": {
             # Our request middleware writes the access line; runserver's own would repeat it.
             "django.server": {"level": "WARNING"},

@@ -43,3 +43,36 @@ def _refusal(request) -> HttpResponse | None:
     if not hmac.compare_digest(token.strip().encode(), settings.METRICS_TOKEN.encode()):
         return HttpResponse("The metrics token is wrong.\n", status=403)
     return None
+
+
+def serve_process_metrics(port: int) -> None:
+    """Serve on ``port`` the samples every process of this container wrote to
+    PROMETHEUS_MULTIPROC_DIR (gunicorn's workers, Celery's worker processes), outside Django: no
+    host check and no sign-in, for a Prometheus inside the deployment's own network."""
+    registry = prometheus_client.CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    prometheus_client.start_http_server(port, registry=registry)
+
+
+class _BacklogForScrape:
+    """The backlog gauges for an exporter outside Django's request cycle: each scrape runs in a
+    thread of its own, which hands its database connection back once it has read the figures."""
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        from django.db import connections
+
+        try:
+            yield from BacklogCollector().collect()
+        finally:
+            connections.close_all()
+
+
+def serve_backlog_metrics(port: int) -> None:
+    """Serve the event backlog gauges (read from the database) on ``port``; beat, the one process
+    of its kind, does, so Prometheus reads them once per deployment."""
+    registry = prometheus_client.CollectorRegistry()
+    registry.register(_BacklogForScrape())
+    prometheus_client.start_http_server(port, registry=registry)

@@ -36,3 +36,34 @@ class RequestIdMiddleware:
         )
         structlog.contextvars.clear_contextvars()
         return response
+
+
+class LivenessProbeMiddleware:
+    """Answer ``GET /health`` before the host check: container health checks and load balancers
+    probe with their own address as Host, which ALLOWED_HOSTS rightly does not list."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.rstrip("/") == "/health":
+            from photostudio import health
+
+            return health.app(request)
+        return self.get_response(request)
+
+
+def client_ip(request) -> str | None:
+    """The caller's address behind PROXY_COUNT reverse proxies (the lockout's IP bucket).
+
+    Each trusted proxy appends the address it saw to X-Forwarded-For, so the client is the entry
+    PROXY_COUNT places from the right; anything further left was written by the client and is
+    ignored. With no proxy, or a shorter header than promised, it is the peer's own address.
+    """
+    from django.conf import settings
+
+    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")

@@ -29,6 +29,16 @@ if not SECRET_KEY:
             "SECRET_KEY is not set: set SECRET_KEY (50+ random characters) or DEBUG=true for local use"
         )
     SECRET_KEY = "insecure-local-development-key-never-use-in-production-0123456789"
+elif not DEBUG:
+    # Placeholders from .env.example and tutorials sign tokens anyone can forge; refuse them.
+    _placeholder = re.sub(r"[^a-z]", "", SECRET_KEY.lower())
+    if len(SECRET_KEY) < 50 or any(
+        word in _placeholder for word in ("yoursecretkey", "changeme", "changethis", "replaceme", "insecure")
+    ):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a placeholder or shorter than 50 characters: set 50+ random characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -76,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "photostudio.middleware.RequestIdMiddleware",
+    "photostudio.middleware.LivenessProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "photostudio.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,14 +121,22 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=1)
-DATABASE_MAX_OVERFLOW = env_int("DATABASE_MAX_OVERFLOW", 30, minimum=0)
+# The process model: app containers behind the proxy (APP_REPLICAS), gunicorn workers in each
+# (WEB_CONCURRENCY, below with the event bus), threads per gunicorn worker (GUNICORN_THREADS; read
+# by photostudio/gunicorn.py from here), Celery worker processes per worker container
+# (CELERY_CONCURRENCY, below).
+GUNICORN_THREADS = env_int("GUNICORN_THREADS", 1, minimum=1)
+APP_REPLICAS = env_int("APP_REPLICAS", 1, minimum=1)
+# A process holds one connection per thread that serves a request or runs a task: a sync gunicorn
+# worker or a Celery worker process needs one, a gunicorn worker with threads one per thread. The
+# pool keeps DATABASE_POOL_SIZE open and opens up to DATABASE_MAX_OVERFLOW more while all are busy
+# (only useful when the pool is set below the thread count). docs/operations.md adds them up.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", GUNICORN_THREADS, minimum=1)
+DATABASE_MAX_OVERFLOW = env_int("DATABASE_MAX_OVERFLOW", 0, minimum=0)
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         raise ImproperlyConfigured("DATABASE_URL must be a postgresql://user:password@host:port/name URL")
     _database = dj_database_url.parse(DATABASE_URL)
-    # psycopg's pool keeps DATABASE_POOL_SIZE connections per process and opens up to
-    # DATABASE_MAX_OVERFLOW more under load, the guide's pool_size / max_overflow.
     _database["OPTIONS"] = {
         "pool": {
             "min_size": DATABASE_POOL_SIZE,
@@ -184,8 +203,23 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": CACHE_TTL}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The guide's event bus: "memory" runs event handlers (Celery tasks) eagerly in the process that
+# published them, "redis" sends them to Celery workers over Redis.
+EVENT_BUS_TYPE = env_choice("EVENT_BUS_TYPE", "redis" if REDIS_URL else "memory", {"memory", "redis"})
+if EVENT_BUS_TYPE == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("EVENT_BUS_TYPE=redis needs REDIS_URL (the Celery broker); set it or use memory")
+# Gunicorn workers per app container; one unless the bus reaches every process.
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 3 if EVENT_BUS_TYPE == "redis" else 1, minimum=1)
+if EVENT_BUS_TYPE == "memory" and not DEBUG and WEB_CONCURRENCY * APP_REPLICAS > 1:
+    # In-process subscribers (cache invalidation) and the in-process cache would reach one process only.
+    raise ImproperlyConfigured(
+        f"EVENT_BUS_TYPE=memory serves one app process, not WEB_CONCURRENCY={WEB_CONCURRENCY} x "
+        f"APP_REPLICAS={APP_REPLICAS}: set REDIS_URL and EVENT_BUS_TYPE=redis, or run one process"
+    )
+
+CELERY_BROKER_URL = REDIS_URL if EVENT_BUS_TYPE == "redis" else "memory://"
+CELERY_TASK_ALWAYS_EAGER = EVENT_BUS_TYPE == "memory"
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2, minimum=1)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -311,7 +345,9 @@ AXES_LOCKOUT_CALLABLE = "employees.views.lockout_response"
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Reverse proxies in front of the app that append to X-Forwarded-For (the Compose proxy: 1).
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "photostudio.middleware.client_ip"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -388,9 +424,14 @@ STORAGES = {
 }
 
 EMAIL_HOST = env_str("EMAIL_HOST")
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
-)
+# Without EMAIL_HOST, EMAIL_FILE_PATH keeps each e-mail as a file in that directory (staging, `make smoke`).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif EMAIL_FILE_PATH:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
@@ -401,7 +442,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Observability ----------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
-LOGGING = logging_config(LOG_LEVEL)
+# LOG_FILE also writes the JSON lines to a file, rotated at LOG_FILE_MAX_BYTES, keeping LOG_FILE_BACKUPS.
+LOG_FILE = env_str("LOG_FILE")
+if LOG_FILE and not Path(LOG_FILE).parent.is_dir():
+    raise ImproperlyConfigured(f"LOG_FILE={LOG_FILE!r} is in a directory that does not exist")
+LOG_FILE_MAX_BYTES = env_int("LOG_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+LOG_FILE_BACKUPS = env_int("LOG_FILE_BACKUPS", 5, minimum=0)
+LOGGING = logging_config(LOG_LEVEL, log_file=LOG_FILE, max_bytes=LOG_FILE_MAX_BYTES, backups=LOG_FILE_BACKUPS)
+# Gunicorn's master and the Celery worker serve their processes' metrics on this port (0 = off),
+# for Prometheus inside the deployment; /metrics stays the public page.
+METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0, maximum=65535)
 PROMETHEUS_EXPORT_MIGRATIONS = False
 # When set, /metrics answers only requests carrying "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN")

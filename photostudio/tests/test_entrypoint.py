@@ -68,3 +68,20 @@ def test_entrypoint_migrates_then_serves_health_and_metrics_through_gunicorn(tmp
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.mark.parametrize("role", ["web", "worker", "beat"])
+def test_a_bad_setting_stops_every_long_running_role_with_one_line(role):
+    env = {key: value for key, value in os.environ.items() if key not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    env.update(
+        SECRET_KEY="entrypoint-test-" + "k" * 40,
+        EVENT_BUS_TYPE="kafka",
+        PATH=f"{PROJECT_DIR / '.venv' / 'bin'}:{env['PATH']}",
+    )
+    result = subprocess.run(
+        ["sh", "docker/entrypoint.sh", role], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: EVENT_BUS_TYPE='kafka' must be one of memory, redis"
+    ]

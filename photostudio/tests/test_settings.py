@@ -13,6 +13,8 @@ VARIABLES = [
     "SECRET_KEY", "JWT_ALGORITHM", "JWT_EXPIRATION", "MFA_ISSUER", "DEBUG", "LOG_LEVEL", "CACHE_TTL",
     "RATE_LIMIT_MAX_ATTEMPTS", "RATE_LIMIT_WINDOW", "ALLOWED_HOSTS", "TIME_ZONE", "EMAIL_HOST",
     "DATABASE_REPLICA_URLS",
+    "EVENT_BUS_TYPE", "WEB_CONCURRENCY", "GUNICORN_THREADS", "CELERY_CONCURRENCY", "APP_REPLICAS",
+    "LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS", "METRICS_PORT", "EMAIL_FILE_PATH",
 ]  # fmt: skip
 
 
@@ -102,6 +104,9 @@ def test_host_time_zone_log_level_and_email_variables(load_settings):
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' must be one of"),
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE='Mars/Olympus' is not an IANA time zone"),
         ("RATE_LIMIT_MAX_ATTEMPTS", "lots", "RATE_LIMIT_MAX_ATTEMPTS='lots' is not a whole number"),
+        ("EVENT_BUS_TYPE", "kafka", "EVENT_BUS_TYPE='kafka' must be one of memory, redis"),
+        ("EVENT_BUS_TYPE", "redis", "EVENT_BUS_TYPE=redis needs REDIS_URL"),
+        ("LOG_FILE", "/nonexistent-dir/app.log", "LOG_FILE='/nonexistent-dir/app.log' is in a directory that does not"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(load_settings, variable, value, message):
@@ -170,3 +175,110 @@ def test_a_replica_url_that_is_not_postgresql_is_refused(load_settings):
             DATABASE_URL="postgresql://studio@primary.internal/studio",
             DATABASE_REPLICA_URLS="mysql://replica.internal/studio",
         )
+
+
+def _env_example_value(name):
+    for line in (PROJECT_DIR / ".env.example").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{name} is not in .env.example")
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        _env_example_value("SECRET_KEY"),
+        "change-me",
+        "CHANGE_ME-" + "x" * 50,
+        "django-insecure-" + "a1b2c3" * 9,
+        "s3cr3t",
+    ],
+)
+def test_placeholder_or_short_secret_key_is_refused_with_debug_off(load_settings, placeholder):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is a placeholder or shorter than 50 characters"):
+        load_settings(SECRET_KEY=placeholder)
+
+
+def test_placeholder_secret_key_is_accepted_for_local_use_with_debug_on(load_settings):
+    settings = load_settings(SECRET_KEY="change-me", DEBUG="true")
+    assert settings["SECRET_KEY"] == "change-me"
+
+
+def test_placeholder_secret_key_stops_manage_py_in_one_line():
+    env = _clean_environment() | {"SECRET_KEY": _env_example_value("SECRET_KEY")}
+    result = _run_manage("check", env=env)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("Configuration error: SECRET_KEY is a placeholder")
+
+
+def test_pool_holds_one_connection_per_sync_worker_by_default(load_settings):
+    settings = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm")
+    pool = settings["DATABASES"]["default"]["OPTIONS"]["pool"]
+    assert (pool["min_size"], pool["max_size"]) == (1, 1)
+
+
+def test_pool_holds_one_connection_per_gunicorn_thread(load_settings):
+    settings = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm", GUNICORN_THREADS="4")
+    pool = settings["DATABASES"]["default"]["OPTIONS"]["pool"]
+    assert (pool["min_size"], pool["max_size"]) == (4, 4)
+
+
+def test_max_overflow_lets_a_pool_grow_past_its_size(load_settings):
+    settings = load_settings(
+        DATABASE_URL="postgresql://studio:pw@db:5432/crm", GUNICORN_THREADS="8", DATABASE_POOL_SIZE="2",
+        DATABASE_MAX_OVERFLOW="6",
+    )  # fmt: skip
+    pool = settings["DATABASES"]["default"]["OPTIONS"]["pool"]
+    assert (pool["min_size"], pool["max_size"]) == (2, 8)
+
+
+def test_event_bus_follows_redis_url_by_default(load_settings):
+    assert load_settings()["EVENT_BUS_TYPE"] == "memory"
+    on_redis = load_settings(REDIS_URL="redis://cache:6379/0")
+    assert on_redis["EVENT_BUS_TYPE"] == "redis"
+    assert on_redis["CELERY_TASK_ALWAYS_EAGER"] is False
+    assert on_redis["WEB_CONCURRENCY"] == 3
+
+
+def test_memory_event_bus_runs_handlers_in_process_even_with_a_redis_cache(load_settings):
+    settings = load_settings(REDIS_URL="redis://cache:6379/0", EVENT_BUS_TYPE="memory")
+    assert settings["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert settings["CELERY_BROKER_URL"] == "memory://"
+    assert settings["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert settings["WEB_CONCURRENCY"] == 1
+
+
+@pytest.mark.parametrize(("variable", "value"), [("WEB_CONCURRENCY", "3"), ("APP_REPLICAS", "2")])
+def test_memory_event_bus_with_several_app_processes_is_refused_in_production(load_settings, variable, value):
+    with pytest.raises(ImproperlyConfigured, match="EVENT_BUS_TYPE=memory serves one app process"):
+        load_settings(EVENT_BUS_TYPE="memory", **{variable: value})
+
+
+def test_memory_event_bus_with_several_processes_is_allowed_with_debug_on(load_settings):
+    settings = load_settings(EVENT_BUS_TYPE="memory", WEB_CONCURRENCY="3", DEBUG="true")
+    assert settings["WEB_CONCURRENCY"] == 3
+
+
+def test_unknown_event_bus_stops_manage_py_in_one_line():
+    env = _clean_environment() | {"SECRET_KEY": "p-" + "x7Kq9" * 12, "EVENT_BUS_TYPE": "kafka"}
+    result = _run_manage("check", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: EVENT_BUS_TYPE='kafka' must be one of memory, redis"
+    ]
+
+
+def test_log_file_adds_a_rotating_json_handler(load_settings, tmp_path):
+    settings = load_settings(LOG_FILE=str(tmp_path / "app.log"), LOG_FILE_MAX_BYTES="2048", LOG_FILE_BACKUPS="3")
+    handler = settings["LOGGING"]["handlers"]["file"]
+    assert handler["class"] == "logging.handlers.RotatingFileHandler"
+    assert (handler["filename"], handler["maxBytes"], handler["backupCount"]) == (str(tmp_path / "app.log"), 2048, 3)
+    assert handler["formatter"] == "json"
+    assert set(settings["LOGGING"]["root"]["handlers"]) == {"stdout", "file"}
+
+
+def test_email_file_path_keeps_e_mails_as_files_when_there_is_no_smtp_host(load_settings, tmp_path):
+    settings = load_settings(EMAIL_FILE_PATH=str(tmp_path))
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert settings["EMAIL_FILE_PATH"] == str(tmp_path)
