@@ -245,7 +245,7 @@ def test_memory_event_bus_runs_handlers_in_process_even_with_a_redis_cache(load_
     settings = load_settings(REDIS_URL="redis://cache:6379/0", EVENT_BUS_TYPE="memory")
     assert settings["CELERY_TASK_ALWAYS_EAGER"] is True
     assert settings["CELERY_BROKER_URL"] == "memory://"
-    assert settings["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert settings["CACHES"]["default"]["BACKEND"] == "photostudio.redis_cache.FailOpenRedisCache"
     assert settings["WEB_CONCURRENCY"] == 1
 
 
