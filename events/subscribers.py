@@ -45,3 +45,8 @@ def email_photographer_assigned(event):
     if booking.photographer_id != assigned:
         raise Skipped("Another photographer has been assigned since.")
     return notifications.email_photographer(booking)
+
+
+@subscriber(*notifications.ACCOUNT_NOTICES)
+def email_employee_account_changed(event):
+    return notifications.email_account_notice(event)
