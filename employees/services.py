@@ -127,14 +127,18 @@ def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employ
     if not changed:
         return employee
 
-    previous_role = employee.role
+    previous_role, previous_email = employee.role, employee.email
     for name, value in changed.items():
         setattr(employee, name, value)
     employee.updated_by = actor
     _validate(employee)
     employee.save(update_fields=[*changed, "updated_by", "updated_at"])
 
-    publish("employee.updated", employee, actor=actor, payload={"fields": sorted(changed)})
+    payload = {"fields": sorted(changed)}
+    if "email" in changed:
+        # Both addresses, so the old one can be told where the account's mail goes now.
+        payload["email"] = {"from": previous_email, "to": employee.email}
+    publish("employee.updated", employee, actor=actor, payload=payload)
     if "role" in changed:
         publish("employee.role_changed", employee, actor=actor, payload={"from": previous_role, "to": employee.role})
     if changed.get("is_active") is False:

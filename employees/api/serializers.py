@@ -84,9 +84,12 @@ class EmployeeUpdateSerializer(InputSerializer):
 
 class SignInSerializer(serializers.ModelSerializer):
     current = serializers.SerializerMethodField(help_text="Whether this request was made with this sign-in.")
-    ended_at = serializers.DateTimeField(source="revoked_at", read_only=True, help_text="null while active.")
+    ended_at = serializers.DateTimeField(
+        source="revoked_at", read_only=True, allow_null=True, help_text="null while active."
+    )
     token_reuse_detected_at = serializers.DateTimeField(
         read_only=True,
+        allow_null=True,
         help_text=(
             "Set when the sign-in was ended because one of its refresh tokens was presented again after "
             "it had been exchanged: someone else may hold a copy of its tokens."
