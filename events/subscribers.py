@@ -63,6 +63,8 @@ _NOTIFICATIONS = {
     handler_name(email_client_booking_reminder): ("booking_reminder", "client"),
     handler_name(email_photographer_assigned): ("photographer_assigned", "photographer"),
 }
+
+
 @subscriber(*notifications.ACCOUNT_NOTICES)
 def email_employee_account_changed(event):
     return notifications.email_account_notice(event)
