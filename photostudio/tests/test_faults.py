@@ -97,10 +97,10 @@ def test_with_redis_stopped_pages_and_api_answer_and_bookings_events_go_out_once
             assert event.dispatched_at is None
 
             redis.start()
-            celery_support.wait_until(
+            wait_until(
                 lambda: webhook_receiver.to("/hooks"), what="the webhook of the booking made meanwhile", log=worker.log
             )
-            celery_support.wait_until(
+            wait_until(
                 lambda: client.get("/health/cache").status_code == 200, what="the cache to be back", log=worker.log
             )
 
