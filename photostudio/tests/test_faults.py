@@ -202,6 +202,7 @@ def test_postgresql_restarted_under_load_answers_503_then_recovers_without_resta
                 what="the app to answer again without a restart",
                 log=web.log,
             )
+            assert web.log.read_text().count("Booting worker") == 1, "gunicorn restarted its worker"
 
     statuses = Counter(answer.status for answer in load.answers)
     assert set(statuses) == {200, 503}, statuses
