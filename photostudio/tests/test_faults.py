@@ -137,11 +137,18 @@ class Load:
 
     def _call(self, kind: str, session: requests.Session, url: str) -> None:
         while not self._stop.is_set():
-            response = session.get(url, allow_redirects=False, timeout=60)
-            content_type = response.headers.get("Content-Type", "")
-            code = response.json()["error"]["code"] if "json" in content_type and response.status_code >= 400 else None
+            try:
+                response = session.get(url, allow_redirects=False, timeout=60)
+            except requests.RequestException as exc:  # no answer at all: recorded as status 0
+                answer = Answer(kind, 0, "", type(exc).__name__)
+            else:
+                content_type = response.headers.get("Content-Type", "")
+                failed = "json" in content_type and response.status_code >= 400
+                answer = Answer(
+                    kind, response.status_code, content_type, response.json()["error"]["code"] if failed else None
+                )
             with self._lock:
-                self.answers.append(Answer(kind, response.status_code, content_type, code))
+                self.answers.append(answer)
 
     def __enter__(self):
         for thread in self._threads:
