@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from photostudio.celery import app as celery_app
-
-WAIT_SECONDS = 90
+from photostudio.tests.stack import wait_until
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 
@@ -58,15 +56,6 @@ def database_url_of_tests() -> str:
     database = settings.DATABASES["default"]
     credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
     return f"postgresql://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-
-
-def wait_until(condition, *, what: str, log: Path, seconds: float = WAIT_SECONDS):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log.read_text()[-6000:]}")
 
 
 class Worker:

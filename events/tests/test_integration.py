@@ -17,9 +17,10 @@ from events import services
 from events.models import Delivery, Event, EventType
 from events.registry import handler_name
 from events.subscribers import email_client_booking_created
-from events.tests.celery_support import celery_worker, wait_until
+from events.tests.celery_support import celery_worker
 from events.tests.smtp_sink import SmtpSink
 from events.tests.test_webhooks import docs_verify_signature
+from photostudio.tests.stack import wait_until
 
 SESSION_START = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
 

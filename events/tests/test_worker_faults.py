@@ -12,8 +12,9 @@ from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events import services
 from events.models import Delivery, EventType
-from events.tests.celery_support import celery_worker, wait_until
+from events.tests.celery_support import celery_worker
 from events.tests.smtp_sink import SmtpSink
+from photostudio.tests.stack import wait_until
 
 SESSION_START = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
 pytestmark = [

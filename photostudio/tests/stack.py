@@ -19,7 +19,7 @@ import pytest
 import requests
 from django.conf import settings
 
-WAIT_SECONDS = 60
+WAIT_SECONDS = 90
 PASSWORD = "correct-horse-battery-staple"
 SECRET_KEY = "fault-test-secret-key-long-enough-for-signing-0123456789abcdef"
 

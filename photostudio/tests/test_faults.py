@@ -97,10 +97,10 @@ def test_with_redis_stopped_pages_and_api_answer_and_bookings_events_go_out_once
             assert event.dispatched_at is None
 
             redis.start()
-            celery_support.wait_until(
+            wait_until(
                 lambda: webhook_receiver.to("/hooks"), what="the webhook of the booking made meanwhile", log=worker.log
             )
-            celery_support.wait_until(
+            wait_until(
                 lambda: client.get("/health/cache").status_code == 200, what="the cache to be back", log=worker.log
             )
 
@@ -137,11 +137,18 @@ class Load:
 
     def _call(self, kind: str, session: requests.Session, url: str) -> None:
         while not self._stop.is_set():
-            response = session.get(url, allow_redirects=False, timeout=60)
-            content_type = response.headers.get("Content-Type", "")
-            code = response.json()["error"]["code"] if "json" in content_type and response.status_code >= 400 else None
+            try:
+                response = session.get(url, allow_redirects=False, timeout=60)
+            except requests.RequestException as exc:  # no answer at all: recorded as status 0
+                answer = Answer(kind, 0, "", type(exc).__name__)
+            else:
+                content_type = response.headers.get("Content-Type", "")
+                failed = "json" in content_type and response.status_code >= 400
+                answer = Answer(
+                    kind, response.status_code, content_type, response.json()["error"]["code"] if failed else None
+                )
             with self._lock:
-                self.answers.append(Answer(kind, response.status_code, content_type, code))
+                self.answers.append(answer)
 
     def __enter__(self):
         for thread in self._threads:
@@ -202,6 +209,7 @@ def test_postgresql_restarted_under_load_answers_503_then_recovers_without_resta
                 what="the app to answer again without a restart",
                 log=web.log,
             )
+            assert web.log.read_text().count("Booting worker") == 1, "gunicorn restarted its worker"
 
     statuses = Counter(answer.status for answer in load.answers)
     assert set(statuses) == {200, 503}, statuses

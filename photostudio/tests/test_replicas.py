@@ -4,6 +4,10 @@ reads from the primary, and a replica that is down is skipped."""
 import pytest
 import requests
 
+from bookings.tests.api import api_as
+from bookings.tests.factories import SpaceFactory
+from employees.models import Role
+from employees.tests.factories import EmployeeFactory
 from photostudio.replicas import PIN_COOKIE
 from photostudio.tests.stack import (
     PostgresServer,
@@ -73,3 +77,29 @@ def test_lists_read_from_the_replica_the_clerk_reads_their_own_booking_and_a_dea
         finally:
             replica.stop()
             primary.stop()
+
+
+@pytest.fixture
+def replica_routing(settings):
+    settings.DATABASE_ROUTERS = ["photostudio.replicas.PrimaryRouter"]
+    settings.MIDDLEWARE = ["photostudio.replicas.ReadYourWritesMiddleware", *settings.MIDDLEWARE]
+
+
+@pytest.mark.django_db
+def test_a_caller_who_wrote_is_kept_on_the_primary_for_a_while(replica_routing, settings):
+    api = api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+
+    created = api.post(BOOKINGS, {**BOOKING, "space_type": SpaceFactory().slug}, format="json")
+
+    assert created.status_code == 201, created.content
+    assert created.cookies[PIN_COOKIE]["max-age"] == settings.DATABASE_REPLICA_PIN_SECONDS
+
+
+@pytest.mark.django_db
+def test_a_caller_who_only_read_is_not_kept_on_the_primary(replica_routing):
+    api = api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+
+    listed = api.get(BOOKINGS)
+
+    assert listed.status_code == 200
+    assert PIN_COOKIE not in listed.cookies
