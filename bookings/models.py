@@ -341,7 +341,7 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         """The assigned photographer has been deactivated (they stay on the booking until someone changes it)."""
         return self.photographer is not None and not self.photographer.is_active
 
-    def _transitions_from_here(self) -> list[Transition]:
+    def transitions_from_here(self) -> list[Transition]:
         """Transitions out of the current state; an undo only towards the state before the last change."""
         return [
             candidate
@@ -352,14 +352,14 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
 
     def transition_to(self, target_state: str) -> Transition | None:
         """The transition that moves this booking from its current state to ``target_state``, if any."""
-        for candidate in self._transitions_from_here():
+        for candidate in self.transitions_from_here():
             if candidate.target == target_state:
                 return candidate
         return None
 
     def reachable_states(self) -> list[str]:
         """States one transition away from the current one, whatever the guards say."""
-        return sorted({candidate.target for candidate in self._transitions_from_here()})
+        return sorted({candidate.target for candidate in self.transitions_from_here()})
 
     @transition(
         field=state, source=BookingState.PENDING, target=BookingState.CONFIRMED, permission="bookings.confirm_booking"

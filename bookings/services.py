@@ -196,7 +196,7 @@ def transitions_allowed(*, booking: Booking, actor) -> list[Transition]:
     permissions."""
     moves = [
         move
-        for move in booking._transitions_from_here()
+        for move in booking.transitions_from_here()
         if _transition_refusal(booking, move, actor) is None
         and all(condition(booking) for condition in move.conditions)
     ]
@@ -208,7 +208,7 @@ def transitions_not_yet_allowed(*, booking: Booking, actor) -> list[tuple[Transi
     first moment they may, in target-state order."""
     waiting = [
         (move, getattr(booking, move.custom["not_before"]))
-        for move in booking._transitions_from_here()
+        for move in booking.transitions_from_here()
         if move.custom.get("not_before")
         and _transition_refusal(booking, move, actor) is None
         and not all(condition(booking) for condition in move.conditions)

@@ -63,6 +63,11 @@ _PHRASES = {
     "employee.locked_out": "locked {subject} out after failed sign-ins",
     "employee.unlocked": "lifted the sign-in lock of {subject}",
     "employee.mfa_enabled": "turned on two-factor authentication",
+    "employee.created": "added {subject}",
+    "employee.deactivated": "deactivated {subject}",
+    "employee.signed_out": "ended sign-ins of {subject}",
+    "employee.password_changed": "changed the password of {subject}",
+    "employee.mfa_reset": "reset two-factor authentication of {subject}",
     "space.created": "added {subject}",
 }
 _SUBJECTS = {

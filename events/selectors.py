@@ -70,7 +70,7 @@ def notifications_for(*, aggregate: models.Model) -> list[Notification]:
 
     deliveries = (
         Delivery.objects.filter(
-            event__aggregate_type=aggregate._meta.label_lower, event__aggregate_id=str(aggregate.pk), endpoint=None
+            event__aggregate_type=aggregate._meta.label_lower, event__aggregate_id=str(aggregate.pk)
         )
         .exclude(handler__startswith="webhook:")
         .select_related("event")

@@ -4,8 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from bookings.models import WEEKDAYS, Space
+from bookings.models import WEEKDAYS, Booking, Space
 from bookings.tests.factories import BookingFactory, SpaceFactory
+from employees.tests.factories import EmployeeFactory
+from events.models import Event
 
 
 def overlap_constraint_exists():
@@ -41,3 +43,24 @@ def test_bookings_migrations_reverse_and_reapply_keeping_booked_spaces():
     assert kept == {"studio_b"}
     assert set(Space.objects.values_list("slug", flat=True)) >= {"studio_a", "studio_b", "makeup_room"}
     assert connection.vendor != "postgresql" or overlap_constraint_exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_bookings_learn_their_last_state_change_from_the_event_store():
+    booking = BookingFactory(state="confirmed")
+    actor = EmployeeFactory()
+    for source, target in (("pending", "confirmed"), ("confirmed", "cancelled"), ("cancelled", "confirmed")):
+        Event.objects.create(
+            type="booking.state_changed",
+            aggregate_type="bookings.booking",
+            aggregate_id=str(booking.pk),
+            payload={"from": source, "to": target},
+            actor=actor,
+        )
+
+    call_command("migrate", "bookings", "0003", verbosity=0)
+    call_command("migrate", "bookings", verbosity=0)
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.previous_state, booking.state_changed_by) == ("cancelled", actor)
+    assert booking.state_changed_at is not None

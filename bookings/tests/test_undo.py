@@ -180,3 +180,23 @@ def test_history_shows_the_undo(receptionist):
     body = api_as(receptionist).get(f"/api/v1/bookings/{booking.pk}/history").json()
 
     assert body[-1]["payload"]["undo"] is True
+
+
+@pytest.mark.postgres
+def test_an_undo_into_a_slot_taken_past_the_check_is_refused_by_the_database(manager, monkeypatch):
+    booking = BookingFactory(state=BookingState.CANCELLED, previous_state=BookingState.PENDING)
+    taken = BookingFactory(space=booking.space, start=booking.start)
+    real_check = services._first_conflict
+    calls = []
+
+    def check_that_misses_once(candidate):  # what a concurrent booking after the check looks like
+        calls.append(candidate)
+        return None if len(calls) == 1 else real_check(candidate)
+
+    monkeypatch.setattr(services, "_first_conflict", check_that_misses_once)
+
+    with pytest.raises(BookingOverlap) as raised:
+        move(booking, BookingState.PENDING, manager, reason="Reinstate")
+
+    assert raised.value.details["conflicting_booking"]["id"] == taken.pk
+    assert stored(booking).state == BookingState.CANCELLED

@@ -1,7 +1,9 @@
 """The booking pages' safety nets: undo, the earliest start, questions before a doubtful booking,
 edits that keep what nobody changed, notifications and warnings in sight."""
 
+import re
 from datetime import UTC, date, datetime
+from html import unescape
 
 import pytest
 import time_machine
@@ -9,6 +11,7 @@ import time_machine
 from bookings import services
 from bookings.models import Booking, BookingState, Client, local_instant
 from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory
+from employees.tests.factories import verified_login
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +280,30 @@ def test_todays_pending_figure_counts_the_bookings_its_list_shows(desk):
 
     assert len(response.context["needs"].to_confirm) == 3
     assert '<div class="figure" id="figure-to-confirm"><span class="value">3</span>' in page(response)
+
+
+def form_as_shown(html: str) -> dict:
+    """What the browser would send back for the edit form untouched: each input, select and textarea."""
+    data = dict(re.findall(r'<input type="(?:hidden|text|number|date|time)" name="([^"]+)" value="([^"]*)"', html))
+    for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        data[name] = chosen.group(1) if chosen else ""
+    data.update(re.findall(r'<textarea name="([^"]+)"[^>]*>\n?(.*?)</textarea>', html, re.S))
+    data.pop("csrfmiddlewaretoken", None)
+    return {name: unescape(value) for name, value in data.items()}
+
+
+def test_saving_the_edit_form_untouched_changes_nothing(client, manager, studio):
+    photographer = PhotographerFactory(is_active=False)
+    booking = BookingFactory(
+        space=studio, start=at("14:00"), end=at("16:00"), photographer=photographer, notes='Bring "props" & a dog'
+    )
+    verified_login(client, manager)
+
+    shown = form_as_shown(page(client.get(f"/bookings/{booking.pk}/edit/")))
+    response = client.post(f"/bookings/{booking.pk}/edit/", shown)
+
+    assert response.status_code == 302
+    assert "initial-photographer" in shown
+    assert not Event.objects.exists()
+    assert Booking.objects.get(pk=booking.pk).photographer == photographer

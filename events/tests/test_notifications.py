@@ -276,3 +276,17 @@ def test_no_reminders_are_queued_when_reminders_are_switched_off(settings):
 
     assert queue_booking_reminders(now=MONDAY_10_UTC - timedelta(hours=1)) == 0
     assert not Event.objects.filter(type=EventType.BOOKING_REMINDER_DUE).exists()
+
+
+@pytest.mark.django_db
+def test_the_booking_email_names_the_price_with_the_studios_currency(
+    front_desk, space, after_commit, mailoutbox, settings
+):
+    settings.STUDIO_CURRENCY = "EUR"
+
+    with time_machine.travel(BEFORE_IT, tick=False), after_commit():
+        _book(front_desk, space)
+
+    [message] = mailoutbox
+    assert "Price: 100.00 EUR" in message.body
+    assert "Price: 100.00 EUR" in _html(message)
