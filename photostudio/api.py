@@ -121,6 +121,7 @@ def service_unavailable(request):
         response = JsonResponse(error_body("service_unavailable", message), status=503)
     else:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response[CONTENT_SECURITY_POLICY] = SERVER_ERROR_POLICY
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from bookings.tests.api import api_as
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
+from photostudio.headers import SERVER_ERROR_POLICY
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,8 @@ def test_a_page_answers_a_plain_503_page(client, database_unreachable):
     assert response.status_code == 503
     assert response["Content-Type"].startswith("text/html")
     assert "briefly unavailable" in response.content.decode()
+    # The page stands alone with its own inline styles, as the 500 page does.
+    assert response["Content-Security-Policy"] == SERVER_ERROR_POLICY
 
 
 def test_a_closed_connection_is_also_a_503(monkeypatch):
