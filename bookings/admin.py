@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from bookings import history, selectors, services
+from bookings.admin_forms import SpaceAdminForm
 from bookings.forms import CancelForm
 from bookings.models import Booking, BookingState, Client, Space
 from photostudio.errors import DomainError
@@ -20,6 +21,7 @@ from photostudio.errors import DomainError
 
 @admin.register(Space)
 class SpaceAdmin(admin.ModelAdmin):
+    form = SpaceAdminForm
     list_display = ["name", "slug", "capacity", "hourly_rate", "buffer_minutes", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
