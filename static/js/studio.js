@@ -20,3 +20,54 @@ document.addEventListener("click", function (event) {
   }
   form.elements.client_phone.focus();
 });
+
+// On a phone the navigation sits behind "Menu": the link opens it without script (#site-menu:target);
+// here it becomes a toggle that says whether the menu is open, and Escape closes it.
+(function () {
+  var toggle = document.querySelector(".menu-toggle");
+  if (!toggle) return;
+  var bar = toggle.closest(".topbar");
+  function show(open) {
+    bar.classList.toggle("menu-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  toggle.addEventListener("click", function (event) {
+    event.preventDefault();
+    show(!bar.classList.contains("menu-open"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && bar.classList.contains("menu-open")) {
+      show(false);
+      toggle.focus();
+    }
+  });
+})();
+
+// A "Print" button prints the page (the day sheet).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});
+
+// A refused form's error summary takes the focus, so it is read out and in view; otherwise a page
+// that is a form (data-focus-first) puts the cursor in its first field.
+(function () {
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+    return;
+  }
+  var form = document.querySelector("form[data-focus-first]");
+  var field = form && form.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])");
+  if (field) field.focus();
+})();
+
+// A link of the error summary moves the focus to its field, with the field's label in view.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest(".error-summary a[href^='#']");
+  var field = link && document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  var label = document.querySelector("label[for='" + field.id + "']");
+  (label || field).scrollIntoView({ block: "center" });
+  field.focus({ preventScroll: true });
+});
