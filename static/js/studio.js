@@ -71,3 +71,13 @@ document.addEventListener("click", function (event) {
   (label || field).scrollIntoView({ block: "center" });
   field.focus({ preventScroll: true });
 });
+
+// A table or calendar wider than the screen scrolls inside its box; the keyboard can scroll it too.
+document.querySelectorAll(".table-wrap, .timeline, .timegrid").forEach(function (box) {
+  if (box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight) box.tabIndex = 0;
+});
+
+// The chosen space of a switcher wider than the screen is scrolled into view.
+document.querySelectorAll(".space-tabs [aria-current]").forEach(function (tab) {
+  tab.parentElement.scrollLeft = tab.offsetLeft - tab.parentElement.offsetLeft - 12;
+});
