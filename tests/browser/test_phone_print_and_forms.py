@@ -1,5 +1,4 @@
-"""The studio's day on a phone, the printed day sheet and a refused form, walked in Chromium.
-The ``readme-*`` screenshots are the README's pictures (copied to docs/screenshots/)."""
+"""The studio's day on a phone, the printed day sheet and a refused form, walked in Chromium."""
 
 import re
 from datetime import UTC, datetime
@@ -86,7 +85,7 @@ def test_on_a_phone_the_calendar_shows_one_space_with_a_switcher(open_page, live
     expect(lanes.filter(visible=True).locator(".tg-booking")).to_have_count(2)
     expect(switcher.get_by_role("link", name="Studio A")).to_have_attribute("aria-current", "page")
     assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
-    shoot(page, "readme-calendar-phone", full_page=False)
+    shoot(page, "phone-calendar", full_page=False)
 
 
 def test_on_a_phone_the_space_name_and_the_hours_stay_in_view_while_the_calendar_scrolls(
@@ -116,7 +115,6 @@ def test_on_a_phone_todays_timeline_keeps_an_hour_a_finger_wide(open_page, live_
     expect(block).to_be_visible()
     assert block.bounding_box()["width"] >= 100  # a two-hour session
     assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
-    shoot(page, "readme-today-phone", full_page=False)
     shoot(page, "phone-today")
 
 
