@@ -8,6 +8,7 @@ import time_machine
 from django.conf import settings
 from playwright.sync_api import expect
 
+from bookings.models import Space
 from tests.browser.studio import DESKTOP, PHONE, demo_studio, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -184,3 +185,32 @@ def test_the_calendar_links_to_the_day_sheet_of_its_day(open_page, live_server, 
 
     expect(page.locator(".page-head")).to_contain_text("Tuesday 15 January 2030")
     expect(page.locator(".sheet")).to_have_count(5)
+
+
+def test_a_manager_edits_a_spaces_opening_hours_day_by_day_in_the_admin(open_page, live_server, studio):
+    space = Space.objects.get(slug="studio_a")
+    page = open_page(DESKTOP)
+    sign_in(
+        page,
+        live_server,
+        studio["maria"],
+        secret=studio["maria_secret"],
+        path=f"/admin/bookings/space/{space.pk}/change/",
+    )
+
+    page.get_by_label("Saturday closes at").fill("07:00")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errorlist")).to_contain_text("Saturday: the space must close after it opens (08:00 – 07:00).")
+    shoot(page, "admin-opening-hours-refused")
+    page.get_by_label("Saturday closes at").fill("00:00")
+    page.locator("#id_opening_hours_sun_open").uncheck()
+    page.get_by_label("Monday opens at").fill("09:30")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    space.refresh_from_db()
+    assert (space.opening_hours["mon"], space.opening_hours["sat"], space.opening_hours["sun"]) == (
+        ["09:30", "22:00"],
+        ["08:00", "24:00"],
+        None,
+    )
