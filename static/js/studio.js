@@ -73,15 +73,19 @@ document.addEventListener("click", function (event) {
 });
 
 // A table or calendar larger than its box scrolls inside it; the keyboard can scroll it too. A
-// calendar or timeline that scrolls opens with the present moment a third of the way in.
+// calendar or timeline that scrolls opens with the present moment in view, a little of the past before it.
 document.querySelectorAll(".table-wrap, .timeline, .timegrid").forEach(function (box) {
   if (box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
   box.tabIndex = 0;
   var now = box.querySelector(".tg-now");
   if (!now) return;
   var moment = now.getBoundingClientRect(), frame = box.getBoundingClientRect();
-  if (box.classList.contains("timeline")) box.scrollLeft += moment.left - frame.left - box.clientWidth / 3;
-  else box.scrollTop += moment.top - frame.top - box.clientHeight / 3;
+  if (box.classList.contains("timeline")) {
+    var names = box.querySelector(".tl-label").offsetWidth;
+    box.scrollLeft += moment.left - frame.left - names - (box.clientWidth - names) / 4;
+  } else {
+    box.scrollTop += moment.top - frame.top - box.clientHeight / 3;
+  }
 });
 
 // The chosen space of a switcher wider than the screen is scrolled into view.
