@@ -43,9 +43,12 @@ document.addEventListener("click", function (event) {
   });
 })();
 
-// A "Print" button prints the page (the day sheet).
-document.addEventListener("click", function (event) {
-  if (event.target.closest("[data-print]")) window.print();
+// A "Print" button (shown only where this script runs) prints the page: the day sheet.
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    window.print();
+  });
 });
 
 // A refused form's error summary takes the focus, so it is read out and in view; otherwise a page

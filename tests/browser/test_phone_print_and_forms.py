@@ -166,6 +166,7 @@ def test_the_day_sheet_from_today_prints_one_a4_page_per_space(open_page, live_s
     for text in ("Pete Photographer", "Family portrait, bring the step stool", "+1"):
         expect(row).to_contain_text(text)
     expect(row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^\d+$"))
+    expect(page.get_by_role("button", name="Print")).to_be_visible()
     page.emulate_media(media="print")
     expect(page.locator(".topbar")).to_be_hidden()
     expect(page.get_by_role("button", name="Print")).to_be_hidden()
