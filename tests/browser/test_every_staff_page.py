@@ -5,11 +5,13 @@ axe-core 4.14.1 is vendored in tests/browser/vendor/ (axe.min.js and its MPL-2.0
 npm package: ``npm pack axe-core@4.14.1``); the tests inject it, so nothing is fetched.
 """
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.browser.studio import DESKTOP, PHONE, demo_studio, sign_in, staff_pages
@@ -30,6 +32,7 @@ AXE_RUN = """async (options) => {
         });
 }"""
 HEADER_MAX_HEIGHT = 64
+SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -83,9 +86,11 @@ def test_no_staff_page_has_a_serious_or_critical_axe_violation(open_context, liv
 
 
 def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small(open_context, live_server):
+    """Each page's picture is saved as test-artifacts/screenshots/phone-page-<path>.png."""
     studio = demo_studio()
     page = open_context(PHONE)
     sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     too_wide, too_tall = {}, {}
 
     for path in staff_pages():
@@ -96,5 +101,6 @@ def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small
             too_wide[path] = scroll_width
         if header_height > HEADER_MAX_HEIGHT:
             too_tall[path] = header_height
+        page.screenshot(path=str(SCREENSHOTS / f"phone-page{re.sub(r'[^a-z0-9]+', '-', path)}.png"), full_page=True)
 
     assert (too_wide, too_tall) == ({}, {})
