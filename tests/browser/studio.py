@@ -58,7 +58,8 @@ def sign_in(page, live_server, employee, *, secret=None, path="/"):
 
 
 def staff_pages() -> list[str]:
-    """Every staff page a manager can open (the admin is Django's own), with a booking and a client of the demo."""
+    """Every staff page a manager can open (the admin is Django's own), with a booking and a client of
+    the demo, and the page of a booking that does not exist."""
     booking = Booking.objects.filter(start__gte=local_instant(MONDAY, "00:00")).order_by("start").first()
     client = Client.objects.order_by("pk").first()
     return [
@@ -77,4 +78,6 @@ def staff_pages() -> list[str]:
         "/profile/",
         "/password/change/",
         "/profile/mfa/backup-codes/",
+        "/profile/mfa/enroll/",
+        "/bookings/999999/",
     ]
