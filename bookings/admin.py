@@ -6,7 +6,6 @@ history from the event store and confirm or cancel bookings in bulk through the 
 the staff pages and the API call.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
@@ -14,19 +13,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from bookings import history, selectors, services
+from bookings.admin_forms import SpaceAdminForm
 from bookings.forms import CancelForm
 from bookings.models import Booking, BookingState, Client, Space
 from photostudio.errors import DomainError
-from photostudio.inputs import InputRulesMixin
-
-
-class SpaceForm(InputRulesMixin, forms.ModelForm):
-    pass
 
 
 @admin.register(Space)
 class SpaceAdmin(admin.ModelAdmin):
-    form = SpaceForm
+    form = SpaceAdminForm
     list_display = ["name", "slug", "capacity", "hourly_rate", "buffer_minutes", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]

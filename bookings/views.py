@@ -10,7 +10,8 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -34,6 +35,7 @@ from bookings.forms import (
     active_photographers,
 )
 from bookings.models import Booking, BookingState
+from employees.models import Role
 from events.selectors import notifications_for
 from photostudio import errors
 from photostudio.exports import csv_writer
@@ -42,6 +44,7 @@ PAGE_SIZE = 25
 NEEDS_ACTION_LIMIT = 10
 STARTING_SOON = timedelta(hours=1)
 CLIENT_MATCHES = 8
+SESSION_STATES = [BookingState.PENDING, BookingState.CONFIRMED, BookingState.IN_PROGRESS, BookingState.COMPLETED]
 # Buttons for the transitions, in the order the front desk reads them: forward first, cancel last.
 TRANSITION_BUTTONS = {
     BookingState.CONFIRMED: ("Confirm", "primary"),
@@ -54,11 +57,14 @@ TRANSITION_BUTTONS = {
 
 def staff_page(permission: str):
     """Signed in (with the second factor where the account has one), holding ``permission``; a
-    NotFound or PermissionDenied from a selector or service becomes the 404 or 403 page."""
+    NotFound or PermissionDenied from a selector or service becomes the 404 or 403 page, which
+    says why."""
 
     def decorate(view):
         @wraps(view)
         def translated(request, *args, **kwargs):
+            if not request.user.has_perm(permission):
+                raise PermissionDenied(_refusal(request.user, permission))
             try:
                 return view(request, *args, **kwargs)
             except errors.NotFound as exc:
@@ -66,9 +72,20 @@ def staff_page(permission: str):
             except errors.PermissionDenied as exc:
                 raise PermissionDenied(exc.message) from exc
 
-        return login_required(permission_required(permission, raise_exception=True)(translated))
+        return login_required(translated)
 
     return decorate
+
+
+def _refusal(employee, permission: str) -> str:
+    app_label, codename = permission.split(".")
+    name = (
+        Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        .values_list("name", flat=True)
+        .first()
+    )
+    role = employee.get_role_display()
+    return f"It needs the permission “{name or permission}”, which your role ({role}) does not have."
 
 
 def _page(request, items):
@@ -100,7 +117,22 @@ def today_view(request):
         "needs_limit": NEEDS_ACTION_LIMIT,
         "cancelled": [booking for booking in bookings if booking.state == BookingState.CANCELLED],
     }
+    if request.user.role == Role.PHOTOGRAPHER:
+        context |= _own_sessions(request.user, day)
     return render(request, "bookings/today.html", context)
+
+
+def _own_sessions(photographer, day) -> dict:
+    """A photographer's sessions (not cancelled) of ``day`` and of the rest of its week."""
+    start, end_of_day = selectors.day_bounds(day)
+    _, end_of_week = selectors.day_bounds(day + timedelta(days=6 - day.weekday()))
+    sessions = selectors.bookings_between(
+        viewer=photographer, start=start, end=end_of_week, photographer=photographer, states=SESSION_STATES
+    )
+    return {
+        "sessions_today": [booking for booking in sessions if booking.start < end_of_day],
+        "sessions_this_week": [booking for booking in sessions if booking.start >= end_of_day],
+    }
 
 
 @require_GET
@@ -110,13 +142,13 @@ def calendar_view(request):
     today = timezone.localdate(now, timezone.get_default_timezone())
     day, view, chosen_space = CalendarForm(request.GET).choice(today=today)
     spaces = _open_spaces(request.user)
-    context = {"day": day, "view": view, "by_day": view == "week", "today": today, "spaces": spaces}
+    # The week shows one space; so does the day on a phone, which hides the other spaces' columns.
+    space = chosen_space or (spaces[0] if spaces else None)
+    context = {"day": day, "view": view, "by_day": view == "week", "today": today, "spaces": spaces, "space": space}
     if view == "week":
-        space = chosen_space or (spaces[0] if spaces else None)
         monday = day - timedelta(days=day.weekday())
         bookings = selectors.bookings_for_week(viewer=request.user, day=day, space=space) if space else []
         context |= {
-            "space": space,
             "monday": monday,
             "sunday": monday + timedelta(days=6),
             "previous": monday - timedelta(days=7),
@@ -133,6 +165,25 @@ def calendar_view(request):
     context["cancelled"] = [booking for booking in bookings if booking.state == BookingState.CANCELLED]
     context["can_book"] = request.user.has_perm("bookings.add_booking")
     return render(request, "bookings/calendar.html", context)
+
+
+@require_GET
+@staff_page("bookings.view_booking")
+def day_sheet_view(request):
+    """The day's sessions of each space (or of the chosen one) on a page of its own, to print on A4."""
+    today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
+    day, _, chosen_space = CalendarForm(request.GET).choice(today=today)
+    spaces = [chosen_space] if chosen_space else _open_spaces(request.user)
+    bookings = selectors.bookings_for_day(viewer=request.user, day=day, space=chosen_space)
+    sheets = [
+        {
+            "space": space,
+            "hours": space.hours_on(day),
+            "bookings": [b for b in bookings if b.space_id == space.pk and b.state != BookingState.CANCELLED],
+        }
+        for space in spaces
+    ]
+    return render(request, "bookings/day_sheet.html", {"day": day, "sheets": sheets, "space": chosen_space})
 
 
 # --- Bookings -----------------------------------------------------------------------------------

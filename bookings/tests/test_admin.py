@@ -52,6 +52,18 @@ def test_client_cannot_be_deleted_in_the_admin(manager_client):
     assert response.status_code == 403
 
 
+def opening_hours_fields(**days):
+    """The per-day opening-hours inputs of the Space form: each given day open from-until, the rest closed."""
+    fields = {}
+    for day, (opens, closes) in days.items():
+        fields |= {
+            f"opening_hours_{day}_open": "on",
+            f"opening_hours_{day}_from": opens,
+            f"opening_hours_{day}_until": closes,
+        }
+    return fields
+
+
 def space_form(**overrides):
     return {
         "slug": "loft",
@@ -59,7 +71,7 @@ def space_form(**overrides):
         "capacity": "4",
         "hourly_rate": "40.00",
         "buffer_minutes": "20",
-        "opening_hours": '{"mon": ["09:00", "18:00"], "sat": null}',
+        **opening_hours_fields(mon=("09:00", "18:00")),
         "is_active": "on",
         **overrides,
     }
@@ -69,14 +81,22 @@ def test_manager_adds_a_space_with_its_opening_hours(manager_client):
     response = manager_client.post(reverse("admin:bookings_space_add"), space_form())
 
     assert response.status_code == 302
-    assert Space.objects.get(slug="loft").opening_hours == {"mon": ["09:00", "18:00"], "sat": None}
+    assert Space.objects.get(slug="loft").opening_hours == {
+        "mon": ["09:00", "18:00"],
+        "tue": None,
+        "wed": None,
+        "thu": None,
+        "fri": None,
+        "sat": None,
+        "sun": None,
+    }
 
 
 def test_space_with_malformed_opening_hours_is_refused_with_the_reason(manager_client):
     response = manager_client.post(
-        reverse("admin:bookings_space_add"), space_form(opening_hours='{"mon": ["18:00", "09:00"]}')
+        reverse("admin:bookings_space_add"), space_form(**opening_hours_fields(mon=("18:00", "09:00")))
     )
 
     assert response.status_code == 200
-    assert "mon: closing time must be after opening time." in response.content.decode()
+    assert "Monday: the space must close after it opens (18:00 – 09:00)." in response.content.decode()
     assert not Space.objects.filter(slug="loft").exists()

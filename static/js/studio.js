@@ -24,3 +24,78 @@ document.addEventListener("click", function (event) {
   }
   form.elements.client_phone.focus();
 });
+
+// On a phone the navigation sits behind "Menu": the link opens it without script (#site-menu:target);
+// here it becomes a toggle that says whether the menu is open, and Escape closes it.
+(function () {
+  var toggle = document.querySelector(".menu-toggle");
+  if (!toggle) return;
+  var bar = toggle.closest(".topbar");
+  function show(open) {
+    bar.classList.toggle("menu-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  toggle.addEventListener("click", function (event) {
+    event.preventDefault();
+    show(!bar.classList.contains("menu-open"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && bar.classList.contains("menu-open")) {
+      show(false);
+      toggle.focus();
+    }
+  });
+})();
+
+// A "Print" button (shown only where this script runs) prints the page: the day sheet.
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    window.print();
+  });
+});
+
+// A refused form's error summary takes the focus, so it is read out and in view; otherwise a page
+// that is a form (data-focus-first) puts the cursor in its first field.
+(function () {
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+    return;
+  }
+  var form = document.querySelector("form[data-focus-first]");
+  var field = form && form.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])");
+  if (field) field.focus();
+})();
+
+// A link of the error summary moves the focus to its field, with the field's label in view.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest(".error-summary a[href^='#']");
+  var field = link && document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  var label = document.querySelector("label[for='" + field.id + "']");
+  (label || field).scrollIntoView({ block: "center" });
+  field.focus({ preventScroll: true });
+});
+
+// A table or calendar larger than its box scrolls inside it; the keyboard can scroll it too. A
+// calendar or timeline that scrolls opens with the present moment in view, a little of the past before it.
+document.querySelectorAll(".table-wrap, .timeline, .timegrid").forEach(function (box) {
+  if (box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
+  box.tabIndex = 0;
+  var now = box.querySelector(".tg-now");
+  if (!now) return;
+  var moment = now.getBoundingClientRect(), frame = box.getBoundingClientRect();
+  if (box.classList.contains("timeline")) {
+    var names = box.querySelector(".tl-label").offsetWidth;
+    box.scrollLeft += moment.left - frame.left - names - (box.clientWidth - names) / 4;
+  } else {
+    box.scrollTop += moment.top - frame.top - box.clientHeight / 3;
+  }
+});
+
+// The chosen space of a switcher wider than the screen is scrolled into view.
+document.querySelectorAll(".space-tabs [aria-current]").forEach(function (tab) {
+  tab.parentElement.scrollLeft = tab.offsetLeft - tab.parentElement.offsetLeft - 12;
+});

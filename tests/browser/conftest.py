@@ -55,12 +55,13 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def screenshot(page):
-    """``screenshot("name")`` saves the whole page to test-artifacts/screenshots/name.png."""
+    """``screenshot("name")`` saves the whole page (or, with full_page=False, what the window shows)
+    to test-artifacts/screenshots/name.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, *, full_page: bool = True) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take

@@ -234,3 +234,10 @@ def test_today_and_calendar_of_the_demo_week(page, live_server, screenshot):
         page.get_by_role("link", name="Open the calendar").click()
         expect(page.locator(".tg-lane .tg-booking")).to_have_count(3)
         screenshot("calendar")
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{live_server.url}/")
+        screenshot("today-phone", full_page=False)
+        page.goto(f"{live_server.url}/calendar/?space=studio_a")
+        expect(page.locator(".tg-lane .tg-booking").filter(visible=True)).to_have_count(2)
+        screenshot("calendar-phone", full_page=False)
