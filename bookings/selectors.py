@@ -16,7 +16,20 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
 from events.models import Event
+from photostudio.cache import cache, key_part
 from photostudio.errors import NotFound
+
+# Cache namespaces (photostudio.cache) of what the calendar shows: everything beside the bookings
+# (spaces, clients, staff), one day of bookings, one day of one space's bookings.
+CALENDAR_NAMESPACE = "calendar"
+
+
+def day_namespace(day: date) -> str:
+    return f"day:{day.isoformat()}"
+
+
+def space_day_namespace(space_id: int, day: date) -> str:
+    return f"space:{space_id}:day:{day.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -103,18 +116,23 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     A held booking blocks its space until its ``blocks_until`` (end plus buffer); a new booking
     must also leave its own buffer before the next one, so a slot ends one buffer before the
     next booking starts, except at closing time. Slots shorter than the minimum booking
-    duration are left out. One query.
+    duration are left out. One query, none while cached (until a booking of the space on that
+    day changes).
     """
     window = space.opening_window(day)
     if window is None or not space.is_active:
         return []
     opens, closes = window
-    held = (
-        Booking.objects.filter(
-            space=space, state__in=HOLDING_STATES, start__lt=closes + space.buffer, blocks_until__gt=opens
-        )
-        .order_by("start")
-        .values_list("start", "blocks_until")
+    held = cache.get_or_set(
+        "bookings.held:" + key_part((space.pk, opens, closes + space.buffer)),
+        lambda: list(
+            Booking.objects.filter(
+                space=space, state__in=HOLDING_STATES, start__lt=closes + space.buffer, blocks_until__gt=opens
+            )
+            .order_by("start")
+            .values_list("start", "blocks_until")
+        ),
+        namespaces=[space_day_namespace(space.pk, day)],
     )
     return slots_around(space=space, day=day, held=held)
 
@@ -231,6 +249,12 @@ def get_space(*, viewer, slug: str) -> Space:
 def active_space_count() -> int:
     """How many spaces take bookings; one query, for the bookings health check."""
     return Space.objects.filter(is_active=True).count()
+
+
+def calendar_bookings() -> QuerySet[Booking]:
+    """Every booking in start order with space, client and photographer loaded, whoever asks:
+    for work done on no one's behalf (cache warming). Viewers go through ``visible_bookings``."""
+    return Booking.objects.select_related("space", "client", "photographer").order_by("start", "id")
 
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:

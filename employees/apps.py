@@ -9,6 +9,9 @@ class EmployeesConfig(AppConfig):
     verbose_name = "Employees"
 
     def ready(self):
+        from employees import callers
+
+        callers.connect()
         post_migrate.connect(sync_role_groups_after_migrate, dispatch_uid="employees.sync_role_groups")
 
 
