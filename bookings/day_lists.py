@@ -6,9 +6,10 @@ and two namespaces: the day's, which every change to a booking on that day drops
 an employee's name or role). The cached value is the list of bookings, the same for everyone
 allowed to see bookings; each caller's ``allowed_transitions`` are worked out per request.
 
-Invalidation follows the domain events, after their transaction commits and before the request
-that made the change answers, so a clerk always reads their own write, and every other process
-sees the new namespace version at its next read.
+Invalidation follows the domain events: when one is recorded and again when its transaction
+commits (``cache.invalidate_for_change``), before the request that made the change answers, so
+a clerk always reads their own write and every other process sees the new namespace versions at
+its next read.
 """
 
 from datetime import date, datetime, timedelta
@@ -20,7 +21,7 @@ from bookings.filtersets import BookingFilterSet
 from bookings.models import Booking, Space, studio_day
 from bookings.selectors import CALENDAR_NAMESPACE, calendar_bookings, day_namespace, space_day_namespace
 from events.models import Event
-from events.signals import event_committed
+from events.signals import event_recorded
 from photostudio.cache import cache, key_part
 
 logger = structlog.get_logger(__name__)
@@ -84,27 +85,22 @@ def _booking_namespaces(space_id: int, start: datetime, until: datetime) -> list
     return [day_namespace(day) for day in days] + [space_day_namespace(space_id, day) for day in days]
 
 
-def drop_after_event(sender, *, event_id: int, event_type: str, **kwargs) -> None:
-    """``event_committed`` receiver: drop exactly the days and space of a changed booking (before
-    and after a move), or the whole calendar for a changed client, employee."""
-    if event_type in _CALENDAR_EVENTS:
-        cache.invalidate(CALENDAR_NAMESPACE)
+def drop_after_event(sender, *, event: Event, **kwargs) -> None:
+    """``event_recorded`` receiver: drop exactly the days and space of a changed booking (before
+    and after a move), or the whole calendar for a changed client or employee."""
+    if event.type in _CALENDAR_EVENTS:
+        cache.invalidate_for_change(CALENDAR_NAMESPACE)
         return
-    if not event_type.startswith("booking."):
+    if not event.type.startswith("booking."):
         return
-    event = Event.objects.filter(pk=event_id).values("aggregate_id", "payload").first()
-    booking = (
-        Booking.objects.filter(pk=event["aggregate_id"]).values("space_id", "start", "blocks_until").first()
-        if event
-        else None
-    )
+    booking = Booking.objects.filter(pk=event.aggregate_id).values("space_id", "start", "blocks_until").first()
     if booking is None:
         return
     namespaces = _booking_namespaces(booking["space_id"], booking["start"], booking["blocks_until"])
-    before = event["payload"].get("from") if event_type == "booking.rescheduled" else None
+    before = event.payload.get("from") if event.type == "booking.rescheduled" else None
     if isinstance(before, dict):
         namespaces += _moved_from(before)
-    cache.invalidate(*namespaces)
+    cache.invalidate_for_change(*namespaces)
 
 
 def _moved_from(before: dict) -> list[str]:
@@ -122,10 +118,10 @@ def _moved_from(before: dict) -> list[str]:
 def drop_after_space_change(sender, instance: Space, **kwargs) -> None:
     """Spaces change in the admin without a domain event; any change shows in every list."""
     if not kwargs.get("raw"):
-        cache.invalidate(CALENDAR_NAMESPACE)
+        cache.invalidate_for_change(CALENDAR_NAMESPACE)
 
 
 def connect() -> None:
-    event_committed.connect(drop_after_event, dispatch_uid="bookings.day_lists.drop_after_event")
+    event_recorded.connect(drop_after_event, dispatch_uid="bookings.day_lists.drop_after_event")
     post_save.connect(drop_after_space_change, sender=Space, dispatch_uid="bookings.day_lists.space_saved")
     post_delete.connect(drop_after_space_change, sender=Space, dispatch_uid="bookings.day_lists.space_deleted")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
-from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
+from bookings.models import Booking, BookingState, Client, Space, local_instant
 from events.models import Event
 from photostudio.cache import cache, key_part
 from photostudio.errors import NotFound
@@ -79,7 +79,7 @@ def bookings_between(
     states: list[str] | None = None,
 ) -> list[Booking]:
     """Bookings overlapping ``[start, end)`` in start order, narrowed by any of the other arguments."""
-    bookings = _visible_bookings(viewer).filter(start__lt=end, end__gt=start)
+    bookings = _visible_bookings(viewer).overlapping(start, end)
     if space is not None:
         bookings = bookings.filter(space=space)
     if photographer is not None:
@@ -126,9 +126,8 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     held = cache.get_or_set(
         "bookings.held:" + key_part((space.pk, opens, closes + space.buffer)),
         lambda: list(
-            Booking.objects.filter(
-                space=space, state__in=HOLDING_STATES, start__lt=closes + space.buffer, blocks_until__gt=opens
-            )
+            Booking.objects.filter(space=space)
+            .holding_during(opens, closes + space.buffer)
             .order_by("start")
             .values_list("start", "blocks_until")
         ),
@@ -200,7 +199,7 @@ def bookings_needing_action(*, viewer, now: datetime, soon: timedelta, limit: in
     bookings = _visible_bookings(viewer)
     confirmed = bookings.filter(state=BookingState.CONFIRMED)
     return NeedsAction(
-        to_confirm=list(bookings.filter(state=BookingState.PENDING, end__gt=now).order_by("start", "id")[:limit]),
+        to_confirm=list(bookings.filter(state=BookingState.PENDING).ending_after(now).order_by("start", "id")[:limit]),
         starting_soon=list(confirmed.filter(start__gt=now, start__lte=now + soon).order_by("start", "id")[:limit]),
         to_mark=list(confirmed.filter(start__lte=now).order_by("start", "id")[:limit]),
     )

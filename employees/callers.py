@@ -14,7 +14,6 @@ from datetime import datetime
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -108,9 +107,7 @@ def _load(*, employee_id: int, sign_in_id: int) -> Caller | None:
 
 
 def forget(*namespaces: str) -> None:
-    """Drop the records under ``namespaces`` now and once more when the transaction commits."""
-    cache.invalidate(*namespaces)
-    transaction.on_commit(lambda: cache.invalidate(*namespaces))
+    cache.invalidate_for_change(*namespaces)
 
 
 def _employee_changed(sender, instance, **kwargs) -> None:

@@ -150,6 +150,13 @@ class TwoTierCache:
         versions = {_version_key(ns): _new_version() for ns in namespaces}
         self._l2("invalidate", lambda: self.l2.set_many(versions, _VERSION_TTL))
 
+    def invalidate_for_change(self, *namespaces: str) -> None:
+        """``invalidate`` for a change being written: now, so the writing transaction reads its
+        own write, and again once it commits, so nothing computed from the rows as they were in
+        between (another reader, before the commit) survives."""
+        self.invalidate(*namespaces)
+        transaction.on_commit(lambda: self.invalidate(*namespaces))
+
     def clear_l1(self) -> None:
         self.l1.clear()
 
