@@ -4,6 +4,8 @@ from django.core.cache import cache
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS
 
+from photostudio.cache import cache as two_tier_cache
+
 
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -42,5 +44,7 @@ def _migrated_rows_in_transactional_tests(request):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
+    two_tier_cache.clear_l1()
     yield
     cache.clear()
+    two_tier_cache.clear_l1()

@@ -7,5 +7,6 @@ class BookingsConfig(AppConfig):
 
     def ready(self):
         from bookings import day_lists
+        from bookings import tasks  # noqa: F401 - registers beat's warming task in every process
 
         day_lists.connect()

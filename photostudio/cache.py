@@ -50,21 +50,22 @@ _VERSION_TTL = 7 * 24 * 3600
 class _L1:
     """A thread-safe LRU of at most ``max_size`` entries, each kept at most ``ttl`` seconds."""
 
-    def __init__(self, *, max_size: int, ttl: float):
+    def __init__(self, *, max_size: int, ttl: float, clock: Callable[[], float] = time.monotonic):
         self.max_size = max_size
         self.ttl = ttl
+        self._clock = clock
         self._entries: OrderedDict[str, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str):
+    def get(self, key: str, default=_MISSING):
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                return _MISSING
+                return default
             expires_at, value = entry
-            if expires_at <= time.monotonic():
+            if expires_at <= self._clock():
                 del self._entries[key]
-                return _MISSING
+                return default
             self._entries.move_to_end(key)
             return value
 
@@ -72,7 +73,7 @@ class _L1:
         if self.max_size <= 0 or ttl <= 0:
             return
         with self._lock:
-            self._entries[key] = (time.monotonic() + min(ttl, self.ttl), value)
+            self._entries[key] = (self._clock() + min(ttl, self.ttl), value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_size:
                 self._entries.popitem(last=False)
@@ -269,7 +270,8 @@ def _new_version() -> str:
 
 
 def _bounded(key: str) -> str:
-    if len(key) <= _MAX_KEY_LENGTH:
+    """``key`` as it is when short and free of spaces and control characters, else hashed."""
+    if len(key) <= _MAX_KEY_LENGTH and key.isprintable() and " " not in key:
         return key
     return key[:100] + "#" + hashlib.sha256(key.encode()).hexdigest()
 
@@ -309,8 +311,8 @@ def cached(ttl: int | None = None, key_prefix: str = ""):
 
 
 def cache_invalidate(pattern: str):
-    """The guide's ``@cache_invalidate("bookings:*")``: once the decorated command's transaction
-    commits, every value filed under the namespace ``bookings`` is dropped."""
+    """The guide's ``@cache_invalidate("bookings:*")``: once the decorated command ran, every value
+    filed under the namespace ``bookings`` is dropped (and again when its transaction commits)."""
     if not pattern.endswith(":*") or len(pattern) < 3:
         raise ValueError(f"cache_invalidate takes a namespace pattern such as 'bookings:*', not {pattern!r}")
     namespace = pattern[:-2]
@@ -319,7 +321,7 @@ def cache_invalidate(pattern: str):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
             result = function(*args, **kwargs)
-            transaction.on_commit(lambda: cache.invalidate(namespace))
+            cache.invalidate_for_change(namespace)
             return result
 
         return wrapper
