@@ -6,7 +6,9 @@ class BookingsConfig(AppConfig):
     verbose_name = "Bookings"
 
     def ready(self):
-        from bookings import day_lists
-        from bookings import tasks  # noqa: F401 - registers beat's warming task in every process
+        from bookings import (
+            day_lists,
+            tasks,  # noqa: F401 - registers beat's warming task in every process
+        )
 
         day_lists.connect()
