@@ -1,3 +1,6 @@
+import socket
+from contextlib import contextmanager
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -48,3 +51,39 @@ def _fresh_cache():
     yield
     cache.clear()
     two_tier_cache.clear_l1()
+
+
+@pytest.fixture
+def dead_redis(settings):
+    """The default cache, photostudio.cache's L2, pointed at a Redis port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    two_tier_cache.clear_l1()
+    yield
+    two_tier_cache.clear_l1()
+
+
+@pytest.fixture
+def app_instances():
+    """``with app_instances("a"):`` runs the block as app process "a": its own in-process L1,
+    the one shared L2, as two app containers behind a load balancer."""
+    own_l1 = {}
+    shared_l1 = two_tier_cache.l1
+
+    @contextmanager
+    def instance(name: str):
+        two_tier_cache.l1 = own_l1.setdefault(name, type(shared_l1)(max_size=shared_l1.max_size, ttl=shared_l1.ttl))
+        try:
+            yield
+        finally:
+            two_tier_cache.l1 = shared_l1
+
+    return instance

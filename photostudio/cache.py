@@ -19,6 +19,7 @@ Values, L1's in particular, are shared between callers: treat them as read-only.
 
 import functools
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -41,6 +42,8 @@ errors = Counter("studio_cache_errors", "Cache operations that failed because L2
 _MISSING = object()
 # Keys longer than this are hashed: memcached-style limits, and shorter Redis keys.
 _MAX_KEY_LENGTH = 200
+_SAFE_KEY = re.compile(r"[\x21-\x7e]*")
+_UNSAFE_CHARACTER = re.compile(r"[^\x21-\x7e]")
 _ERROR_LOG_INTERVAL = 60.0
 # A version token that expires only turns its namespace's values into misses, so tokens need not
 # live forever (one per day and per sign-in would pile up).
@@ -271,9 +274,9 @@ def _new_version() -> str:
 
 def _bounded(key: str) -> str:
     """``key`` as it is when short and free of spaces and control characters, else hashed."""
-    if len(key) <= _MAX_KEY_LENGTH and key.isprintable() and " " not in key:
+    if len(key) <= _MAX_KEY_LENGTH and _SAFE_KEY.fullmatch(key):
         return key
-    return key[:100] + "#" + hashlib.sha256(key.encode()).hexdigest()
+    return _UNSAFE_CHARACTER.sub("_", key[:100]) + "#" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def key_part(value) -> str:

@@ -1,7 +1,5 @@
 """photostudio.cache: two tiers, versioned namespaces, decorators, locks, and a dead Redis."""
 
-import socket
-
 import pytest
 from django.test import Client
 from prometheus_client import REGISTRY
@@ -128,24 +126,6 @@ def test_hits_and_misses_of_each_tier_are_on_metrics(computed):
 
     for tier, result in [("l1", "hit"), ("l1", "miss"), ("l2", "miss")]:
         assert f'studio_cache_lookups_total{{result="{result}",tier="{tier}"}}' in page
-
-
-@pytest.fixture
-def dead_redis(settings):
-    """The default cache pointed at a Redis port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
-    }
-    cache.clear_l1()
-    yield
-    cache.clear_l1()
 
 
 def errors_counted(operation: str) -> float:
