@@ -15,6 +15,7 @@ its next read.
 from datetime import date, datetime, timedelta
 
 import structlog
+from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 
 from bookings.filtersets import BookingFilterSet
@@ -29,9 +30,7 @@ logger = structlog.get_logger(__name__)
 # The filters a cached day list may have; page and page_size only cut the cached list.
 DAY_LIST_FILTERS = frozenset({"date", "space", "state", "photographer", "client"})
 _PAGING = frozenset({"page", "page_size"})
-_CALENDAR_EVENTS = frozenset(
-    {"client.updated", "employee.updated", "employee.role_changed", "employee.deactivated", "employee.created"}
-)
+_CALENDAR_EVENTS = frozenset({"client.updated", "employee.updated", "employee.role_changed", "employee.deactivated"})
 
 
 def day_list_day(params) -> date | None:
@@ -41,16 +40,15 @@ def day_list_day(params) -> date | None:
         return None
     try:
         return BookingFilterSet.base_filters["date"].field.clean(params["date"])
-    except Exception:  # an invalid date takes the uncached way, which answers the error
+    except ValidationError:  # an invalid date takes the uncached way, which answers the error
         return None
 
 
 def day_list(*, day: date, params, load) -> list[Booking]:
     """The bookings ``load()`` finds for the day-list query ``params``, cached until a change to
     the day or the calendar. ``load`` must not depend on who asks."""
-    query = sorted((name, params.get(name)) for name in DAY_LIST_FILTERS if name in params)
     return cache.get_or_set(
-        "bookings.day_list:" + key_part(query),
+        _key(params),
         lambda: list(load()),
         namespaces=[CALENDAR_NAMESPACE, day_namespace(day)],
     )
@@ -64,14 +62,17 @@ def warm_day_lists(*, days: list[date]) -> int:
     for day in days:
         for slug in slugs:
             params = {"date": day.isoformat()} | ({"space": slug} if slug else {})
-            query = sorted(params.items())
             cache.refresh(
-                "bookings.day_list:" + key_part(query),
+                _key(params),
                 lambda params=params: list(BookingFilterSet(params, queryset=calendar_bookings()).qs),
                 namespaces=[CALENDAR_NAMESPACE, day_namespace(day)],
             )
             warmed += 1
     return warmed
+
+
+def _key(params) -> str:
+    return "bookings.day_list:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
 
 
 def days_touched(start: datetime, until: datetime) -> list[date]:
