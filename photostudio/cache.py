@@ -25,7 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 
 import structlog
@@ -235,14 +235,14 @@ class TwoTierCache:
     def _get(self, full_key: str):
         value = self.l1.get(full_key)
         if value is not _MISSING:
-            lookups.labels("l1", "hit").inc()
+            _count(lookups, "l1", "hit")
             return value
-        lookups.labels("l1", "miss").inc()
+        _count(lookups, "l1", "miss")
         value = self._l2("get", lambda: self.l2.get(full_key, _MISSING), failed=_MISSING)
         if value is _MISSING:
-            lookups.labels("l2", "miss").inc()
+            _count(lookups, "l2", "miss")
             return _MISSING
-        lookups.labels("l2", "hit").inc()
+        _count(lookups, "l2", "hit")
         self.l1.set(full_key, value, self.l1.ttl)
         return value
 
@@ -256,12 +256,19 @@ class TwoTierCache:
         try:
             return call()
         except Exception as exc:  # whatever the client raises, the cache must not break a request
-            errors.labels(operation).inc()
+            _count(errors, operation)
             now = time.monotonic()
             if now - self._last_error_logged >= _ERROR_LOG_INTERVAL:
                 self._last_error_logged = now
                 logger.warning("cache_unavailable", operation=operation, error=f"{type(exc).__name__}: {exc}")
             return failed
+
+
+def _count(counter: Counter, *labels: str) -> None:
+    # Under gunicorn's multi-process metrics a process without its samples directory cannot
+    # count; the cache must work all the same.
+    with suppress(OSError):
+        counter.labels(*labels).inc()
 
 
 def _version_key(namespace: str) -> str:
