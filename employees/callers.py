@@ -36,8 +36,8 @@ class Caller:
     """What one token sign-in says about its employee, as the database said it when cached."""
 
     employee_fields: tuple[tuple[str, object], ...]
-    permissions: frozenset[str]
     user_permissions: frozenset[str]
+    group_permissions: frozenset[str]
     sign_in_id: int
     revoked: bool
     expires_at: datetime
@@ -52,15 +52,15 @@ class Caller:
         names = [name for name, _ in self.employee_fields]
         employee = Employee.from_db("default", names, [value for _, value in self.employee_fields])
         # ModelBackend's own per-instance caches (see ModelBackend.get_all_permissions).
-        employee._perm_cache = set(self.permissions)
         employee._user_perm_cache = set(self.user_permissions)
-        employee._group_perm_cache = set(self.permissions - self.user_permissions)
+        employee._group_perm_cache = set(self.group_permissions)
+        employee._perm_cache = set(self.user_permissions | self.group_permissions)
         return employee
 
 
 def caller(*, employee_id: int, sign_in_id: int) -> tuple[Caller | None, str | None]:
-    """The record of ``sign_in_id`` of ``employee_id`` and the cache key it is filed under (None
-    with L2 unreachable), or (None, None) when there is no such sign-in. No query when cached."""
+    """The record of ``sign_in_id`` of ``employee_id`` (None when there is no such sign-in) and
+    the cache key it is filed under (None with L2 unreachable). No query when cached."""
     key = cache.versioned_key(f"caller:{sign_in_id}", namespaces=_namespaces(employee_id))
     record = cache.get_versioned(key) if key is not None else None
     if record is None:
@@ -96,8 +96,8 @@ def _load(*, employee_id: int, sign_in_id: int) -> Caller | None:
             for field in Employee._meta.concrete_fields
             if field.attname not in _UNCACHED_FIELDS
         ),
-        permissions=frozenset(backend.get_all_permissions(employee)),
         user_permissions=frozenset(backend.get_user_permissions(employee)),
+        group_permissions=frozenset(backend.get_group_permissions(employee)),
         sign_in_id=sign_in.pk,
         revoked=sign_in.revoked_at is not None,
         expires_at=sign_in.expires_at,
