@@ -53,9 +53,10 @@ def _fresh_cache():
     two_tier_cache.clear_l1()
 
 
-@pytest.fixture
-def dead_redis(settings):
-    """The default cache, photostudio.cache's L2, pointed at a Redis port nothing listens on."""
+@pytest.fixture(params=[False, True], ids=["raising", "ignoring_errors"])
+def dead_redis(request, settings):
+    """The default cache, photostudio.cache's L2, pointed at a Redis port nothing listens on;
+    django-redis raising its errors, or told to ignore them (IGNORE_EXCEPTIONS)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -63,7 +64,7 @@ def dead_redis(settings):
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": request.param},
         }
     }
     two_tier_cache.clear_l1()

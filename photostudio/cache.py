@@ -14,7 +14,9 @@ embedded mode. L1 is a bounded LRU per process with a short TTL (``CACHE_L1_MAX_
   ``studio_cache_errors_total``, never raised. Locks are then granted, since every job they
   guard is idempotent on its own (the lock only spares duplicate work).
 
-Values, L1's in particular, are shared between callers: treat them as read-only.
+A value filed without namespaces can only expire: each process may serve it from L1 for up to
+``CACHE_L1_TTL`` seconds. Values, L1's in particular, are shared between callers: treat them as
+read-only.
 """
 
 import functools
