@@ -1,8 +1,13 @@
+import socket
+from contextlib import contextmanager
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS
+
+from photostudio.cache import cache as two_tier_cache
 
 
 def pytest_collection_modifyitems(config, items):
@@ -42,5 +47,44 @@ def _migrated_rows_in_transactional_tests(request):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
+    two_tier_cache.clear_l1()
     yield
     cache.clear()
+    two_tier_cache.clear_l1()
+
+
+@pytest.fixture(params=[False, True], ids=["raising", "ignoring_errors"])
+def dead_redis(request, settings):
+    """The default cache, photostudio.cache's L2, pointed at a Redis port nothing listens on;
+    django-redis raising its errors, or told to ignore them (IGNORE_EXCEPTIONS)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": request.param},
+        }
+    }
+    two_tier_cache.clear_l1()
+    yield
+    two_tier_cache.clear_l1()
+
+
+@pytest.fixture
+def app_instances():
+    """``with app_instances("a"):`` runs the block as app process "a": its own in-process L1,
+    the one shared L2, as two app containers behind a load balancer."""
+    own_l1 = {}
+    shared_l1 = two_tier_cache.l1
+
+    @contextmanager
+    def instance(name: str):
+        two_tier_cache.l1 = own_l1.setdefault(name, type(shared_l1)(max_size=shared_l1.max_size, ttl=shared_l1.ttl))
+        try:
+            yield
+        finally:
+            two_tier_cache.l1 = shared_l1
+
+    return instance

@@ -6,9 +6,14 @@ class BookingsConfig(AppConfig):
     verbose_name = "Bookings"
 
     def ready(self):
-        from bookings import selectors
+        from bookings import (
+            day_lists,
+            selectors,
+            tasks,  # noqa: F401 - registers beat's warming task in every process
+        )
         from photostudio.exports import Dataset, register_dataset
 
+        day_lists.connect()
         register_dataset(
             Dataset(
                 name="bookings",

@@ -75,11 +75,11 @@ class BookingFilterSet(django_filters.FilterSet):
 
     def on_day(self, queryset, name, value):
         start, end = day_bounds(value)
-        return queryset.filter(start__lt=end, end__gt=start)
+        return queryset.overlapping(start, end)
 
     def from_day(self, queryset, name, value):
         start, _ = day_bounds(value)
-        return queryset.filter(end__gt=start)
+        return queryset.ending_after(start)
 
     def until_day(self, queryset, name, value):
         _, end = day_bounds(value)

@@ -476,12 +476,11 @@ def _save_state_change(booking: Booking, **save_kwargs) -> None:
 
 def _first_conflict(booking: Booking) -> Booking | None:
     """The earliest other holding booking of the same space whose time, buffer included, meets this one's."""
-    others = Booking.objects.filter(
-        space=booking.space,
-        state__in=HOLDING_STATES,
-        start__lt=booking.blocks_until,
-        blocks_until__gt=booking.start,
-    ).select_related("space")
+    others = (
+        Booking.objects.filter(space=booking.space)
+        .holding_during(booking.start, booking.blocks_until)
+        .select_related("space")
+    )
     if booking.pk is not None:
         others = others.exclude(pk=booking.pk)
     return others.order_by("start").first()

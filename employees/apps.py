@@ -9,9 +9,10 @@ class EmployeesConfig(AppConfig):
     verbose_name = "Employees"
 
     def ready(self):
-        from employees import services
+        from employees import callers, services
         from photostudio.retention import Prunable, register_prunable
 
+        callers.connect()
         post_migrate.connect(sync_role_groups_after_migrate, dispatch_uid="employees.sync_role_groups")
         register_prunable(Prunable("ended sign-ins", services.prune_sign_ins))
         register_prunable(Prunable("sign-in logs", services.prune_access_logs))

@@ -30,11 +30,11 @@ from django_otp.models import Device
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
-from employees import lockout, services
+from employees import callers, lockout, services
 from employees.mfa import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
@@ -359,15 +359,22 @@ class SignInJWTAuthentication(JWTAuthentication):
     second factor for a role that now demands one."""
 
     def get_user(self, validated_token):
-        employee = super().get_user(validated_token)
-        sign_in = SignIn.objects.filter(
-            pk=validated_token.get("sid"), employee=employee, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        ).first()
-        if sign_in is None:
+        """The employee, their sign-in and permissions from the cached caller record
+        (``employees.callers``): no query when cached."""
+        try:
+            employee_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise InvalidToken("Token contained no recognizable user identification") from None
+        record, key = callers.caller(employee_id=employee_id, sign_in_id=validated_token.get("sid"))
+        now = timezone.now()
+        if record is None or not record.signed_in(now):
             raise exceptions.AuthenticationFailed("This sign-in was ended; log in again.", code="token_revoked")
-        if employee.mfa_required and not sign_in.mfa_verified:
+        employee = record.employee()
+        if not employee.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive", code="user_inactive")
+        if employee.mfa_required and not record.mfa_verified:
             raise exceptions.AuthenticationFailed(errors.MfaEnrollmentRequired.default_message, code="mfa_required")
-        services.note_token_activity(sign_in=sign_in)
+        callers.note_activity(record, key, now=now, resolution=services.ACTIVITY_RESOLUTION)
         return employee
 
 

@@ -16,6 +16,13 @@ _NOTED_SESSION_KEY = "employees.sign_in_noted"
 _ENROLMENT_OPEN_URL_NAMES = frozenset({"mfa-enroll", "logout", "login", "login-verify"})
 
 
+def _bearer_token_request(request) -> bool:
+    """A request that authenticates with an API token, not the browser session: its sign-in and
+    MFA are checked by ``SignInJWTAuthentication``, and its session (axes gives API logins one)
+    need not be loaded at all."""
+    return request.headers.get("Authorization", "").startswith("Bearer ")
+
+
 class SignInActivityMiddleware:
     """Keep the browser session's ``SignIn`` current: last seen, and the session key after Django
     cycles it (login, password change), so revoking it later deletes the right session."""
@@ -25,6 +32,8 @@ class SignInActivityMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if _bearer_token_request(request):
+            return response
         session = getattr(request, "session", None)
         user = getattr(request, "user", None)
         if session is None or user is None or not user.is_authenticated:
@@ -57,6 +66,8 @@ class MfaEnrollmentMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if _bearer_token_request(request):
+            return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not user.mfa_required or user.is_verified():
             return None

@@ -13,6 +13,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.db.models import Q
 
+from photostudio.cache import cache_invalidate
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
@@ -106,6 +108,7 @@ def permissions_for(role: str, permission_model):
     return permission_model.objects.filter(condition)
 
 
+@cache_invalidate("permissions:*")
 def sync_role_groups(group_model, permission_model, *, using: str = "default") -> None:
     """Create the group of every role and give it exactly the role's existing permissions.
 

@@ -10,6 +10,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from employees.models import Employee, SignIn
 from photostudio import errors
+from photostudio.cache import cached
+
+# Cache namespace of every employee's MFA facts; employees.callers drops it when a device changes.
+MFA_NAMESPACE = "mfa"
 
 # How long a sign-in ended because its refresh token was reused stays in its owner's list.
 TOKEN_REUSE_NOTICE = timedelta(days=30)
@@ -72,8 +76,14 @@ class MfaStatus:
 
 
 def mfa_status(employee: Employee) -> MfaStatus:
-    return MfaStatus(
-        enabled=TOTPDevice.objects.filter(user=employee, confirmed=True).exists(),
-        required=employee.mfa_required,
-        backup_codes_left=StaticToken.objects.filter(device__user=employee, device__confirmed=True).count(),
+    """No query while cached: until any MFA device or backup code changes."""
+    enabled, backup_codes_left = _mfa_devices(employee.pk)
+    return MfaStatus(enabled=enabled, required=employee.mfa_required, backup_codes_left=backup_codes_left)
+
+
+@cached(key_prefix=MFA_NAMESPACE)
+def _mfa_devices(employee_id: int) -> tuple[bool, int]:
+    return (
+        TOTPDevice.objects.filter(user_id=employee_id, confirmed=True).exists(),
+        StaticToken.objects.filter(device__user_id=employee_id, device__confirmed=True).count(),
     )

@@ -247,14 +247,6 @@ def end_sign_in_for_token_reuse(*, sign_in: SignIn, ip_address: str | None, user
     )
 
 
-def note_token_activity(*, sign_in: SignIn) -> None:
-    """Move a token sign-in's "last seen" to now, at most once a minute."""
-    now = timezone.now()
-    if now - sign_in.last_seen_at >= ACTIVITY_RESOLUTION:
-        SignIn.objects.filter(pk=sign_in.pk).update(last_seen_at=now)
-        sign_in.last_seen_at = now
-
-
 def note_browser_activity(*, sign_in_id: int, employee: Employee, session_key: str, expires_at) -> None:
     """Move a browser sign-in's "last seen" to now and follow its session's key (Django cycles
     it at login and password change) and expiry, so revoking it ends the right session."""

@@ -22,7 +22,7 @@ from django.utils import timezone
 from events import metrics, webhooks
 from events.models import Delivery, Event, EventType, WebhookEndpoint
 from events.registry import Skipped, handler_named, handlers_for
-from events.signals import event_committed
+from events.signals import event_committed, event_recorded
 from events.targets import check_target
 from photostudio.errors import DeliveryNotFailed, PermissionDenied
 
@@ -55,6 +55,7 @@ def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = 
         payload=payload or {},
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
+    event_recorded.send(sender=Event, event=event)
     transaction.on_commit(lambda: announce(event.pk, event_type))
     return event
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from events import notifications, services
+from photostudio.cache import cache
 
 
 @shared_task(name="events.dispatch_event")
@@ -21,9 +22,14 @@ def run_delivery(delivery_id: int) -> None:
 
 @shared_task(name="events.relay")
 def relay() -> None:
-    services.relay(older_than=timedelta(seconds=settings.EVENTS_RELAY_AFTER))
+    # One relay at a time across workers: two would only race for the same rows.
+    with cache.lock("events.relay", timeout=0) as acquired:
+        if acquired:
+            services.relay(older_than=timedelta(seconds=settings.EVENTS_RELAY_AFTER))
 
 
 @shared_task(name="events.queue_booking_reminders")
 def queue_booking_reminders() -> None:
-    notifications.queue_booking_reminders(now=timezone.now())
+    with cache.lock("events.queue_booking_reminders") as acquired:
+        if acquired:
+            notifications.queue_booking_reminders(now=timezone.now())

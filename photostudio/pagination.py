@@ -1,6 +1,7 @@
 """The API's one way of paging lists: ``?page=`` and ``?page_size=``, a ``count``, and an order
 that always ends in the primary key, so no row is skipped or shown twice between pages."""
 
+from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
@@ -33,7 +34,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
     last_page_strings = ()
 
     def paginate_queryset(self, queryset, request, view=None):
-        return super().paginate_queryset(stable(queryset), request, view)
+        """Pages of a queryset (made stable) or of an already ordered list (a cached one)."""
+        if isinstance(queryset, QuerySet):
+            queryset = stable(queryset)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)

@@ -183,6 +183,16 @@ if DATABASE_REPLICA_URLS:
 REDIS_URL = env_str("REDIS_URL")
 REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 10, minimum=1)
 CACHE_TTL = env_int("CACHE_TTL", 300, minimum=0)
+# photostudio.cache's in-process L1 in front of the shared cache: at most CACHE_L1_MAX_SIZE
+# values per process, each for at most CACHE_L1_TTL seconds (the guide's l1_max_size, l1_ttl).
+CACHE_L1_MAX_SIZE = env_int("CACHE_L1_MAX_SIZE", 1000, minimum=0)
+CACHE_L1_TTL = env_int("CACHE_L1_TTL", 60, minimum=0)
+# cache.lock(): how long to wait for another holder, and when a dead holder's lock expires
+# (the guide's lock_timeout, lock_ttl), in seconds.
+CACHE_LOCK_TIMEOUT = env_int("CACHE_LOCK_TIMEOUT", 10, minimum=0)
+CACHE_LOCK_TTL = env_int("CACHE_LOCK_TTL", 30, minimum=1)
+# Beat re-computes today's and tomorrow's cached day lists this often, in seconds.
+CACHE_WARM_INTERVAL = env_int("CACHE_WARM_INTERVAL", 60, minimum=10)
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured("REDIS_URL must be a redis://host:port/db URL")
@@ -280,6 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "events.relay", "schedule": EVENTS_RELAY_INTERVAL},
     "queue-booking-reminders": {"task": "events.queue_booking_reminders", "schedule": NOTIFICATIONS_REMINDER_INTERVAL},
     "nightly-housekeeping": {"task": "photostudio.nightly_housekeeping", "schedule": crontab(hour=3, minute=30)},
+    "warm-day-lists": {"task": "bookings.warm_day_lists", "schedule": CACHE_WARM_INTERVAL},
 }
 
 # --- Bookings ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import selectors, services
+from bookings import day_lists, selectors, services
 from bookings.api.serializers import (
     BookingCreatedSerializer,
     BookingCreateSerializer,
@@ -108,6 +108,16 @@ class BookingListView(generics.ListAPIView):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "viewer": self.request.user}
+
+    def list(self, request, *args, **kwargs):
+        day = day_lists.day_list_day(request.query_params)
+        if day is None or not request.user.has_perm("bookings.view_booking"):
+            return super().list(request, *args, **kwargs)
+        bookings = day_lists.day_list(
+            day=day, params=request.query_params, load=lambda: self.filter_queryset(self.get_queryset())
+        )
+        page = self.paginate_queryset(bookings)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         operation_id="bookings_list",

@@ -39,16 +39,18 @@ def bookings(count, *, space, client=None, photographer=None):
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "expected"),
     [
-        {"page_size": 200},
-        {"date": "2030-01-14"},
-        {"from": "2030-01-01", "to": "2030-02-28", "state": "confirmed"},
-        {"search": "415", "ordering": "-client"},
-        {"ordering": "photographer"},
+        # the caller's permissions (2), the space filter, the count, the page
+        ({"page_size": 200}, 5),
+        # a day list not cached yet: permissions (2), the space filter, the day's bookings (counted in Python)
+        ({"date": "2030-01-14"}, 4),
+        ({"from": "2030-01-01", "to": "2030-02-28", "state": "confirmed"}, 5),
+        ({"search": "415", "ordering": "-client"}, 5),
+        ({"ordering": "photographer"}, 5),
     ],
 )
-def test_booking_list_costs_the_same_for_1_and_100_bookings(receptionist, params):
+def test_booking_list_costs_the_same_for_1_and_100_bookings(receptionist, params, expected):
     photographer = PhotographerFactory()
     one_space, busy_space = SpaceFactory(), SpaceFactory()
     bookings(1, space=one_space, photographer=photographer)
@@ -57,8 +59,7 @@ def test_booking_list_costs_the_same_for_1_and_100_bookings(receptionist, params
     bookings(100, space=busy_space, photographer=photographer)
     for_hundred = queries(receptionist, "/api/v1/bookings/", {**params, "space": busy_space.slug})
 
-    # the caller's permissions (2), the space filter, the count, the page
-    assert for_one == for_hundred == 5
+    assert for_one == for_hundred == expected
 
 
 def test_client_list_costs_the_same_for_1_and_100_clients(receptionist):

@@ -62,6 +62,29 @@ def test_twenty_simultaneous_overlapping_bookings_leave_exactly_one(receptionist
     assert Event.objects.filter(type="booking.created").count() == 1
 
 
+@pytest.mark.postgres
+def test_the_database_alone_refuses_nineteen_of_twenty_simultaneous_overlapping_bookings(receptionist, monkeypatch):
+    # Without the service's overlap query every create reaches the INSERT: only the exclusion
+    # constraint stands between them, and its refusal still answers booking_overlap.
+    monkeypatch.setattr(services, "_first_conflict", lambda booking: None)
+    space = SpaceFactory(capacity=10)
+    client = ClientFactory()
+
+    def book(minutes_later):
+        start = MONDAY_10_UTC + timedelta(minutes=minutes_later)
+        return lambda: services.create_booking(
+            actor=receptionist, space=space, client=client, start=start, end=start + timedelta(hours=2), people_count=2
+        )
+
+    outcomes = run_at_once([book(5 * n) for n in range(20)])
+
+    refused = [outcome for outcome in outcomes if isinstance(outcome, BookingOverlap)]
+    assert len([outcome for outcome in outcomes if isinstance(outcome, Booking)]) == 1, outcomes
+    assert len(refused) == 19, outcomes
+    assert {error.code for error in refused} == {"booking_overlap"}
+    assert Booking.objects.filter(space=space).count() == 1
+
+
 def test_two_simultaneous_transitions_of_one_booking_leave_exactly_one(receptionist):
     booking = BookingFactory(state=BookingState.PENDING)
     as_read_by_one, as_read_by_other = Booking.objects.get(pk=booking.pk), Booking.objects.get(pk=booking.pk)

@@ -6,11 +6,13 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from employees.tests.factories import EmployeeFactory
+from events import tasks
 from events.models import Delivery, Event
 from events.registry import handler_name, subscriber
 from events.services import publish, relay
 from events.tests.celery_support import broker_unreachable
 from events.tests.factories import DeliveryFactory, EventFactory
+from photostudio.cache import cache as two_tier_cache
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 
@@ -125,3 +127,18 @@ def test_relay_command_reports_what_it_sent(capsys, django_capture_on_commit_cal
     assert "Relayed 1 event(s)" in capsys.readouterr().out
     assert len(relayed) == 1
     assert Event.objects.get().dispatched_at is not None
+
+
+@pytest.mark.django_db
+def test_beats_relay_does_nothing_while_another_worker_holds_the_relay_lock(django_capture_on_commit_callbacks):
+    with time_machine.travel(START, tick=False):
+        old = EventFactory(type="test.relayed", occurred_at=START - timedelta(hours=1))
+        with two_tier_cache.lock("events.relay", timeout=0) as held, django_capture_on_commit_callbacks(execute=True):
+            assert held
+            tasks.relay()
+        assert relayed == []
+
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.relay()
+
+    assert relayed == [old.pk]

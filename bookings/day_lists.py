@@ -1,0 +1,128 @@
+"""The cached day list (``GET /api/v1/bookings/?date=``), and what drops it.
+
+A day list is filed in ``photostudio.cache`` under its query (date and filters, not the page)
+and two namespaces: the day's, which every change to a booking on that day drops, and
+``calendar``, which changes to what a list shows beside the bookings drop (a space, a client,
+an employee's name or role). The cached value is the list of bookings, the same for everyone
+allowed to see bookings; each caller's ``allowed_transitions`` are worked out per request.
+
+Invalidation follows the domain events: when one is recorded and again when its transaction
+commits (``cache.invalidate_for_change``), before the request that made the change answers, so
+a clerk always reads their own write and every other process sees the new namespace versions at
+its next read.
+"""
+
+from datetime import date, datetime, timedelta
+
+import structlog
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_delete, post_save
+
+from bookings.filtersets import BookingFilterSet
+from bookings.models import Booking, Space, studio_day
+from bookings.selectors import CALENDAR_NAMESPACE, calendar_bookings, day_namespace, space_day_namespace
+from events.models import Event
+from events.signals import event_recorded
+from photostudio.cache import cache, key_part
+
+logger = structlog.get_logger(__name__)
+
+# The filters a cached day list may have; page and page_size only cut the cached list.
+DAY_LIST_FILTERS = frozenset({"date", "space", "state", "photographer", "client"})
+_PAGING = frozenset({"page", "page_size"})
+_CALENDAR_EVENTS = frozenset({"client.updated", "employee.updated", "employee.role_changed", "employee.deactivated"})
+
+
+def day_list_day(params) -> date | None:
+    """The day of a query that is a cacheable day list (a valid ``date``, only day-list filters
+    and paging), else None."""
+    if "date" not in params or not set(params) <= DAY_LIST_FILTERS | _PAGING:
+        return None
+    try:
+        return BookingFilterSet.base_filters["date"].field.clean(params["date"])
+    except ValidationError:  # an invalid date takes the uncached way, which answers the error
+        return None
+
+
+def day_list(*, day: date, params, load) -> list[Booking]:
+    """The bookings ``load()`` finds for the day-list query ``params``, cached until a change to
+    the day or the calendar. ``load`` must not depend on who asks."""
+    return cache.get_or_set(
+        _key(params),
+        lambda: list(load()),
+        namespaces=[CALENDAR_NAMESPACE, day_namespace(day)],
+    )
+
+
+def warm_day_lists(*, days: list[date]) -> int:
+    """Compute and file the day lists of ``days``: all spaces, and each active space alone.
+    Returns how many lists were filed."""
+    warmed = 0
+    slugs = [None, *Space.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True)]
+    for day in days:
+        for slug in slugs:
+            params = {"date": day.isoformat()} | ({"space": slug} if slug else {})
+            cache.refresh(
+                _key(params),
+                lambda params=params: list(BookingFilterSet(params, queryset=calendar_bookings()).qs),
+                namespaces=[CALENDAR_NAMESPACE, day_namespace(day)],
+            )
+            warmed += 1
+    return warmed
+
+
+def _key(params) -> str:
+    return "bookings.day_list:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
+
+
+def days_touched(start: datetime, until: datetime) -> list[date]:
+    """The studio's local days that ``[start, until)`` meets."""
+    first, last = studio_day(start), studio_day(until - timedelta(microseconds=1))
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def _booking_namespaces(space_id: int, start: datetime, until: datetime) -> list[str]:
+    days = days_touched(start, until)
+    return [day_namespace(day) for day in days] + [space_day_namespace(space_id, day) for day in days]
+
+
+def drop_after_event(sender, *, event: Event, **kwargs) -> None:
+    """``event_recorded`` receiver: drop exactly the days and space of a changed booking (before
+    and after a move), or the whole calendar for a changed client or employee."""
+    if event.type in _CALENDAR_EVENTS:
+        cache.invalidate_for_change(CALENDAR_NAMESPACE)
+        return
+    if not event.type.startswith("booking."):
+        return
+    booking = Booking.objects.filter(pk=event.aggregate_id).values("space_id", "start", "blocks_until").first()
+    if booking is None:
+        return
+    namespaces = _booking_namespaces(booking["space_id"], booking["start"], booking["blocks_until"])
+    before = event.payload.get("from") if event.type == "booking.rescheduled" else None
+    if isinstance(before, dict):
+        namespaces += _moved_from(before)
+    cache.invalidate_for_change(*namespaces)
+
+
+def _moved_from(before: dict) -> list[str]:
+    space = Space.objects.filter(slug=before.get("space")).values("pk", "buffer_minutes").first()
+    try:
+        start, end = datetime.fromisoformat(before["start"]), datetime.fromisoformat(before["end"])
+    except (KeyError, TypeError, ValueError):
+        logger.warning("day_list_invalidation_without_times", payload=before)
+        return [CALENDAR_NAMESPACE]
+    if space is None:
+        return [day_namespace(day) for day in days_touched(start, end)]
+    return _booking_namespaces(space["pk"], start, end + timedelta(minutes=space["buffer_minutes"]))
+
+
+def drop_after_space_change(sender, instance: Space, **kwargs) -> None:
+    """Spaces change in the admin without a domain event; any change shows in every list."""
+    if not kwargs.get("raw"):
+        cache.invalidate_for_change(CALENDAR_NAMESPACE)
+
+
+def connect() -> None:
+    event_recorded.connect(drop_after_event, dispatch_uid="bookings.day_lists.drop_after_event")
+    post_save.connect(drop_after_space_change, sender=Space, dispatch_uid="bookings.day_lists.space_saved")
+    post_delete.connect(drop_after_space_change, sender=Space, dispatch_uid="bookings.day_lists.space_deleted")

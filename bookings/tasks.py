@@ -1,0 +1,19 @@
+"""Celery tasks of the bookings app."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from bookings import day_lists
+from photostudio.cache import cache
+
+
+@shared_task(name="bookings.warm_day_lists")
+def warm_day_lists() -> None:
+    """Beat keeps today's and tomorrow's day lists cached, so the front desk's first look is fast."""
+    with cache.lock("bookings.warm_day_lists", timeout=0) as acquired:
+        if not acquired:
+            return
+        today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
+        day_lists.warm_day_lists(days=[today, today + timedelta(days=1)])

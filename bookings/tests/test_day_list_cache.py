@@ -1,0 +1,129 @@
+"""The cached day list: free of queries once cached, and never behind a change, whichever app
+process made it."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from bookings import tasks
+from bookings.models import BookingState
+from bookings.tests.api import booking_body
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory
+from employees.models import Role
+from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.performance]
+
+DAY = MONDAY_10_UTC.date().isoformat()
+NEXT_DAY = (MONDAY_10_UTC + timedelta(days=1)).date().isoformat()
+BOOKINGS = "/api/v1/bookings/"
+
+
+def signed_in_receptionist() -> APIClient:
+    """An API client signed in with a token, keeping the cookies login sets as a browser would."""
+    api_client = APIClient()
+    EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    pair = api_client.post("/api/v1/auth/login", {"username": "desk", "password": DEFAULT_PASSWORD}).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    return api_client
+
+
+@pytest.fixture
+def desk():
+    return signed_in_receptionist()
+
+
+def day_list(api, day=DAY, **filters) -> list[dict]:
+    response = api.get(BOOKINGS, {"date": day, **filters})
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_a_cached_day_list_costs_no_query(desk, studio, django_assert_num_queries):
+    for hour in range(3):
+        BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=3 * hour))
+    first = day_list(desk)
+
+    with django_assert_num_queries(0):
+        again = day_list(desk)
+
+    assert again == first
+    assert len(again) == 3
+
+
+def test_a_cached_day_list_pages_like_an_uncached_one(desk, studio):
+    for hour in range(3):
+        BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=3 * hour))
+    day_list(desk)
+
+    second_page = desk.get(BOOKINGS, {"date": DAY, "page": 2, "page_size": 2}).json()
+
+    assert (second_page["count"], len(second_page["results"]), second_page["next"]) == (3, 1, None)
+
+
+def test_a_booking_made_through_one_instance_is_in_another_instances_day_list_at_once(desk, studio, app_instances):
+    with app_instances("b"):
+        assert day_list(desk) == []
+
+    with app_instances("a"):
+        created = desk.post(BOOKINGS, booking_body(studio, MONDAY_10_UTC)).json()
+
+    with app_instances("b"):
+        assert [booking["id"] for booking in day_list(desk)] == [created["id"]]
+
+
+def test_a_clerk_reads_their_own_state_change(desk, studio):
+    booking = BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.PENDING)
+    assert day_list(desk)[0]["state"] == "pending"
+
+    desk.post(f"{BOOKINGS}{booking.pk}/state", {"target_state": "confirmed"})
+
+    assert day_list(desk)[0]["state"] == "confirmed"
+
+
+def test_a_moved_booking_leaves_its_old_day_and_joins_its_new_one(desk, studio):
+    booking = BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.PENDING)
+    assert len(day_list(desk)) == len(day_list(desk, NEXT_DAY)) + 1 == 1
+
+    moved = MONDAY_10_UTC + timedelta(days=1)
+    answer = desk.post(
+        f"{BOOKINGS}{booking.pk}/reschedule",
+        {"start_time": moved.isoformat(), "end_time": (moved + timedelta(hours=2)).isoformat()},
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert (len(day_list(desk)), len(day_list(desk, NEXT_DAY))) == (0, 1)
+
+
+def test_a_renamed_space_shows_in_cached_day_lists(desk, studio):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    day_list(desk)
+
+    studio.name = "Daylight Studio"
+    studio.save()
+
+    assert day_list(desk)[0]["space"]["name"] == "Daylight Studio"
+
+
+def test_beat_keeps_todays_and_tomorrows_day_lists_warm(studio, django_assert_num_queries):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=1))
+
+    with time_machine.travel(MONDAY_10_UTC, tick=False):
+        desk = signed_in_receptionist()
+        desk.get("/api/v1/employees/profile")  # the caller's record cached, as after any request
+        tasks.warm_day_lists()
+        with django_assert_num_queries(0):
+            today, tomorrow, of_the_space = day_list(desk), day_list(desk, NEXT_DAY), day_list(desk, space=studio.slug)
+
+    assert (len(today), len(tomorrow), len(of_the_space)) == (1, 1, 1)
+
+
+def test_with_redis_unreachable_the_day_list_is_read_from_the_database(desk, studio, dead_redis, monkeypatch):
+    # The API's own throttle counts in the cache too; its outage behaviour is settings' business.
+    monkeypatch.setattr("photostudio.api.CallerRateThrottle.allow_request", lambda self, request, view: True)
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+
+    assert len(day_list(desk)) == len(day_list(desk)) == 1

@@ -1,0 +1,84 @@
+"""The cached "who is calling" record: cheap requests that still notice every change at once."""
+
+import pytest
+
+from employees import callers, services
+from employees.authentication import SignInJWTAuthentication
+from employees.models import Role, SignIn
+from employees.tests.factories import EmployeeFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/v1/auth/login"
+PROFILE = "/api/v1/employees/profile"
+
+
+@pytest.fixture
+def desk(api_client):
+    """A receptionist signed in with an API token; ``desk.api`` sends it."""
+    employee = EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    pair = api_client.post(LOGIN, {"username": "desk", "password": "correct-horse-battery-staple"}).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    employee.api, employee.access_token = api_client, pair["access_token"]
+    return employee
+
+
+def test_an_authenticated_read_with_the_caller_cached_costs_at_most_one_query(desk, django_assert_max_num_queries):
+    first = desk.api.get(PROFILE)
+
+    with django_assert_max_num_queries(1):
+        again = desk.api.get(PROFILE)
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+
+
+def test_a_revoked_sign_in_is_refused_at_once_by_another_app_instance(desk, app_instances):
+    with app_instances("b"):
+        assert desk.api.get(PROFILE).status_code == 200
+
+    with app_instances("a"):
+        services.revoke_sign_in(sign_in=SignIn.objects.get(employee=desk), actor=desk)
+
+    with app_instances("b"):
+        refused = desk.api.get(PROFILE)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"] == "This sign-in was ended; log in again."
+
+
+def test_a_role_change_changes_the_callers_permissions_at_once(desk, app_instances):
+    with app_instances("b"):
+        assert "bookings.add_client" in desk.api.get(PROFILE).json()["permissions"]
+
+    with app_instances("a"):
+        services.update_employee(employee=desk, actor=EmployeeFactory(role=Role.ADMIN), role=Role.PHOTOGRAPHER)
+
+    with app_instances("b"):
+        profile = desk.api.get(PROFILE).json()
+    assert profile["role"] == "photographer"
+    assert "bookings.add_client" not in profile["permissions"]
+
+
+def test_a_deactivated_employee_is_refused_at_once_by_another_app_instance(desk, app_instances):
+    with app_instances("b"):
+        assert desk.api.get(PROFILE).status_code == 200
+
+    with app_instances("a"):
+        services.update_employee(employee=desk, actor=EmployeeFactory(role=Role.ADMIN), is_active=False)
+
+    with app_instances("b"):
+        assert desk.api.get(PROFILE).status_code == 401
+
+
+def test_the_cached_record_keeps_no_password_hash(desk):
+    record, _ = callers.caller(employee_id=desk.pk, sign_in_id=SignIn.objects.get(employee=desk).pk)
+
+    assert "password" not in dict(record.employee_fields)
+
+
+def test_with_redis_unreachable_the_caller_is_read_from_the_database(desk, dead_redis, rf):
+    request = rf.get(PROFILE, HTTP_AUTHORIZATION=f"Bearer {desk.access_token}")
+
+    employee, _ = SignInJWTAuthentication().authenticate(request)
+
+    assert (employee.pk, employee.has_perm("bookings.add_client")) == (desk.pk, True)

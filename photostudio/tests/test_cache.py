@@ -1,0 +1,154 @@
+"""photostudio.cache: two tiers, versioned namespaces, decorators, locks, and a dead Redis."""
+
+import pytest
+from django.test import Client
+from prometheus_client import REGISTRY
+
+from photostudio.cache import _L1, TwoTierCache, cache, cache_invalidate, cached
+
+
+@pytest.fixture
+def computed():
+    """A counter of computations and a function that bumps it and returns the new count."""
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    compute.calls = calls
+    return compute
+
+
+def another_instance() -> TwoTierCache:
+    """A second app process as far as the cache goes: its own L1, the same L2."""
+    return TwoTierCache(l1_max_size=100, l1_ttl=60)
+
+
+def test_a_cached_value_is_computed_once(computed):
+    first = cache.get_or_set("answer", computed, namespaces=["tests"])
+    second = cache.get_or_set("answer", computed, namespaces=["tests"])
+
+    assert (first, second, len(computed.calls)) == (1, 1, 1)
+
+
+def test_invalidating_a_namespace_drops_its_values_and_no_other(computed):
+    cache.get_or_set("dropped", computed, namespaces=["tests", "day:2030-01-14"])
+    cache.get_or_set("kept", lambda: "kept", namespaces=["tests"])
+
+    cache.invalidate("day:2030-01-14")
+
+    assert cache.get_or_set("dropped", computed, namespaces=["tests", "day:2030-01-14"]) == 2
+    assert cache.get("kept", namespaces=["tests"]) == "kept"
+
+
+def test_an_invalidation_in_one_instance_reaches_another_instances_l1_at_once(computed):
+    reader, writer = another_instance(), another_instance()
+    reader.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
+    assert reader.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 1  # from its L1
+
+    writer.invalidate("day:2030-01-14")
+
+    assert reader.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+
+
+def test_a_value_computed_by_one_instance_is_read_by_another_from_l2(computed):
+    another_instance().get_or_set("shared", computed, namespaces=["tests"])
+
+    assert another_instance().get_or_set("shared", computed, namespaces=["tests"]) == 1
+
+
+def test_a_value_refiled_under_an_old_versioned_key_does_not_survive_an_invalidation():
+    key = cache.versioned_key("caller:1", namespaces=["employee:1"])
+    cache.set_versioned(key, "signed in")
+
+    cache.invalidate("employee:1")
+    cache.set_versioned(key, "signed in, seen again")
+
+    assert cache.get("caller:1", namespaces=["employee:1"]) is None
+
+
+def test_l1_keeps_at_most_its_size_dropping_the_least_recently_used():
+    l1 = _L1(max_size=2, ttl=60)
+    l1.set("a", 1, 60)
+    l1.set("b", 2, 60)
+    l1.get("a")
+    l1.set("c", 3, 60)
+
+    assert (l1.get("a"), l1.get("c"), len(l1)) == (1, 3, 2)
+
+
+def test_l1_forgets_a_value_after_its_ttl():
+    now = [1000.0]
+    l1 = _L1(max_size=10, ttl=5, clock=lambda: now[0])
+    l1.set("a", 1, 60)
+
+    now[0] += 6
+
+    assert l1.get("a", "gone") == "gone"
+
+
+@pytest.mark.django_db
+def test_cached_decorator_caches_per_arguments_until_its_prefix_is_invalidated(computed):
+    @cached(ttl=300, key_prefix="guide_bookings")
+    def bookings_for(day):
+        return (day, computed())
+
+    assert bookings_for("2030-01-14") == ("2030-01-14", 1)
+    assert bookings_for("2030-01-15") == ("2030-01-15", 2)
+    assert bookings_for("2030-01-14") == ("2030-01-14", 1)
+
+    @cache_invalidate("guide_bookings:*")
+    def update_booking():
+        return "updated"
+
+    assert update_booking() == "updated"
+    assert bookings_for("2030-01-14") == ("2030-01-14", 3)
+
+
+def test_cache_invalidate_takes_only_a_namespace_pattern():
+    with pytest.raises(ValueError, match="namespace pattern"):
+        cache_invalidate("booking")
+
+
+def test_a_held_lock_is_refused_to_a_second_holder_and_free_again_after():
+    with cache.lock("tests.job", timeout=0) as first, another_instance().lock("tests.job", timeout=0) as second:
+        assert (first, second) == (True, False)
+    with cache.lock("tests.job", timeout=0) as again:
+        assert again
+
+
+def test_hits_and_misses_of_each_tier_are_on_metrics(computed):
+    cache.get_or_set("counted", computed, namespaces=["tests"])
+    cache.get_or_set("counted", computed, namespaces=["tests"])
+
+    page = Client().get("/metrics").content.decode()
+
+    for tier, result in [("l1", "hit"), ("l1", "miss"), ("l2", "miss")]:
+        assert f'studio_cache_lookups_total{{result="{result}",tier="{tier}"}}' in page
+
+
+def errors_counted(operation: str) -> float:
+    return REGISTRY.get_sample_value("studio_cache_errors_total", {"operation": operation}) or 0
+
+
+def test_with_redis_unreachable_reads_are_misses_and_writes_do_nothing(dead_redis, computed):
+    assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 1
+    assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+    cache.set("written", "value", namespaces=["tests"])
+    assert cache.get("written", namespaces=["tests"]) is None
+    cache.invalidate("day:2030-01-14")
+
+
+@pytest.mark.parametrize("dead_redis", [False], ids=["raising"], indirect=True)
+def test_an_unreachable_redis_is_counted(dead_redis):
+    before = errors_counted("versions")
+
+    cache.get("day list", namespaces=["day:2030-01-14"])
+
+    assert errors_counted("versions") == before + 1
+
+
+def test_with_redis_unreachable_a_lock_is_granted(dead_redis):
+    with cache.lock("events.relay", timeout=0) as acquired:
+        assert acquired
