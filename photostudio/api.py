@@ -168,10 +168,6 @@ def _multiline(field) -> bool:
     return getattr(field, "style", {}).get("base_template") == MULTILINE["base_template"]
 
 
-def _password(field) -> bool:
-    return isinstance(field, PasswordField)
-
-
 def _text_errors(value, *, multiline: bool = False) -> list[str]:
     """Why the strings in ``value`` (nested in lists and objects too) are refused: control characters."""
     if isinstance(value, str):
@@ -240,7 +236,9 @@ class InputSerializer(serializers.Serializer):
                     refused[str(name)] = [UNKNOWN_FIELD_MESSAGE]
                 elif message := json_type_error(field, value):
                     refused[name] = [message]
-                elif not _password(field) and (messages := _text_errors(value, multiline=_multiline(field))):
+                elif not isinstance(field, PasswordField) and (
+                    messages := _text_errors(value, multiline=_multiline(field))
+                ):
                     refused[name] = messages
             # The fields' own checks see only values of the right type.
             data = {name: value for name, value in data.items() if name not in refused}

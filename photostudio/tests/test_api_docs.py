@@ -118,7 +118,10 @@ def test_new_bookings_link_to_what_can_be_done_with_them(schema):
     assert links["bookings_state"] == {
         "operationId": "bookings_state",
         "parameters": {"id": "$response.body#/id"},
-        "requestBody": {"target_state": "$response.body#/allowed_transitions/0/target_state"},
+        "requestBody": {
+            "target_state": "$response.body#/allowed_transitions/0/target_state",
+            "reason": "Followed the link from the booking",
+        },
     }
     assert links["clients_history"]["parameters"] == {"id": "$response.body#/client/id"}
     operation_ids = {operation["operationId"] for _, operation in operations(schema)}
