@@ -228,6 +228,15 @@ class EmailOrEmptyField(serializers.EmailField):
         super().__init__(allow_blank=True, max_length=254, **kwargs)
 
 
+@extend_schema_field({"type": "string", "format": "password", "maxLength": 4096})
+class PasswordField(serializers.CharField):
+    """A password, taken exactly as typed (no trimming, no text rules): only the password check
+    judges it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=4096, trim_whitespace=False, style={"input_type": "password"}, **kwargs)
+
+
 class InputSerializer(serializers.Serializer):
     """Checks the shape of a request body and nothing more: each field's JSON type (no quiet
     conversion of 4 into "4"), no field it does not declare, so a misspelt or misplaced field is
@@ -251,7 +260,9 @@ class InputSerializer(serializers.Serializer):
                     refused[str(name)] = [UNKNOWN_FIELD_MESSAGE]
                 elif message := json_type_error(field, value):
                     refused[name] = [message]
-                elif messages := _text_errors(value, multiline=_multiline(field)):
+                elif not isinstance(field, PasswordField) and (
+                    messages := _text_errors(value, multiline=_multiline(field))
+                ):
                     refused[name] = messages
             # The fields' own checks see only values of the right type.
             data = {name: value for name, value in data.items() if name not in refused}

@@ -183,10 +183,14 @@ def describe_api(result, generator, request, public):
 
 def add_links(result, generator, request, public):
     """drf-spectacular postprocessing hook: OpenAPI links a client (or Schemathesis' stateful
-    tests) can follow, from what was just created to the operations on it, and from a list (or a
-    page of one) to the operations on its first item."""
+    tests) can follow, from what was just created to the operations on it, from a list (or a
+    page of one) to the operations on its first item, and from an answer about an item to the
+    other operations on that item: a booking's detail to its state change, its state change to
+    its reschedule, its reschedule to its history; a webhook endpoint to its deliveries."""
     paths = result.get("paths", {})
+    schemas = result.get("components", {}).get("schemas", {})
     for path, item in paths.items():
+        item_path = re.fullmatch(r"(.*/)\{(\w+)\}/.*", path)
         for method, operation in item.items():
             responses = operation["responses"]
             if method == "post" and "201" in responses:
@@ -196,7 +200,15 @@ def add_links(result, generator, request, public):
                 _link(responses["200"], paths, under=path, source=lambda name: f"$response.body#/results/0/{name}")
             elif method == "get" and body.get("type") == "array":
                 _link(responses["200"], paths, under=path, source=lambda name: f"$response.body#/0/{name}")
+            elif item_path and item_path.group(2) in _properties(body, schemas):
+                _link(responses["200"], paths, under=item_path.group(1), source=lambda name: f"$response.body#/{name}")
     return result
+
+
+def _properties(schema: dict, schemas: dict) -> dict:
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[1], {})
+    return schema.get("properties", {})
 
 
 def _link(response: dict, paths: dict, *, under: str, source) -> None:

@@ -2,12 +2,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from employees.models import Employee, Role, SignIn
-from photostudio.api import EmailOrEmptyField, InputSerializer
+from photostudio.api import EmailOrEmptyField, InputSerializer, PasswordField
 
 
 class LoginSerializer(InputSerializer):
     username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    password = PasswordField()
     mfa_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
@@ -121,7 +121,7 @@ class CodeSerializer(InputSerializer):
 
 
 class PasswordSerializer(InputSerializer):
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, help_text="Your current password.")
+    password = PasswordField(help_text="Your current password.")
 
 
 class PasswordAndCodeSerializer(PasswordSerializer):

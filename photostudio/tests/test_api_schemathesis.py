@@ -52,6 +52,27 @@ max-steps = 8
 max-examples = 40
 """
 SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20240115"))
+# The stateful phase on the operations of the sequences below: more scenarios, shorter ones.
+SEQUENCES_CONFIG = """
+[generation]
+database = "none"
+
+[checks]
+positive_data_acceptance.enabled = false
+
+[phases.stateful]
+max-steps = 5
+
+[phases.stateful.generation]
+max-examples = 100
+"""
+SEQUENCES = r"^(bookings_(list|retrieve|state|reschedule|history)|webhooks_(list|deliveries_list))$"
+# Links the stateful phase must follow with real ids taken from the answers. Its walk is random,
+# so the test names the first steps of the sequences, which it reliably takes: from the bookings
+# list into a change of a booking, from the endpoints list to an endpoint's delivery log; test_api_docs
+# checks that the schema declares the whole chain: detail, state change, reschedule, history.
+BOOKING_CHANGES = {"POST /api/v1/bookings/{id}/state/", "POST /api/v1/bookings/{id}/reschedule/"}
+WEBHOOK_DELIVERIES = ("GET /api/v1/webhooks/", "GET /api/v1/webhooks/{id}/deliveries/")
 
 
 @pytest.fixture
@@ -66,6 +87,9 @@ def studio_data():
         BookingFactory(
             client=client, photographer=photographer, state=state, start=MONDAY_10_UTC + timedelta(days=days)
         )
+    # Pending bookings for the stateful phase to confirm, reschedule and read the history of.
+    for weeks in range(1, 7):
+        BookingFactory(client=client, start=MONDAY_10_UTC + timedelta(weeks=weeks))
     endpoint = WebhookEndpointFactory()
     DeliveryFactory(handler=endpoint.handler_name, endpoint=endpoint, status=Delivery.Status.FAILED)
 
@@ -88,10 +112,36 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
     # The guide's login example signs in. Not as a second admin: the run's own admin is the last
     # one, which keeps fuzzed employee updates from demoting or deactivating the account it uses.
     EmployeeFactory(username="admin", role=Role.RECEPTIONIST, password="password")
-    report = tmp_path / "schemathesis.json"
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
+    sequences_config = tmp_path / "sequences.toml"
+    sequences_config.write_text(SEQUENCES_CONFIG)
 
+    # First, on the data as the fixture left it, the stateful phase alone on the operations of the
+    # sequences: among the whole API's links a random walk rarely strings four of them together.
+    outcome, followed = run_schemathesis(
+        live_server, tmp_path, sequences_config, "--phases=stateful", f"--include-operation-id-regex={SEQUENCES}"
+    )
+
+    assert outcome["phases"]["stateful"]["status"] == "success"
+    assert outcome["test_cases"]["with_failures"] == outcome["test_cases"]["errored"] == 0
+    assert {target for source, target in followed if source == "GET /api/v1/bookings/"} & BOOKING_CHANGES
+    assert WEBHOOK_DELIVERIES in followed
+
+    outcome, _ = run_schemathesis(live_server, tmp_path, config)
+
+    assert outcome["operations"]["tested"] == outcome["operations"]["total"] > 40
+    assert {phase: result["status"] for phase, result in outcome["phases"].items()} == dict.fromkeys(
+        ("examples", "coverage", "fuzzing", "stateful"), "success"
+    )
+    assert outcome["test_cases"]["with_failures"] == outcome["test_cases"]["errored"] == 0
+
+
+def run_schemathesis(live_server, tmp_path, config, *arguments) -> tuple[dict, set[tuple[str, str]]]:
+    """Run the Schemathesis CLI against the live server; its JSON summary and the links its
+    stateful phase followed. Fails on any failed check."""
+    report = config.with_suffix(".json")
+    events = config.with_suffix(".ndjson")
     run = subprocess.run(
         [
             str(Path(sys.executable).with_name("schemathesis")),
@@ -101,8 +151,10 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
             f"{live_server.url}/api/schema/",
             f"--seed={SEED}",
             "--workers=1",
-            "--report=json",
+            "--report=json,ndjson",
             f"--report-json-path={report}",
+            f"--report-ndjson-path={events}",
+            *arguments,
         ],
         env={
             "PATH": str(Path(sys.executable).parent),
@@ -117,13 +169,26 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
         text=True,
         timeout=900,
     )
-
     print(run.stdout, run.stderr)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     outcome = json.loads(report.read_text())
+    followed = links_followed(events)
     print(f"Schemathesis ran {outcome['test_cases']['generated']} test cases (seed {outcome['seed']}).")
-    assert outcome["operations"]["tested"] == outcome["operations"]["total"] > 40
-    assert {phase: result["status"] for phase, result in outcome["phases"].items()} == dict.fromkeys(
-        ("examples", "coverage", "fuzzing", "stateful"), "success"
-    )
-    assert outcome["test_cases"]["with_failures"] == outcome["test_cases"]["errored"] == 0
+    print(f"The stateful phase followed {len(followed)} links:", *sorted(followed), sep="\n  ")
+    return outcome, followed
+
+
+def links_followed(events: Path) -> set[tuple[str, str]]:
+    """(source, target) operations of every link the stateful phase followed with the data it
+    took from the answer, read from the run's NDJSON events."""
+    followed = set()
+    for line in events.read_text().splitlines():
+        scenario = json.loads(line).get("ScenarioFinished")
+        if not scenario or scenario.get("phase") != "stateful":
+            continue
+        for case in scenario["recorder"].get("cases", {}).values():
+            transition = case.get("transition")
+            if transition and case.get("is_transition_applied"):
+                source, _, target = (part.strip() for part in transition["id"].split(" -> "))
+                followed.add((source, target))
+    return followed

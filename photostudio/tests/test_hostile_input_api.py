@@ -47,7 +47,8 @@ def _text_fields():
         for path, method, operation in _operations(schema)
         if method in WRITES
         for name, prop in _body_properties(schema, operation).items()
-        if prop.get("type") == "string" or prop.get("items", {}).get("type") == "string" or "anyOf" in prop
+        if (prop.get("type") == "string" or prop.get("items", {}).get("type") == "string" or "anyOf" in prop)
+        and prop.get("format") != "password"
     ]
 
 
@@ -145,6 +146,15 @@ def test_notes_keep_their_tabs_and_line_breaks(api, multiline):
 
     assert response.status_code == 200, response.content
     assert response.json()["notes"] == multiline
+
+
+def test_a_password_is_taken_as_typed_and_judged_by_the_password_check_alone(api):
+    client, _ = api
+    client.force_authenticate(None)
+
+    response = client.post("/api/v1/auth/login", {"username": "nobody", "password": "pass\x01word"}, format="json")
+
+    assert response.status_code == 401
 
 
 def test_a_line_break_in_a_single_line_field_is_refused(api):
