@@ -119,7 +119,7 @@ def test_front_desks_today_has_no_photographer_section(desk):
     page = desk.get(reverse("today")).content.decode()
 
     assert "Your sessions today" not in page
-    assert "Pending: confirm with the client" in page
+    assert "Pending, any day: confirm with the client" in page
 
 
 def test_a_refused_page_names_the_permission_the_role_lacks(camera):
