@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from events import notifications, services
+from events import notifications, partitions, services
 
 
 @shared_task(name="events.dispatch_event")
@@ -27,3 +27,8 @@ def relay() -> None:
 @shared_task(name="events.queue_booking_reminders")
 def queue_booking_reminders() -> None:
     notifications.queue_booking_reminders(now=timezone.now())
+
+
+@shared_task(name="events.create_partitions")
+def create_partitions() -> None:
+    partitions.create_partitions_ahead(months=settings.EVENTS_PARTITIONS_AHEAD, today=timezone.now().date())
