@@ -6,7 +6,7 @@ N bookings in every state with the events their services would have recorded (cr
 each state change), written in bulk: COPY on PostgreSQL, batched inserts elsewhere. Bookings lie
 on a grid of each space's opening hours (one slot per hour: the session, then the space's
 buffer), so no two holding bookings of a space overlap and the exclusion constraint holds. The
-grid ends a month after ``today`` and reaches back as far as N bookings need; Mondays are quiet,
+grid ends a month after ``today`` (``future_days``) and reaches back as far as N bookings need; Mondays are quiet,
 weekends full, and ``BUSY_DAY_OFFSET`` days before ``today`` every slot is taken.
 
 Bookings that ended before ``now`` are completed, no-shows or cancelled; the ones under way are
@@ -65,10 +65,15 @@ class AlreadySeeded(Exception):
 
 
 def seed_group(
-    *, bookings: int, today: date, now: datetime, progress: Callable[[int, int], None] = lambda done, total: None
+    *,
+    bookings: int,
+    today: date,
+    now: datetime,
+    future_days: int = FUTURE_DAYS,
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> dict:
-    """Create the group and ``bookings`` bookings ending a month after ``today``; report what was
-    made. Raises AlreadySeeded when the group's spaces have bookings."""
+    """Create the group and ``bookings`` bookings on the days up to ``future_days`` after
+    ``today``; report what was made. Raises AlreadySeeded when the group's spaces have bookings."""
     spaces = _spaces()
     if Booking.objects.filter(space__in=spaces).exists():
         raise AlreadySeeded(
@@ -77,7 +82,7 @@ def seed_group(
     staff = _staff()
     clients = _clients(max(1, bookings // 20))
     grids = {space.pk: Grid(space, SLOT - space.buffer, space.price_for(SLOT - space.buffer)) for space in spaces}
-    last_day = today + timedelta(days=FUTURE_DAYS)
+    last_day = today + timedelta(days=future_days)
     first_day = _first_day(spaces, bookings, today=today, last_day=last_day)
     create_partitions(first=first_day - timedelta(days=62), last=last_day)
     rng = random.Random(bookings)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from bookings import analytics
 from bookings.demo import create_demo_bookings
 from bookings.demo_group import AlreadySeeded, busy_day, progress_bar, seed_group
 from employees.models import Employee, Role
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             )
         except AlreadySeeded as exc:
             raise CommandError(f"{exc} Seed a fresh database to build another.") from None
+        analytics.refresh()
         self.stdout.write(
             self.style.SUCCESS(
                 f"{made['bookings']:,} bookings of {made['clients']:,} clients from {made['first_day']} to "
