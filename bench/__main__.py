@@ -27,6 +27,9 @@ from bench.scenarios import SCENARIOS, TRIVIAL_PATH, Figures, Load, lua_script, 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_USER = "bench_manager"
 CREATE_BODIES = 20_000
+PENDING_POOL = 3_000
+# Slots start on the hour; 40 minutes plus the longest buffer (20) ends by the next one.
+SESSION = timedelta(minutes=40)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +94,7 @@ def _plan() -> dict:
 
     from bookings.demo_group import busy_day, group_slugs
     from bookings.models import Booking, Space, local_instant
+    from bookings.reports import REPORT_MAX_DAYS
     from employees.models import Employee, Role
 
     today = timezone.localdate()
@@ -123,12 +127,13 @@ def _plan() -> dict:
                         "client_name": f"Bench Client {len(bodies) % 100}",
                         "client_phone": f"+1555999{len(bodies) % 100:04d}",
                         "start_time": start.isoformat(),
-                        "end_time": (start + timedelta(minutes=45)).isoformat(),
+                        "end_time": (start + SESSION).isoformat(),
                         "space_type": space.slug,
                         "people_count": 1,
                     }
                 )
         day += timedelta(days=1)
+    _book_pending_pool(spaces, manager, first_day=day + timedelta(days=30))
     month_end = today.replace(day=1) - timedelta(days=1)
     return {
         "bookings": Booking.objects.count(),
@@ -140,7 +145,7 @@ def _plan() -> dict:
         "space": spaces[0].slug,
         "create": bodies,
         "month": (month_end.replace(day=1), month_end),
-        "five_years": (date(today.year - 5, today.month, 1), today),
+        "five_years": (today - timedelta(days=REPORT_MAX_DAYS - 2), today),
     }
 
 
@@ -152,6 +157,33 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _book_pending_pool(spaces, manager, *, first_day: date) -> None:
+    """PENDING_POOL pending bookings for state_change to confirm, one each, after the create range."""
+    from bookings.models import Booking, Client, local_instant
+
+    client, _ = Client.objects.get_or_create(phone="+15559980000", defaults={"full_name": "Bench Pool Client"})
+    bookings, day = [], first_day
+    while len(bookings) < PENDING_POOL:
+        for hour in range(10, 18):
+            for space in spaces:
+                start = local_instant(day, f"{hour:02d}:00")
+                bookings.append(
+                    Booking(
+                        client=client,
+                        space=space,
+                        start=start,
+                        end=start + SESSION,
+                        blocks_until=start + SESSION + space.buffer,
+                        people_count=1,
+                        price=space.price_for(SESSION),
+                        created_by=manager,
+                        updated_by=manager,
+                    )
+                )
+        day += timedelta(days=1)
+    Booking.objects.bulk_create(bookings[:PENDING_POOL], batch_size=1000)
 
 
 def _start_gunicorn(args, environment: dict, log: Path) -> subprocess.Popen:

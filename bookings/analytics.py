@@ -105,7 +105,7 @@ class ViewState:
 
 def tallies(*, start: date, end: date) -> Tallies:
     """The bookings of the local days ``start`` to ``end`` (inclusive), tallied per space and per
-    day: from the view where it is current, live for the rest. At most seven queries."""
+    day: from the view where it is current, live for the rest. At most eight queries."""
     result = Tallies(by_space={}, by_day={})
     state = view_state()
     if state is None or state.time_zone != settings.TIME_ZONE:

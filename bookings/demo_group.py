@@ -111,13 +111,21 @@ def busy_day(today: date) -> date:
     return today - timedelta(days=BUSY_DAY_OFFSET)
 
 
+def group_slugs() -> list[str]:
+    """The slugs of the group's spaces."""
+    return [f"{_prefix(location)}_{kind[0]}" for location in LOCATIONS for kind in SPACE_KINDS]
+
+
+def _prefix(location: str) -> str:
+    return location.lower().replace(" ", "_")
+
+
 def _spaces() -> list[Space]:
     spaces = []
     for location in LOCATIONS:
-        prefix = location.lower().replace(" ", "_")
         for suffix, name, capacity, rate, buffer, weekdays, weekends in SPACE_KINDS:
             space, _ = Space.objects.get_or_create(
-                slug=f"{prefix}_{suffix}",
+                slug=f"{_prefix(location)}_{suffix}",
                 defaults={
                     "name": f"{location} {name}",
                     "capacity": capacity,
@@ -138,7 +146,7 @@ def _staff() -> dict[str, list[Employee]]:
     manager sets one in the admin)."""
     staff: dict[str, list[Employee]] = {Role.MANAGER: [], Role.RECEPTIONIST: [], Role.PHOTOGRAPHER: []}
     for location in LOCATIONS:
-        prefix = location.lower().replace(" ", "_")
+        prefix = _prefix(location)
         people = [(Role.MANAGER, "manager", 1), (Role.RECEPTIONIST, "desk", 2), (Role.PHOTOGRAPHER, "photo", 3)]
         for role, title, count in people:
             for number in range(1, count + 1):

@@ -77,7 +77,7 @@ class Report:
 
 def studio_report(*, viewer, start: date, end: date) -> Report:
     """The figures of the local days ``start`` to ``end`` (inclusive), per space, per day and in
-    total. Raises PermissionDenied without ``bookings.view_reports``. At most eight queries,
+    total. Raises PermissionDenied without ``bookings.view_reports``. At most nine queries,
     whatever the number of bookings."""
     if not viewer.has_perm("bookings.view_reports"):
         raise PermissionDenied("Reports are for managers.", details={"permission": "bookings.view_reports"})
