@@ -27,7 +27,7 @@ from bench.scenarios import SCENARIOS, TRIVIAL_PATH, Figures, Load, lua_script, 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_USER = "bench_manager"
 CREATE_BODIES = 20_000
-PENDING_POOL = 3_000
+PENDING_POOL = 1_000
 # Slots start on the hour; 40 minutes plus the longest buffer (20) ends by the next one.
 SESSION = timedelta(minutes=40)
 

@@ -22,8 +22,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import Cast, TruncDate
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from bookings.models import Booking, BookingState, Space, studio_day
@@ -165,10 +165,9 @@ def _changed_days(*, since: datetime, before: date) -> dict[date, set[int]]:
     boundary, _ = day_bounds(before)
     recent = Event.objects.filter(aggregate_type="bookings.booking", occurred_at__gte=since).order_by()
     changed: dict[date, set[int]] = {}
-    touched = Booking.objects.filter(
-        start__lt=boundary,
-        pk__in=recent.annotate(booking_id=Cast("aggregate_id", BigIntegerField())).values("booking_id"),
-    )
+    # The ids first: as a subquery, PostgreSQL may scan every booking that starts before the boundary.
+    booking_ids = {int(pk) for pk in recent.values_list("aggregate_id", flat=True)}
+    touched = Booking.objects.filter(pk__in=booking_ids, start__lt=boundary)
     for space_id, start in touched.values_list("space_id", "start"):
         changed.setdefault(studio_day(start), set()).add(space_id)
     moves = recent.filter(type=EventType.BOOKING_RESCHEDULED).values_list("payload", flat=True)

@@ -53,7 +53,7 @@ LAST_NAMES = ["Moreau", "Okafor", "Rossi", "Ivanov", "Schulz", "Haddad", "Novak"
 
 @dataclass(frozen=True)
 class Grid:
-    """What the grid of one space looks like on one weekday."""
+    """A slot of one space: the session (an hour less the space's buffer) and its price."""
 
     space: Space
     session: timedelta

@@ -7,7 +7,10 @@ class EventsConfig(AppConfig):
     verbose_name = "Domain events"
 
     def ready(self):
-        from events import metrics  # noqa: F401 - registers the backlog gauges with Prometheus
+        from events import (
+            metrics,  # noqa: F401 - registers the backlog gauges with Prometheus
+            tasks,  # noqa: F401 - registers the tasks beat schedules, also outside a worker
+        )
 
         # Every app's subscribers module registers its handlers (``@subscriber``) on import.
         autodiscover_modules("subscribers")
