@@ -56,10 +56,12 @@ class Command(BaseCommand):
         except AlreadySeeded as exc:
             raise CommandError(f"{exc} Seed a fresh database to build another.") from None
         analytics.refresh()
+        busy = busy_day(today)
+        busy_note = f"; every slot is booked on {busy}" if made["first_day"] <= busy else ""
         self.stdout.write(
             self.style.SUCCESS(
                 f"{made['bookings']:,} bookings of {made['clients']:,} clients from {made['first_day']} to "
-                f"{made['last_day']}; every slot is booked on {busy_day(today)}."
+                f"{made['last_day']}{busy_note}."
             )
         )
 
