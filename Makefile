@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo ci smoke
+.PHONY: run test lint format migrate demo ci smoke bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ smoke: $(VENV)/.installed
 
 ci:
 	bash .ci/run
+
+# Load the studio under gunicorn on PostgreSQL + Redis (DATABASE_URL, REDIS_URL; seeded with
+# `manage.py seed_demo --bookings N`) beside a trivial view, with wrk; see bench/README.md.
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench $(BENCH_ARGS)

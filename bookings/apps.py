@@ -9,7 +9,7 @@ class BookingsConfig(AppConfig):
         from bookings import (
             day_lists,
             selectors,
-            tasks,  # noqa: F401 - registers beat's warming task in every process
+            tasks,  # noqa: F401 - registers beat's tasks (warming, analytics) in every process
         )
         from photostudio.exports import Dataset, register_dataset
 

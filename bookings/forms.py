@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import BookingState, Space, local_instant
+from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
 from photostudio.errors import BookingOverlap, DomainError
 from photostudio.inputs import InputRulesMixin
-
-REPORT_MAX_DAYS = 366
 
 
 class DomainErrorsMixin:
@@ -343,7 +342,7 @@ class ReportForm(InputRulesMixin, forms.Form):
             if end < start:
                 self.add_error("end", "The period must end on or after its first day.")
             elif (end - start).days >= REPORT_MAX_DAYS:
-                self.add_error("end", f"Choose at most {REPORT_MAX_DAYS} days.")
+                self.add_error("end", f"Choose at most five years ({REPORT_MAX_DAYS:,} days).")
         return cleaned
 
 

@@ -1,11 +1,11 @@
-"""Celery tasks of the bookings app."""
+"""Celery tasks of the bookings app; each calls one function and is safe to run twice."""
 
 from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
-from bookings import day_lists
+from bookings import analytics, day_lists
 from photostudio.cache import cache
 
 
@@ -17,3 +17,8 @@ def warm_day_lists() -> None:
             return
         today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
         day_lists.warm_day_lists(days=[today, today + timedelta(days=1)])
+
+
+@shared_task(name="bookings.refresh_analytics")
+def refresh_analytics() -> None:
+    analytics.refresh()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
@@ -423,19 +424,27 @@ def client_edit_view(request, pk: int):
 
 def _report_period(request):
     """The bound period form, or an unbound one with the last 30 days; and the period if it is valid."""
-    today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
     if "start" in request.GET or "end" in request.GET:
         form = ReportForm(request.GET)
     else:
-        form = ReportForm(ReportForm.default_period(today))
+        form = ReportForm(ReportForm.default_period(_studio_today()))
     return form, (form.cleaned_data["start"], form.cleaned_data["end"]) if form.is_valid() else None
+
+
+def _studio_today():
+    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
 
 
 @require_GET
 @staff_page("bookings.view_reports")
 def reports_view(request):
     form, period = _report_period(request)
-    context = {"form": form}
+    context = {
+        "form": form,
+        "presets": reports.period_presets(_studio_today()),
+        "bookings_definition": reports.BOOKINGS_DEFINITION,
+        "currency": settings.STUDIO_CURRENCY,
+    }
     if period is not None:
         report = reports.studio_report(viewer=request.user, start=period[0], end=period[1])
         names = [figures.space.name for figures in report.spaces]
@@ -455,7 +464,7 @@ def reports_view(request):
                 ],
             ),
             "revenue_chart": charts.column_chart(
-                title="Revenue per day",
+                title=f"Revenue per day ({report.currency})",
                 categories=[f"{day.day:%d %b}" for day in report.days],
                 values=[day.revenue for day in report.days],
                 label_every=max(1, len(report.days) // 8),
@@ -467,22 +476,20 @@ def reports_view(request):
 @require_GET
 @staff_page("bookings.view_reports")
 def reports_csv_view(request):
+    """The per-space table, or with ``table=days`` the per-day one: the same columns, the same
+    definition of bookings, the currency in the revenue column's header."""
     form, period = _report_period(request)
     if period is None:
         return render(request, "bookings/reports.html", {"form": form}, status=400)
     report = reports.studio_report(viewer=request.user, start=period[0], end=period[1])
     per_day = request.GET.get("table") == "days"
-    name = f"studio-{'revenue-per-day' if per_day else 'spaces'}-{report.start}-{report.end}.csv"
+    name = f"studio-{'days' if per_day else 'spaces'}-{report.start}-{report.end}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv_writer(response)
-    if per_day:
-        writer.writerow(["day", "bookings", "revenue"])
-        writer.writerows([day.day.isoformat(), day.bookings, day.revenue] for day in report.days)
-        return response
     writer.writerow(
         [
-            "space",
+            "day" if per_day else "space",
             "open_hours",
             "booked_hours",
             "utilisation_percent",
@@ -492,13 +499,21 @@ def reports_csv_view(request):
             "no_shows",
             "no_show_rate_percent",
             "cancellation_rate_percent",
-            "revenue",
+            f"revenue_{report.currency}",
         ]
     )
-    for figures in [*report.spaces, report.total]:
+    rows = (
+        [(day.day.isoformat(), day) for day in report.days]
+        if per_day
+        else [
+            (figures.space.name if figures.space else "All spaces", figures)
+            for figures in [*report.spaces, report.total]
+        ]
+    )
+    for label, figures in rows:
         writer.writerow(
             [
-                figures.space.name if figures.space else "All spaces",
+                label,
                 figures.open_hours,
                 figures.booked_hours,
                 _blank(figures.utilisation),

@@ -11,6 +11,7 @@ class EventsConfig(AppConfig):
             metrics,  # noqa: F401 - registers the backlog gauges with Prometheus
             selectors,
             services,
+            tasks,  # noqa: F401 - registers the tasks beat schedules, also outside a worker
         )
         from photostudio.exports import Dataset, register_dataset
         from photostudio.retention import Prunable, register_prunable

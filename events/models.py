@@ -122,7 +122,8 @@ class Delivery(models.Model):
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    # No database constraint: a partitioned events_event has no unique key on id alone (events/partitions.py).
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False)
     handler = models.CharField(max_length=200, help_text="Subscriber name, or webhook:<endpoint id>.")
     endpoint = models.ForeignKey(
         WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"

@@ -285,12 +285,20 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", Fals
 # Days `manage.py prune` (and beat, nightly at 03:30 studio time) keeps deliveries, ended sign-ins,
 # sign-in logs, idempotency keys and expired tokens; the event trail is pruned only by hand.
 PRUNE_RETENTION_DAYS = env_int("PRUNE_RETENTION_DAYS", 90, minimum=1)
+# PostgreSQL: events_event has one partition per month; beat (daily) and `manage.py
+# create_partitions` keep EVENTS_PARTITIONS_AHEAD months beyond the current one ready.
+EVENTS_PARTITIONS_AHEAD = env_int("EVENTS_PARTITIONS_AHEAD", 3, minimum=1, maximum=120)
+# PostgreSQL: beat refreshes the reports' daily figures every ANALYTICS_REFRESH_INTERVAL seconds;
+# whatever changed since is added live, so reports are never stale.
+ANALYTICS_REFRESH_INTERVAL = env_int("ANALYTICS_REFRESH_INTERVAL", 900, minimum=60)
 
 CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "events.relay", "schedule": EVENTS_RELAY_INTERVAL},
     "queue-booking-reminders": {"task": "events.queue_booking_reminders", "schedule": NOTIFICATIONS_REMINDER_INTERVAL},
     "nightly-housekeeping": {"task": "photostudio.nightly_housekeeping", "schedule": crontab(hour=3, minute=30)},
     "warm-day-lists": {"task": "bookings.warm_day_lists", "schedule": CACHE_WARM_INTERVAL},
+    "create-event-partitions": {"task": "events.create_partitions", "schedule": 24 * 3600},
+    "refresh-analytics": {"task": "bookings.refresh_analytics", "schedule": ANALYTICS_REFRESH_INTERVAL},
 }
 
 # --- Bookings ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from bookings import services
 from bookings.models import WEEKDAYS, Booking, BookingState, Client, Space
+from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Report
 from employees.models import Employee
 from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer
 from photostudio.inputs import OUT_OF_CALENDAR_MESSAGE, in_calendar
@@ -492,3 +493,103 @@ class BookingsHealthSerializer(serializers.Serializer):
     component = serializers.CharField(help_text='Always "bookings".')
     active_spaces = serializers.IntegerField(required=False, help_text="Spaces taking bookings (when ok).")
     error = serializers.CharField(required=False, help_text="What failed (when error).")
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    """``?from=YYYY-MM-DD&to=YYYY-MM-DD``: whole local days, both included, at most five years."""
+
+    def get_fields(self):
+        # "from" is a Python keyword, so the fields cannot be declared as class attributes.
+        return {
+            "from": CalendarDateField(help_text="The first local day of the period, YYYY-MM-DD."),
+            "to": CalendarDateField(help_text="The last local day of the period (included), YYYY-MM-DD."),
+        }
+
+    def validate(self, attrs):
+        if attrs["to"] < attrs["from"]:
+            raise serializers.ValidationError({"to": "The period must end on or after its first day."})
+        if (attrs["to"] - attrs["from"]).days >= REPORT_MAX_DAYS:
+            raise serializers.ValidationError({"to": f"Choose at most five years ({REPORT_MAX_DAYS:,} days)."})
+        return attrs
+
+
+def _hours_field(help_text: str) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=1, help_text=help_text)
+
+
+class ReportFiguresSerializer(serializers.Serializer):
+    open_hours = _hours_field("Hours the space(s) open by their opening hours.")
+    booked_hours = _hours_field("Hours of the bookings (cancelled ones excluded).")
+    utilisation = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        allow_null=True,
+        help_text="Booked hours as a percentage of open hours; null when nothing opened.",
+    )
+    bookings = serializers.IntegerField(help_text="Bookings that start in the period, cancelled ones excluded.")
+    completed = serializers.IntegerField(help_text="Sessions that took place.")
+    no_shows = serializers.IntegerField(help_text="Sessions the client did not come to.")
+    cancelled = serializers.IntegerField(help_text="Bookings cancelled (not counted in bookings).")
+    revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The price of completed sessions, in the report's currency."
+    )
+
+
+class SpaceReportSerializer(ReportFiguresSerializer):
+    space = SpaceSummarySerializer(help_text="The space.")
+
+
+class DayReportSerializer(ReportFiguresSerializer):
+    date = serializers.DateField(help_text="A local day of the period, all spaces together.")
+
+
+class ReportSerializer(serializers.Serializer):
+    """Documents the reports answer; ``report_body`` renders it (a five-year report has
+    thousands of days, too many for DRF's per-field rendering)."""
+
+    from_ = serializers.DateField(help_text="The first day of the period.")
+    to = serializers.DateField(help_text="The last day of the period (included).")
+    currency = serializers.CharField(help_text="ISO 4217 code of every amount (settings.STUDIO_CURRENCY).")
+    bookings_definition = serializers.CharField(help_text="What the figures count as bookings, in words.")
+    total = ReportFiguresSerializer(help_text="All spaces over the whole period.")
+    spaces = SpaceReportSerializer(many=True, help_text="Each space over the whole period, by name.")
+    days = DayReportSerializer(many=True, help_text="Each day of the period, all spaces together, oldest first.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return {
+            name: fields[name] for name in ("from", "to", "currency", "bookings_definition", "total", "spaces", "days")
+        }
+
+
+def report_body(report: Report) -> dict:
+    """The reports answer as ReportSerializer documents it."""
+    return {
+        "from": report.start.isoformat(),
+        "to": report.end.isoformat(),
+        "currency": report.currency,
+        "bookings_definition": BOOKINGS_DEFINITION,
+        "total": _figures_body(report.total),
+        "spaces": [
+            {"space": {"slug": figures.space.slug, "name": figures.space.name}, **_figures_body(figures)}
+            for figures in report.spaces
+        ],
+        "days": [{"date": figures.day.isoformat(), **_figures_body(figures)} for figures in report.days],
+    }
+
+
+def _figures_body(figures: Figures) -> dict:
+    return {
+        "open_hours": str(figures.open_hours),
+        "booked_hours": str(figures.booked_hours),
+        "utilisation": None if figures.utilisation is None else str(figures.utilisation),
+        "bookings": figures.bookings,
+        "completed": figures.completed,
+        "no_shows": figures.no_shows,
+        "cancelled": figures.cancelled,
+        "revenue": str(figures.revenue),
+    }

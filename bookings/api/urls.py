@@ -20,4 +20,5 @@ urlpatterns = [
     re_path(r"^clients/?$", views.ClientListView.as_view(), name="api-clients"),
     re_path(r"^clients/(?P<pk>[0-9]+)/?$", views.ClientDetailView.as_view(), name="api-client"),
     re_path(r"^clients/(?P<pk>[0-9]+)/history/?$", views.ClientHistoryView.as_view(), name="api-client-history"),
+    re_path(r"^reports/?$", views.ReportView.as_view(), name="api-reports"),
 ]

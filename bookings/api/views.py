@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import day_lists, selectors, services
+from bookings import day_lists, reports, selectors, services
 from bookings.api.serializers import (
     BookingCreatedSerializer,
     BookingCreateSerializer,
@@ -25,10 +25,13 @@ from bookings.api.serializers import (
     DayQuerySerializer,
     FreeSlotsSerializer,
     HistoryEntrySerializer,
+    ReportQuerySerializer,
+    ReportSerializer,
     RescheduleSerializer,
     SearchQuerySerializer,
     SpaceSerializer,
     StateChangeSerializer,
+    report_body,
 )
 from bookings.filtersets import BookingFilterSet
 from events.selectors import notifications_for
@@ -431,3 +434,21 @@ def _checked_query(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class ReportView(APIView):
+    @extend_schema(
+        operation_id="reports_retrieve",
+        summary="The studio's figures over a period",
+        description="Per space and per local day of `from` to `to` (both included, at most five years): open "
+        "and booked hours, utilisation, bookings, completed sessions, no-shows, cancellations and revenue, "
+        "in `currency`. Bookings never include cancelled ones (see `bookings_definition`). Needs the `reports` "
+        "permission (managers and admins). Up to date to the minute: pre-aggregated figures are refreshed "
+        "regularly and whatever changed since is counted live.",
+        parameters=[ReportQuerySerializer],
+        responses=ReportSerializer,
+    )
+    def get(self, request):
+        period = _checked_query(ReportQuerySerializer, request)
+        report = reports.studio_report(viewer=request.user, start=period["from"], end=period["to"])
+        return Response(report_body(report))

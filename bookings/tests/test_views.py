@@ -683,7 +683,7 @@ def test_manager_reads_the_period_s_figures(boss, studio, january):
     report = response.context["report"]
     (studio_figures,) = [figures for figures in report.spaces if figures.space == studio]
     assert response.status_code == 200
-    assert (studio_figures.bookings, studio_figures.completed, studio_figures.no_shows) == (4, 2, 1)
+    assert (studio_figures.bookings, studio_figures.completed, studio_figures.no_shows) == (3, 2, 1)
     assert studio_figures.revenue == Decimal("200.00")
     assert studio_figures.booked_hours == Decimal("6.0")  # 3 bookings of 2 hours; the cancelled one is free
     assert studio_figures.open_hours == Decimal("98.0")  # 14 hours a day
@@ -705,22 +705,50 @@ def test_reports_download_as_csv(boss, january):
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="studio-spaces-2030-01-07-2030-01-13.csv"' in response["Content-Disposition"]
     by_space = {row["space"]: row for row in rows}
-    assert (by_space["Test Studio"]["revenue"], by_space["Test Studio"]["no_show_rate_percent"]) == ("200.00", "33.3")
+    assert (by_space["Test Studio"]["revenue_USD"], by_space["Test Studio"]["no_show_rate_percent"]) == (
+        "200.00",
+        "33.3",
+    )
     assert by_space["Studio A"]["bookings"] == "0"
     assert rows[-1]["space"] == "All spaces"
-    assert rows[-1]["revenue"] == "200.00"
+    assert rows[-1]["revenue_USD"] == "200.00"
 
 
-def test_revenue_per_day_downloads_as_csv(boss, january):
-    response = boss.get("/reports/csv/", {"start": "2030-01-07", "end": "2030-01-09", "table": "days"})
+def test_figures_per_day_download_as_csv_with_the_same_columns_and_definition(boss, january):
+    response = boss.get("/reports/csv/", {"start": "2030-01-07", "end": "2030-01-10", "table": "days"})
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows == [
-        ["day", "bookings", "revenue"],
-        ["2030-01-07", "1", "100.00"],
-        ["2030-01-08", "1", "100.00"],
-        ["2030-01-09", "1", "0.00"],
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert 'filename="studio-days-2030-01-07-2030-01-10.csv"' in response["Content-Disposition"]
+    assert [(row["day"], row["bookings"], row["cancelled"], row["revenue_USD"]) for row in rows] == [
+        ("2030-01-07", "1", "0", "100.00"),
+        ("2030-01-08", "1", "0", "100.00"),
+        ("2030-01-09", "1", "0", "0.00"),
+        ("2030-01-10", "0", "1", "0.00"),
     ]
+    spaces = list(
+        csv.DictReader(
+            io.StringIO(boss.get("/reports/csv/", {"start": "2030-01-07", "end": "2030-01-10"}).content.decode())
+        )
+    )
+    assert spaces[-1]["bookings"] == str(sum(int(row["bookings"]) for row in rows))
+
+
+def test_reports_state_what_bookings_are_and_the_currency(boss, january, settings):
+    settings.STUDIO_CURRENCY = "EUR"
+
+    content = page(boss.get("/reports/", {"start": "2030-01-07", "end": "2030-01-13"}))
+
+    assert "except cancelled ones" in content
+    assert "200.00 EUR" in content
+    assert "Revenue (EUR)" in content
+
+
+def test_reports_offer_this_month_last_month_and_this_year(boss):
+    content = page(boss.get("/reports/", {"start": "2029-12-01", "end": "2029-12-31"}))
+
+    assert 'href="/reports/?start=2030-01-01&amp;end=2030-01-31">This month' in content
+    assert 'href="/reports/?start=2029-12-01&amp;end=2029-12-31" aria-current="true">Last month' in content
+    assert 'href="/reports/?start=2030-01-01&amp;end=2030-12-31">This year' in content
 
 
 def test_a_space_named_like_a_formula_reaches_the_reports_csv_as_text(boss, january):
@@ -737,7 +765,7 @@ def test_a_space_named_like_a_formula_reaches_the_reports_csv_as_text(boss, janu
     ("query", "message"),
     [
         ({"start": "2030-01-10", "end": "2030-01-01"}, "The period must end on or after its first day."),
-        ({"start": "2029-01-01", "end": "2030-01-13"}, "Choose at most 366 days."),
+        ({"start": "2020-01-01", "end": "2030-01-13"}, "Choose at most five years (1,827 days)."),
         ({"start": "yesterday", "end": "2030-01-13"}, "Enter a valid date."),
     ],
 )

@@ -70,6 +70,7 @@ def test_schema_has_every_endpoint_of_the_guide_and_the_integrator_api(schema):
         "/api/v1/employees/profile/",
         "/api/v1/employees/{id}/",
         "/api/v1/events/",
+        "/api/v1/reports/",
     }
     assert expected <= set(schema["paths"])
 
@@ -151,9 +152,11 @@ def _referenced(schema, node, seen):
     return seen
 
 
-def test_every_field_of_the_bookings_spaces_and_clients_api_is_described(schema):
+def test_every_field_of_the_bookings_spaces_clients_and_reports_api_is_described(schema):
     integrator_paths = [
-        item for path, item in schema["paths"].items() if path.split("/")[3] in {"bookings", "spaces", "clients"}
+        item
+        for path, item in schema["paths"].items()
+        if path.split("/")[3] in {"bookings", "spaces", "clients", "reports"}
     ]
     for name in sorted(_referenced(schema, integrator_paths, set())):
         for field, definition in schema["components"]["schemas"][name].get("properties", {}).items():

@@ -2,11 +2,13 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from bookings import analytics
 from bookings.demo import create_demo_bookings
+from bookings.demo_group import AlreadySeeded, busy_day, progress_bar, seed_group
 from employees.models import Employee, Role
 from employees.services import create_admin
 
@@ -20,15 +22,54 @@ DEMO_STAFF = [
 
 
 class Command(BaseCommand):
-    help = "Create a demo admin, demo staff and demo data once; later runs change nothing."
+    help = (
+        "Create a demo admin, demo staff and demo data once; later runs change nothing. With "
+        "--bookings N, also a studio group of 24 spaces with N bookings of history, in bulk."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--credentials-file", type=Path, default=CREDENTIALS_FILE)
+        parser.add_argument(
+            "--bookings",
+            type=int,
+            metavar="N",
+            help="Also build a studio group with N bookings (years of them, in every state, with their events).",
+        )
 
-    def handle(self, *args, credentials_file, **options):
+    def handle(self, *args, credentials_file, bookings, **options):
+        if bookings is not None and not 1 <= bookings <= 20_000_000:
+            raise CommandError("--bookings must be between 1 and 20,000,000")
         if Employee.objects.filter(username="admin").exists():
             self.stdout.write(f"Demo data already present. The demo logins are in {credentials_file}.")
-            return
+        else:
+            self._seed_demo(credentials_file)
+        if bookings is not None:
+            self._seed_group(bookings)
+
+    def _seed_group(self, bookings: int):
+        today = timezone.localdate()
+        self.stdout.write(f"Building a studio group with {bookings:,} bookings…")
+        try:
+            made = seed_group(
+                bookings=bookings, today=today, now=timezone.now(), progress=progress_bar(self._write_flushed)
+            )
+        except AlreadySeeded as exc:
+            raise CommandError(f"{exc} Seed a fresh database to build another.") from None
+        analytics.refresh()
+        busy = busy_day(today)
+        busy_note = f"; every slot is booked on {busy}" if made["first_day"] <= busy else ""
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{made['bookings']:,} bookings of {made['clients']:,} clients from {made['first_day']} to "
+                f"{made['last_day']}{busy_note}."
+            )
+        )
+
+    def _write_flushed(self, text: str):
+        self.stdout.write(text, ending="")
+        self.stdout.flush()
+
+    def _seed_demo(self, credentials_file: Path):
         password = secrets.token_urlsafe(12)
         with transaction.atomic():
             admin, _ = create_admin(username="admin", email="admin@example.com", password=password)

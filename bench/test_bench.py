@@ -1,0 +1,75 @@
+"""The bench's own plumbing, without a server: which scenarios run, its arguments, wrk's output."""
+
+import pytest
+
+from bench.scenarios import SCENARIO_NAMES, Load, lua_script, parse_args, parse_wrk
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:18200
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     4.10ms    2.00ms  30.00ms   90.00%
+    Req/Sec     1.00k   100.00     1.20k    70.00%
+  Latency Distribution
+     50%  850.00us
+     75%    4.00ms
+     90%    6.00ms
+     99%    1.20s
+  20000 requests in 10.00s, 5.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 3
+Requests/sec:   2000.50
+Transfer/sec:    512.00KB
+"""
+
+
+def test_every_scenario_of_the_issue_runs_by_default():
+    assert parse_args([]).scenarios == SCENARIO_NAMES
+    assert {
+        "trivial",
+        "health",
+        "day_cold",
+        "day_cached",
+        "busy_day",
+        "create",
+        "state_change",
+        "login",
+        "free_slots",
+        "profile",
+        "reports_month",
+        "reports_5y",
+    } == set(SCENARIO_NAMES)
+
+
+def test_only_runs_the_chosen_scenarios_beside_the_trivial_view_in_the_usual_order():
+    assert parse_args(["--only", "reports_5y", "create"]).scenarios == ["trivial", "create", "reports_5y"]
+
+
+@pytest.mark.parametrize(
+    "argv", [["--only", "nonsense"], ["--port", "80"], ["--connections", "0"], ["--threads", "9"], ["--warmup", "-1"]]
+)
+def test_bad_arguments_stop_with_a_message(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(argv)
+
+    assert stopped.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_wrk_output_is_read_in_milliseconds():
+    figures = parse_wrk(WRK_OUTPUT)
+
+    assert (figures.requests_per_second, figures.p50_ms, figures.p99_ms) == (2000.5, 0.85, 1200.0)
+    assert (figures.requests, figures.failures) == (20000, 6)
+
+
+def test_wrk_output_without_figures_is_refused():
+    with pytest.raises(ValueError, match="no request rate"):
+        parse_wrk("unable to connect to 127.0.0.1:18200 Connection refused")
+
+
+def test_each_wrk_thread_sends_its_own_share_of_the_requests():
+    script = lua_script(Load([("POST", "/api/v1/bookings/", '{"a": "b"}'), ("GET", "/health", None)]), threads=2)
+
+    assert '{"POST", "/api/v1/bookings/", "{\\"a\\": \\"b\\"}"}' in script
+    assert '{"GET", "/health", nil}' in script
+    assert "(sent * 2 + id - 1) % #requests + 1" in script

@@ -1,0 +1,118 @@
+"""GET /api/v1/reports/: the studio's figures per space and per day, for managers."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from bookings.api.serializers import ReportSerializer
+from bookings.models import BookingState, local_instant
+from bookings.tests.api import api_as
+from bookings.tests.factories import BookingFactory
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2030, 1, 14)
+
+
+@pytest.fixture
+def monday_bookings(studio):
+    for clock, state in [("08:00", "completed"), ("11:00", "no_show"), ("14:00", "cancelled"), ("17:00", "pending")]:
+        BookingFactory(space=studio, start=local_instant(MONDAY, clock), state=state)
+
+
+def test_manager_reads_figures_per_space_and_per_day(manager, studio, monday_bookings):
+    response = api_as(manager).get("/api/v1/reports/", {"from": "2030-01-13", "to": "2030-01-14"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["from"], body["to"], body["currency"]) == ("2030-01-13", "2030-01-14", "USD")
+    (row,) = [row for row in body["spaces"] if row["space"]["slug"] == "test_studio"]
+    assert row == {
+        "space": {"slug": "test_studio", "name": "Test Studio"},
+        "open_hours": "28.0",
+        "booked_hours": "6.0",
+        "utilisation": "21.4",
+        "bookings": 3,
+        "completed": 1,
+        "no_shows": 1,
+        "cancelled": 1,
+        "revenue": "100.00",
+    }
+    assert [(day["date"], day["bookings"], day["cancelled"]) for day in body["days"]] == [
+        ("2030-01-13", 0, 0),
+        ("2030-01-14", 3, 1),
+    ]
+    assert body["total"]["bookings"] == 3
+    assert "except cancelled ones" in body["bookings_definition"]
+
+
+def test_the_answer_has_exactly_the_documented_fields(manager, studio, monday_bookings):
+    body = api_as(manager).get("/api/v1/reports/", {"from": "2030-01-14", "to": "2030-01-14"}).json()
+
+    documented = ReportSerializer().fields
+    assert set(body) == set(documented)
+    assert set(body["total"]) == set(documented["total"].fields)
+    assert set(body["spaces"][0]) == set(documented["spaces"].child.fields)
+    assert set(body["days"][0]) == set(documented["days"].child.fields)
+
+
+def test_amounts_come_in_the_studios_currency(manager, studio, settings):
+    settings.STUDIO_CURRENCY = "EUR"
+
+    body = api_as(manager).get("/api/v1/reports/", {"from": "2030-01-14", "to": "2030-01-14"}).json()
+
+    assert body["currency"] == "EUR"
+
+
+@pytest.mark.parametrize("employee", ["receptionist", "photographer"])
+def test_reports_need_the_reports_permission(request, employee):
+    response = api_as(request.getfixturevalue(employee)).get(
+        "/api/v1/reports/", {"from": "2030-01-14", "to": "2030-01-14"}
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({}, "from"),
+        ({"from": "2030-01-14"}, "to"),
+        ({"from": "14.01.2030", "to": "2030-01-14"}, "from"),
+        ({"from": "2030-01-14", "to": "2030-01-13"}, "to"),
+        ({"from": "2020-01-01", "to": "2030-01-14"}, "to"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+    ],
+)
+def test_a_bad_period_is_a_400_naming_the_field(manager, query, field):
+    response = api_as(manager).get("/api/v1/reports/", query)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert field in error["details"]
+
+
+def test_five_years_is_the_longest_period(manager):
+    first = date(2028, 1, 1)
+    last = date(2032, 12, 31)  # two leap days: the longest five years there are
+
+    response = api_as(manager).get("/api/v1/reports/", {"from": first.isoformat(), "to": last.isoformat()})
+
+    assert response.status_code == 200
+    assert len(response.json()["days"]) == (last - first).days + 1
+    too_long = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
+    assert api_as(manager).get("/api/v1/reports/", too_long).status_code == 400
+
+
+@pytest.mark.performance
+def test_a_month_costs_a_fixed_number_of_queries(manager, studio, django_assert_max_num_queries):
+    for day in range(1, 29):
+        BookingFactory(space=studio, start=local_instant(date(2030, 2, day), "10:00"), state=BookingState.COMPLETED)
+    client = api_as(manager)
+
+    with django_assert_max_num_queries(10):
+        response = client.get("/api/v1/reports/", {"from": "2030-02-01", "to": "2030-02-28"})
+
+    assert response.json()["total"]["completed"] == 28

@@ -1,0 +1,82 @@
+"""PostgreSQL: the event log is partitioned by month, and every insert finds its partition."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from events.models import Delivery, Event
+from events.partitions import create_partitions, existing_partitions, is_partitioned, partition_name
+from events.tests.factories import EventFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def partition_of(event: Event) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text FROM events_event WHERE id = %s", [event.pk])
+        return cursor.fetchone()[0]
+
+
+def test_events_land_in_the_partition_of_their_month():
+    this_month = datetime.now(UTC).replace(day=1, hour=12)
+
+    event = EventFactory(occurred_at=this_month)
+
+    assert partition_of(event) == partition_name(this_month.date())
+
+
+def test_an_event_beyond_the_partitions_lands_in_the_default_one_and_moves_when_its_month_is_made():
+    far = EventFactory(occurred_at=datetime(2041, 5, 17, tzinfo=UTC))
+    assert partition_of(far) == "events_event_default"
+
+    created = create_partitions(first=date(2041, 5, 1), last=date(2041, 5, 31))
+
+    assert created == ["events_event_y2041m05"]
+    assert partition_of(far) == "events_event_y2041m05"
+    assert Event.objects.get(pk=far.pk).occurred_at == far.occurred_at
+
+
+def test_create_partitions_makes_the_months_ahead_and_a_second_run_changes_nothing(capsys):
+    call_command("create_partitions", months=14)
+    first_run = existing_partitions()
+    call_command("create_partitions", months=14)
+
+    assert existing_partitions() == first_run
+    assert "Created 0 partition(s)." in capsys.readouterr().out.splitlines()[-1]
+    today = datetime.now(UTC).date()
+    in_a_year = date(today.year + 1, today.month, 1)
+    assert partition_name(in_a_year) in first_run
+
+
+def test_create_partitions_refuses_a_silly_horizon():
+    with pytest.raises(Exception, match="between 0 and 120"):
+        call_command("create_partitions", months=-1)
+
+
+def test_deliveries_still_belong_to_their_event_and_go_with_it():
+    event = EventFactory()
+    Delivery.objects.create(event=event, handler="audit", max_attempts=1)
+
+    event.delete()
+
+    assert not Delivery.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_a_database_that_holds_events_keeps_them_and_their_deliveries():
+    call_command("migrate", "events", "0002", verbosity=0)
+    assert not is_partitioned()
+    old = EventFactory(occurred_at=datetime(2024, 2, 29, 23, 59, tzinfo=UTC))
+    recent = EventFactory()
+    Delivery.objects.create(event=recent, handler="audit", max_attempts=1)
+
+    call_command("migrate", "events", verbosity=0)
+
+    assert is_partitioned()
+    assert partition_of(old) == "events_event_y2024m02"
+    assert set(Event.objects.values_list("pk", flat=True)) == {old.pk, recent.pk}
+    assert Delivery.objects.get().event == recent
+    newer = EventFactory()
+    assert newer.pk > recent.pk

@@ -1,0 +1,40 @@
+"""The managers' Reports page in Chromium: a preset period at a click, what "bookings" means, the currency."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from playwright.sync_api import expect
+
+from bookings.models import BookingState, local_instant
+from bookings.tests.factories import BookingFactory, SpaceFactory
+from employees.models import Role
+from employees.tests.factories import EmployeeFactory, enrol_mfa
+from tests.browser.test_journeys import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def studio_clock():
+    with time_machine.travel(datetime(2030, 1, 14, 8, 30, tzinfo=UTC), tick=True):
+        yield
+
+
+def test_manager_picks_last_month_and_reads_its_figures_in_the_studios_currency(page, live_server, screenshot):
+    studio = SpaceFactory(slug="studio_z", name="Studio Z")
+    for day, state in [(4, BookingState.COMPLETED), (5, BookingState.COMPLETED), (6, BookingState.CANCELLED)]:
+        BookingFactory(space=studio, start=local_instant(date(2029, 12, day), "10:00"), state=state)
+    manager = EmployeeFactory(username="maria", full_name="Maria Manager", role=Role.MANAGER)
+    sign_in(page, live_server, manager, secret=enrol_mfa(manager), path="/reports/")
+
+    page.get_by_role("link", name="Last month").click()
+
+    expect(page.get_by_text("1 Dec 2029 – 31 Dec 2029")).to_be_visible()
+    expect(page.get_by_role("link", name="Last month")).to_have_attribute("aria-current", "true")
+    expect(page.locator("#bookings-definition")).to_contain_text("except cancelled ones")
+    expect(page.locator(".figures")).to_contain_text("200.00 USD")
+    row = page.get_by_role("row", name="Studio Z")
+    expect(row.get_by_role("cell").nth(3)).to_have_text("2")  # bookings: the cancelled one is counted apart
+    expect(row.get_by_role("cell").nth(6)).to_contain_text("1")
+    screenshot("20-reports-last-month")
