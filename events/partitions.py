@@ -99,3 +99,31 @@ def create_partitions_ahead(*, months: int, today: date) -> list[str]:
     for _ in range(months):
         last = next_month(last)
     return create_partitions(first=first, last=last)
+
+
+def _month_of(name: str) -> date:
+    year, month = name.removeprefix(f"{TABLE}_y").split("m")
+    return date(int(year), int(month), 1)
+
+
+def drop_months_before(cutoff: datetime) -> int:
+    """Drop the month partitions that end by ``cutoff`` with their events' deliveries, skipping a
+    month that still holds an event waiting for dispatch (the outbox never loses work); returns
+    how many events went. A whole month goes at once, however many rows it has. 0 when
+    ``events_event`` is not partitioned."""
+    if not is_partitioned():
+        return 0
+    dropped = 0
+    for name in existing_partitions():
+        if datetime.combine(next_month(_month_of(name)), datetime.min.time(), tzinfo=UTC) > cutoff:
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f'SELECT count(*), count(*) FILTER (WHERE dispatched_at IS NULL) FROM "{name}"')
+            events, waiting = cursor.fetchone()
+            if waiting:
+                continue
+            cursor.execute(f'DELETE FROM events_delivery WHERE event_id IN (SELECT id FROM "{name}")')
+            cursor.execute(f'ALTER TABLE {TABLE} DETACH PARTITION "{name}"')
+            cursor.execute(f'DROP TABLE "{name}"')
+        dropped += events
+    return dropped

@@ -8,6 +8,7 @@ from django.db import connection
 
 from events.models import Delivery, Event
 from events.partitions import create_partitions, existing_partitions, is_partitioned, partition_name
+from events.services import prune_events
 from events.tests.factories import EventFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -80,3 +81,28 @@ def test_migrating_a_database_that_holds_events_keeps_them_and_their_deliveries(
     assert Delivery.objects.get().event == recent
     newer = EventFactory()
     assert newer.pk > recent.pk
+
+
+# Committed rows, as in production: PostgreSQL refuses to drop a table whose rows have deferred
+# constraint checks pending in the same transaction.
+@pytest.mark.django_db(transaction=True)
+def test_prune_events_drops_whole_old_months_and_keeps_a_month_with_work_waiting():
+    create_partitions(first=date(2024, 1, 1), last=date(2024, 3, 31))
+    january = EventFactory(
+        occurred_at=datetime(2024, 1, 10, tzinfo=UTC), dispatched_at=datetime(2024, 1, 10, tzinfo=UTC)
+    )
+    Delivery.objects.create(event=january, handler="audit", max_attempts=1)
+    waiting = EventFactory(occurred_at=datetime(2024, 2, 10, tzinfo=UTC), dispatched_at=None)
+    march = EventFactory(occurred_at=datetime(2024, 3, 10, tzinfo=UTC), dispatched_at=datetime(2024, 3, 10, tzinfo=UTC))
+    recent = EventFactory(
+        occurred_at=datetime(2024, 3, 20, tzinfo=UTC), dispatched_at=datetime(2024, 3, 20, tzinfo=UTC)
+    )
+
+    deleted = prune_events(datetime(2024, 3, 15, tzinfo=UTC))
+
+    assert "events_event_y2024m01" not in existing_partitions()
+    assert "events_event_y2024m02" in existing_partitions()
+    assert set(Event.objects.values_list("pk", flat=True)) >= {waiting.pk, recent.pk}
+    assert not Event.objects.filter(pk__in=[january.pk, march.pk]).exists()
+    assert not Delivery.objects.filter(event_id=january.pk).exists()
+    assert deleted == 2
