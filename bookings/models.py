@@ -283,10 +283,13 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
     )
     notes = models.TextField(blank=True)
     state = FSMField(max_length=20, choices=BookingState.choices, default=BookingState.PENDING, protected=True)
+    # A database default too: rows written in bulk by SQL or COPY (imports, seeding) need not name it.
     previous_state = models.CharField(
         max_length=20,
         choices=BookingState.choices,
         blank=True,
+        default="",
+        db_default="",
         editable=False,
         help_text="The state before the last state change, which an undo returns to; empty before any change.",
     )

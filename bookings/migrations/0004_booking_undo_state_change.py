@@ -52,6 +52,8 @@ class Migration(migrations.Migration):
             name="previous_state",
             field=models.CharField(
                 blank=True,
+                default="",
+                db_default="",
                 choices=[
                     ("pending", "Pending"),
                     ("confirmed", "Confirmed"),
