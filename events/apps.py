@@ -7,13 +7,16 @@ class EventsConfig(AppConfig):
     verbose_name = "Domain events"
 
     def ready(self):
-        from events import (
-            metrics,  # noqa: F401 - registers the backlog gauges with Prometheus
-            selectors,
-            services,
-        )
+        from events import selectors, services
+        from events.health import probe_events
+        from events.metrics import BacklogCollector
         from photostudio.exports import Dataset, register_dataset
+        from photostudio.health import register_probe
+        from photostudio.metrics import register_database_collector
         from photostudio.retention import Prunable, register_prunable
+
+        register_probe("events", probe_events)
+        register_database_collector(BacklogCollector())
 
         register_dataset(
             Dataset(
