@@ -7,7 +7,11 @@ class EventsConfig(AppConfig):
     verbose_name = "Domain events"
 
     def ready(self):
-        from events import selectors, services
+        from events import (
+            selectors,
+            services,
+            tasks,  # noqa: F401 - hands the services the tasks they queue
+        )
         from events.health import probe_events
         from events.metrics import BacklogCollector
         from photostudio.exports import Dataset, register_dataset

@@ -27,3 +27,6 @@ def relay() -> None:
 @shared_task(name="events.queue_booking_reminders")
 def queue_booking_reminders() -> None:
     notifications.queue_booking_reminders(now=timezone.now())
+
+
+services.use_tasks(dispatch_event=dispatch_event, run_delivery=run_delivery)
