@@ -4,9 +4,8 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
-from events import notifications, services
+from events import services
 
 
 @shared_task(name="events.dispatch_event")
@@ -22,11 +21,6 @@ def run_delivery(delivery_id: int) -> None:
 @shared_task(name="events.relay")
 def relay() -> None:
     services.relay(older_than=timedelta(seconds=settings.EVENTS_RELAY_AFTER))
-
-
-@shared_task(name="events.queue_booking_reminders")
-def queue_booking_reminders() -> None:
-    notifications.queue_booking_reminders(now=timezone.now())
 
 
 services.use_tasks(dispatch_event=dispatch_event, run_delivery=run_delivery)

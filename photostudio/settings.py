@@ -278,7 +278,10 @@ PRUNE_RETENTION_DAYS = env_int("PRUNE_RETENTION_DAYS", 90, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "events.relay", "schedule": EVENTS_RELAY_INTERVAL},
-    "queue-booking-reminders": {"task": "events.queue_booking_reminders", "schedule": NOTIFICATIONS_REMINDER_INTERVAL},
+    "queue-booking-reminders": {
+        "task": "bookings.queue_booking_reminders",
+        "schedule": NOTIFICATIONS_REMINDER_INTERVAL,
+    },
     "nightly-housekeeping": {"task": "photostudio.nightly_housekeeping", "schedule": crontab(hour=3, minute=30)},
 }
 

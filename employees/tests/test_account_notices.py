@@ -8,12 +8,12 @@ import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from bookings.subscribers import email_employee_account_changed
 from employees import mfa, services
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa
 from events.models import Delivery
 from events.registry import handler_name
-from events.subscribers import email_employee_account_changed
 
 pytestmark = pytest.mark.django_db
 

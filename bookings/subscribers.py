@@ -1,6 +1,6 @@
 """The studio's own subscribers: the notification e-mails. One delivery each per event."""
 
-from events import notifications
+from bookings import notifications
 from events.models import Event, EventType
 from events.registry import Skipped, handler_name, subscriber
 

@@ -1,7 +1,7 @@
 """E-mails to clients and photographers about their bookings, the reminders queued by beat, and
 the notices that tell an employee about a sensitive change to their account.
 
-Each notification is sent by a subscriber (events/subscribers.py) through its own delivery, so
+Each notification is sent by a subscriber (bookings/subscribers.py) through its own delivery, so
 it is retried when the mail server fails and sent at most once when it works. Whether a booking
 kind is sent at all is ``NOTIFICATIONS_ENABLED``; account notices are always sent, since they are
 how an employee learns that someone else changed how they sign in. Times are always shown in the
@@ -91,8 +91,8 @@ def _send(kind: str, *, to: str, booking: Booking, recipient: str, **context) ->
     context = {"booking": booking, "recipient": recipient, "studio": studio, **context}
     subject = _SUBJECTS[kind].format(when=_local(booking.start, "D j M, H:i"))
     with timezone.override(settings.TIME_ZONE):
-        text = render_to_string(f"events/email/{kind}.txt", context)
-        html = render_to_string(f"events/email/{kind}.html", context)
+        text = render_to_string(f"bookings/email/{kind}.txt", context)
+        html = render_to_string(f"bookings/email/{kind}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")
     message.send()
@@ -160,8 +160,8 @@ def email_account_notice(event: Event) -> str:
         "when": _local(event.occurred_at, "D j M Y, H:i"),
     }
     with timezone.override(settings.TIME_ZONE):
-        text = render_to_string("events/email/account_notice.txt", context)
-        html = render_to_string("events/email/account_notice.html", context)
+        text = render_to_string("employees/email/account_notice.txt", context)
+        html = render_to_string("employees/email/account_notice.html", context)
     notice = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
     notice.attach_alternative(html, "text/html")
     notice.send()
