@@ -17,7 +17,8 @@ from django.db.models import Count, Q, QuerySet, Sum, Value
 
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
 from bookings.phones import normalise_phone
-from events.models import Event
+from bookings.subscribers import notification_about
+from events.models import Delivery, Event
 from photostudio.cache import cache, key_part
 from photostudio.errors import NotFound
 from photostudio.replicas import read_alias
@@ -399,3 +400,71 @@ def clients_for_export(start: datetime | None, end: datetime | None) -> QuerySet
         .order_by("created_at", "id")
         .values_list("id", "full_name", "phone", "email", "notes", "created_at")
     )
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message the studio sends (or chose not to send) about something that happened."""
+
+    kind: str  # booking_created, booking_confirmed, booking_cancelled, booking_rescheduled, ...
+    channel: str  # how it goes out: "email"
+    recipient: str  # "client" or "photographer"
+    status: str  # a Delivery.Status: pending, running, succeeded, skipped, failed
+    at: datetime  # when it was sent, skipped or given up; when the next attempt is due while pending
+    not_sent_because: str  # why it was skipped or failed; empty otherwise
+    event_type: str
+
+    @property
+    def sent(self) -> bool:
+        return self.status == Delivery.Status.SUCCEEDED
+
+    @property
+    def kind_label(self) -> str:
+        return _NOTIFICATION_LABELS.get(self.kind, self.kind)
+
+
+_NOTIFICATION_LABELS = {
+    "booking_created": "Booking received",
+    "booking_confirmed": "Booking confirmed",
+    "booking_cancelled": "Booking cancelled",
+    "booking_rescheduled": "Booking moved",
+    "booking_reminder": "Reminder",
+    "photographer_assigned": "Session assigned",
+}
+
+
+def notifications_for(*, booking: Booking) -> list[Notification]:
+    """The notifications about ``booking``, oldest first: one per delivery of a notification
+    subscriber for one of its events. One query."""
+    deliveries = (
+        Delivery.objects.filter(event__aggregate_type=booking._meta.label_lower, event__aggregate_id=str(booking.pk))
+        .exclude(handler__startswith="webhook:")
+        .select_related("event")
+        .order_by("event__occurred_at", "event_id", "id")
+    )
+    found = []
+    for delivery in deliveries:
+        about = notification_about(delivery.handler, delivery.event)
+        if about is None:
+            continue
+        finished = delivery.status in (Delivery.Status.SUCCEEDED, Delivery.Status.SKIPPED, Delivery.Status.FAILED)
+        found.append(
+            Notification(
+                kind=about[0],
+                channel="email",
+                recipient=about[1],
+                status=delivery.status,
+                at=(delivery.finished_at or delivery.created_at) if finished else delivery.next_attempt_at,
+                not_sent_because=_why_not_sent(delivery),
+                event_type=delivery.event.type,
+            )
+        )
+    return found
+
+
+def _why_not_sent(delivery: Delivery) -> str:
+    if delivery.status == Delivery.Status.SKIPPED:
+        return delivery.outcome
+    if delivery.status == Delivery.Status.FAILED:
+        return delivery.last_error
+    return ""

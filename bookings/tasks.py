@@ -1,11 +1,11 @@
-"""Celery tasks of the bookings app; each calls one function and is safe to run twice."""
+"""Celery tasks of the bookings app, run by beat; each calls one function and is safe to run twice."""
 
 from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
-from bookings import analytics, day_lists
+from bookings import analytics, day_lists, notifications
 from photostudio.cache import cache
 
 
@@ -22,3 +22,11 @@ def warm_day_lists() -> None:
 @shared_task(name="bookings.refresh_analytics")
 def refresh_analytics() -> None:
     analytics.refresh()
+
+
+@shared_task(name="bookings.queue_booking_reminders")
+def queue_booking_reminders() -> None:
+    # One worker at a time: two would both find the same reminders due.
+    with cache.lock("bookings.queue_booking_reminders") as acquired:
+        if acquired:
+            notifications.queue_booking_reminders(now=timezone.now())

@@ -37,7 +37,6 @@ from bookings.forms import (
 )
 from bookings.models import Booking, BookingState
 from employees.models import Role
-from events.selectors import notifications_for
 from photostudio import errors
 from photostudio.exports import csv_writer
 
@@ -289,7 +288,7 @@ def _detail(request, booking, failed_form=None, status=200):
     context = {
         "booking": booking,
         "history": history.describe(selectors.booking_history(booking=booking)),
-        "notifications": notifications_for(aggregate=booking),
+        "notifications": selectors.notifications_for(booking=booking),
         "transitions": [
             {"target": target, "label": label, "style": style}
             for target, (label, style) in TRANSITION_BUTTONS.items()

@@ -8,13 +8,19 @@ class EventsConfig(AppConfig):
 
     def ready(self):
         from events import (
-            metrics,  # noqa: F401 - registers the backlog gauges with Prometheus
             selectors,
             services,
-            tasks,  # noqa: F401 - registers the tasks beat schedules, also outside a worker
+            tasks,  # noqa: F401 - hands the services their tasks and registers those beat schedules
         )
+        from events.health import probe_events
+        from events.metrics import BacklogCollector
         from photostudio.exports import Dataset, register_dataset
+        from photostudio.health import register_probe
+        from photostudio.metrics import register_database_collector
         from photostudio.retention import Prunable, register_prunable
+
+        register_probe("events", probe_events)
+        register_database_collector(BacklogCollector())
 
         register_dataset(
             Dataset(

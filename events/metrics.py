@@ -7,8 +7,10 @@ same, current figures.
 """
 
 import structlog
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
+
+from events.selectors import delivery_backlog, dispatch_backlog
 
 logger = structlog.get_logger(__name__)
 
@@ -48,15 +50,14 @@ def record(update) -> None:
 
 
 class BacklogCollector:
-    """Undispatched events and waiting deliveries, queried when Prometheus scrapes."""
+    """Undispatched events and waiting deliveries, queried when Prometheus scrapes (registered in
+    events' AppConfig.ready)."""
 
     def describe(self):
         # Nothing to declare up front: registering must not query the database.
         return []
 
     def collect(self):
-        from events.selectors import delivery_backlog, dispatch_backlog
-
         try:
             events = dispatch_backlog()
             deliveries = delivery_backlog()
@@ -77,6 +78,3 @@ class BacklogCollector:
         for status, count in sorted(deliveries.items()):
             waiting.add_metric([status], count)
         yield waiting
-
-
-REGISTRY.register(BacklogCollector())

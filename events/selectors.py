@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import models
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
@@ -30,78 +29,6 @@ def delivery_backlog() -> dict[str, int]:
     rows = Delivery.objects.filter(status__in=watched).values("status").annotate(count=Count("id")).order_by()
     counts.update({row["status"]: row["count"] for row in rows})
     return {str(status): count for status, count in counts.items()}
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One message the studio sends (or chose not to send) about something that happened."""
-
-    kind: str  # booking_created, booking_confirmed, booking_cancelled, booking_rescheduled, ...
-    channel: str  # how it goes out: "email"
-    recipient: str  # "client" or "photographer"
-    status: str  # a Delivery.Status: pending, running, succeeded, skipped, failed
-    at: datetime  # when it was sent, skipped or given up; when the next attempt is due while pending
-    not_sent_because: str  # why it was skipped or failed; empty otherwise
-    event_type: str
-
-    @property
-    def sent(self) -> bool:
-        return self.status == Delivery.Status.SUCCEEDED
-
-    @property
-    def kind_label(self) -> str:
-        return _NOTIFICATION_LABELS.get(self.kind, self.kind)
-
-
-_NOTIFICATION_LABELS = {
-    "booking_created": "Booking received",
-    "booking_confirmed": "Booking confirmed",
-    "booking_cancelled": "Booking cancelled",
-    "booking_rescheduled": "Booking moved",
-    "booking_reminder": "Reminder",
-    "photographer_assigned": "Session assigned",
-}
-
-
-def notifications_for(*, aggregate: models.Model) -> list[Notification]:
-    """The notifications about ``aggregate`` (e.g. a booking), oldest first: one per delivery of a
-    notification subscriber for one of its events. One query."""
-    from events.subscribers import notification_about
-
-    deliveries = (
-        Delivery.objects.filter(
-            event__aggregate_type=aggregate._meta.label_lower, event__aggregate_id=str(aggregate.pk)
-        )
-        .exclude(handler__startswith="webhook:")
-        .select_related("event")
-        .order_by("event__occurred_at", "event_id", "id")
-    )
-    found = []
-    for delivery in deliveries:
-        about = notification_about(delivery.handler, delivery.event)
-        if about is None:
-            continue
-        finished = delivery.status in (Delivery.Status.SUCCEEDED, Delivery.Status.SKIPPED, Delivery.Status.FAILED)
-        found.append(
-            Notification(
-                kind=about[0],
-                channel="email",
-                recipient=about[1],
-                status=delivery.status,
-                at=(delivery.finished_at or delivery.created_at) if finished else delivery.next_attempt_at,
-                not_sent_because=_why_not_sent(delivery),
-                event_type=delivery.event.type,
-            )
-        )
-    return found
-
-
-def _why_not_sent(delivery: Delivery) -> str:
-    if delivery.status == Delivery.Status.SKIPPED:
-        return delivery.outcome
-    if delivery.status == Delivery.Status.FAILED:
-        return delivery.last_error
-    return ""
 
 
 def _require(viewer, permission: str) -> None:

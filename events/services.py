@@ -38,6 +38,16 @@ class UnknownEventType(ValueError):
     """publish() was given a type that is not in ``EventType``: a programming error, never user input."""
 
 
+# The Celery tasks that run a dispatch and a delivery. events/tasks.py hands them over when it is
+# imported (events' AppConfig.ready imports it): tasks call services, services never import tasks.
+_tasks = {}
+
+
+def use_tasks(*, dispatch_event, run_delivery) -> None:
+    """Queue dispatches through ``dispatch_event(event_id)`` and deliveries through ``run_delivery(delivery_id)``."""
+    _tasks.update(dispatch_event=dispatch_event, run_delivery=run_delivery)
+
+
 def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = None, actor=None) -> Event:
     """Record that ``event_type`` happened to ``aggregate`` in the caller's transaction.
 
@@ -61,8 +71,6 @@ def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = 
 
 
 def announce(event_id: int, event_type: str) -> None:
-    from events.tasks import dispatch_event
-
     metrics.record(lambda: metrics.published.labels(event_type).inc())
     # A failing in-process receiver must neither stop the dispatch nor fail the committed request.
     for receiver, outcome in event_committed.send_robust(sender=Event, event_id=event_id, event_type=event_type):
@@ -73,7 +81,7 @@ def announce(event_id: int, event_type: str) -> None:
                 event_id=event_id,
                 error=f"{type(outcome).__name__}: {outcome}",
             )
-    _enqueue(dispatch_event, event_id)
+    _enqueue(_tasks["dispatch_event"], event_id)
 
 
 def _enqueue(task, object_id: int, *, countdown: float | None = None) -> bool:
@@ -87,10 +95,8 @@ def _enqueue(task, object_id: int, *, countdown: float | None = None) -> bool:
 
 
 def _start_deliveries(delivery_ids: list[int]) -> None:
-    from events.tasks import run_delivery as run_delivery_task
-
     for delivery_id in delivery_ids:
-        if not _enqueue(run_delivery_task, delivery_id):
+        if not _enqueue(_tasks["run_delivery"], delivery_id):
             return
 
 
@@ -248,11 +254,9 @@ def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None
     logger.warning(
         "delivery_attempt_failed", delivery_id=delivery.pk, handler=delivery.handler, attempt=delivery.attempts
     )
-    from events.tasks import run_delivery as run_delivery_task
-
     # Under eager Celery the countdown is ignored and this early run finds the delivery not yet
     # due; the relay runs it once it is.
-    _enqueue(run_delivery_task, delivery.pk, countdown=delay.total_seconds())
+    _enqueue(_tasks["run_delivery"], delivery.pk, countdown=delay.total_seconds())
     return Delivery.Status.PENDING
 
 
@@ -276,9 +280,6 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
 
     Stops queueing at the first refusal of the broker and says so in the report.
     """
-    from events.tasks import dispatch_event
-    from events.tasks import run_delivery as run_delivery_task
-
     now = timezone.now()
     cutoff = now - older_than
     stale = Delivery.objects.filter(
@@ -299,7 +300,7 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
         .values_list("pk", flat=True)[:limit]
     )
     Event.objects.filter(pk__in=event_ids).update(dispatch_attempts=F("dispatch_attempts") + 1)
-    sent_events = _enqueue_all(dispatch_event, event_ids)
+    sent_events = _enqueue_all(_tasks["dispatch_event"], event_ids)
 
     delivery_ids = []
     if sent_events == len(event_ids):
@@ -308,7 +309,7 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
             .order_by("next_attempt_at", "id")
             .values_list("pk", flat=True)[:limit]
         )
-    sent_deliveries = _enqueue_all(run_delivery_task, delivery_ids)
+    sent_deliveries = _enqueue_all(_tasks["run_delivery"], delivery_ids)
     report = RelayReport(
         events=sent_events,
         deliveries=sent_deliveries,

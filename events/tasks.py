@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from events import notifications, partitions, services
+from events import partitions, services
 from photostudio.cache import cache
 
 
@@ -28,13 +28,9 @@ def relay() -> None:
             services.relay(older_than=timedelta(seconds=settings.EVENTS_RELAY_AFTER))
 
 
-@shared_task(name="events.queue_booking_reminders")
-def queue_booking_reminders() -> None:
-    with cache.lock("events.queue_booking_reminders") as acquired:
-        if acquired:
-            notifications.queue_booking_reminders(now=timezone.now())
-
-
 @shared_task(name="events.create_partitions")
 def create_partitions() -> None:
     partitions.create_partitions_ahead(months=settings.EVENTS_PARTITIONS_AHEAD, today=timezone.now().date())
+
+
+services.use_tasks(dispatch_event=dispatch_event, run_delivery=run_delivery)

@@ -49,6 +49,6 @@ def _start_beat(**kwargs):
 
     log_connection_share(role="beat", processes_in_container=1)
     if settings.METRICS_PORT:
-        from photostudio.metrics import serve_backlog_metrics
+        from photostudio.metrics import serve_database_metrics
 
-        serve_backlog_metrics(settings.METRICS_PORT)
+        serve_database_metrics(settings.METRICS_PORT)

@@ -1,19 +1,22 @@
 """Health probes for load balancers and ops: 200 when the part works, 503 naming it when not.
 
 Each probe is a plain function returning a ``Probe``; the ``/health*`` views and the
-``check_health`` command show the same answers.
+``check_health`` command show the same answers. The kernel probes the app, the database and the
+cache; an app adds the probe of a part it owns with ``register_probe`` in its ``AppConfig.ready``
+(events: ``/health/events``).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.urls import re_path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from events.selectors import dispatch_backlog
 from photostudio.celery import app as celery_app
 
 _PROBE_KEY = "health:probe"
@@ -60,8 +63,8 @@ def probe_cache() -> Probe:
     return Probe("cache", facts=facts)
 
 
-def _broker_state() -> str | None:
-    """None when the broker answers (or tasks run eagerly), else the reason it does not."""
+def broker_state() -> str | None:
+    """None when the Celery broker answers (or tasks run eagerly), else the reason it does not."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return None
     try:
@@ -72,23 +75,17 @@ def _broker_state() -> str | None:
     return None
 
 
-def probe_events() -> Probe:
-    mode = "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "broker"
-    broker_error = _broker_state()
-    try:
-        backlog = dispatch_backlog()
-    except Exception as exc:
-        return Probe("events", f"backlog unreadable: {type(exc).__name__}: {exc}", {"mode": mode})
-    facts = {"mode": mode, "backlog": backlog.count, "oldest_undispatched_seconds": backlog.oldest_age_seconds}
-    if broker_error:
-        return Probe("events", f"broker unreachable: {broker_error}", facts)
-    if backlog.oldest_age_seconds > settings.EVENTS_BACKLOG_MAX_AGE:
-        return Probe("events", "events are waiting too long to be dispatched", facts)
-    return Probe("events", facts=facts)
+_registered: dict[str, Callable[[], Probe]] = {}
 
 
-# What `check_health` runs, in the order it reports them.
-PROBES = {"app": probe_app, "database": probe_database, "cache": probe_cache, "events": probe_events}
+def register_probe(name: str, probe_function: Callable[[], Probe]) -> None:
+    """Answer ``/health/<name>`` with ``probe_function`` and run it in ``check_health``."""
+    _registered[name] = probe_function
+
+
+def probes() -> dict[str, Callable[[], Probe]]:
+    """What ``check_health`` runs, in the order it reports them: the kernel's probes, then the apps'."""
+    return {"app": probe_app, "database": probe_database, "cache": probe_cache, **_registered}
 
 
 def _view(probe_function):
@@ -104,4 +101,11 @@ def _view(probe_function):
 app = _view(probe_app)
 database = _view(probe_database)
 cache_ = _view(probe_cache)
-events = _view(probe_events)
+
+
+def registered_urls() -> list:
+    """``/health/<name>`` of each probe an app registered (the URLconf loads after every app is ready)."""
+    return [
+        re_path(rf"^health/{name}/?$", _view(probe_function), name=f"health-{name}")
+        for name, probe_function in _registered.items()
+    ]

@@ -1,5 +1,8 @@
 """/metrics for Prometheus: django-prometheus's exporter plus the metrics read at scrape time.
 
+An app whose figures are read from the database when Prometheus scrapes (events: the backlog
+gauges) registers their collector with ``register_database_collector`` in its ``AppConfig.ready``.
+
 With ``METRICS_TOKEN`` set, only a scraper sending ``Authorization: Bearer <METRICS_TOKEN>`` reads
 them: 401 without credentials, 403 with wrong ones. Unset, the page is open (for a scraper on a
 private network).
@@ -13,7 +16,15 @@ from django.conf import settings
 from django.http import HttpResponse
 from prometheus_client import multiprocess
 
-from events.metrics import BacklogCollector
+# Collectors that query the database at scrape time: they live in no process's sample files, so
+# every exporter adds them to the registry it serves.
+_database_collectors = []
+
+
+def register_database_collector(collector) -> None:
+    """Report ``collector``'s figures on ``/metrics`` and on beat's ``METRICS_PORT``."""
+    _database_collectors.append(collector)
+    prometheus_client.REGISTRY.register(collector)
 
 
 def export(request):
@@ -26,7 +37,8 @@ def export(request):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = prometheus_client.CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        registry.register(BacklogCollector())
+        for collector in _database_collectors:
+            registry.register(collector)
     else:
         registry = prometheus_client.REGISTRY
     return HttpResponse(prometheus_client.generate_latest(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)
@@ -54,9 +66,9 @@ def serve_process_metrics(port: int) -> None:
     prometheus_client.start_http_server(port, registry=registry)
 
 
-class _BacklogForScrape:
-    """The backlog gauges for an exporter outside Django's request cycle: each scrape runs in a
-    thread of its own, which hands its database connection back once it has read the figures."""
+class _DatabaseCollectorsForScrape:
+    """The database collectors for an exporter outside Django's request cycle: each scrape runs in
+    a thread of its own, which hands its database connection back once it has read the figures."""
 
     def describe(self):
         return []
@@ -65,14 +77,15 @@ class _BacklogForScrape:
         from django.db import connections
 
         try:
-            yield from BacklogCollector().collect()
+            for collector in _database_collectors:
+                yield from collector.collect()
         finally:
             connections.close_all()
 
 
-def serve_backlog_metrics(port: int) -> None:
-    """Serve the event backlog gauges (read from the database) on ``port``; beat, the one process
-    of its kind, does, so Prometheus reads them once per deployment."""
+def serve_database_metrics(port: int) -> None:
+    """Serve the figures read from the database (the event backlog gauges) on ``port``; beat, the
+    one process of its kind, does, so Prometheus reads them once per deployment."""
     registry = prometheus_client.CollectorRegistry()
-    registry.register(_BacklogForScrape())
+    registry.register(_DatabaseCollectorsForScrape())
     prometheus_client.start_http_server(port, registry=registry)

@@ -294,7 +294,10 @@ ANALYTICS_REFRESH_INTERVAL = env_int("ANALYTICS_REFRESH_INTERVAL", 900, minimum=
 
 CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "events.relay", "schedule": EVENTS_RELAY_INTERVAL},
-    "queue-booking-reminders": {"task": "events.queue_booking_reminders", "schedule": NOTIFICATIONS_REMINDER_INTERVAL},
+    "queue-booking-reminders": {
+        "task": "bookings.queue_booking_reminders",
+        "schedule": NOTIFICATIONS_REMINDER_INTERVAL,
+    },
     "nightly-housekeeping": {"task": "photostudio.nightly_housekeeping", "schedule": crontab(hour=3, minute=30)},
     "warm-day-lists": {"task": "bookings.warm_day_lists", "schedule": CACHE_WARM_INTERVAL},
     "create-event-partitions": {"task": "events.create_partitions", "schedule": 24 * 3600},

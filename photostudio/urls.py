@@ -18,7 +18,7 @@ urlpatterns = [
     re_path(r"^health/?$", health.app, name="health"),
     re_path(r"^health/db/?$", health.database, name="health-db"),
     re_path(r"^health/cache/?$", health.cache_, name="health-cache"),
-    re_path(r"^health/events/?$", health.events, name="health-events"),
+    *health.registered_urls(),
     path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -34,7 +34,6 @@ from bookings.api.serializers import (
     report_body,
 )
 from bookings.filtersets import BookingFilterSet
-from events.selectors import notifications_for
 from photostudio.errors import ValidationFailed
 from photostudio.idempotency import HEADER as IDEMPOTENCY_HEADER
 from photostudio.idempotency import REPLAYED_HEADER, idempotent
@@ -218,7 +217,7 @@ class BookingDetailView(APIView):
     )
     def get(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
-        context = {"viewer": request.user, "notifications": notifications_for(aggregate=booking)}
+        context = {"viewer": request.user, "notifications": selectors.notifications_for(booking=booking)}
         return Response(BookingDetailSerializer(booking, context=context).data)
 
     @extend_schema(

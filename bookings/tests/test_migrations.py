@@ -5,9 +5,11 @@ from django.core.management import call_command
 from django.db import connection
 
 from bookings.models import WEEKDAYS, Booking, Space
+from bookings.selectors import notifications_for
 from bookings.tests.factories import BookingFactory, SpaceFactory
 from employees.tests.factories import EmployeeFactory
 from events.models import Event
+from events.tests.factories import DeliveryFactory, EventFactory
 
 
 def overlap_constraint_exists():
@@ -64,3 +66,16 @@ def test_existing_bookings_learn_their_last_state_change_from_the_event_store():
     booking = Booking.objects.get(pk=booking.pk)
     assert (booking.previous_state, booking.state_changed_by) == ("cancelled", actor)
     assert booking.state_changed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_recorded_before_the_subscribers_moved_keep_showing_on_the_booking():
+    booking = BookingFactory()
+    event = EventFactory(type="booking.created", aggregate_type="bookings.booking", aggregate_id=str(booking.pk))
+    call_command("migrate", "bookings", "0006", verbosity=0)
+    DeliveryFactory(event=event, handler="events.subscribers.email_client_booking_created")
+
+    call_command("migrate", "bookings", verbosity=0)
+
+    [notification] = notifications_for(booking=booking)
+    assert (notification.kind, notification.recipient) == ("booking_created", "client")

@@ -101,13 +101,13 @@ def test_event_list_comes_in_pages(manager_api):
 @pytest.mark.django_db
 def test_event_detail_shows_its_deliveries(manager_api):
     event = EventFactory()
-    DeliveryFactory(event=event, handler="events.subscribers.email_client_booking_created", outcome="E-mailed a@b.c")
+    DeliveryFactory(event=event, handler="bookings.subscribers.email_client_booking_created", outcome="E-mailed a@b.c")
 
     response = manager_api.get(f"/api/v1/events/{event.pk}/")
 
     assert response.status_code == 200
     [delivery] = response.json()["deliveries"]
-    assert delivery["handler"] == "events.subscribers.email_client_booking_created"
+    assert delivery["handler"] == "bookings.subscribers.email_client_booking_created"
     assert delivery["outcome"] == "E-mailed a@b.c"
 
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bookings import services as bookings
+from bookings.subscribers import email_client_booking_created
 from bookings.tests.factories import SpaceFactory
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events import services
 from events.models import Delivery, Event, EventType
 from events.registry import handler_name
-from events.subscribers import email_client_booking_created
 from events.tests.celery_support import celery_worker
 from events.tests.smtp_sink import SmtpSink
 from events.tests.test_webhooks import docs_verify_signature

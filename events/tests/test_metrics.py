@@ -71,6 +71,16 @@ def test_metrics_show_the_backlog_read_at_scrape_time(client):
     assert _sample(metrics, "studio_events_deliveries", status="pending") == 1
 
 
+@pytest.mark.django_db
+def test_metrics_under_gunicorn_show_the_backlog_beside_the_workers_samples(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    EventFactory(occurred_at=timezone.now() - timedelta(minutes=2))
+
+    metrics = client.get("/metrics").content.decode()
+
+    assert _sample(metrics, "studio_events_backlog") == 1
+
+
 def test_a_process_that_cannot_write_multiprocess_metrics_keeps_working(tmp_path):
     # prometheus_client picks its multi-process mode at import, hence a process of its own.
     script = (

@@ -265,6 +265,7 @@ def test_subscriber_registered_for_several_types_gets_each(after_commit):
 
 
 def test_every_beat_task_is_a_registered_celery_task(settings):
+    celery_app.loader.import_default_modules()  # what a worker does at start: every app's tasks.py
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(celery_app.tasks)
 
 

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from photostudio.health import PROBES
+from photostudio.health import probes
 
 
 class Command(BaseCommand):
@@ -17,12 +17,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, as_json: bool, **options):
-        probes = [probe() for probe in PROBES.values()]
+        answers = [probe() for probe in probes().values()]
         if as_json:
-            self.stdout.write(json.dumps([probe.as_dict() for probe in probes]))
+            self.stdout.write(json.dumps([answer.as_dict() for answer in answers]))
         else:
-            self._table(probes)
-        down = [probe.component for probe in probes if not probe.ok]
+            self._table(answers)
+        down = [answer.component for answer in answers if not answer.ok]
         if down:
             raise CommandError(f"Down: {', '.join(down)}.")
 

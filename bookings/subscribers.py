@@ -1,6 +1,6 @@
-"""The studio's own subscribers: the notification e-mails. One delivery each per event."""
+"""Bookings' subscribers: the e-mails to clients and photographers. One delivery each per event."""
 
-from events import notifications
+from bookings import notifications
 from events.models import Event, EventType
 from events.registry import Skipped, handler_name, subscriber
 
@@ -63,8 +63,3 @@ _NOTIFICATIONS = {
     handler_name(email_client_booking_reminder): ("booking_reminder", "client"),
     handler_name(email_photographer_assigned): ("photographer_assigned", "photographer"),
 }
-
-
-@subscriber(*notifications.ACCOUNT_NOTICES)
-def email_employee_account_changed(event):
-    return notifications.email_account_notice(event)

@@ -5,18 +5,18 @@ import time_machine
 
 from bookings import services as bookings
 from bookings.models import BookingState
-from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
-from employees.models import Role
-from employees.tests.factories import EmployeeFactory
-from events.models import Delivery, Event, EventType
-from events.notifications import queue_booking_reminders
-from events.registry import handler_name
-from events.services import relay
-from events.subscribers import (
+from bookings.notifications import queue_booking_reminders
+from bookings.subscribers import (
     email_client_booking_confirmed_or_cancelled,
     email_client_booking_created,
     email_client_booking_reminder,
 )
+from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
+from employees.models import Role
+from employees.tests.factories import EmployeeFactory
+from events.models import Delivery, Event, EventType
+from events.registry import handler_name
+from events.services import relay
 
 # Monday 14 January 2030, 10:00 UTC = 11:00 in Berlin (CET).
 MONDAY_10_UTC = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)

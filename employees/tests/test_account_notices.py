@@ -5,15 +5,18 @@ from datetime import UTC, datetime
 import pyotp
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from employees import mfa, services
 from employees.models import Role
+from employees.subscribers import email_employee_account_changed
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa
-from events.models import Delivery
+from events.models import Delivery, EventType
 from events.registry import handler_name
-from events.subscribers import email_employee_account_changed
+from events.services import run_delivery
+from events.tests.factories import DeliveryFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +134,18 @@ def test_an_employee_without_an_address_is_skipped_with_the_reason(after_commit,
     assert mailoutbox == []
     delivery = Delivery.objects.get(handler=handler_name(email_employee_account_changed))
     assert delivery.outcome == "The employee has no e-mail address."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notice_pending_since_before_the_subscriber_moved_is_still_sent(mailoutbox):
+    employee = EmployeeFactory(email="desk@lichthof.test")
+    event = EventFactory(
+        type=EventType.EMPLOYEE_PASSWORD_CHANGED, aggregate_type="employees.employee", aggregate_id=str(employee.pk)
+    )
+    call_command("migrate", "employees", "0004", verbosity=0)
+    delivery = DeliveryFactory(event=event, handler="events.subscribers.email_employee_account_changed")
+
+    call_command("migrate", "employees", verbosity=0)
+    run_delivery(delivery_id=delivery.pk)
+
+    assert [message.subject for message in mailoutbox] == ["Your password was changed"]

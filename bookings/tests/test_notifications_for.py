@@ -1,12 +1,12 @@
-"""``events.selectors.notifications_for``: the notifications about one aggregate, from its deliveries."""
+"""``bookings.selectors.notifications_for``: the notifications about one booking, from its deliveries."""
 
 import pytest
 
+from bookings.selectors import notifications_for
+from bookings.subscribers import email_client_booking_confirmed_or_cancelled, email_client_booking_created
 from bookings.tests.factories import BookingFactory
 from events.models import Delivery, EventType
 from events.registry import handler_name
-from events.selectors import notifications_for
-from events.subscribers import email_client_booking_confirmed_or_cancelled, email_client_booking_created
 from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_a_failed_notification_says_why_and_webhooks_are_left_out():
     endpoint = WebhookEndpointFactory()
     DeliveryFactory(event=created, handler=endpoint.handler_name, endpoint=endpoint, status=Delivery.Status.FAILED)
 
-    [notification] = notifications_for(aggregate=booking)
+    [notification] = notifications_for(booking=booking)
 
     assert (notification.kind, notification.recipient, notification.status) == ("booking_created", "client", "failed")
     assert notification.not_sent_because == "SMTPServerDisconnected: Connection unexpectedly closed"
@@ -43,7 +43,7 @@ def test_a_pending_notification_is_due_at_its_next_attempt():
         handler=handler_name(email_client_booking_confirmed_or_cancelled),
     )
 
-    [notification] = notifications_for(aggregate=booking)
+    [notification] = notifications_for(booking=booking)
 
     assert (notification.kind, notification.status) == ("booking_cancelled", "pending")
     assert notification.at == delivery.next_attempt_at
@@ -56,4 +56,4 @@ def test_another_bookings_notifications_are_not_shown():
         event=event_of(other, EventType.BOOKING_CREATED), handler=handler_name(email_client_booking_created)
     )
 
-    assert notifications_for(aggregate=booking) == []
+    assert notifications_for(booking=booking) == []

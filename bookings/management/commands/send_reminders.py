@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from events.notifications import queue_booking_reminders
+from bookings.notifications import queue_booking_reminders
 
 
 class Command(BaseCommand):

@@ -1,0 +1,31 @@
+"""The studio's e-mails: a plain-text and an HTML part (laid out by ``templates/email/base.html``),
+signed with the studio's name from DEFAULT_FROM_EMAIL, times shown in the studio's TIME_ZONE."""
+
+from datetime import datetime
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import dateformat, timezone
+
+
+def studio_name() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or "The studio"
+
+
+def local_time(moment: datetime, format_string: str) -> str:
+    """``moment`` in the studio's TIME_ZONE, formatted with Django's ``date`` format characters."""
+    return dateformat.format(timezone.localtime(moment, timezone.get_default_timezone()), format_string)
+
+
+def send_email(*, template: str, subject: str, to: list[str], context: dict) -> None:
+    """Render ``<template>.txt`` and ``<template>.html`` with ``context`` (and ``studio``, the
+    studio's name) in the studio's TIME_ZONE and send both parts to ``to``."""
+    context = {"studio": studio_name(), **context}
+    with timezone.override(settings.TIME_ZONE):
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to)
+    message.attach_alternative(html, "text/html")
+    message.send()
