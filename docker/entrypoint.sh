@@ -12,7 +12,8 @@ preflight() {
   python manage.py check --fail-level ERROR >/dev/null
 }
 
-# Each process writes its Prometheus samples here; METRICS_PORT serves the container's sum.
+# Each process writes its Prometheus samples here; METRICS_PORT serves the container's sum. Made
+# before anything imports the app: a metric defined at import writes its file at once.
 fresh_metrics_dir() {
   if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
     rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
@@ -21,21 +22,21 @@ fresh_metrics_dir() {
 
 case "$role" in
   web)
-    preflight
     fresh_metrics_dir
+    preflight
     exec gunicorn photostudio.wsgi:application --config python:photostudio.gunicorn "$@"
     ;;
   worker)
     # A Celery worker process runs one task at a time: one connection, whatever GUNICORN_THREADS says.
     export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-1}"
-    preflight
     fresh_metrics_dir
+    preflight
     exec celery -A photostudio worker --loglevel "${LOG_LEVEL:-INFO}" "$@"
     ;;
   beat)
     export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-1}"
-    preflight
     fresh_metrics_dir
+    preflight
     exec celery -A photostudio beat --loglevel "${LOG_LEVEL:-INFO}" --schedule /tmp/celerybeat-schedule "$@"
     ;;
   migrate)
