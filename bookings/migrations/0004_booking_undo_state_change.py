@@ -4,23 +4,26 @@ their latest ``booking.state_changed`` event."""
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 
 
 def remember_last_state_change(apps, schema_editor):
+    # One UPDATE with correlated subqueries over the event index, not a query per booking: a
+    # studio with years of history upgrades in one statement.
     Booking = apps.get_model("bookings", "Booking")
     Event = apps.get_model("events", "Event")
-    latest = {}
-    changes = Event.objects.filter(type="booking.state_changed", aggregate_type="bookings.booking").order_by(
-        "occurred_at", "id"
+    latest = Event.objects.filter(
+        type="booking.state_changed",
+        aggregate_type="bookings.booking",
+        aggregate_id=Cast(OuterRef("pk"), output_field=models.CharField()),
+    ).order_by("-occurred_at", "-id")
+    Booking.objects.filter(Exists(latest)).update(
+        previous_state=Coalesce(Subquery(latest.annotate(source=KT("payload__from")).values("source")[:1]), Value("")),
+        state_changed_at=Subquery(latest.values("occurred_at")[:1]),
+        state_changed_by_id=Subquery(latest.values("actor_id")[:1]),
     )
-    for event in changes.iterator():
-        latest[event.aggregate_id] = event
-    for booking_id, event in latest.items():
-        Booking.objects.filter(pk=int(booking_id)).update(
-            previous_state=event.payload.get("from", ""),
-            state_changed_at=event.occurred_at,
-            state_changed_by_id=event.actor_id,
-        )
 
 
 class Migration(migrations.Migration):

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -50,6 +51,7 @@ def test_bookings_migrations_reverse_and_reapply_keeping_booked_spaces():
 @pytest.mark.django_db(transaction=True)
 def test_existing_bookings_learn_their_last_state_change_from_the_event_store():
     booking = BookingFactory(state="confirmed")
+    untouched = BookingFactory(start=booking.start + timedelta(days=1))
     actor = EmployeeFactory()
     for source, target in (("pending", "confirmed"), ("confirmed", "cancelled"), ("cancelled", "confirmed")):
         Event.objects.create(
@@ -66,6 +68,8 @@ def test_existing_bookings_learn_their_last_state_change_from_the_event_store():
     booking = Booking.objects.get(pk=booking.pk)
     assert (booking.previous_state, booking.state_changed_by) == ("cancelled", actor)
     assert booking.state_changed_at is not None
+    untouched = Booking.objects.get(pk=untouched.pk)
+    assert (untouched.previous_state, untouched.state_changed_at, untouched.state_changed_by) == ("", None, None)
 
 
 @pytest.mark.django_db(transaction=True)
