@@ -216,6 +216,19 @@ def transitions_not_yet_allowed(*, booking: Booking, actor) -> list[tuple[Transi
     return sorted(waiting, key=lambda pair: pair[0].target)
 
 
+def why_no_transition(*, booking: Booking, actor) -> str:
+    """Why ``actor`` can do nothing with ``booking`` now: the reasons its possible next steps are
+    refused, or, when it has none left, that its life is over."""
+    reasons = [
+        refusal.message
+        for move in booking.transitions_from_here()
+        if (refusal := _transition_refusal(booking, move, actor)) is not None
+    ]
+    if reasons:
+        return " ".join(dict.fromkeys(reasons))
+    return f"A {booking.get_state_display().lower()} booking has no next step."
+
+
 def _transition_refusal(booking: Booking, move: Transition, actor) -> PermissionDenied | None:
     """Why ``actor`` may not fire ``move`` on ``booking``, or None when they may."""
     if move.custom.get("undo") and not move.has_perm(booking, actor):

@@ -307,6 +307,7 @@ def _detail(request, booking, failed_form=None, status=200):
         if undo is not None and failed_target == undo.target
         else TransitionForm(initial={"target_state": undo.target if undo else ""}),
         "can_edit": request.user.has_perm("bookings.change_booking"),
+        "no_action_reason": "" if allowed else services.why_no_transition(booking=booking, actor=request.user),
     }
     return render(request, "bookings/booking_detail.html", context, status=status)
 

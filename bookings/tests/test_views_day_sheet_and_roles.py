@@ -129,3 +129,26 @@ def test_a_refused_page_names_the_permission_the_role_lacks(camera):
     assert "It needs the permission “Can add booking”, which your role (Photographer) does not have." in (
         response.content.decode()
     )
+
+
+def _no_action_line(response) -> str:
+    page = response.content.decode()
+    start = page.index('data-testid="no-action"')
+    return page[start : page.index("</p>", start)]
+
+
+def test_a_booking_page_with_nothing_to_do_says_why_the_role_cannot(camera):
+    booking = BookingFactory(state=BookingState.PENDING)
+
+    line = _no_action_line(camera.get(reverse("booking-detail", args=[booking.pk])))
+
+    assert "may not mark bookings as cancelled" in line
+    assert "may not mark bookings as confirmed" in line
+
+
+def test_a_booking_at_the_end_of_its_life_says_it_has_no_next_step(desk):
+    booking = BookingFactory(state=BookingState.NO_SHOW)
+
+    line = _no_action_line(desk.get(reverse("booking-detail", args=[booking.pk])))
+
+    assert "A no-show booking has no next step." in line
