@@ -14,6 +14,7 @@ from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa
 from events.models import Event
+from tests.browser.studio import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -35,17 +36,6 @@ def studio():
 @pytest.fixture
 def receptionist():
     return EmployeeFactory(username="rita", full_name="Rita Reception", role=Role.RECEPTIONIST)
-
-
-def sign_in(page, live_server, employee, *, secret=None, path="/"):
-    page.goto(f"{live_server.url}{path}")
-    page.get_by_label("Username").fill(employee.username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    if secret is not None:
-        expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
-        page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name="Sign in").click()
 
 
 def test_sign_in_with_password_and_authenticator_code(page, live_server, receptionist, screenshot):

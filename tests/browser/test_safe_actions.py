@@ -11,7 +11,7 @@ from bookings.models import Booking, BookingState, local_instant
 from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
 from employees.models import Employee, Role
 from employees.tests.factories import EmployeeFactory, enrol_mfa
-from tests.browser.test_journeys import sign_in
+from tests.browser.studio import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
