@@ -15,7 +15,6 @@ from bookings.models import Booking, BookingState, Client, local_instant
 from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
 from bookings.views import NEEDS_ACTION_LIMIT, PAGE_SIZE
 from employees.models import Role
-from employees.tests.factories import verified_login
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -33,24 +32,6 @@ def at(clock, day=MONDAY):
 def frozen_clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def desk(client, receptionist):
-    client.force_login(receptionist)
-    return client
-
-
-@pytest.fixture
-def camera(client, photographer):
-    client.force_login(photographer)
-    return client
-
-
-@pytest.fixture
-def boss(client, manager):
-    verified_login(client, manager)
-    return client
 
 
 def booking_form(space, **overrides):

@@ -21,18 +21,6 @@ def frozen_clock():
         yield
 
 
-@pytest.fixture
-def desk(client, receptionist):
-    client.force_login(receptionist)
-    return client
-
-
-@pytest.fixture
-def camera(client, photographer):
-    client.force_login(photographer)
-    return client
-
-
 def test_day_sheet_lists_each_space_with_phone_people_photographer_and_notes(desk, photographer):
     studio = SpaceFactory(name="Studio A", slug="studio_a")
     loft = SpaceFactory(name="Loft", slug="loft")

@@ -30,12 +30,6 @@ def frozen_clock():
         yield traveller
 
 
-@pytest.fixture
-def desk(client, receptionist):
-    client.force_login(receptionist)
-    return client
-
-
 def page(response) -> str:
     return response.content.decode()
 
