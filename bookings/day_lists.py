@@ -86,7 +86,7 @@ def _booking_namespaces(space_id: int, start: datetime, until: datetime) -> list
     return [day_namespace(day) for day in days] + [space_day_namespace(space_id, day) for day in days]
 
 
-def drop_after_event(sender, *, event: Event, aggregate, **kwargs) -> None:
+def drop_after_event(sender, *, event: Event, aggregate=None, **kwargs) -> None:
     """``event_recorded`` receiver: drop exactly the days and space of a changed booking (before
     and after a move), or the whole calendar for a changed client or employee."""
     if event.type in _CALENDAR_EVENTS:

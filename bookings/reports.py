@@ -121,7 +121,7 @@ def _namespaces(start: date, end: date) -> list[str]:
     return [analytics.FIGURES_NAMESPACE, *months]
 
 
-def drop_after_event(sender, *, event, aggregate, **kwargs) -> None:
+def drop_after_event(sender, *, event, aggregate=None, **kwargs) -> None:
     """``event_recorded`` receiver: drop the reports of a changed booking's month, and of the
     month it moved from."""
     if not isinstance(aggregate, Booking):
