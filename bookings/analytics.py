@@ -29,6 +29,7 @@ from django.utils import timezone
 from bookings.models import Booking, BookingState, Space, studio_day
 from bookings.selectors import day_bounds
 from events.models import Event, EventType
+from photostudio.cache import cache
 
 BOOKINGS_DEFINITION = (
     "Bookings are all bookings that start in the period except cancelled ones (cancelled bookings are "
@@ -36,6 +37,9 @@ BOOKINGS_DEFINITION = (
 )
 
 VIEW = "bookings_daily_figures"
+# What is cached from these figures (the reports) is filed under this namespace, which a refresh
+# drops, and under each month's (``month_namespace``), which a change to a booking of it drops.
+FIGURES_NAMESPACE = "figures"
 # A change saved this long before a refresh may commit after the refresh has read the bookings:
 # its day is counted live rather than trusted to the view.
 COMMIT_MARGIN = timedelta(minutes=10)
@@ -124,6 +128,10 @@ def tallies(*, start: date, end: date) -> Tallies:
     return result
 
 
+def month_namespace(day: date) -> str:
+    return f"figures:{day:%Y-%m}"
+
+
 def view_state() -> ViewState | None:
     """The view's time zone and last refresh; None when there is no view (SQLite)."""
     if connection.vendor != "postgresql":
@@ -156,6 +164,8 @@ def refresh() -> ViewState | None:
         state = ViewState(settings.TIME_ZONE, started.astimezone(UTC))
         comment = json.dumps({"time_zone": state.time_zone, "refreshed_at": state.refreshed_at.isoformat()})
         cursor.execute(f"COMMENT ON MATERIALIZED VIEW {VIEW} IS %s", [comment])
+        # Rows written without an event (in bulk, by SQL) show from this refresh on, cached or not.
+        cache.invalidate_for_change(FIGURES_NAMESPACE)
     return state
 
 

@@ -8,12 +8,14 @@ class BookingsConfig(AppConfig):
     def ready(self):
         from bookings import (
             day_lists,
+            reports,
             selectors,
             tasks,  # noqa: F401 - registers beat's tasks (warming, analytics) in every process
         )
         from photostudio.exports import Dataset, register_dataset
 
         day_lists.connect()
+        reports.connect()
         register_dataset(
             Dataset(
                 name="bookings",

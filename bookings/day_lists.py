@@ -86,18 +86,15 @@ def _booking_namespaces(space_id: int, start: datetime, until: datetime) -> list
     return [day_namespace(day) for day in days] + [space_day_namespace(space_id, day) for day in days]
 
 
-def drop_after_event(sender, *, event: Event, **kwargs) -> None:
+def drop_after_event(sender, *, event: Event, aggregate=None, **kwargs) -> None:
     """``event_recorded`` receiver: drop exactly the days and space of a changed booking (before
     and after a move), or the whole calendar for a changed client or employee."""
     if event.type in _CALENDAR_EVENTS:
         cache.invalidate_for_change(CALENDAR_NAMESPACE)
         return
-    if not event.type.startswith("booking."):
+    if not isinstance(aggregate, Booking):
         return
-    booking = Booking.objects.filter(pk=event.aggregate_id).values("space_id", "start", "blocks_until").first()
-    if booking is None:
-        return
-    namespaces = _booking_namespaces(booking["space_id"], booking["start"], booking["blocks_until"])
+    namespaces = _booking_namespaces(aggregate.space_id, aggregate.start, aggregate.blocks_until)
     before = event.payload.get("from") if event.type == "booking.rescheduled" else None
     if isinstance(before, dict):
         namespaces += _moved_from(before)

@@ -334,6 +334,15 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         local = timezone.localtime(self.start, timezone.get_default_timezone())
         return f"#{self.pk} {self.space} {local:%Y-%m-%d %H:%M}"
 
+    def get_constraints(self):
+        """Meta's constraints but the check constraints, which restate for the database what the
+        fields' validators and ``clean()`` already refuse in words (and ``blocks_until`` is end
+        plus a buffer that cannot be negative): validating them again would cost a query each."""
+        return [
+            (model, [constraint for constraint in constraints if not isinstance(constraint, models.CheckConstraint)])
+            for model, constraints in super().get_constraints()
+        ]
+
     @property
     def duration(self) -> timedelta:
         """Real elapsed time, also for times given in a local zone (see ``local_instant``)."""

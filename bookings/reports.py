@@ -4,6 +4,10 @@ the reports API, from the daily figures of ``bookings.analytics`` (pre-aggregate
 PostgreSQL, live elsewhere), so the number of queries does not grow with the bookings.
 
 A booking belongs to the period when it starts on one of its local days (settings.TIME_ZONE).
+A report's figures depend on nothing but the bookings of the period's months and the spaces, so
+``rendered_report`` keeps a rendered report in ``photostudio.cache`` until one of those changes:
+a booking's event drops its month (before and after a move), a change to a space or a refresh
+of the daily figures drops them all.
 "Bookings" are as ``analytics.BOOKINGS_DEFINITION`` says: every booking but cancelled ones (a
 no-show held its space too); booked hours are theirs; revenue is the price of completed
 sessions; the no-show rate is no-shows among the sessions that were due (completed or no-show);
@@ -11,18 +15,26 @@ the cancellation rate is cancellations among all bookings made (bookings and can
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from bookings import analytics
-from bookings.models import WEEKDAYS, Booking, BookingState, Space
+from bookings.models import WEEKDAYS, Booking, BookingState, Space, studio_day
+from events.models import EventType
+from events.signals import event_recorded
+from photostudio.cache import cache, key_part
 from photostudio.errors import PermissionDenied
 from photostudio.replicas import read_alias
+
+T = TypeVar("T")
 
 BOOKINGS_DEFINITION = analytics.BOOKINGS_DEFINITION
 # The longest period one report covers: any five years.
@@ -80,8 +92,63 @@ def studio_report(*, viewer, start: date, end: date) -> Report:
     """The figures of the local days ``start`` to ``end`` (inclusive), per space, per day and in
     total. Raises PermissionDenied without ``bookings.view_reports``. At most nine queries,
     whatever the number of bookings."""
+    _require_reports(viewer)
+    return _report(start=start, end=end)
+
+
+def rendered_report(*, viewer, start: date, end: date, render: Callable[[Report], T]) -> T:
+    """``render(studio_report(...))``, cached until a booking of the period's months or a space
+    changes; ``render`` must depend on nothing else and be a module-level function (its name is
+    in the key). The answer is shared between callers: treat it as read-only. Raises
+    PermissionDenied without ``bookings.view_reports``. No query while cached."""
+    _require_reports(viewer)
+    key = f"bookings.report:{render.__module__}.{render.__qualname__}:" + key_part(
+        (start, end, settings.TIME_ZONE, settings.STUDIO_CURRENCY)
+    )
+    return cache.get_or_set(key, lambda: render(_report(start=start, end=end)), namespaces=_namespaces(start, end))
+
+
+def _require_reports(viewer) -> None:
     if not viewer.has_perm("bookings.view_reports"):
         raise PermissionDenied("Reports are for managers.", details={"permission": "bookings.view_reports"})
+
+
+def _namespaces(start: date, end: date) -> list[str]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(analytics.month_namespace(month))
+        month = (month + timedelta(days=31)).replace(day=1)
+    return [analytics.FIGURES_NAMESPACE, *months]
+
+
+def drop_after_event(sender, *, event, aggregate=None, **kwargs) -> None:
+    """``event_recorded`` receiver: drop the reports of a changed booking's month, and of the
+    month it moved from."""
+    if not isinstance(aggregate, Booking):
+        return
+    namespaces = [analytics.month_namespace(studio_day(aggregate.start))]
+    moved_from = event.payload.get("from") if event.type == EventType.BOOKING_RESCHEDULED else None
+    if isinstance(moved_from, dict):
+        try:
+            namespaces.append(analytics.month_namespace(studio_day(datetime.fromisoformat(moved_from["start"]))))
+        except (KeyError, TypeError, ValueError):
+            namespaces.append(analytics.FIGURES_NAMESPACE)
+    cache.invalidate_for_change(*namespaces)
+
+
+def drop_after_space_change(sender, instance: Space, **kwargs) -> None:
+    """A space's name, opening hours or being active shows in every report."""
+    if not kwargs.get("raw"):
+        cache.invalidate_for_change(analytics.FIGURES_NAMESPACE)
+
+
+def connect() -> None:
+    event_recorded.connect(drop_after_event, dispatch_uid="bookings.reports.drop_after_event")
+    post_save.connect(drop_after_space_change, sender=Space, dispatch_uid="bookings.reports.space_saved")
+    post_delete.connect(drop_after_space_change, sender=Space, dispatch_uid="bookings.reports.space_deleted")
+
+
+def _report(*, start: date, end: date) -> Report:
     tallies = analytics.tallies(start=start, end=end)
     spaces = list(
         Space.objects.using(read_alias()).filter(Q(is_active=True) | Q(pk__in=list(tallies.by_space))).order_by("name")

@@ -541,8 +541,9 @@ def _validate(instance, *, rename: dict[str, str] | None = None) -> None:
     A booking's state is left out: only its transitions set it (cleaning would assign it, which
     the protected field refuses).
     """
+    exclude = _held_relations(instance) + (["state"] if isinstance(instance, Booking) else [])
     try:
-        instance.full_clean(exclude=["state"] if isinstance(instance, Booking) else None)
+        instance.full_clean(exclude=exclude)
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         details = {
@@ -550,6 +551,21 @@ def _validate(instance, *, rename: dict[str, str] | None = None) -> None:
             for field, messages in errors.items()
         }
         raise ValidationFailed(next(iter(details.values()))[0], details=details) from None
+
+
+def _held_relations(instance) -> list[str]:
+    """The foreign keys of ``instance`` set to an object this request read from the database (the
+    space, the client, the actor): asking again whether it exists would cost a query each, and
+    the foreign key constraint holds at commit. Keys with ``limit_choices_to`` are still checked."""
+    return [
+        field.name
+        for field in instance._meta.concrete_fields
+        if field.many_to_one
+        and not field.remote_field.limit_choices_to
+        and field.is_cached(instance)
+        and (related := field.get_cached_value(instance)) is not None
+        and not related._state.adding
+    ]
 
 
 def _times(booking: Booking) -> dict:

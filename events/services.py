@@ -65,7 +65,7 @@ def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = 
         payload=payload or {},
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
-    event_recorded.send(sender=Event, event=event)
+    event_recorded.send(sender=Event, event=event, aggregate=aggregate)
     transaction.on_commit(lambda: announce(event.pk, event_type))
     return event
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 from bookings import services
 from bookings.models import WEEKDAYS, Booking, BookingState, Client, Space
@@ -564,6 +565,11 @@ class ReportSerializer(serializers.Serializer):
         return {
             name: fields[name] for name in ("from", "to", "currency", "bookings_definition", "total", "spaces", "days")
         }
+
+
+def report_json(report: Report) -> bytes:
+    """``report_body`` rendered as the API renders JSON."""
+    return JSONRenderer().render(report_body(report))
 
 
 def report_body(report: Report) -> dict:

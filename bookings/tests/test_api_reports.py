@@ -1,12 +1,14 @@
 """GET /api/v1/reports/: the studio's figures per space and per day, for managers."""
 
+import json
 from datetime import date, timedelta
 
 import pytest
 
-from bookings.api.serializers import ReportSerializer
+from bookings import reports
+from bookings.api.serializers import ReportSerializer, report_body
 from bookings.models import BookingState, local_instant
-from bookings.tests.api import api_as
+from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +118,37 @@ def test_a_month_costs_a_fixed_number_of_queries(manager, studio, django_assert_
         response = client.get("/api/v1/reports/", {"from": "2030-02-01", "to": "2030-02-28"})
 
     assert response.json()["total"]["completed"] == 28
+
+
+def test_a_repeated_report_comes_from_the_cache_unchanged(manager, studio, monday_bookings, django_assert_num_queries):
+    client = api_as(manager)
+    period = {"from": "2030-01-01", "to": "2030-01-31"}
+    first = client.get("/api/v1/reports/", period)
+
+    with django_assert_num_queries(0):
+        again = client.get("/api/v1/reports/", period)
+
+    assert again.status_code == 200
+    assert again["Content-Type"] == "application/json"
+    assert again.content == first.content
+    live = reports.studio_report(viewer=manager, start=date(2030, 1, 1), end=date(2030, 1, 31))
+    assert again.json() == json.loads(json.dumps(report_body(live)))
+
+
+def test_a_booking_made_through_the_api_shows_in_the_next_report(manager, studio, monday_bookings):
+    client = api_as(manager)
+    period = {"from": "2030-01-14", "to": "2030-01-14"}
+    before = client.get("/api/v1/reports/", period).json()["total"]["bookings"]
+
+    made = client.post("/api/v1/bookings/", booking_body(studio, local_instant(MONDAY, "20:00"), hours=1))
+
+    assert made.status_code == 201
+    assert client.get("/api/v1/reports/", period).json()["total"]["bookings"] == before + 1
+
+
+def test_a_report_asked_for_in_another_format_is_refused(manager, studio):
+    response = api_as(manager).get(
+        "/api/v1/reports/", {"from": "2030-01-14", "to": "2030-01-14"}, HTTP_ACCEPT="text/csv"
+    )
+
+    assert response.status_code == 406

@@ -420,3 +420,14 @@ def test_refused_booking_leaves_no_row_and_no_event(receptionist, studio):
 
     assert list(Booking.objects.values_list("pk", flat=True)) == [first.pk]
     assert Event.objects.filter(type="booking.created").count() == 1
+
+
+def test_booking_for_a_known_client_costs_eight_queries(receptionist, studio, django_assert_num_queries):
+    client = ClientFactory(phone="+15550001111")
+    receptionist.has_perm("bookings.add_booking")  # the caller's permissions come cached with the request
+
+    # The transaction's savepoint and its release, the client by phone, the conflict check, the
+    # insert in its own savepoint and the event: the related rows and the check constraints are
+    # not asked for again.
+    with django_assert_num_queries(8):
+        book(receptionist, studio, at("10:00"), client_phone=client.phone, client_name=client.full_name)

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from bookings import reports
+from bookings import analytics, reports, services
 from bookings.models import BookingState, local_instant
-from bookings.tests.factories import BookingFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
 from photostudio.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +75,121 @@ def test_day_summary_leaves_cancelled_and_no_shows_out_of_the_expected(studio):
 
     assert (summary.bookings, summary.no_shows, summary.in_progress, summary.cancelled) == (2, 1, 1, 1)
     assert (summary.people, summary.expected_revenue, summary.booked_hours) == (2, Decimal("100.00"), Decimal("2.0"))
+
+
+# --- rendered_report: cached until what it shows changes -----------------------------------------
+
+JANUARY = (date(2030, 1, 1), date(2030, 1, 31))
+
+
+def report_totals(report) -> dict:
+    """A render for rendered_report: the total figures (module-level, as it must be)."""
+    return {"bookings": report.total.bookings, "completed": report.total.completed, "spaces": len(report.spaces)}
+
+
+def january_totals(manager):
+    return reports.rendered_report(viewer=manager, start=JANUARY[0], end=JANUARY[1], render=report_totals)
+
+
+def test_a_rendered_report_is_the_render_of_the_report(manager, studio):
+    BookingFactory(space=studio, start=local_instant(MONDAY, "10:00"), state=BookingState.COMPLETED)
+
+    assert january_totals(manager) == report_totals(
+        reports.studio_report(viewer=manager, start=JANUARY[0], end=JANUARY[1])
+    )
+
+
+def test_a_repeated_report_costs_no_query(manager, studio, django_assert_num_queries):
+    BookingFactory(space=studio, start=local_instant(MONDAY, "10:00"), state=BookingState.COMPLETED)
+    january_totals(manager)
+
+    with django_assert_num_queries(0):
+        assert january_totals(manager)["completed"] == 1
+
+
+def test_a_booking_made_in_the_period_shows_at_once(manager, studio):
+    january_totals(manager)
+
+    services.create_booking(
+        actor=manager,
+        space=studio,
+        client=ClientFactory(),
+        start=local_instant(MONDAY, "10:00"),
+        end=local_instant(MONDAY, "12:00"),
+        people_count=1,
+    )
+
+    assert january_totals(manager)["bookings"] == 1
+
+
+def test_a_state_change_in_the_period_shows_at_once(manager, studio):
+    booking = BookingFactory(space=studio, start=local_instant(MONDAY, "10:00"), state=BookingState.PENDING)
+    january_totals(manager)
+
+    services.transition_booking(booking=booking, target_state=BookingState.CANCELLED, actor=manager, reason="Ill")
+
+    assert january_totals(manager)["bookings"] == 0
+
+
+def test_a_booking_moved_out_of_the_period_leaves_it_at_once(manager, studio):
+    booking = BookingFactory(space=studio, start=local_instant(MONDAY, "10:00"), state=BookingState.PENDING)
+    january_totals(manager)
+    march = date(2030, 3, 11)
+
+    services.reschedule_booking(
+        booking=booking, actor=manager, start=local_instant(march, "10:00"), end=local_instant(march, "12:00")
+    )
+
+    assert january_totals(manager)["bookings"] == 0
+
+
+def test_a_booking_moved_into_the_period_shows_at_once(manager, studio):
+    booking = BookingFactory(space=studio, start=local_instant(date(2030, 3, 11), "10:00"), state=BookingState.PENDING)
+    january_totals(manager)
+
+    services.reschedule_booking(
+        booking=booking, actor=manager, start=local_instant(MONDAY, "10:00"), end=local_instant(MONDAY, "12:00")
+    )
+
+    assert january_totals(manager)["bookings"] == 1
+
+
+def test_a_change_in_another_month_keeps_the_cached_report(manager, studio, django_assert_num_queries):
+    january_totals(manager)
+    march = date(2030, 3, 11)
+    services.create_booking(
+        actor=manager,
+        space=studio,
+        client=ClientFactory(),
+        start=local_instant(march, "10:00"),
+        end=local_instant(march, "12:00"),
+        people_count=1,
+    )
+
+    with django_assert_num_queries(0):
+        january_totals(manager)
+
+
+def test_a_new_space_shows_at_once(manager, studio):
+    spaces = january_totals(manager)["spaces"]
+
+    services.create_space(actor=manager, slug="attic", name="Attic", capacity=2, hourly_rate=Decimal("10.00"))
+
+    assert january_totals(manager)["spaces"] == spaces + 1
+
+
+def test_a_cached_report_is_still_for_managers_only(manager, receptionist, studio):
+    january_totals(manager)
+
+    with pytest.raises(PermissionDenied):
+        january_totals(receptionist)
+
+
+@pytest.mark.postgres
+def test_a_refresh_of_the_daily_figures_drops_the_cached_reports(manager, studio):
+    january_totals(manager)
+    BookingFactory(space=studio, start=local_instant(MONDAY, "10:00"), state=BookingState.COMPLETED)  # no event
+
+    analytics.refresh()
+
+    assert january_totals(manager)["completed"] == 1
