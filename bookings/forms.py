@@ -53,17 +53,27 @@ class AlternativeChoice:
     value: str  # the space's slug, the date and the start and end times: "studio_a 2030-01-14 12:15 14:15"
 
 
+@dataclass(frozen=True)
+class OfferedAlternatives:
+    """What a form refused for an overlap offers instead of the asked space and times."""
+
+    space: Space
+    start: datetime  # the asked times, on the studio's clock
+    end: datetime
+    people: int
+    same_space: list[AlternativeChoice]
+    other_spaces: list[AlternativeChoice]
+
+
 class AlternativesMixin:
-    """Conflict help: on a ``booking_overlap``, the free times and spaces the service offered
-    instead, as one-click choices. Each is a submit button named ``alternative`` whose value
-    replaces the space and times the form was sent with, so the choice is booked with everything
-    else as typed."""
+    """Conflict help: on a ``booking_overlap``, ``offered`` holds the free times and spaces the
+    service offered instead, as one-click choices. Each is a submit button named ``alternative``
+    whose value replaces the space and times the form was sent with, so the choice is booked with
+    everything else as typed."""
 
     ALTERNATIVE = "alternative"
     MOVE_FIELDS = ("space", "date", "start_time", "end_time")
-    offers_alternatives = False
-    same_space_choices: list[AlternativeChoice] = []
-    other_space_choices: list[AlternativeChoice] = []
+    offered: OfferedAlternatives | None = None
 
     def __init__(self, data=None, *args, **kwargs):
         chosen = (data or {}).get(self.ALTERNATIVE, "").split()
@@ -74,19 +84,25 @@ class AlternativesMixin:
         super().__init__(data, *args, **kwargs)
 
     def add_domain_error(self, error: DomainError) -> None:
+        alternatives = error.details.get("alternatives") if isinstance(error, BookingOverlap) else None
+        if alternatives is not None:
+            # Before the error is added, which takes its field out of cleaned_data.
+            asked, zone = self.cleaned_data, timezone.get_default_timezone()
+            self.offered = OfferedAlternatives(
+                space=asked["space"],
+                start=timezone.localtime(asked["start"], zone),
+                end=timezone.localtime(asked["end"], zone),
+                people=asked["people_count"],
+                same_space=[
+                    _alternative_choice(asked["space"].slug, choice["start"], choice["end"])
+                    for choice in alternatives["same_space"]
+                ],
+                other_spaces=[
+                    _alternative_choice(choice["space"], choice["start"], choice["end"], label=choice["space_name"])
+                    for choice in alternatives["other_spaces"]
+                ],
+            )
         super().add_domain_error(error)
-        offered = error.details.get("alternatives") if isinstance(error, BookingOverlap) else None
-        if offered is None:
-            return
-        self.offers_alternatives = True
-        space = self.cleaned_data["space"]
-        self.same_space_choices = [
-            _alternative_choice(space.slug, choice["start"], choice["end"]) for choice in offered["same_space"]
-        ]
-        self.other_space_choices = [
-            _alternative_choice(choice["space"], choice["start"], choice["end"], label=choice["space_name"])
-            for choice in offered["other_spaces"]
-        ]
 
 
 def _alternative_choice(slug: str, start: str, end: str, *, label: str = "") -> AlternativeChoice:

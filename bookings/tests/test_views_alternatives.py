@@ -47,10 +47,10 @@ def booking_form(space, **overrides):
 
 
 def choices(response) -> dict[str, list[tuple[str, str]]]:
-    form = response.context["form"]
+    offered = response.context["form"].offered
     return {
-        "same_space": [(choice.label, choice.value) for choice in form.same_space_choices],
-        "other_spaces": [(choice.label, choice.value) for choice in form.other_space_choices],
+        "same_space": [(choice.label, choice.value) for choice in offered.same_space],
+        "other_spaces": [(choice.label, choice.value) for choice in offered.other_spaces],
     }
 
 
@@ -74,6 +74,8 @@ def test_a_refused_booking_offers_the_nearest_free_times_and_the_free_spaces(des
         "other_spaces": [("Attic", "attic 2030-01-14 11:00 13:00")],
     }
     page = response.content.decode()
+    assert "Free in Test Studio on Monday 14 January, as long as asked:" in page
+    assert "Free at 11:00–13:00 for 2 people:" in page
     assert '<button type="submit" class="secondary" name="alternative" value="attic 2030-01-14 11:00 13:00">' in page
     assert 'href="#alternatives"' in page
 
