@@ -1,7 +1,7 @@
 """Conflict help: what a booking refused for an overlap is offered instead (``booking_alternatives``),
 and the services' ``booking_overlap`` carrying it."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -15,6 +15,7 @@ from photostudio.errors import BookingOverlap
 pytestmark = pytest.mark.django_db
 
 MONDAY = date(2030, 1, 14)
+HALF_AN_HOUR = timedelta(minutes=30)
 
 
 @pytest.fixture(autouse=True)
@@ -157,16 +158,17 @@ def spaces(request):
     return request.param
 
 
-def test_alternatives_run_two_queries_however_many_spaces_and_bookings(studio, spaces, django_assert_num_queries):
-    for _ in range(spaces):
-        BookingFactory(space=SpaceFactory(), start=at("08:00"), end=at("09:00"))
-        BookingFactory(space=studio, start=at("08:00"), end=at("09:00"))
-        BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+def test_alternatives_run_two_queries_however_many_spaces_and_bookings(spaces, django_assert_num_queries):
+    asked = SpaceFactory(buffer_minutes=0)
+    for n in range(spaces):
+        BookingFactory(space=SpaceFactory(), start=at("12:00"), end=at("13:00"))
+        BookingFactory(space=asked, start=at("08:00") + n * HALF_AN_HOUR, end=at("08:30") + n * HALF_AN_HOUR)
 
     with django_assert_num_queries(2):  # the other spaces, every space's bookings of the day
-        found = selectors.booking_alternatives(space=studio, start=at("10:00"), end=at("12:00"), people=2)
+        found = selectors.booking_alternatives(space=asked, start=at("08:00"), end=at("10:00"), people=2)
 
     assert len(found.other_spaces) == min(spaces, 3)
+    assert found.same_space[0].start == at("08:00") + spaces * HALF_AN_HOUR
 
 
 def test_the_details_give_times_in_utc_and_spaces_by_slug_and_name(studio):
