@@ -1,6 +1,7 @@
 """Shapes of the staff pages' forms. They check what was typed; ``bookings.services`` decide, and
 ``add_domain_error`` shows a service's refusal on the fields it names."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from bookings.models import BookingState, Space, local_instant
 from bookings.reports import REPORT_MAX_DAYS
@@ -41,6 +43,74 @@ class DomainErrorsMixin:
                 shown = True
         if not shown:
             self.add_error(None, error.message)
+
+
+@dataclass(frozen=True)
+class AlternativeChoice:
+    """A time or space offered instead of a taken one, as a button: its text and what it sends."""
+
+    label: str
+    value: str  # the space's slug, the date and the start and end times: "studio_a 2030-01-14 12:15 14:15"
+
+
+@dataclass(frozen=True)
+class OfferedAlternatives:
+    """What a form refused for an overlap offers instead of the asked space and times."""
+
+    space: Space
+    start: datetime  # the asked times, on the studio's clock
+    end: datetime
+    people: int
+    same_space: list[AlternativeChoice]
+    other_spaces: list[AlternativeChoice]
+
+
+class AlternativesMixin:
+    """Conflict help: on a ``booking_overlap``, ``offered`` holds the free times and spaces the
+    service offered instead, as one-click choices. Each is a submit button named ``alternative``
+    whose value replaces the space and times the form was sent with, so the choice is booked with
+    everything else as typed."""
+
+    ALTERNATIVE = "alternative"
+    MOVE_FIELDS = ("space", "date", "start_time", "end_time")
+    offered: OfferedAlternatives | None = None
+
+    def __init__(self, data=None, *args, **kwargs):
+        chosen = (data or {}).get(self.ALTERNATIVE, "").split()
+        if len(chosen) == len(self.MOVE_FIELDS):
+            data = data.copy()
+            for name, value in zip(self.MOVE_FIELDS, chosen, strict=True):
+                data[name] = value
+        super().__init__(data, *args, **kwargs)
+
+    def add_domain_error(self, error: DomainError) -> None:
+        alternatives = error.details.get("alternatives") if isinstance(error, BookingOverlap) else None
+        if alternatives is not None:
+            # Before the error is added, which takes its field out of cleaned_data.
+            asked, zone = self.cleaned_data, timezone.get_default_timezone()
+            self.offered = OfferedAlternatives(
+                space=asked["space"],
+                start=timezone.localtime(asked["start"], zone),
+                end=timezone.localtime(asked["end"], zone),
+                people=asked["people_count"],
+                same_space=[
+                    _alternative_choice(asked["space"].slug, choice["start"], choice["end"])
+                    for choice in alternatives["same_space"]
+                ],
+                other_spaces=[
+                    _alternative_choice(choice["space"], choice["start"], choice["end"], label=choice["space_name"])
+                    for choice in alternatives["other_spaces"]
+                ],
+            )
+        super().add_domain_error(error)
+
+
+def _alternative_choice(slug: str, start: str, end: str, *, label: str = "") -> AlternativeChoice:
+    zone = timezone.get_default_timezone()
+    start, end = (timezone.localtime(parse_datetime(moment), zone) for moment in (start, end))
+    return AlternativeChoice(
+        label=label or f"{start:%H:%M}–{end:%H:%M}", value=f"{slug} {start:%Y-%m-%d} {start:%H:%M} {end:%H:%M}"
+    )
 
 
 def _time_input():
@@ -83,7 +153,7 @@ class PhotographerChoiceField(forms.ModelChoiceField):
         return str(obj) if obj.is_active else f"{obj} (inactive)"
 
 
-class BookingForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
+class BookingForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
     """A new booking. An existing client is found by phone; a new phone registers a client with
     the name given. ``price`` exists only for those who may set prices by hand."""
 
@@ -190,7 +260,7 @@ class BookingForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
         }
 
 
-class BookingEditForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
+class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
     """A pending or confirmed booking's times and space (``reschedule_booking``) and its details
     (``update_booking``): people, photographer, notes and, for those who may, a hand-set price.
 
@@ -200,7 +270,6 @@ class BookingEditForm(DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form
 
     detail_fields = {"start": "start_time", "end": "end_time"}
     overlap_field = "start_time"
-    MOVE_FIELDS = ("space", "date", "start_time", "end_time")
 
     space = forms.ModelChoiceField(
         queryset=active_spaces(), to_field_name="slug", empty_label=None, show_hidden_initial=True

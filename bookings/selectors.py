@@ -14,8 +14,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.utils import timezone
 
-from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
+from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant, studio_day
 from bookings.phones import normalise_phone
 from bookings.subscribers import notification_about
 from events.models import Delivery, Event
@@ -169,6 +170,126 @@ def slots_around(*, space: Space, day: date, held: Iterable[tuple[datetime, date
     if closes - cursor >= shortest:
         slots.append(Slot(cursor, closes))
     return slots
+
+
+# Free starts offered instead of a refused one lie on the studio clock's quarter hours (the
+# booking form's time step) or exactly at the edge of a free slot.
+ALTERNATIVE_START_STEP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A booking of the asked length that the space would take: ``start`` to ``end``."""
+
+    space: Space
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """Where a booking refused for an overlap could go instead, on the same day."""
+
+    same_space: list[Alternative]  # other starts in the asked space, nearest to the asked start first
+    other_spaces: list[Alternative]  # other spaces free at exactly the asked time, by name
+
+    def as_details(self) -> dict:
+        """The shape of ``details.alternatives`` in a ``booking_overlap`` answer."""
+        return {
+            "same_space": [
+                {"start": choice.start.isoformat(), "end": choice.end.isoformat()} for choice in self.same_space
+            ],
+            "other_spaces": [
+                {
+                    "space": choice.space.slug,
+                    "space_name": choice.space.name,
+                    "start": choice.start.isoformat(),
+                    "end": choice.end.isoformat(),
+                }
+                for choice in self.other_spaces
+            ],
+        }
+
+
+def booking_alternatives(
+    *,
+    space: Space,
+    start: datetime,
+    end: datetime,
+    people: int,
+    exclude_booking: Booking | None = None,
+    limit: int = 3,
+) -> Alternatives:
+    """What to offer instead of booking ``space`` from ``start`` to ``end`` (aware), which is taken.
+
+    ``same_space``: up to ``limit`` other starts of the same length in ``space`` on the studio's
+    day of ``start``, nearest to ``start`` first (the earlier of two as near), within the opening
+    hours, leaving the buffers free, none in the past. ``other_spaces``: up to ``limit`` other
+    active spaces holding ``people`` that are free from ``start`` to ``end``, by name.
+    ``exclude_booking`` (one being moved) holds nothing. Two queries.
+    """
+    day = studio_day(start)
+    others = list(Space.objects.filter(is_active=True, capacity__gte=people).exclude(pk=space.pk).order_by("name"))
+    held = _held_on(day, spaces=[space, *others], exclude_booking=exclude_booking)
+    duration = end - start
+    return Alternatives(
+        same_space=[
+            Alternative(space, moment, moment + duration)
+            for moment in _nearest_free_starts(
+                slots_around(space=space, day=day, held=held[space.pk]),
+                asked=start,
+                duration=duration,
+                not_before=timezone.now(),
+                day=day,
+            )[:limit]
+        ],
+        other_spaces=[
+            Alternative(other, start, end)
+            for other in others
+            if any(
+                slot.start <= start and end <= slot.end
+                for slot in slots_around(space=other, day=day, held=held[other.pk])
+            )
+        ][:limit],
+    )
+
+
+def _held_on(day: date, *, spaces: list[Space], exclude_booking: Booking | None) -> dict[int, list]:
+    """The ``(start, blocks_until)`` pairs of each space's bookings holding it on ``day``, buffers
+    included, in start order. One query for all the spaces."""
+    opens, closes = day_bounds(day)
+    bookings = Booking.objects.filter(space__in=spaces).holding_during(
+        opens, closes + max(space.buffer for space in spaces)
+    )
+    if exclude_booking is not None:
+        bookings = bookings.exclude(pk=exclude_booking.pk)
+    held = {space.pk: [] for space in spaces}
+    for space_id, booked_from, blocked_until in bookings.order_by("start").values_list(
+        "space_id", "start", "blocks_until"
+    ):
+        held[space_id].append((booked_from, blocked_until))
+    return held
+
+
+def _nearest_free_starts(
+    slots: list[Slot], *, asked: datetime, duration: timedelta, not_before: datetime, day: date
+) -> list[datetime]:
+    """Every start from which ``duration`` fits in one of ``slots`` and that is not before
+    ``not_before``: a slot's first and last possible start, and the quarter hours between; nearest
+    to ``asked`` first."""
+    midnight, _ = day_bounds(day)
+    starts = set()
+    for slot in slots:
+        earliest, latest = max(slot.start, not_before), slot.end - duration
+        if earliest > latest:
+            continue
+        starts.update(moment for moment in (slot.start, latest) if moment >= earliest)
+        steps = -((midnight - earliest) // ALTERNATIVE_START_STEP)  # the first quarter hour from ``earliest``
+        moment = midnight + steps * ALTERNATIVE_START_STEP
+        while moment <= latest:
+            starts.add(moment)
+            moment += ALTERNATIVE_START_STEP
+    return sorted(starts, key=lambda moment: (abs(moment - asked), moment))
 
 
 def client_history(*, viewer, client: Client) -> ClientHistory:

@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransition, Transition
 
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space
 from bookings.phones import normalise_phone
+from bookings.selectors import booking_alternatives
 from employees.models import Role
 from events.services import publish
 from photostudio.errors import (
@@ -62,7 +63,7 @@ def create_booking(
     ``photographer`` is assigned as by ``assign_photographer``, in the same transaction.
 
     Raises PermissionDenied, ValidationFailed (details name the offending arguments) and
-    BookingOverlap.
+    BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``).
     """
     _require(actor, "bookings.add_booking", "book spaces")
     if price is not None:
@@ -84,7 +85,7 @@ def create_booking(
         updated_by=actor,
     )
     _validate(booking)
-    _save_holding(booking)
+    _save_holding(booking, offer_alternatives=True)
     publish("booking.created", booking, actor=actor, payload=_snapshot(booking))
     if photographer is not None:
         assign_photographer(booking=booking, photographer=photographer, actor=actor)
@@ -99,7 +100,8 @@ def reschedule_booking(
 
     The same rules as for a new booking apply. A price set by hand is kept; otherwise it is
     recalculated for the new duration and space. Raises PermissionDenied, BookingClosed,
-    ValidationFailed, BookingOverlap and ConcurrentChange.
+    ValidationFailed, BookingOverlap (offering ``alternatives``, as for a new booking) and
+    ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
     if booking.state not in RESCHEDULABLE_STATES:
@@ -113,7 +115,11 @@ def reschedule_booking(
         booking.price = space.price_for(max(end - start, timedelta(0)))
     booking.updated_by = actor
     _validate(booking)
-    _save_holding(booking, update_fields=["space", "start", "end", "blocks_until", "price", "updated_by", "updated_at"])
+    _save_holding(
+        booking,
+        offer_alternatives=True,
+        update_fields=["space", "start", "end", "blocks_until", "price", "updated_by", "updated_at"],
+    )
     publish(
         "booking.rescheduled",
         booking,
@@ -461,8 +467,9 @@ def _save_client(client: Client, *, rename: dict[str, str] | None = None, **save
         raise ValidationFailed(message, details={field: [message]}) from None
 
 
-def _save_holding(booking: Booking, **save_kwargs) -> None:
-    """Save a booking that holds its space, refusing any overlap with another holding booking.
+def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_kwargs) -> None:
+    """Save a booking that holds its space, refusing any overlap with another holding booking,
+    with the free times and spaces to offer instead when ``offer_alternatives``.
 
     The query finds the conflict and names it; on PostgreSQL the exclusion constraint is the last
     word for a booking saved concurrently after the query ran. On SQLite the IMMEDIATE
@@ -470,14 +477,15 @@ def _save_holding(booking: Booking, **save_kwargs) -> None:
     """
     conflict = _first_conflict(booking)
     if conflict is not None:
-        raise _overlap(conflict)
+        raise _overlap(booking, conflict, offer_alternatives=offer_alternatives)
     try:
         with transaction.atomic():
             _save_state_change(booking, **save_kwargs)
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != Booking.OVERLAP_CONSTRAINT:
             raise
-        raise _overlap(_first_conflict(booking)) from None
+        # The savepoint is rolled back and the winner committed: both queries now see it.
+        raise _overlap(booking, _first_conflict(booking), offer_alternatives=offer_alternatives) from None
 
 
 def _save_state_change(booking: Booking, **save_kwargs) -> None:
@@ -499,27 +507,35 @@ def _first_conflict(booking: Booking) -> Booking | None:
     return others.order_by("start").first()
 
 
-def _overlap(conflict: Booking | None) -> BookingOverlap:
-    if conflict is None:
-        return BookingOverlap()
-    zone = timezone.get_default_timezone()
-    start, end, free = (
-        timezone.localtime(moment, zone) for moment in (conflict.start, conflict.end, conflict.blocks_until)
-    )
-    message = f"{conflict.space.name} is already booked on {start:%a %d %b %Y} from {start:%H:%M} to {end:%H:%M}"
-    if free != end:
-        message += f" and blocked for clean-up until {free:%H:%M}"
-    return BookingOverlap(
-        f"{message} (booking #{conflict.pk}).",
-        details={
-            "conflicting_booking": {
-                "id": conflict.pk,
-                "start": conflict.start.isoformat(),
-                "end": conflict.end.isoformat(),
-                "blocks_until": conflict.blocks_until.isoformat(),
-            }
-        },
-    )
+def _overlap(booking: Booking, conflict: Booking | None, *, offer_alternatives: bool) -> BookingOverlap:
+    """The refusal of ``booking``, naming ``conflict`` when known and, when asked, offering the
+    free times and spaces of ``booking_alternatives``."""
+    message, details = None, {}
+    if conflict is not None:
+        zone = timezone.get_default_timezone()
+        start, end, free = (
+            timezone.localtime(moment, zone) for moment in (conflict.start, conflict.end, conflict.blocks_until)
+        )
+        message = f"{conflict.space.name} is already booked on {start:%a %d %b %Y} from {start:%H:%M} to {end:%H:%M}"
+        if free != end:
+            message += f" and blocked for clean-up until {free:%H:%M}"
+        message += f" (booking #{conflict.pk})."
+        details["conflicting_booking"] = {
+            "id": conflict.pk,
+            "start": conflict.start.isoformat(),
+            "end": conflict.end.isoformat(),
+            "blocks_until": conflict.blocks_until.isoformat(),
+        }
+    if offer_alternatives:
+        alternatives = booking_alternatives(
+            space=booking.space,
+            start=booking.start,
+            end=booking.end,
+            people=booking.people_count,
+            exclude_booking=booking if booking.pk is not None else None,
+        )
+        details["alternatives"] = alternatives.as_details()
+    return BookingOverlap(message, details=details)
 
 
 def _require(actor, permission: str, action: str) -> None:

@@ -66,17 +66,20 @@ _COMMON_ERRORS = {
 }
 
 
-def error_response(description: str, *examples: OpenApiExample) -> OpenApiResponse:
-    """An error an operation declares itself (a 409, a 422), with the one error body."""
-    return OpenApiResponse(ErrorSerializer, description=description, examples=list(examples))
+def error_response(description: str, *examples: OpenApiExample, body=ErrorSerializer) -> OpenApiResponse:
+    """An error an operation declares itself (a 409, a 422), with the one error body; ``body``, a
+    serializer of that shape, may describe its ``details``."""
+    return OpenApiResponse(body, description=description, examples=list(examples))
 
 
-def conflict(*codes: str) -> OpenApiResponse:
-    """409 answered with one of ``codes`` (a photostudio.errors code each)."""
+def conflict(*codes: str, body=ErrorSerializer, details: dict[str, dict] | None = None) -> OpenApiResponse:
+    """409 answered with one of ``codes`` (a photostudio.errors code each), in ``body``'s shape;
+    ``details`` gives the example of a code its details."""
     listed = ", ".join(f"`{code}`" for code in codes)
     return error_response(
         f"The request clashes with the current state: {listed}.",
-        *(_example(code, code, "See the message for what clashed.") for code in codes),
+        *(_example(code, code, "See the message for what clashed.", (details or {}).get(code)) for code in codes),
+        body=body,
     )
 
 

@@ -20,6 +20,7 @@ from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Repo
 from employees.models import Employee
 from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer
 from photostudio.inputs import OUT_OF_CALENDAR_MESSAGE, in_calendar
+from photostudio.openapi import ErrorDetailSerializer
 
 # Large enough for any real session, small enough that a typo (10000) is refused as such.
 MAX_PEOPLE = 1000
@@ -448,6 +449,58 @@ class FreeSlotsSerializer(serializers.Serializer):
     space_type = serializers.CharField(source="space.slug", help_text="The space's slug.")
     date = serializers.DateField(help_text="The day of the studio's calendar asked about.")
     slots = SlotSerializer(many=True, help_text="Where a new booking fits, its own buffer included; soonest first.")
+
+
+class AlternativeTimeSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="Send it as start_time (UTC).")
+    end = serializers.DateTimeField(help_text="Send it as end_time (UTC): the same length as asked.")
+
+
+class AlternativeSpaceSerializer(AlternativeTimeSerializer):
+    space = serializers.CharField(help_text="The space's slug: send it as space_type.")
+    space_name = serializers.CharField(help_text="The space's name, for a person.")
+
+
+class BookingAlternativesSerializer(serializers.Serializer):
+    same_space = AlternativeTimeSerializer(
+        many=True,
+        help_text="Other times of the same length in the asked space on the studio's same day, within its "
+        "opening hours and buffers, none in the past; nearest to the asked start first (at most 3).",
+    )
+    other_spaces = AlternativeSpaceSerializer(
+        many=True,
+        help_text="Other active spaces that hold the people count and are free at exactly the asked time, "
+        "by name (at most 3).",
+    )
+
+
+class ConflictingBookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The booking that holds the space.")
+    start = serializers.DateTimeField(help_text="When it starts (UTC).")
+    end = serializers.DateTimeField(help_text="When it ends (UTC).")
+    blocks_until = serializers.DateTimeField(help_text="Its end plus the space's clean-up buffer (UTC).")
+
+
+class ConflictDetailsSerializer(serializers.Serializer):
+    conflicting_booking = ConflictingBookingSerializer(
+        required=False,
+        help_text="booking_overlap: the booking in the way (left out when it was released meanwhile).",
+    )
+    alternatives = BookingAlternativesSerializer(
+        required=False,
+        help_text="booking_overlap of a new booking or a reschedule: what the studio could book instead. "
+        "Another request may take them first.",
+    )
+
+
+class BookingConflictDetailSerializer(ErrorDetailSerializer):
+    details = ConflictDetailsSerializer(help_text="Facts about the clash; empty for other codes than booking_overlap.")
+
+
+class BookingConflictSerializer(serializers.Serializer):
+    """A 409 about a booking's time: the one error body, its details described."""
+
+    error = BookingConflictDetailSerializer()
 
 
 class ClientSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from bookings import day_lists, reports, selectors, services
 from bookings.api.serializers import (
+    BookingConflictSerializer,
     BookingCreatedSerializer,
     BookingCreateSerializer,
     BookingDetailSerializer,
@@ -79,6 +80,30 @@ GUIDE_BOOKING_ANSWER = {
             "details": {"client_id": 1},
         }
     ],
+}
+# The guide's booking refused: Studio A is taken from 10:00 to 12:00 (and cleaned until 12:15).
+GUIDE_OVERLAP_DETAILS = {
+    "conflicting_booking": {
+        "id": 1,
+        "start": "2024-01-15T10:00:00+00:00",
+        "end": "2024-01-15T12:00:00+00:00",
+        "blocks_until": "2024-01-15T12:15:00+00:00",
+    },
+    "alternatives": {
+        "same_space": [
+            {"start": "2024-01-15T12:15:00+00:00", "end": "2024-01-15T14:15:00+00:00"},
+            {"start": "2024-01-15T12:30:00+00:00", "end": "2024-01-15T14:30:00+00:00"},
+            {"start": "2024-01-15T12:45:00+00:00", "end": "2024-01-15T14:45:00+00:00"},
+        ],
+        "other_spaces": [
+            {
+                "space": "studio_b",
+                "space_name": "Studio B",
+                "start": "2024-01-15T10:00:00+00:00",
+                "end": "2024-01-15T12:00:00+00:00",
+            }
+        ],
+    },
 }
 # The names the API's fields have where the services speak of the model's.
 _API_FIELD_NAMES = {"start": "start_time", "end": "end_time", "space": "space_type"}
@@ -148,7 +173,10 @@ class BookingListView(generics.ListAPIView):
         "for the duration. A start in the past is allowed (imports). `warnings` says what the caller "
         "should know: `client_name_mismatch` when the phone number's client has another name than "
         "`client_name` (the booking is theirs), `client_not_notified` when the client has no e-mail "
-        "address. Send an `Idempotency-Key` to retry safely.",
+        "address. Send an `Idempotency-Key` to retry safely. A space already held at that time (buffer "
+        "included) answers 409 `booking_overlap` naming the booking in the way and offering `alternatives`: "
+        "the nearest free starts of the same length in that space on the same day, and other spaces free at "
+        "the asked time that hold the people count.",
         request=BookingCreateSerializer,
         parameters=[
             OpenApiParameter(
@@ -178,7 +206,9 @@ class BookingListView(generics.ListAPIView):
                 description="Booked. A replayed answer carries `Idempotent-Replayed: true`.",
                 examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING_ANSWER)],
             ),
-            409: conflict("booking_overlap"),
+            409: conflict(
+                "booking_overlap", body=BookingConflictSerializer, details={"booking_overlap": GUIDE_OVERLAP_DETAILS}
+            ),
             422: error_response("The `Idempotency-Key` was already used for a different request."),
         },
         examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING, request_only=True)],
@@ -283,10 +313,21 @@ class BookingRescheduleView(APIView):
         operation_id="bookings_reschedule",
         summary="Move a booking to other times or another space",
         description="For pending and confirmed bookings, under the same rules as a new booking. A price "
-        "set by hand is kept; otherwise it follows the new duration and space.",
+        "set by hand is kept; otherwise it follows the new duration and space. A space already held at the "
+        "new time answers 409 `booking_overlap` with `alternatives`, as for a new booking (the booking's own "
+        "time counts as free).",
         parameters=[_BOOKING_ID],
         request=RescheduleSerializer,
-        responses={200: BookingSerializer, 409: conflict("booking_overlap", "booking_closed", "concurrent_change")},
+        responses={
+            200: BookingSerializer,
+            409: conflict(
+                "booking_overlap",
+                "booking_closed",
+                "concurrent_change",
+                body=BookingConflictSerializer,
+                details={"booking_overlap": GUIDE_OVERLAP_DETAILS},
+            ),
+        },
         examples=[
             OpenApiExample(
                 "An hour later",

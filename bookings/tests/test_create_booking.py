@@ -222,17 +222,13 @@ def test_overlapping_booking_of_the_same_space_is_refused_naming_the_other(recep
         f"Test Studio is already booked on Mon 14 Jan 2030 from 10:00 to 12:00 and blocked for clean-up "
         f"until 12:15 (booking #{first.pk})."
     )
-    assert refusal(raised) == (
-        "booking_overlap",
-        {
-            "conflicting_booking": {
-                "id": first.pk,
-                "start": "2030-01-14T10:00:00+00:00",
-                "end": "2030-01-14T12:00:00+00:00",
-                "blocks_until": "2030-01-14T12:15:00+00:00",
-            }
-        },
-    )
+    assert raised.value.code == "booking_overlap"
+    assert raised.value.details["conflicting_booking"] == {
+        "id": first.pk,
+        "start": "2030-01-14T10:00:00+00:00",
+        "end": "2030-01-14T12:00:00+00:00",
+        "blocks_until": "2030-01-14T12:15:00+00:00",
+    }
 
 
 def test_overlap_message_gives_the_studio_s_local_time(receptionist, studio, settings):

@@ -82,12 +82,33 @@ def test_bearer_jwt_is_the_documented_auth(schema):
     assert {"jwtAuth": []} in schema["paths"]["/api/v1/bookings/"]["get"]["security"]
 
 
+# The one error body, and the same body with the details of a clash over a booking's time described.
+ERROR_BODIES = ("Error", "BookingConflict")
+
+
 def test_every_error_answer_documents_the_error_body(schema):
     for name, operation in operations(schema):
         for status, response in operation["responses"].items():
             if status.startswith(("4", "5")) and name != "GET /api/v1/bookings/health/":
                 body = response["content"]["application/json"]["schema"]
-                assert body == {"$ref": "#/components/schemas/Error"}, f"{name} {status}"
+                assert body in [{"$ref": f"#/components/schemas/{body}"} for body in ERROR_BODIES], f"{name} {status}"
+
+
+def test_every_error_body_has_the_one_shape(schema):
+    components = schema["components"]["schemas"]
+    for body in ERROR_BODIES:
+        detail = components[components[body]["properties"]["error"]["$ref"].rsplit("/", 1)[-1]]
+        assert (components[body]["required"], detail["required"]) == (["error"], ["code", "details", "message"])
+
+
+def test_a_booking_overlap_documents_its_alternatives_on_create_and_reschedule(schema):
+    for path in ("/api/v1/bookings/", "/api/v1/bookings/{id}/reschedule/"):
+        conflict = schema["paths"][path]["post"]["responses"]["409"]["content"]["application/json"]
+        example = conflict["examples"]["BookingOverlap"]["value"]["error"]["details"]["alternatives"]
+        assert conflict["schema"] == {"$ref": "#/components/schemas/BookingConflict"}, path
+        assert set(example) == {"same_space", "other_spaces"}, path
+    alternatives = schema["components"]["schemas"]["BookingAlternatives"]["properties"]
+    assert alternatives["other_spaces"]["items"] == {"$ref": "#/components/schemas/AlternativeSpace"}
 
 
 def test_signed_in_operations_document_401_403_and_429(schema):

@@ -1,0 +1,188 @@
+"""Conflict help on the booking forms: a refused overlap offers free times and spaces, one click each."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+
+from bookings.models import Booking, Space, local_instant
+from bookings.tests.factories import BookingFactory, SpaceFactory
+from events.models import Event
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2030, 1, 14)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(datetime(2030, 1, 14, 9, 0, tzinfo=UTC), tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def only_the_tests_spaces():
+    """The spaces of a fresh install take no bookings here: only those a test makes."""
+    Space.objects.update(is_active=False)
+
+
+def at(clock):
+    return local_instant(MONDAY, clock)
+
+
+def booking_form(space, **overrides):
+    return {
+        "client_phone": "+14155550199",
+        "client_name": "Nina Novak",
+        "client_email": "",
+        "space": space.slug,
+        "date": "2030-01-14",
+        "start_time": "11:00",
+        "end_time": "13:00",
+        "people_count": "2",
+        "photographer": "",
+        "notes": "Bring the blue backdrop",
+        **overrides,
+    }
+
+
+def choices(response) -> dict[str, list[tuple[str, str]]]:
+    offered = response.context["form"].offered
+    return {
+        "same_space": [(choice.label, choice.value) for choice in offered.same_space],
+        "other_spaces": [(choice.label, choice.value) for choice in offered.other_spaces],
+    }
+
+
+@pytest.fixture
+def attic():
+    return SpaceFactory(slug="attic", name="Attic")
+
+
+def test_a_refused_booking_offers_the_nearest_free_times_and_the_free_spaces(desk, studio, attic):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    response = desk.post("/bookings/new/", booking_form(studio))
+
+    assert response.status_code == 400
+    assert choices(response) == {
+        "same_space": [
+            ("12:15–14:15", "test_studio 2030-01-14 12:15 14:15"),
+            ("12:30–14:30", "test_studio 2030-01-14 12:30 14:30"),
+            ("12:45–14:45", "test_studio 2030-01-14 12:45 14:45"),
+        ],
+        "other_spaces": [("Attic", "attic 2030-01-14 11:00 13:00")],
+    }
+    page = response.content.decode()
+    assert "Free in Test Studio on Monday 14 January, as long as asked:" in page
+    assert "Free at 11:00–13:00 for 2 people:" in page
+    assert '<button type="submit" class="secondary" name="alternative" value="attic 2030-01-14 11:00 13:00">' in page
+    assert 'href="#alternatives"' in page
+
+
+def test_the_choices_come_after_the_save_button_so_enter_still_saves_what_was_typed(desk, studio, attic):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    page = desk.post("/bookings/new/", booking_form(studio)).content.decode()
+
+    assert page.index("Save booking</button>") < page.index('name="alternative"')
+
+
+def test_choosing_a_free_time_books_it_with_everything_else_as_typed(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    response = desk.post("/bookings/new/", booking_form(studio, alternative="test_studio 2030-01-14 12:15 14:15"))
+
+    booking = Booking.objects.latest("pk")
+    assert response.status_code == 302
+    assert response["Location"] == f"/bookings/{booking.pk}/"
+    assert (booking.space, booking.start, booking.end) == (studio, at("12:15"), at("14:15"))
+    assert (booking.client.full_name, booking.people_count, booking.notes) == (
+        "Nina Novak",
+        2,
+        "Bring the blue backdrop",
+    )
+
+
+def test_choosing_another_space_books_it_at_the_asked_time(desk, studio, attic):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    desk.post("/bookings/new/", booking_form(studio, alternative="attic 2030-01-14 11:00 13:00"))
+
+    booking = Booking.objects.latest("pk")
+    assert (booking.space, booking.start, booking.end) == (attic, at("11:00"), at("13:00"))
+
+
+def test_a_choice_taken_meanwhile_is_refused_with_fresh_choices(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+    BookingFactory(space=studio, start=at("12:15"), end=at("13:00"))
+
+    response = desk.post("/bookings/new/", booking_form(studio, alternative="test_studio 2030-01-14 12:15 14:15"))
+
+    assert response.status_code == 400
+    assert [label for label, _ in choices(response)["same_space"]] == ["13:15–15:15", "13:30–15:30", "13:45–15:45"]
+    assert Booking.objects.count() == 2
+
+
+def test_an_unreadable_choice_leaves_the_form_as_typed(desk, studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+
+    response = desk.post("/bookings/new/", booking_form(studio, alternative="12:15"))
+
+    assert response.status_code == 400
+    assert "already booked" in response.context["form"].errors["start_time"][0]
+
+
+def test_a_full_day_says_that_nothing_else_is_free(desk, studio):
+    BookingFactory(space=studio, start=at("08:00"), end=at("20:00"))
+
+    response = desk.post("/bookings/new/", booking_form(studio))
+
+    assert "Nothing else of this length is free in Test Studio that day" in response.content.decode()
+
+
+def test_other_refusals_offer_no_choices(desk, studio):
+    response = desk.post("/bookings/new/", booking_form(studio, people_count="7"))
+
+    assert response.status_code == 400
+    assert 'name="alternative"' not in response.content.decode()
+    assert 'id="alternatives"' not in response.content.decode()
+
+
+def test_a_refused_move_of_a_booking_offers_choices_and_one_click_moves_it(desk, studio, attic):
+    moving = BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+    BookingFactory(space=studio, start=at("14:00"), end=at("16:00"))
+    url = f"/bookings/{moving.pk}/edit/"
+    form = {
+        "space": studio.slug,
+        "date": "2030-01-14",
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "people_count": "2",
+        "photographer": "",
+        "notes": "",
+        "initial-space": studio.slug,
+        "initial-date": "2030-01-14",
+        "initial-start_time": "10:00",
+        "initial-end_time": "12:00",
+        "initial-people_count": "2",
+        "initial-photographer": "",
+        "initial-notes": "",
+    }
+
+    refused = desk.post(url, form)
+    moved = desk.post(url, {**form, "alternative": choices(refused)["same_space"][0][1]})
+
+    assert refused.status_code == 400
+    assert choices(refused) == {
+        "same_space": [
+            ("11:45–13:45", "test_studio 2030-01-14 11:45 13:45"),
+            ("16:15–18:15", "test_studio 2030-01-14 16:15 18:15"),
+            ("11:30–13:30", "test_studio 2030-01-14 11:30 13:30"),
+        ],
+        "other_spaces": [("Attic", "attic 2030-01-14 14:00 16:00")],
+    }
+    assert moved.status_code == 302
+    moving.refresh_from_db()
+    assert (moving.start, moving.end) == (at("11:45"), at("13:45"))
+    assert Event.objects.filter(type="booking.rescheduled").count() == 1
