@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from bookings import charts, history, reports, selectors, services, timegrid
+from bookings import charts, history, reports, selectors, series, services, timegrid
 from bookings.filtersets import BookingFilterSet
 from bookings.forms import (
     BookingEditForm,
@@ -30,12 +30,14 @@ from bookings.forms import (
     CalendarForm,
     ClientForm,
     PricePreviewForm,
+    RepeatForm,
     ReportForm,
     SearchForm,
+    SeriesCancelForm,
     TransitionForm,
     active_photographers,
 )
-from bookings.models import Booking, BookingState
+from bookings.models import Booking, BookingState, studio_day
 from employees.models import Role
 from photostudio import errors
 from photostudio.exports import csv_writer
@@ -242,16 +244,30 @@ def booking_create_view(request):
     form = BookingForm(
         request.POST or None, actor=request.user, initial=BookingPrefillForm(request.GET).prefill(today=today)
     )
-    if request.method == "POST" and form.is_valid():
+    repeat = RepeatForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and repeat.is_valid():
         try:
+            if repeat.repeats:
+                return _book_series(request, form, repeat)
             booking = services.create_booking(actor=request.user, **form.booking_arguments())
         except errors.DomainError as exc:
-            form.add_domain_error(exc)
+            if not repeat.add_domain_error(exc):
+                form.add_domain_error(exc)
         else:
             warnings = [warning.message for warning in selectors.booking_warnings(booking=booking)]
             messages.success(request, " ".join([f"Booking #{booking.pk} is saved as pending.", *warnings]))
             return redirect("booking-detail", pk=booking.pk)
-    return render(request, "bookings/booking_form.html", {"form": form}, status=400 if form.errors else 200)
+    status = 400 if form.errors or repeat.errors else 200
+    return render(request, "bookings/booking_form.html", {"form": form, "repeat": repeat}, status=status)
+
+
+def _book_series(request, form, repeat):
+    booked = series.create_series(actor=request.user, **form.booking_arguments(), **repeat.series_arguments())
+    message = f"Series #{booked.series.pk}: {len(booked.bookings)} bookings are saved as pending."
+    if booked.left:
+        message += " Not booked, as taken: " + ", ".join(f"{refusal.day:%a %d %b %Y}" for refusal in booked.left) + "."
+    messages.success(request, message)
+    return redirect("booking-detail", pk=booked.bookings[0].pk)
 
 
 @require_GET
@@ -278,8 +294,9 @@ def booking_detail_view(request, pk: int):
     return _detail(request, booking)
 
 
-def _detail(request, booking, failed_form=None, status=200):
-    """The booking page; ``failed_form`` is a refused state change, shown open with its errors."""
+def _detail(request, booking, failed_form=None, status=200, failed_series_form=None):
+    """The booking page; ``failed_form`` is a refused state change, ``failed_series_form`` a
+    refused cancellation of its series, shown open with its errors."""
     allowed = services.transitions_allowed(booking=booking, actor=request.user)
     targets = {move.target for move in allowed if not move.custom.get("undo")}
     undo = next((move for move in allowed if move.custom.get("undo")), None)
@@ -309,7 +326,42 @@ def _detail(request, booking, failed_form=None, status=200):
         "can_edit": request.user.has_perm("bookings.change_booking"),
         "no_action_reason": "" if allowed else services.why_no_transition(booking=booking, actor=request.user),
     }
+    if booking.series_id is not None:
+        context |= {
+            "series": selectors.get_series(viewer=request.user, pk=booking.series_id),
+            "series_cancel_form": failed_series_form
+            or SeriesCancelForm(
+                initial={"booking": booking.pk, "from_day": studio_day(booking.start), "scope": "from"}
+            ),
+            "can_cancel_series": request.user.has_perm("bookings.cancel_booking"),
+        }
     return render(request, "bookings/booking_detail.html", context, status=status)
+
+
+@require_POST
+@staff_page("bookings.cancel_booking")
+def series_cancel_view(request, pk: int):
+    """Cancel a series' dates from the booking page, which it answers with (refused: the form open
+    with its errors)."""
+    found = selectors.get_series(viewer=request.user, pk=pk)
+    form = SeriesCancelForm(request.POST)
+    ids = [booking.pk for booking in found.bookings.all()]
+    if form.is_valid():
+        try:
+            change = series.cancel_series(series=found, actor=request.user, **form.cancel_arguments())
+        except errors.DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            message = f"Series #{found.pk}: {len(change.bookings)} bookings are cancelled."
+            if change.left:
+                message += f" {len(change.left)} already over or running stay as they are."
+            messages.success(request, message)
+    shown = form.cleaned_data.get("booking")
+    booking_id = shown if shown in ids else ids[0]
+    if not form.errors:
+        return redirect("booking-detail", pk=booking_id)
+    booking = selectors.get_booking(viewer=request.user, pk=booking_id)
+    return _detail(request, booking, status=400, failed_series_form=form)
 
 
 @require_POST
