@@ -196,7 +196,7 @@ class RepeatForm(InputRulesMixin, forms.Form):
     (``conflicts``) and asks whether to book the free dates only."""
 
     repeat_every_weeks = forms.TypedChoiceField(
-        label="Repeat",
+        label="How often",
         required=False,
         coerce=int,
         empty_value=None,
@@ -249,7 +249,9 @@ class RepeatForm(InputRulesMixin, forms.Form):
             self.conflicts = [
                 {**conflict, "date": date.fromisoformat(conflict["date"])} for conflict in error.details["conflicts"]
             ]
-            self.add_error("repeat_free_dates_only", error.message)
+            self.add_error(
+                "repeat_free_dates_only", f"{error.message} Book the free dates only, or choose another time."
+            )
             return True
         fields = {"interval_weeks": "repeat_every_weeks", "count": "repeat_count", "until": "repeat_until"}
         named = [(fields[name], messages) for name, messages in error.details.items() if name in fields]

@@ -278,8 +278,9 @@ def _closed(booking: Booking, doing: str) -> Refusal:
 
 def _series_conflict(refused: list[Refusal], *, doing: str) -> SeriesConflict:
     days = ", ".join(f"{refusal.day:%a %d %b %Y}" for refusal in refused)
+    dates = "1 date" if len(refused) == 1 else f"{len(refused)} dates"
     return SeriesConflict(
-        f"Nothing was {doing}: {len(refused)} date(s) of the series cannot be {doing} ({days}).",
+        f"Nothing was {doing}: {dates} of the series cannot be {doing} ({days}).",
         details={"conflicts": [refusal.as_detail() for refusal in refused]},
     )
 

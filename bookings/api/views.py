@@ -340,7 +340,7 @@ def _series_conflict(doing: str):
             value={
                 "error": {
                     "code": "series_conflict",
-                    "message": f"Nothing was {doing}: 1 date(s) of the series cannot be {doing} (Mon 22 Jan 2024).",
+                    "message": f"Nothing was {doing}: 1 date of the series cannot be {doing} (Mon 22 Jan 2024).",
                     "details": {
                         "conflicts": [
                             {
