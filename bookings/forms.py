@@ -1,6 +1,7 @@
 """Shapes of the staff pages' forms. They check what was typed; ``bookings.services`` decide, and
 ``add_domain_error`` shows a service's refusal on the fields it names."""
 
+import calendar
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -9,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.models import SERIES_MAX_OCCURRENCES, BookingState, Space, local_instant
+from bookings.models import SERIES_MAX_OCCURRENCES, BookingState, Space, local_instant, studio_day
 from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
@@ -371,9 +372,10 @@ class CancelForm(InputRulesMixin, forms.Form):
     )
 
 
-class SeriesCancelForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
-    """Cancel a series from the booking page: from that booking's date on, or all of it."""
+class SeriesActionForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
+    """A change to a series from one of its bookings' page: from that booking's date on, or all of it."""
 
+    detail_fields = {"start": "start_time", "end": "end_time"}
     booking = forms.IntegerField(widget=forms.HiddenInput)
     from_day = forms.DateField(widget=forms.HiddenInput)
     scope = forms.ChoiceField(
@@ -382,6 +384,32 @@ class SeriesCancelForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
         initial="from",
         widget=forms.RadioSelect,
     )
+    # The booking page shows each form beside the booking's own: ids of their own.
+    id_prefix = "series"
+    # The dates refused, when some are (``SeriesConflict``), each with its date, code and message.
+    conflicts: list[dict] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=f"{self.id_prefix}_%s", **kwargs)
+
+    @classmethod
+    def for_booking(cls, booking) -> "SeriesActionForm":
+        return cls(initial={"booking": booking.pk, "from_day": studio_day(booking.start), "scope": "from"})
+
+    def add_domain_error(self, error: DomainError) -> None:
+        if isinstance(error, SeriesConflict):
+            self.conflicts = [
+                {**conflict, "date": date.fromisoformat(conflict["date"])} for conflict in error.details["conflicts"]
+            ]
+            self.add_error(None, error.message)
+            return
+        super().add_domain_error(error)
+
+    def _from_day(self) -> date | None:
+        return self.cleaned_data["from_day"] if self.cleaned_data["scope"] == "from" else None
+
+
+class SeriesCancelForm(SeriesActionForm):
     reason = forms.CharField(
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -389,14 +417,42 @@ class SeriesCancelForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
         error_messages={"required": "Give a reason for cancelling."},
     )
 
-    def __init__(self, *args, **kwargs):
-        # The booking page shows this form beside the booking's own cancel form: its own ids.
-        super().__init__(*args, auto_id="series_%s", **kwargs)
-
     def cancel_arguments(self) -> dict:
         """``cancel_series``'s arguments but the series and the actor."""
+        return {"reason": self.cleaned_data["reason"], "from_day": self._from_day()}
+
+
+class SeriesMoveForm(SeriesActionForm):
+    """New times, another weekday and/or another space for a series' dates."""
+
+    id_prefix = "series_move"
+    start_time = forms.TimeField(label="New start", required=False, widget=_time_input())
+    end_time = forms.TimeField(label="New end", required=False, widget=_time_input(), help_text="With the start.")
+    weekday = forms.TypedChoiceField(
+        label="Day of the week",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "The same day"), *enumerate(calendar.day_name)],
+    )
+    space = forms.ModelChoiceField(queryset=active_spaces(), required=False, empty_label="The same space")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["space"].queryset = active_spaces()
+
+    def move_arguments(self, booking) -> dict:
+        """``move_series``'s arguments but the series and the actor: the weekday as days from
+        ``booking``'s."""
         data = self.cleaned_data
-        return {"reason": data["reason"], "from_day": data["from_day"] if data["scope"] == "from" else None}
+        weekday = data["weekday"]
+        return {
+            "from_day": self._from_day(),
+            "start_time": data["start_time"],
+            "end_time": data["end_time"],
+            "shift_days": 0 if weekday is None else weekday - studio_day(booking.start).weekday(),
+            "space": data["space"],
+        }
 
 
 class ClientForm(DomainErrorsMixin, InputRulesMixin, forms.Form):

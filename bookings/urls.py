@@ -13,6 +13,7 @@ urlpatterns = [
     path("bookings/<int:pk>/edit/", views.booking_edit_view, name="booking-edit"),
     path("bookings/<int:pk>/state/", views.booking_transition_view, name="booking-transition"),
     path("bookings/series/<int:pk>/cancel/", views.series_cancel_view, name="series-cancel"),
+    path("bookings/series/<int:pk>/move/", views.series_move_view, name="series-move"),
     path("clients/", views.client_list_view, name="client-list"),
     path("clients/search/", views.client_search_view, name="client-search"),
     path("clients/<int:pk>/", views.client_detail_view, name="client-detail"),

@@ -34,10 +34,11 @@ from bookings.forms import (
     ReportForm,
     SearchForm,
     SeriesCancelForm,
+    SeriesMoveForm,
     TransitionForm,
     active_photographers,
 )
-from bookings.models import Booking, BookingState, studio_day
+from bookings.models import Booking, BookingState
 from employees.models import Role
 from photostudio import errors
 from photostudio.exports import csv_writer
@@ -296,7 +297,7 @@ def booking_detail_view(request, pk: int):
 
 def _detail(request, booking, failed_form=None, status=200, failed_series_form=None):
     """The booking page; ``failed_form`` is a refused state change, ``failed_series_form`` a
-    refused cancellation of its series, shown open with its errors."""
+    refused cancellation or move of its series, shown open with its errors."""
     allowed = services.transitions_allowed(booking=booking, actor=request.user)
     targets = {move.target for move in allowed if not move.custom.get("undo")}
     undo = next((move for move in allowed if move.custom.get("undo")), None)
@@ -327,13 +328,17 @@ def _detail(request, booking, failed_form=None, status=200, failed_series_form=N
         "no_action_reason": "" if allowed else services.why_no_transition(booking=booking, actor=request.user),
     }
     if booking.series_id is not None:
+        series_forms = {
+            form_class: form_class.for_booking(booking) for form_class in (SeriesCancelForm, SeriesMoveForm)
+        }
+        if failed_series_form is not None:
+            series_forms[type(failed_series_form)] = failed_series_form
         context |= {
             "series": selectors.get_series(viewer=request.user, pk=booking.series_id),
-            "series_cancel_form": failed_series_form
-            or SeriesCancelForm(
-                initial={"booking": booking.pk, "from_day": studio_day(booking.start), "scope": "from"}
-            ),
+            "series_cancel_form": series_forms[SeriesCancelForm],
+            "series_move_form": series_forms[SeriesMoveForm],
             "can_cancel_series": request.user.has_perm("bookings.cancel_booking"),
+            "can_move_series": request.user.has_perm("bookings.change_booking"),
         }
     return render(request, "bookings/booking_detail.html", context, status=status)
 
@@ -341,26 +346,50 @@ def _detail(request, booking, failed_form=None, status=200, failed_series_form=N
 @require_POST
 @staff_page("bookings.cancel_booking")
 def series_cancel_view(request, pk: int):
-    """Cancel a series' dates from the booking page, which it answers with (refused: the form open
-    with its errors)."""
+    """Cancel a series' dates from one of its bookings' page."""
+
+    def cancel(found, form, booking):
+        change = series.cancel_series(series=found, actor=request.user, **form.cancel_arguments())
+        message = f"Series #{found.pk}: {len(change.bookings)} bookings are cancelled."
+        if change.left:
+            message += f" {len(change.left)} already over or running stay as they are."
+        return message
+
+    return _series_action(request, pk, SeriesCancelForm, cancel)
+
+
+@require_POST
+@staff_page("bookings.change_booking")
+def series_move_view(request, pk: int):
+    """Move a series' dates from one of its bookings' page."""
+
+    def move(found, form, booking):
+        change = series.move_series(series=found, actor=request.user, **form.move_arguments(booking))
+        message = f"Series #{found.pk}: {len(change.bookings)} bookings are moved."
+        if change.left:
+            message += f" {len(change.left)} cancelled, running or over stay as they are."
+        return message
+
+    return _series_action(request, pk, SeriesMoveForm, move)
+
+
+def _series_action(request, pk: int, form_class, act):
+    """Run ``act(series, form, booking)`` for a valid ``form_class`` posted from the page of one of the
+    series' bookings and go back there with its message; a refusal shows that page with the form open."""
     found = selectors.get_series(viewer=request.user, pk=pk)
-    form = SeriesCancelForm(request.POST)
+    form = form_class(request.POST)
+    valid = form.is_valid()
     ids = [booking.pk for booking in found.bookings.all()]
-    if form.is_valid():
+    shown = form.cleaned_data.get("booking")
+    booking = selectors.get_booking(viewer=request.user, pk=shown if shown in ids else ids[0])
+    if valid:
         try:
-            change = series.cancel_series(series=found, actor=request.user, **form.cancel_arguments())
+            message = act(found, form, booking)
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:
-            message = f"Series #{found.pk}: {len(change.bookings)} bookings are cancelled."
-            if change.left:
-                message += f" {len(change.left)} already over or running stay as they are."
             messages.success(request, message)
-    shown = form.cleaned_data.get("booking")
-    booking_id = shown if shown in ids else ids[0]
-    if not form.errors:
-        return redirect("booking-detail", pk=booking_id)
-    booking = selectors.get_booking(viewer=request.user, pk=booking_id)
+            return redirect("booking-detail", pk=booking.pk)
     return _detail(request, booking, status=400, failed_series_form=form)
 
 

@@ -188,3 +188,83 @@ def test_photographer_cannot_cancel_a_series(camera, receptionist, studio):
 
     assert response.status_code == 403
     assert set(Booking.objects.values_list("state", flat=True)) == {BookingState.PENDING}
+
+
+def test_moving_from_a_booking_moves_it_and_the_later_dates_to_another_day_and_time(desk, receptionist, studio):
+    booked = weekly(receptionist, studio)
+    second = booked.bookings[1]
+
+    response = desk.post(
+        f"/bookings/series/{booked.series.pk}/move/",
+        {
+            "booking": second.pk,
+            "from_day": "2030-01-21",
+            "scope": "from",
+            "start_time": "14:00",
+            "end_time": "15:00",
+            "weekday": "2",
+            "space": "",
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == f"/bookings/{second.pk}/"
+    assert "2 bookings are moved" in page(response)
+    assert [booking.start for booking in Booking.objects.order_by("start")] == [
+        local_instant(MONDAY, "10:00"),
+        local_instant(MONDAY + timedelta(weeks=1, days=2), "14:00"),
+        local_instant(MONDAY + timedelta(weeks=2, days=2), "14:00"),
+    ]
+
+
+def test_a_move_into_a_taken_slot_lists_the_dates_and_moves_nothing(desk, receptionist, studio):
+    booked = weekly(receptionist, studio)
+    BookingFactory(space=studio, start=local_instant(MONDAY + timedelta(weeks=2), "14:00"))
+
+    response = desk.post(
+        f"/bookings/series/{booked.series.pk}/move/",
+        {
+            "booking": booked.bookings[0].pk,
+            "from_day": "2030-01-14",
+            "scope": "all",
+            "start_time": "14:00",
+            "end_time": "15:00",
+            "weekday": "",
+            "space": "",
+        },
+    )
+
+    assert response.status_code == 400
+    assert 'data-testid="series-conflicts"' in page(response)
+    assert "Mon 28 Jan 2030" in page(response)
+    assert not Event.objects.filter(type="booking.series_moved").exists()
+
+
+def test_a_move_with_only_a_start_time_asks_for_the_end(desk, receptionist, studio):
+    booked = weekly(receptionist, studio)
+
+    response = desk.post(
+        f"/bookings/series/{booked.series.pk}/move/",
+        {
+            "booking": booked.bookings[0].pk,
+            "from_day": "2030-01-14",
+            "scope": "all",
+            "start_time": "14:00",
+            "end_time": "",
+            "weekday": "",
+            "space": "",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Give both the new start and end time" in page(response)
+
+
+def test_photographer_is_not_offered_the_series_actions(camera, receptionist, studio):
+    booked = weekly(receptionist, studio)
+
+    content = page(camera.get(f"/bookings/{booked.bookings[0].pk}/"))
+
+    assert "Part of a series" in content
+    assert "Move dates of this series" not in content
+    assert "Cancel dates of this series" not in content
