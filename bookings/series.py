@@ -207,6 +207,8 @@ def move_series(
         message = "Say what to change: the times, the days or the space."
         raise ValidationFailed(message, details={"non_field_errors": [message]})
     moved, left, refused = [], [], []
+    # A booking lies within one day's opening hours and the dates are a week or more apart, so a date
+    # shifted by at most six days never lands on another date of its series.
     for booking in _occurrences(series, from_day):
         if booking.state not in services.RESCHEDULABLE_STATES:
             left.append(_closed(booking, "moved"))
@@ -216,9 +218,7 @@ def move_series(
         try:
             with transaction.atomic():
                 moved.append(
-                    services.reschedule_booking(
-                        booking=booking, actor=actor, start=new_start, end=new_end, space=space or booking.space
-                    )
+                    services.reschedule_booking(booking=booking, actor=actor, start=new_start, end=new_end, space=space)
                 )
         except Conflict as exc:
             refused.append(Refusal(day=day, code=exc.code, message=exc.message, booking=booking))
@@ -245,7 +245,12 @@ def move_series(
 
 def _occurrences(series: BookingSeries, from_day: date | None) -> list[Booking]:
     """The series' bookings on or after ``from_day`` (all without one), locked, first to last."""
-    bookings = Booking.objects.select_for_update().filter(series=series).select_related("space").order_by("start")
+    bookings = (
+        Booking.objects.select_for_update(of=("self",))
+        .filter(series=series)
+        .select_related("space", "client")
+        .order_by("start", "id")
+    )
     if from_day is not None:
         bookings = bookings.filter(start__gte=local_instant(from_day, "00:00"))
     return list(bookings)
