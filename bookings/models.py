@@ -158,8 +158,9 @@ class Client(AuditedModel):
             raise ValidationError({"phone": exc.messages}) from None
 
 
-# A series books at most this many dates, within a year of its first.
+# A series books at most this many dates, the last within this many days of the first.
 SERIES_MAX_OCCURRENCES = 52
+SERIES_MAX_SPAN_DAYS = 366
 SERIES_MAX_INTERVAL_WEEKS = 52
 
 
@@ -208,18 +209,22 @@ class BookingSeries(AuditedModel):
     def clean(self):
         if (self.count is None) == (self.until is None):
             raise ValidationError({"count": ["Give either a number of dates or a last date, not both."]})
-        if self.until is not None and self.starts_on is not None and self.interval_weeks:
-            if self.until < self.starts_on:
-                raise ValidationError({"until": ["The last date must be on or after the first booking's date."]})
-            if len(self.occurrence_days()) > SERIES_MAX_OCCURRENCES:
-                raise ValidationError(
-                    {
-                        "until": [
-                            f"A series books at most {SERIES_MAX_OCCURRENCES} dates: choose an earlier last date "
-                            "or a longer interval."
-                        ]
-                    }
-                )
+        if (
+            self.starts_on is None
+            or not 1 <= (self.interval_weeks or 0) <= SERIES_MAX_INTERVAL_WEEKS
+            or (self.count is not None and not 1 <= self.count <= SERIES_MAX_OCCURRENCES)
+        ):
+            return  # the fields' own validators say what is wrong
+        if self.until is not None and self.until < self.starts_on:
+            raise ValidationError({"until": ["The last date must be on or after the first booking's date."]})
+        field = "count" if self.count is not None else "until"
+        days = self.occurrence_days()
+        if len(days) > SERIES_MAX_OCCURRENCES:
+            message = f"A series books at most {SERIES_MAX_OCCURRENCES} dates: choose fewer or a longer interval."
+            raise ValidationError({field: [message]})
+        if days[-1] - self.starts_on > timedelta(days=SERIES_MAX_SPAN_DAYS):
+            message = "A series books dates within a year of its first: choose fewer dates or a shorter interval."
+            raise ValidationError({field: [message]})
 
     def occurrence_days(self) -> list[date]:
         """The studio's local dates the rule books, first to last."""

@@ -155,10 +155,13 @@ def test_a_refusal_that_holds_on_every_date_is_a_validation_error(receptionist, 
         ({"until": MONDAY + timedelta(weeks=52)}, "until"),
         ({"until": MONDAY - timedelta(days=1)}, "until"),
         ({"interval_weeks": 0}, "interval_weeks"),
+        ({"interval_weeks": 53}, "interval_weeks"),
+        ({"interval_weeks": 52, "count": 3}, "count"),
+        ({"interval_weeks": 26, "until": MONDAY + timedelta(weeks=78)}, "until"),
         ({"count": 2, "until": MONDAY + timedelta(weeks=2)}, "count"),
     ],
 )
-def test_a_series_is_bounded_to_52_dates_and_one_rule(receptionist, studio, rule, field):
+def test_a_series_is_bounded_to_52_dates_within_a_year_and_one_rule(receptionist, studio, rule, field):
     with pytest.raises(ValidationFailed) as raised:
         book_series(receptionist, studio, **rule)
 
