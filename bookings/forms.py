@@ -208,7 +208,7 @@ class RepeatForm(InputRulesMixin, forms.Form):
         required=False,
         min_value=1,
         max_value=SERIES_MAX_OCCURRENCES,
-        help_text=f"The first included; at most {SERIES_MAX_OCCURRENCES}.",
+        help_text=f"The first included; at most {SERIES_MAX_OCCURRENCES}, within a year.",
     )
     repeat_until = forms.DateField(
         label="Or until",

@@ -174,12 +174,13 @@ class SeriesCreateSerializer(BookingCreateSerializer):
         required=False,
         min_value=1,
         max_value=SERIES_MAX_OCCURRENCES,
-        help_text=f"How many dates, the first included (at most {SERIES_MAX_OCCURRENCES}). Give this or `until`.",
+        help_text=f"How many dates, the first included (at most {SERIES_MAX_OCCURRENCES}, within a year). Give this "
+        "or `until`.",
     )
     until = CalendarDateField(
         required=False,
-        help_text=f"Book every date up to this local day (included; at most {SERIES_MAX_OCCURRENCES} dates). "
-        "Give this or `count`.",
+        help_text=f"Book every date up to this local day (included; at most {SERIES_MAX_OCCURRENCES} dates, within a "
+        "year). Give this or `count`.",
     )
     skip_conflicts = serializers.BooleanField(
         required=False,
