@@ -8,6 +8,7 @@ from bookings import series
 from bookings.models import Booking, BookingSeries, BookingState, local_instant
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory
+from employees.tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +207,25 @@ def test_a_bad_move_answers_400_naming_the_field(receptionist, studio, body, fie
 
     assert response.status_code == 400
     assert field in error(response)["details"]
+
+
+def test_a_retried_series_with_the_same_idempotency_key_is_booked_once(receptionist, studio):
+    api = api_as(receptionist)
+
+    first = api.post(SERIES, series_body(studio), HTTP_IDEMPOTENCY_KEY="series-1")
+    again = api.post(SERIES, series_body(studio), HTTP_IDEMPOTENCY_KEY="series-1")
+
+    assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (201, 201, "true")
+    assert again.json() == first.json()
+    assert BookingSeries.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "receptionist"])
+def test_the_front_desk_and_managers_may_book_cancel_and_move_a_series(role, studio):
+    api = api_as(EmployeeFactory(role=role))
+    created = api.post(SERIES, series_body(studio)).json()["series"]
+
+    moved = api.post(f"{SERIES}/{created['id']}/move", {"shift_days": 1})
+    cancelled = api.post(f"{SERIES}/{created['id']}/cancel", {"reason": "Closing down"})
+
+    assert (moved.status_code, cancelled.status_code) == (200, 200)
