@@ -1,6 +1,7 @@
 """Shapes of the staff pages' forms. They check what was typed; ``bookings.services`` decide, and
 ``add_domain_error`` shows a service's refusal on the fields it names."""
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -11,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from bookings.models import BookingState, Space, local_instant
+from bookings.models import SERIES_MAX_OCCURRENCES, BookingState, Space, local_instant, studio_day
 from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
-from photostudio.errors import BookingOverlap, DomainError
+from photostudio.errors import BookingOverlap, DomainError, SeriesConflict
 from photostudio.inputs import InputRulesMixin
 
 
@@ -260,6 +261,77 @@ class BookingForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRulesMi
         }
 
 
+class RepeatForm(InputRulesMixin, forms.Form):
+    """The booking form's optional *Repeat*: the same slot every few weeks, for a number of dates
+    or until a date (``bookings.series.create_series``). When some dates are taken it lists them
+    (``conflicts``) and asks whether to book the free dates only."""
+
+    repeat_every_weeks = forms.TypedChoiceField(
+        label="How often",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Does not repeat"), (1, "Every week"), *((n, f"Every {n} weeks") for n in (2, 3, 4, 6, 8))],
+    )
+    repeat_count = forms.IntegerField(
+        label="Number of dates",
+        required=False,
+        min_value=1,
+        max_value=SERIES_MAX_OCCURRENCES,
+        help_text=f"The first included; at most {SERIES_MAX_OCCURRENCES}, within a year.",
+    )
+    repeat_until = forms.DateField(
+        label="Or until",
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text="The last day to book.",
+    )
+    # Asked only when some dates are taken: shown with the list of them.
+    repeat_free_dates_only = forms.BooleanField(required=False, label="Book the free dates only")
+
+    conflicts: list[dict] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("repeat_every_weeks") is not None and (cleaned.get("repeat_count") is None) == (
+            cleaned.get("repeat_until") is None
+        ):
+            self.add_error("repeat_count", "Give the number of dates or the last day, one of them.")
+        return cleaned
+
+    @property
+    def repeats(self) -> bool:
+        return self.cleaned_data.get("repeat_every_weeks") is not None
+
+    def series_arguments(self) -> dict:
+        """``create_series``'s arguments beyond those of a single booking."""
+        data = self.cleaned_data
+        return {
+            "interval_weeks": data["repeat_every_weeks"],
+            "count": data["repeat_count"],
+            "until": data["repeat_until"],
+            "skip_conflicts": data["repeat_free_dates_only"],
+        }
+
+    def add_domain_error(self, error: DomainError) -> bool:
+        """Show ``error`` here when it concerns the repeat: taken dates, or the rule's own fields.
+        False when it is the booking's to show."""
+        if isinstance(error, SeriesConflict):
+            self.conflicts = [
+                {**conflict, "date": date.fromisoformat(conflict["date"])} for conflict in error.details["conflicts"]
+            ]
+            self.add_error(
+                "repeat_free_dates_only", f"{error.message} Book the free dates only, or choose another time."
+            )
+            return True
+        fields = {"interval_weeks": "repeat_every_weeks", "count": "repeat_count", "until": "repeat_until"}
+        named = [(fields[name], messages) for name, messages in error.details.items() if name in fields]
+        for field, messages in named:
+            for message in messages:
+                self.add_error(field, message)
+        return bool(named)
+
+
 class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
     """A pending or confirmed booking's times and space (``reschedule_booking``) and its details
     (``update_booking``): people, photographer, notes and, for those who may, a hand-set price.
@@ -367,6 +439,89 @@ class CancelForm(InputRulesMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         error_messages={"required": "Give a reason for cancelling."},
     )
+
+
+class SeriesActionForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
+    """A change to a series from one of its bookings' page: from that booking's date on, or all of it."""
+
+    detail_fields = {"start": "start_time", "end": "end_time"}
+    booking = forms.IntegerField(widget=forms.HiddenInput)
+    from_day = forms.DateField(widget=forms.HiddenInput)
+    scope = forms.ChoiceField(
+        label="Which dates?",
+        choices=[("from", "This date and the later ones"), ("all", "Every date of the series")],
+        initial="from",
+        widget=forms.RadioSelect,
+    )
+    # The booking page shows each form beside the booking's own: ids of their own.
+    id_prefix = "series"
+    # The dates refused, when some are (``SeriesConflict``), each with its date, code and message.
+    conflicts: list[dict] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=f"{self.id_prefix}_%s", **kwargs)
+
+    @classmethod
+    def for_booking(cls, booking) -> "SeriesActionForm":
+        return cls(initial={"booking": booking.pk, "from_day": studio_day(booking.start), "scope": "from"})
+
+    def add_domain_error(self, error: DomainError) -> None:
+        if isinstance(error, SeriesConflict):
+            self.conflicts = [
+                {**conflict, "date": date.fromisoformat(conflict["date"])} for conflict in error.details["conflicts"]
+            ]
+            self.add_error(None, error.message)
+            return
+        super().add_domain_error(error)
+
+    def _from_day(self) -> date | None:
+        return self.cleaned_data["from_day"] if self.cleaned_data["scope"] == "from" else None
+
+
+class SeriesCancelForm(SeriesActionForm):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Say why: it stays in each booking's history.",
+        error_messages={"required": "Give a reason for cancelling."},
+    )
+
+    def cancel_arguments(self) -> dict:
+        """``cancel_series``'s arguments but the series and the actor."""
+        return {"reason": self.cleaned_data["reason"], "from_day": self._from_day()}
+
+
+class SeriesMoveForm(SeriesActionForm):
+    """New times, another weekday and/or another space for a series' dates."""
+
+    id_prefix = "series_move"
+    start_time = forms.TimeField(label="New start", required=False, widget=_time_input())
+    end_time = forms.TimeField(label="New end", required=False, widget=_time_input(), help_text="With the start.")
+    weekday = forms.TypedChoiceField(
+        label="Day of the week",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "The same day"), *enumerate(calendar.day_name)],
+    )
+    space = forms.ModelChoiceField(queryset=active_spaces(), required=False, empty_label="The same space")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["space"].queryset = active_spaces()
+
+    def move_arguments(self, booking) -> dict:
+        """``move_series``'s arguments but the series and the actor: the weekday as days from
+        ``booking``'s."""
+        data = self.cleaned_data
+        weekday = data["weekday"]
+        return {
+            "from_day": self._from_day(),
+            "start_time": data["start_time"],
+            "end_time": data["end_time"],
+            "shift_days": 0 if weekday is None else weekday - studio_day(booking.start).weekday(),
+            "space": data["space"],
+        }
 
 
 class ClientForm(DomainErrorsMixin, InputRulesMixin, forms.Form):

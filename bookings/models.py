@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import F, Func, Q
@@ -158,6 +158,87 @@ class Client(AuditedModel):
             raise ValidationError({"phone": exc.messages}) from None
 
 
+# A series books at most this many dates, the last within this many days of the first.
+SERIES_MAX_OCCURRENCES = 52
+SERIES_MAX_SPAN_DAYS = 366
+SERIES_MAX_INTERVAL_WEEKS = 52
+
+
+class BookingSeries(AuditedModel):
+    """Bookings of one client in one space at the same wall-clock time every ``interval_weeks``
+    weeks from ``starts_on``: ``count`` dates, or every date up to ``until`` (exactly one of them).
+
+    The rule is the one the series was booked with; its bookings are the truth about each date
+    (each is an ordinary booking with its own state and history, and may have been moved). Who
+    may book, cancel or move a series follows the bookings' permissions, so it has none of its own.
+    """
+
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="series")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="series")
+    starts_on = models.DateField(help_text="The studio's local date of the first booking.")
+    interval_weeks = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(SERIES_MAX_INTERVAL_WEEKS)],
+        help_text="1 for every week, 2 for every other week, ...",
+    )
+    count = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(SERIES_MAX_OCCURRENCES)],
+        help_text="How many dates; empty when the series runs until a date.",
+    )
+    until = models.DateField(null=True, blank=True, help_text="The last date the series may book; empty with a count.")
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        default_permissions = ()
+        verbose_name_plural = "booking series"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(count__isnull=True, until__isnull=False) | Q(count__isnull=False, until__isnull=True),
+                name="booking_series_count_or_until",
+            ),
+            models.CheckConstraint(condition=Q(interval_weeks__gte=1), name="booking_series_interval_positive"),
+            models.CheckConstraint(
+                condition=Q(count__gte=1) | Q(count__isnull=True), name="booking_series_count_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Series #{self.pk} every {self.interval_weeks} week(s) from {self.starts_on}"
+
+    def clean(self):
+        if (self.count is None) == (self.until is None):
+            raise ValidationError({"count": ["Give either a number of dates or a last date, not both."]})
+        if (
+            self.starts_on is None
+            or not 1 <= (self.interval_weeks or 0) <= SERIES_MAX_INTERVAL_WEEKS
+            or (self.count is not None and not 1 <= self.count <= SERIES_MAX_OCCURRENCES)
+        ):
+            return  # the fields' own validators say what is wrong
+        if self.until is not None and self.until < self.starts_on:
+            raise ValidationError({"until": ["The last date must be on or after the first booking's date."]})
+        field = "count" if self.count is not None else "until"
+        days = self.occurrence_days()
+        if len(days) > SERIES_MAX_OCCURRENCES:
+            message = f"A series books at most {SERIES_MAX_OCCURRENCES} dates: choose fewer or a longer interval."
+            raise ValidationError({field: [message]})
+        if days[-1] - self.starts_on > timedelta(days=SERIES_MAX_SPAN_DAYS):
+            message = "A series books dates within a year of its first: choose fewer dates or a shorter interval."
+            raise ValidationError({field: [message]})
+
+    def occurrence_days(self) -> list[date]:
+        """The studio's local dates the rule books, first to last."""
+        step = timedelta(weeks=self.interval_weeks)
+        if self.count is not None:
+            return [self.starts_on + step * index for index in range(self.count)]
+        days = []
+        day = self.starts_on
+        while day <= self.until and len(days) <= SERIES_MAX_OCCURRENCES:
+            days.append(day)
+            day += step
+        return days
+
+
 class BookingState(models.TextChoices):
     PENDING = "pending", "Pending"
     CONFIRMED = "confirmed", "Confirmed"
@@ -302,6 +383,15 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         related_name="+",
         editable=False,
         help_text="Who made the last state change: they may undo it for BOOKING_UNDO_MINUTES.",
+    )
+    series = models.ForeignKey(
+        BookingSeries,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        editable=False,
+        help_text="The recurring series this booking is one date of; empty for a single booking.",
     )
 
     class Meta:

@@ -13,10 +13,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
-from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant, studio_day
+from bookings.models import (
+    HOLDING_STATES,
+    Booking,
+    BookingSeries,
+    BookingState,
+    Client,
+    Space,
+    local_instant,
+    studio_day,
+)
 from bookings.phones import normalise_phone
 from bookings.subscribers import notification_about
 from events.models import Delivery, Event
@@ -66,6 +75,23 @@ def get_booking(*, viewer, pk: int) -> Booking:
     if booking is None:
         raise NotFound(f"There is no booking #{pk}.")
     return booking
+
+
+def get_series(*, viewer, pk: int) -> BookingSeries:
+    """The recurring series with ``pk``, its space and client loaded and its bookings (first to
+    last, as ``series.bookings.all()``) prefetched; NotFound when it does not exist or the viewer
+    may not see bookings."""
+    series = None
+    if viewer.has_perm("bookings.view_booking"):
+        series = (
+            BookingSeries.objects.filter(pk=pk)
+            .select_related("space", "client")
+            .prefetch_related(Prefetch("bookings", queryset=_visible_bookings(viewer).order_by("start", "id")))
+            .first()
+        )
+    if series is None:
+        raise NotFound(f"There is no booking series #{pk}.")
+    return series
 
 
 def visible_bookings(*, viewer) -> QuerySet[Booking]:

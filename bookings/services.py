@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, Transition
 
-from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space
+from bookings.models import HOLDING_STATES, Booking, BookingSeries, BookingState, Client, Space
 from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives
 from employees.models import Role
@@ -54,13 +54,15 @@ def create_booking(
     notes: str = "",
     price: Decimal | None = None,
     photographer=None,
+    series: BookingSeries | None = None,
 ) -> Booking:
     """Book ``space`` from ``start`` to ``end`` (aware datetimes); the booking starts pending.
 
     The client is ``client`` or else the one with ``client_phone``, registered with
     ``client_name`` when the phone is new. The price is the space's hourly rate for the duration
     unless ``price`` is given, which needs ``bookings.override_booking_price``. A
-    ``photographer`` is assigned as by ``assign_photographer``, in the same transaction.
+    ``photographer`` is assigned as by ``assign_photographer``, in the same transaction. A booking
+    made as one date of a recurring ``series`` (see ``bookings.series``) belongs to it.
 
     Raises PermissionDenied, ValidationFailed (details name the offending arguments) and
     BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``).
@@ -70,7 +72,7 @@ def create_booking(
         _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
     start, end = _aware("start", start), _aware("end", end)
     if client is None:
-        client = _client_for_booking(actor=actor, name=client_name, phone=client_phone, email=client_email)
+        client = client_for_booking(actor=actor, name=client_name, phone=client_phone, email=client_email)
     booking = Booking(
         client=client,
         space=space,
@@ -81,12 +83,14 @@ def create_booking(
         price=price if price is not None else space.price_for(max(end - start, timedelta(0))),
         price_overridden=price is not None,
         notes=notes,
+        series=series,
         created_by=actor,
         updated_by=actor,
     )
     _validate(booking)
     _save_holding(booking, offer_alternatives=True)
-    publish("booking.created", booking, actor=actor, payload=_snapshot(booking))
+    payload = _snapshot(booking) if series is None else {**_snapshot(booking), "series": series.pk}
+    publish("booking.created", booking, actor=actor, payload=payload)
     if photographer is not None:
         assign_photographer(booking=booking, photographer=photographer, actor=actor)
     return booking
@@ -440,7 +444,7 @@ def _plain(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
-def _client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
+def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
     """The client with this phone number, or a new one registered with ``name`` (its row records who did it)."""
     try:
         phone = normalise_phone(phone)

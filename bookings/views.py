@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from bookings import charts, history, reports, selectors, services, timegrid
+from bookings import charts, history, reports, selectors, series, services, timegrid
 from bookings.filtersets import BookingFilterSet
 from bookings.forms import (
     BookingEditForm,
@@ -30,8 +30,11 @@ from bookings.forms import (
     CalendarForm,
     ClientForm,
     PricePreviewForm,
+    RepeatForm,
     ReportForm,
     SearchForm,
+    SeriesCancelForm,
+    SeriesMoveForm,
     TransitionForm,
     active_photographers,
 )
@@ -242,16 +245,30 @@ def booking_create_view(request):
     form = BookingForm(
         request.POST or None, actor=request.user, initial=BookingPrefillForm(request.GET).prefill(today=today)
     )
-    if request.method == "POST" and form.is_valid():
+    repeat = RepeatForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and repeat.is_valid():
         try:
+            if repeat.repeats:
+                return _book_series(request, form, repeat)
             booking = services.create_booking(actor=request.user, **form.booking_arguments())
         except errors.DomainError as exc:
-            form.add_domain_error(exc)
+            if not repeat.add_domain_error(exc):
+                form.add_domain_error(exc)
         else:
             warnings = [warning.message for warning in selectors.booking_warnings(booking=booking)]
             messages.success(request, " ".join([f"Booking #{booking.pk} is saved as pending.", *warnings]))
             return redirect("booking-detail", pk=booking.pk)
-    return render(request, "bookings/booking_form.html", {"form": form}, status=400 if form.errors else 200)
+    status = 400 if form.errors or repeat.errors else 200
+    return render(request, "bookings/booking_form.html", {"form": form, "repeat": repeat}, status=status)
+
+
+def _book_series(request, form, repeat):
+    booked = series.create_series(actor=request.user, **form.booking_arguments(), **repeat.series_arguments())
+    message = f"Series #{booked.series.pk}: {len(booked.bookings)} bookings are saved as pending."
+    if booked.left:
+        message += " Not booked, as taken: " + ", ".join(f"{refusal.day:%a %d %b %Y}" for refusal in booked.left) + "."
+    messages.success(request, message)
+    return redirect("booking-detail", pk=booked.bookings[0].pk)
 
 
 @require_GET
@@ -278,8 +295,9 @@ def booking_detail_view(request, pk: int):
     return _detail(request, booking)
 
 
-def _detail(request, booking, failed_form=None, status=200):
-    """The booking page; ``failed_form`` is a refused state change, shown open with its errors."""
+def _detail(request, booking, failed_form=None, status=200, failed_series_form=None):
+    """The booking page; ``failed_form`` is a refused state change, ``failed_series_form`` a
+    refused cancellation or move of its series, shown open with its errors."""
     allowed = services.transitions_allowed(booking=booking, actor=request.user)
     targets = {move.target for move in allowed if not move.custom.get("undo")}
     undo = next((move for move in allowed if move.custom.get("undo")), None)
@@ -309,7 +327,70 @@ def _detail(request, booking, failed_form=None, status=200):
         "can_edit": request.user.has_perm("bookings.change_booking"),
         "no_action_reason": "" if allowed else services.why_no_transition(booking=booking, actor=request.user),
     }
+    if booking.series_id is not None:
+        series_forms = {
+            form_class: form_class.for_booking(booking) for form_class in (SeriesCancelForm, SeriesMoveForm)
+        }
+        if failed_series_form is not None:
+            series_forms[type(failed_series_form)] = failed_series_form
+        context |= {
+            "series": selectors.get_series(viewer=request.user, pk=booking.series_id),
+            "series_cancel_form": series_forms[SeriesCancelForm],
+            "series_move_form": series_forms[SeriesMoveForm],
+            "can_cancel_series": request.user.has_perm("bookings.cancel_booking"),
+            "can_move_series": request.user.has_perm("bookings.change_booking"),
+        }
     return render(request, "bookings/booking_detail.html", context, status=status)
+
+
+@require_POST
+@staff_page("bookings.cancel_booking")
+def series_cancel_view(request, pk: int):
+    """Cancel a series' dates from one of its bookings' page."""
+
+    def cancel(found, form, booking):
+        change = series.cancel_series(series=found, actor=request.user, **form.cancel_arguments())
+        message = f"Series #{found.pk}: {len(change.bookings)} bookings are cancelled."
+        if change.left:
+            message += f" {len(change.left)} already over or running stay as they are."
+        return message
+
+    return _series_action(request, pk, SeriesCancelForm, cancel)
+
+
+@require_POST
+@staff_page("bookings.change_booking")
+def series_move_view(request, pk: int):
+    """Move a series' dates from one of its bookings' page."""
+
+    def move(found, form, booking):
+        change = series.move_series(series=found, actor=request.user, **form.move_arguments(booking))
+        message = f"Series #{found.pk}: {len(change.bookings)} bookings are moved."
+        if change.left:
+            message += f" {len(change.left)} cancelled, running or over stay as they are."
+        return message
+
+    return _series_action(request, pk, SeriesMoveForm, move)
+
+
+def _series_action(request, pk: int, form_class, act):
+    """Run ``act(series, form, booking)`` for a valid ``form_class`` posted from the page of one of the
+    series' bookings and go back there with its message; a refusal shows that page with the form open."""
+    found = selectors.get_series(viewer=request.user, pk=pk)
+    form = form_class(request.POST)
+    valid = form.is_valid()
+    ids = [booking.pk for booking in found.bookings.all()]
+    shown = form.cleaned_data.get("booking")
+    booking = selectors.get_booking(viewer=request.user, pk=shown if shown in ids else ids[0])
+    if valid:
+        try:
+            message = act(found, form, booking)
+        except errors.DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, message)
+            return redirect("booking-detail", pk=booking.pk)
+    return _detail(request, booking, status=400, failed_series_form=form)
 
 
 @require_POST

@@ -67,6 +67,14 @@ class BookingClosed(Conflict):
     default_message = "This booking can no longer be changed."
 
 
+class SeriesConflict(Conflict):
+    """Some dates of a recurring series cannot be booked or moved; ``details["conflicts"]`` lists
+    each with the code and message of its refusal. Nothing was changed."""
+
+    code = "series_conflict"
+    default_message = "Some dates of the series are not free."
+
+
 class AuthenticationError(DomainError):
     """A sign-in or token was refused; answered with 401 so clients know to (re)authenticate."""
 

@@ -15,7 +15,16 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from bookings import services
-from bookings.models import WEEKDAYS, Booking, BookingState, Client, Space
+from bookings.models import (
+    SERIES_MAX_INTERVAL_WEEKS,
+    SERIES_MAX_OCCURRENCES,
+    WEEKDAYS,
+    Booking,
+    BookingSeries,
+    BookingState,
+    Client,
+    Space,
+)
 from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Report
 from employees.models import Employee
 from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer
@@ -151,6 +160,92 @@ class RescheduleSerializer(InputSerializer):
         help_text="Move to this space too; the booking's own space when left out.",
         error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
     )
+
+
+class SeriesCreateSerializer(BookingCreateSerializer):
+    """A booking (as for /api/v1/bookings/) and the rule that repeats it."""
+
+    interval_weeks = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=SERIES_MAX_INTERVAL_WEEKS,
+        help_text="Repeat every this many weeks: 1 (the default) every week, 2 every other week, ...",
+    )
+    count = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=SERIES_MAX_OCCURRENCES,
+        help_text=f"How many dates, the first included (at most {SERIES_MAX_OCCURRENCES}, within a year). Give this "
+        "or `until`.",
+    )
+    until = CalendarDateField(
+        required=False,
+        help_text=f"Book every date up to this local day (included; at most {SERIES_MAX_OCCURRENCES} dates, within a "
+        "year). Give this or `count`.",
+    )
+    skip_conflicts = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Book the free dates and answer the others in `skipped`, instead of booking nothing when a "
+        "date is taken.",
+    )
+
+    def validate(self, attrs):
+        if ("count" in attrs) == ("until" in attrs):
+            message = "Give either count or until."
+            raise serializers.ValidationError({"count": [message], "until": [message]})
+        return attrs
+
+
+def _from_day(help_text: str) -> CalendarDateField:
+    return CalendarDateField(required=False, help_text=help_text)
+
+
+_FROM_HELP = "Only the bookings on or after this local day (YYYY-MM-DD); the whole series when left out."
+
+
+class SeriesCancelSerializer(InputSerializer):
+    def get_fields(self):
+        # "from" is a Python keyword, so the field cannot be declared as a class attribute.
+        return {
+            "from": _from_day(_FROM_HELP),
+            "reason": serializers.CharField(
+                max_length=1000, style=MULTILINE, help_text="Why; recorded on every booking cancelled."
+            ),
+        }
+
+
+class SeriesMoveSerializer(InputSerializer):
+    def get_fields(self):
+        return {
+            "from": _from_day(_FROM_HELP),
+            "start_time": serializers.TimeField(
+                required=False,
+                format="%H:%M",
+                help_text="The new start on the studio's wall clock (HH:MM), on each booking's day; with end_time.",
+            ),
+            "end_time": serializers.TimeField(
+                required=False,
+                format="%H:%M",
+                help_text="The new end (HH:MM); at or before the start means the next day; with start_time.",
+            ),
+            "shift_days": serializers.IntegerField(
+                required=False,
+                default=0,
+                min_value=-6,
+                max_value=6,
+                help_text="Move each booking this many days later (earlier when negative), e.g. 1 from Monday "
+                "to Tuesday.",
+            ),
+            "space_type": serializers.SlugRelatedField(
+                slug_field="slug",
+                queryset=Space.objects.all(),
+                required=False,
+                help_text="Move to this space too.",
+                error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
+            ),
+        }
 
 
 class ClientUpdateSerializer(InputSerializer):
@@ -309,12 +404,17 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
             "currency",
             "price_overridden",
             "notes",
+            "series",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
         extra_kwargs = {
             "id": {"help_text": "The booking's id, as in /api/v1/bookings/{id}."},
+            "series": {
+                "help_text": "The recurring series this booking is one date of (/api/v1/bookings/series/{id}); "
+                "null for a single booking."
+            },
             "people_count": {"help_text": "How many people come."},
             "price_overridden": {"help_text": "Set by hand by a manager: kept when the booking is rescheduled."},
             "notes": {"help_text": "For the studio's staff."},
@@ -327,6 +427,74 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
 
     def get_duration_minutes(self, booking) -> int:
         return int(booking.duration.total_seconds() // 60)
+
+
+class SeriesDateSerializer(serializers.Serializer):
+    """A date of a series left as it was, and why."""
+
+    date = serializers.DateField(help_text="The studio's local day of the date.")
+    code = serializers.CharField(
+        help_text="The code of the refusal, as the single booking would have answered it: booking_overlap, "
+        "space_closed, booking_closed, ..."
+    )
+    message = serializers.CharField(help_text="The refusal in words, for a person.")
+    booking = serializers.IntegerField(
+        required=False, help_text="The booking of that date, when there is one (not for a date never booked)."
+    )
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    """A recurring series with its bookings as ``context["viewer"]`` sees them."""
+
+    space_type = serializers.CharField(source="space.slug", read_only=True, help_text="The space booked.")
+    client = ClientSummarySerializer(read_only=True, help_text="Who the sessions are for.")
+    bookings = BookingSerializer(
+        source="bookings.all", many=True, read_only=True, help_text="Every booking of the series, first to last."
+    )
+    created_at = UtcDateTimeField(help_text="When the series was booked.")
+
+    class Meta:
+        model = BookingSeries
+        fields = [
+            "id",
+            "space_type",
+            "client",
+            "starts_on",
+            "interval_weeks",
+            "count",
+            "until",
+            "created_at",
+            "bookings",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The series' id, as in /api/v1/bookings/series/{id}."},
+            "starts_on": {"help_text": "The local day of the first date."},
+            "interval_weeks": {"help_text": "Every this many weeks."},
+            "count": {"help_text": "How many dates were asked for; null when booked until a date."},
+            "until": {"help_text": "The last day asked for; null when booked for a count."},
+        }
+
+
+class SeriesCreatedSerializer(serializers.Serializer):
+    series = SeriesSerializer(help_text="The series with the bookings made.")
+    skipped = SeriesDateSerializer(
+        many=True, help_text="With skip_conflicts: the dates not booked and why; empty otherwise."
+    )
+
+
+class SeriesCancelledSerializer(serializers.Serializer):
+    series = SeriesSerializer(help_text="The series after the change.")
+    cancelled = serializers.ListField(child=serializers.IntegerField(), help_text="The ids of the bookings cancelled.")
+    untouched = SeriesDateSerializer(many=True, help_text="The bookings left as they were (already over), and why.")
+
+
+class SeriesMovedSerializer(serializers.Serializer):
+    series = SeriesSerializer(help_text="The series after the change.")
+    moved = serializers.ListField(child=serializers.IntegerField(), help_text="The ids of the bookings moved.")
+    untouched = SeriesDateSerializer(
+        many=True, help_text="The bookings left as they were (cancelled, running, over), and why."
+    )
 
 
 class NotificationSerializer(serializers.Serializer):

@@ -12,6 +12,10 @@ urlpatterns = [
         r"^bookings/(?P<pk>[0-9]+)/reschedule/?$", views.BookingRescheduleView.as_view(), name="api-booking-reschedule"
     ),
     re_path(r"^bookings/(?P<pk>[0-9]+)/history/?$", views.BookingHistoryView.as_view(), name="api-booking-history"),
+    re_path(r"^bookings/series/?$", views.SeriesCreateView.as_view(), name="api-series"),
+    re_path(r"^bookings/series/(?P<pk>[0-9]+)/?$", views.SeriesDetailView.as_view(), name="api-series-detail"),
+    re_path(r"^bookings/series/(?P<pk>[0-9]+)/cancel/?$", views.SeriesCancelView.as_view(), name="api-series-cancel"),
+    re_path(r"^bookings/series/(?P<pk>[0-9]+)/move/?$", views.SeriesMoveView.as_view(), name="api-series-move"),
     re_path(r"^spaces/?$", views.SpaceListView.as_view(), name="api-spaces"),
     re_path(r"^spaces/(?P<slug>[-a-zA-Z0-9_]+)/?$", views.SpaceDetailView.as_view(), name="api-space"),
     re_path(

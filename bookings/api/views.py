@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import day_lists, reports, selectors, services
+from bookings import day_lists, reports, selectors, series, services
 from bookings.api.serializers import (
     BookingConflictSerializer,
     BookingCreatedSerializer,
@@ -32,6 +32,13 @@ from bookings.api.serializers import (
     ReportSerializer,
     RescheduleSerializer,
     SearchQuerySerializer,
+    SeriesCancelledSerializer,
+    SeriesCancelSerializer,
+    SeriesCreatedSerializer,
+    SeriesCreateSerializer,
+    SeriesMovedSerializer,
+    SeriesMoveSerializer,
+    SeriesSerializer,
     SpaceSerializer,
     StateChangeSerializer,
     report_json,
@@ -71,6 +78,7 @@ GUIDE_BOOKING_ANSWER = {
     "currency": "USD",
     "price_overridden": False,
     "notes": "",
+    "series": None,
     "created_at": "2024-01-10T09:30:00Z",
     "updated_at": "2024-01-10T09:30:00Z",
     "warnings": [
@@ -108,6 +116,7 @@ GUIDE_OVERLAP_DETAILS = {
 # The names the API's fields have where the services speak of the model's.
 _API_FIELD_NAMES = {"start": "start_time", "end": "end_time", "space": "space_type"}
 _BOOKING_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The booking's id.")
+_SERIES_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The series' id.")
 _CLIENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The client's id.")
 _SPACE_SLUG = OpenApiParameter(
     "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The space's slug, e.g. studio_a."
@@ -362,6 +371,204 @@ class BookingHistoryView(APIView):
     def get(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         return Response(HistoryEntrySerializer(selectors.booking_history(booking=booking), many=True).data)
+
+
+def _series_conflict(doing: str):
+    return error_response(
+        f"`series_conflict`: some dates cannot be {doing}, and nothing was. `details.conflicts` lists each with "
+        "the code and message a single booking would have answered (`booking_overlap`, `space_closed`, ...). "
+        + ("Also `booking_closed` when no booking of the series is left to move." if doing == "moved" else ""),
+        OpenApiExample(
+            "series_conflict",
+            value={
+                "error": {
+                    "code": "series_conflict",
+                    "message": f"Nothing was {doing}: 1 date of the series cannot be {doing} (Mon 22 Jan 2024).",
+                    "details": {
+                        "conflicts": [
+                            {
+                                "date": "2024-01-22",
+                                "code": "booking_overlap",
+                                "message": "Studio A is already booked on Mon 22 Jan 2024 from 09:00 to 11:00 "
+                                "(booking #7).",
+                            }
+                        ]
+                    },
+                }
+            },
+        ),
+    )
+
+
+class SeriesCreateView(APIView):
+    @extend_schema(
+        operation_id="bookings_series_create",
+        summary="Book the same slot every N weeks",
+        description="A booking as for `POST /api/v1/bookings/`, repeated every `interval_weeks` weeks at the same "
+        "time on the studio's wall clock (also across a daylight-saving change): `count` dates, or every date up "
+        "to `until`; at most 52, the last within a year of the first. Each date becomes an ordinary booking, with "
+        "its own state and history, and meets the rules of a single booking. All or nothing: when a date is taken "
+        "or closed, nothing is booked and 409 `series_conflict` lists every such date; with `skip_conflicts: true` "
+        "the free dates are booked and the others answered in `skipped` (409 when no date is free). A booking the "
+        "studio would refuse on any date (too many people, outside opening hours) answers 400. Send an "
+        "`Idempotency-Key` to retry safely.",
+        request=SeriesCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first "
+                "response again.",
+                pattern=r"^[\x21-\x7e]{1,255}$",
+            ),
+            OpenApiParameter(
+                REPLAYED_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="`true` when this is the stored answer to an earlier request with the same key.",
+                enum=["true"],
+            ),
+            OpenApiParameter(
+                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new series."
+            ),
+        ],
+        responses={
+            201: SeriesCreatedSerializer,
+            409: _series_conflict("booked"),
+            422: error_response("The `Idempotency-Key` was already used for a different request."),
+        },
+        examples=[
+            OpenApiExample(
+                "Every Monday for eight weeks",
+                value={**GUIDE_BOOKING, "interval_weeks": 1, "count": 8},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Every other week until June, skipping taken dates",
+                value={**GUIDE_BOOKING, "interval_weeks": 2, "until": "2024-06-30", "skip_conflicts": True},
+                request_only=True,
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request):
+        data = SeriesCreateSerializer.check(request.data)
+        with _in_api_terms():
+            booked = series.create_series(
+                actor=request.user,
+                space=data["space_type"],
+                start=data["start_time"],
+                end=data["end_time"],
+                people_count=data["people_count"],
+                interval_weeks=data["interval_weeks"],
+                count=data.get("count"),
+                until=data.get("until"),
+                skip_conflicts=data["skip_conflicts"],
+                client_name=data["client_name"],
+                client_phone=data["client_phone"],
+                client_email=data["client_email"],
+                notes=data["notes"],
+                price=data.get("price"),
+            )
+        body = {
+            "series": selectors.get_series(viewer=request.user, pk=booked.series.pk),
+            "skipped": [refusal.as_detail() for refusal in booked.left],
+        }
+        return Response(
+            SeriesCreatedSerializer(body, context={"viewer": request.user}).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/bookings/series/{booked.series.pk}"},
+        )
+
+
+class SeriesDetailView(APIView):
+    @extend_schema(
+        operation_id="bookings_series_retrieve",
+        summary="One recurring series",
+        description="The rule the series was booked with and its bookings, first to last, each in its own state.",
+        parameters=[_SERIES_ID],
+        responses=SeriesSerializer,
+    )
+    def get(self, request, pk: int):
+        found = selectors.get_series(viewer=request.user, pk=pk)
+        return Response(SeriesSerializer(found, context={"viewer": request.user}).data)
+
+
+class SeriesCancelView(APIView):
+    @extend_schema(
+        operation_id="bookings_series_cancel",
+        summary="Cancel a series, whole or from a date on",
+        description="Cancels every pending or confirmed booking of the series (from the local day `from` on, "
+        "when given) with the `reason`, as `POST /api/v1/bookings/{id}/state` would; the bookings that are over "
+        "or running are left and answered in `untouched`. 409 `booking_closed` when none is left to cancel. "
+        "Needs the right to cancel bookings.",
+        parameters=[_SERIES_ID],
+        request=SeriesCancelSerializer,
+        responses={200: SeriesCancelledSerializer, 409: conflict("booking_closed", "concurrent_change")},
+        examples=[
+            OpenApiExample(
+                "From a date on",
+                value={"from": "2024-03-04", "reason": "The client moved away."},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk: int):
+        found = selectors.get_series(viewer=request.user, pk=pk)
+        data = SeriesCancelSerializer.check(request.data)
+        change = series.cancel_series(
+            series=found, actor=request.user, reason=data["reason"], from_day=data.get("from")
+        )
+        body = {
+            "series": selectors.get_series(viewer=request.user, pk=pk),
+            "cancelled": [booking.pk for booking in change.bookings],
+            "untouched": [refusal.as_detail() for refusal in change.left],
+        }
+        return Response(SeriesCancelledSerializer(body, context={"viewer": request.user}).data)
+
+
+class SeriesMoveView(APIView):
+    @extend_schema(
+        operation_id="bookings_series_move",
+        summary="Move a series, whole or from a date on",
+        description="Moves every pending or confirmed booking of the series (from the local day `from` on, when "
+        "given) as `POST /api/v1/bookings/{id}/reschedule` would: to new wall-clock times (`start_time` and "
+        "`end_time` together), `shift_days` days later or earlier, and/or to another space. Bookings that "
+        "cannot move any more are left and answered in `untouched`. All or nothing: when a new slot is taken, "
+        "nothing moves and 409 `series_conflict` lists every such date. Needs the right to change bookings.",
+        parameters=[_SERIES_ID],
+        request=SeriesMoveSerializer,
+        responses={200: SeriesMovedSerializer, 409: _series_conflict("moved")},
+        examples=[
+            OpenApiExample(
+                "An hour later from March on",
+                value={"from": "2024-03-01", "start_time": "11:00", "end_time": "13:00"},
+                request_only=True,
+            ),
+            OpenApiExample("To Tuesdays", value={"shift_days": 1}, request_only=True),
+        ],
+    )
+    def post(self, request, pk: int):
+        found = selectors.get_series(viewer=request.user, pk=pk)
+        data = SeriesMoveSerializer.check(request.data)
+        with _in_api_terms():
+            change = series.move_series(
+                series=found,
+                actor=request.user,
+                from_day=data.get("from"),
+                start_time=data.get("start_time"),
+                end_time=data.get("end_time"),
+                shift_days=data["shift_days"],
+                space=data.get("space_type"),
+            )
+        body = {
+            "series": selectors.get_series(viewer=request.user, pk=pk),
+            "moved": [booking.pk for booking in change.bookings],
+            "untouched": [refusal.as_detail() for refusal in change.left],
+        }
+        return Response(SeriesMovedSerializer(body, context={"viewer": request.user}).data)
 
 
 class BookingsHealthView(APIView):

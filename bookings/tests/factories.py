@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import factory
 
-from bookings.models import Booking, BookingState, Client, Space, default_opening_hours
+from bookings.models import Booking, BookingSeries, BookingState, Client, Space, default_opening_hours
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 
@@ -49,6 +49,19 @@ class BookingFactory(factory.django.DjangoModelFactory):
     people_count = 2
     price = factory.LazyAttribute(lambda booking: booking.space.price_for(booking.end - booking.start))
     state = BookingState.PENDING
+
+
+class BookingSeriesFactory(factory.django.DjangoModelFactory):
+    """A weekly series' rule, without its bookings (give them ``series=``)."""
+
+    class Meta:
+        model = BookingSeries
+
+    space = factory.SubFactory(SpaceFactory)
+    client = factory.SubFactory(ClientFactory)
+    starts_on = MONDAY_10_UTC.date()
+    interval_weeks = 1
+    count = 4
 
 
 class PhotographerFactory(EmployeeFactory):

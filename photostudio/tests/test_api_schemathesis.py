@@ -22,7 +22,13 @@ import pytest
 
 from bookings.models import BookingState
 from bookings.tests.api import install_default_spaces
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
+from bookings.tests.factories import (
+    MONDAY_10_UTC,
+    BookingFactory,
+    BookingSeriesFactory,
+    ClientFactory,
+    PhotographerFactory,
+)
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
 from events.models import Delivery
@@ -90,6 +96,10 @@ def studio_data():
     # Pending bookings for the stateful phase to confirm, reschedule and read the history of.
     for weeks in range(1, 7):
         BookingFactory(client=client, start=MONDAY_10_UTC + timedelta(weeks=weeks))
+    # A weekly series for the series' operations to read, cancel and move.
+    series = BookingSeriesFactory(client=client, count=3)
+    for weeks in range(10, 13):
+        BookingFactory(client=client, space=series.space, series=series, start=MONDAY_10_UTC + timedelta(weeks=weeks))
     endpoint = WebhookEndpointFactory()
     DeliveryFactory(handler=endpoint.handler_name, endpoint=endpoint, status=Delivery.Status.FAILED)
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from bookings.models import BookingState, Space
 from bookings.tests.api import install_default_spaces
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, BookingSeriesFactory, ClientFactory
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events.tests.factories import DeliveryFactory, WebhookEndpointFactory
@@ -86,6 +86,7 @@ def api():
     endpoint = WebhookEndpointFactory()
     ids = {
         "bookings": booking.pk,
+        "series": BookingFactory(series=BookingSeriesFactory(), state=BookingState.CONFIRMED).series_id,
         "clients": ClientFactory().pk,
         "employees": EmployeeFactory(role=Role.RECEPTIONIST).pk,
         "webhooks": endpoint.pk,

@@ -18,7 +18,13 @@ from django.utils.http import urlsafe_base64_encode
 
 from bookings.models import BookingState
 from bookings.tests.api import install_default_spaces
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
+from bookings.tests.factories import (
+    MONDAY_10_UTC,
+    BookingFactory,
+    BookingSeriesFactory,
+    ClientFactory,
+    PhotographerFactory,
+)
 from employees.models import Role, SignIn
 from employees.tests.factories import EmployeeFactory, verified_login
 from events.tests.factories import WebhookEndpointFactory
@@ -106,7 +112,10 @@ def studio():
         manager = EmployeeFactory(role=Role.MANAGER)
         PhotographerFactory()
         client = ClientFactory()
-        booking = BookingFactory(client=client, start=MONDAY_10_UTC, state=BookingState.PENDING)
+        # One date of a series, so that the booking page shows the series' form too.
+        booking = BookingFactory(
+            client=client, start=MONDAY_10_UTC, state=BookingState.PENDING, series=BookingSeriesFactory(client=client)
+        )
         WebhookEndpointFactory()
         browser = Browser()
         verified_login(browser, manager)
@@ -114,6 +123,7 @@ def studio():
         arguments = {
             "booking": {"pk": booking.pk},
             "client": {"pk": client.pk},
+            "series": {"pk": booking.series_id},
             "sign-in": {"pk": sign_in.pk if sign_in else 1},
             "password_reset_confirm": {
                 "uidb64": urlsafe_base64_encode(force_bytes(manager.pk)),

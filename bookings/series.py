@@ -1,0 +1,324 @@
+"""Commands on recurring series: book the same slot every N weeks, cancel or move a series as a
+whole or from one date on.
+
+Each date of a series is an ordinary booking made, cancelled or moved by ``bookings.services``,
+so every rule of a single booking (opening hours, overlaps with their buffer, closures, who may
+do what) holds for each date and each records its own events; the series records one event more
+(``booking.series_created``, ``booking.series_cancelled``, ``booking.series_moved``). A date the
+studio refuses with a conflict (a ``Conflict``: booked, closed, ...) is listed with its refusal's
+code; booking or moving a series is all or nothing unless told to skip those dates. A refusal that
+would hold for every date (too many people, outside opening hours) is the request's own error.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from bookings import services
+from bookings.models import Booking, BookingSeries, BookingState, Space, local_instant, studio_day
+from events.services import publish
+from photostudio.errors import BookingClosed, Conflict, PermissionDenied, SeriesConflict, ValidationFailed
+
+CANCELLABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why one date of a series was not booked, moved or cancelled: a domain error's code and message."""
+
+    day: date
+    code: str
+    message: str
+    booking: Booking | None = None
+
+    def as_detail(self) -> dict:
+        detail = {"date": self.day.isoformat(), "code": self.code, "message": self.message}
+        if self.booking is not None:
+            detail["booking"] = self.booking.pk
+        return detail
+
+
+@dataclass(frozen=True)
+class SeriesChange:
+    """What a command did to a series: the bookings it made or changed, and the dates it left."""
+
+    series: BookingSeries
+    bookings: list[Booking]
+    left: list[Refusal]
+
+
+@transaction.atomic
+def create_series(
+    *,
+    actor,
+    space: Space,
+    start: datetime,
+    end: datetime,
+    people_count: int,
+    interval_weeks: int,
+    count: int | None = None,
+    until: date | None = None,
+    skip_conflicts: bool = False,
+    client_name: str = "",
+    client_phone: str = "",
+    client_email: str = "",
+    notes: str = "",
+    price: Decimal | None = None,
+    photographer=None,
+) -> SeriesChange:
+    """Book ``space`` from ``start`` to ``end``, and again every ``interval_weeks`` weeks at the
+    same wall-clock time (across DST changes too): ``count`` dates, or every date up to ``until``
+    (one of them, at most SERIES_MAX_OCCURRENCES dates). Each date is booked as by
+    ``create_booking`` with the same client, people, notes, price and photographer.
+
+    A date refused with a Conflict (overlap, closure, ...) makes the whole series fail with
+    SeriesConflict listing every refused date, unless ``skip_conflicts``: then the free dates are
+    booked and the refused ones answered in ``left``; with no free date at all it fails all the
+    same. Raises PermissionDenied, ValidationFailed (a bad rule, or a booking the studio refuses
+    on any date) and SeriesConflict.
+    """
+    if not actor.has_perm("bookings.add_booking"):
+        raise PermissionDenied(f"{actor} may not book spaces.", details={"permission": "bookings.add_booking"})
+    start, end = _aware("start", start), _aware("end", end)
+    client = services.client_for_booking(actor=actor, name=client_name, phone=client_phone, email=client_email)
+    series = BookingSeries(
+        space=space,
+        client=client,
+        starts_on=studio_day(start),
+        interval_weeks=interval_weeks,
+        count=count,
+        until=until,
+        created_by=actor,
+        updated_by=actor,
+    )
+    _validate(series)
+    series.save()
+    first_day = series.starts_on
+    booked, refused = [], []
+    for day in series.occurrence_days():
+        occurrence_start = _same_clock(start, day)
+        occurrence_end = _same_clock(end, day + (studio_day(end) - first_day))
+        try:
+            with transaction.atomic():
+                booked.append(
+                    services.create_booking(
+                        actor=actor,
+                        space=space,
+                        start=occurrence_start,
+                        end=occurrence_end,
+                        people_count=people_count,
+                        client=client,
+                        notes=notes,
+                        price=price,
+                        photographer=photographer,
+                        series=series,
+                    )
+                )
+        except Conflict as exc:
+            refused.append(Refusal(day=day, code=exc.code, message=exc.message))
+    if refused and (not skip_conflicts or not booked):
+        raise _series_conflict(refused, doing="booked")
+    publish(
+        "booking.series_created",
+        series,
+        actor=actor,
+        payload={
+            **_rule(series),
+            "bookings": [booking.pk for booking in booked],
+            "skipped": [refusal.as_detail() for refusal in refused],
+        },
+    )
+    return SeriesChange(series=series, bookings=booked, left=refused)
+
+
+@transaction.atomic
+def cancel_series(*, series: BookingSeries, actor, reason: str, from_day: date | None = None) -> SeriesChange:
+    """Cancel every booking of ``series`` (from the studio's local ``from_day`` on, when given)
+    that may still be cancelled, each as by ``transition_booking`` with ``reason``; the others are
+    left as they are and answered in ``left`` with why.
+
+    Raises PermissionDenied, ValidationFailed (no reason), BookingClosed when no booking is left
+    to cancel, and ConcurrentChange.
+    """
+    if not actor.has_perm("bookings.cancel_booking"):
+        raise PermissionDenied(f"{actor} may not cancel bookings.", details={"permission": "bookings.cancel_booking"})
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Give a reason for cancelling.", details={"reason": ["Give a reason for cancelling."]})
+    cancelled, left = [], []
+    for booking in _occurrences(series, from_day):
+        if booking.state not in CANCELLABLE_STATES:
+            left.append(_closed(booking, "cancelled"))
+            continue
+        cancelled.append(
+            services.transition_booking(
+                booking=booking, target_state=BookingState.CANCELLED, actor=actor, reason=reason
+            )
+        )
+    if not cancelled:
+        raise _nothing_left(series, from_day, doing="cancelled")
+    publish(
+        "booking.series_cancelled",
+        series,
+        actor=actor,
+        payload={
+            "from": from_day and from_day.isoformat(),
+            "reason": reason,
+            "cancelled": [booking.pk for booking in cancelled],
+            "untouched": [refusal.as_detail() for refusal in left],
+        },
+    )
+    return SeriesChange(series=series, bookings=cancelled, left=left)
+
+
+@transaction.atomic
+def move_series(
+    *,
+    series: BookingSeries,
+    actor,
+    from_day: date | None = None,
+    start_time: time | None = None,
+    end_time: time | None = None,
+    shift_days: int = 0,
+    space: Space | None = None,
+) -> SeriesChange:
+    """Move every pending or confirmed booking of ``series`` (from the studio's local ``from_day``
+    on, when given), each as by ``reschedule_booking``: ``shift_days`` days later (earlier when
+    negative), to the wall-clock ``start_time``-``end_time`` (both or neither; an end at or before
+    the start is on the next day), and/or to ``space``. Bookings that can no longer move are left
+    as they are and answered in ``left`` with why.
+
+    All or nothing: a booking refused with a Conflict at its new time makes the whole move fail
+    with SeriesConflict listing every refused date. Raises PermissionDenied, ValidationFailed,
+    BookingClosed when no booking is left to move, SeriesConflict and ConcurrentChange.
+    """
+    if not actor.has_perm("bookings.change_booking"):
+        raise PermissionDenied(
+            f"{actor} may not reschedule bookings.", details={"permission": "bookings.change_booking"}
+        )
+    if (start_time is None) != (end_time is None):
+        field = "end_time" if end_time is None else "start_time"
+        raise ValidationFailed(details={field: ["Give both the new start and end time, or neither."]})
+    if start_time is None and not shift_days and space is None:
+        message = "Say what to change: the times, the days or the space."
+        raise ValidationFailed(message, details={"non_field_errors": [message]})
+    moved, left, refused = [], [], []
+    # A booking lies within one day's opening hours and the dates are a week or more apart, so a date
+    # shifted by at most six days never lands on another date of its series.
+    for booking in _occurrences(series, from_day):
+        if booking.state not in services.RESCHEDULABLE_STATES:
+            left.append(_closed(booking, "moved"))
+            continue
+        day = studio_day(booking.start)
+        new_start, new_end = _moved_times(booking, day + timedelta(days=shift_days), start_time, end_time)
+        try:
+            with transaction.atomic():
+                moved.append(
+                    services.reschedule_booking(booking=booking, actor=actor, start=new_start, end=new_end, space=space)
+                )
+        except Conflict as exc:
+            refused.append(Refusal(day=day, code=exc.code, message=exc.message, booking=booking))
+    if refused:
+        raise _series_conflict(refused, doing="moved")
+    if not moved:
+        raise _nothing_left(series, from_day, doing="moved")
+    publish(
+        "booking.series_moved",
+        series,
+        actor=actor,
+        payload={
+            "from": from_day and from_day.isoformat(),
+            "shift_days": shift_days,
+            "start_time": start_time and f"{start_time:%H:%M}",
+            "end_time": end_time and f"{end_time:%H:%M}",
+            "space": space and space.slug,
+            "moved": [booking.pk for booking in moved],
+            "untouched": [refusal.as_detail() for refusal in left],
+        },
+    )
+    return SeriesChange(series=series, bookings=moved, left=left)
+
+
+def _occurrences(series: BookingSeries, from_day: date | None) -> list[Booking]:
+    """The series' bookings on or after ``from_day`` (all without one), locked, first to last."""
+    bookings = (
+        Booking.objects.select_for_update(of=("self",))
+        .filter(series=series)
+        .select_related("space", "client")
+        .order_by("start", "id")
+    )
+    if from_day is not None:
+        bookings = bookings.filter(start__gte=local_instant(from_day, "00:00"))
+    return list(bookings)
+
+
+def _same_clock(moment: datetime, day: date) -> datetime:
+    """The instant the studio's wall clock shows ``moment``'s local time on ``day``."""
+    clock = timezone.localtime(moment, timezone.get_default_timezone())
+    return local_instant(day, f"{clock:%H:%M}") + timedelta(seconds=clock.second, microseconds=clock.microsecond)
+
+
+def _moved_times(booking: Booking, day: date, start_time: time | None, end_time: time | None):
+    if start_time is None:
+        return _same_clock(booking.start, day), _same_clock(
+            booking.end, day + (studio_day(booking.end) - studio_day(booking.start))
+        )
+    end_day = day + timedelta(days=1) if end_time <= start_time else day
+    return local_instant(day, f"{start_time:%H:%M}"), local_instant(end_day, f"{end_time:%H:%M}")
+
+
+def _closed(booking: Booking, doing: str) -> Refusal:
+    state = booking.get_state_display().lower()
+    return Refusal(
+        day=studio_day(booking.start),
+        code=BookingClosed.code,
+        message=f"Booking #{booking.pk} is {state}: it cannot be {doing}.",
+        booking=booking,
+    )
+
+
+def _series_conflict(refused: list[Refusal], *, doing: str) -> SeriesConflict:
+    days = ", ".join(f"{refusal.day:%a %d %b %Y}" for refusal in refused)
+    dates = "1 date" if len(refused) == 1 else f"{len(refused)} dates"
+    return SeriesConflict(
+        f"Nothing was {doing}: {dates} of the series cannot be {doing} ({days}).",
+        details={"conflicts": [refusal.as_detail() for refusal in refused]},
+    )
+
+
+def _nothing_left(series: BookingSeries, from_day: date | None, *, doing: str) -> BookingClosed:
+    since = f" from {from_day:%a %d %b %Y} on" if from_day else ""
+    return BookingClosed(f"No booking of series #{series.pk}{since} can still be {doing}.")
+
+
+def _rule(series: BookingSeries) -> dict:
+    return {
+        "space": series.space.slug,
+        "client": series.client_id,
+        "starts_on": series.starts_on.isoformat(),
+        "interval_weeks": series.interval_weeks,
+        "count": series.count,
+        "until": series.until and series.until.isoformat(),
+    }
+
+
+def _aware(field: str, value) -> datetime:
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        message = "Give a date and time with its time zone (UTC offset)."
+        raise ValidationFailed(message, details={field: [message]})
+    return value.astimezone(UTC)
+
+
+def _validate(series: BookingSeries) -> None:
+    try:
+        series.full_clean()
+    except ValidationError as exc:
+        details = {
+            "non_field_errors" if field == NON_FIELD_ERRORS else field: messages
+            for field, messages in exc.message_dict.items()
+        }
+        raise ValidationFailed(next(iter(details.values()))[0], details=details) from None
