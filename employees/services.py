@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from bookings import services as booking_services
+from employees import calendar_feed
 from employees.models import Employee, Role, SignIn
 from events.services import publish
 from photostudio import errors
@@ -158,6 +159,20 @@ def deactivate_employee(*, employee: Employee, actor: Employee, unassign_upcomin
     if not unassign_upcoming_sessions:
         return []
     return booking_services.unassign_upcoming_sessions(photographer=employee, actor=actor)
+
+
+@transaction.atomic
+def regenerate_calendar_feed(*, employee: Employee, actor: Employee) -> Employee:
+    """Give ``employee`` a new calendar feed URL; the old one stops opening the feed at once.
+
+    Raises PermissionDenied unless the actor is the employee or manages them.
+    """
+    if employee.pk != actor.pk and not actor.can_manage_employee(employee):
+        raise errors.PermissionDenied("You may not change this employee's calendar feed.")
+    employee.calendar_feed_key = calendar_feed.new_key()
+    employee.save(update_fields=["calendar_feed_key"])
+    publish("employee.calendar_feed_regenerated", employee, actor=actor)
+    return employee
 
 
 @transaction.atomic
