@@ -29,7 +29,8 @@ class RequestIdMiddleware:
         logger.info(
             "request",
             method=request.method,
-            # A view whose address holds a secret (a calendar feed's) gives it without.
+            # A view whose address holds a secret (a calendar feed's) gives it without
+            # (photostudio.logs.SecretPathFilter does the same for Django's own lines).
             path=getattr(request, "logged_path", request.path),
             status=response.status_code,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),

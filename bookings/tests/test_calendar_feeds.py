@@ -1,6 +1,8 @@
 """Calendar feeds and the .ics files of client e-mails, read back with an independent parser
 (vobject), as a calendar app would read them."""
 
+import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -235,6 +237,16 @@ def test_the_request_log_shows_no_token(client, caplog, known):
 
     (line,) = [record.msg for record in caplog.records if record.name == "photostudio.request"]
     assert line["path"] == "/calendar/feeds/token.ics"
+
+
+def test_not_found_lines_show_no_token_either(client, caplog):
+    photographer = PhotographerFactory()
+
+    client.get(_url(photographer, space="nowhere"))
+
+    (line,) = [record for record in caplog.records if record.name == "django.request"]
+    formatter = logging.getLogger().handlers[0].formatter
+    assert json.loads(formatter.format(line))["event"] == "Not Found: /calendar/feeds/token.ics"
 
 
 def test_a_calendar_app_may_ask_for_the_headers_only(client):
