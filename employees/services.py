@@ -114,7 +114,8 @@ def check_update(*, employee: Employee, actor: Employee, changes: dict, active_a
 @transaction.atomic
 def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employee:
     """Change the fields given in ``changes`` (any of ``EDITABLE_FIELDS``), leaving the rest, under
-    the rules of ``check_update``. Deactivating ends every sign-in of the employee.
+    the rules of ``check_update``. Deactivating ends every sign-in of the employee and their
+    calendar feed URL.
 
     Raises ValidationFailed, PermissionDenied, LastAdmin.
     """
@@ -133,7 +134,12 @@ def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employ
         setattr(employee, name, value)
     employee.updated_by = actor
     _validate(employee)
-    employee.save(update_fields=[*changed, "updated_by", "updated_at"])
+    saved = [*changed, "updated_by", "updated_at"]
+    if changed.get("is_active") is False:
+        # The feed URL they had stays dead should they be reactivated one day.
+        employee.calendar_feed_key = calendar_feed.new_key()
+        saved.append("calendar_feed_key")
+    employee.save(update_fields=saved)
 
     payload = {"fields": sorted(changed)}
     if "email" in changed:

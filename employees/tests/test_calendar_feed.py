@@ -101,6 +101,18 @@ def test_a_deactivated_employees_feed_stops_working():
     assert selectors.calendar_feed_owner(token) is None
 
 
+def test_a_reactivated_employees_old_feed_stays_dead():
+    photographer, admin = EmployeeFactory(role=Role.PHOTOGRAPHER), EmployeeFactory(role=Role.ADMIN)
+    token = calendar_feed.token_for(photographer.calendar_feed_key)
+
+    services.update_employee(employee=photographer, actor=admin, is_active=False)
+    services.update_employee(employee=photographer, actor=admin, is_active=True)
+
+    assert selectors.calendar_feed_owner(token) is None
+    photographer.refresh_from_db()
+    assert selectors.calendar_feed_owner(calendar_feed.token_for(photographer.calendar_feed_key)) == photographer
+
+
 # --- The API ------------------------------------------------------------------------------------
 
 
