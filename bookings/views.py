@@ -36,6 +36,7 @@ from bookings.forms import (
     active_photographers,
 )
 from bookings.models import Booking, BookingState
+from employees import calendar_feed
 from employees import selectors as employee_selectors
 from employees.models import Role
 from photostudio import errors
@@ -156,6 +157,8 @@ def calendar_view(request):
             "next": monday + timedelta(days=7),
             "grid": timegrid.week_grid(monday=monday, space=space, bookings=bookings, now=now) if space else None,
         }
+        if space and selectors.sees_whole_studio_calendar(request.user):
+            context["space_feed_url"] = f"{calendar_feed.feed_url(request.user, request)}?space={space.slug}"
     else:
         bookings = selectors.bookings_for_day(viewer=request.user, day=day)
         context |= {

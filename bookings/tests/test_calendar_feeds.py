@@ -185,6 +185,23 @@ def test_a_photographer_asking_for_a_space_gets_only_their_sessions_there(client
     assert list(_events(client.get(_url(photographer, space="daylight")))) == [_uid(theirs)]
 
 
+def test_the_front_desks_week_of_a_space_links_to_its_feed(client, daylight):
+    desk = EmployeeFactory(role=Role.RECEPTIONIST)
+    client.force_login(desk)
+
+    page = client.get("/calendar/", {"view": "week", "date": "2030-01-14", "space": "daylight"}).content.decode()
+
+    assert f'href="http://testserver{_url(desk, space="daylight")}"' in page
+
+
+def test_a_photographers_week_of_a_space_offers_no_space_feed(client, daylight):
+    client.force_login(PhotographerFactory())
+
+    page = client.get("/calendar/", {"view": "week", "date": "2030-01-14", "space": "daylight"}).content.decode()
+
+    assert "/calendar/feeds/" not in page
+
+
 def test_an_unknown_space_is_not_found(client):
     response = client.get(_url(EmployeeFactory(role=Role.RECEPTIONIST), space="nowhere"))
 
