@@ -19,6 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from bookings.models import BookingState
 from bookings.tests.api import install_default_spaces
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
+from employees import calendar_feed
 from employees.models import Role, SignIn
 from employees.tests.factories import EmployeeFactory, verified_login
 from events.tests.factories import WebhookEndpointFactory
@@ -115,6 +116,7 @@ def studio():
             "booking": {"pk": booking.pk},
             "client": {"pk": client.pk},
             "sign-in": {"pk": sign_in.pk if sign_in else 1},
+            "calendar-feed": {"token": calendar_feed.token_for(manager.calendar_feed_key)},
             "password_reset_confirm": {
                 "uidb64": urlsafe_base64_encode(force_bytes(manager.pk)),
                 "token": default_token_generator.make_token(manager),
