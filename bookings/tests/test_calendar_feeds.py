@@ -335,6 +335,7 @@ def test_the_confirmation_email_carries_the_session_as_a_calendar_file(daylight,
         bookings.transition_booking(booking=booking, target_state=BookingState.CONFIRMED, actor=desk)
 
     (message,) = mail.outbox
+    assert "The attached session.ics puts it in your calendar." in message.body
     calendar = _calendar_file(message)
     event = calendar.vevent
     assert calendar.method.value == "PUBLISH"
