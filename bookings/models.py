@@ -393,6 +393,13 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         editable=False,
         help_text="The recurring series this booking is one date of; empty for a single booking.",
     )
+    # A database default too, for rows written in bulk (see previous_state).
+    revision = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="How many times the booking was saved after it was made; calendars read it as the SEQUENCE.",
+    )
 
     class Meta:
         ordering = ["start", "id"]
@@ -418,6 +425,7 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
             ("override_booking_price", "Can set a booking's price by hand"),
             ("undo_booking_state_change", "Can undo any booking's last state change, at any time"),
             ("view_reports", "Can view reports"),
+            ("subscribe_studio_calendar", "Can subscribe to the whole studio's or a space's calendar feed"),
         ]
 
     def __str__(self):
@@ -432,6 +440,15 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
             (model, [constraint for constraint in constraints if not isinstance(constraint, models.CheckConstraint)])
             for model, constraints in super().get_constraints()
         ]
+
+    def save(self, *args, **kwargs):
+        """Save, counting each change of an existing booking in ``revision``, whoever makes it, so
+        the copies calendars keep of it (feeds, e-mailed invitations) are replaced, never outdated."""
+        if not self._state.adding:
+            self.revision += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
+        super().save(*args, **kwargs)
 
     @property
     def duration(self) -> timedelta:

@@ -11,14 +11,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from bookings import calendar_feeds
 from bookings.models import Booking, BookingState, Space
 from events.models import Event, EventType
 from events.registry import Skipped
 from events.services import publish
-from photostudio.emails import local_time, send_email
+from photostudio.emails import Attachment, local_time, send_email
 
 # A reminder is for a session that will take place as booked.
 REMINDED_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
+
+# The client e-mails that carry their session as an .ics file, so their calendar can hold it (and,
+# the UID being the same, move or drop it when the next one comes).
+_WITH_CALENDAR_FILE = ("booking_confirmed", "booking_rescheduled", "booking_cancelled")
 
 _SUBJECTS = {
     "booking_created": "We have your booking for {when}",
@@ -43,7 +48,18 @@ def email_client(kind: str, booking: Booking, **context) -> str:
     _require_enabled(kind)
     if not booking.client.email:
         raise Skipped("The client has no e-mail address.")
-    return _send(kind, to=booking.client.email, booking=booking, recipient=booking.client.full_name, **context)
+    attachments = []
+    if kind in _WITH_CALENDAR_FILE:
+        invitation = calendar_feeds.client_invitation(booking).decode()
+        attachments.append(Attachment("session.ics", invitation, "text/calendar"))
+    return _send(
+        kind,
+        to=booking.client.email,
+        booking=booking,
+        recipient=booking.client.full_name,
+        attachments=attachments,
+        **context,
+    )
 
 
 def email_photographer(booking: Booking) -> str:
@@ -75,10 +91,10 @@ def _require_enabled(kind: str) -> None:
         raise Skipped(f"The {kind} notification is switched off (NOTIFICATIONS_ENABLED).")
 
 
-def _send(kind: str, *, to: str, booking: Booking, recipient: str, **context) -> str:
+def _send(kind: str, *, to: str, booking: Booking, recipient: str, attachments=(), **context) -> str:
     subject = _SUBJECTS[kind].format(when=local_time(booking.start, "D j M, H:i"))
     context = {"booking": booking, "recipient": recipient, **context}
-    send_email(template=f"bookings/email/{kind}", subject=subject, to=[to], context=context)
+    send_email(template=f"bookings/email/{kind}", subject=subject, to=[to], context=context, attachments=attachments)
     return f"E-mailed {to}: {subject}"
 
 

@@ -38,6 +38,11 @@ from photostudio.replicas import read_alias
 CALENDAR_NAMESPACE = "calendar"
 
 
+# What a calendar feed covers: the last month's sessions for reference, a year of those ahead.
+CALENDAR_FEED_PAST = timedelta(days=30)
+CALENDAR_FEED_AHEAD = timedelta(days=365)
+
+
 def day_namespace(day: date) -> str:
     return f"day:{day.isoformat()}"
 
@@ -132,6 +137,28 @@ def upcoming_sessions_of(*, photographer, now: datetime) -> list[Booking]:
         .select_related("space", "client")
         .order_by("start", "id")
     )
+
+
+def sees_whole_studio_calendar(subscriber) -> bool:
+    """Whether ``subscriber``'s calendar feed has every session, not only their own."""
+    return subscriber.has_perm("bookings.subscribe_studio_calendar")
+
+
+def calendar_feed_bookings(*, subscriber, now: datetime, space: Space | None = None) -> list[Booking]:
+    """The bookings of ``subscriber``'s calendar feed, in start order: those meeting the
+    CALENDAR_FEED_PAST before ``now`` to the CALENDAR_FEED_AHEAD after it, cancelled ones too (so
+    calendars drop them); every session for holders of ``bookings.subscribe_studio_calendar``,
+    else only those the subscriber is the photographer of; only ``space``'s when given. One query."""
+    bookings = (
+        _visible_bookings(subscriber)
+        .using(read_alias())
+        .overlapping(now - CALENDAR_FEED_PAST, now + CALENDAR_FEED_AHEAD)
+    )
+    if not sees_whole_studio_calendar(subscriber):
+        bookings = bookings.filter(photographer=subscriber)
+    if space is not None:
+        bookings = bookings.filter(space=space)
+    return list(bookings.order_by("start", "id"))
 
 
 def bookings_for_day(*, viewer, day: date, **filters) -> list[Booking]:

@@ -5,6 +5,7 @@ from bookings import views
 urlpatterns = [
     path("", views.today_view, name="today"),
     path("calendar/", views.calendar_view, name="calendar"),
+    path("calendar/feeds/<str:token>.ics", views.calendar_feed_view, name="calendar-feed"),
     path("calendar/day-sheet/", views.day_sheet_view, name="day-sheet"),
     path("bookings/", views.booking_list_view, name="booking-list"),
     path("bookings/new/", views.booking_create_view, name="booking-new"),

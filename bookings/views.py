@@ -19,9 +19,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from bookings import charts, history, reports, selectors, series, services, timegrid
+from bookings import calendar_feeds, charts, history, reports, selectors, series, services, timegrid
 from bookings.filtersets import BookingFilterSet
 from bookings.forms import (
     BookingEditForm,
@@ -39,6 +39,8 @@ from bookings.forms import (
     active_photographers,
 )
 from bookings.models import Booking, BookingState
+from employees import calendar_feed
+from employees import selectors as employee_selectors
 from employees.models import Role
 from photostudio import errors
 from photostudio.exports import csv_writer
@@ -158,6 +160,8 @@ def calendar_view(request):
             "next": monday + timedelta(days=7),
             "grid": timegrid.week_grid(monday=monday, space=space, bookings=bookings, now=now) if space else None,
         }
+        if space and selectors.sees_whole_studio_calendar(request.user):
+            context["space_feed_url"] = f"{calendar_feed.feed_url(request.user, request)}?space={space.slug}"
     else:
         bookings = selectors.bookings_for_day(viewer=request.user, day=day)
         context |= {
@@ -612,3 +616,37 @@ def reports_csv_view(request):
 
 def _blank(value):
     return "" if value is None else value
+
+
+# --- Calendar feeds ------------------------------------------------------------------------------
+
+
+@require_safe
+def calendar_feed_view(request, token: str):
+    """An employee's calendar feed, opened by the secret token in its URL alone: calendar apps sign
+    in nowhere. ``?space=<slug>`` narrows it to one space. A token that is unknown, replaced, or an
+    inactive employee's answers 404, as does an unknown space. The request log shows no token."""
+    request.logged_path = reverse("calendar-feed", kwargs={"token": "token"})
+    subscriber = employee_selectors.calendar_feed_owner(token)
+    if subscriber is None:
+        raise Http404("There is no such calendar feed.")
+    space = None
+    if "space" in request.GET:
+        try:
+            space = selectors.get_space(viewer=subscriber, slug=request.GET["space"])
+        except errors.NotFound as exc:
+            raise Http404(exc.message) from exc
+    bookings = selectors.calendar_feed_bookings(subscriber=subscriber, now=timezone.now(), space=space)
+    body = calendar_feeds.feed(
+        subscriber=subscriber,
+        space=space,
+        whole_studio=selectors.sees_whole_studio_calendar(subscriber),
+        bookings=bookings,
+        request=request,
+    )
+    response = HttpResponse(body, content_type=calendar_feeds.CONTENT_TYPE)
+    # Clients' names and phones behind a URL that its owner may revoke at any moment: no copy is
+    # kept by a proxy or a browser cache, which would go on answering for the old URL.
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = 'inline; filename="sessions.ics"'
+    return response

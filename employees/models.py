@@ -4,7 +4,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from django.utils import timezone
 
-from employees import roles
+from employees import calendar_feed, roles
 from employees.roles import Role
 from photostudio.models import AuditedModel
 
@@ -41,6 +41,13 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
     department = models.CharField(max_length=100, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.RECEPTIONIST, db_index=True)
     is_active = models.BooleanField(default=True)
+    calendar_feed_key = models.CharField(
+        max_length=calendar_feed.KEY_LENGTH,
+        unique=True,
+        default=calendar_feed.new_key,
+        editable=False,
+        help_text="Makes the secret of the employee's calendar feed URL; a new one ends the old URL.",
+    )
 
     objects = EmployeeManager()
 

@@ -32,6 +32,7 @@ _BOOKING_CUSTOM = (
     "override_booking_price",
     "undo_booking_state_change",
     "view_reports",
+    "subscribe_studio_calendar",
 )
 
 
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "bookings.confirm_booking",
         "bookings.cancel_booking",
         "bookings.mark_no_show_booking",
+        "bookings.subscribe_studio_calendar",
         *_crud("bookings", "client", "view", "add", "change"),
         "bookings.view_space",
         "employees.view_employee",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from employees import calendar_feed
 from employees.models import Employee, SignIn
 from photostudio import errors
 from photostudio.cache import cached
@@ -33,6 +34,15 @@ def get_employee(*, pk: int, viewer: Employee) -> Employee:
     if employee is None:
         raise errors.NotFound("No such employee.")
     return employee
+
+
+def calendar_feed_owner(token: str) -> Employee | None:
+    """The active employee whose calendar feed ``token`` opens, or None for a token that is
+    malformed, forged, replaced by a newer one, or an inactive employee's. At most one query."""
+    key = calendar_feed.key_of(token)
+    if key is None:
+        return None
+    return Employee.objects.filter(calendar_feed_key=key, is_active=True).first()
 
 
 def active_sign_ins(employee: Employee) -> QuerySet[SignIn]:

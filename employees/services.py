@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from bookings import services as booking_services
+from employees import calendar_feed
 from employees.models import Employee, Role, SignIn
 from events.services import publish
 from photostudio import errors
@@ -113,7 +114,8 @@ def check_update(*, employee: Employee, actor: Employee, changes: dict, active_a
 @transaction.atomic
 def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employee:
     """Change the fields given in ``changes`` (any of ``EDITABLE_FIELDS``), leaving the rest, under
-    the rules of ``check_update``. Deactivating ends every sign-in of the employee.
+    the rules of ``check_update``. Deactivating ends every sign-in of the employee and their
+    calendar feed URL.
 
     Raises ValidationFailed, PermissionDenied, LastAdmin.
     """
@@ -132,7 +134,12 @@ def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employ
         setattr(employee, name, value)
     employee.updated_by = actor
     _validate(employee)
-    employee.save(update_fields=[*changed, "updated_by", "updated_at"])
+    saved = [*changed, "updated_by", "updated_at"]
+    if changed.get("is_active") is False:
+        # The feed URL they had stays dead should they be reactivated one day.
+        employee.calendar_feed_key = calendar_feed.new_key()
+        saved.append("calendar_feed_key")
+    employee.save(update_fields=saved)
 
     payload = {"fields": sorted(changed)}
     if "email" in changed:
@@ -158,6 +165,20 @@ def deactivate_employee(*, employee: Employee, actor: Employee, unassign_upcomin
     if not unassign_upcoming_sessions:
         return []
     return booking_services.unassign_upcoming_sessions(photographer=employee, actor=actor)
+
+
+@transaction.atomic
+def regenerate_calendar_feed(*, employee: Employee, actor: Employee) -> Employee:
+    """Give ``employee`` a new calendar feed URL; the old one stops opening the feed at once.
+
+    Raises PermissionDenied unless the actor is the employee or manages them.
+    """
+    if employee.pk != actor.pk and not actor.can_manage_employee(employee):
+        raise errors.PermissionDenied("You may not change this employee's calendar feed.")
+    employee.calendar_feed_key = calendar_feed.new_key()
+    employee.save(update_fields=["calendar_feed_key"])
+    publish("employee.calendar_feed_regenerated", employee, actor=actor)
+    return employee
 
 
 @transaction.atomic

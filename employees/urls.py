@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/verify/", views.login_verify_view, name="login-verify"),
     path("logout/", views.logout_view, name="logout"),
     path("profile/", views.profile_view, name="profile"),
+    path("profile/calendar-feed/", views.regenerate_calendar_feed_view, name="calendar-feed-regenerate"),
     path("profile/sign-ins/<int:pk>/end/", views.end_sign_in_view, name="sign-in-end"),
     path("profile/sign-ins/end-others/", views.end_other_sign_ins_view, name="sign-ins-end-others"),
     path("profile/mfa/enroll/", views.mfa_enroll_view, name="mfa-enroll"),

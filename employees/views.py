@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from employees import authentication, mfa, selectors, services
+from employees import authentication, calendar_feed, mfa, selectors, services
 from employees.forms import CodeForm, LoginForm, PasswordAndCodeForm, PasswordChangeForm, PasswordForm, ProfileForm
 from employees.models import SignIn
 from photostudio import errors
@@ -146,8 +146,18 @@ def profile_view(request):
         "sign_ins": selectors.active_sign_ins(employee),
         "ended_for_token_reuse": selectors.sign_ins_ended_for_token_reuse(employee),
         "current_sign_in_id": current.pk if current else None,
+        "calendar_feed_url": calendar_feed.feed_url(employee, request),
+        "whole_studio_calendar": employee.has_perm("bookings.subscribe_studio_calendar"),
     }
     return render(request, "employees/profile.html", context)
+
+
+@login_required
+@require_POST
+def regenerate_calendar_feed_view(request):
+    services.regenerate_calendar_feed(employee=request.user, actor=request.user)
+    messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
+    return redirect(reverse("profile") + "#calendar-feed")
 
 
 @login_required

@@ -35,6 +35,10 @@ class EventType(models.TextChoices):
     EMPLOYEE_MFA_DISABLED = "employee.mfa_disabled", "Employee disabled MFA"
     EMPLOYEE_MFA_RESET = "employee.mfa_reset", "Employee's MFA reset by a manager"
     EMPLOYEE_BACKUP_CODES_REGENERATED = "employee.backup_codes_regenerated", "Employee regenerated backup codes"
+    EMPLOYEE_CALENDAR_FEED_REGENERATED = (
+        "employee.calendar_feed_regenerated",
+        "Employee's calendar feed URL replaced (the old one stopped working)",
+    )
     EMPLOYEE_TOKEN_REUSE_DETECTED = "employee.token_reuse_detected", "Refresh token reused (sign-in ended)"
     SPACE_CREATED = "space.created", "Space created"
     SPACE_UPDATED = "space.updated", "Space updated (rates, hours, buffer, active)"

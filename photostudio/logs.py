@@ -1,6 +1,8 @@
 """Structured JSON logs on stdout (and optionally a size-rotated file): one object per line, with
 the request id bound per request."""
 
+import logging
+
 import structlog
 
 _SHARED_PROCESSORS = [
@@ -11,13 +13,32 @@ _SHARED_PROCESSORS = [
 ]
 
 
+class SecretPathFilter(logging.Filter):
+    """A view whose address holds a secret (a calendar feed's token) sets ``request.logged_path``
+    without it; Django's own lines about the request ("Not Found: /path") then name that one too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        logged_path = getattr(request, "logged_path", None)
+        if logged_path is not None and isinstance(record.args, tuple):
+            record.args = tuple(logged_path if arg == request.path else arg for arg in record.args)
+        return True
+
+
 def logging_config(level: str, *, log_file: str = "", max_bytes: int = 0, backups: int = 0) -> dict:
     """Configure structlog and return the matching dict for Django's LOGGING setting.
 
     With ``log_file`` the same lines also go to that file, rotated once it reaches ``max_bytes``
     with ``backups`` old files kept (``app.log.1`` …). Each process rotates the file it writes.
     """
-    handlers = {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}}
+    handlers = {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["secret_paths"],
+        }
+    }
     if log_file:
         handlers["file"] = {
             "class": "logging.handlers.RotatingFileHandler",
@@ -26,6 +47,7 @@ def logging_config(level: str, *, log_file: str = "", max_bytes: int = 0, backup
             "backupCount": backups,
             "encoding": "utf-8",
             "formatter": "json",
+            "filters": ["secret_paths"],
         }
     structlog.configure(
         processors=[
@@ -41,6 +63,7 @@ def logging_config(level: str, *, log_file: str = "", max_bytes: int = 0, backup
     return {
         "version": 1,
         "disable_existing_loggers": False,
+        "filters": {"secret_paths": {"()": SecretPathFilter}},
         "formatters": {
             "json": {
                 "()": structlog.stdlib.ProcessorFormatter,

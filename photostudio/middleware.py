@@ -29,7 +29,9 @@ class RequestIdMiddleware:
         logger.info(
             "request",
             method=request.method,
-            path=request.path,
+            # A view whose address holds a secret (a calendar feed's) gives it without
+            # (photostudio.logs.SecretPathFilter does the same for Django's own lines).
+            path=getattr(request, "logged_path", request.path),
             status=response.status_code,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
             user_id=user.pk if user is not None and user.is_authenticated else None,

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from employees import calendar_feed
 from employees.models import Employee, Role, SignIn
 from photostudio.api import EmailOrEmptyField, InputSerializer, PasswordField
 
@@ -53,14 +54,28 @@ class MfaStatusSerializer(serializers.Serializer):
     backup_codes_left = serializers.IntegerField()
 
 
+_CALENDAR_FEED_URL_HELP = (
+    "The employee's private calendar feed (iCalendar, RFC 5545) for a calendar app to subscribe to, "
+    "opened by the secret in it alone: keep it private. Photographers' feeds hold their own sessions; "
+    "holders of `bookings.subscribe_studio_calendar` (front desk, managers) get the whole studio's, or "
+    "one space's with `?space=<slug>`."
+)
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    calendar_feed_url = serializers.URLField(help_text=_CALENDAR_FEED_URL_HELP)
+
+
 class ProfileSerializer(EmployeeSerializer):
-    """The employee with their MFA status (``context["mfa"]``) and effective permissions."""
+    """The employee with their MFA status (``context["mfa"]``), effective permissions and calendar
+    feed URL (built on the host of ``context["request"]``)."""
 
     mfa = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
+    calendar_feed_url = serializers.SerializerMethodField(help_text=_CALENDAR_FEED_URL_HELP)
 
     class Meta(EmployeeSerializer.Meta):
-        fields = [*EmployeeSerializer.Meta.fields, "mfa", "permissions"]
+        fields = [*EmployeeSerializer.Meta.fields, "mfa", "permissions", "calendar_feed_url"]
         read_only_fields = fields
 
     @extend_schema_field(MfaStatusSerializer)
@@ -69,6 +84,10 @@ class ProfileSerializer(EmployeeSerializer):
 
     def get_permissions(self, employee) -> list[str]:
         return sorted(employee.get_all_permissions())
+
+    @extend_schema_field(serializers.URLField(help_text=_CALENDAR_FEED_URL_HELP))
+    def get_calendar_feed_url(self, employee) -> str:
+        return calendar_feed.feed_url(employee, self.context["request"])
 
 
 class EmployeeUpdateSerializer(InputSerializer):

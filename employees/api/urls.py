@@ -9,6 +9,7 @@ urlpatterns = [
     re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="api-logout"),
     re_path(r"^employees/?$", views.EmployeeListView.as_view(), name="api-employees"),
     re_path(r"^employees/profile/?$", views.ProfileView.as_view(), name="api-profile"),
+    re_path(r"^employees/profile/calendar-feed/?$", views.CalendarFeedView.as_view(), name="api-calendar-feed"),
     re_path(r"^employees/profile/sessions/?$", views.SignInListView.as_view(), name="api-sign-ins"),
     re_path(r"^employees/profile/sessions/(?P<pk>[0-9]+)/?$", views.SignInDetailView.as_view(), name="api-sign-in"),
     re_path(r"^employees/profile/mfa/?$", views.MfaView.as_view(), name="api-mfa"),

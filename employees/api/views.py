@@ -11,9 +11,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from employees import authentication, mfa, selectors, services
+from employees import authentication, calendar_feed, mfa, selectors, services
 from employees.api.serializers import (
     BackupCodesSerializer,
+    CalendarFeedSerializer,
     EmployeeSerializer,
     EmployeeUpdateSerializer,
     EnrolmentSerializer,
@@ -86,15 +87,30 @@ class LogoutView(APIView):
 
 
 def _profile(request) -> dict:
-    context = {"mfa": selectors.mfa_status(request.user)}
+    context = {"mfa": selectors.mfa_status(request.user), "request": request}
     return ProfileSerializer(request.user, context=context).data
 
 
 class ProfileView(APIView):
     @extend_schema(responses=ProfileSerializer)
     def get(self, request):
-        """The signed-in employee, with MFA status and effective permissions."""
+        """The signed-in employee, with MFA status, effective permissions and calendar feed URL."""
         return Response(_profile(request))
+
+
+class CalendarFeedView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: CalendarFeedSerializer, 401: _ERROR},
+        operation_id="employees_profile_calendar_feed_regenerate",
+        description=(
+            "Replace your calendar feed URL with a new one; the old one answers 404 from now on. "
+            "Recorded as `employee.calendar_feed_regenerated`."
+        ),
+    )
+    def post(self, request):
+        employee = services.regenerate_calendar_feed(employee=request.user, actor=request.user)
+        return Response({"calendar_feed_url": calendar_feed.feed_url(employee, request)})
 
 
 class EmployeeListView(generics.ListAPIView):

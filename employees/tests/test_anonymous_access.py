@@ -1,4 +1,5 @@
-"""Nothing but signing in, health, metrics and the API docs answers a caller who is not signed in.
+"""Nothing but signing in, health, metrics and the API docs answers a caller who is not signed in
+(a calendar feed answers only the secret token in its own URL, which the sample arguments are not).
 
 Walks every URL pattern of the project (so new pages are covered the day they appear), fills in
 sample arguments, and asks anonymously with GET and POST.

@@ -110,6 +110,8 @@ def _endpoint(check, actor, client) -> bool:
     api = _api_as(actor)
     if method == "GET":
         response = api.get(path)
+    elif method == "POST":
+        response = api.post(path)
     else:
         body = {"is_active": False} if option == "is_active" else {"full_name": "Renamed", "phone": "+1 555 0199"}
         if target is actor:
@@ -122,5 +124,7 @@ def _endpoint(check, actor, client) -> bool:
 @pytest.mark.parametrize(("check", "role", "allowed"), _cases(RULE_ROWS))
 def test_rules_and_endpoints_matrix(check, role, allowed, client, clock):
     actor = _persona(role)
-    outcome = _endpoint(check, actor, client) if check.split(" ", 1)[0] in {"GET", "PUT"} else _rule(check, actor)
+    outcome = (
+        _endpoint(check, actor, client) if check.split(" ", 1)[0] in {"GET", "POST", "PUT"} else _rule(check, actor)
+    )
     assert outcome is allowed

@@ -25,6 +25,7 @@ from bookings.tests.factories import (
     ClientFactory,
     PhotographerFactory,
 )
+from employees import calendar_feed
 from employees.models import Role, SignIn
 from employees.tests.factories import EmployeeFactory, verified_login
 from events.tests.factories import WebhookEndpointFactory
@@ -125,6 +126,7 @@ def studio():
             "client": {"pk": client.pk},
             "series": {"pk": booking.series_id},
             "sign-in": {"pk": sign_in.pk if sign_in else 1},
+            "calendar-feed": {"token": calendar_feed.token_for(manager.calendar_feed_key)},
             "password_reset_confirm": {
                 "uidb64": urlsafe_base64_encode(force_bytes(manager.pk)),
                 "token": default_token_generator.make_token(manager),
