@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum, Value
 
-from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space, local_instant
+from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Closure, Space, local_instant
 from bookings.phones import normalise_phone
 from bookings.subscribers import notification_about
 from events.models import Delivery, Event
@@ -26,6 +26,8 @@ from photostudio.replicas import read_alias
 # Cache namespaces (photostudio.cache) of what the calendar shows: everything beside the bookings
 # (spaces, clients, staff), one day of bookings, one day of one space's bookings.
 CALENDAR_NAMESPACE = "calendar"
+# Every cached free-slot list: closures are rare and may span any number of days and spaces.
+CLOSURES_NAMESPACE = "closures"
 
 
 def day_namespace(day: date) -> str:
@@ -127,34 +129,39 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def free_slots(*, space: Space, day: date) -> list[Slot]:
-    """Where a new booking of ``space`` fits on the studio's local ``day``: opening hours minus bookings.
+    """Where a new booking of ``space`` fits on the studio's local ``day``: opening hours minus
+    bookings and closures.
 
-    A held booking blocks its space until its ``blocks_until`` (end plus buffer); a new booking
-    must also leave its own buffer before the next one, so a slot ends one buffer before the
-    next booking starts, except at closing time. Slots shorter than the minimum booking
-    duration are left out. One query, none while cached (until a booking of the space on that
-    day changes).
+    A held booking blocks its space until its ``blocks_until`` (end plus buffer), a closure of the
+    space or of the whole studio until its end; a new booking must also leave its own buffer
+    before the next of them, so a slot ends one buffer before the next booking or closure starts,
+    except at closing time. Slots shorter than the minimum booking duration are left out. One
+    query, none while cached (until a booking of the space on that day, or any closure, changes).
     """
     window = space.opening_window(day)
     if window is None or not space.is_active:
         return []
     opens, closes = window
     held = cache.get_or_set(
-        "bookings.held:" + key_part((space.pk, opens, closes + space.buffer)),
-        lambda: list(
-            Booking.objects.filter(space=space)
-            .holding_during(opens, closes + space.buffer)
-            .order_by("start")
-            .values_list("start", "blocks_until")
-        ),
-        namespaces=[space_day_namespace(space.pk, day)],
+        "bookings.blocked:" + key_part((space.pk, opens, closes + space.buffer)),
+        lambda: _blocked_times(space, opens, closes + space.buffer),
+        namespaces=[space_day_namespace(space.pk, day), CLOSURES_NAMESPACE],
     )
     return slots_around(space=space, day=day, held=held)
 
 
+def _blocked_times(space: Space, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    bookings = Booking.objects.filter(space=space).holding_during(start, until).order_by()
+    closures = Closure.objects.of_space(space).meeting(start, until).order_by()
+    return sorted(
+        bookings.values_list("start", "blocks_until").union(closures.values_list("start", "end"), all=True)
+    )
+
+
 def slots_around(*, space: Space, day: date, held: Iterable[tuple[datetime, datetime]]) -> list[Slot]:
-    """``free_slots`` over already loaded ``(start, blocks_until)`` pairs of the space's holding
-    bookings, in start order; pairs outside the day change nothing. No query."""
+    """``free_slots`` over already loaded ``(start, until)`` pairs of what blocks the space, in
+    start order: its holding bookings' ``(start, blocks_until)`` and its closures' (and the whole
+    studio's) ``(start, end)``, see ``closed_times``. Pairs outside the day change nothing. No query."""
     window = space.opening_window(day)
     if window is None or not space.is_active:
         return []
@@ -169,6 +176,37 @@ def slots_around(*, space: Space, day: date, held: Iterable[tuple[datetime, date
     if closes - cursor >= shortest:
         slots.append(Slot(cursor, closes))
     return slots
+
+
+def closed_times(*, space: Space, closures: Iterable[Closure]) -> list[tuple[datetime, datetime]]:
+    """The ``(start, end)`` of the loaded ``closures`` that close ``space`` (its own and the whole
+    studio's), for ``slots_around``. No query."""
+    return [(closure.start, closure.end) for closure in closures if closure.space_id in (None, space.pk)]
+
+
+def visible_closures(*, viewer) -> QuerySet[Closure]:
+    """Every closure in start order with its space and maker loaded; none for a viewer without
+    ``bookings.view_closure``."""
+    if not viewer.has_perm("bookings.view_closure"):
+        return Closure.objects.none()
+    return Closure.objects.select_related("space", "created_by").order_by("start", "id")
+
+
+def closures_between(*, viewer, start: datetime, end: datetime, space: Space | None = None) -> list[Closure]:
+    """Closures meeting ``[start, end)`` in start order, of ``space`` and of the whole studio when
+    a space is given, else of every space. One query."""
+    closures = visible_closures(viewer=viewer).meeting(start, end)
+    if space is not None:
+        closures = closures.of_space(space)
+    return list(closures)
+
+
+def get_closure(*, viewer, pk: int) -> Closure:
+    """The closure with ``pk``, or NotFound when there is none or the viewer may not see closures."""
+    closure = visible_closures(viewer=viewer).filter(pk=pk).first()
+    if closure is None:
+        raise NotFound(f"There is no closure #{pk}.")
+    return closure
 
 
 def client_history(*, viewer, client: Client) -> ClientHistory:

@@ -22,6 +22,9 @@ from bookings.api.serializers import (
     ClientHistorySerializer,
     ClientSerializer,
     ClientUpdateSerializer,
+    ClosureCreatedSerializer,
+    ClosureCreateSerializer,
+    ClosureSerializer,
     DayQuerySerializer,
     FreeSlotsSerializer,
     HistoryEntrySerializer,
@@ -33,7 +36,7 @@ from bookings.api.serializers import (
     StateChangeSerializer,
     report_body,
 )
-from bookings.filtersets import BookingFilterSet
+from bookings.filtersets import BookingFilterSet, ClosureFilterSet
 from photostudio.errors import ValidationFailed
 from photostudio.idempotency import HEADER as IDEMPOTENCY_HEADER
 from photostudio.idempotency import REPLAYED_HEADER, idempotent
@@ -80,6 +83,7 @@ GUIDE_BOOKING_ANSWER = {
 }
 # The names the API's fields have where the services speak of the model's.
 _API_FIELD_NAMES = {"start": "start_time", "end": "end_time", "space": "space_type"}
+_CLOSURE_FIELD_NAMES = {"start": "start_time", "end": "end_time"}
 _BOOKING_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The booking's id.")
 _CLIENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The client's id.")
 _SPACE_SLUG = OpenApiParameter(
@@ -88,12 +92,12 @@ _SPACE_SLUG = OpenApiParameter(
 
 
 @contextmanager
-def _in_api_terms():
+def _in_api_terms(names: dict[str, str] = _API_FIELD_NAMES):
     """Renames the fields a service's ValidationFailed names to the API's (``start`` → ``start_time``)."""
     try:
         yield
     except ValidationFailed as exc:
-        exc.details = {_API_FIELD_NAMES.get(field, field): messages for field, messages in exc.details.items()}
+        exc.details = {names.get(field, field): messages for field, messages in exc.details.items()}
         raise
 
 
@@ -143,7 +147,9 @@ class BookingListView(generics.ListAPIView):
         summary="Book a space",
         description="A new booking, pending until confirmed. The client is found by phone number, or "
         "registered with `client_name` when the number is new. The price is the space's hourly rate "
-        "for the duration. A start in the past is allowed (imports). `warnings` says what the caller "
+        "for the duration. A start in the past is allowed (imports). A booking whose time, clean-up buffer "
+        "included, meets a closure of its space or of the whole studio is refused with 409 `space_closed`, "
+        "`details.closure` naming it. `warnings` says what the caller "
         "should know: `client_name_mismatch` when the phone number's client has another name than "
         "`client_name` (the booking is theirs), `client_not_notified` when the client has no e-mail "
         "address. Send an `Idempotency-Key` to retry safely.",
@@ -176,7 +182,7 @@ class BookingListView(generics.ListAPIView):
                 description="Booked. A replayed answer carries `Idempotent-Replayed: true`.",
                 examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING_ANSWER)],
             ),
-            409: conflict("booking_overlap"),
+            409: conflict("space_closed", "booking_overlap"),
             422: error_response("The `Idempotency-Key` was already used for a different request."),
         },
         examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING, request_only=True)],
@@ -248,13 +254,14 @@ class BookingStateView(APIView):
         "its start: before that 409 `too_early` with `details.not_before`. The last state change "
         "can be undone by sending the previous state (listed with `undo: true`, a `reason` required): "
         "by managers at any time, by whoever made the change within `BOOKING_UNDO_MINUTES`; undoing "
-        "into a state that holds the space needs it free (409 `booking_overlap`). The booking's "
+        "into a state that holds the space needs it free (409 `booking_overlap`) and, back to pending "
+        "or confirmed, not closed (409 `space_closed`). The booking's "
         "`allowed_transitions` lists what the caller may do.",
         parameters=[_BOOKING_ID],
         request=StateChangeSerializer,
         responses={
             200: BookingSerializer,
-            409: conflict("invalid_transition", "too_early", "booking_overlap", "concurrent_change"),
+            409: conflict("invalid_transition", "too_early", "space_closed", "booking_overlap", "concurrent_change"),
         },
         examples=[
             OpenApiExample(
@@ -280,11 +287,15 @@ class BookingRescheduleView(APIView):
     @extend_schema(
         operation_id="bookings_reschedule",
         summary="Move a booking to other times or another space",
-        description="For pending and confirmed bookings, under the same rules as a new booking. A price "
-        "set by hand is kept; otherwise it follows the new duration and space.",
+        description="For pending and confirmed bookings, under the same rules as a new booking (409 "
+        "`space_closed` when it would touch a closure). A price set by hand is kept; otherwise it follows "
+        "the new duration and space.",
         parameters=[_BOOKING_ID],
         request=RescheduleSerializer,
-        responses={200: BookingSerializer, 409: conflict("booking_overlap", "booking_closed", "concurrent_change")},
+        responses={
+            200: BookingSerializer,
+            409: conflict("space_closed", "booking_overlap", "booking_closed", "concurrent_change"),
+        },
         examples=[
             OpenApiExample(
                 "An hour later",
@@ -373,6 +384,93 @@ class FreeSlotsView(APIView):
         day = _checked_query(DayQuerySerializer, request)["date"]
         slots = selectors.free_slots(space=space, day=day)
         return Response(FreeSlotsSerializer({"space": space, "date": day, "slots": slots}).data)
+
+
+_CLOSURE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The closure's id.")
+
+
+class ClosureListView(generics.ListAPIView):
+    filterset_class = ClosureFilterSet
+    serializer_class = ClosureSerializer
+
+    def get_queryset(self):
+        return selectors.visible_closures(viewer=self.request.user)
+
+    @extend_schema(
+        operation_id="closures_list",
+        summary="List closures",
+        description="Times a space or the whole studio (`space: null`) takes no bookings, in start order. "
+        "`from`/`to` are days of the studio's local calendar (both included) the closures meet; `space` gives "
+        "that space's closures and the whole studio's.",
+    )
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        operation_id="closures_create",
+        summary="Close a space or the whole studio",
+        description="From `start_time` to `end_time` no pending or confirmed booking may touch the space (or "
+        "any space, without `space`), its clean-up buffer included: booking or moving one there answers 409 "
+        "`space_closed`. Bookings already holding that time are not moved or cancelled: the answer lists "
+        "them in `affected_bookings` for you to reschedule or cancel. Needs `bookings.add_closure` (managers). "
+        "Records `closure.created`.",
+        request=ClosureCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new closure."
+            )
+        ],
+        responses={201: ClosureCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Studio A repainted",
+                value={
+                    "space": "studio_a",
+                    "start_time": "2024-01-16T08:00:00Z",
+                    "end_time": "2024-01-17T22:00:00Z",
+                    "reason": "Floor repainting",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        data = ClosureCreateSerializer.check(request.data)
+        with _in_api_terms(_CLOSURE_FIELD_NAMES):
+            recorded = services.create_closure(
+                actor=request.user,
+                space=data["space"],
+                start=data["start_time"],
+                end=data["end_time"],
+                reason=data["reason"],
+            )
+        context = {"affected_bookings": recorded.affected_bookings}
+        return Response(
+            ClosureCreatedSerializer(recorded.closure, context=context).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/closures/{recorded.closure.pk}"},
+        )
+
+
+class ClosureDetailView(APIView):
+    @extend_schema(
+        operation_id="closures_retrieve", summary="One closure", parameters=[_CLOSURE_ID], responses=ClosureSerializer
+    )
+    def get(self, request, pk: int):
+        return Response(ClosureSerializer(selectors.get_closure(viewer=request.user, pk=pk)).data)
+
+    @extend_schema(
+        operation_id="closures_destroy",
+        summary="Remove a closure",
+        description="Its time takes bookings again. Needs `bookings.delete_closure` (managers). Records "
+        "`closure.deleted`.",
+        parameters=[_CLOSURE_ID],
+        responses={204: None},
+    )
+    def delete(self, request, pk: int):
+        closure = selectors.get_closure(viewer=request.user, pk=pk)
+        services.delete_closure(closure=closure, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ClientListView(generics.ListAPIView):
