@@ -153,9 +153,7 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
 def _blocked_times(space: Space, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
     bookings = Booking.objects.filter(space=space).holding_during(start, until).order_by()
     closures = Closure.objects.of_space(space).meeting(start, until).order_by()
-    return sorted(
-        bookings.values_list("start", "blocks_until").union(closures.values_list("start", "end"), all=True)
-    )
+    return sorted(bookings.values_list("start", "blocks_until").union(closures.values_list("start", "end"), all=True))
 
 
 def slots_around(*, space: Space, day: date, held: Iterable[tuple[datetime, datetime]]) -> list[Slot]:
@@ -199,6 +197,20 @@ def closures_between(*, viewer, start: datetime, end: datetime, space: Space | N
     if space is not None:
         closures = closures.of_space(space)
     return list(closures)
+
+
+def closures_for_day(*, viewer, day: date, space: Space | None = None) -> list[Closure]:
+    """Closures meeting the studio's local ``day``, as ``closures_between``."""
+    start, end = day_bounds(day)
+    return closures_between(viewer=viewer, start=start, end=end, space=space)
+
+
+def closures_for_week(*, viewer, day: date, space: Space | None = None) -> list[Closure]:
+    """Closures meeting the Monday-to-Sunday week that contains ``day``, as ``closures_between``."""
+    monday = day - timedelta(days=day.weekday())
+    start, _ = day_bounds(monday)
+    _, end = day_bounds(monday + timedelta(days=6))
+    return closures_between(viewer=viewer, start=start, end=end, space=space)
 
 
 def get_closure(*, viewer, pk: int) -> Closure:

@@ -574,7 +574,7 @@ def delete_closure(*, closure: Closure, actor) -> None:
     """Remove a closure: its time takes bookings again. Records ``closure.deleted`` with what it
     was. Raises PermissionDenied."""
     _require(actor, "bookings.delete_closure", "remove closures")
-    closure = Closure.objects.select_for_update().select_related("space").filter(pk=closure.pk).first()
+    closure = Closure.objects.select_for_update(of=("self",)).select_related("space").filter(pk=closure.pk).first()
     if closure is None:
         raise NotFound("This closure was removed meanwhile.")
     publish("closure.deleted", closure, actor=actor, payload=closure_snapshot(closure))

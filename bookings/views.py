@@ -106,10 +106,13 @@ def today_view(request):
     now = timezone.now()
     day = timezone.localdate(now, timezone.get_default_timezone())
     bookings = selectors.bookings_for_day(viewer=request.user, day=day)
+    closures = selectors.closures_for_day(viewer=request.user, day=day)
     context = {
         "day": day,
         "now": now,
-        "grid": timegrid.day_grid(day=day, spaces=_open_spaces(request.user), bookings=bookings, now=now),
+        "grid": timegrid.day_grid(
+            day=day, spaces=_open_spaces(request.user), bookings=bookings, now=now, closures=closures
+        ),
         "summary": reports.summarise_day(bookings),
         "needs": selectors.bookings_needing_action(
             viewer=request.user, now=now, soon=STARTING_SOON, limit=NEEDS_ACTION_LIMIT
@@ -148,21 +151,26 @@ def calendar_view(request):
     if view == "week":
         monday = day - timedelta(days=day.weekday())
         bookings = selectors.bookings_for_week(viewer=request.user, day=day, space=space) if space else []
+        closures = selectors.closures_for_week(viewer=request.user, day=day, space=space) if space else []
         context |= {
             "monday": monday,
             "sunday": monday + timedelta(days=6),
             "previous": monday - timedelta(days=7),
             "next": monday + timedelta(days=7),
-            "grid": timegrid.week_grid(monday=monday, space=space, bookings=bookings, now=now) if space else None,
+            "grid": timegrid.week_grid(monday=monday, space=space, bookings=bookings, now=now, closures=closures)
+            if space
+            else None,
         }
     else:
         bookings = selectors.bookings_for_day(viewer=request.user, day=day)
+        closures = selectors.closures_for_day(viewer=request.user, day=day)
         context |= {
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
-            "grid": timegrid.day_grid(day=day, spaces=spaces, bookings=bookings, now=now),
+            "grid": timegrid.day_grid(day=day, spaces=spaces, bookings=bookings, now=now, closures=closures),
         }
     context["cancelled"] = [booking for booking in bookings if booking.state == BookingState.CANCELLED]
+    context["closures"] = closures
     context["can_book"] = request.user.has_perm("bookings.add_booking")
     return render(request, "bookings/calendar.html", context)
 
