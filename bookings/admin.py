@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from bookings import history, selectors, services
-from bookings.admin_forms import SpaceAdminForm
+from bookings.admin_forms import ClosureAdminForm, SpaceAdminForm
 from bookings.forms import CancelForm
 from bookings.models import Booking, BookingState, Client, Closure, Space
 from photostudio.errors import DomainError
@@ -47,6 +47,7 @@ class ClosureAdmin(admin.ModelAdmin):
     """Closures are recorded and removed through ``bookings.services``, never edited: recording one
     names the bookings already holding its time, linked, for the manager to move or cancel."""
 
+    form = ClosureAdminForm
     list_display = ["where", "local_start", "local_end", "reason", "created_by"]
     list_display_links = ["where", "local_start"]
     list_filter = ["space", ("start", admin.DateFieldListFilter)]

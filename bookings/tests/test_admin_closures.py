@@ -22,10 +22,8 @@ def at(clock, day=MONDAY):
 def closure_form(space, **overrides):
     return {
         "space": str(space.pk) if space is not None else "",
-        "start_0": "2030-01-14",
-        "start_1": "12:00",
-        "end_0": "2030-01-14",
-        "end_1": "16:00",
+        "start": "2030-01-14T12:00",
+        "end": "2030-01-14T16:00",
         "reason": "Floor repainting",
         **overrides,
     }
@@ -64,7 +62,7 @@ def test_closure_of_the_whole_studio_is_recorded_without_a_space(boss):
 
 
 def test_closure_ending_before_it_starts_is_refused_on_the_form(boss, studio):
-    response = boss.post(reverse("admin:bookings_closure_add"), closure_form(studio, end_1="11:00"))
+    response = boss.post(reverse("admin:bookings_closure_add"), closure_form(studio, end="2030-01-14T11:00"))
 
     assert response.status_code == 200
     assert "The closure must end after it starts." in response.content.decode()
