@@ -554,7 +554,7 @@ def create_closure(
     closed_spaces = Space.objects.select_for_update().order_by("pk")
     if space is not None:
         closed_spaces = closed_spaces.filter(pk=space.pk)
-    list(closed_spaces.values_list("pk", flat=True))
+    list(closed_spaces.values_list("pk", flat=True))  # the lock ensure_space_open's share lock waits for
     closure.save()
     affected = Booking.objects.holding_during(start, end).select_related("space", "client")
     if space is not None:
@@ -572,7 +572,7 @@ def create_closure(
 @transaction.atomic
 def delete_closure(*, closure: Closure, actor) -> None:
     """Remove a closure: its time takes bookings again. Records ``closure.deleted`` with what it
-    was. Raises PermissionDenied."""
+    was. Raises PermissionDenied, and NotFound when it was removed meanwhile."""
     _require(actor, "bookings.delete_closure", "remove closures")
     closure = Closure.objects.select_for_update(of=("self",)).select_related("space").filter(pk=closure.pk).first()
     if closure is None:
