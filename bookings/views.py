@@ -183,11 +183,13 @@ def day_sheet_view(request):
     day, _, chosen_space = CalendarForm(request.GET).choice(today=today)
     spaces = [chosen_space] if chosen_space else _open_spaces(request.user)
     bookings = selectors.bookings_for_day(viewer=request.user, day=day, space=chosen_space)
+    closures = selectors.closures_for_day(viewer=request.user, day=day, space=chosen_space)
     sheets = [
         {
             "space": space,
             "hours": space.hours_on(day),
             "bookings": [b for b in bookings if b.space_id == space.pk and b.state != BookingState.CANCELLED],
+            "closures": [c for c in closures if c.space_id in (None, space.pk)],
         }
         for space in spaces
     ]

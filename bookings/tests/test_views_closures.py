@@ -76,6 +76,18 @@ def test_today_timeline_shows_a_closure(desk, studio):
     assert "Closed: Photo shoot for the studio&#x27;s own website" in page(response)
 
 
+def test_day_sheet_shows_the_closures_of_each_space(desk, studio):
+    other = SpaceFactory(name="Loft")
+    ClosureFactory(space=studio, start=at("12:00"), end=at("16:00"), reason="Floor repainting")
+
+    response = desk.get("/calendar/day-sheet/", {"date": "2030-01-14"})
+
+    sheets = {sheet["space"]: sheet for sheet in response.context["sheets"]}
+    assert [c.reason for c in sheets[studio]["closures"]] == ["Floor repainting"]
+    assert sheets[other]["closures"] == []
+    assert "Floor repainting" in page(response)
+
+
 def test_booking_form_names_the_closure_that_refuses_the_time(desk, studio):
     closure = ClosureFactory(space=studio, start=at("12:00"), end=at("16:00"), reason="Floor repainting")
     form = {
