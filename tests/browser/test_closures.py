@@ -82,3 +82,14 @@ def test_a_booking_in_a_closure_is_refused_naming_it(open_page, live_server, stu
     expect(page.get_by_label("Starts")).to_have_attribute("aria-invalid", "true")
     shoot(page, "booking-refused-by-closure")
     assert serious_violations(page) == []
+
+
+def test_today_shows_the_closure_on_its_timeline(open_page, live_server, studio):
+    page = open_page(DESKTOP)
+    sign_in(page, live_server, studio["rita"])
+
+    closure = page.locator(".tl-track .tg-closure")
+    expect(closure).to_be_visible()
+    expect(closure).to_contain_text("Closed: Floor repainting")
+    shoot(page, "today-closure-desktop", full_page=False)
+    assert serious_violations(page) == []
