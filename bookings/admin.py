@@ -1,4 +1,4 @@
-"""Admin for the studio's reference data (spaces) and read-only views of clients and bookings.
+"""Admin for the studio's reference data (spaces, closures) and read-only views of clients and bookings.
 
 Clients and bookings change only through ``bookings.services``, whose rules, permission checks
 and events the admin's plain save would skip; here managers look them up, read a booking's
@@ -8,14 +8,16 @@ the staff pages and the API call.
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from bookings import history, selectors, services
-from bookings.admin_forms import SpaceAdminForm
+from bookings.admin_forms import ClosureAdminForm, SpaceAdminForm
 from bookings.forms import CancelForm
-from bookings.models import Booking, BookingState, Client, Space
+from bookings.models import Booking, BookingState, Client, Closure, Space
 from photostudio.errors import DomainError
 
 
@@ -38,6 +40,74 @@ class SpaceAdmin(admin.ModelAdmin):
         # The admin goes on with the form's instance (log entry, redirect): make it the saved row.
         obj.pk = created.pk
         obj._state.adding = False
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    """Closures are recorded and removed through ``bookings.services``, never edited: recording one
+    names the bookings already holding its time, linked, for the manager to move or cancel."""
+
+    form = ClosureAdminForm
+    list_display = ["where", "local_start", "local_end", "reason", "created_by"]
+    list_display_links = ["where", "local_start"]
+    list_filter = ["space", ("start", admin.DateFieldListFilter)]
+    list_select_related = ["space", "created_by"]
+    search_fields = ["reason", "space__name"]
+    date_hierarchy = "start"
+    ordering = ["-start", "-id"]
+    fields = ["space", "start", "end", "reason", "created_at", "created_by"]
+    readonly_fields = ["created_at", "created_by"]
+
+    @admin.display(description="Closed", ordering="space__name")
+    def where(self, closure):
+        return closure.where
+
+    @admin.display(description="From", ordering="start")
+    def local_start(self, closure):
+        return f"{timezone.localtime(closure.start, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+
+    @admin.display(description="Until", ordering="end")
+    def local_end(self, closure):
+        return f"{timezone.localtime(closure.end, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+
+    def save_model(self, request, obj, form, change):
+        recorded = services.create_closure(
+            actor=request.user,
+            space=form.cleaned_data["space"],
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            reason=form.cleaned_data["reason"],
+        )
+        # The admin goes on with the form's instance (log entry, redirect): make it the saved row.
+        obj.pk = recorded.closure.pk
+        obj._state.adding = False
+        affected = recorded.affected_bookings
+        if affected:
+            links = format_html_join(
+                ", ",
+                '<a href="{}">#{} {} ({})</a>',
+                (
+                    (reverse("booking-detail", args=[booking.pk]), booking.pk, booking.client.full_name, booking.space)
+                    for booking in affected
+                ),
+            )
+            self.message_user(
+                request,
+                format_html(
+                    "The closure meets {} booking{} still holding the space, kept as they are: move or cancel each. {}",
+                    len(affected),
+                    pluralize(len(affected)),
+                    links,
+                ),
+                messages.WARNING,
+            )
+
+    def delete_model(self, request, obj):
+        services.delete_closure(closure=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for closure in queryset:
+            services.delete_closure(closure=closure, actor=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

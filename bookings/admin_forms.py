@@ -1,12 +1,12 @@
-"""The admin's Space form: opening hours edited per weekday (open or closed, two times), stored in
-the JSON shape ``Space.opening_hours`` documents."""
+"""The admin's forms. Space: opening hours edited per weekday (open or closed, two times), stored in
+the JSON shape ``Space.opening_hours`` documents. Closure: its times as one field each."""
 
 from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from bookings.models import WEEKDAYS, Space, opening_hours_errors
+from bookings.models import WEEKDAYS, Closure, Space, opening_hours_errors
 from photostudio.inputs import InputRulesMixin
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -136,3 +136,21 @@ class SpaceAdminForm(InputRulesMixin, forms.ModelForm):
     class Meta:
         model = Space
         fields = ["name", "slug", "capacity", "hourly_rate", "buffer_minutes", "opening_hours", "is_active"]
+
+
+def _moment_field(help_text: str) -> forms.DateTimeField:
+    # Declared here, as the admin would otherwise make it a date and a time field of its own.
+    return forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), help_text=help_text
+    )
+
+
+class ClosureAdminForm(InputRulesMixin, forms.ModelForm):
+    """A closure's space (empty: the whole studio), times on the studio's wall clock, and reason."""
+
+    start = _moment_field("On the studio's clock.")
+    end = _moment_field("Bookings may start from then on.")
+
+    class Meta:
+        model = Closure
+        fields = ["space", "start", "end", "reason"]

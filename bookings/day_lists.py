@@ -20,7 +20,13 @@ from django.db.models.signals import post_delete, post_save
 
 from bookings.filtersets import BookingFilterSet
 from bookings.models import Booking, Space, studio_day
-from bookings.selectors import CALENDAR_NAMESPACE, calendar_bookings, day_namespace, space_day_namespace
+from bookings.selectors import (
+    CALENDAR_NAMESPACE,
+    CLOSURES_NAMESPACE,
+    calendar_bookings,
+    day_namespace,
+    space_day_namespace,
+)
 from events.models import Event
 from events.signals import event_recorded
 from photostudio.cache import cache, key_part
@@ -88,9 +94,13 @@ def _booking_namespaces(space_id: int, start: datetime, until: datetime) -> list
 
 def drop_after_event(sender, *, event: Event, aggregate=None, **kwargs) -> None:
     """``event_recorded`` receiver: drop exactly the days and space of a changed booking (before
-    and after a move), or the whole calendar for a changed client or employee."""
+    and after a move), the whole calendar for a changed client or employee, every free-slot list
+    for a closure recorded or removed."""
     if event.type in _CALENDAR_EVENTS:
         cache.invalidate_for_change(CALENDAR_NAMESPACE)
+        return
+    if event.type.startswith("closure."):
+        cache.invalidate_for_change(CLOSURES_NAMESPACE)
         return
     if not isinstance(aggregate, Booking):
         return

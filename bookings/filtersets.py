@@ -8,7 +8,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from bookings.models import Booking, BookingState, Client, Space
+from bookings.models import Booking, BookingState, Client, Closure, Space
 from bookings.selectors import client_matches, day_bounds
 from employees.models import Employee, Role
 from photostudio.inputs import FIRST_DAY, LAST_DAY, InputRulesForm
@@ -99,4 +99,47 @@ BookingFilterSet.base_filters = {
     "date": BookingFilterSet.base_filters["date"],
     "from": _day_filter("Bookings on or after this day of the studio's calendar (YYYY-MM-DD).", "from_day"),
     **{name: flt for name, flt in BookingFilterSet.base_filters.items() if name != "date"},
+}
+
+
+class ClosureFilterSet(django_filters.FilterSet):
+    """Closures by the local days they meet and by space (a space's list includes the whole
+    studio's closures)."""
+
+    to = _day_filter("Closures meeting this day of the studio's calendar or an earlier one (YYYY-MM-DD).", "until_day")
+    space = django_filters.ModelChoiceFilter(
+        queryset=Space.objects.all(),
+        to_field_name="slug",
+        method="of_space",
+        help_text="A space's slug, e.g. studio_a: its closures and the whole studio's.",
+    )
+
+    class Meta:
+        model = Closure
+        form = InputRulesForm
+        fields = []
+
+    def from_day(self, queryset, name, value):
+        start, _ = day_bounds(value)
+        return queryset.filter(end__gt=start)
+
+    def until_day(self, queryset, name, value):
+        _, end = day_bounds(value)
+        return queryset.filter(start__lt=end)
+
+    def of_space(self, queryset, name, value):
+        return queryset.of_space(value)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        first, last = self.form.cleaned_data.get("from"), self.form.cleaned_data.get("to")
+        if valid and first and last and first > last:
+            self.form.add_error("to", ValidationError("Give a day on or after from."))
+            return False
+        return valid
+
+
+ClosureFilterSet.base_filters = {
+    "from": _day_filter("Closures meeting this day of the studio's calendar or a later one (YYYY-MM-DD).", "from_day"),
+    **ClosureFilterSet.base_filters,
 }

@@ -16,7 +16,7 @@ from bookings.models import SERIES_MAX_OCCURRENCES, BookingState, Space, local_i
 from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
-from photostudio.errors import BookingOverlap, DomainError, SeriesConflict
+from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SpaceClosed
 from photostudio.inputs import InputRulesMixin
 
 
@@ -25,14 +25,17 @@ class DomainErrorsMixin:
     names (renamed through ``detail_fields``), anything else as an error of the whole form."""
 
     detail_fields: dict[str, str] = {}
-    # The field that shows an overlap; its message names the conflicting booking, which the
-    # page links to as ``conflict_id``.
+    # The field that shows an overlap or a closure; an overlap's message names the conflicting
+    # booking, which the page links to as ``conflict_id``.
     overlap_field: str | None = None
     conflict_id: int | None = None
 
     def add_domain_error(self, error: DomainError) -> None:
         if isinstance(error, BookingOverlap) and self.overlap_field:
             self.conflict_id = error.details.get("conflicting_booking", {}).get("id")
+            self.add_error(self.overlap_field, error.message)
+            return
+        if isinstance(error, SpaceClosed) and self.overlap_field:
             self.add_error(self.overlap_field, error.message)
             return
         shown = False

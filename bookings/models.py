@@ -605,3 +605,64 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
     )
     def undo_to_in_progress(self):
         """Undo the completion of a session."""
+
+
+class ClosureQuerySet(models.QuerySet):
+    def meeting(self, start: datetime, until: datetime) -> "ClosureQuerySet":
+        """Closures whose ``[start, end)`` meets ``[start, until)``.
+
+        Served by the index on ``end``: a closure meeting the range ends after its start, and the
+        closures that have not ended by a given moment are few however long the history grows.
+        """
+        return self.filter(end__gt=start, start__lt=until)
+
+    def of_space(self, space: "Space") -> "ClosureQuerySet":
+        """Closures of ``space`` and of the whole studio."""
+        return self.filter(Q(space=space) | Q(space__isnull=True))
+
+
+class Closure(AuditedModel):
+    """A stretch of time in which one space, or the whole studio (no space), takes no bookings:
+    a holiday, maintenance, a private event.
+
+    A pending or confirmed booking may not touch a closure, its clean-up buffer included (the
+    space must be clean and empty when the closure begins); ``bookings.services.ensure_space_open``
+    is the one check. A closure is never edited: it is removed and recorded again.
+    """
+
+    space = models.ForeignKey(
+        Space,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        help_text="The space closed; empty closes the whole studio.",
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, help_text="Shown to staff, e.g. Holidays or Floor repainting.")
+
+    objects = ClosureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "id"]
+        default_permissions = ("add", "delete", "view")
+        indexes = [models.Index(fields=["end"], name="closure_end_idx")]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="closure_ends_after_start")]
+
+    def __str__(self):
+        zone = timezone.get_default_timezone()
+        start, end = timezone.localtime(self.start, zone), timezone.localtime(self.end, zone)
+        return f"{self.where} closed {start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M}: {self.reason}"
+
+    @property
+    def where(self) -> str:
+        """The space's name, or "The studio" for a closure of every space."""
+        return self.space.name if self.space is not None else "The studio"
+
+    def clean(self):
+        self.reason = (self.reason or "").strip()
+        if not self.reason:
+            raise ValidationError({"reason": "Say why it is closed, e.g. Holidays."})
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValidationError({"end": "The closure must end after it starts."})

@@ -22,6 +22,7 @@ from bookings.models import (
     BookingSeries,
     BookingState,
     Client,
+    Closure,
     Space,
     local_instant,
     studio_day,
@@ -36,6 +37,8 @@ from photostudio.replicas import read_alias
 # Cache namespaces (photostudio.cache) of what the calendar shows: everything beside the bookings
 # (spaces, clients, staff), one day of bookings, one day of one space's bookings.
 CALENDAR_NAMESPACE = "calendar"
+# Every cached free-slot list: closures are rare and may span any number of days and spaces.
+CLOSURES_NAMESPACE = "closures"
 
 
 # What a calendar feed covers: the last month's sessions for reference, a year of those ahead.
@@ -181,34 +184,37 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def free_slots(*, space: Space, day: date) -> list[Slot]:
-    """Where a new booking of ``space`` fits on the studio's local ``day``: opening hours minus bookings.
+    """Where a new booking of ``space`` fits on the studio's local ``day``: opening hours minus
+    bookings and closures.
 
-    A held booking blocks its space until its ``blocks_until`` (end plus buffer); a new booking
-    must also leave its own buffer before the next one, so a slot ends one buffer before the
-    next booking starts, except at closing time. Slots shorter than the minimum booking
-    duration are left out. One query, none while cached (until a booking of the space on that
-    day changes).
+    A held booking blocks its space until its ``blocks_until`` (end plus buffer), a closure of the
+    space or of the whole studio until its end; a new booking must also leave its own buffer
+    before the next of them, so a slot ends one buffer before the next booking or closure starts,
+    except at closing time. Slots shorter than the minimum booking duration are left out. One
+    query, none while cached (until a booking of the space on that day, or any closure, changes).
     """
     window = space.opening_window(day)
     if window is None or not space.is_active:
         return []
     opens, closes = window
     held = cache.get_or_set(
-        "bookings.held:" + key_part((space.pk, opens, closes + space.buffer)),
-        lambda: list(
-            Booking.objects.filter(space=space)
-            .holding_during(opens, closes + space.buffer)
-            .order_by("start")
-            .values_list("start", "blocks_until")
-        ),
-        namespaces=[space_day_namespace(space.pk, day)],
+        "bookings.blocked:" + key_part((space.pk, opens, closes + space.buffer)),
+        lambda: _blocked_times(space, opens, closes + space.buffer),
+        namespaces=[space_day_namespace(space.pk, day), CLOSURES_NAMESPACE],
     )
     return slots_around(space=space, day=day, held=held)
 
 
+def _blocked_times(space: Space, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    bookings = Booking.objects.filter(space=space).holding_during(start, until).order_by()
+    closures = Closure.objects.of_space(space).meeting(start, until).order_by()
+    return sorted(bookings.values_list("start", "blocks_until").union(closures.values_list("start", "end"), all=True))
+
+
 def slots_around(*, space: Space, day: date, held: Iterable[tuple[datetime, datetime]]) -> list[Slot]:
-    """``free_slots`` over already loaded ``(start, blocks_until)`` pairs of the space's holding
-    bookings, in start order; pairs outside the day change nothing. No query."""
+    """``free_slots`` over already loaded ``(start, until)`` pairs of what blocks the space, in
+    start order: its holding bookings' ``(start, blocks_until)`` and its closures' (and the whole
+    studio's) ``(start, end)``, see ``closed_times``. Pairs outside the day change nothing. No query."""
     window = space.opening_window(day)
     if window is None or not space.is_active:
         return []
@@ -277,7 +283,7 @@ def booking_alternatives(
 
     ``same_space``: up to ``limit`` other starts of the same length in ``space`` on the studio's
     day of ``start``, nearest to ``start`` first (the earlier of two as near), within the opening
-    hours, leaving the buffers free, none in the past. ``other_spaces``: up to ``limit`` other
+    hours, clear of buffers and closures, none in the past. ``other_spaces``: up to ``limit`` other
     active spaces holding ``people`` that are free from ``start`` to ``end``, by name.
     ``exclude_booking`` (one being moved) holds nothing. Two queries.
     """
@@ -308,19 +314,24 @@ def booking_alternatives(
 
 
 def _held_on(day: date, *, spaces: list[Space], exclude_booking: Booking | None) -> dict[int, list]:
-    """The ``(start, blocks_until)`` pairs of each space's bookings holding it on ``day``, buffers
-    included, in start order. One query for all the spaces."""
+    """What blocks each of ``spaces`` on ``day``, in start order: its holding bookings'
+    ``(start, blocks_until)``, buffers included, and its and the whole studio's closures'
+    ``(start, end)``. One query for all the spaces."""
     opens, closes = day_bounds(day)
-    bookings = Booking.objects.filter(space__in=spaces).holding_during(
-        opens, closes + max(space.buffer for space in spaces)
-    )
+    until = closes + max(space.buffer for space in spaces)
+    bookings = Booking.objects.filter(space__in=spaces).holding_during(opens, until)
     if exclude_booking is not None:
         bookings = bookings.exclude(pk=exclude_booking.pk)
+    closures = Closure.objects.filter(Q(space__in=spaces) | Q(space__isnull=True)).meeting(opens, until)
+    rows = (
+        bookings.order_by()
+        .values_list("space_id", "start", "blocks_until")
+        .union(closures.order_by().values_list("space_id", "start", "end"), all=True)
+    )
     held = {space.pk: [] for space in spaces}
-    for space_id, booked_from, blocked_until in bookings.order_by("start").values_list(
-        "space_id", "start", "blocks_until"
-    ):
-        held[space_id].append((booked_from, blocked_until))
+    for space_id, blocked_from, blocked_until in sorted(rows, key=lambda row: row[1]):
+        for blocked in held if space_id is None else [space_id]:
+            held[blocked].append((blocked_from, blocked_until))
     return held
 
 
@@ -343,6 +354,51 @@ def _nearest_free_starts(
             starts.add(moment)
             moment += ALTERNATIVE_START_STEP
     return sorted(starts, key=lambda moment: (abs(moment - asked), moment))
+
+
+def closed_times(*, space: Space, closures: Iterable[Closure]) -> list[tuple[datetime, datetime]]:
+    """The ``(start, end)`` of the loaded ``closures`` that close ``space`` (its own and the whole
+    studio's), for ``slots_around``. No query."""
+    return [(closure.start, closure.end) for closure in closures if closure.space_id in (None, space.pk)]
+
+
+def visible_closures(*, viewer) -> QuerySet[Closure]:
+    """Every closure in start order with its space and maker loaded; none for a viewer without
+    ``bookings.view_closure``."""
+    if not viewer.has_perm("bookings.view_closure"):
+        return Closure.objects.none()
+    return Closure.objects.select_related("space", "created_by").order_by("start", "id")
+
+
+def closures_between(*, viewer, start: datetime, end: datetime, space: Space | None = None) -> list[Closure]:
+    """Closures meeting ``[start, end)`` in start order, of ``space`` and of the whole studio when
+    a space is given, else of every space. One query."""
+    closures = visible_closures(viewer=viewer).meeting(start, end)
+    if space is not None:
+        closures = closures.of_space(space)
+    return list(closures)
+
+
+def closures_for_day(*, viewer, day: date, space: Space | None = None) -> list[Closure]:
+    """Closures meeting the studio's local ``day``, as ``closures_between``."""
+    start, end = day_bounds(day)
+    return closures_between(viewer=viewer, start=start, end=end, space=space)
+
+
+def closures_for_week(*, viewer, day: date, space: Space | None = None) -> list[Closure]:
+    """Closures meeting the Monday-to-Sunday week that contains ``day``, as ``closures_between``."""
+    monday = day - timedelta(days=day.weekday())
+    start, _ = day_bounds(monday)
+    _, end = day_bounds(monday + timedelta(days=6))
+    return closures_between(viewer=viewer, start=start, end=end, space=space)
+
+
+def get_closure(*, viewer, pk: int) -> Closure:
+    """The closure with ``pk``, or NotFound when there is none or the viewer may not see closures."""
+    closure = visible_closures(viewer=viewer).filter(pk=pk).first()
+    if closure is None:
+        raise NotFound(f"There is no closure #{pk}.")
+    return closure
 
 
 def client_history(*, viewer, client: Client) -> ClientHistory:

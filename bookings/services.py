@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, Transition
 
-from bookings.models import HOLDING_STATES, Booking, BookingSeries, BookingState, Client, Space
+from bookings.models import HOLDING_STATES, Booking, BookingSeries, BookingState, Client, Closure, Space
 from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives
 from employees.models import Role
@@ -26,7 +26,9 @@ from photostudio.errors import (
     BookingOverlap,
     ConcurrentChange,
     InvalidTransition,
+    NotFound,
     PermissionDenied,
+    SpaceClosed,
     TooEarly,
     ValidationFailed,
 )
@@ -64,8 +66,8 @@ def create_booking(
     ``photographer`` is assigned as by ``assign_photographer``, in the same transaction. A booking
     made as one date of a recurring ``series`` (see ``bookings.series``) belongs to it.
 
-    Raises PermissionDenied, ValidationFailed (details name the offending arguments) and
-    BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``).
+    Raises PermissionDenied, ValidationFailed (details name the offending arguments), SpaceClosed
+    and BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``).
     """
     _require(actor, "bookings.add_booking", "book spaces")
     if price is not None:
@@ -104,8 +106,8 @@ def reschedule_booking(
 
     The same rules as for a new booking apply. A price set by hand is kept; otherwise it is
     recalculated for the new duration and space. Raises PermissionDenied, BookingClosed,
-    ValidationFailed, BookingOverlap (offering ``alternatives``, as for a new booking) and
-    ConcurrentChange.
+    ValidationFailed, SpaceClosed, BookingOverlap (offering ``alternatives``, as for a new booking)
+    and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
     if booking.state not in RESCHEDULABLE_STATES:
@@ -140,10 +142,11 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
     Starting and completing a session is for its assigned photographer, or for someone who may
     also change bookings (managers, admins), and not before the booking's ``earliest_begin`` /
     ``earliest_complete``. Going back to the state before the last change is an undo (see
-    ``Booking``); an undo into a holding state needs the space to be free. Cancelling and undoing
-    need a reason. Raises InvalidTransition for an unknown state or an illegal move,
-    PermissionDenied, ValidationFailed (missing reason), TooEarly, BookingOverlap and
-    ConcurrentChange when someone else changed the booking's state since it was read.
+    ``Booking``); an undo into a holding state needs the space to be free (and, back to pending
+    or confirmed, open). Cancelling and undoing need a reason. Raises InvalidTransition for an
+    unknown state or an illegal move, PermissionDenied, ValidationFailed (missing reason),
+    TooEarly, SpaceClosed, BookingOverlap and ConcurrentChange when someone else changed the
+    booking's state since it was read.
     """
     if target_state not in BookingState.values:
         raise InvalidTransition(
@@ -472,13 +475,16 @@ def _save_client(client: Client, *, rename: dict[str, str] | None = None, **save
 
 
 def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_kwargs) -> None:
-    """Save a booking that holds its space, refusing any overlap with another holding booking,
-    with the free times and spaces to offer instead when ``offer_alternatives``.
+    """Save a booking that holds its space, refusing a pending or confirmed one that touches a
+    closure (``ensure_space_open``) and any overlap with another holding booking, with the free
+    times and spaces to offer instead when ``offer_alternatives``.
 
     The query finds the conflict and names it; on PostgreSQL the exclusion constraint is the last
     word for a booking saved concurrently after the query ran. On SQLite the IMMEDIATE
     transaction mode serialises the query and the write.
     """
+    if booking.state in RESCHEDULABLE_STATES:
+        ensure_space_open(space=booking.space, start=booking.start, until=booking.blocks_until)
     conflict = _first_conflict(booking)
     if conflict is not None:
         raise _overlap(booking, conflict, offer_alternatives=offer_alternatives)
@@ -490,6 +496,101 @@ def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_
             raise
         # The savepoint is rolled back and the winner committed: both queries now see it.
         raise _overlap(booking, _first_conflict(booking), offer_alternatives=offer_alternatives) from None
+
+
+def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None:
+    """Refuse a booking of ``space`` over ``[start, until)`` (its start to the end of its clean-up
+    buffer) that touches a closure of the space or of the whole studio: raises SpaceClosed naming
+    the earliest such closure.
+
+    Call it inside the transaction that saves the booking. On PostgreSQL it holds a share lock on
+    the space's row until that transaction ends; ``create_closure`` locks the same row for update
+    before it reads the bookings, so of a booking and a closure made at the same moment one waits
+    for the other's commit: either the booking is refused, or the closure lists it among its
+    affected bookings. On SQLite the IMMEDIATE transactions run one after the other anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Space._meta.db_table} WHERE id = %s FOR SHARE", [space.pk])
+    closure = Closure.objects.of_space(space).meeting(start, until).select_related("space").order_by("start").first()
+    if closure is not None:
+        raise _closed(closure)
+
+
+def _closed(closure: Closure) -> SpaceClosed:
+    zone = timezone.get_default_timezone()
+    start, end = (timezone.localtime(moment, zone) for moment in (closure.start, closure.end))
+    until = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%a %d %b %Y %H:%M}"
+    return SpaceClosed(
+        f"{closure.where} is closed on {start:%a %d %b %Y} from {start:%H:%M} to {until} for “{closure.reason}” "
+        f"(closure #{closure.pk}): the booking and its clean-up must fit outside it.",
+        details={"closure": closure_snapshot(closure)},
+    )
+
+
+def closure_snapshot(closure: Closure) -> dict:
+    """The closure as plain values, as events and the ``space_closed`` error name it."""
+    return {
+        "id": closure.pk,
+        "space": closure.space.slug if closure.space is not None else None,
+        "start": closure.start.isoformat(),
+        "end": closure.end.isoformat(),
+        "reason": closure.reason,
+    }
+
+
+@dataclass(frozen=True)
+class RecordedClosure:
+    """A new closure and the bookings already holding its time, which it neither moves nor cancels."""
+
+    closure: Closure
+    affected_bookings: list[Booking]  # in start order
+
+
+@transaction.atomic
+def create_closure(
+    *, actor, start: datetime, end: datetime, reason: str, space: Space | None = None
+) -> RecordedClosure:
+    """Close ``space`` (None: the whole studio) from ``start`` to ``end`` for ``reason``; from then
+    on no pending or confirmed booking may touch that time (see ``ensure_space_open``).
+
+    Bookings already holding the time, clean-up buffer included, stay as they are and are
+    returned (and named in the ``closure.created`` event) for the manager to move or cancel.
+    Locks the rows of the spaces it closes first, so a booking saved at the same moment is
+    either refused or among them. Raises PermissionDenied and ValidationFailed.
+    """
+    _require(actor, "bookings.add_closure", "close spaces")
+    start, end = _aware("start", start), _aware("end", end)
+    closure = Closure(space=space, start=start, end=end, reason=reason, created_by=actor, updated_by=actor)
+    _validate(closure)
+    closed_spaces = Space.objects.select_for_update().order_by("pk")
+    if space is not None:
+        closed_spaces = closed_spaces.filter(pk=space.pk)
+    list(closed_spaces.values_list("pk", flat=True))  # the lock ensure_space_open's share lock waits for
+    closure.save()
+    affected = Booking.objects.holding_during(start, end).select_related("space", "client")
+    if space is not None:
+        affected = affected.filter(space=space)
+    affected = list(affected.order_by("start", "id"))
+    publish(
+        "closure.created",
+        closure,
+        actor=actor,
+        payload={**closure_snapshot(closure), "affected_bookings": [booking.pk for booking in affected]},
+    )
+    return RecordedClosure(closure=closure, affected_bookings=affected)
+
+
+@transaction.atomic
+def delete_closure(*, closure: Closure, actor) -> None:
+    """Remove a closure: its time takes bookings again. Records ``closure.deleted`` with what it
+    was. Raises PermissionDenied, and NotFound when it was removed meanwhile."""
+    _require(actor, "bookings.delete_closure", "remove closures")
+    closure = Closure.objects.select_for_update(of=("self",)).select_related("space").filter(pk=closure.pk).first()
+    if closure is None:
+        raise NotFound("This closure was removed meanwhile.")
+    publish("closure.deleted", closure, actor=actor, payload=closure_snapshot(closure))
+    closure.delete()
 
 
 def _save_state_change(booking: Booking, **save_kwargs) -> None:

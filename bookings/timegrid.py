@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from bookings.models import HOLDING_STATES, Booking, BookingState, Space
-from bookings.selectors import slots_around
+from bookings.models import HOLDING_STATES, Booking, BookingState, Closure, Space
+from bookings.selectors import closed_times, slots_around
 
 # Free time is offered in cells starting on the half hour; a click suggests an hour-long session.
 CELL_MINUTES = 30
@@ -50,6 +50,15 @@ class Block:
 
 
 @dataclass(frozen=True)
+class ClosureBlock:
+    """A closure over a lane, drawn beneath the bookings with its reason."""
+
+    closure: Closure
+    offset: float
+    size: float
+
+
+@dataclass(frozen=True)
 class Cell:
     """A piece of free time where a new booking may start; ``end`` is the suggested end."""
 
@@ -68,6 +77,7 @@ class Lane:
     open_from: float | None  # None: closed all day
     open_until: float | None
     blocks: list[Block]
+    closures: list[ClosureBlock]
     cells: list[Cell]
 
 
@@ -84,17 +94,22 @@ class Grid:
         return self.last_hour - self.first_hour
 
 
-def day_grid(*, day: date, spaces: list[Space], bookings: Iterable[Booking], now: datetime) -> Grid:
-    """One lane per space on ``day``; ``bookings`` are that day's (any space)."""
+def day_grid(
+    *, day: date, spaces: list[Space], bookings: Iterable[Booking], now: datetime, closures: Iterable[Closure] = ()
+) -> Grid:
+    """One lane per space on ``day``; ``bookings`` and ``closures`` are that day's (any space)."""
     by_space: dict[int, list[Booking]] = {space.pk: [] for space in spaces}
     for booking in bookings:
         if booking.space_id in by_space:
             by_space[booking.space_id].append(booking)
-    return _grid([(day, space, by_space[space.pk]) for space in spaces], now=now)
+    return _grid([(day, space, by_space[space.pk]) for space in spaces], now=now, closures=list(closures))
 
 
-def week_grid(*, monday: date, space: Space, bookings: Iterable[Booking], now: datetime) -> Grid:
-    """One lane per day of the week starting ``monday``, for one space; ``bookings`` are that week's."""
+def week_grid(
+    *, monday: date, space: Space, bookings: Iterable[Booking], now: datetime, closures: Iterable[Closure] = ()
+) -> Grid:
+    """One lane per day of the week starting ``monday``, for one space; ``bookings`` and
+    ``closures`` are that week's."""
     days = [monday + timedelta(days=offset) for offset in range(7)]
     by_day: dict[date, list[Booking]] = {day: [] for day in days}
     for booking in bookings:
@@ -103,14 +118,14 @@ def week_grid(*, monday: date, space: Space, bookings: Iterable[Booking], now: d
         for day in days:
             if _minute(booking.start, day) < 24 * 60 and _minute(booking.end, day) > 0:
                 by_day[day].append(booking)
-    return _grid([(day, space, by_day[day]) for day in days], now=now)
+    return _grid([(day, space, by_day[day]) for day in days], now=now, closures=list(closures))
 
 
-def _grid(lanes: list[tuple[date, Space, list[Booking]]], *, now: datetime) -> Grid:
+def _grid(lanes: list[tuple[date, Space, list[Booking]]], *, now: datetime, closures: list[Closure]) -> Grid:
     first_hour, last_hour = _hour_range(lanes)
     scale = _Scale(first_hour * 60, last_hour * 60)
     today = timezone.localdate(now, timezone.get_default_timezone())
-    built = [_lane(day, space, bookings, scale=scale, now=now) for day, space, bookings in lanes]
+    built = [_lane(day, space, bookings, closures=closures, scale=scale, now=now) for day, space, bookings in lanes]
     now_minute = _minute(now, today)
     shows_now = any(day == today for day, _, _ in lanes) and first_hour * 60 <= now_minute < last_hour * 60
     return Grid(
@@ -132,11 +147,23 @@ def _hour_range(lanes) -> tuple[int, int]:
     return earliest // 60, min(24, -(-latest // 60))
 
 
-def _lane(day: date, space: Space, bookings: list[Booking], *, scale: "_Scale", now: datetime) -> Lane:
+def _lane(
+    day: date, space: Space, bookings: list[Booking], *, closures: list[Closure], scale: "_Scale", now: datetime
+) -> Lane:
     shown = [booking for booking in bookings if booking.state != BookingState.CANCELLED]
     hours = space.hours_on(day) if space.is_active else None
+    closed = [
+        closure
+        for closure in closures
+        if closure.space_id in (None, space.pk)
+        and _minute(closure.start, day) < 24 * 60
+        and _minute(closure.end, day) > 0
+    ]
     held = sorted(
-        ((booking.start, booking.blocks_until) for booking in bookings if booking.state in HOLDING_STATES),
+        [
+            *((booking.start, booking.blocks_until) for booking in bookings if booking.state in HOLDING_STATES),
+            *closed_times(space=space, closures=closed),
+        ],
         key=lambda pair: pair[0],
     )
     return Lane(
@@ -146,8 +173,16 @@ def _lane(day: date, space: Space, bookings: list[Booking], *, scale: "_Scale", 
         open_from=scale.at(_clock(hours[0])) if hours else None,
         open_until=scale.at(_clock(hours[1])) if hours else None,
         blocks=_blocks(shown, day=day, scale=scale),
+        closures=[
+            block for block in (_closure_block(closure, day=day, scale=scale) for closure in closed) if block.size
+        ],
         cells=_cells(space, day, held, scale=scale, now=now),
     )
+
+
+def _closure_block(closure: Closure, *, day: date, scale: "_Scale") -> ClosureBlock:
+    start, end = _minute(closure.start, day), _minute(closure.end, day)
+    return ClosureBlock(closure=closure, offset=scale.at(start), size=scale.span(start, end))
 
 
 def _blocks(bookings: list[Booking], *, day: date, scale: "_Scale") -> list[Block]:

@@ -111,10 +111,13 @@ def today_view(request):
     now = timezone.now()
     day = timezone.localdate(now, timezone.get_default_timezone())
     bookings = selectors.bookings_for_day(viewer=request.user, day=day)
+    closures = selectors.closures_for_day(viewer=request.user, day=day)
     context = {
         "day": day,
         "now": now,
-        "grid": timegrid.day_grid(day=day, spaces=_open_spaces(request.user), bookings=bookings, now=now),
+        "grid": timegrid.day_grid(
+            day=day, spaces=_open_spaces(request.user), bookings=bookings, now=now, closures=closures
+        ),
         "summary": reports.summarise_day(bookings),
         "needs": selectors.bookings_needing_action(
             viewer=request.user, now=now, soon=STARTING_SOON, limit=NEEDS_ACTION_LIMIT
@@ -153,23 +156,28 @@ def calendar_view(request):
     if view == "week":
         monday = day - timedelta(days=day.weekday())
         bookings = selectors.bookings_for_week(viewer=request.user, day=day, space=space) if space else []
+        closures = selectors.closures_for_week(viewer=request.user, day=day, space=space) if space else []
         context |= {
             "monday": monday,
             "sunday": monday + timedelta(days=6),
             "previous": monday - timedelta(days=7),
             "next": monday + timedelta(days=7),
-            "grid": timegrid.week_grid(monday=monday, space=space, bookings=bookings, now=now) if space else None,
+            "grid": timegrid.week_grid(monday=monday, space=space, bookings=bookings, now=now, closures=closures)
+            if space
+            else None,
         }
         if space and selectors.sees_whole_studio_calendar(request.user):
             context["space_feed_url"] = f"{calendar_feed.feed_url(request.user, request)}?space={space.slug}"
     else:
         bookings = selectors.bookings_for_day(viewer=request.user, day=day)
+        closures = selectors.closures_for_day(viewer=request.user, day=day)
         context |= {
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
-            "grid": timegrid.day_grid(day=day, spaces=spaces, bookings=bookings, now=now),
+            "grid": timegrid.day_grid(day=day, spaces=spaces, bookings=bookings, now=now, closures=closures),
         }
     context["cancelled"] = [booking for booking in bookings if booking.state == BookingState.CANCELLED]
+    context["closures"] = closures
     context["can_book"] = request.user.has_perm("bookings.add_booking")
     return render(request, "bookings/calendar.html", context)
 
@@ -182,11 +190,13 @@ def day_sheet_view(request):
     day, _, chosen_space = CalendarForm(request.GET).choice(today=today)
     spaces = [chosen_space] if chosen_space else _open_spaces(request.user)
     bookings = selectors.bookings_for_day(viewer=request.user, day=day, space=chosen_space)
+    closures = selectors.closures_for_day(viewer=request.user, day=day, space=chosen_space)
     sheets = [
         {
             "space": space,
             "hours": space.hours_on(day),
             "bookings": [b for b in bookings if b.space_id == space.pk and b.state != BookingState.CANCELLED],
+            "closures": [c for c in closures if c.space_id in (None, space.pk)],
         }
         for space in spaces
     ]

@@ -48,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_crud("bookings", "booking", *ALL),
         *_crud("bookings", "client", *ALL),
         *_crud("bookings", "space", *ALL),
+        # Closures are recorded and removed, never edited: there is no change_closure.
+        *_crud("bookings", "closure", "add", "delete", "view"),
         *(f"bookings.{codename}" for codename in _BOOKING_CUSTOM),
         *_crud("employees", "employee", "add", "change", "view"),
         "events.view_event",
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "bookings.subscribe_studio_calendar",
         *_crud("bookings", "client", "view", "add", "change"),
         "bookings.view_space",
+        "bookings.view_closure",
         "employees.view_employee",
     ),
     Role.PHOTOGRAPHER: (
@@ -72,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "bookings.complete_booking",
         "bookings.view_client",
         "bookings.view_space",
+        "bookings.view_closure",
     ),
 }
 

@@ -69,11 +69,14 @@ _PHRASES = {
     "employee.password_changed": "changed the password of {subject}",
     "employee.mfa_reset": "reset two-factor authentication of {subject}",
     "space.created": "added {subject}",
+    "closure.created": "recorded {subject}",
+    "closure.deleted": "removed {subject}",
 }
 _SUBJECTS = {
     "bookings.booking": "booking",
     "bookings.client": "client",
     "bookings.space": "space",
+    "bookings.closure": "closure",
     "employees.employee": "employee",
     "events.webhookendpoint": "webhook endpoint",
 }

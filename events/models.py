@@ -42,6 +42,8 @@ class EventType(models.TextChoices):
     EMPLOYEE_TOKEN_REUSE_DETECTED = "employee.token_reuse_detected", "Refresh token reused (sign-in ended)"
     SPACE_CREATED = "space.created", "Space created"
     SPACE_UPDATED = "space.updated", "Space updated (rates, hours, buffer, active)"
+    CLOSURE_CREATED = "closure.created", "Closure recorded (a space or the whole studio closed)"
+    CLOSURE_DELETED = "closure.deleted", "Closure removed"
 
 
 class Event(models.Model):

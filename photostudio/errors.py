@@ -46,6 +46,14 @@ class BookingOverlap(Conflict):
     default_message = "The space is already booked at that time."
 
 
+class SpaceClosed(Conflict):
+    """The booking would touch a closure of its space or of the whole studio, clean-up buffer included;
+    ``details["closure"]`` names it (id, reason, start, end, space)."""
+
+    code = "space_closed"
+    default_message = "The space is closed at that time."
+
+
 class InvalidTransition(Conflict):
     """The booking cannot move to the requested state from the state it is in."""
 

@@ -142,7 +142,7 @@ local calendar (its `TIME_ZONE`), which may last 23 or 25 hours.
 **Errors.** Every failure answers `{"error": {"code", "message", "details"}}`: 400 for invalid
 input (`details` names each field), 401 without valid credentials, 403 when the role may not,
 404 for what does not exist or is not yours to see, 409 when the request clashes with the data
-(`booking_overlap`, `invalid_transition`, `booking_closed`, `concurrent_change`), 422 for a reused
+(`space_closed`, `booking_overlap`, `invalid_transition`, `booking_closed`, `concurrent_change`), 422 for a reused
 `Idempotency-Key`, 429 when locked out (`locked_out`) or throttled (`throttled`).
 
 **Lists** are pages: `?page=` and `?page_size=` (at most 200), answering `count`, `next`,
@@ -160,6 +160,7 @@ _TAGS = [
     {"name": "auth", "description": "Sign in, renew and end token sign-ins."},
     {"name": "bookings", "description": "Bookings of the studio's spaces, their state machine and history."},
     {"name": "spaces", "description": "The bookable spaces and their free time."},
+    {"name": "closures", "description": "Times a space or the whole studio takes no bookings."},
     {"name": "clients", "description": "The studio's clients and their booking history."},
     {"name": "employees", "description": "Staff records, the caller's profile, sign-ins and MFA."},
     {"name": "events", "description": "The event history: everything that happened, filterable."},

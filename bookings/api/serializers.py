@@ -23,6 +23,7 @@ from bookings.models import (
     BookingSeries,
     BookingState,
     Client,
+    Closure,
     Space,
 )
 from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Report
@@ -246,6 +247,21 @@ class SeriesMoveSerializer(InputSerializer):
                 error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
             ),
         }
+
+
+class ClosureCreateSerializer(InputSerializer):
+    space = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Space.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The slug of the space to close, e.g. studio_a; null or left out closes the whole studio.",
+        error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
+    )
+    start_time = AwareDateTimeField(help_text="When the closure begins, with its UTC offset.")
+    end_time = AwareDateTimeField(help_text="When it ends: bookings may start from then on.")
+    reason = serializers.CharField(max_length=200, help_text="Why, for the staff: Holidays, Floor repainting, ...")
 
 
 class ClientUpdateSerializer(InputSerializer):
@@ -694,6 +710,57 @@ class ClientHistorySerializer(CurrencyMixin, serializers.Serializer):
     )
     currency = _currency()
     bookings = BookingSerializer(many=True, help_text="Newest first.")
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    space = SpaceSummarySerializer(
+        read_only=True, allow_null=True, help_text="The space closed; null: the whole studio."
+    )
+    start_time = UtcDateTimeField(source="start", help_text="When the closure begins (UTC).")
+    end_time = UtcDateTimeField(source="end", help_text="When it ends (UTC): bookings may start from then on.")
+    created_by = EmployeeSummarySerializer(read_only=True, allow_null=True, help_text="Who recorded it.")
+    created_at = UtcDateTimeField(help_text="When it was recorded.")
+
+    class Meta:
+        model = Closure
+        fields = ["id", "space", "start_time", "end_time", "reason", "created_by", "created_at"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The closure's id, as in /api/v1/closures/{id}."},
+            "reason": {"help_text": "Why the space or the studio is closed."},
+        }
+
+
+class AffectedBookingSerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(choices=BookingState.choices, read_only=True, help_text="The booking's state.")
+    start_time = UtcDateTimeField(source="start", help_text="When the session starts (UTC).")
+    end_time = UtcDateTimeField(source="end", help_text="When it ends (UTC).")
+    blocks_until = UtcDateTimeField(help_text="End plus the clean-up buffer (UTC).")
+    space_type = serializers.CharField(source="space.slug", read_only=True, help_text="The space's slug.")
+    client = ClientSummarySerializer(read_only=True, help_text="Who the session is for.")
+
+    class Meta:
+        model = Booking
+        fields = ["id", "state", "start_time", "end_time", "blocks_until", "space_type", "client"]
+        read_only_fields = fields
+        extra_kwargs = {"id": {"help_text": "The booking's id, as in /api/v1/bookings/{id}."}}
+
+
+class ClosureCreatedSerializer(ClosureSerializer):
+    """A new closure with the bookings that already hold its time (``context["affected_bookings"]``)."""
+
+    affected_bookings = serializers.SerializerMethodField(
+        help_text="Pending, confirmed or running bookings whose time, clean-up buffer included, meets the "
+        "closure, in start order. They are neither moved nor cancelled: reschedule or cancel each."
+    )
+
+    class Meta(ClosureSerializer.Meta):
+        fields = [*ClosureSerializer.Meta.fields, "affected_bookings"]
+        read_only_fields = fields
+
+    @extend_schema_field(AffectedBookingSerializer(many=True))
+    def get_affected_bookings(self, closure) -> list:
+        return AffectedBookingSerializer(self.context["affected_bookings"], many=True).data
 
 
 class HistoryEntrySerializer(serializers.Serializer):

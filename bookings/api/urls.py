@@ -21,6 +21,8 @@ urlpatterns = [
     re_path(
         r"^spaces/(?P<slug>[-a-zA-Z0-9_]+)/free-slots/?$", views.FreeSlotsView.as_view(), name="api-space-free-slots"
     ),
+    re_path(r"^closures/?$", views.ClosureListView.as_view(), name="api-closures"),
+    re_path(r"^closures/(?P<pk>[0-9]+)/?$", views.ClosureDetailView.as_view(), name="api-closure"),
     re_path(r"^clients/?$", views.ClientListView.as_view(), name="api-clients"),
     re_path(r"^clients/(?P<pk>[0-9]+)/?$", views.ClientDetailView.as_view(), name="api-client"),
     re_path(r"^clients/(?P<pk>[0-9]+)/history/?$", views.ClientHistoryView.as_view(), name="api-client-history"),

@@ -25,6 +25,9 @@ from bookings.api.serializers import (
     ClientHistorySerializer,
     ClientSerializer,
     ClientUpdateSerializer,
+    ClosureCreatedSerializer,
+    ClosureCreateSerializer,
+    ClosureSerializer,
     DayQuerySerializer,
     FreeSlotsSerializer,
     HistoryEntrySerializer,
@@ -43,7 +46,7 @@ from bookings.api.serializers import (
     StateChangeSerializer,
     report_json,
 )
-from bookings.filtersets import BookingFilterSet
+from bookings.filtersets import BookingFilterSet, ClosureFilterSet
 from photostudio.errors import ValidationFailed
 from photostudio.idempotency import HEADER as IDEMPOTENCY_HEADER
 from photostudio.idempotency import REPLAYED_HEADER, idempotent
@@ -115,6 +118,7 @@ GUIDE_OVERLAP_DETAILS = {
 }
 # The names the API's fields have where the services speak of the model's.
 _API_FIELD_NAMES = {"start": "start_time", "end": "end_time", "space": "space_type"}
+_CLOSURE_FIELD_NAMES = {"start": "start_time", "end": "end_time"}
 _BOOKING_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The booking's id.")
 _SERIES_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The series' id.")
 _CLIENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The client's id.")
@@ -124,12 +128,12 @@ _SPACE_SLUG = OpenApiParameter(
 
 
 @contextmanager
-def _in_api_terms():
+def _in_api_terms(names: dict[str, str] = _API_FIELD_NAMES):
     """Renames the fields a service's ValidationFailed names to the API's (``start`` → ``start_time``)."""
     try:
         yield
     except ValidationFailed as exc:
-        exc.details = {_API_FIELD_NAMES.get(field, field): messages for field, messages in exc.details.items()}
+        exc.details = {names.get(field, field): messages for field, messages in exc.details.items()}
         raise
 
 
@@ -179,7 +183,9 @@ class BookingListView(generics.ListAPIView):
         summary="Book a space",
         description="A new booking, pending until confirmed. The client is found by phone number, or "
         "registered with `client_name` when the number is new. The price is the space's hourly rate "
-        "for the duration. A start in the past is allowed (imports). `warnings` says what the caller "
+        "for the duration. A start in the past is allowed (imports). A booking whose time, clean-up buffer "
+        "included, meets a closure of its space or of the whole studio is refused with 409 `space_closed`, "
+        "`details.closure` naming it. `warnings` says what the caller "
         "should know: `client_name_mismatch` when the phone number's client has another name than "
         "`client_name` (the booking is theirs), `client_not_notified` when the client has no e-mail "
         "address. Send an `Idempotency-Key` to retry safely. A space already held at that time (buffer "
@@ -216,7 +222,10 @@ class BookingListView(generics.ListAPIView):
                 examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING_ANSWER)],
             ),
             409: conflict(
-                "booking_overlap", body=BookingConflictSerializer, details={"booking_overlap": GUIDE_OVERLAP_DETAILS}
+                "space_closed",
+                "booking_overlap",
+                body=BookingConflictSerializer,
+                details={"booking_overlap": GUIDE_OVERLAP_DETAILS},
             ),
             422: error_response("The `Idempotency-Key` was already used for a different request."),
         },
@@ -289,13 +298,14 @@ class BookingStateView(APIView):
         "its start: before that 409 `too_early` with `details.not_before`. The last state change "
         "can be undone by sending the previous state (listed with `undo: true`, a `reason` required): "
         "by managers at any time, by whoever made the change within `BOOKING_UNDO_MINUTES`; undoing "
-        "into a state that holds the space needs it free (409 `booking_overlap`). The booking's "
+        "into a state that holds the space needs it free (409 `booking_overlap`) and, back to pending "
+        "or confirmed, not closed (409 `space_closed`). The booking's "
         "`allowed_transitions` lists what the caller may do.",
         parameters=[_BOOKING_ID],
         request=StateChangeSerializer,
         responses={
             200: BookingSerializer,
-            409: conflict("invalid_transition", "too_early", "booking_overlap", "concurrent_change"),
+            409: conflict("invalid_transition", "too_early", "space_closed", "booking_overlap", "concurrent_change"),
         },
         examples=[
             OpenApiExample(
@@ -321,15 +331,16 @@ class BookingRescheduleView(APIView):
     @extend_schema(
         operation_id="bookings_reschedule",
         summary="Move a booking to other times or another space",
-        description="For pending and confirmed bookings, under the same rules as a new booking. A price "
-        "set by hand is kept; otherwise it follows the new duration and space. A space already held at the "
-        "new time answers 409 `booking_overlap` with `alternatives`, as for a new booking (the booking's own "
-        "time counts as free).",
+        description="For pending and confirmed bookings, under the same rules as a new booking (409 "
+        "`space_closed` when it would touch a closure). A price set by hand is kept; otherwise it follows "
+        "the new duration and space. A space already held at the new time answers 409 `booking_overlap` "
+        "with `alternatives`, as for a new booking (the booking's own time counts as free).",
         parameters=[_BOOKING_ID],
         request=RescheduleSerializer,
         responses={
             200: BookingSerializer,
             409: conflict(
+                "space_closed",
                 "booking_overlap",
                 "booking_closed",
                 "concurrent_change",
@@ -623,6 +634,93 @@ class FreeSlotsView(APIView):
         day = _checked_query(DayQuerySerializer, request)["date"]
         slots = selectors.free_slots(space=space, day=day)
         return Response(FreeSlotsSerializer({"space": space, "date": day, "slots": slots}).data)
+
+
+_CLOSURE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The closure's id.")
+
+
+class ClosureListView(generics.ListAPIView):
+    filterset_class = ClosureFilterSet
+    serializer_class = ClosureSerializer
+
+    def get_queryset(self):
+        return selectors.visible_closures(viewer=self.request.user)
+
+    @extend_schema(
+        operation_id="closures_list",
+        summary="List closures",
+        description="Times a space or the whole studio (`space: null`) takes no bookings, in start order. "
+        "`from`/`to` are days of the studio's local calendar (both included) the closures meet; `space` gives "
+        "that space's closures and the whole studio's.",
+    )
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        operation_id="closures_create",
+        summary="Close a space or the whole studio",
+        description="From `start_time` to `end_time` no pending or confirmed booking may touch the space (or "
+        "any space, without `space`), its clean-up buffer included: booking or moving one there answers 409 "
+        "`space_closed`. Bookings already holding that time are not moved or cancelled: the answer lists "
+        "them in `affected_bookings` for you to reschedule or cancel. Needs `bookings.add_closure` (managers). "
+        "Records `closure.created`.",
+        request=ClosureCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new closure."
+            )
+        ],
+        responses={201: ClosureCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Studio A repainted",
+                value={
+                    "space": "studio_a",
+                    "start_time": "2024-01-16T08:00:00Z",
+                    "end_time": "2024-01-17T22:00:00Z",
+                    "reason": "Floor repainting",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        data = ClosureCreateSerializer.check(request.data)
+        with _in_api_terms(_CLOSURE_FIELD_NAMES):
+            recorded = services.create_closure(
+                actor=request.user,
+                space=data["space"],
+                start=data["start_time"],
+                end=data["end_time"],
+                reason=data["reason"],
+            )
+        context = {"affected_bookings": recorded.affected_bookings}
+        return Response(
+            ClosureCreatedSerializer(recorded.closure, context=context).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/closures/{recorded.closure.pk}"},
+        )
+
+
+class ClosureDetailView(APIView):
+    @extend_schema(
+        operation_id="closures_retrieve", summary="One closure", parameters=[_CLOSURE_ID], responses=ClosureSerializer
+    )
+    def get(self, request, pk: int):
+        return Response(ClosureSerializer(selectors.get_closure(viewer=request.user, pk=pk)).data)
+
+    @extend_schema(
+        operation_id="closures_destroy",
+        summary="Remove a closure",
+        description="Its time takes bookings again. Needs `bookings.delete_closure` (managers). Records "
+        "`closure.deleted`.",
+        parameters=[_CLOSURE_ID],
+        responses={204: None},
+    )
+    def delete(self, request, pk: int):
+        closure = selectors.get_closure(viewer=request.user, pk=pk)
+        services.delete_closure(closure=closure, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ClientListView(generics.ListAPIView):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import factory
 
-from bookings.models import Booking, BookingSeries, BookingState, Client, Space, default_opening_hours
+from bookings.models import Booking, BookingSeries, BookingState, Client, Closure, Space, default_opening_hours
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 
@@ -66,3 +66,15 @@ class BookingSeriesFactory(factory.django.DjangoModelFactory):
 
 class PhotographerFactory(EmployeeFactory):
     role = Role.PHOTOGRAPHER
+
+
+class ClosureFactory(factory.django.DjangoModelFactory):
+    """A closure of one space (``space=None``: the whole studio), 12:00-16:00 UTC on the test Monday."""
+
+    class Meta:
+        model = Closure
+
+    space = factory.SubFactory(SpaceFactory)
+    start = MONDAY_10_UTC + timedelta(hours=2)
+    end = factory.LazyAttribute(lambda closure: closure.start + timedelta(hours=4))
+    reason = "Maintenance"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings import selectors, services
 from bookings.models import BookingState, Space, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, SpaceFactory
 from photostudio.errors import BookingOverlap
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +121,13 @@ def test_released_bookings_hold_nothing(studio):
     assert starts(studio, "11:00", "13:00") == ["12:15", "12:30", "12:45"]
 
 
+def test_no_start_is_offered_inside_a_closure_of_the_space(studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+    ClosureFactory(space=studio, start=at("12:00"), end=at("18:00"))
+
+    assert starts(studio, "11:00", "13:00") == ["18:00", "18:15", "18:30"]
+
+
 # --- other spaces at the asked time -------------------------------------------------------------
 
 
@@ -144,6 +151,19 @@ def test_another_space_s_own_buffer_keeps_it_from_being_offered_right_after_its_
     assert other_spaces(studio, "11:00", "13:00") == ["Attic"]
 
 
+def test_a_space_closed_at_the_asked_time_is_not_offered_nor_any_when_the_whole_studio_is(studio):
+    BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
+    ClosureFactory(space=SpaceFactory(name="Loft"), start=at("12:30"), end=at("14:00"))
+    SpaceFactory(name="Attic")
+
+    assert other_spaces(studio, "11:00", "13:00") == ["Attic"]
+
+    ClosureFactory(space=None, start=at("09:00"), end=at("11:30"))
+
+    assert other_spaces(studio, "11:00", "13:00") == []
+    assert starts(studio, "11:00", "13:00") == ["12:15", "12:30", "12:45"]
+
+
 def test_at_most_limit_other_spaces_are_offered(studio):
     for name in ("Attic", "Booth", "Cellar", "Den"):
         SpaceFactory(name=name)
@@ -161,10 +181,12 @@ def spaces(request):
 def test_alternatives_run_two_queries_however_many_spaces_and_bookings(spaces, django_assert_num_queries):
     asked = SpaceFactory(buffer_minutes=0)
     for n in range(spaces):
-        BookingFactory(space=SpaceFactory(), start=at("12:00"), end=at("13:00"))
+        closed = SpaceFactory()
+        BookingFactory(space=closed, start=at("12:00"), end=at("13:00"))
+        ClosureFactory(space=closed, start=at("14:00"), end=at("15:00"))
         BookingFactory(space=asked, start=at("08:00") + n * HALF_AN_HOUR, end=at("08:30") + n * HALF_AN_HOUR)
 
-    with django_assert_num_queries(2):  # the other spaces, every space's bookings of the day
+    with django_assert_num_queries(2):  # the other spaces, every space's bookings and closures of the day
         found = selectors.booking_alternatives(space=asked, start=at("08:00"), end=at("10:00"), people=2)
 
     assert len(found.other_spaces) == min(spaces, 3)

@@ -2,20 +2,21 @@
 
 On PostgreSQL the exclusion constraint decides between bookings that passed the overlap query at
 the same time; on SQLite the IMMEDIATE transactions run one after the other. Either way exactly
-one wins. Transitions of one booking are decided by django-fsm's optimistic concurrency.
+one wins. Transitions of one booking are decided by django-fsm's optimistic concurrency. A
+closure and a booking meet on the space's row lock: the booking is refused or the closure names it.
 """
 
 import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from bookings import services
 from bookings.models import Booking, BookingState
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
-from photostudio.errors import BookingOverlap, ConcurrentChange
+from photostudio.errors import BookingOverlap, ConcurrentChange, SpaceClosed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,3 +105,78 @@ def test_two_simultaneous_transitions_of_one_booking_leave_exactly_one(reception
     booking.refresh_from_db()
     assert booking.state == winners[0].state
     assert Event.objects.filter(type="booking.state_changed").count() == 1
+
+
+def test_bookings_made_while_a_closure_is_recorded_are_refused_or_named_by_it(receptionist, manager):
+    space = SpaceFactory()
+    client = ClientFactory()
+
+    def book(hours_later):
+        start = MONDAY_10_UTC + timedelta(hours=hours_later)
+        return lambda: services.create_booking(
+            actor=receptionist,
+            space=space,
+            client=client,
+            start=start,
+            end=start + timedelta(minutes=45),
+            people_count=2,
+        )
+
+    def close():
+        return services.create_closure(
+            actor=manager, space=space, start=MONDAY_10_UTC, end=MONDAY_10_UTC + timedelta(hours=6), reason="Leak"
+        )
+
+    outcomes = run_at_once([close, *(book(hours) for hours in range(5))])
+
+    recorded = outcomes[0]
+    assert isinstance(recorded, services.RecordedClosure), outcomes
+    booked = {outcome.pk for outcome in outcomes[1:] if isinstance(outcome, Booking)}
+    refused = [outcome for outcome in outcomes[1:] if not isinstance(outcome, Booking)]
+    assert all(isinstance(error, SpaceClosed) for error in refused), outcomes
+    assert {booking.pk for booking in recorded.affected_bookings} == booked
+    assert set(Booking.objects.filter(space=space).values_list("pk", flat=True)) == booked
+
+
+@pytest.mark.postgres
+def test_booking_made_while_a_closure_is_being_recorded_waits_for_it_and_is_refused(receptionist, manager):
+    space = SpaceFactory()
+    closure_written = threading.Event()
+
+    def close():
+        with transaction.atomic():
+            services.create_closure(
+                actor=manager, space=space, start=MONDAY_10_UTC, end=MONDAY_10_UTC + timedelta(hours=6), reason="Leak"
+            )
+            closure_written.set()
+            _until_a_session_waits_for_a_lock()
+
+    def book():
+        closure_written.wait(timeout=10)
+        return services.create_booking(
+            actor=receptionist,
+            space=space,
+            client=ClientFactory(),
+            start=MONDAY_10_UTC + timedelta(hours=1),
+            end=MONDAY_10_UTC + timedelta(hours=2),
+            people_count=2,
+        )
+
+    connection.close()  # back to the pool: the two sessions need a connection each at once
+    outcomes = run_at_once([close, book])
+
+    assert isinstance(outcomes[1], SpaceClosed), outcomes
+    assert not Booking.objects.filter(space=space).exists()
+
+
+def _until_a_session_waits_for_a_lock(attempts: int = 500) -> None:
+    """Returns once another session of the test database waits for a row lock (or after the
+    attempts, when the test then fails on its outcome)."""
+    with connection.cursor() as cursor:
+        for _ in range(attempts):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            cursor.execute("SELECT pg_sleep(0.02)")

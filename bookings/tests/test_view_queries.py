@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from bookings import services
 from bookings.models import BookingState, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, PhotographerFactory, SpaceFactory
 from employees.tests.factories import verified_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.performance]
@@ -30,7 +30,8 @@ def frozen_clock():
 
 class Studio:
     """A studio that grows: each ``grow(n)`` adds n spaces and, in each, bookings in every state
-    on every day of the week for one regular client, whose booking #1 gathers history."""
+    on every day of the week for one regular client, whose booking #1 gathers history, and a
+    closure of the space in the evening and of the whole studio at night."""
 
     def __init__(self, manager):
         self.manager = manager
@@ -52,6 +53,8 @@ class Studio:
                         state=state,
                         photographer=self.photographer,
                     )
+            ClosureFactory(space=space, start=local_instant(MONDAY, "19:00"), end=local_instant(MONDAY, "22:00"))
+            ClosureFactory(space=None, start=local_instant(MONDAY, "22:00"), end=local_instant(MONDAY, "23:00"))
         if self.booking is None:
             self.booking = BookingFactory(
                 space=SpaceFactory(), client=self.client, start=local_instant(MONDAY, "20:00")
@@ -81,9 +84,9 @@ def count(client, url) -> int:
 
 
 PAGES = {
-    "today": (lambda studio: "/", 10),
-    "calendar day": (lambda studio: "/calendar/?date=2030-01-14", 7),
-    "calendar week": (lambda studio: f"/calendar/?view=week&date=2030-01-14&space={studio.booking.space.slug}", 8),
+    "today": (lambda studio: "/", 11),
+    "calendar day": (lambda studio: "/calendar/?date=2030-01-14", 8),
+    "calendar week": (lambda studio: f"/calendar/?view=week&date=2030-01-14&space={studio.booking.space.slug}", 9),
     "booking list": (lambda studio: "/bookings/?from=2030-01-14&to=2030-01-20", 9),
     "booking list of a client": (lambda studio: f"/bookings/?client={studio.client.pk}", 10),
     "booking form": (lambda studio: "/bookings/new/?date=2030-01-14&start_time=10:00", 8),
@@ -99,6 +102,7 @@ PAGES = {
     "reports csv": (lambda studio: "/reports/csv/?start=2030-01-01&end=2030-01-31", 9),
     "admin bookings": (lambda studio: reverse("admin:bookings_booking_changelist"), 12),
     "admin booking": (lambda studio: reverse("admin:bookings_booking_change", args=[studio.booking.pk]), 11),
+    "admin closures": (lambda studio: reverse("admin:bookings_closure_changelist"), 12),
 }
 
 

@@ -1,0 +1,110 @@
+"""Closures in the admin: recorded and removed through the services, never edited, and recording
+one over bookings lists them, linked."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from bookings.models import BookingState, Closure, local_instant
+from bookings.tests.factories import BookingFactory, ClosureFactory
+from events.models import Event
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2030, 1, 14)
+
+
+def at(clock, day=MONDAY):
+    return local_instant(day, clock)
+
+
+def closure_form(space, **overrides):
+    return {
+        "space": str(space.pk) if space is not None else "",
+        "start": "2030-01-14T12:00",
+        "end": "2030-01-14T16:00",
+        "reason": "Floor repainting",
+        **overrides,
+    }
+
+
+def test_manager_records_a_closure_through_the_service(boss, manager, studio):
+    response = boss.post(reverse("admin:bookings_closure_add"), closure_form(studio), follow=True)
+
+    assert response.status_code == 200
+    closure = Closure.objects.get()
+    assert (closure.space, closure.start, closure.end, closure.created_by) == (
+        studio,
+        at("12:00"),
+        at("16:00"),
+        manager,
+    )
+    assert Event.objects.filter(type="closure.created", aggregate_id=str(closure.pk), actor=manager).exists()
+
+
+def test_recording_a_closure_over_bookings_lists_them_with_links(boss, studio):
+    booking = BookingFactory(space=studio, start=at("13:00"), end=at("14:00"), state=BookingState.CONFIRMED)
+
+    response = boss.post(reverse("admin:bookings_closure_add"), closure_form(studio), follow=True)
+
+    content = response.content.decode()
+    assert "The closure meets 1 booking still holding the space" in content
+    assert f'href="/bookings/{booking.pk}/"' in content
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CONFIRMED
+
+
+def test_closure_of_the_whole_studio_is_recorded_without_a_space(boss):
+    boss.post(reverse("admin:bookings_closure_add"), closure_form(None, reason="Holidays"))
+
+    assert Closure.objects.get().space is None
+
+
+def test_closure_ending_before_it_starts_is_refused_on_the_form(boss, studio):
+    response = boss.post(reverse("admin:bookings_closure_add"), closure_form(studio, end="2030-01-14T11:00"))
+
+    assert response.status_code == 200
+    assert "The closure must end after it starts." in response.content.decode()
+    assert not Closure.objects.exists()
+
+
+def test_closure_cannot_be_changed_in_the_admin(boss, studio):
+    closure = ClosureFactory(space=studio, reason="Before")
+
+    boss.post(reverse("admin:bookings_closure_change", args=[closure.pk]), closure_form(studio, reason="After"))
+
+    closure.refresh_from_db()
+    assert closure.reason == "Before"
+
+
+def test_manager_removes_a_closure_through_the_service(boss, manager, studio):
+    closure = ClosureFactory(space=studio)
+
+    response = boss.post(reverse("admin:bookings_closure_delete", args=[closure.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Closure.objects.exists()
+    assert Event.objects.filter(type="closure.deleted", aggregate_id=str(closure.pk), actor=manager).exists()
+
+
+def test_manager_removes_selected_closures_each_with_its_event(boss, studio):
+    closures = [ClosureFactory(space=studio), ClosureFactory(space=None)]
+
+    boss.post(
+        reverse("admin:bookings_closure_changelist"),
+        {"action": "delete_selected", "_selected_action": [c.pk for c in closures], "post": "yes"},
+    )
+
+    assert not Closure.objects.exists()
+    assert Event.objects.filter(type="closure.deleted").count() == 2
+
+
+def test_manager_browses_and_searches_closures(boss, studio):
+    ClosureFactory(space=studio)
+    ClosureFactory(space=None)
+
+    response = boss.get(reverse("admin:bookings_closure_changelist"), {"q": "Maint"})
+
+    assert response.status_code == 200
+    assert "The studio" in response.content.decode()
