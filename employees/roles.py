@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_crud("bookings", "booking", *ALL),
         *_crud("bookings", "client", *ALL),
         *_crud("bookings", "space", *ALL),
+        *_crud("bookings", "waitlistentry", *ALL),
         *(f"bookings.{codename}" for codename in _BOOKING_CUSTOM),
         *_crud("employees", "employee", "add", "change", "view"),
         "events.view_event",
@@ -62,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "bookings.mark_no_show_booking",
         *_crud("bookings", "client", "view", "add", "change"),
         "bookings.view_space",
+        # The front desk keeps the waitlist: puts clients on it, books or withdraws them.
+        *_crud("bookings", "waitlistentry", "view", "add", "change"),
         "employees.view_employee",
     ),
     Role.PHOTOGRAPHER: (
