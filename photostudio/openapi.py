@@ -158,6 +158,7 @@ _TAGS = [
     {"name": "bookings", "description": "Bookings of the studio's spaces, their state machine and history."},
     {"name": "spaces", "description": "The bookable spaces and their free time."},
     {"name": "clients", "description": "The studio's clients and their booking history."},
+    {"name": "waitlist", "description": "Clients waiting for a taken slot, booked once it frees up."},
     {"name": "employees", "description": "Staff records, the caller's profile, sign-ins and MFA."},
     {"name": "events", "description": "The event history: everything that happened, filterable."},
     {"name": "webhooks", "description": "Outbound webhook endpoints and their deliveries."},

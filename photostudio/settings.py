@@ -422,6 +422,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BookingStateEnum": "bookings.models.BookingState",
         "RoleEnum": "employees.models.Role",
+        "WaitlistStatusEnum": "bookings.models.WaitlistStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
