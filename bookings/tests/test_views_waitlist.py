@@ -67,6 +67,8 @@ def test_a_taken_slot_offers_the_waitlist_on_the_booking_form(desk, studio, take
     assert response.status_code == 400
     assert "Put Nina Novak on the waitlist for this slot" in page(response)
     assert 'formaction="/waitlist/add/"' in page(response)
+    # "Save booking" comes first, so it stays the button Enter presses.
+    assert page(response).index("Save booking") < page(response).index("on the waitlist for this slot")
 
 
 def test_the_form_offers_no_waitlist_for_other_refusals(desk, studio):
