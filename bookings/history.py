@@ -80,9 +80,8 @@ def _entry(event: Event, names: dict) -> Entry:
         return Entry(event, "Details changed", detail)
     if event.type == EventType.WAITLIST_ADDED:
         space = spaces.get(payload.get("space"), payload.get("space", "?"))
-        return Entry(
-            event, "Put on the waitlist", f"{_span(payload)} in {space}, {payload.get('people_count', '?')} people"
-        )
+        people = payload.get("people_count", "?")
+        return Entry(event, "Put on the waitlist", f"{_span(payload)} in {space}, {people} {_people(people)}")
     if event.type == EventType.WAITLIST_SLOT_OPENED:
         return Entry(event, "Slot freed", "A booking holding the slot was cancelled, ended or moved.")
     if event.type == EventType.WAITLIST_BOOKED:
@@ -94,6 +93,10 @@ def _entry(event: Event, names: dict) -> Entry:
         return Entry(event, "Expired", "Its start passed while the client was waiting.")
     label = dict(EventType.choices).get(event.type, event.type)
     return Entry(event, label, "")
+
+
+def _people(count) -> str:
+    return "person" if count == 1 else "people"
 
 
 def _state(value) -> str:

@@ -100,6 +100,7 @@ def test_a_taken_slot_waits_on_the_waitlist_and_is_booked_from_today_once_freed(
 
     page.goto(f"{live_server.url}/waitlist/{entry.pk}/")
     expect(page.locator(".history")).to_contain_text("Put on the waitlist")
+    expect(page.locator(".history")).to_contain_text("Slot freed")
     expect(page.locator(".history")).to_contain_text("Booked from the waitlist")
     look(page, f"{size}-5-entry-history", found)
     page.goto(f"{live_server.url}/waitlist/?status=booked")
