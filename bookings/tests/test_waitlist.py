@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from bookings import history, selectors, services
+from bookings import history, selectors, services, tasks
 from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory
 from events.models import Event
@@ -304,3 +304,13 @@ def test_the_history_of_an_entry_reads_as_what_happened(
     titles = [line.title for line in history.describe(selectors.waitlist_history(entry=entry))]
 
     assert titles == ["Put on the waitlist", "Slot freed", "Booked from the waitlist"]
+
+
+def test_beat_expires_the_waiting_entries_whose_start_came(receptionist, studio, taken, clock, settings):
+    entry = add(receptionist, studio)
+    clock.move_to(MONDAY_10_UTC + timedelta(minutes=1))
+
+    tasks.expire_waitlist()
+
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.EXPIRED
+    assert settings.CELERY_BEAT_SCHEDULE["expire-waitlist"]["task"] == tasks.expire_waitlist.name
