@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import factory
 
-from bookings.models import Booking, BookingState, Client, Space, default_opening_hours
+from bookings.models import Booking, BookingState, Client, Space, WaitlistEntry, default_opening_hours
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 
@@ -53,3 +53,17 @@ class BookingFactory(factory.django.DjangoModelFactory):
 
 class PhotographerFactory(EmployeeFactory):
     role = Role.PHOTOGRAPHER
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory):
+    """A client waiting for a slot, Monday 10:00-12:00 unless told; nothing checks that it is taken."""
+
+    class Meta:
+        model = WaitlistEntry
+
+    client = factory.SubFactory(ClientFactory)
+    space = factory.SubFactory(SpaceFactory)
+    start = MONDAY_10_UTC
+    end = factory.LazyAttribute(lambda entry: entry.start + timedelta(hours=2))
+    blocks_until = factory.LazyAttribute(lambda entry: entry.end + entry.space.buffer)
+    people_count = 2

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from bookings import services
 from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
 from bookings.tests.api import api_as, booking_body
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, WaitlistEntryFactory
 from employees.models import Employee
 
 pytestmark = pytest.mark.django_db
@@ -189,14 +189,7 @@ def list_queries(employee) -> int:
 def waiting_entries(count, space):
     for n in range(count):
         start = MONDAY_10_UTC + timedelta(hours=3 * n)
-        WaitlistEntry.objects.create(
-            client=ClientFactory(),
-            space=space,
-            start=start,
-            end=start + timedelta(hours=2),
-            blocks_until=start + timedelta(hours=2, minutes=15),
-            people_count=2,
-        )
+        WaitlistEntryFactory(space=space, start=start)
 
 
 def test_the_list_costs_the_same_for_1_and_100_entries(receptionist, studio):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bookings import services
 from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory
+from bookings.tests.factories import BookingFactory, WaitlistEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -183,14 +183,7 @@ def count(client, url) -> int:
 def entries(count_, space):
     for n in range(count_):
         start = local_instant(TEN.date() + timedelta(days=n + 1), "10:00")
-        WaitlistEntry.objects.create(
-            client=ClientFactory(),
-            space=space,
-            start=start,
-            end=start + timedelta(hours=2),
-            blocks_until=start + timedelta(hours=2, minutes=15),
-            people_count=2,
-        )
+        WaitlistEntryFactory(space=space, start=start)
 
 
 @pytest.mark.parametrize("url", ["/", "/waitlist/"])

@@ -8,7 +8,7 @@ import time_machine
 
 from bookings import history, selectors, services, tasks
 from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, WaitlistEntryFactory
 from events.models import Event
 from photostudio.errors import (
     AlreadyOnWaitlist,
@@ -149,14 +149,7 @@ def test_openings_leave_out_started_slots_and_other_statuses(receptionist, studi
 
 def test_openings_are_one_query_however_many(receptionist, studio, django_assert_num_queries):
     for day in range(5):
-        WaitlistEntry.objects.create(
-            client=ClientFactory(),
-            space=studio,
-            start=MONDAY_10_UTC + timedelta(days=day),
-            end=MONDAY_10_UTC + timedelta(days=day, hours=2),
-            blocks_until=MONDAY_10_UTC + timedelta(days=day, hours=2, minutes=15),
-            people_count=2,
-        )
+        WaitlistEntryFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=day))
 
     receptionist.has_perm("bookings.view_waitlistentry")  # the permissions, read once per request
 

@@ -18,7 +18,13 @@ from django.utils.http import urlsafe_base64_encode
 
 from bookings.models import BookingState
 from bookings.tests.api import install_default_spaces
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
+from bookings.tests.factories import (
+    MONDAY_10_UTC,
+    BookingFactory,
+    ClientFactory,
+    PhotographerFactory,
+    WaitlistEntryFactory,
+)
 from employees.models import Role, SignIn
 from employees.tests.factories import EmployeeFactory, verified_login
 from events.tests.factories import WebhookEndpointFactory
@@ -107,6 +113,7 @@ def studio():
         PhotographerFactory()
         client = ClientFactory()
         booking = BookingFactory(client=client, start=MONDAY_10_UTC, state=BookingState.PENDING)
+        entry = WaitlistEntryFactory(client=client, space=booking.space, start=MONDAY_10_UTC)
         WebhookEndpointFactory()
         browser = Browser()
         verified_login(browser, manager)
@@ -114,6 +121,7 @@ def studio():
         arguments = {
             "booking": {"pk": booking.pk},
             "client": {"pk": client.pk},
+            "waitlist": {"pk": entry.pk},
             "sign-in": {"pk": sign_in.pk if sign_in else 1},
             "password_reset_confirm": {
                 "uidb64": urlsafe_base64_encode(force_bytes(manager.pk)),
