@@ -147,6 +147,15 @@ def test_openings_leave_out_started_slots_and_other_statuses(receptionist, studi
     assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == []
 
 
+def test_a_space_that_takes_no_bookings_offers_no_opening(receptionist, studio, taken):
+    add(receptionist, studio)
+    cancel(taken, receptionist)
+    studio.is_active = False
+    studio.save()
+
+    assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == []
+
+
 def test_openings_are_one_query_however_many(receptionist, studio, django_assert_num_queries):
     for day in range(5):
         WaitlistEntryFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=day))
