@@ -8,7 +8,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from bookings.models import Booking, BookingState, Client, Closure, Space
+from bookings.models import Booking, BookingState, Client, Closure, Space, WaitlistEntry, WaitlistStatus
 from bookings.selectors import client_matches, day_bounds
 from employees.models import Employee, Role
 from photostudio.inputs import FIRST_DAY, LAST_DAY, InputRulesForm
@@ -143,3 +143,22 @@ ClosureFilterSet.base_filters = {
     "from": _day_filter("Closures meeting this day of the studio's calendar or a later one (YYYY-MM-DD).", "from_day"),
     **ClosureFilterSet.base_filters,
 }
+
+
+class WaitlistFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=WaitlistStatus.choices, help_text="waiting, booked, withdrawn or expired."
+    )
+    space = django_filters.ModelChoiceFilter(
+        queryset=Space.objects.all(), to_field_name="slug", help_text="A space's slug, e.g. studio_a."
+    )
+    date = _day_filter("Entries whose slot is on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
+
+    class Meta:
+        model = WaitlistEntry
+        form = InputRulesForm
+        fields = []
+
+    def on_day(self, queryset, name, value):
+        start, end = day_bounds(value)
+        return queryset.filter(start__lt=end, end__gt=start)

@@ -4,6 +4,7 @@
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -590,3 +591,39 @@ class BookingPrefillForm(InputRulesMixin, forms.Form):
         if "space" in values:
             values["space"] = values["space"].slug
         return {"date": today, "people_count": 1, **values}
+
+
+class WaitlistForm(TimesMixin, InputRulesMixin, forms.Form):
+    """The booking form's client and session, posted again by its "Put … on the waitlist" button
+    when the slot was taken: ``add_to_waitlist``'s arguments."""
+
+    client_phone = forms.CharField(max_length=32)
+    client_name = forms.CharField(max_length=200, required=False)
+    client_email = forms.EmailField(required=False)
+    space = forms.ModelChoiceField(queryset=Space.objects.all(), to_field_name="slug")
+    date = forms.DateField()
+    start_time = forms.TimeField()
+    end_time = forms.TimeField()
+    people_count = forms.IntegerField(min_value=1, max_value=1000)
+    notes = forms.CharField(required=False, max_length=2000)
+
+    def waitlist_arguments(self) -> dict:
+        """``add_to_waitlist``'s arguments, but the actor."""
+        data = self.cleaned_data
+        names = ("space", "start", "end", "people_count", "client_name", "client_phone", "client_email", "notes")
+        return {name: data[name] for name in names}
+
+    def prefill(self) -> str:
+        """The query of a new-booking link with what was typed, to try again from the form."""
+        names = ("space", "date", "start_time", "end_time", "client_phone", "client_name")
+        return urlencode({name: self.data[name] for name in names if self.data.get(name)})
+
+
+class WithdrawForm(InputRulesMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why?",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: it stays in the entry's history.",
+    )

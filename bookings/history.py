@@ -78,8 +78,25 @@ def _entry(event: Event, names: dict) -> Entry:
             for field, change in changes.items()
         )
         return Entry(event, "Details changed", detail)
+    if event.type == EventType.WAITLIST_ADDED:
+        space = spaces.get(payload.get("space"), payload.get("space", "?"))
+        people = payload.get("people_count", "?")
+        return Entry(event, "Put on the waitlist", f"{_span(payload)} in {space}, {people} {_people(people)}")
+    if event.type == EventType.WAITLIST_SLOT_OPENED:
+        return Entry(event, "Slot freed", "A booking holding the slot was cancelled, ended or moved.")
+    if event.type == EventType.WAITLIST_BOOKED:
+        return Entry(event, "Booked from the waitlist", f"Booking #{payload.get('booking', '?')}")
+    if event.type == EventType.WAITLIST_WITHDRAWN:
+        reason = payload.get("reason") or ""
+        return Entry(event, "Withdrawn", f"Reason: {reason}" if reason else "")
+    if event.type == EventType.WAITLIST_EXPIRED:
+        return Entry(event, "Expired", "Its start passed while the client was waiting.")
     label = dict(EventType.choices).get(event.type, event.type)
     return Entry(event, label, "")
+
+
+def _people(count) -> str:
+    return "person" if count == 1 else "people"
 
 
 def _state(value) -> str:

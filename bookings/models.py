@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import F, Func, Q
+from django.db.models import Exists, F, Func, OuterRef, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, Transition, transition
 
@@ -666,3 +666,83 @@ class Closure(AuditedModel):
             raise ValidationError({"reason": "Say why it is closed, e.g. Holidays."})
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValidationError({"end": "The closure must end after it starts."})
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    BOOKED = "booked", "Booked"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def with_free_slot(self) -> "WaitlistEntryQuerySet":
+        """Entries whose slot, ``[start, blocks_until)``, no booking holding the space meets: the
+        condition of ``BookingQuerySet.holding_during``, which the booking services refuse on,
+        asked of every entry at once."""
+        held = Booking.objects.filter(
+            space=OuterRef("space"),
+            state__in=HOLDING_STATES,
+            start__lt=OuterRef("blocks_until"),
+            blocks_until__gt=OuterRef("start"),
+        )
+        return self.filter(~Exists(held))
+
+
+class WaitlistEntry(AuditedModel):
+    """A client waiting for a space at a time another booking holds: ``waiting`` until it is
+    ``booked`` (``booking`` is the booking made), ``withdrawn`` or ``expired`` (its start passed).
+
+    ``blocks_until`` is ``end`` plus the space's buffer when the client was put on the list: the
+    stretch a booking of the slot would hold, which ``selectors.waitlist_openings`` checks is free.
+    ``slot_opened_at`` is the last time a cancelled or moved booking freed the slot. The entry's
+    history (added, slot opened, booked, withdrawn, expired) lives in ``events.Event``.
+    """
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="waitlist_entries")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="waitlist_entries")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocks_until = models.DateTimeField(editable=False, help_text="End plus the space's buffer when added.")
+    people_count = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
+    booking = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entries",
+        editable=False,
+        help_text="The booking made from this entry.",
+    )
+    slot_opened_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When a cancelled or moved booking last freed the slot."
+    )
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the entry was booked, withdrawn or expired."
+    )
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [
+            # Today and the expiry look only at the waiting entries, a sliver of the list's history.
+            models.Index(fields=["start"], condition=Q(status="waiting"), name="waitlist_waiting_start_idx"),
+            models.Index(fields=["space", "start"], name="waitlist_space_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="waitlist_ends_after_start"),
+            models.CheckConstraint(condition=Q(blocks_until__gte=F("end")), name="waitlist_blocks_after_end"),
+            models.CheckConstraint(condition=Q(people_count__gte=1), name="waitlist_people_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(status="booked", booking__isnull=False) | (~Q(status="booked") & Q(booking__isnull=True)),
+                name="waitlist_booked_has_booking",
+            ),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.start, timezone.get_default_timezone())
+        return f"Waitlist #{self.pk} {self.space} {local:%Y-%m-%d %H:%M}"

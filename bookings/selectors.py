@@ -24,6 +24,8 @@ from bookings.models import (
     Client,
     Closure,
     Space,
+    WaitlistEntry,
+    WaitlistStatus,
     local_instant,
     studio_day,
 )
@@ -448,6 +450,39 @@ def bookings_needing_action(*, viewer, now: datetime, soon: timedelta, limit: in
         to_confirm=list(bookings.filter(state=BookingState.PENDING).ending_after(now).order_by("start", "id")[:limit]),
         starting_soon=list(confirmed.filter(start__gt=now, start__lte=now + soon).order_by("start", "id")[:limit]),
         to_mark=list(confirmed.filter(start__lte=now).order_by("start", "id")[:limit]),
+    )
+
+
+def visible_waitlist(*, viewer) -> QuerySet[WaitlistEntry]:
+    """Every waitlist entry the viewer may see (``bookings.view_waitlistentry``), in start order,
+    with client, space, booking and who added it loaded."""
+    if not viewer.has_perm("bookings.view_waitlistentry"):
+        return WaitlistEntry.objects.none()
+    return WaitlistEntry.objects.select_related("client", "space", "booking", "created_by").order_by("start", "id")
+
+
+def get_waitlist_entry(*, viewer, pk: int) -> WaitlistEntry:
+    """The waitlist entry with ``pk``, or NotFound when there is none or the viewer may not see it."""
+    entry = visible_waitlist(viewer=viewer).filter(pk=pk).first()
+    if entry is None:
+        raise NotFound(f"There is no waitlist entry #{pk}.")
+    return entry
+
+
+def waitlist_openings(*, viewer, now: datetime, limit: int) -> list[WaitlistEntry]:
+    """At most ``limit`` waiting entries, soonest first, whose slot is still to come, in a space
+    that takes bookings, and free now (no booking holding the space meets it, by the booking
+    services' own overlap test): the clients the front desk can book at once. One query."""
+    waiting = visible_waitlist(viewer=viewer).filter(status=WaitlistStatus.WAITING, start__gt=now)
+    return list(waiting.filter(space__is_active=True).with_free_slot()[:limit])
+
+
+def waitlist_history(*, entry: WaitlistEntry) -> list[Event]:
+    """What happened to ``entry``, oldest first, from the event store, with each event's actor."""
+    return list(
+        Event.objects.filter(aggregate_type=WaitlistEntry._meta.label_lower, aggregate_id=str(entry.pk))
+        .select_related("actor")
+        .order_by("occurred_at", "id")
     )
 
 

@@ -16,12 +16,23 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, Transition
 
-from bookings.models import HOLDING_STATES, Booking, BookingSeries, BookingState, Client, Closure, Space
+from bookings.models import (
+    HOLDING_STATES,
+    Booking,
+    BookingSeries,
+    BookingState,
+    Client,
+    Closure,
+    Space,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives
 from employees.models import Role
 from events.services import publish
 from photostudio.errors import (
+    AlreadyOnWaitlist,
     BookingClosed,
     BookingOverlap,
     ConcurrentChange,
@@ -31,6 +42,8 @@ from photostudio.errors import (
     SpaceClosed,
     TooEarly,
     ValidationFailed,
+    WaitlistEntryClosed,
+    WaitlistSlotFree,
 )
 
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
@@ -436,6 +449,175 @@ def unassign_upcoming_sessions(*, photographer, actor) -> list[Booking]:
         .order_by("start", "id")
     )
     return [assign_photographer(booking=booking, photographer=None, actor=actor) for booking in bookings]
+
+
+# --- Waitlist ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_to_waitlist(
+    *,
+    actor,
+    space: Space,
+    start: datetime,
+    end: datetime,
+    people_count: int,
+    client: Client | None = None,
+    client_name: str = "",
+    client_phone: str = "",
+    client_email: str = "",
+    notes: str = "",
+) -> WaitlistEntry:
+    """Put a client on the waitlist for ``space`` from ``start`` to ``end``, which another booking
+    holds; the arguments are ``create_booking``'s (the client found or registered the same way).
+
+    The slot must be one the studio would book but for that booking: the same times, opening
+    hours and capacity rules apply. Raises PermissionDenied, ValidationFailed, WaitlistSlotFree
+    when nothing holds the slot (book it instead) and AlreadyOnWaitlist when the client already
+    waits for the space at an overlapping time.
+    """
+    _require(actor, "bookings.add_waitlistentry", "put clients on the waitlist")
+    start, end = _aware("start", start), _aware("end", end)
+    if client is None:
+        client = client_for_booking(actor=actor, name=client_name, phone=client_phone, email=client_email)
+    wanted = Booking(
+        client=client,
+        space=space,
+        start=start,
+        end=end,
+        blocks_until=end + space.buffer,
+        people_count=people_count,
+        price=space.price_for(max(end - start, timedelta(0))),
+        notes=notes,
+    )
+    _validate(wanted)
+    if _first_conflict(wanted) is None:
+        raise WaitlistSlotFree(f"{space.name} is free at that time: book it instead.", details={"space": space.slug})
+    waiting = (
+        WaitlistEntry.objects.filter(client=client, space=space, status=WaitlistStatus.WAITING)
+        .filter(start__lt=end, end__gt=start)
+        .first()
+    )
+    if waiting is not None:
+        raise AlreadyOnWaitlist(
+            f"{client.full_name} is already on the waitlist for {space.name} at that time (entry #{waiting.pk}).",
+            details={"waitlist_entry": waiting.pk},
+        )
+    entry = WaitlistEntry(
+        client=client,
+        space=space,
+        start=start,
+        end=end,
+        blocks_until=wanted.blocks_until,
+        people_count=people_count,
+        notes=notes,
+        created_by=actor,
+        updated_by=actor,
+    )
+    _validate(entry)
+    entry.save()
+    publish("waitlist.added", entry, actor=actor, payload=_waitlist_snapshot(entry))
+    return entry
+
+
+@transaction.atomic
+def book_waitlist_entry(*, entry: WaitlistEntry, actor) -> WaitlistEntry:
+    """Book the waiting client into the slot through ``create_booking``, so every rule of a new
+    booking applies (the slot must be free: BookingOverlap otherwise); the entry becomes
+    ``booked`` with the booking.
+
+    Raises PermissionDenied, WaitlistEntryClosed when the entry is not waiting or its start has
+    passed, and whatever ``create_booking`` raises.
+    """
+    _require(actor, "bookings.change_waitlistentry", "book clients from the waitlist")
+    entry = _waiting_entry(entry)
+    if entry.start <= timezone.now():
+        raise WaitlistEntryClosed("The slot has started or passed: this entry can no longer be booked.")
+    booking = create_booking(
+        actor=actor,
+        space=entry.space,
+        start=entry.start,
+        end=entry.end,
+        people_count=entry.people_count,
+        client=entry.client,
+        notes=entry.notes,
+    )
+    _resolve(entry, WaitlistStatus.BOOKED, actor=actor, booking=booking)
+    publish("waitlist.booked", entry, actor=actor, payload={"booking": booking.pk})
+    return entry
+
+
+@transaction.atomic
+def withdraw_waitlist_entry(*, entry: WaitlistEntry, actor, reason: str = "") -> WaitlistEntry:
+    """Take a waiting client off the waitlist (they booked elsewhere, no longer want the slot).
+
+    Raises PermissionDenied and WaitlistEntryClosed when the entry is not waiting.
+    """
+    _require(actor, "bookings.change_waitlistentry", "withdraw waitlist entries")
+    entry = _waiting_entry(entry)
+    _resolve(entry, WaitlistStatus.WITHDRAWN, actor=actor)
+    publish("waitlist.withdrawn", entry, actor=actor, payload={"reason": reason.strip()})
+    return entry
+
+
+@transaction.atomic
+def expire_waitlist(*, now: datetime) -> list[WaitlistEntry]:
+    """Mark every waiting entry whose start has come by ``now`` as expired (one
+    ``waitlist.expired`` event each, by no one); running it twice changes nothing more."""
+    entries = list(
+        WaitlistEntry.objects.select_for_update()
+        .filter(status=WaitlistStatus.WAITING, start__lte=now)
+        .order_by("start", "id")
+    )
+    for entry in entries:
+        _resolve(entry, WaitlistStatus.EXPIRED, actor=None, at=now)
+        publish("waitlist.expired", entry, payload={"start": entry.start.isoformat()})
+    return entries
+
+
+@transaction.atomic
+def record_slot_openings(*, space_id: int, start: datetime, until: datetime) -> list[WaitlistEntry]:
+    """Note on each waiting entry of the space whose slot meets ``[start, until)`` (a stretch a
+    booking stopped holding) and is now free that its slot opened (``waitlist.slot_opened``)."""
+    candidates = WaitlistEntry.objects.select_for_update().filter(
+        space_id=space_id, status=WaitlistStatus.WAITING, start__lt=until, blocks_until__gt=start
+    )
+    now = timezone.now()
+    opened = list(candidates.with_free_slot().filter(start__gt=now).order_by("start", "id"))
+    for entry in opened:
+        entry.slot_opened_at = now
+        entry.save(update_fields=["slot_opened_at", "updated_at"])
+        publish("waitlist.slot_opened", entry, payload={"start": start.isoformat(), "until": until.isoformat()})
+    return opened
+
+
+def _waiting_entry(entry: WaitlistEntry) -> WaitlistEntry:
+    """``entry`` read again under a row lock, or WaitlistEntryClosed when it is no longer waiting."""
+    entry = WaitlistEntry.objects.select_for_update().select_related("client", "space").get(pk=entry.pk)
+    if entry.status != WaitlistStatus.WAITING:
+        raise WaitlistEntryClosed(
+            f"This waitlist entry is {entry.get_status_display().lower()}, no longer waiting.",
+            details={"status": entry.status},
+        )
+    return entry
+
+
+def _resolve(entry: WaitlistEntry, status: str, *, actor, booking: Booking | None = None, at=None) -> None:
+    entry.status = status
+    entry.booking = booking
+    entry.resolved_at = at or timezone.now()
+    entry.updated_by = actor
+    entry.save(update_fields=["status", "booking", "resolved_at", "updated_by", "updated_at"])
+
+
+def _waitlist_snapshot(entry: WaitlistEntry) -> dict:
+    return {
+        "space": entry.space.slug,
+        "start": entry.start.isoformat(),
+        "end": entry.end.isoformat(),
+        "client": entry.client_id,
+        "people_count": entry.people_count,
+    }
 
 
 def _pk(instance) -> int | None:

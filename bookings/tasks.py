@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from bookings import analytics, day_lists, notifications
+from bookings import analytics, day_lists, notifications, services
 from photostudio.cache import cache
 
 
@@ -30,3 +30,9 @@ def queue_booking_reminders() -> None:
     with cache.lock("bookings.queue_booking_reminders") as acquired:
         if acquired:
             notifications.queue_booking_reminders(now=timezone.now())
+
+
+@shared_task(name="bookings.expire_waitlist")
+def expire_waitlist() -> None:
+    """Waiting entries whose start has come are expired (the service locks the rows it changes)."""
+    services.expire_waitlist(now=timezone.now())

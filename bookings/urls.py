@@ -19,6 +19,11 @@ urlpatterns = [
     path("clients/search/", views.client_search_view, name="client-search"),
     path("clients/<int:pk>/", views.client_detail_view, name="client-detail"),
     path("clients/<int:pk>/edit/", views.client_edit_view, name="client-edit"),
+    path("waitlist/", views.waitlist_view, name="waitlist"),
+    path("waitlist/add/", views.waitlist_add_view, name="waitlist-add"),
+    path("waitlist/<int:pk>/", views.waitlist_entry_view, name="waitlist-entry"),
+    path("waitlist/<int:pk>/book/", views.waitlist_book_view, name="waitlist-book"),
+    path("waitlist/<int:pk>/withdraw/", views.waitlist_withdraw_view, name="waitlist-withdraw"),
     path("reports/", views.reports_view, name="reports"),
     path("reports/csv/", views.reports_csv_view, name="reports-csv"),
 ]

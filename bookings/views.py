@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from bookings import calendar_feeds, charts, history, reports, selectors, series, services, timegrid
-from bookings.filtersets import BookingFilterSet
+from bookings.filtersets import BookingFilterSet, WaitlistFilterSet
 from bookings.forms import (
     BookingEditForm,
     BookingForm,
@@ -36,9 +36,11 @@ from bookings.forms import (
     SeriesCancelForm,
     SeriesMoveForm,
     TransitionForm,
+    WaitlistForm,
+    WithdrawForm,
     active_photographers,
 )
-from bookings.models import Booking, BookingState
+from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
 from employees import calendar_feed
 from employees import selectors as employee_selectors
 from employees.models import Role
@@ -48,6 +50,7 @@ from photostudio.exports import csv_writer
 PAGE_SIZE = 25
 NEEDS_ACTION_LIMIT = 10
 STARTING_SOON = timedelta(hours=1)
+WAITLIST_OPENINGS_LIMIT = 10
 CLIENT_MATCHES = 8
 SESSION_STATES = [BookingState.PENDING, BookingState.CONFIRMED, BookingState.IN_PROGRESS, BookingState.COMPLETED]
 # Buttons for the transitions, in the order the front desk reads them: forward first, cancel last.
@@ -125,6 +128,11 @@ def today_view(request):
         "needs_limit": NEEDS_ACTION_LIMIT,
         "cancelled": [booking for booking in bookings if booking.state == BookingState.CANCELLED],
     }
+    if request.user.has_perm("bookings.view_waitlistentry"):
+        context["waitlist_openings"] = selectors.waitlist_openings(
+            viewer=request.user, now=now, limit=WAITLIST_OPENINGS_LIMIT
+        )
+        context["waitlist_limit"] = WAITLIST_OPENINGS_LIMIT
     if request.user.role == Role.PHOTOGRAPHER:
         context |= _own_sessions(request.user, day)
     return render(request, "bookings/today.html", context)
@@ -660,3 +668,92 @@ def calendar_feed_view(request, token: str):
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = 'inline; filename="sessions.ics"'
     return response
+
+
+# --- Waitlist -----------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_page("bookings.view_waitlistentry")
+def waitlist_view(request):
+    """The waitlist, waiting clients first unless another status is asked for, in start order."""
+    data = request.GET.copy()
+    data.setdefault("status", WaitlistStatus.WAITING)
+    filters = WaitlistFilterSet(data, queryset=selectors.visible_waitlist(viewer=request.user))
+    valid = filters.is_valid()
+    context = {
+        "filters": filters,
+        "page": _page(request, filters.qs if valid else WaitlistEntry.objects.none()),
+        "statuses": WaitlistStatus.choices,
+        "spaces": selectors.visible_spaces(viewer=request.user),
+    }
+    return render(request, "bookings/waitlist.html", context, status=200 if valid else 400)
+
+
+@require_GET
+@staff_page("bookings.view_waitlistentry")
+def waitlist_entry_view(request, pk: int):
+    entry = selectors.get_waitlist_entry(viewer=request.user, pk=pk)
+    return _waitlist_entry(request, entry, WithdrawForm())
+
+
+def _waitlist_entry(request, entry, withdraw_form, status=200):
+    context = {
+        "entry": entry,
+        "history": history.describe(selectors.waitlist_history(entry=entry)),
+        "withdraw_form": withdraw_form,
+        "waiting": entry.status == WaitlistStatus.WAITING,
+    }
+    return render(request, "bookings/waitlist_entry.html", context, status=status)
+
+
+@require_POST
+@staff_page("bookings.add_waitlistentry")
+def waitlist_add_view(request):
+    """The booking form's "Put … on the waitlist" button: the same data, to ``add_to_waitlist``."""
+    form = WaitlistForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The waitlist entry was not saved: check the booking's details and try again.")
+        return redirect(f"{reverse('booking-new')}?{form.prefill()}")
+    try:
+        entry = services.add_to_waitlist(actor=request.user, **form.waitlist_arguments())
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('booking-new')}?{form.prefill()}")
+    messages.success(
+        request,
+        f"{entry.client.full_name} is on the waitlist for {entry.space.name}. Today shows them with a "
+        "Book button as soon as the slot is free.",
+    )
+    return redirect("waitlist-entry", pk=entry.pk)
+
+
+@require_POST
+@staff_page("bookings.change_waitlistentry")
+def waitlist_book_view(request, pk: int):
+    entry = selectors.get_waitlist_entry(viewer=request.user, pk=pk)
+    try:
+        entry = services.book_waitlist_entry(entry=entry, actor=request.user)
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("waitlist-entry", pk=pk)
+    messages.success(
+        request, f"Booking #{entry.booking_id} is saved as pending: {entry.client.full_name} came off the waitlist."
+    )
+    return redirect("booking-detail", pk=entry.booking_id)
+
+
+@require_POST
+@staff_page("bookings.change_waitlistentry")
+def waitlist_withdraw_view(request, pk: int):
+    entry = selectors.get_waitlist_entry(viewer=request.user, pk=pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _waitlist_entry(request, entry, form, status=400)
+    try:
+        services.withdraw_waitlist_entry(entry=entry, actor=request.user, reason=form.cleaned_data["reason"])
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{entry.client.full_name} is off the waitlist.")
+    return redirect("waitlist-entry", pk=pk)

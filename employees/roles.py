@@ -50,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_crud("bookings", "space", *ALL),
         # Closures are recorded and removed, never edited: there is no change_closure.
         *_crud("bookings", "closure", "add", "delete", "view"),
+        *_crud("bookings", "waitlistentry", *ALL),
         *(f"bookings.{codename}" for codename in _BOOKING_CUSTOM),
         *_crud("employees", "employee", "add", "change", "view"),
         "events.view_event",
@@ -67,6 +68,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_crud("bookings", "client", "view", "add", "change"),
         "bookings.view_space",
         "bookings.view_closure",
+        # The front desk keeps the waitlist: puts clients on it, books or withdraws them.
+        *_crud("bookings", "waitlistentry", "view", "add", "change"),
         "employees.view_employee",
     ),
     Role.PHOTOGRAPHER: (

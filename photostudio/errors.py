@@ -83,6 +83,27 @@ class SeriesConflict(Conflict):
     default_message = "Some dates of the series are not free."
 
 
+class WaitlistEntryClosed(Conflict):
+    """The waitlist entry is no longer waiting (booked, withdrawn, or expired: its start has passed)."""
+
+    code = "waitlist_entry_closed"
+    default_message = "This waitlist entry is no longer waiting."
+
+
+class WaitlistSlotFree(Conflict):
+    """Nothing holds the asked slot: book it instead of waiting for it."""
+
+    code = "waitlist_slot_free"
+    default_message = "The space is free at that time: book it instead."
+
+
+class AlreadyOnWaitlist(Conflict):
+    """The client already waits for this space at an overlapping time."""
+
+    code = "already_on_waitlist"
+    default_message = "The client is already on the waitlist for this space at that time."
+
+
 class AuthenticationError(DomainError):
     """A sign-in or token was refused; answered with 401 so clients know to (re)authenticate."""
 

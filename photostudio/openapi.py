@@ -162,6 +162,7 @@ _TAGS = [
     {"name": "spaces", "description": "The bookable spaces and their free time."},
     {"name": "closures", "description": "Times a space or the whole studio takes no bookings."},
     {"name": "clients", "description": "The studio's clients and their booking history."},
+    {"name": "waitlist", "description": "Clients waiting for a taken slot, booked once it frees up."},
     {"name": "employees", "description": "Staff records, the caller's profile, sign-ins and MFA."},
     {"name": "events", "description": "The event history: everything that happened, filterable."},
     {"name": "webhooks", "description": "Outbound webhook endpoints and their deliveries."},

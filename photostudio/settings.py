@@ -302,6 +302,9 @@ CELERY_BEAT_SCHEDULE = {
     "warm-day-lists": {"task": "bookings.warm_day_lists", "schedule": CACHE_WARM_INTERVAL},
     "create-event-partitions": {"task": "events.create_partitions", "schedule": 24 * 3600},
     "refresh-analytics": {"task": "bookings.refresh_analytics", "schedule": ANALYTICS_REFRESH_INTERVAL},
+    # Waitlist entries whose start has come are expired within five minutes; until then Today no
+    # longer offers them and booking one is refused.
+    "expire-waitlist": {"task": "bookings.expire_waitlist", "schedule": 300},
 }
 
 # --- Bookings ---------------------------------------------------------------------------------
@@ -419,6 +422,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BookingStateEnum": "bookings.models.BookingState",
         "RoleEnum": "employees.models.Role",
+        "WaitlistStatusEnum": "bookings.models.WaitlistStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -25,6 +25,8 @@ from bookings.models import (
     Client,
     Closure,
     Space,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Report
 from employees.models import Employee
@@ -775,6 +777,90 @@ class HistoryEntrySerializer(serializers.Serializer):
     payload = serializers.DictField(
         help_text="What changed: states and reason (with `undo: true` for an undo), times, fields' old and new values."
     )
+
+
+# --- waitlist ---------------------------------------------------------------------------------
+
+
+class WaitlistEntryCreateSerializer(BookingCreateSerializer):
+    """The booking the client wanted, as for POST /api/v1/bookings/ (no price: it is set when booked)."""
+
+    price = None
+
+
+class WithdrawSerializer(InputSerializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        style=MULTILINE,
+        help_text="Why the client no longer waits; kept in the entry's history.",
+    )
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(
+        choices=WaitlistStatus.choices,
+        read_only=True,
+        help_text="waiting; booked (see booking), withdrawn, or expired (its start passed while waiting).",
+    )
+    start_time = UtcDateTimeField(source="start", help_text="When the wanted session starts (UTC).")
+    end_time = UtcDateTimeField(source="end", help_text="When it ends (UTC).")
+    space_type = serializers.CharField(source="space.slug", read_only=True, help_text="The space's slug.")
+    space = SpaceSummarySerializer(read_only=True, help_text="The space wanted.")
+    client = ClientSummarySerializer(read_only=True, help_text="Who waits.")
+    booking = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The booking made from this entry; null unless booked."
+    )
+    slot_opened_at = UtcDateTimeField(
+        allow_null=True, help_text="When a cancelled or moved booking last freed the slot; null if never."
+    )
+    resolved_at = UtcDateTimeField(allow_null=True, help_text="When it was booked, withdrawn or expired.")
+    created_by = EmployeeSummarySerializer(read_only=True, allow_null=True, help_text="Who put the client on it.")
+    created_at = UtcDateTimeField(help_text="When the client was put on the waitlist.")
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id",
+            "status",
+            "start_time",
+            "end_time",
+            "space_type",
+            "space",
+            "client",
+            "people_count",
+            "notes",
+            "booking",
+            "slot_opened_at",
+            "resolved_at",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The entry's id, as in /api/v1/waitlist/{id}."},
+            "people_count": {"help_text": "How many people would come."},
+            "notes": {"help_text": "For the studio's staff; they go on the booking."},
+        }
+
+
+class WaitlistEntryDetailSerializer(WaitlistEntrySerializer):
+    """An entry with what happened to it (``context["history"]``)."""
+
+    history = serializers.SerializerMethodField(
+        help_text="Its events, oldest first: waitlist.added, waitlist.slot_opened, waitlist.booked, "
+        "waitlist.withdrawn, waitlist.expired."
+    )
+
+    class Meta(WaitlistEntrySerializer.Meta):
+        fields = [*WaitlistEntrySerializer.Meta.fields, "history"]
+        read_only_fields = fields
+
+    @extend_schema_field(HistoryEntrySerializer(many=True))
+    def get_history(self, entry) -> list:
+        return HistoryEntrySerializer(self.context["history"], many=True).data
 
 
 class BookingsHealthSerializer(serializers.Serializer):

@@ -27,4 +27,10 @@ urlpatterns = [
     re_path(r"^clients/(?P<pk>[0-9]+)/?$", views.ClientDetailView.as_view(), name="api-client"),
     re_path(r"^clients/(?P<pk>[0-9]+)/history/?$", views.ClientHistoryView.as_view(), name="api-client-history"),
     re_path(r"^reports/?$", views.ReportView.as_view(), name="api-reports"),
+    re_path(r"^waitlist/?$", views.WaitlistListView.as_view(), name="api-waitlist"),
+    re_path(r"^waitlist/(?P<pk>[0-9]+)/?$", views.WaitlistDetailView.as_view(), name="api-waitlist-entry"),
+    re_path(r"^waitlist/(?P<pk>[0-9]+)/book/?$", views.WaitlistBookView.as_view(), name="api-waitlist-book"),
+    re_path(
+        r"^waitlist/(?P<pk>[0-9]+)/withdraw/?$", views.WaitlistWithdrawView.as_view(), name="api-waitlist-withdraw"
+    ),
 ]

@@ -44,9 +44,13 @@ from bookings.api.serializers import (
     SeriesSerializer,
     SpaceSerializer,
     StateChangeSerializer,
+    WaitlistEntryCreateSerializer,
+    WaitlistEntryDetailSerializer,
+    WaitlistEntrySerializer,
+    WithdrawSerializer,
     report_json,
 )
-from bookings.filtersets import BookingFilterSet, ClosureFilterSet
+from bookings.filtersets import BookingFilterSet, ClosureFilterSet, WaitlistFilterSet
 from photostudio.errors import ValidationFailed
 from photostudio.idempotency import HEADER as IDEMPOTENCY_HEADER
 from photostudio.idempotency import REPLAYED_HEADER, idempotent
@@ -122,6 +126,7 @@ _CLOSURE_FIELD_NAMES = {"start": "start_time", "end": "end_time"}
 _BOOKING_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The booking's id.")
 _SERIES_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The series' id.")
 _CLIENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The client's id.")
+_WAITLIST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The entry's id.")
 _SPACE_SLUG = OpenApiParameter(
     "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The space's slug, e.g. studio_a."
 )
@@ -802,3 +807,108 @@ class ReportView(APIView):
         start, end = period["from"], period["to"]
         answer = reports.rendered_report(viewer=request.user, start=start, end=end, render=report_json)
         return HttpResponse(answer, content_type=JSONRenderer.media_type)
+
+
+# --- Waitlist -------------------------------------------------------------------------------------
+
+
+def _entry(entry, request, **kwargs) -> Response:
+    history = selectors.waitlist_history(entry=entry)
+    return Response(WaitlistEntryDetailSerializer(entry, context={"history": history}).data, **kwargs)
+
+
+class WaitlistListView(generics.ListAPIView):
+    filterset_class = WaitlistFilterSet
+    serializer_class = WaitlistEntrySerializer
+
+    def get_queryset(self):
+        return selectors.visible_waitlist(viewer=self.request.user)
+
+    @extend_schema(
+        operation_id="waitlist_list",
+        summary="List waitlist entries",
+        description="Clients waiting for a space at a time another booking holds, and what became of "
+        "them, in start order. Narrow by `status`, `space` and `date` (a day of the studio's calendar).",
+    )
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        operation_id="waitlist_create",
+        summary="Put a client on the waitlist",
+        description="For a slot another booking holds: the body of `POST /api/v1/bookings/` (without "
+        "`price`) that was refused with `booking_overlap`. The same rules apply (opening hours, "
+        "capacity, times); a slot nothing holds answers 409 `waitlist_slot_free` (book it instead), "
+        "and a client already waiting for the space at an overlapping time 409 `already_on_waitlist`. "
+        "When the slot frees up, `POST /api/v1/waitlist/{id}/book` books the client.",
+        request=WaitlistEntryCreateSerializer,
+        responses={
+            201: WaitlistEntryDetailSerializer,
+            409: conflict("waitlist_slot_free", "already_on_waitlist"),
+        },
+        examples=[OpenApiExample("The guide's booking, taken", value=GUIDE_BOOKING, request_only=True)],
+    )
+    def post(self, request):
+        data = WaitlistEntryCreateSerializer.check(request.data)
+        with _in_api_terms():
+            entry = services.add_to_waitlist(
+                actor=request.user,
+                space=data["space_type"],
+                start=data["start_time"],
+                end=data["end_time"],
+                people_count=data["people_count"],
+                client_name=data["client_name"],
+                client_phone=data["client_phone"],
+                client_email=data["client_email"],
+                notes=data["notes"],
+            )
+        return _entry(
+            entry, request, status=status.HTTP_201_CREATED, headers={"Location": f"/api/v1/waitlist/{entry.pk}"}
+        )
+
+
+class WaitlistDetailView(APIView):
+    @extend_schema(
+        operation_id="waitlist_retrieve",
+        summary="One waitlist entry",
+        description="The entry with its history: added, slot opened, booked, withdrawn or expired.",
+        parameters=[_WAITLIST_ID],
+        responses=WaitlistEntryDetailSerializer,
+    )
+    def get(self, request, pk: int):
+        return _entry(selectors.get_waitlist_entry(viewer=request.user, pk=pk), request)
+
+
+class WaitlistBookView(APIView):
+    @extend_schema(
+        operation_id="waitlist_book",
+        summary="Book the waiting client",
+        description="Books the entry's client into its slot as `POST /api/v1/bookings/` would (pending, the "
+        "space's rate); the entry becomes `booked` with the booking's id. A slot still taken answers 409 "
+        "`booking_overlap`; an entry no longer waiting (or whose start has passed) 409 `waitlist_entry_closed`.",
+        parameters=[_WAITLIST_ID],
+        request=None,
+        responses={200: WaitlistEntryDetailSerializer, 409: conflict("booking_overlap", "waitlist_entry_closed")},
+    )
+    def post(self, request, pk: int):
+        entry = selectors.get_waitlist_entry(viewer=request.user, pk=pk)
+        with _in_api_terms():
+            entry = services.book_waitlist_entry(entry=entry, actor=request.user)
+        return _entry(entry, request)
+
+
+class WaitlistWithdrawView(APIView):
+    @extend_schema(
+        operation_id="waitlist_withdraw",
+        summary="Take the client off the waitlist",
+        description="The entry becomes `withdrawn`, with the `reason` in its history. An entry no longer "
+        "waiting answers 409 `waitlist_entry_closed`.",
+        parameters=[_WAITLIST_ID],
+        request=WithdrawSerializer,
+        responses={200: WaitlistEntryDetailSerializer, 409: conflict("waitlist_entry_closed")},
+        examples=[OpenApiExample("Booked elsewhere", value={"reason": "Took another day"}, request_only=True)],
+    )
+    def post(self, request, pk: int):
+        entry = selectors.get_waitlist_entry(viewer=request.user, pk=pk)
+        data = WithdrawSerializer.check(request.data)
+        return _entry(services.withdraw_waitlist_entry(entry=entry, actor=request.user, **data), request)

@@ -6,7 +6,16 @@ from decimal import Decimal
 
 import factory
 
-from bookings.models import Booking, BookingSeries, BookingState, Client, Closure, Space, default_opening_hours
+from bookings.models import (
+    Booking,
+    BookingSeries,
+    BookingState,
+    Client,
+    Closure,
+    Space,
+    WaitlistEntry,
+    default_opening_hours,
+)
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 
@@ -78,3 +87,17 @@ class ClosureFactory(factory.django.DjangoModelFactory):
     start = MONDAY_10_UTC + timedelta(hours=2)
     end = factory.LazyAttribute(lambda closure: closure.start + timedelta(hours=4))
     reason = "Maintenance"
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory):
+    """A client waiting for a slot, Monday 10:00-12:00 unless told; nothing checks that it is taken."""
+
+    class Meta:
+        model = WaitlistEntry
+
+    client = factory.SubFactory(ClientFactory)
+    space = factory.SubFactory(SpaceFactory)
+    start = MONDAY_10_UTC
+    end = factory.LazyAttribute(lambda entry: entry.start + timedelta(hours=2))
+    blocks_until = factory.LazyAttribute(lambda entry: entry.end + entry.space.buffer)
+    people_count = 2

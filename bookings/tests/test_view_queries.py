@@ -84,7 +84,7 @@ def count(client, url) -> int:
 
 
 PAGES = {
-    "today": (lambda studio: "/", 11),
+    "today": (lambda studio: "/", 12),  # the closures of the day, the waitlist's openings
     "calendar day": (lambda studio: "/calendar/?date=2030-01-14", 8),
     "calendar week": (lambda studio: f"/calendar/?view=week&date=2030-01-14&space={studio.booking.space.slug}", 9),
     "booking list": (lambda studio: "/bookings/?from=2030-01-14&to=2030-01-20", 9),

@@ -24,6 +24,7 @@ from bookings.tests.factories import (
     BookingSeriesFactory,
     ClientFactory,
     PhotographerFactory,
+    WaitlistEntryFactory,
 )
 from employees import calendar_feed
 from employees.models import Role, SignIn
@@ -117,6 +118,7 @@ def studio():
         booking = BookingFactory(
             client=client, start=MONDAY_10_UTC, state=BookingState.PENDING, series=BookingSeriesFactory(client=client)
         )
+        entry = WaitlistEntryFactory(client=client, space=booking.space, start=MONDAY_10_UTC)
         WebhookEndpointFactory()
         browser = Browser()
         verified_login(browser, manager)
@@ -125,6 +127,7 @@ def studio():
             "booking": {"pk": booking.pk},
             "client": {"pk": client.pk},
             "series": {"pk": booking.series_id},
+            "waitlist": {"pk": entry.pk},
             "sign-in": {"pk": sign_in.pk if sign_in else 1},
             "calendar-feed": {"token": calendar_feed.token_for(manager.calendar_feed_key)},
             "password_reset_confirm": {

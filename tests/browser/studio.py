@@ -75,6 +75,7 @@ def staff_pages() -> list[str]:
         f"/clients/{client.pk}/",
         f"/clients/{client.pk}/edit/",
         "/reports/",
+        "/waitlist/",
         "/profile/",
         "/password/change/",
         "/profile/mfa/backup-codes/",
