@@ -10,7 +10,14 @@ from rest_framework.test import APIClient
 
 from bookings.models import BookingState, Space
 from bookings.tests.api import install_default_spaces
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, BookingSeriesFactory, ClientFactory
+from bookings.tests.factories import (
+    MONDAY_10_UTC,
+    BookingFactory,
+    BookingSeriesFactory,
+    ClientFactory,
+    ClosureFactory,
+    WaitlistEntryFactory,
+)
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events.tests.factories import DeliveryFactory, WebhookEndpointFactory
@@ -93,6 +100,8 @@ def api():
         "deliveries": DeliveryFactory(handler=endpoint.handler_name, endpoint=endpoint).pk,
         "sessions": 1,
         "spaces": Space.objects.first().slug,
+        "closures": ClosureFactory().pk,
+        "waitlist": WaitlistEntryFactory(start=MONDAY_10_UTC + timedelta(days=7)).pk,
     }
     client = APIClient()
     client.force_authenticate(admin)
