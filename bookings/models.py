@@ -677,16 +677,21 @@ class WaitlistStatus(models.TextChoices):
 
 class WaitlistEntryQuerySet(models.QuerySet):
     def with_free_slot(self) -> "WaitlistEntryQuerySet":
-        """Entries whose slot, ``[start, blocks_until)``, no booking holding the space meets: the
-        condition of ``BookingQuerySet.holding_during``, which the booking services refuse on,
-        asked of every entry at once."""
+        """Entries whose slot, ``[start, blocks_until)``, no booking holding the space meets (the
+        condition of ``BookingQuerySet.holding_during``, which the booking services refuse on) and
+        no closure of the space or of the whole studio touches, asked of every entry at once."""
         held = Booking.objects.filter(
             space=OuterRef("space"),
             state__in=HOLDING_STATES,
             start__lt=OuterRef("blocks_until"),
             blocks_until__gt=OuterRef("start"),
         )
-        return self.filter(~Exists(held))
+        closed = Closure.objects.filter(
+            Q(space=OuterRef("space")) | Q(space__isnull=True),
+            start__lt=OuterRef("blocks_until"),
+            end__gt=OuterRef("start"),
+        )
+        return self.filter(~Exists(held), ~Exists(closed))
 
 
 class WaitlistEntry(AuditedModel):

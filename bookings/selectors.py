@@ -472,7 +472,8 @@ def get_waitlist_entry(*, viewer, pk: int) -> WaitlistEntry:
 def waitlist_openings(*, viewer, now: datetime, limit: int) -> list[WaitlistEntry]:
     """At most ``limit`` waiting entries, soonest first, whose slot is still to come, in a space
     that takes bookings, and free now (no booking holding the space meets it, by the booking
-    services' own overlap test): the clients the front desk can book at once. One query."""
+    services' own overlap test, and no closure touches it): the clients the front desk can book at
+    once. One query."""
     waiting = visible_waitlist(viewer=viewer).filter(status=WaitlistStatus.WAITING, start__gt=now)
     return list(waiting.filter(space__is_active=True).with_free_slot()[:limit])
 

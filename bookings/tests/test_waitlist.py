@@ -8,7 +8,13 @@ import time_machine
 
 from bookings import history, selectors, services, tasks
 from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, WaitlistEntryFactory
+from bookings.tests.factories import (
+    MONDAY_10_UTC,
+    BookingFactory,
+    ClientFactory,
+    ClosureFactory,
+    WaitlistEntryFactory,
+)
 from events.models import Event
 from photostudio.errors import (
     AlreadyOnWaitlist,
@@ -136,6 +142,23 @@ def test_a_slot_still_held_by_the_buffer_is_not_offered(receptionist, studio, ta
 
     assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == []
     assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
+
+
+@pytest.mark.parametrize("closed", ["the space", "the whole studio"])
+def test_a_slot_freed_inside_a_closure_is_not_offered(receptionist, studio, taken, closed):
+    entry = add(receptionist, studio)
+    cancel(taken, receptionist)
+    closure = ClosureFactory(
+        space=studio if closed == "the space" else None,
+        start=entry.blocks_until - timedelta(minutes=1),
+        end=entry.blocks_until + timedelta(hours=1),
+    )
+
+    assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == []
+
+    closure.delete()
+
+    assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == [entry]
 
 
 def test_openings_leave_out_started_slots_and_other_statuses(receptionist, studio, taken):
