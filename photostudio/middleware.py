@@ -1,6 +1,6 @@
-import random
 import re
 import time
+import uuid
 
 import structlog
 
@@ -8,12 +8,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
 logger = structlog.get_logger("photostudio.request")
-
-
-def _new_request_id() -> str:
-    """32 random hex digits. An id only tells requests apart, it guards nothing, so it comes from
-    ``random`` (re-seeded in each forked worker) rather than a system call per request."""
-    return f"{random.getrandbits(128):032x}"
 
 
 class RequestIdMiddleware:
@@ -25,7 +19,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         offered = request.headers.get(REQUEST_ID_HEADER, "")
-        request.id = offered if _ACCEPTED_REQUEST_ID.match(offered) else _new_request_id()
+        request.id = offered if _ACCEPTED_REQUEST_ID.match(offered) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.id)
         started = time.perf_counter()
