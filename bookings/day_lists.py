@@ -3,8 +3,9 @@
 A day list is filed in ``photostudio.cache`` under its query (date and filters, not the page)
 and two namespaces: the day's, which every change to a booking on that day drops, and
 ``calendar``, which changes to what a list shows beside the bookings drop (a space, a client,
-an employee's name or role). The cached value is the list of bookings, the same for everyone
-allowed to see bookings; each caller's ``allowed_transitions`` are worked out per request.
+an employee's name or role). The cached value is the day's bookings, each with its answer as
+rendered for anyone allowed to see bookings (``BookingSerializer.viewer_independent_part``):
+only ``allowed_transitions``, which depends on the caller and the hour, is worked out per request.
 
 Invalidation follows the domain events: when one is recorded and again when its transaction
 commits (``cache.invalidate_for_change``), before the request that made the change answers, so
@@ -18,6 +19,7 @@ import structlog
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 
+from bookings.api.serializers import BookingSerializer
 from bookings.filtersets import BookingFilterSet
 from bookings.models import Booking, Space, studio_day
 from bookings.selectors import (
@@ -50,14 +52,20 @@ def day_list_day(params) -> date | None:
         return None
 
 
-def day_list(*, day: date, params, load) -> list[Booking]:
-    """The bookings ``load()`` finds for the day-list query ``params``, cached until a change to
-    the day or the calendar. ``load`` must not depend on who asks."""
+def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
+    """The bookings ``load()`` finds for the day-list query ``params``, each with its rendered
+    viewer-independent part, cached until a change to the day or the calendar. ``load`` must not
+    depend on who asks. The parts are shared with other requests: copy before changing one."""
     return cache.get_or_set(
         _key(params),
-        lambda: list(load()),
+        lambda: _rendered(load()),
         namespaces=[CALENDAR_NAMESPACE, day_namespace(day)],
     )
+
+
+def _rendered(bookings) -> list[tuple[Booking, dict]]:
+    serializer = BookingSerializer()
+    return [(booking, serializer.viewer_independent_part(booking)) for booking in bookings]
 
 
 def warm_day_lists(*, days: list[date]) -> int:
@@ -70,7 +78,7 @@ def warm_day_lists(*, days: list[date]) -> int:
             params = {"date": day.isoformat()} | ({"space": slug} if slug else {})
             cache.refresh(
                 _key(params),
-                lambda params=params: list(BookingFilterSet(params, queryset=calendar_bookings()).qs),
+                lambda params=params: _rendered(BookingFilterSet(params, queryset=calendar_bookings()).qs),
                 namespaces=[CALENDAR_NAMESPACE, day_namespace(day)],
             )
             warmed += 1
@@ -78,7 +86,7 @@ def warm_day_lists(*, days: list[date]) -> int:
 
 
 def _key(params) -> str:
-    return "bookings.day_list:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
+    return "bookings.day_rows:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
 
 
 def days_touched(start: datetime, until: datetime) -> list[date]:

@@ -505,11 +505,12 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
 
     def transitions_from_here(self) -> list[Transition]:
         """Transitions out of the current state; an undo only towards the state before the last change."""
+        state, previous_state = self.state, self.previous_state  # read once: the FSM field's descriptor is slow
         return [
             candidate
             for candidate in self.get_all_state_transitions()
-            if candidate.source in (self.state, "*")
-            and (not candidate.custom.get("undo") or candidate.target == self.previous_state)
+            if candidate.source in (state, "*")
+            and (not candidate.custom.get("undo") or candidate.target == previous_state)
         ]
 
     def transition_to(self, target_state: str) -> Transition | None:

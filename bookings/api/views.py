@@ -164,7 +164,8 @@ class BookingListView(generics.ListAPIView):
             day=day, params=request.query_params, load=lambda: self.filter_queryset(self.get_queryset())
         )
         page = self.paginate_queryset(bookings)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        serializer = self.get_serializer()
+        return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
 
     @extend_schema(
         operation_id="bookings_list",

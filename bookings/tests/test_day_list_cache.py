@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from bookings import tasks
 from bookings.models import BookingState
-from bookings.tests.api import booking_body
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory
+from bookings.tests.api import api_as, booking_body
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
 
@@ -51,6 +51,49 @@ def test_a_cached_day_list_costs_no_query(desk, studio, django_assert_num_querie
 
     assert again == first
     assert len(again) == 3
+
+
+def next_states(api, day=DAY) -> list[list[str]]:
+    return [[move["target_state"] for move in booking["allowed_transitions"]] for booking in day_list(api, day)]
+
+
+def test_each_caller_sees_their_own_next_steps_in_a_day_list_cached_for_another(studio, receptionist, photographer):
+    BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.CONFIRMED, photographer=photographer)
+    other_photographer = PhotographerFactory()
+
+    with time_machine.travel(MONDAY_10_UTC, tick=False):
+        desk_sees = next_states(api_as(receptionist))
+        camera_sees = next_states(api_as(photographer))
+        other_camera_sees = next_states(api_as(other_photographer))
+        desk_sees_again = next_states(api_as(receptionist))
+
+    assert desk_sees == desk_sees_again == [["cancelled", "no_show"]]
+    assert camera_sees == [["in_progress"]]
+    assert other_camera_sees == [[]]
+
+
+def test_next_steps_in_a_cached_day_list_follow_the_clock(studio, photographer):
+    BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.CONFIRMED, photographer=photographer)
+    camera = api_as(photographer)
+
+    with time_machine.travel(MONDAY_10_UTC - timedelta(hours=2), tick=False):
+        too_early = next_states(camera)
+    with time_machine.travel(MONDAY_10_UTC, tick=False):
+        on_time = next_states(camera)
+
+    assert (too_early, on_time) == ([[]], [["in_progress"]])
+
+
+def test_a_cached_day_list_answers_as_the_uncached_detail_does(studio, receptionist, photographer):
+    BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.CONFIRMED, photographer=photographer)
+    BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=4))
+    desk = api_as(receptionist)
+    day_list(desk)
+
+    cached = day_list(desk)
+
+    details = [desk.get(f"{BOOKINGS}{booking['id']}").json() for booking in cached]
+    assert cached == [{name: value for name, value in detail.items() if name != "notifications"} for detail in details]
 
 
 def test_a_cached_day_list_pages_like_an_uncached_one(desk, studio):

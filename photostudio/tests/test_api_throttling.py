@@ -1,9 +1,11 @@
 """Each signed-in API caller gets API_THROTTLE_RATE requests; the sign-in lockout is separate."""
 
 import runpy
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 
 from bookings.tests.api import api_as
@@ -30,6 +32,21 @@ def test_a_caller_over_the_rate_gets_429_with_when_to_retry(three_a_minute):
     assert throttled.json()["error"]["code"] == "throttled"
     assert 0 < int(throttled["Retry-After"]) <= 60
     assert throttled.json()["error"]["details"]["wait_seconds"] > 0
+
+
+@pytest.mark.django_db
+def test_a_throttled_caller_waits_for_the_next_minute(three_a_minute):
+    api = api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+
+    with time_machine.travel(datetime(2030, 1, 14, 10, 0, 20, tzinfo=UTC), tick=False):
+        statuses = [api.get(BOOKINGS).status_code for _ in range(4)]
+        throttled = api.get(BOOKINGS)
+    with time_machine.travel(datetime(2030, 1, 14, 10, 1, 0, tzinfo=UTC), tick=False):
+        next_minute = api.get(BOOKINGS)
+
+    assert statuses == [200, 200, 200, 429]
+    assert throttled["Retry-After"] == "40"
+    assert next_minute.status_code == 200
 
 
 @pytest.mark.django_db
