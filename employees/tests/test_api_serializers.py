@@ -30,11 +30,13 @@ def test_an_employee_is_answered_as_the_declared_fields_say(settings, zone, last
     assert serializer.to_representation(employee) == declared_fields_answer(serializer, employee)
 
 
-def test_a_profile_is_answered_as_the_declared_fields_say():
+def test_a_profile_is_answered_as_the_declared_fields_say(rf):
     employee = EmployeeFactory(role=Role.MANAGER, is_active=False)
-    serializer = ProfileSerializer(context={"mfa": MfaStatus(enabled=True, required=True, backup_codes_left=7)})
+    mfa = MfaStatus(enabled=True, required=True, backup_codes_left=7)
+    serializer = ProfileSerializer(context={"mfa": mfa, "request": rf.get("/api/v1/employees/profile")})
 
     answer = serializer.to_representation(employee)
 
     assert answer == declared_fields_answer(serializer, employee)
-    assert answer["mfa"] == declared_fields_answer(MfaStatusSerializer(), serializer.context["mfa"])
+    assert answer["mfa"] == declared_fields_answer(MfaStatusSerializer(), mfa)
+    assert answer["calendar_feed_url"].startswith("http://testserver/calendar/feeds/")
