@@ -41,7 +41,7 @@ def ask_for_studio_a_at_eleven(page):
     page.get_by_label("Client's phone").fill("+14155550177")
     page.get_by_label("Client's name").fill("Nina Novak")
     page.get_by_label("Space").select_option("studio_a")
-    page.get_by_label("Date").fill(f"{MONDAY:%Y-%m-%d}")
+    page.get_by_label("Date", exact=True).fill(f"{MONDAY:%Y-%m-%d}")
     page.get_by_label("Starts").fill("11:00")
     page.get_by_label("Ends").fill("12:00")
     page.get_by_label("People").fill("2")
