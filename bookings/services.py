@@ -70,6 +70,7 @@ def create_booking(
     price: Decimal | None = None,
     photographer=None,
     series: BookingSeries | None = None,
+    offer_alternatives: bool = True,
 ) -> Booking:
     """Book ``space`` from ``start`` to ``end`` (aware datetimes); the booking starts pending.
 
@@ -80,7 +81,8 @@ def create_booking(
     made as one date of a recurring ``series`` (see ``bookings.series``) belongs to it.
 
     Raises PermissionDenied, ValidationFailed (details name the offending arguments), SpaceClosed
-    and BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``).
+    and BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``) unless
+    not ``offer_alternatives``.
     """
     _require(actor, "bookings.add_booking", "book spaces")
     if price is not None:
@@ -103,7 +105,7 @@ def create_booking(
         updated_by=actor,
     )
     _validate(booking)
-    _save_holding(booking, offer_alternatives=True)
+    _save_holding(booking, offer_alternatives=offer_alternatives)
     payload = _snapshot(booking) if series is None else {**_snapshot(booking), "series": series.pk}
     publish("booking.created", booking, actor=actor, payload=payload)
     if photographer is not None:
@@ -113,14 +115,20 @@ def create_booking(
 
 @transaction.atomic
 def reschedule_booking(
-    *, booking: Booking, actor, start: datetime, end: datetime, space: Space | None = None
+    *,
+    booking: Booking,
+    actor,
+    start: datetime,
+    end: datetime,
+    space: Space | None = None,
+    offer_alternatives: bool = True,
 ) -> Booking:
     """Move a pending or confirmed booking to new times and, optionally, another space.
 
     The same rules as for a new booking apply. A price set by hand is kept; otherwise it is
     recalculated for the new duration and space. Raises PermissionDenied, BookingClosed,
-    ValidationFailed, SpaceClosed, BookingOverlap (offering ``alternatives``, as for a new booking)
-    and ConcurrentChange.
+    ValidationFailed, SpaceClosed, BookingOverlap (offering ``alternatives``, as for a new booking,
+    unless not ``offer_alternatives``) and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
     if booking.state not in RESCHEDULABLE_STATES:
@@ -136,7 +144,7 @@ def reschedule_booking(
     _validate(booking)
     _save_holding(
         booking,
-        offer_alternatives=True,
+        offer_alternatives=offer_alternatives,
         update_fields=["space", "start", "end", "blocks_until", "price", "updated_by", "updated_at"],
     )
     publish(
