@@ -896,7 +896,7 @@ def _hours_field(help_text: str) -> serializers.DecimalField:
 
 
 class ReportFiguresSerializer(serializers.Serializer):
-    open_hours = _hours_field("Hours the space(s) open by their opening hours.")
+    open_hours = _hours_field("Hours the space(s) open by their opening hours, less closures.")
     booked_hours = _hours_field("Hours of the bookings (cancelled ones excluded).")
     utilisation = serializers.DecimalField(
         max_digits=5,
