@@ -480,9 +480,9 @@ def add_to_waitlist(
     holds; the arguments are ``create_booking``'s (the client found or registered the same way).
 
     The slot must be one the studio would book but for that booking: the same times, opening
-    hours and capacity rules apply. Raises PermissionDenied, ValidationFailed, WaitlistSlotFree
-    when nothing holds the slot (book it instead) and AlreadyOnWaitlist when the client already
-    waits for the space at an overlapping time.
+    hours, capacity and closure rules apply. Raises PermissionDenied, ValidationFailed, SpaceClosed,
+    WaitlistSlotFree when nothing holds the slot (book it instead) and AlreadyOnWaitlist when the
+    client already waits for the space at an overlapping time.
     """
     _require(actor, "bookings.add_waitlistentry", "put clients on the waitlist")
     start, end = _aware("start", start), _aware("end", end)
@@ -499,6 +499,7 @@ def add_to_waitlist(
         notes=notes,
     )
     _validate(wanted)
+    ensure_space_open(space=space, start=start, until=wanted.blocks_until)
     if _first_conflict(wanted) is None:
         raise WaitlistSlotFree(f"{space.name} is free at that time: book it instead.", details={"space": space.slug})
     waiting = (

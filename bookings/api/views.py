@@ -838,13 +838,14 @@ class WaitlistListView(generics.ListAPIView):
         summary="Put a client on the waitlist",
         description="For a slot another booking holds: the body of `POST /api/v1/bookings/` (without "
         "`price`) that was refused with `booking_overlap`. The same rules apply (opening hours, "
-        "capacity, times); a slot nothing holds answers 409 `waitlist_slot_free` (book it instead), "
-        "and a client already waiting for the space at an overlapping time 409 `already_on_waitlist`. "
+        "capacity, times); a slot in a closure answers 409 `space_closed`, a slot nothing holds 409 "
+        "`waitlist_slot_free` (book it instead), and a client already waiting for the space at an "
+        "overlapping time 409 `already_on_waitlist`. "
         "When the slot frees up, `POST /api/v1/waitlist/{id}/book` books the client.",
         request=WaitlistEntryCreateSerializer,
         responses={
             201: WaitlistEntryDetailSerializer,
-            409: conflict("waitlist_slot_free", "already_on_waitlist"),
+            409: conflict("space_closed", "waitlist_slot_free", "already_on_waitlist"),
         },
         examples=[OpenApiExample("The guide's booking, taken", value=GUIDE_BOOKING, request_only=True)],
     )
@@ -885,10 +886,14 @@ class WaitlistBookView(APIView):
         summary="Book the waiting client",
         description="Books the entry's client into its slot as `POST /api/v1/bookings/` would (pending, the "
         "space's rate); the entry becomes `booked` with the booking's id. A slot still taken answers 409 "
-        "`booking_overlap`; an entry no longer waiting (or whose start has passed) 409 `waitlist_entry_closed`.",
+        "`booking_overlap`, a slot closed since 409 `space_closed`; an entry no longer waiting (or whose "
+        "start has passed) 409 `waitlist_entry_closed`.",
         parameters=[_WAITLIST_ID],
         request=None,
-        responses={200: WaitlistEntryDetailSerializer, 409: conflict("booking_overlap", "waitlist_entry_closed")},
+        responses={
+            200: WaitlistEntryDetailSerializer,
+            409: conflict("booking_overlap", "space_closed", "waitlist_entry_closed"),
+        },
     )
     def post(self, request, pk: int):
         entry = selectors.get_waitlist_entry(viewer=request.user, pk=pk)
