@@ -146,6 +146,29 @@ def _booking(booking, request, **kwargs) -> Response:
     return Response(BookingSerializer(booking, context={"viewer": request.user}).data, **kwargs)
 
 
+def _idempotent_create_headers(key_description: str, *, created: str) -> list[OpenApiParameter]:
+    """The headers of a create that takes an ``Idempotency-Key``: the key, the replay mark and the
+    new resource's Location."""
+    return [
+        OpenApiParameter(
+            IDEMPOTENCY_HEADER,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description=key_description,
+            pattern=r"^[\x21-\x7e]{1,255}$",
+        ),
+        OpenApiParameter(
+            REPLAYED_HEADER,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[201],
+            description="`true` when this is the stored answer to an earlier request with the same key.",
+            enum=["true"],
+        ),
+        OpenApiParameter("Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description=created),
+    ]
+
+
 class BookingListView(generics.ListAPIView):
     filterset_class = BookingFilterSet
     serializer_class = BookingSerializer
@@ -198,28 +221,12 @@ class BookingListView(generics.ListAPIView):
         "the nearest free starts of the same length in that space on the same day, and other spaces free at "
         "the asked time that hold the people count.",
         request=BookingCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="Any unique string (1-255 visible ASCII characters, e.g. a UUID). A retry with the "
-                "same key and body answers the first response again instead of booking twice; the same key "
-                "with another body answers 422 `idempotency_key_reused`. Kept for 24 hours.",
-                pattern=r"^[\x21-\x7e]{1,255}$",
-            ),
-            OpenApiParameter(
-                REPLAYED_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[201],
-                description="`true` when this is the stored answer to an earlier request with the same key.",
-                enum=["true"],
-            ),
-            OpenApiParameter(
-                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new booking."
-            ),
-        ],
+        parameters=_idempotent_create_headers(
+            "Any unique string (1-255 visible ASCII characters, e.g. a UUID). A retry with the same key and "
+            "body answers the first response again instead of booking twice; the same key with another body "
+            "answers 422 `idempotency_key_reused`. Kept for 24 hours.",
+            created="The new booking.",
+        ),
         responses={
             201: OpenApiResponse(
                 BookingCreatedSerializer,
@@ -429,27 +436,10 @@ class SeriesCreateView(APIView):
         "studio would refuse on any date (too many people, outside opening hours) answers 400. Send an "
         "`Idempotency-Key` to retry safely.",
         request=SeriesCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first "
-                "response again.",
-                pattern=r"^[\x21-\x7e]{1,255}$",
-            ),
-            OpenApiParameter(
-                REPLAYED_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[201],
-                description="`true` when this is the stored answer to an earlier request with the same key.",
-                enum=["true"],
-            ),
-            OpenApiParameter(
-                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new series."
-            ),
-        ],
+        parameters=_idempotent_create_headers(
+            "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again.",
+            created="The new series.",
+        ),
         responses={
             201: SeriesCreatedSerializer,
             409: _series_conflict("booked"),
