@@ -399,7 +399,8 @@ class BookingHistoryView(APIView):
 def _series_conflict(doing: str):
     return error_response(
         f"`series_conflict`: some dates cannot be {doing}, and nothing was. `details.conflicts` lists each with "
-        "the code and message a single booking would have answered (`booking_overlap`, `space_closed`, ...). "
+        "the code and message a single booking would have answered (`booking_overlap`, `space_closed`, ...), "
+        "without a single booking's `alternatives`: ask `GET /api/v1/spaces/{slug}/free-slots/` for a date. "
         + ("Also `booking_closed` when no booking of the series is left to move." if doing == "moved" else ""),
         OpenApiExample(
             "series_conflict",
