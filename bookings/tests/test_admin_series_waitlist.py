@@ -1,10 +1,12 @@
 """Series and waitlist entries in the admin: listed and read, each series with its bookings, and
 changed only through the services (the staff pages and the API)."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
-from bookings.tests.factories import BookingFactory, BookingSeriesFactory, WaitlistEntryFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, BookingSeriesFactory, WaitlistEntryFactory
 from employees.tests.factories import verified_login
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +20,12 @@ def manager_client(client, manager):
 
 def test_manager_lists_series_and_reads_one_with_its_bookings(manager_client):
     series = BookingSeriesFactory()
-    bookings = [BookingFactory(series=series, space=series.space, client=series.client) for _ in range(2)]
+    bookings = [
+        BookingFactory(
+            series=series, space=series.space, client=series.client, start=MONDAY_10_UTC + timedelta(weeks=week)
+        )
+        for week in range(2)
+    ]
 
     listing = manager_client.get(reverse("admin:bookings_bookingseries_changelist"), {"q": series.client.full_name})
     detail = manager_client.get(reverse("admin:bookings_bookingseries_change", args=[series.pk]))
