@@ -46,7 +46,8 @@ class SpaceAdmin(admin.ModelAdmin):
 @admin.register(Closure)
 class ClosureAdmin(admin.ModelAdmin):
     """Closures are recorded and removed through ``bookings.services``, never edited: recording one
-    names the bookings already holding its time, linked, for the manager to move or cancel."""
+    names the bookings already holding its time, linked, for the manager to move or cancel, and
+    the waitlist entries waiting for a slot in it."""
 
     form = ClosureAdminForm
     list_display = ["where", "local_start", "local_end", "reason", "created_by"]
@@ -98,6 +99,26 @@ class ClosureAdmin(admin.ModelAdmin):
                     "The closure meets {} booking{} still holding the space, kept as they are: move or cancel each. {}",
                     len(affected),
                     pluralize(len(affected)),
+                    links,
+                ),
+                messages.WARNING,
+            )
+        waiting = recorded.waiting_entries
+        if waiting:
+            links = format_html_join(
+                ", ",
+                '<a href="{}">#{} {} ({})</a>',
+                (
+                    (reverse("waitlist-entry", args=[entry.pk]), entry.pk, entry.client.full_name, entry.space)
+                    for entry in waiting
+                ),
+            )
+            self.message_user(
+                request,
+                format_html(
+                    "{} in the closure: they stay on the waitlist, and Today no longer offers them. Tell them, "
+                    "or withdraw the entry. {}",
+                    "1 waiting client’s slot is" if len(waiting) == 1 else f"{len(waiting)} waiting clients’ slots are",
                     links,
                 ),
                 messages.WARNING,

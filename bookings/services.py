@@ -732,10 +732,12 @@ def closure_snapshot(closure: Closure) -> dict:
 
 @dataclass(frozen=True)
 class RecordedClosure:
-    """A new closure and the bookings already holding its time, which it neither moves nor cancels."""
+    """A new closure, the bookings already holding its time, which it neither moves nor cancels,
+    and the waiting clients whose slot it closes, who stay waiting (Today offers them no more)."""
 
     closure: Closure
     affected_bookings: list[Booking]  # in start order
+    waiting_entries: list[WaitlistEntry]  # in start order
 
 
 @transaction.atomic
@@ -746,7 +748,8 @@ def create_closure(
     on no pending or confirmed booking may touch that time (see ``ensure_space_open``).
 
     Bookings already holding the time, clean-up buffer included, stay as they are and are
-    returned (and named in the ``closure.created`` event) for the manager to move or cancel.
+    returned (and named in the ``closure.created`` event) for the manager to move or cancel; so
+    are the waitlist entries still waiting for a slot it meets, whose clients may want telling.
     Locks the rows of the spaces it closes first, so a booking saved at the same moment is
     either refused or among them. Raises PermissionDenied and ValidationFailed.
     """
@@ -763,13 +766,23 @@ def create_closure(
     if space is not None:
         affected = affected.filter(space=space)
     affected = list(affected.order_by("start", "id"))
+    waiting = WaitlistEntry.objects.filter(
+        status=WaitlistStatus.WAITING, start__lt=end, blocks_until__gt=start
+    ).select_related("space", "client", "created_by")
+    if space is not None:
+        waiting = waiting.filter(space=space)
+    waiting = list(waiting.order_by("start", "id"))
     publish(
         "closure.created",
         closure,
         actor=actor,
-        payload={**closure_snapshot(closure), "affected_bookings": [booking.pk for booking in affected]},
+        payload={
+            **closure_snapshot(closure),
+            "affected_bookings": [booking.pk for booking in affected],
+            "waiting_entries": [entry.pk for entry in waiting],
+        },
     )
-    return RecordedClosure(closure=closure, affected_bookings=affected)
+    return RecordedClosure(closure=closure, affected_bookings=affected, waiting_entries=waiting)
 
 
 @transaction.atomic

@@ -658,7 +658,8 @@ class ClosureListView(generics.ListAPIView):
         description="From `start_time` to `end_time` no pending or confirmed booking may touch the space (or "
         "any space, without `space`), its clean-up buffer included: booking or moving one there answers 409 "
         "`space_closed`. Bookings already holding that time are not moved or cancelled: the answer lists "
-        "them in `affected_bookings` for you to reschedule or cancel. Needs `bookings.add_closure` (managers). "
+        "them in `affected_bookings` for you to reschedule or cancel, and the waitlist entries waiting for a slot "
+        "in it in `waiting_entries`. Needs `bookings.add_closure` (managers). "
         "Records `closure.created`.",
         request=ClosureCreateSerializer,
         parameters=[
@@ -690,7 +691,7 @@ class ClosureListView(generics.ListAPIView):
                 end=data["end_time"],
                 reason=data["reason"],
             )
-        context = {"affected_bookings": recorded.affected_bookings}
+        context = {"affected_bookings": recorded.affected_bookings, "waiting_entries": recorded.waiting_entries}
         return Response(
             ClosureCreatedSerializer(recorded.closure, context=context).data,
             status=status.HTTP_201_CREATED,
