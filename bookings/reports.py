@@ -126,7 +126,8 @@ def drop_after_event(sender, *, event, aggregate=None, **kwargs) -> None:
     """``event_recorded`` receiver: drop the reports of a changed booking's month, and of the
     month it moved from; of the months a closure recorded or removed covers."""
     if isinstance(aggregate, Closure):
-        cache.invalidate_for_change(*_namespaces(studio_day(aggregate.start), studio_day(aggregate.end))[1:])
+        _, *months = _namespaces(studio_day(aggregate.start), studio_day(aggregate.end))
+        cache.invalidate_for_change(*months)
         return
     if not isinstance(aggregate, Booking):
         return
