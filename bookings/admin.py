@@ -1,6 +1,7 @@
-"""Admin for the studio's reference data (spaces, closures) and read-only views of clients and bookings.
+"""Admin for the studio's reference data (spaces, closures) and read-only views of clients,
+bookings, series and waitlist entries.
 
-Clients and bookings change only through ``bookings.services``, whose rules, permission checks
+Clients, bookings, series and waitlist entries change only through ``bookings.services``, whose rules, permission checks
 and events the admin's plain save would skip; here managers look them up, read a booking's
 history from the event store and confirm or cancel bookings in bulk through the same service
 the staff pages and the API call.
@@ -17,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from bookings import history, selectors, services
 from bookings.admin_forms import ClosureAdminForm, SpaceAdminForm
 from bookings.forms import CancelForm
-from bookings.models import Booking, BookingState, Client, Closure, Space
+from bookings.models import Booking, BookingSeries, BookingState, Client, Closure, Space, WaitlistEntry
 from photostudio.errors import DomainError
 
 
@@ -45,7 +46,8 @@ class SpaceAdmin(admin.ModelAdmin):
 @admin.register(Closure)
 class ClosureAdmin(admin.ModelAdmin):
     """Closures are recorded and removed through ``bookings.services``, never edited: recording one
-    names the bookings already holding its time, linked, for the manager to move or cancel."""
+    names the bookings already holding its time, linked, for the manager to move or cancel, and
+    the waitlist entries waiting for a slot in it."""
 
     form = ClosureAdminForm
     list_display = ["where", "local_start", "local_end", "reason", "created_by"]
@@ -101,6 +103,26 @@ class ClosureAdmin(admin.ModelAdmin):
                 ),
                 messages.WARNING,
             )
+        waiting = recorded.waiting_entries
+        if waiting:
+            links = format_html_join(
+                ", ",
+                '<a href="{}">#{} {} ({})</a>',
+                (
+                    (reverse("waitlist-entry", args=[entry.pk]), entry.pk, entry.client.full_name, entry.space)
+                    for entry in waiting
+                ),
+            )
+            self.message_user(
+                request,
+                format_html(
+                    "{} in the closure: they stay on the waitlist, and Today no longer offers them. Tell them, "
+                    "or withdraw the entry. {}",
+                    "1 waiting client’s slot is" if len(waiting) == 1 else f"{len(waiting)} waiting clients’ slots are",
+                    links,
+                ),
+                messages.WARNING,
+            )
 
     def delete_model(self, request, obj):
         services.delete_closure(closure=obj, actor=request.user)
@@ -142,6 +164,7 @@ class BookingAdmin(ReadOnlyAdmin):
         "state",
         "client",
         "space",
+        "series",
         "photographer",
         "start",
         "end",
@@ -239,3 +262,90 @@ class BookingAdmin(ReadOnlyAdmin):
             self.message_user(request, f"{done} {succeeded} booking{'s' if succeeded != 1 else ''}.", messages.SUCCESS)
         for failure in failures:
             self.message_user(request, f"Not changed: {failure}", messages.WARNING)
+
+
+def _local(moment) -> str:
+    return f"{timezone.localtime(moment, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+
+
+@admin.register(BookingSeries)
+class BookingSeriesAdmin(ReadOnlyAdmin):
+    """A series' rule and its bookings; booked, moved and cancelled on the booking pages and the API."""
+
+    list_display = ["id", "client", "space", "starts_on", "interval_weeks", "count", "until", "created_at"]
+    list_display_links = ["id", "client"]
+    list_filter = ["space"]
+    list_select_related = ["client", "space"]
+    search_fields = ["=id", "client__full_name", "client__phone"]
+    fields = [
+        "client",
+        "space",
+        "starts_on",
+        "interval_weeks",
+        "count",
+        "until",
+        "bookings",
+        "created_at",
+        "created_by",
+    ]
+    readonly_fields = fields
+
+    # A series has no permissions of its own: it is its bookings.
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("bookings.view_booking")
+
+    @admin.display(description="Bookings")
+    def bookings(self, series):
+        bookings = series.bookings.order_by("start", "id")
+        if not bookings:
+            return "None left."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">#{} {}</a> · {}</li>',
+                (
+                    (
+                        reverse("admin:bookings_booking_change", args=[b.pk]),
+                        b.pk,
+                        _local(b.start),
+                        b.get_state_display(),
+                    )
+                    for b in bookings
+                ),
+            ),
+        )
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnlyAdmin):
+    """Who waits for which slot and what became of it; the waitlist pages and the API change it."""
+
+    list_display = ["id", "local_start", "space", "client", "people_count", "status", "booking"]
+    list_display_links = ["id", "local_start"]
+    list_filter = ["status", "space", ("start", admin.DateFieldListFilter)]
+    list_select_related = ["space", "client", "booking"]
+    search_fields = ["=id", "client__full_name", "client__phone", "notes"]
+    date_hierarchy = "start"
+    ordering = ["-start", "-id"]
+    fields = [
+        "status",
+        "client",
+        "space",
+        "start",
+        "end",
+        "people_count",
+        "notes",
+        "booking",
+        "slot_opened_at",
+        "resolved_at",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Starts", ordering="start")
+    def local_start(self, entry):
+        return _local(entry.start)

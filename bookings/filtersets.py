@@ -34,7 +34,25 @@ def _day_filter(help_text: str, method: str) -> django_filters.DateFilter:
     return django_filters.DateFilter(method=method, validators=_IN_CALENDAR, help_text=help_text)
 
 
-class BookingFilterSet(django_filters.FilterSet):
+class _FromToDaysFilterSet(django_filters.FilterSet):
+    """A list filtered by a range of local days, ``from`` (declared by each list: its rows end
+    after that day's start) to ``to`` (they start before that day's end); ``to`` before ``from``
+    is the caller's error."""
+
+    def until_day(self, queryset, name, value):
+        _, end = day_bounds(value)
+        return queryset.filter(start__lt=end)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        first, last = self.form.cleaned_data.get("from"), self.form.cleaned_data.get("to")
+        if valid and first and last and first > last:
+            self.form.add_error("to", ValidationError("Give a day on or after from."))
+            return False
+        return valid
+
+
+class BookingFilterSet(_FromToDaysFilterSet):
     date = _day_filter("Bookings on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
     to = _day_filter("Bookings on or before this day of the studio's calendar (YYYY-MM-DD).", "until_day")
     space = django_filters.ModelChoiceFilter(
@@ -81,18 +99,6 @@ class BookingFilterSet(django_filters.FilterSet):
         start, _ = day_bounds(value)
         return queryset.ending_after(start)
 
-    def until_day(self, queryset, name, value):
-        _, end = day_bounds(value)
-        return queryset.filter(start__lt=end)
-
-    def is_valid(self):
-        valid = super().is_valid()
-        first, last = self.form.cleaned_data.get("from"), self.form.cleaned_data.get("to")
-        if valid and first and last and first > last:
-            self.form.add_error("to", ValidationError("Give a day on or after from."))
-            return False
-        return valid
-
 
 # "from" is a Python keyword, so it joins the declared filters by name.
 BookingFilterSet.base_filters = {
@@ -102,7 +108,7 @@ BookingFilterSet.base_filters = {
 }
 
 
-class ClosureFilterSet(django_filters.FilterSet):
+class ClosureFilterSet(_FromToDaysFilterSet):
     """Closures by the local days they meet and by space (a space's list includes the whole
     studio's closures)."""
 
@@ -123,20 +129,8 @@ class ClosureFilterSet(django_filters.FilterSet):
         start, _ = day_bounds(value)
         return queryset.filter(end__gt=start)
 
-    def until_day(self, queryset, name, value):
-        _, end = day_bounds(value)
-        return queryset.filter(start__lt=end)
-
     def of_space(self, queryset, name, value):
         return queryset.of_space(value)
-
-    def is_valid(self):
-        valid = super().is_valid()
-        first, last = self.form.cleaned_data.get("from"), self.form.cleaned_data.get("to")
-        if valid and first and last and first > last:
-            self.form.add_error("to", ValidationError("Give a day on or after from."))
-            return False
-        return valid
 
 
 ClosureFilterSet.base_filters = {

@@ -6,8 +6,9 @@ PostgreSQL, live elsewhere), so the number of queries does not grow with the boo
 A booking belongs to the period when it starts on one of its local days (settings.TIME_ZONE).
 A report's figures depend on nothing but the bookings of the period's months and the spaces, so
 ``rendered_report`` keeps a rendered report in ``photostudio.cache`` until one of those changes:
-a booking's event drops its month (before and after a move), a change to a space or a refresh
-of the daily figures drops them all.
+a booking's event drops its month (before and after a move), a closure's event the months it
+covers, a change to a space or a refresh of the daily figures drops them all. A space's open hours
+are its opening hours less its and the whole studio's closures.
 "Bookings" are as ``analytics.BOOKINGS_DEFINITION`` says: every booking but cancelled ones (a
 no-show held its space too); booked hours are theirs; revenue is the price of completed
 sessions; the no-show rate is no-shows among the sessions that were due (completed or no-show);
@@ -27,7 +28,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from bookings import analytics
-from bookings.models import WEEKDAYS, Booking, BookingState, Space, studio_day
+from bookings.models import WEEKDAYS, Booking, BookingState, Closure, Space, local_instant, studio_day
 from events.models import EventType
 from events.signals import event_recorded
 from photostudio.cache import cache, key_part
@@ -90,7 +91,7 @@ class Report:
 
 def studio_report(*, viewer, start: date, end: date) -> Report:
     """The figures of the local days ``start`` to ``end`` (inclusive), per space, per day and in
-    total. Raises PermissionDenied without ``bookings.view_reports``. At most nine queries,
+    total. Raises PermissionDenied without ``bookings.view_reports``. At most ten queries,
     whatever the number of bookings."""
     _require_reports(viewer)
     return _report(start=start, end=end)
@@ -123,7 +124,11 @@ def _namespaces(start: date, end: date) -> list[str]:
 
 def drop_after_event(sender, *, event, aggregate=None, **kwargs) -> None:
     """``event_recorded`` receiver: drop the reports of a changed booking's month, and of the
-    month it moved from."""
+    month it moved from; of the months a closure recorded or removed covers."""
+    if isinstance(aggregate, Closure):
+        _, *months = _namespaces(studio_day(aggregate.start), studio_day(aggregate.end))
+        cache.invalidate_for_change(*months)
+        return
     if not isinstance(aggregate, Booking):
         return
     namespaces = [analytics.month_namespace(studio_day(aggregate.start))]
@@ -155,6 +160,9 @@ def _report(*, start: date, end: date) -> Report:
     )
     days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
     open_by_space, open_by_day = _open_seconds(spaces, days)
+    for (space_pk, day), seconds in _closed_seconds(spaces, start=start, end=end).items():
+        open_by_space[space_pk] -= seconds
+        open_by_day[day] -= seconds
     by_space = [
         SpaceFigures(space=space, **_figures(tallies.by_space.get(space.pk), open_by_space[space.pk]))
         for space in spaces
@@ -235,6 +243,39 @@ def _open_seconds(spaces: list[Space], days: list[date]) -> tuple[dict[int, int]
             by_space[space.pk] += correction
             by_day[day] += correction
     return by_space, by_day
+
+
+def _closed_seconds(spaces: list[Space], *, start: date, end: date) -> dict[tuple[int, date], int]:
+    """How long each space's opening hours lie in its or the whole studio's closures, per space and
+    local day from ``start`` to ``end``; time that two closures share counts once. One query."""
+    closures = list(
+        Closure.objects.using(read_alias())
+        .filter(Q(space__in=spaces) | Q(space__isnull=True))
+        .meeting(local_instant(start, "00:00"), local_instant(end, "24:00"))
+    )
+    closed = {}
+    for closure in closures:
+        first, last = max(start, studio_day(closure.start)), min(end, studio_day(closure.end))
+        for day in (first + timedelta(days=offset) for offset in range((last - first).days + 1)):
+            for space in spaces if closure.space_id is None else [s for s in spaces if s.pk == closure.space_id]:
+                window = space.opening_window(day)
+                if window and closure.start < window[1] and window[0] < closure.end:
+                    closed.setdefault((space.pk, day), []).append(
+                        (max(window[0], closure.start), min(window[1], closure.end))
+                    )
+    return {key: _covered_seconds(ranges) for key, ranges in closed.items()}
+
+
+def _covered_seconds(ranges: list[tuple[datetime, datetime]]) -> int:
+    """How long the union of ``ranges`` lasts."""
+    seconds, reached = 0, None
+    for range_start, range_end in sorted(ranges):
+        if reached is not None and range_start < reached:
+            range_start = reached
+        if range_end > range_start:
+            seconds += int((range_end - range_start).total_seconds())
+            reached = range_end
+    return seconds
 
 
 def _wall_seconds(opening_hours: dict | None, weekday: int) -> int:

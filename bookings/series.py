@@ -6,7 +6,9 @@ so every rule of a single booking (opening hours, overlaps with their buffer, cl
 do what) holds for each date and each records its own events; the series records one event more
 (``booking.series_created``, ``booking.series_cancelled``, ``booking.series_moved``). A date the
 studio refuses with a conflict (a ``Conflict``: booked, closed, ...) is listed with its refusal's
-code; booking or moving a series is all or nothing unless told to skip those dates. A refusal that
+code; booking or moving a series is all or nothing unless told to skip those dates. A refused date
+offers no alternatives: searching them on each of up to 52 dates would cost queries for choices the
+series form cannot take. A refusal that
 would hold for every date (too many people, outside opening hours) is the request's own error.
 """
 
@@ -116,6 +118,7 @@ def create_series(
                         price=price,
                         photographer=photographer,
                         series=series,
+                        offer_alternatives=False,
                     )
                 )
         except Conflict as exc:
@@ -218,7 +221,14 @@ def move_series(
         try:
             with transaction.atomic():
                 moved.append(
-                    services.reschedule_booking(booking=booking, actor=actor, start=new_start, end=new_end, space=space)
+                    services.reschedule_booking(
+                        booking=booking,
+                        actor=actor,
+                        start=new_start,
+                        end=new_end,
+                        space=space,
+                        offer_alternatives=False,
+                    )
                 )
         except Conflict as exc:
             refused.append(Refusal(day=day, code=exc.code, message=exc.message, booking=booking))

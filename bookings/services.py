@@ -70,6 +70,7 @@ def create_booking(
     price: Decimal | None = None,
     photographer=None,
     series: BookingSeries | None = None,
+    offer_alternatives: bool = True,
 ) -> Booking:
     """Book ``space`` from ``start`` to ``end`` (aware datetimes); the booking starts pending.
 
@@ -80,7 +81,8 @@ def create_booking(
     made as one date of a recurring ``series`` (see ``bookings.series``) belongs to it.
 
     Raises PermissionDenied, ValidationFailed (details name the offending arguments), SpaceClosed
-    and BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``).
+    and BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``) unless
+    not ``offer_alternatives``.
     """
     _require(actor, "bookings.add_booking", "book spaces")
     if price is not None:
@@ -103,7 +105,7 @@ def create_booking(
         updated_by=actor,
     )
     _validate(booking)
-    _save_holding(booking, offer_alternatives=True)
+    _save_holding(booking, offer_alternatives=offer_alternatives)
     payload = _snapshot(booking) if series is None else {**_snapshot(booking), "series": series.pk}
     publish("booking.created", booking, actor=actor, payload=payload)
     if photographer is not None:
@@ -113,14 +115,20 @@ def create_booking(
 
 @transaction.atomic
 def reschedule_booking(
-    *, booking: Booking, actor, start: datetime, end: datetime, space: Space | None = None
+    *,
+    booking: Booking,
+    actor,
+    start: datetime,
+    end: datetime,
+    space: Space | None = None,
+    offer_alternatives: bool = True,
 ) -> Booking:
     """Move a pending or confirmed booking to new times and, optionally, another space.
 
     The same rules as for a new booking apply. A price set by hand is kept; otherwise it is
     recalculated for the new duration and space. Raises PermissionDenied, BookingClosed,
-    ValidationFailed, SpaceClosed, BookingOverlap (offering ``alternatives``, as for a new booking)
-    and ConcurrentChange.
+    ValidationFailed, SpaceClosed, BookingOverlap (offering ``alternatives``, as for a new booking,
+    unless not ``offer_alternatives``) and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
     if booking.state not in RESCHEDULABLE_STATES:
@@ -136,7 +144,7 @@ def reschedule_booking(
     _validate(booking)
     _save_holding(
         booking,
-        offer_alternatives=True,
+        offer_alternatives=offer_alternatives,
         update_fields=["space", "start", "end", "blocks_until", "price", "updated_by", "updated_at"],
     )
     publish(
@@ -472,9 +480,9 @@ def add_to_waitlist(
     holds; the arguments are ``create_booking``'s (the client found or registered the same way).
 
     The slot must be one the studio would book but for that booking: the same times, opening
-    hours and capacity rules apply. Raises PermissionDenied, ValidationFailed, WaitlistSlotFree
-    when nothing holds the slot (book it instead) and AlreadyOnWaitlist when the client already
-    waits for the space at an overlapping time.
+    hours, capacity and closure rules apply. Raises PermissionDenied, ValidationFailed, SpaceClosed,
+    WaitlistSlotFree when nothing holds the slot (book it instead) and AlreadyOnWaitlist when the
+    client already waits for the space at an overlapping time.
     """
     _require(actor, "bookings.add_waitlistentry", "put clients on the waitlist")
     start, end = _aware("start", start), _aware("end", end)
@@ -491,6 +499,7 @@ def add_to_waitlist(
         notes=notes,
     )
     _validate(wanted)
+    ensure_space_open(space=space, start=start, until=wanted.blocks_until)
     if _first_conflict(wanted) is None:
         raise WaitlistSlotFree(f"{space.name} is free at that time: book it instead.", details={"space": space.slug})
     waiting = (
@@ -723,10 +732,12 @@ def closure_snapshot(closure: Closure) -> dict:
 
 @dataclass(frozen=True)
 class RecordedClosure:
-    """A new closure and the bookings already holding its time, which it neither moves nor cancels."""
+    """A new closure, the bookings already holding its time, which it neither moves nor cancels,
+    and the waiting clients whose slot it closes, who stay waiting (Today offers them no more)."""
 
     closure: Closure
     affected_bookings: list[Booking]  # in start order
+    waiting_entries: list[WaitlistEntry]  # in start order
 
 
 @transaction.atomic
@@ -737,7 +748,8 @@ def create_closure(
     on no pending or confirmed booking may touch that time (see ``ensure_space_open``).
 
     Bookings already holding the time, clean-up buffer included, stay as they are and are
-    returned (and named in the ``closure.created`` event) for the manager to move or cancel.
+    returned (and named in the ``closure.created`` event) for the manager to move or cancel; so
+    are the waitlist entries still waiting for a slot it meets, whose clients may want telling.
     Locks the rows of the spaces it closes first, so a booking saved at the same moment is
     either refused or among them. Raises PermissionDenied and ValidationFailed.
     """
@@ -754,13 +766,23 @@ def create_closure(
     if space is not None:
         affected = affected.filter(space=space)
     affected = list(affected.order_by("start", "id"))
+    waiting = WaitlistEntry.objects.filter(
+        status=WaitlistStatus.WAITING, start__lt=end, blocks_until__gt=start
+    ).select_related("space", "client", "created_by")
+    if space is not None:
+        waiting = waiting.filter(space=space)
+    waiting = list(waiting.order_by("start", "id"))
     publish(
         "closure.created",
         closure,
         actor=actor,
-        payload={**closure_snapshot(closure), "affected_bookings": [booking.pk for booking in affected]},
+        payload={
+            **closure_snapshot(closure),
+            "affected_bookings": [booking.pk for booking in affected],
+            "waiting_entries": [entry.pk for entry in waiting],
+        },
     )
-    return RecordedClosure(closure=closure, affected_bookings=affected)
+    return RecordedClosure(closure=closure, affected_bookings=affected, waiting_entries=waiting)
 
 
 @transaction.atomic

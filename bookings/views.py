@@ -556,7 +556,7 @@ def reports_view(request):
             "utilisation_chart": charts.bar_chart(
                 title="Utilisation per space",
                 categories=names,
-                series=[("Booked share of opening hours", [figures.utilisation for figures in report.spaces])],
+                series=[("Booked share of open hours", [figures.utilisation for figures in report.spaces])],
             ),
             "rates_chart": charts.bar_chart(
                 title="No-show and cancellation rates per space",

@@ -814,23 +814,6 @@ class AffectedBookingSerializer(serializers.ModelSerializer):
         extra_kwargs = {"id": {"help_text": "The booking's id, as in /api/v1/bookings/{id}."}}
 
 
-class ClosureCreatedSerializer(ClosureSerializer):
-    """A new closure with the bookings that already hold its time (``context["affected_bookings"]``)."""
-
-    affected_bookings = serializers.SerializerMethodField(
-        help_text="Pending, confirmed or running bookings whose time, clean-up buffer included, meets the "
-        "closure, in start order. They are neither moved nor cancelled: reschedule or cancel each."
-    )
-
-    class Meta(ClosureSerializer.Meta):
-        fields = [*ClosureSerializer.Meta.fields, "affected_bookings"]
-        read_only_fields = fields
-
-    @extend_schema_field(AffectedBookingSerializer(many=True))
-    def get_affected_bookings(self, closure) -> list:
-        return AffectedBookingSerializer(self.context["affected_bookings"], many=True).data
-
-
 class HistoryEntrySerializer(serializers.Serializer):
     """One event in a booking's history."""
 
@@ -912,6 +895,32 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
         }
 
 
+class ClosureCreatedSerializer(ClosureSerializer):
+    """A new closure with the bookings that already hold its time (``context["affected_bookings"]``)
+    and the waitlist entries waiting for a slot in it (``context["waiting_entries"]``)."""
+
+    affected_bookings = serializers.SerializerMethodField(
+        help_text="Pending, confirmed or running bookings whose time, clean-up buffer included, meets the "
+        "closure, in start order. They are neither moved nor cancelled: reschedule or cancel each."
+    )
+    waiting_entries = serializers.SerializerMethodField(
+        help_text="Waitlist entries still waiting for a slot the closure meets, in start order. They stay "
+        "waiting (the slot cannot be booked while closed): tell the clients, or withdraw each."
+    )
+
+    class Meta(ClosureSerializer.Meta):
+        fields = [*ClosureSerializer.Meta.fields, "affected_bookings", "waiting_entries"]
+        read_only_fields = fields
+
+    @extend_schema_field(AffectedBookingSerializer(many=True))
+    def get_affected_bookings(self, closure) -> list:
+        return AffectedBookingSerializer(self.context["affected_bookings"], many=True).data
+
+    @extend_schema_field(WaitlistEntrySerializer(many=True))
+    def get_waiting_entries(self, closure) -> list:
+        return WaitlistEntrySerializer(self.context["waiting_entries"], many=True).data
+
+
 class WaitlistEntryDetailSerializer(WaitlistEntrySerializer):
     """An entry with what happened to it (``context["history"]``)."""
 
@@ -962,7 +971,7 @@ def _hours_field(help_text: str) -> serializers.DecimalField:
 
 
 class ReportFiguresSerializer(serializers.Serializer):
-    open_hours = _hours_field("Hours the space(s) open by their opening hours.")
+    open_hours = _hours_field("Hours the space(s) open by their opening hours, less closures.")
     booked_hours = _hours_field("Hours of the bookings (cancelled ones excluded).")
     utilisation = serializers.DecimalField(
         max_digits=5,

@@ -146,6 +146,29 @@ def _booking(booking, request, **kwargs) -> Response:
     return Response(BookingSerializer(booking, context={"viewer": request.user}).data, **kwargs)
 
 
+def _idempotent_create_headers(key_description: str, *, created: str) -> list[OpenApiParameter]:
+    """The headers of a create that takes an ``Idempotency-Key``: the key, the replay mark and the
+    new resource's Location."""
+    return [
+        OpenApiParameter(
+            IDEMPOTENCY_HEADER,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description=key_description,
+            pattern=r"^[\x21-\x7e]{1,255}$",
+        ),
+        OpenApiParameter(
+            REPLAYED_HEADER,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[201],
+            description="`true` when this is the stored answer to an earlier request with the same key.",
+            enum=["true"],
+        ),
+        OpenApiParameter("Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description=created),
+    ]
+
+
 class BookingListView(generics.ListAPIView):
     filterset_class = BookingFilterSet
     serializer_class = BookingSerializer
@@ -199,28 +222,12 @@ class BookingListView(generics.ListAPIView):
         "the nearest free starts of the same length in that space on the same day, and other spaces free at "
         "the asked time that hold the people count.",
         request=BookingCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="Any unique string (1-255 visible ASCII characters, e.g. a UUID). A retry with the "
-                "same key and body answers the first response again instead of booking twice; the same key "
-                "with another body answers 422 `idempotency_key_reused`. Kept for 24 hours.",
-                pattern=r"^[\x21-\x7e]{1,255}$",
-            ),
-            OpenApiParameter(
-                REPLAYED_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[201],
-                description="`true` when this is the stored answer to an earlier request with the same key.",
-                enum=["true"],
-            ),
-            OpenApiParameter(
-                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new booking."
-            ),
-        ],
+        parameters=_idempotent_create_headers(
+            "Any unique string (1-255 visible ASCII characters, e.g. a UUID). A retry with the same key and "
+            "body answers the first response again instead of booking twice; the same key with another body "
+            "answers 422 `idempotency_key_reused`. Kept for 24 hours.",
+            created="The new booking.",
+        ),
         responses={
             201: OpenApiResponse(
                 BookingCreatedSerializer,
@@ -393,7 +400,8 @@ class BookingHistoryView(APIView):
 def _series_conflict(doing: str):
     return error_response(
         f"`series_conflict`: some dates cannot be {doing}, and nothing was. `details.conflicts` lists each with "
-        "the code and message a single booking would have answered (`booking_overlap`, `space_closed`, ...). "
+        "the code and message a single booking would have answered (`booking_overlap`, `space_closed`, ...), "
+        "without a single booking's `alternatives`: ask `GET /api/v1/spaces/{slug}/free-slots/` for a date. "
         + ("Also `booking_closed` when no booking of the series is left to move." if doing == "moved" else ""),
         OpenApiExample(
             "series_conflict",
@@ -430,27 +438,10 @@ class SeriesCreateView(APIView):
         "studio would refuse on any date (too many people, outside opening hours) answers 400. Send an "
         "`Idempotency-Key` to retry safely.",
         request=SeriesCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first "
-                "response again.",
-                pattern=r"^[\x21-\x7e]{1,255}$",
-            ),
-            OpenApiParameter(
-                REPLAYED_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[201],
-                description="`true` when this is the stored answer to an earlier request with the same key.",
-                enum=["true"],
-            ),
-            OpenApiParameter(
-                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new series."
-            ),
-        ],
+        parameters=_idempotent_create_headers(
+            "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again.",
+            created="The new series.",
+        ),
         responses={
             201: SeriesCreatedSerializer,
             409: _series_conflict("booked"),
@@ -668,7 +659,8 @@ class ClosureListView(generics.ListAPIView):
         description="From `start_time` to `end_time` no pending or confirmed booking may touch the space (or "
         "any space, without `space`), its clean-up buffer included: booking or moving one there answers 409 "
         "`space_closed`. Bookings already holding that time are not moved or cancelled: the answer lists "
-        "them in `affected_bookings` for you to reschedule or cancel. Needs `bookings.add_closure` (managers). "
+        "them in `affected_bookings` for you to reschedule or cancel, and the waitlist entries waiting for a slot "
+        "in it in `waiting_entries`. Needs `bookings.add_closure` (managers). "
         "Records `closure.created`.",
         request=ClosureCreateSerializer,
         parameters=[
@@ -700,7 +692,7 @@ class ClosureListView(generics.ListAPIView):
                 end=data["end_time"],
                 reason=data["reason"],
             )
-        context = {"affected_bookings": recorded.affected_bookings}
+        context = {"affected_bookings": recorded.affected_bookings, "waiting_entries": recorded.waiting_entries}
         return Response(
             ClosureCreatedSerializer(recorded.closure, context=context).data,
             status=status.HTTP_201_CREATED,
@@ -839,13 +831,14 @@ class WaitlistListView(generics.ListAPIView):
         summary="Put a client on the waitlist",
         description="For a slot another booking holds: the body of `POST /api/v1/bookings/` (without "
         "`price`) that was refused with `booking_overlap`. The same rules apply (opening hours, "
-        "capacity, times); a slot nothing holds answers 409 `waitlist_slot_free` (book it instead), "
-        "and a client already waiting for the space at an overlapping time 409 `already_on_waitlist`. "
+        "capacity, times); a slot in a closure answers 409 `space_closed`, a slot nothing holds 409 "
+        "`waitlist_slot_free` (book it instead), and a client already waiting for the space at an "
+        "overlapping time 409 `already_on_waitlist`. "
         "When the slot frees up, `POST /api/v1/waitlist/{id}/book` books the client.",
         request=WaitlistEntryCreateSerializer,
         responses={
             201: WaitlistEntryDetailSerializer,
-            409: conflict("waitlist_slot_free", "already_on_waitlist"),
+            409: conflict("space_closed", "waitlist_slot_free", "already_on_waitlist"),
         },
         examples=[OpenApiExample("The guide's booking, taken", value=GUIDE_BOOKING, request_only=True)],
     )
@@ -886,10 +879,14 @@ class WaitlistBookView(APIView):
         summary="Book the waiting client",
         description="Books the entry's client into its slot as `POST /api/v1/bookings/` would (pending, the "
         "space's rate); the entry becomes `booked` with the booking's id. A slot still taken answers 409 "
-        "`booking_overlap`; an entry no longer waiting (or whose start has passed) 409 `waitlist_entry_closed`.",
+        "`booking_overlap`, a slot closed since 409 `space_closed`; an entry no longer waiting (or whose "
+        "start has passed) 409 `waitlist_entry_closed`.",
         parameters=[_WAITLIST_ID],
         request=None,
-        responses={200: WaitlistEntryDetailSerializer, 409: conflict("booking_overlap", "waitlist_entry_closed")},
+        responses={
+            200: WaitlistEntryDetailSerializer,
+            409: conflict("booking_overlap", "space_closed", "waitlist_entry_closed"),
+        },
     )
     def post(self, request, pk: int):
         entry = selectors.get_waitlist_entry(viewer=request.user, pk=pk)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import BookingState, Closure, local_instant
-from bookings.tests.factories import BookingFactory, ClosureFactory
+from bookings.tests.factories import BookingFactory, ClosureFactory, WaitlistEntryFactory
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,16 @@ def test_recording_a_closure_over_bookings_lists_them_with_links(boss, studio):
     assert f'href="/bookings/{booking.pk}/"' in content
     booking.refresh_from_db()
     assert booking.state == BookingState.CONFIRMED
+
+
+def test_recording_a_closure_over_a_waiting_clients_slot_names_their_entry(boss, studio):
+    entry = WaitlistEntryFactory(space=studio, start=at("13:00"), end=at("14:00"))
+
+    response = boss.post(reverse("admin:bookings_closure_add"), closure_form(studio), follow=True)
+
+    content = response.content.decode()
+    assert "1 waiting client’s slot is in the closure" in content
+    assert f'href="/waitlist/{entry.pk}/"' in content
 
 
 def test_closure_of_the_whole_studio_is_recorded_without_a_space(boss):

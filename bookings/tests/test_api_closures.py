@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bookings.models import BookingState, Closure, local_instant
 from bookings.tests.api import api_as, booking_body
-from bookings.tests.factories import BookingFactory, ClosureFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClosureFactory, SpaceFactory, WaitlistEntryFactory
 from employees.models import Employee
 from events.models import Event
 
@@ -49,7 +49,20 @@ def test_manager_closes_a_space_and_hears_of_the_bookings_already_there(manager,
     assert [booking["id"] for booking in body["affected_bookings"]] == [inside.pk]
     assert body["affected_bookings"][0]["state"] == "confirmed"
     assert body["affected_bookings"][0]["client"]["id"] == inside.client_id
+    assert body["waiting_entries"] == []
     assert Event.objects.filter(type="closure.created", aggregate_id=str(closure.pk)).exists()
+
+
+def test_closing_over_a_waiting_clients_slot_answers_their_entry(manager, studio):
+    entry = WaitlistEntryFactory(space=studio, start=at("13:00"), end=at("14:00"))
+
+    body = api_as(manager).post("/api/v1/closures/", closure_body(studio), format="json").json()
+
+    assert [waiting["id"] for waiting in body["waiting_entries"]] == [entry.pk]
+    assert (body["waiting_entries"][0]["status"], body["waiting_entries"][0]["client"]["id"]) == (
+        "waiting",
+        entry.client_id,
+    )
 
 
 def test_closure_without_space_closes_the_whole_studio(manager):

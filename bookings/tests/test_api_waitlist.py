@@ -130,6 +130,38 @@ def test_booking_while_the_slot_is_taken_answers_409_booking_overlap(receptionis
     assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
 
 
+def test_booking_an_entry_whose_slot_was_closed_since_answers_409_space_closed(receptionist, manager, studio, taken):
+    entry = entry_of(put_on_waitlist(receptionist, studio))
+    free(taken, receptionist)
+    closure = services.create_closure(
+        actor=manager, space=None, start=MONDAY_10_UTC, end=MONDAY_10_UTC + timedelta(hours=8), reason="Holiday"
+    ).closure
+
+    response = api_as(receptionist).post(f"/api/v1/waitlist/{entry.pk}/book")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "space_closed"
+    assert response.json()["error"]["details"]["closure"]["id"] == closure.pk
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
+    assert not Booking.objects.filter(client=entry.client).exists()
+
+
+def test_a_slot_in_a_closure_cannot_go_on_the_waitlist(receptionist, manager, studio, taken):
+    services.create_closure(
+        actor=manager,
+        space=studio,
+        start=MONDAY_10_UTC + timedelta(hours=1),
+        end=MONDAY_10_UTC + timedelta(hours=3),
+        reason="Repairs",
+    )
+
+    response = put_on_waitlist(receptionist, studio)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "space_closed"
+    assert not WaitlistEntry.objects.exists()
+
+
 def test_booking_an_entry_no_longer_waiting_answers_409_waitlist_entry_closed(receptionist, studio, taken):
     entry = entry_of(put_on_waitlist(receptionist, studio))
     api_as(receptionist).post(f"/api/v1/waitlist/{entry.pk}/withdraw", {}, format="json")

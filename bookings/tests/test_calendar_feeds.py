@@ -11,6 +11,7 @@ import vobject
 from django.core import mail
 from icalendar import Calendar
 
+from bookings import series
 from bookings import services as bookings
 from bookings.models import BookingState
 from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
@@ -140,6 +141,36 @@ def test_a_cancelled_booking_stays_in_the_feed_as_cancelled(client, daylight):
     event = _events(client.get(_url(photographer)))[_uid(booking)]
     assert event.status.value == "CANCELLED"
     assert event.sequence.value == "1"
+
+
+def test_a_series_shows_each_date_and_its_cancelled_dates_as_cancelled(client, daylight):
+    photographer, desk = PhotographerFactory(), EmployeeFactory(role=Role.RECEPTIONIST)
+    booked = series.create_series(
+        actor=desk,
+        space=daylight,
+        start=MONDAY_10_UTC,
+        end=MONDAY_10_UTC + timedelta(hours=2),
+        people_count=2,
+        interval_weeks=1,
+        count=3,
+        client_name="Nina Novak",
+        client_phone="+14155550199",
+        photographer=photographer,
+    )
+
+    series.cancel_series(
+        series=booked.series, actor=desk, reason="Moving away", from_day=(MONDAY_10_UTC + timedelta(weeks=1)).date()
+    )
+
+    events = _events(client.get(_url(photographer)))
+    assert [events[_uid(booking)].status.value for booking in booked.bookings] == [
+        "TENTATIVE",
+        "CANCELLED",
+        "CANCELLED",
+    ]
+    assert [events[_uid(booking)].dtstart.value for booking in booked.bookings] == [
+        MONDAY_10_UTC + timedelta(weeks=week) for week in range(3)
+    ]
 
 
 def test_the_feed_covers_the_last_thirty_days_and_the_next_year(client, daylight):

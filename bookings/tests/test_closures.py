@@ -5,8 +5,14 @@ from datetime import date, timedelta
 import pytest
 
 from bookings import selectors, services
-from bookings.models import BookingState, Closure, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, SpaceFactory
+from bookings.models import BookingState, Closure, WaitlistEntry, WaitlistStatus, local_instant
+from bookings.tests.factories import (
+    BookingFactory,
+    ClientFactory,
+    ClosureFactory,
+    SpaceFactory,
+    WaitlistEntryFactory,
+)
 from events.models import Event
 from photostudio.errors import BookingOverlap, NotFound, PermissionDenied, SpaceClosed, ValidationFailed
 
@@ -49,6 +55,7 @@ def test_manager_records_a_closure_of_one_space_with_its_event(manager, studio):
         "end": at("16:00").isoformat(),
         "reason": "Floor repainting",
         "affected_bookings": [],
+        "waiting_entries": [],
     }
 
 
@@ -76,6 +83,21 @@ def test_closure_over_bookings_keeps_them_and_names_them(manager, studio):
     assert inside.state == BookingState.CONFIRMED
     event = Event.objects.get(type="closure.created")
     assert event.payload["affected_bookings"] == [buffer_reaches_in.pk, inside.pk]
+
+
+def test_closure_over_waiting_clients_slots_names_their_entries(manager, studio):
+    waiting = WaitlistEntryFactory(space=studio, start=at("15:00"), end=at("17:00"))
+    buffer_reaches_in = WaitlistEntryFactory(space=studio, start=at("11:00"), end=at("11:50"))  # buffer reaches in
+    WaitlistEntryFactory(space=studio, start=at("17:00"), end=at("18:00"))
+    WaitlistEntryFactory(space=SpaceFactory(), start=at("13:00"), end=at("14:00"))
+    WaitlistEntryFactory(space=studio, start=at("13:00"), end=at("14:00"), status=WaitlistStatus.WITHDRAWN)
+
+    recorded = services.create_closure(actor=manager, space=studio, start=at("12:00"), end=at("16:00"), reason="Roof")
+
+    assert recorded.waiting_entries == [buffer_reaches_in, waiting]
+    assert WaitlistEntry.objects.get(pk=waiting.pk).status == WaitlistStatus.WAITING
+    event = Event.objects.get(type="closure.created")
+    assert event.payload["waiting_entries"] == [buffer_reaches_in.pk, waiting.pk]
 
 
 def test_whole_studio_closure_names_bookings_of_every_space(manager, studio):

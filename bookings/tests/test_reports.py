@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from bookings import analytics, reports, services
-from bookings.models import BookingState, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
+from bookings.models import BookingState, Space, local_instant
+from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, SpaceFactory
 from photostudio.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,32 @@ def test_totals_add_up_the_spaces(manager, studio):
 
     assert (report.total.completed, report.total.no_shows, report.total.no_show_rate) == (1, 1, Decimal("50.0"))
     assert report.total.revenue == Decimal("100.00")
+
+
+def test_closed_hours_are_not_open_hours(manager, studio):
+    other = SpaceFactory()
+    # The whole studio 07:00-10:00 (one hour before opening), the studio also 09:00-12:00: 08:00-12:00 closed.
+    ClosureFactory(space=None, start=local_instant(MONDAY, "07:00"), end=local_instant(MONDAY, "10:00"))
+    ClosureFactory(space=studio, start=local_instant(MONDAY, "09:00"), end=local_instant(MONDAY, "12:00"))
+    BookingFactory(space=studio, start=local_instant(MONDAY, "14:00"), state=BookingState.COMPLETED)
+
+    report = reports.studio_report(viewer=manager, start=MONDAY, end=MONDAY + timedelta(days=1))
+
+    assert figures_of(report, studio).open_hours == Decimal("24.0")  # 14 - 4 on Monday, 14 on Tuesday
+    assert figures_of(report, other).open_hours == Decimal("26.0")  # 14 - 2, 14
+    assert figures_of(report, studio).utilisation == Decimal("8.3")
+    monday, tuesday = (day.open_hours for day in report.days)
+    assert tuesday - monday == 4 + 2 * (Space.objects.count() - 1)
+
+
+def test_a_closure_across_midnight_closes_both_days(manager, studio):
+    ClosureFactory(
+        space=studio, start=local_instant(MONDAY, "20:00"), end=local_instant(MONDAY + timedelta(days=1), "09:00")
+    )
+
+    report = reports.studio_report(viewer=manager, start=MONDAY, end=MONDAY + timedelta(days=1))
+
+    assert figures_of(report, studio).open_hours == Decimal("25.0")  # 14 - 2, 14 - 1
 
 
 def test_reports_are_for_those_who_may_see_them(receptionist):
@@ -152,6 +178,30 @@ def test_a_booking_moved_into_the_period_shows_at_once(manager, studio):
     )
 
     assert january_totals(manager)["bookings"] == 1
+
+
+def january_open_hours(report) -> Decimal:
+    """A render for rendered_report: the open hours of the whole studio."""
+    return report.total.open_hours
+
+
+def test_a_closure_recorded_or_removed_in_the_period_shows_at_once(manager, studio):
+    def open_hours():
+        return reports.rendered_report(viewer=manager, start=JANUARY[0], end=JANUARY[1], render=january_open_hours)
+
+    before = open_hours()
+
+    recorded = services.create_closure(
+        actor=manager,
+        space=None,
+        start=local_instant(MONDAY, "08:00"),
+        end=local_instant(MONDAY, "22:00"),
+        reason="Holiday",
+    )
+    assert before - open_hours() == 14 * Space.objects.count()
+
+    services.delete_closure(closure=recorded.closure, actor=manager)
+    assert open_hours() == before
 
 
 def test_a_change_in_another_month_keeps_the_cached_report(manager, studio, django_assert_num_queries):

@@ -4,11 +4,13 @@ each date an ordinary booking under the single booking's rules."""
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings import series
 from bookings.models import Booking, BookingSeries, BookingState, local_instant
-from bookings.tests.factories import BookingFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClosureFactory, SpaceFactory
 from events.models import Event
 from photostudio.errors import BookingClosed, PermissionDenied, SeriesConflict, ValidationFailed
 
@@ -138,6 +140,55 @@ def test_skip_conflicts_with_no_free_date_books_nothing(receptionist, studio):
         book_series(receptionist, studio, count=1, skip_conflicts=True)
 
     assert not BookingSeries.objects.exists()
+
+
+def test_a_date_in_a_closure_refuses_the_whole_series_as_space_closed(receptionist, studio):
+    closure = ClosureFactory(
+        space=None,
+        start=local_instant(MONDAY + timedelta(weeks=2), "09:00"),
+        end=local_instant(MONDAY + timedelta(weeks=2), "18:00"),
+    )
+
+    with pytest.raises(SeriesConflict) as raised:
+        book_series(receptionist, studio, count=4)
+
+    [conflict] = raised.value.details["conflicts"]
+    assert (conflict["date"], conflict["code"]) == ("2030-01-28", "space_closed")
+    assert f"closure #{closure.pk}" in conflict["message"]
+    assert not Booking.objects.exists()
+
+
+def test_skip_conflicts_skips_a_date_in_a_closure_and_books_the_others(receptionist, studio):
+    ClosureFactory(
+        space=studio,
+        start=local_instant(MONDAY + timedelta(weeks=1), "11:00"),
+        end=local_instant(MONDAY + timedelta(weeks=1), "13:00"),
+    )
+
+    booked = book_series(receptionist, studio, count=3, skip_conflicts=True)
+
+    assert days_of(booked.bookings) == [MONDAY, MONDAY + timedelta(weeks=2)]
+    assert [(refusal.day, refusal.code) for refusal in booked.left] == [(MONDAY + timedelta(weeks=1), "space_closed")]
+
+
+SAVEPOINT_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+def queries_to_refuse(actor, space, dates):
+    for day in weeks(dates):
+        BookingFactory(space=space, start=local_instant(day, "10:00"))
+    with CaptureQueriesContext(connection) as queries, pytest.raises(SeriesConflict):
+        book_series(actor, space, count=dates)
+    return sum(not query["sql"].startswith(SAVEPOINT_STATEMENTS) for query in queries.captured_queries)
+
+
+def test_a_taken_date_of_a_series_costs_a_few_queries_and_no_search_for_alternatives(receptionist, studio):
+    # The closure check (with its share lock on PostgreSQL) and the overlap check: the alternatives
+    # a single booking offers are not looked for on every date.
+    two_dates = queries_to_refuse(receptionist, SpaceFactory(), 2)  # first: it also reads the client and permissions
+    per_date = (queries_to_refuse(receptionist, studio, 6) - two_dates) / 4
+
+    assert per_date <= 3
 
 
 def test_a_refusal_that_holds_on_every_date_is_a_validation_error(receptionist, studio):

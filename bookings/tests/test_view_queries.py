@@ -97,9 +97,10 @@ PAGES = {
     "client search": (lambda studio: "/clients/?q=client", 7),
     "client detail": (lambda studio: f"/clients/{studio.client.pk}/", 8),
     "client edit": (lambda studio: f"/clients/{studio.client.pk}/edit/", 6),
-    # On PostgreSQL: the daily figures' view, its refresh time and the bookings changed since.
-    "reports": (lambda studio: "/reports/?start=2030-01-01&end=2030-01-31", 9),
-    "reports csv": (lambda studio: "/reports/csv/?start=2030-01-01&end=2030-01-31", 9),
+    # On PostgreSQL: the daily figures' view, its refresh time and the bookings changed since;
+    # and the closures, whose hours are not open hours.
+    "reports": (lambda studio: "/reports/?start=2030-01-01&end=2030-01-31", 10),
+    "reports csv": (lambda studio: "/reports/csv/?start=2030-01-01&end=2030-01-31", 10),
     "admin bookings": (lambda studio: reverse("admin:bookings_booking_changelist"), 12),
     "admin booking": (lambda studio: reverse("admin:bookings_booking_change", args=[studio.booking.pk]), 11),
     "admin closures": (lambda studio: reverse("admin:bookings_closure_changelist"), 12),

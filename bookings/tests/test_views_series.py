@@ -268,3 +268,16 @@ def test_photographer_is_not_offered_the_series_actions(camera, receptionist, st
     assert "Part of a series" in content
     assert "Move dates of this series" not in content
     assert "Cancel dates of this series" not in content
+
+
+def test_series_dates_are_marked_in_the_calendar_and_the_booking_list(desk, receptionist, studio):
+    weekly(receptionist, studio, count=2)
+    single = BookingFactory(space=studio, start=local_instant(MONDAY, "15:00"))
+
+    calendar = page(desk.get("/calendar/?date=2030-01-14"))
+    listing = page(desk.get("/bookings/?date=2030-01-14"))
+
+    for content in (calendar, listing):
+        assert content.count('data-testid="series-mark"') == 1
+        assert "One date of series #" in content
+        assert f"/bookings/{single.pk}/" in content

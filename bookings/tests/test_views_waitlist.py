@@ -148,6 +148,21 @@ def test_book_while_the_slot_is_still_taken_says_so_on_the_entry(desk, studio, t
     assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
 
 
+def test_book_into_a_slot_closed_since_says_so_on_the_entry(desk, studio, taken, receptionist, manager):
+    entry = waiting(receptionist, studio)
+    services.transition_booking(booking=taken, target_state=BookingState.CANCELLED, actor=receptionist, reason="Ill")
+    services.create_closure(actor=manager, space=studio, start=TEN, end=TEN + timedelta(hours=1), reason="Leaking roof")
+
+    response = desk.post(f"/waitlist/{entry.pk}/book/")
+
+    assert response["Location"] == f"/waitlist/{entry.pk}/"
+    entry_page = page(desk.get(response["Location"]))
+    assert "Test Studio is closed on Mon 14 Jan 2030" in entry_page
+    assert "Leaking roof" in entry_page
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
+    assert f'action="/waitlist/{entry.pk}/book/"' not in page(desk.get("/"))
+
+
 def test_withdrawing_on_the_entry_page_records_the_reason(desk, studio, taken, receptionist):
     entry = waiting(receptionist, studio)
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from bookings.models import Booking
+from bookings.models import Booking, WaitlistEntry
 from tests.browser.studio import DESKTOP, MONDAY, PHONE, demo_studio, sign_in
 from tests.browser.test_every_staff_page import serious_violations
 
@@ -88,3 +88,39 @@ def test_a_refused_booking_offers_free_times_and_spaces_and_one_click_books_one(
     booking = Booking.objects.latest("pk")
     assert (booking.space.slug, booking.client.full_name, booking.notes) == (space, "Nina Novak", "Headshots")
     assert f"{booking.start.astimezone(UTC):%H:%M}" == start
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_enter_on_a_refused_form_saves_what_was_typed_not_a_choice_or_the_waitlist(open_page, live_server, viewport):
+    studio = demo_studio()
+    page = open_page(viewport)
+    sign_in(page, live_server, studio["rita"], path="/bookings/new/")
+    ask_for_studio_a_at_eleven(page)
+
+    # The refusal's ways out, in reading order: save what is typed, wait for the slot, take a free one.
+    save = page.get_by_role("button", name="Save booking")
+    wait = page.get_by_role("button", name="Put Nina Novak on the waitlist for this slot")
+    first_choice = page.get_by_role("group", name="Book it another way").get_by_role("button").first
+    expect(wait).to_be_visible()
+    order = page.evaluate(
+        "([a, b, c]) => [a.compareDocumentPosition(b), b.compareDocumentPosition(c)]",
+        [save.element_handle(), wait.element_handle(), first_choice.element_handle()],
+    )
+    assert order == [4, 4]  # each follows the one before
+    name = f"conflict-help-and-waitlist-{'phone' if viewport == PHONE else 'desktop'}"
+    page.screenshot(path=f"test-artifacts/screenshots/{name}.png", full_page=True)
+    assert serious_violations(page) == []
+
+    page.get_by_label("People", exact=True).press("Enter")
+    expect(page.locator(".error-summary")).to_contain_text("Studio A is already booked")
+    assert not Booking.objects.filter(client__full_name="Nina Novak").exists()
+    assert not WaitlistEntry.objects.exists()
+
+    page.get_by_label("Starts", exact=True).fill("16:00")
+    page.get_by_label("Ends", exact=True).fill("17:00")
+    page.get_by_label("Ends", exact=True).press("Enter")
+
+    expect(page.get_by_role("heading", name="Booking #")).to_be_visible()
+    booking = Booking.objects.get(client__full_name="Nina Novak")
+    assert (booking.space.slug, f"{booking.start.astimezone(UTC):%H:%M}") == ("studio_a", "16:00")
+    assert not WaitlistEntry.objects.exists()

@@ -98,3 +98,10 @@ def test_book_a_weekly_series_skipping_a_taken_date_then_cancel_its_later_dates(
     screenshot(page, f"series-04-later-dates-cancelled-{size}")
     states = list(Booking.objects.filter(series__isnull=False).order_by("start").values_list("state", flat=True))
     assert states == [BookingState.PENDING, BookingState.CANCELLED, BookingState.CANCELLED]
+
+    page.goto(f"{live_server.url}/calendar/?date=2030-01-14")
+    marked = page.locator(".tg-booking").filter(has=page.get_by_test_id("series-mark"))
+    expect(marked).to_have_count(1)
+    expect(marked).to_contain_text("Rhea Regular")
+    assert serious_violations(page) == []
+    screenshot(page, f"series-05-marked-in-the-calendar-{size}")
