@@ -56,6 +56,14 @@ def day_list_day(params) -> date | None:
         return None
 
 
+def announce(params) -> None:
+    """When ``params`` ask for a cacheable day list, its versions are read with the request's
+    first (the caller's): one L2 round trip for both."""
+    day = day_list_day(params)
+    if day is not None:
+        cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
+
+
 def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
     """The bookings of the queryset ``load()`` for the day-list query ``params``, each as a
     booking holding ``TRANSITION_FIELDS`` with its rendered viewer-independent part, cached until

@@ -13,6 +13,7 @@ from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
+from photostudio.cache import cache
 
 pytestmark = [pytest.mark.django_db, pytest.mark.performance]
 
@@ -62,6 +63,19 @@ def test_a_day_list_not_yet_cached_costs_one_query(desk, studio, photographer, d
         first = day_list(desk)
 
     assert [booking["photographer"]["id"] for booking in first] == [photographer.pk] * 3
+
+
+def test_a_cached_day_list_asks_the_cache_for_versions_once(desk, studio, monkeypatch):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    day_list(desk)
+    l2, reads = cache.l2, []
+    get_many = l2.get_many
+    monkeypatch.setattr(l2, "get_many", lambda keys, *args, **kwargs: reads.append(sorted(keys)) or get_many(keys))
+
+    assert len(day_list(desk)) == 1
+
+    assert len(reads) == 1
+    assert {"ns:calendar", f"ns:day:{DAY}", "ns:permissions"} <= set(reads[0])
 
 
 def next_states(api, day=DAY) -> list[list[str]]:
