@@ -4,8 +4,11 @@ A day list is filed in ``photostudio.cache`` under its query (date and filters, 
 and two namespaces: the day's, which every change to a booking on that day drops, and
 ``calendar``, which changes to what a list shows beside the bookings drop (a space, a client,
 an employee's name or role). The cached value is the day's bookings, each with its answer as
-rendered for anyone allowed to see bookings (``BookingSerializer.viewer_independent_part``):
-only ``allowed_transitions``, which depends on the caller and the hour, is worked out per request.
+rendered for anyone allowed to see bookings (``BookingSerializer.part_from_row``): only
+``allowed_transitions``, which depends on the caller and the hour, is worked out per request, from
+a booking holding just the fields that needs (``services.TRANSITION_FIELDS``). A miss reads the
+day with one ``values()`` query and builds no space, client or employee instance, and the cached
+value pickles to a fraction of whole model graphs.
 
 Invalidation follows the domain events: when one is recorded and again when its transaction
 commits (``cache.invalidate_for_change``), before the request that made the change answers, so
@@ -19,7 +22,7 @@ import structlog
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 
-from bookings.api.serializers import BookingSerializer
+from bookings.api.serializers import PART_COLUMNS, BookingSerializer
 from bookings.filtersets import BookingFilterSet
 from bookings.models import Booking, Space, studio_day
 from bookings.selectors import (
@@ -29,6 +32,7 @@ from bookings.selectors import (
     day_namespace,
     space_day_namespace,
 )
+from bookings.services import TRANSITION_FIELDS
 from events.models import Event
 from events.signals import event_recorded
 from photostudio.cache import cache, key_part
@@ -52,10 +56,19 @@ def day_list_day(params) -> date | None:
         return None
 
 
+def announce(params) -> None:
+    """When ``params`` ask for a cacheable day list, its versions are read with the request's
+    first (the caller's): one L2 round trip for both."""
+    day = day_list_day(params)
+    if day is not None:
+        cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
+
+
 def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
-    """The bookings ``load()`` finds for the day-list query ``params``, each with its rendered
-    viewer-independent part, cached until a change to the day or the calendar. ``load`` must not
-    depend on who asks. The parts are shared with other requests: copy before changing one."""
+    """The bookings of the queryset ``load()`` for the day-list query ``params``, each as a
+    booking holding ``TRANSITION_FIELDS`` with its rendered viewer-independent part, cached until
+    a change to the day or the calendar. ``load`` must not depend on who asks. Both are shared
+    with other requests: copy before changing one."""
     return cache.get_or_set(
         _key(params),
         lambda: _rendered(load()),
@@ -63,9 +76,20 @@ def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
     )
 
 
+# In the model's field order, as ``Model.from_db`` takes them.
+_TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields if field.attname in TRANSITION_FIELDS]
+
+
 def _rendered(bookings) -> list[tuple[Booking, dict]]:
     serializer = BookingSerializer()
-    return [(booking, serializer.viewer_independent_part(booking)) for booking in bookings]
+    rows = bookings.values(*dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
+    return [
+        (
+            Booking.from_db(rows.db, _TRANSITION_ATTNAMES, [row[name] for name in _TRANSITION_ATTNAMES]),
+            serializer.part_from_row(row),
+        )
+        for row in rows
+    ]
 
 
 def warm_day_lists(*, days: list[date]) -> int:

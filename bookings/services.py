@@ -224,6 +224,13 @@ def _too_early(booking: Booking, move: Transition) -> TooEarly:
     )
 
 
+# What ``transitions_allowed`` reads of a booking, its guards and permission checks included: a
+# booking loaded with only these fields answers it without a query.
+TRANSITION_FIELDS = frozenset(
+    {"id", "state", "previous_state", "start", "photographer_id", "state_changed_by_id", "state_changed_at"}
+)
+
+
 def transitions_allowed(*, booking: Booking, actor) -> list[Transition]:
     """The transitions ``actor`` may fire on ``booking`` now, by the rules of ``transition_booking``
     (a reason aside, and an undo's free slot), in target-state order. No query beyond the actor's

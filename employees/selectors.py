@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from employees import calendar_feed
 from employees.models import Employee, SignIn
 from photostudio import errors
-from photostudio.cache import cached
+from photostudio.cache import cache, cached
 
 # Cache namespace of every employee's MFA facts; employees.callers drops it when a device changes.
 MFA_NAMESPACE = "mfa"
@@ -89,6 +89,11 @@ def mfa_status(employee: Employee) -> MfaStatus:
     """No query while cached: until any MFA device or backup code changes."""
     enabled, backup_codes_left = _mfa_devices(employee.pk)
     return MfaStatus(enabled=enabled, required=employee.mfa_required, backup_codes_left=backup_codes_left)
+
+
+def announce_mfa_status() -> None:
+    """The current request will read an MFA status: its cache version comes with the caller's."""
+    cache.announce(MFA_NAMESPACE)
 
 
 @cached(key_prefix=MFA_NAMESPACE)

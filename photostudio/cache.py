@@ -14,6 +14,12 @@ embedded mode. L1 is a bounded LRU per process with a short TTL (``CACHE_L1_MAX_
   ``studio_cache_errors_total``, never raised. Locks are then granted, since every job they
   guard is idempotent on its own (the lock only spares duplicate work).
 
+Within one request each namespace's version is read from L2 once, and the namespaces a request is
+going to need can be announced (``announce``) so that its first read asks for them all in the
+same round trip: an API request then checks its caller's and its day list's versions in one
+``get_many``. A change the request makes itself moves its own versions at once; a change another
+process makes while the request runs shows from that process's next request on.
+
 A value filed without namespaces can only expire: each process may serve it from L1 for up to
 ``CACHE_L1_TTL`` seconds. Values, L1's in particular, are shared between callers: treat them as
 read-only.
@@ -28,11 +34,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import date, datetime
 
 import structlog
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import models, transaction
 from prometheus_client import Counter
 
@@ -98,6 +106,10 @@ class TwoTierCache:
         self.alias = alias
         self.l1 = _L1(max_size=l1_max_size, ttl=l1_ttl)
         self._last_error_logged = 0.0
+        # The current request's versions read so far, and the namespaces announced but not yet read.
+        self._request_versions: ContextVar[tuple[dict[str, str], set[str]] | None] = ContextVar(
+            f"request_versions_{id(self)}", default=None
+        )
 
     @property
     def l2(self):
@@ -153,8 +165,20 @@ class TwoTierCache:
         """Drop every value filed under any of ``namespaces``, in every process: one L2 write each."""
         if not namespaces:
             return
-        versions = {_version_key(ns): _new_version() for ns in namespaces}
-        self._l2("invalidate", lambda: self.l2.set_many(versions, _VERSION_TTL))
+        versions = {ns: _new_version() for ns in namespaces}
+        written = self._l2(
+            "invalidate",
+            lambda: self.l2.set_many({_version_key(ns): version for ns, version in versions.items()}, _VERSION_TTL),
+            failed=_MISSING,
+        )
+        request_versions = self._request_versions.get()
+        if request_versions is not None:
+            known = request_versions[0]
+            if written is _MISSING:  # L2 did not take them: ask it again at the next read
+                for ns in namespaces:
+                    known.pop(ns, None)
+            else:
+                known.update(versions)
 
     def invalidate_for_change(self, *namespaces: str) -> None:
         """``invalidate`` for a change being written: now, so the writing transaction reads its
@@ -165,6 +189,22 @@ class TwoTierCache:
 
     def clear_l1(self) -> None:
         self.l1.clear()
+
+    # --- the request's versions ---------------------------------------------------------------
+    def begin_request(self, **kwargs) -> None:
+        """``request_started`` receiver: from here on each namespace's version is read once."""
+        self._request_versions.set(({}, set()))
+
+    def end_request(self, **kwargs) -> None:
+        """``request_finished`` receiver: outside a request every read asks L2 again."""
+        self._request_versions.set(None)
+
+    def announce(self, *namespaces: str) -> None:
+        """The current request will read ``namespaces``: fetch their versions with its next
+        version read. Outside a request, nothing."""
+        request_versions = self._request_versions.get()
+        if request_versions is not None:
+            request_versions[1].update(ns for ns in namespaces if ns not in request_versions[0])
 
     # --- locks ------------------------------------------------------------------------------
     @contextmanager
@@ -217,6 +257,20 @@ class TwoTierCache:
         return _bounded(key + "|" + ",".join(f"{ns}={versions[ns]}" for ns in namespaces))
 
     def _versions(self, namespaces: list[str]) -> dict[str, str] | None:
+        request_versions = self._request_versions.get()
+        if request_versions is None:
+            return self._read_versions(namespaces)
+        known, announced = request_versions
+        unknown = [ns for ns in namespaces if ns not in known]
+        if unknown:
+            read = self._read_versions(sorted({*unknown, *announced}))
+            if read is None:
+                return None
+            known.update(read)
+            announced.clear()
+        return {ns: known[ns] for ns in namespaces}
+
+    def _read_versions(self, namespaces: list[str]) -> dict[str, str] | None:
         keys = {ns: _version_key(ns) for ns in namespaces}
         found = self._l2("versions", lambda: self.l2.get_many(list(keys.values())), failed=None)
         if found is None:
@@ -301,6 +355,11 @@ def key_part(value) -> str:
 
 
 cache = TwoTierCache(l1_max_size=settings.CACHE_L1_MAX_SIZE, l1_ttl=settings.CACHE_L1_TTL)
+
+
+def connect() -> None:
+    request_started.connect(cache.begin_request, dispatch_uid="photostudio.cache.begin_request")
+    request_finished.connect(cache.end_request, dispatch_uid="photostudio.cache.end_request")
 
 
 def cached(ttl: int | None = None, key_prefix: str = ""):

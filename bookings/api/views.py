@@ -179,6 +179,10 @@ class BookingListView(generics.ListAPIView):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "viewer": self.request.user}
 
+    def initial(self, request, *args, **kwargs):
+        day_lists.announce(request.query_params)
+        super().initial(request, *args, **kwargs)
+
     def list(self, request, *args, **kwargs):
         day = day_lists.day_list_day(request.query_params)
         if day is None or not request.user.has_perm("bookings.view_booking"):

@@ -13,6 +13,7 @@ from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
+from photostudio.cache import cache
 
 pytestmark = [pytest.mark.django_db, pytest.mark.performance]
 
@@ -53,6 +54,30 @@ def test_a_cached_day_list_costs_no_query(desk, studio, django_assert_num_querie
     assert len(again) == 3
 
 
+def test_a_day_list_not_yet_cached_costs_one_query(desk, studio, photographer, django_assert_num_queries):
+    for hour in range(3):
+        BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=3 * hour), photographer=photographer)
+    desk.get("/api/v1/employees/profile")  # the caller's record cached, as after any request
+
+    with django_assert_num_queries(1):
+        first = day_list(desk)
+
+    assert [booking["photographer"]["id"] for booking in first] == [photographer.pk] * 3
+
+
+def test_a_cached_day_list_asks_the_cache_for_versions_once(desk, studio, monkeypatch):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    day_list(desk)
+    l2, reads = cache.l2, []
+    get_many = l2.get_many
+    monkeypatch.setattr(l2, "get_many", lambda keys, *args, **kwargs: reads.append(sorted(keys)) or get_many(keys))
+
+    assert len(day_list(desk)) == 1
+
+    assert len(reads) == 1
+    assert {"ns:calendar", f"ns:day:{DAY}", "ns:permissions"} <= set(reads[0])
+
+
 def next_states(api, day=DAY) -> list[list[str]]:
     return [[move["target_state"] for move in booking["allowed_transitions"]] for booking in day_list(api, day)]
 
@@ -82,6 +107,22 @@ def test_next_steps_in_a_cached_day_list_follow_the_clock(studio, photographer):
         on_time = next_states(camera)
 
     assert (too_early, on_time) == ([[]], [["in_progress"]])
+
+
+def test_another_instance_offers_the_undo_from_the_cached_day_list_without_a_query(
+    studio, app_instances, django_assert_num_queries
+):
+    booking = BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=7), state=BookingState.PENDING)
+    with time_machine.travel(MONDAY_10_UTC, tick=False):
+        desk = signed_in_receptionist()
+        with app_instances("a"):
+            desk.post(f"{BOOKINGS}{booking.pk}/state", {"target_state": "confirmed"})
+            day_list(desk, booking.start.date().isoformat())
+
+        with app_instances("b"), django_assert_num_queries(0):
+            next_steps = next_states(desk, booking.start.date().isoformat())
+
+    assert next_steps == [["cancelled", "pending"]]
 
 
 def test_a_cached_day_list_answers_as_the_uncached_detail_does(studio, receptionist, photographer):

@@ -92,6 +92,10 @@ def _profile(request) -> dict:
 
 
 class ProfileView(APIView):
+    def initial(self, request, *args, **kwargs):
+        selectors.announce_mfa_status()
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(responses=ProfileSerializer)
     def get(self, request):
         """The signed-in employee, with MFA status, effective permissions and calendar feed URL."""

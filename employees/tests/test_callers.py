@@ -1,11 +1,13 @@
 """The cached "who is calling" record: cheap requests that still notice every change at once."""
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from employees import callers, services
 from employees.authentication import SignInJWTAuthentication
 from employees.models import Role, SignIn
 from employees.tests.factories import EmployeeFactory
+from photostudio.cache import cache
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +33,28 @@ def test_an_authenticated_read_with_the_caller_cached_costs_at_most_one_query(de
 
     assert again.status_code == 200
     assert again.json() == first.json()
+
+
+def test_a_profile_read_asks_the_cache_for_versions_once(desk, monkeypatch):
+    desk.api.get(PROFILE)
+    l2, reads = cache.l2, []
+    get_many = l2.get_many
+    monkeypatch.setattr(l2, "get_many", lambda keys, *args, **kwargs: reads.append(sorted(keys)) or get_many(keys))
+
+    assert desk.api.get(PROFILE).status_code == 200
+
+    assert reads == [sorted(["ns:mfa", f"ns:employee:{desk.pk}", "ns:permissions"])]
+
+
+def test_an_mfa_device_added_through_one_instance_shows_in_the_profile_of_another_at_once(desk, app_instances):
+    with app_instances("b"):
+        assert desk.api.get(PROFILE).json()["mfa"]["enabled"] is False
+
+    with app_instances("a"):
+        TOTPDevice.objects.create(user=desk, name="phone", confirmed=True)
+
+    with app_instances("b"):
+        assert desk.api.get(PROFILE).json()["mfa"]["enabled"] is True
 
 
 def test_a_revoked_sign_in_is_refused_at_once_by_another_app_instance(desk, app_instances):

@@ -152,3 +152,61 @@ def test_an_unreachable_redis_is_counted(dead_redis):
 def test_with_redis_unreachable_a_lock_is_granted(dead_redis):
     with cache.lock("events.relay", timeout=0) as acquired:
         assert acquired
+
+
+@pytest.fixture
+def version_reads(monkeypatch):
+    """How many times L2 was asked for namespace versions (``get_many`` round trips)."""
+    l2, reads = cache.l2, []
+    get_many = l2.get_many
+
+    def counted(keys, *args, **kwargs):
+        reads.append(sorted(keys))
+        return get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(l2, "get_many", counted)
+    return reads
+
+
+@pytest.fixture
+def in_a_request():
+    cache.begin_request()
+    yield
+    cache.end_request()
+
+
+def test_a_request_reads_announced_namespaces_with_its_first_version_read(in_a_request, version_reads, computed):
+    cache.announce("day:2030-01-14")
+
+    cache.get_or_set("caller", computed, namespaces=["employee:1"])
+    cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
+    cache.get_or_set("caller", computed, namespaces=["employee:1"])
+
+    assert version_reads == [["ns:day:2030-01-14", "ns:employee:1"]]
+
+
+def test_a_request_reads_its_own_invalidation(in_a_request, computed):
+    cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
+
+    cache.invalidate("day:2030-01-14")
+
+    assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+
+
+def test_the_next_request_sees_another_instances_invalidation(computed):
+    cache.begin_request()
+    cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
+    cache.end_request()
+
+    another_instance().invalidate("day:2030-01-14")
+
+    cache.begin_request()
+    assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+    cache.end_request()
+
+
+def test_with_redis_unreachable_a_request_reads_misses(dead_redis, in_a_request, computed):
+    cache.announce("day:2030-01-14")
+
+    assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 1
+    assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2

@@ -1,5 +1,9 @@
 import pytest
 from django.db import DatabaseError
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.utils.http import parse_http_date
+from django.views.decorators.cache import never_cache
 
 
 @pytest.mark.django_db
@@ -8,6 +12,20 @@ def test_health_endpoints_answer_ok_for_anonymous_callers(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/health", "/health/db"])
+def test_health_answers_are_never_cached_as_never_cache_says(client, path):
+    @never_cache
+    def reference(request):
+        return HttpResponse()
+
+    response = client.get(path)
+
+    expected = reference(RequestFactory().get(path))
+    assert response["Cache-Control"] == expected["Cache-Control"]
+    assert parse_http_date(response["Expires"]) <= parse_http_date(expected["Expires"])
 
 
 @pytest.mark.django_db
