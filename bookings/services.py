@@ -136,6 +136,7 @@ def reschedule_booking(
     start, end = _aware("start", start), _aware("end", end)
     space = space or booking.space
     before = _times(booking)
+    held_before = (booking.space_id, booking.start, booking.blocks_until)
     booking.space, booking.start, booking.end = space, start, end
     booking.blocks_until = end + space.buffer
     if not booking.price_overridden:
@@ -153,6 +154,7 @@ def reschedule_booking(
         actor=actor,
         payload={"from": before, "to": _times(booking), "price": str(booking.price)},
     )
+    _record_slot_openings(*held_before)
     return booking
 
 
@@ -204,6 +206,8 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
     if move.custom.get("undo"):
         payload["undo"] = True
     publish("booking.state_changed", booking, actor=actor, payload=payload)
+    if source in HOLDING_STATES and booking.state not in HOLDING_STATES:
+        _record_slot_openings(booking.space_id, booking.start, booking.blocks_until)
     return booking
 
 
@@ -592,19 +596,18 @@ def expire_waitlist(*, now: datetime) -> list[WaitlistEntry]:
 
 
 @transaction.atomic
-def record_slot_openings(*, space_id: int, start: datetime, until: datetime) -> list[WaitlistEntry]:
+def _record_slot_openings(space_id: int, start: datetime, until: datetime) -> None:
     """Note on each waiting entry of the space whose slot meets ``[start, until)`` (a stretch a
-    booking stopped holding) and is now free that its slot opened (``waitlist.slot_opened``)."""
+    booking stopped holding: cancelled, ended, marked no-show or moved away) and is now free that
+    its slot opened (``waitlist.slot_opened``), in the transaction that freed it."""
     candidates = WaitlistEntry.objects.select_for_update().filter(
         space_id=space_id, status=WaitlistStatus.WAITING, start__lt=until, blocks_until__gt=start
     )
     now = timezone.now()
-    opened = list(candidates.with_free_slot().filter(start__gt=now).order_by("start", "id"))
-    for entry in opened:
+    for entry in candidates.with_free_slot().filter(start__gt=now).order_by("start", "id"):
         entry.slot_opened_at = now
         entry.save(update_fields=["slot_opened_at", "updated_at"])
         publish("waitlist.slot_opened", entry, payload={"start": start.isoformat(), "until": until.isoformat()})
-    return opened
 
 
 def _waiting_entry(entry: WaitlistEntry) -> WaitlistEntry:

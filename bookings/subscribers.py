@@ -1,10 +1,6 @@
-"""Bookings' subscribers: the e-mails to clients and photographers, and the waitlist's note that a
-slot opened. One delivery each per event."""
+"""Bookings' subscribers: the e-mails to clients and photographers, one delivery each per event."""
 
-from datetime import datetime
-
-from bookings import notifications, services
-from bookings.models import HOLDING_STATES, Booking, Space
+from bookings import notifications
 from events.models import Event, EventType
 from events.registry import Skipped, handler_name, subscriber
 
@@ -49,29 +45,6 @@ def email_photographer_assigned(event):
     if booking.photographer_id != assigned:
         raise Skipped("Another photographer has been assigned since.")
     return notifications.email_photographer(booking)
-
-
-@subscriber(EventType.BOOKING_STATE_CHANGED, EventType.BOOKING_RESCHEDULED)
-def note_waitlist_slots_opened(event):
-    """A booking that stopped holding its space (cancelled, completed, no-show) or moved away from
-    its old times may free a waiting client's slot: the entries it freed record it."""
-    payload = event.payload
-    if event.type == EventType.BOOKING_RESCHEDULED:
-        before = payload.get("from") or {}
-        space = Space.objects.filter(slug=before.get("space")).first()
-        if space is None:
-            raise Skipped("The booking's former space no longer exists.")
-        start, end = datetime.fromisoformat(before["start"]), datetime.fromisoformat(before["end"])
-        freed = (space.pk, start, end + space.buffer)
-    elif payload.get("from") in HOLDING_STATES and payload.get("to") not in HOLDING_STATES:
-        booking = Booking.objects.get(pk=event.aggregate_id)
-        freed = (booking.space_id, booking.start, booking.blocks_until)
-    else:
-        raise Skipped("The booking still holds its space.")
-    opened = services.record_slot_openings(space_id=freed[0], start=freed[1], until=freed[2])
-    if not opened:
-        raise Skipped("No waiting client's slot opened.")
-    return "Slot opened for waitlist " + ", ".join(f"#{entry.pk}" for entry in opened)
 
 
 def notification_about(handler: str, event: Event) -> tuple[str, str] | None:

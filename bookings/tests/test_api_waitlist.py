@@ -116,7 +116,7 @@ def test_booking_the_entry_once_the_slot_is_free(receptionist, studio, taken):
     assert body["status"] == "booked"
     assert body["resolved_at"] == "2030-01-11T10:00:00Z"
     assert (booking.client_id, booking.start, booking.state) == (entry.client_id, MONDAY_10_UTC, BookingState.PENDING)
-    assert [event["type"] for event in body["history"]] == ["waitlist.added", "waitlist.booked"]
+    assert [event["type"] for event in body["history"]] == ["waitlist.added", "waitlist.slot_opened", "waitlist.booked"]
 
 
 def test_booking_while_the_slot_is_taken_answers_409_booking_overlap(receptionist, studio, taken):

@@ -276,54 +276,44 @@ def test_entries_whose_start_came_expire_once(receptionist, studio, taken):
     assert (event.aggregate_id, event.actor) == (str(due.pk), None)
 
 
-def test_a_cancellation_records_that_the_waiting_clients_slot_opened(
-    receptionist, studio, taken, django_capture_on_commit_callbacks
-):
+def test_a_cancellation_records_that_the_waiting_clients_slot_opened(receptionist, studio, taken):
     entry = add(receptionist, studio)
     BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=1))
     elsewhere = add(receptionist, studio, start=MONDAY_10_UTC + timedelta(days=1), client_phone="+14155550101")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        cancel(taken, receptionist)
+    cancel(taken, receptionist)
 
     assert WaitlistEntry.objects.get(pk=entry.pk).slot_opened_at == NOW
     assert WaitlistEntry.objects.get(pk=elsewhere.pk).slot_opened_at is None
     assert events_of(entry) == ["waitlist.added", "waitlist.slot_opened"]
 
 
-def test_a_booking_moved_away_records_that_the_slot_opened(
-    receptionist, studio, taken, django_capture_on_commit_callbacks
-):
+def test_a_booking_moved_away_records_that_the_slot_opened(receptionist, studio, taken):
     entry = add(receptionist, studio)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.reschedule_booking(
-            booking=taken,
-            actor=receptionist,
-            start=MONDAY_10_UTC + timedelta(hours=4),
-            end=MONDAY_10_UTC + timedelta(hours=6),
-        )
+    services.reschedule_booking(
+        booking=taken,
+        actor=receptionist,
+        start=MONDAY_10_UTC + timedelta(hours=4),
+        end=MONDAY_10_UTC + timedelta(hours=6),
+    )
 
     assert WaitlistEntry.objects.get(pk=entry.pk).slot_opened_at == NOW
     assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == [entry]
 
 
-def test_a_confirmation_opens_no_slot(receptionist, studio, taken, django_capture_on_commit_callbacks):
+def test_a_confirmation_opens_no_slot(receptionist, studio, taken):
     entry = add(receptionist, studio)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.transition_booking(booking=taken, target_state=BookingState.CONFIRMED, actor=receptionist)
+    services.transition_booking(booking=taken, target_state=BookingState.CONFIRMED, actor=receptionist)
 
     assert WaitlistEntry.objects.get(pk=entry.pk).slot_opened_at is None
     assert events_of(entry) == ["waitlist.added"]
 
 
-def test_the_history_of_an_entry_reads_as_what_happened(
-    receptionist, studio, taken, django_capture_on_commit_callbacks
-):
+def test_the_history_of_an_entry_reads_as_what_happened(receptionist, studio, taken):
     entry = add(receptionist, studio)
-    with django_capture_on_commit_callbacks(execute=True):
-        cancel(taken, receptionist)
+    cancel(taken, receptionist)
     services.book_waitlist_entry(entry=entry, actor=receptionist)
 
     titles = [line.title for line in history.describe(selectors.waitlist_history(entry=entry))]
