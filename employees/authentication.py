@@ -35,7 +35,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from employees import callers, lockout, services
-from employees.mfa import has_mfa, match_code
+from employees.devices import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
 from photostudio import errors

@@ -16,11 +16,11 @@ from io import BytesIO
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
-from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from employees import services
+from employees import authentication, services
+from employees.devices import has_mfa
 from employees.models import Employee, SignIn
 from events.services import publish
 from photostudio import errors
@@ -49,24 +49,6 @@ class MfaMandatory(errors.Conflict):
     default_message = "Your role requires two-factor authentication, so it cannot be turned off."
 
 
-def has_mfa(employee: Employee) -> bool:
-    """Whether the employee has confirmed an authenticator app."""
-    return TOTPDevice.objects.filter(user=employee, confirmed=True).exists()
-
-
-def match_code(employee: Employee, code: str) -> Device | None:
-    """The device that accepts ``code``: six digits go to the authenticator app, anything else to
-    the backup codes (so a backup code never counts against the app's throttle). Each accepted
-    code is used up: TOTP refuses a time step it already accepted, a backup code is deleted."""
-    code = "".join(code.split()).lower()
-    device_model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
-    with transaction.atomic():
-        device = device_model.objects.select_for_update().filter(user=employee, confirmed=True).first()
-        if device is not None and device.verify_token(code):
-            return device
-    return None
-
-
 def enabled_device(employee: Employee) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=employee, confirmed=True).first()
 
@@ -88,18 +70,6 @@ def qr_code_svg(device: TOTPDevice) -> str:
     return buffer.getvalue().decode()
 
 
-def _confirm_password(request, employee: Employee, password: str) -> None:
-    from employees.authentication import confirm_password  # authentication imports this module
-
-    confirm_password(request=request, employee=employee, password=password)
-
-
-def _confirm_code(request, employee: Employee, code: str) -> None:
-    from employees.authentication import confirm_code  # authentication imports this module
-
-    confirm_code(request=request, employee=employee, code=code)
-
-
 def start_enrolment(*, request, employee: Employee, password: str) -> TOTPDevice:
     """A new, unconfirmed authenticator device with a fresh secret (replacing an unconfirmed one),
     given the employee's current password.
@@ -108,7 +78,7 @@ def start_enrolment(*, request, employee: Employee, password: str) -> TOTPDevice
     """
     if has_mfa(employee):
         raise MfaAlreadyEnabled()
-    _confirm_password(request, employee, password)
+    authentication.confirm_password(request=request, employee=employee, password=password)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=employee, confirmed=False).delete()
         return TOTPDevice.objects.create(user=employee, name=DEVICE_NAME, confirmed=False)
@@ -133,7 +103,7 @@ def confirm_enrolment(
     """
     if pending_device(employee) is None:
         raise NoPendingEnrolment()
-    _confirm_password(request, employee, password)
+    authentication.confirm_password(request=request, employee=employee, password=password)
     with transaction.atomic():
         return _confirm_device(employee, code=code, keep=keep)
 
@@ -161,8 +131,8 @@ def regenerate_backup_codes(*, request, employee: Employee, password: str, code:
     """
     if not has_mfa(employee):
         raise MfaNotEnabled()
-    _confirm_password(request, employee, password)
-    _confirm_code(request, employee, code)
+    authentication.confirm_password(request=request, employee=employee, password=password)
+    authentication.confirm_code(request=request, employee=employee, code=code)
     with transaction.atomic():
         codes = _replace_backup_codes(employee)
         publish("employee.backup_codes_regenerated", employee, actor=employee)
@@ -183,8 +153,8 @@ def disable_mfa(*, request, employee: Employee, password: str, code: str) -> Non
         raise MfaNotEnabled()
     if employee.mfa_required:
         raise MfaMandatory()
-    _confirm_password(request, employee, password)
-    _confirm_code(request, employee, code)
+    authentication.confirm_password(request=request, employee=employee, password=password)
+    authentication.confirm_code(request=request, employee=employee, code=code)
     with transaction.atomic():
         _remove_devices(employee)
         publish("employee.mfa_disabled", employee, actor=employee)

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from employees import services
 from employees.authentication import SIGN_IN_SESSION_KEY
-from employees.mfa import has_mfa
+from employees.devices import has_mfa
 from photostudio.api import error_body
 from photostudio.errors import MfaEnrollmentRequired
 

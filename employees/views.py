@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from employees import authentication, calendar_feed, mfa, selectors, services
+from employees import authentication, calendar_feed, devices, mfa, selectors, services
 from employees.forms import CodeForm, LoginForm, PasswordAndCodeForm, PasswordChangeForm, PasswordForm, ProfileForm
 from employees.models import SignIn
 from photostudio import errors
@@ -73,7 +73,7 @@ def login_view(request, for_admin: bool = False):
         except errors.AuthenticationError as exc:
             form.add_error(None, exc.message)
         else:
-            if mfa.has_mfa(employee):
+            if devices.has_mfa(employee):
                 authentication.hold_for_second_factor(request=request, employee=employee, next_url=next_url)
                 return redirect("login-verify")
             authentication.start_browser_session(request=request, employee=employee, device=None)
@@ -192,7 +192,7 @@ def mfa_enroll_view(request):
     """Set up the authenticator app: start with the password (new secret and QR code), then
     confirm with the password and a code, which shows the backup codes once."""
     employee = request.user
-    if mfa.has_mfa(employee):
+    if devices.has_mfa(employee):
         return redirect("profile")
     starting = request.method == "POST" and request.POST.get("action") == "start"
     start_form = PasswordForm(request.POST if starting else None, prefix="start")

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from employees.mfa import has_mfa
+from employees.devices import has_mfa
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, verified_login
 from events.models import Event
