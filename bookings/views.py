@@ -402,6 +402,8 @@ def _series_action(request, pk: int, form_class, act):
     form = form_class(request.POST)
     valid = form.is_valid()
     ids = [booking.pk for booking in found.bookings.all()]
+    if not ids:  # every booking of it deleted: no page of one to act from
+        raise Http404(f"Booking series #{found.pk} has no bookings left.")
     shown = form.cleaned_data.get("booking")
     booking = selectors.get_booking(viewer=request.user, pk=shown if shown in ids else ids[0])
     if valid:

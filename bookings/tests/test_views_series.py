@@ -178,6 +178,18 @@ def test_cancelling_a_series_without_a_reason_says_so_and_changes_nothing(desk, 
     assert set(Booking.objects.values_list("state", flat=True)) == {BookingState.PENDING}
 
 
+def test_a_series_whose_bookings_were_all_deleted_is_not_found(desk, receptionist, studio):
+    booked = weekly(receptionist, studio)
+    Booking.objects.all().delete()
+
+    response = desk.post(
+        f"/bookings/series/{booked.series.pk}/cancel/",
+        {"booking": booked.bookings[0].pk, "from_day": "2030-01-14", "scope": "all", "reason": "Gone"},
+    )
+
+    assert response.status_code == 404
+
+
 def test_photographer_cannot_cancel_a_series(camera, receptionist, studio):
     booked = weekly(receptionist, studio)
 
