@@ -10,7 +10,7 @@ TRIVIAL_PATH = "/bench/trivial"
 SCENARIOS = [
     ("trivial", "trivial Django JSON view (no middleware)"),
     ("health", "GET /health (the whole middleware stack)"),
-    ("day_cold", "GET /api/v1/bookings/?date= (a different day each time)"),
+    ("day_cold", "GET /api/v1/bookings/?date= (a different day each time, never cached)"),
     ("day_cached", "GET /api/v1/bookings/?date= (a quiet day, again and again)"),
     ("busy_day", "GET /api/v1/bookings/?date= (the day every slot is booked)"),
     ("create", "POST /api/v1/bookings/"),

@@ -1,5 +1,7 @@
 """The bench's own plumbing, without a server: which scenarios run, its arguments, wrk's output."""
 
+import time
+
 import pytest
 
 from bench.scenarios import SCENARIO_NAMES, Load, lua_script, parse_args, parse_wrk
@@ -73,3 +75,15 @@ def test_each_wrk_thread_sends_its_own_share_of_the_requests():
     assert '{"POST", "/api/v1/bookings/", "{\\"a\\": \\"b\\"}"}' in script
     assert '{"GET", "/health", nil}' in script
     assert "(sent * 2 + id - 1) % #requests + 1" in script
+
+
+def test_the_cold_day_scenario_keeps_every_day_list_a_miss():
+    from bench.__main__ import _day_lists_kept_cold
+    from bookings.selectors import CALENDAR_NAMESPACE
+    from photostudio.cache import cache
+
+    cache.get_or_set("bench-test-day", lambda: "cached", namespaces=[CALENDAR_NAMESPACE])
+    assert cache.get_or_set("bench-test-day", lambda: "computed", namespaces=[CALENDAR_NAMESPACE]) == "cached"
+    with _day_lists_kept_cold():
+        time.sleep(0.05)
+    assert cache.get_or_set("bench-test-day", lambda: "computed", namespaces=[CALENDAR_NAMESPACE]) == "computed"
