@@ -1,7 +1,7 @@
 import logging
 import re
+import secrets
 import time
-import uuid
 
 import structlog
 
@@ -23,7 +23,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         offered = request.META.get("HTTP_X_REQUEST_ID", "")
-        request.id = offered if _ACCEPTED_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request.id = offered if _ACCEPTED_REQUEST_ID.match(offered) else secrets.token_hex(16)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.id)
         started = time.perf_counter()
