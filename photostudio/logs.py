@@ -31,8 +31,8 @@ class JsonFormatter(structlog.stdlib.ProcessorFormatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        if record.name != ACCESS_LOGGER or type(record.msg) is not dict:
-            return super().format(record)
+        if record.name != ACCESS_LOGGER or type(record.msg) is not dict or hasattr(record, "_logger"):
+            return super().format(record)  # any other line, structlog's own included
         event = structlog.contextvars.merge_contextvars(None, "", record.msg.copy())
         event["level"] = record.levelname.lower()
         event["logger"] = record.name

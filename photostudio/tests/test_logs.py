@@ -96,3 +96,16 @@ def test_context_bound_during_a_request_reaches_its_access_line(log_to_file, rf)
     line = json.loads(log_file.read_text().strip())
     assert (line["path"], line["booking_id"]) == ("/somewhere", 7)
     assert structlog.contextvars.get_contextvars() == {}
+
+
+def test_a_structlog_line_under_the_access_logger_name_is_rendered_in_full(log_to_file):
+    log_file = log_to_file()
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        structlog.get_logger("photostudio.request").exception("request_failed")
+
+    line = json.loads(log_file.read_text().strip())
+    assert (line["event"], line["logger"], line["level"]) == ("request_failed", "photostudio.request", "error")
+    assert "ValueError: boom" in line["exception"]
