@@ -6,8 +6,10 @@ cache; an app adds the probe of a part it owns with ``register_probe`` in its ``
 (events: ``/health/events``).
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,6 +25,12 @@ _PROBE_KEY = "health:probe"
 # What ``never_cache`` writes, written directly: its header parsing was an eighth of a liveness
 # probe's time, and load balancers send many.
 _NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+@lru_cache(maxsize=1)
+def _http_date(epoch_seconds: int) -> str:
+    # Formatted once a second, not once a probe.
+    return http_date(epoch_seconds)
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,7 @@ def _view(probe_function):
     def view(request):
         probe = probe_function()
         response = JsonResponse(probe.as_dict(), status=200 if probe.ok else 503)
-        response["Expires"] = http_date()
+        response["Expires"] = _http_date(int(time.time()))
         response["Cache-Control"] = _NEVER_CACHE
         return response
 

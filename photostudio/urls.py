@@ -11,16 +11,18 @@ api_v1 = [
     path("", include("events.api.urls")),
 ]
 
+# Django tries these in order on every request, the API's (most requests) first; no two of
+# the prefixes' patterns match the same address, so the order changes no answer.
 urlpatterns = [
-    # admin.site is employees' StudioAdminSite: admins and managers with a verified second factor.
-    path("admin/", admin.site.urls),
-    path("", include("employees.urls")),
+    path("api/v1/", include(api_v1)),
     re_path(r"^health/?$", health.app, name="health"),
     re_path(r"^health/db/?$", health.database, name="health-db"),
     re_path(r"^health/cache/?$", health.cache_, name="health-cache"),
     *health.registered_urls(),
     path("metrics", metrics.export, name="prometheus-django-metrics"),
-    path("api/v1/", include(api_v1)),
+    # admin.site is employees' StudioAdminSite: admins and managers with a verified second factor.
+    path("admin/", admin.site.urls),
+    path("", include("employees.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script is served as a file (?script), not inline, for the page's CSP.
     re_path(

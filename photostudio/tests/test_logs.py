@@ -1,12 +1,16 @@
 import json
 import logging
 import logging.config
+import re
 
 import pytest
 import structlog
 from django.conf import settings
+from django.http import HttpResponse
 
+from employees.tests.factories import EmployeeFactory
 from photostudio.logs import logging_config
+from photostudio.middleware import RequestIdMiddleware
 
 
 @pytest.fixture
@@ -42,3 +46,66 @@ def test_log_file_is_rotated_at_its_size_keeping_the_configured_backups(log_to_f
     assert all(path.stat().st_size <= 2048 for path in log_file.parent.iterdir())
     last = json.loads(log_file.read_text().strip().splitlines()[-1])
     assert last["number"] == 199
+
+
+def test_each_request_writes_one_access_line_with_exactly_these_fields(log_to_file, client):
+    log_file = log_to_file()
+    response = client.get("/health", HTTP_X_REQUEST_ID="lb-7f3a9c21")
+
+    (line,) = [json.loads(text) for text in log_file.read_text().splitlines()]
+    assert list(line) == [
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "user_id",
+        "event",
+        "request_id",
+        "level",
+        "logger",
+        "timestamp",
+    ]
+    assert line["request_id"] == response["X-Request-ID"] == "lb-7f3a9c21"
+    assert (line["event"], line["level"], line["logger"]) == ("request", "info", "photostudio.request")
+    assert (line["method"], line["path"], line["status"], line["user_id"]) == ("GET", "/health", 200, None)
+    assert isinstance(line["duration_ms"], float)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z", line["timestamp"])
+
+
+@pytest.mark.django_db
+def test_the_access_line_names_the_signed_in_employee(log_to_file, client):
+    employee = EmployeeFactory()
+    client.force_login(employee)
+    log_file = log_to_file()
+
+    client.get("/")
+
+    line = json.loads(log_file.read_text().splitlines()[-1])
+    assert (line["logger"], line["path"], line["user_id"]) == ("photostudio.request", "/", employee.pk)
+
+
+def test_context_bound_during_a_request_reaches_its_access_line(log_to_file, rf):
+    log_file = log_to_file()
+
+    def view(request):
+        structlog.contextvars.bind_contextvars(booking_id=7)
+        return HttpResponse()
+
+    RequestIdMiddleware(view)(rf.get("/somewhere"))
+
+    line = json.loads(log_file.read_text().strip())
+    assert (line["path"], line["booking_id"]) == ("/somewhere", 7)
+    assert structlog.contextvars.get_contextvars() == {}
+
+
+def test_a_structlog_line_under_the_access_logger_name_is_rendered_in_full(log_to_file):
+    log_file = log_to_file()
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        structlog.get_logger("photostudio.request").exception("request_failed")
+
+    line = json.loads(log_file.read_text().strip())
+    assert (line["event"], line["logger"], line["level"]) == ("request_failed", "photostudio.request", "error")
+    assert "ValueError: boom" in line["exception"]
