@@ -16,10 +16,12 @@ a clerk always reads their own write and every other process sees the new namesp
 its next read.
 """
 
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import structlog
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models.signals import post_delete, post_save
 
 from bookings.api.serializers import PART_COLUMNS, BookingSerializer
@@ -83,13 +85,39 @@ _TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields
 def _rendered(bookings) -> list[tuple[Booking, dict]]:
     serializer = BookingSerializer()
     rows = bookings.values(*dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
+    with _timestamps_loaded_in_c(connections[rows.db]):
+        rows = list(rows)
     return [
         (
-            Booking.from_db(rows.db, _TRANSITION_ATTNAMES, [row[name] for name in _TRANSITION_ATTNAMES]),
+            Booking.from_db(bookings.db, _TRANSITION_ATTNAMES, [row[name] for name in _TRANSITION_ATTNAMES]),
             serializer.part_from_row(row),
         )
         for row in rows
     ]
+
+
+@contextmanager
+def _timestamps_loaded_in_c(connection):
+    """Loads ``timestamptz`` columns with psycopg's own C loader in ``connection``'s queries.
+
+    Django's loader (a Python subclass, which sets the connection's time zone on each value) costs
+    ~5 µs a value, 6 ms for a day of ~200 bookings with six times each, against 0.3 ms. psycopg's
+    gives the same values: aware, in the session's time zone, which Django sets to the connection's.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+
+    from psycopg import adapters, pq
+
+    native = adapters.get_loader(adapters.types["timestamptz"].oid, pq.Format.TEXT)
+
+    def load_natively(execute, sql, params, many, context):
+        context["cursor"].cursor.adapters.register_loader("timestamptz", native)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(load_natively):
+        yield
 
 
 def warm_day_lists(*, days: list[date]) -> int:
