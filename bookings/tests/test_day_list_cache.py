@@ -1,14 +1,17 @@
 """The cached day list: free of queries once cached, and never behind a change, whichever app
 process made it."""
 
+import pickle
 from datetime import timedelta
 
 import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from bookings import tasks
+from bookings import day_lists, tasks
+from bookings.filtersets import BookingFilterSet
 from bookings.models import BookingState
+from bookings.selectors import calendar_bookings
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from employees.models import Role
@@ -153,6 +156,20 @@ def test_a_day_list_answers_byte_for_byte_as_the_uncached_list_whether_just_comp
 
     assert len(uncached.json()["results"]) == 3
     assert computed.content == cached.content == uncached.content
+
+
+def test_a_day_list_reads_as_the_list_of_its_bookings_before_and_after_pickling(studio):
+    ids = [BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=3 * hour)).pk for hour in range(3)]
+    computed = day_lists.day_list(
+        day=MONDAY_10_UTC.date(),
+        params={"date": DAY},
+        load=lambda: BookingFilterSet({"date": DAY}, queryset=calendar_bookings()).qs,
+    )
+
+    for listed in (computed, pickle.loads(pickle.dumps(computed))):
+        assert [booking.pk for booking, _ in listed] == [part["id"] for _, part in listed] == ids
+        assert [booking.pk for booking, _ in listed[1:]] == ids[1:]
+        assert (listed[-1][0].pk, len(listed)) == (ids[-1], 3)
 
 
 def test_a_cached_day_list_pages_like_an_uncached_one(desk, studio):
