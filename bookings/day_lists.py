@@ -3,12 +3,12 @@
 A day list is filed in ``photostudio.cache`` under its query (date and filters, not the page)
 and two namespaces: the day's, which every change to a booking on that day drops, and
 ``calendar``, which changes to what a list shows beside the bookings drop (a space, a client,
-an employee's name or role). The cached value is the day's bookings, each with its answer as
-rendered for anyone allowed to see bookings (``BookingSerializer.part_from_row``): only
+an employee's name or role). The cached value (a ``DayList``) is the day's bookings, each with its
+answer as rendered for anyone allowed to see bookings (``BookingSerializer.part_from_row``): only
 ``allowed_transitions``, which depends on the caller and the hour, is worked out per request, from
 a booking holding just the fields that needs (``services.TRANSITION_FIELDS``). A miss reads the
-day with one ``values()`` query and builds no space, client or employee instance, and the cached
-value pickles to a fraction of whole model graphs.
+day with one ``values()`` query and builds no space, client or employee instance; bookings are
+built only for the page asked for, and the cached value pickles plain values, no model.
 
 Invalidation follows the domain events: when one is recorded and again when its transaction
 commits (``cache.invalidate_for_change``), before the request that made the change answers, so
@@ -16,10 +16,13 @@ a clerk always reads their own write and every other process sees the new namesp
 its next read.
 """
 
+from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import structlog
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models.signals import post_delete, post_save
 
 from bookings.api.serializers import PART_COLUMNS, BookingSerializer
@@ -64,7 +67,41 @@ def announce(params) -> None:
         cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
 
 
-def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
+# In the model's field order, as ``Model.from_db`` takes them.
+_TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields if field.attname in TRANSITION_FIELDS]
+
+
+class DayList(Sequence):
+    """A day list as filed in the cache: the pairs (booking holding ``TRANSITION_FIELDS``, rendered
+    part) in list order. Each booking is built from its row when first asked for, so a miss and a
+    read from L2 build only the page's; the pickle holds the rows and parts alone."""
+
+    def __init__(self, *, db: str, rows: list[tuple], parts: list[dict]):
+        self._db = db
+        self._rows = rows
+        self._parts = parts
+        # Shared through L1: two requests building the same booking at once build equal ones.
+        self._bookings: list[Booking | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(len(self)))]
+        booking = self._bookings[index]
+        if booking is None:
+            booking = self._bookings[index] = Booking.from_db(self._db, _TRANSITION_ATTNAMES, self._rows[index])
+        return booking, self._parts[index]
+
+    def __getstate__(self) -> dict:
+        return {"db": self._db, "rows": self._rows, "parts": self._parts}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+
+def day_list(*, day: date, params, load) -> DayList:
     """The bookings of the queryset ``load()`` for the day-list query ``params``, each as a
     booking holding ``TRANSITION_FIELDS`` with its rendered viewer-independent part, cached until
     a change to the day or the calendar. ``load`` must not depend on who asks. Both are shared
@@ -76,20 +113,40 @@ def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
     )
 
 
-# In the model's field order, as ``Model.from_db`` takes them.
-_TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields if field.attname in TRANSITION_FIELDS]
-
-
-def _rendered(bookings) -> list[tuple[Booking, dict]]:
+def _rendered(bookings) -> DayList:
     serializer = BookingSerializer()
     rows = bookings.values(*dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
-    return [
-        (
-            Booking.from_db(rows.db, _TRANSITION_ATTNAMES, [row[name] for name in _TRANSITION_ATTNAMES]),
-            serializer.part_from_row(row),
-        )
-        for row in rows
-    ]
+    with _timestamps_loaded_in_c(connections[rows.db]):
+        rows = list(rows)
+    return DayList(
+        db=bookings.db,
+        rows=[tuple(row[name] for name in _TRANSITION_ATTNAMES) for row in rows],
+        parts=[serializer.part_from_row(row) for row in rows],
+    )
+
+
+@contextmanager
+def _timestamps_loaded_in_c(connection):
+    """Loads ``timestamptz`` columns with psycopg's own C loader in ``connection``'s queries.
+
+    Django's loader (a Python subclass, which sets the connection's time zone on each value) costs
+    ~5 µs a value, 6 ms for a day of ~200 bookings with six times each, against 0.3 ms. psycopg's
+    gives the same values: aware, in the session's time zone, which Django sets to the connection's.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+
+    from psycopg import adapters, pq
+
+    native = adapters.get_loader(adapters.types["timestamptz"].oid, pq.Format.TEXT)
+
+    def load_natively(execute, sql, params, many, context):
+        context["cursor"].cursor.adapters.register_loader("timestamptz", native)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(load_natively):
+        yield
 
 
 def warm_day_lists(*, days: list[date]) -> int:

@@ -103,6 +103,7 @@ def seed_group(
         done += len(batch)
         progress(done, bookings)
     _reset_sequences()
+    _analyze([Booking, Client, Event])
     return {"bookings": done, "clients": len(clients), "first_day": first_day, "last_day": last_day}
 
 
@@ -383,6 +384,15 @@ def _reset_sequences() -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+def _analyze(written: list[type[models.Model]]) -> None:
+    """Gather the planner's statistics of the tables just filled in bulk. Until (auto)ANALYZE runs
+    they have none, and PostgreSQL plans as if they were small: a day list then joins every client
+    by a sequential scan instead of looking up its ~200 by key (25 ms instead of 2 ms at 1M)."""
+    with connection.cursor() as cursor:
+        for model in written:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def progress_bar(write: Callable[[str], None], width: int = 40) -> Callable[[int, int], None]:

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, parsers, serializers, status, throttling
 from rest_framework.response import Response
@@ -143,18 +144,22 @@ class FilterBackend(DjangoFilterBackend):
     forms send their blank fields."""
 
     def filter_queryset(self, request, queryset, view):
+        # One FilterSet checks and filters: django-filter's own filter_queryset would build a second.
         filterset = self.get_filterset(request, queryset, view)
-        if filterset is not None:
-            given = request.query_params
-            empty = {
-                name: [EMPTY_FILTER_MESSAGE] for name in filterset.filters if name in given and not given[name].strip()
-            }
-            if empty:
-                raise exceptions.ValidationError(empty)
-            controlled = {name: messages for name, value in given.items() if (messages := _text_errors(value))}
-            if controlled:
-                raise exceptions.ValidationError(controlled)
-        return super().filter_queryset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        given = request.query_params
+        empty = {
+            name: [EMPTY_FILTER_MESSAGE] for name in filterset.filters if name in given and not given[name].strip()
+        }
+        if empty:
+            raise exceptions.ValidationError(empty)
+        controlled = {name: messages for name, value in given.items() if (messages := _text_errors(value))}
+        if controlled:
+            raise exceptions.ValidationError(controlled)
+        if not filterset.is_valid() and self.raise_exception:
+            raise translate_validation(filterset.errors)
+        return filterset.qs
 
 
 # What JSON type each kind of field takes. DRF would quietly turn 4 into "4" or "4" into 4; an

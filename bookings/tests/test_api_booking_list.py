@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from bookings.filtersets import BookingFilterSet
 from bookings.models import BookingState
 from bookings.tests.api import api_as
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
@@ -144,3 +145,21 @@ def test_the_list_shows_each_callers_next_steps(photographer):
 
     assert body["results"][0]["id"] == mine.pk
     assert [t["target_state"] for t in body["results"][0]["allowed_transitions"]] == ["in_progress"]
+
+
+def test_a_filtered_list_is_checked_and_filtered_by_one_filterset(receptionist, studio, monkeypatch):
+    built = []
+    monkeypatch.setattr(BookingFilterSet, "__init__", _counted(BookingFilterSet.__init__, built))
+
+    response = api_as(receptionist).get("/api/v1/bookings/", {"from": "2030-01-14", "space": studio.slug})
+
+    assert response.status_code == 200, response.content
+    assert len(built) == 1
+
+
+def _counted(init, calls: list):
+    def counting(self, *args, **kwargs):
+        calls.append(args)
+        init(self, *args, **kwargs)
+
+    return counting

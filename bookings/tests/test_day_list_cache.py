@@ -1,14 +1,17 @@
 """The cached day list: free of queries once cached, and never behind a change, whichever app
 process made it."""
 
+import pickle
 from datetime import timedelta
 
 import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from bookings import tasks
+from bookings import day_lists, tasks
+from bookings.filtersets import BookingFilterSet
 from bookings.models import BookingState
+from bookings.selectors import calendar_bookings
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from employees.models import Role
@@ -135,6 +138,38 @@ def test_a_cached_day_list_answers_as_the_uncached_detail_does(studio, reception
 
     details = [desk.get(f"{BOOKINGS}{booking['id']}").json() for booking in cached]
     assert cached == [{name: value for name, value in detail.items() if name != "notifications"} for detail in details]
+
+
+def test_a_day_list_answers_byte_for_byte_as_the_uncached_list_whether_just_computed_or_cached(
+    desk, studio, photographer
+):
+    BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.CONFIRMED, photographer=photographer)
+    BookingFactory(space=studio, start=MONDAY_10_UTC - timedelta(hours=12), end=MONDAY_10_UTC - timedelta(hours=9))
+    BookingFactory(
+        space=studio, start=MONDAY_10_UTC + timedelta(hours=4, minutes=30), price="123.40", notes="Bring a ladder"
+    )
+    # ``ordering`` is no filter of a cached day list: this one takes the uncached way, in the same order.
+    uncached = desk.get(BOOKINGS, {"date": DAY, "ordering": "start"})
+
+    computed = desk.get(BOOKINGS, {"date": DAY})
+    cached = desk.get(BOOKINGS, {"date": DAY})
+
+    assert len(uncached.json()["results"]) == 3
+    assert computed.content == cached.content == uncached.content
+
+
+def test_a_day_list_reads_as_the_list_of_its_bookings_before_and_after_pickling(studio):
+    ids = [BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=3 * hour)).pk for hour in range(3)]
+    computed = day_lists.day_list(
+        day=MONDAY_10_UTC.date(),
+        params={"date": DAY},
+        load=lambda: BookingFilterSet({"date": DAY}, queryset=calendar_bookings()).qs,
+    )
+
+    for listed in (computed, pickle.loads(pickle.dumps(computed))):
+        assert [booking.pk for booking, _ in listed] == [part["id"] for _, part in listed] == ids
+        assert [booking.pk for booking, _ in listed[1:]] == ids[1:]
+        assert (listed[-1][0].pk, len(listed)) == (ids[-1], 3)
 
 
 def test_a_cached_day_list_pages_like_an_uncached_one(desk, studio):

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import F
 
 from bookings.demo_group import busy_day, progress_bar, seed_group
-from bookings.models import HOLDING_STATES, Booking, BookingState, Space
+from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +81,14 @@ def test_the_progress_bar_redraws_one_line():
     draw(2, 2)
 
     assert written == ["\r[##--]  50%  1 / 2", "\r[####] 100%  2 / 2\n"]
+
+
+@pytest.mark.postgres
+def test_the_planner_knows_the_size_of_the_tables_written_in_bulk(group):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN ('bookings_booking', 'bookings_client')"
+        )
+        estimated = dict(cursor.fetchall())
+
+    assert estimated == {"bookings_booking": 2500, "bookings_client": Client.objects.count()}
