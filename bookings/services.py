@@ -680,22 +680,24 @@ def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_
     closure (``ensure_space_open``) and any overlap with another holding booking, with the free
     times and spaces to offer instead when ``offer_alternatives``.
 
-    The query finds the conflict and names it; on PostgreSQL the exclusion constraint is the last
-    word for a booking saved concurrently after the query ran. On SQLite the IMMEDIATE
-    transaction mode serialises the query and the write.
+    On PostgreSQL the exclusion constraint finds an overlap as the row is written (waiting for a
+    concurrent booking's commit), and a query then names the booking in the way: a save that
+    succeeds costs no query of its own. SQLite has no such constraint: there the query runs first,
+    and the IMMEDIATE transaction mode serialises it and the write.
     """
     if booking.state in RESCHEDULABLE_STATES:
         ensure_space_open(space=booking.space, start=booking.start, until=booking.blocks_until)
-    conflict = _first_conflict(booking)
-    if conflict is not None:
-        raise _overlap(booking, conflict, offer_alternatives=offer_alternatives)
+    if connection.vendor != "postgresql":
+        conflict = _first_conflict(booking)
+        if conflict is not None:
+            raise _overlap(booking, conflict, offer_alternatives=offer_alternatives)
     try:
         with transaction.atomic():
             _save_state_change(booking, **save_kwargs)
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != Booking.OVERLAP_CONSTRAINT:
             raise
-        # The savepoint is rolled back and the winner committed: both queries now see it.
+        # The savepoint is rolled back and the booking in the way committed: the query sees it.
         raise _overlap(booking, _first_conflict(booking), offer_alternatives=offer_alternatives) from None
 
 
