@@ -6,6 +6,7 @@ Failures are ``photostudio.errors`` domain errors.
 """
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -654,9 +655,8 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
         phone = normalise_phone(phone)
     except ValidationError as exc:
         raise ValidationFailed(exc.messages[0], details={"client_phone": exc.messages}) from None
-    existing = Client.objects.filter(phone=phone).first()
-    if existing is not None:
-        return existing
+    with suppress(Client.DoesNotExist):
+        return Client.objects.get(phone=phone)  # get(), not first(): a unique phone needs no ORDER BY
     _require(actor, "bookings.add_client", "register new clients")
     client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
     _validate(client, rename=_BOOKING_CLIENT_FIELDS)
