@@ -5,6 +5,7 @@ event store (``events.services.publish``), which is the single record of a booki
 Failures are ``photostudio.errors`` domain errors.
 """
 
+import functools
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -55,6 +56,33 @@ SPACE_FIELDS = ("slug", "name", "capacity", "hourly_rate", "buffer_minutes", "op
 _BOOKING_CLIENT_FIELDS = {"full_name": "client_name", "phone": "client_phone", "email": "client_email"}
 
 
+class _Overlapped(Exception):
+    """The exclusion constraint refused to save ``booking``: its transaction is aborted, so the
+    booking in the way can only be named once that is rolled back (``_naming_overlaps``)."""
+
+    def __init__(self, booking: Booking, *, offer_alternatives: bool):
+        super().__init__(booking)
+        self.booking, self.offer_alternatives = booking, offer_alternatives
+
+
+def _naming_overlaps(service):
+    """Decorates a service whose transaction saves a holding booking (``_save_holding``): once its
+    transaction, or its savepoint within a caller's, is rolled back, an overlap the exclusion
+    constraint refused becomes BookingOverlap naming the booking in the way."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except _Overlapped as refused:
+            # The booking in the way committed before the constraint refused: the query sees it.
+            booking = refused.booking
+            raise _overlap(booking, _first_conflict(booking), offer_alternatives=refused.offer_alternatives) from None
+
+    return wrapper
+
+
+@_naming_overlaps
 @transaction.atomic
 def create_booking(
     *,
@@ -114,6 +142,7 @@ def create_booking(
     return booking
 
 
+@_naming_overlaps
 @transaction.atomic
 def reschedule_booking(
     *,
@@ -159,6 +188,7 @@ def reschedule_booking(
     return booking
 
 
+@_naming_overlaps
 @transaction.atomic
 def transition_booking(*, booking: Booking, target_state: str, actor, reason: str = "") -> Booking:
     """Move ``booking`` to ``target_state`` through the one state-machine transition that leads there.
@@ -681,9 +711,11 @@ def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_
     times and spaces to offer instead when ``offer_alternatives``.
 
     On PostgreSQL the exclusion constraint finds an overlap as the row is written (waiting for a
-    concurrent booking's commit), and a query then names the booking in the way: a save that
-    succeeds costs no query of its own. SQLite has no such constraint: there the query runs first,
-    and the IMMEDIATE transaction mode serialises it and the write.
+    concurrent booking's commit), and a query names the booking in the way once the calling
+    service's transaction is rolled back: call this only from a service decorated with
+    ``_naming_overlaps``. A save that succeeds costs neither a query nor a savepoint of its own.
+    SQLite has no such constraint: there the query runs first, and the IMMEDIATE transaction mode
+    serialises it and the write.
     """
     if booking.state in RESCHEDULABLE_STATES:
         ensure_space_open(space=booking.space, start=booking.start, until=booking.blocks_until)
@@ -692,13 +724,11 @@ def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_
         if conflict is not None:
             raise _overlap(booking, conflict, offer_alternatives=offer_alternatives)
     try:
-        with transaction.atomic():
-            _save_state_change(booking, **save_kwargs)
+        _save_state_change(booking, **save_kwargs)
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != Booking.OVERLAP_CONSTRAINT:
             raise
-        # The savepoint is rolled back and the booking in the way committed: the query sees it.
-        raise _overlap(booking, _first_conflict(booking), offer_alternatives=offer_alternatives) from None
+        raise _Overlapped(booking, offer_alternatives=offer_alternatives) from None
 
 
 def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None:

@@ -424,7 +424,7 @@ def test_booking_for_a_known_client_costs_a_fixed_handful_of_queries(receptionis
 
     # The transaction's savepoint and its release, the client by phone, the closure check (on
     # PostgreSQL after a share lock on the space's row), the conflict check (on SQLite; on
-    # PostgreSQL the exclusion constraint), the insert in its own savepoint and the event: the
-    # related rows and the check constraints are not asked for again.
-    with django_assert_num_queries(9):
+    # PostgreSQL the exclusion constraint), the insert and the event: the related rows and the
+    # check constraints are not asked for again.
+    with django_assert_num_queries(7):
         book(receptionist, studio, at("10:00"), client_phone=client.phone, client_name=client.full_name)
