@@ -10,10 +10,10 @@ a booking holding just the fields that needs (``services.TRANSITION_FIELDS``). A
 day with one ``values()`` query and builds no space, client or employee instance; bookings are
 built only for the page asked for, and the cached value pickles plain values, no model.
 
-Invalidation follows the domain events: when one is recorded and again when its transaction
-commits (``cache.invalidate_for_change``), before the request that made the change answers, so
-a clerk always reads their own write and every other process sees the new namespace versions at
-its next read.
+Invalidation follows the domain events: when one is recorded, for the transaction's own reads,
+and in Redis when its transaction commits (``cache.invalidate_for_change``), before the request
+that made the change answers, so a clerk always reads their own write and every other process
+sees the new namespace versions at its next read.
 """
 
 from collections.abc import Sequence

@@ -81,10 +81,10 @@ class ClientHistory:
 
 def get_booking(*, viewer, pk: int) -> Booking:
     """The booking with ``pk``, or NotFound when it does not exist or the viewer may not see it."""
-    booking = _visible_bookings(viewer).filter(pk=pk).first()
-    if booking is None:
-        raise NotFound(f"There is no booking #{pk}.")
-    return booking
+    try:
+        return _visible_bookings(viewer).get(pk=pk)  # get(), not first(): one row needs no ORDER BY
+    except Booking.DoesNotExist:
+        raise NotFound(f"There is no booking #{pk}.") from None
 
 
 def get_series(*, viewer, pk: int) -> BookingSeries:

@@ -5,7 +5,9 @@ event store (``events.services.publish``), which is the single record of a booki
 Failures are ``photostudio.errors`` domain errors.
 """
 
+import functools
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -54,6 +56,33 @@ SPACE_FIELDS = ("slug", "name", "capacity", "hourly_rate", "buffer_minutes", "op
 _BOOKING_CLIENT_FIELDS = {"full_name": "client_name", "phone": "client_phone", "email": "client_email"}
 
 
+class _Overlapped(Exception):
+    """The exclusion constraint refused to save ``booking``: its transaction is aborted, so the
+    booking in the way can only be named once that is rolled back (``_naming_overlaps``)."""
+
+    def __init__(self, booking: Booking, *, offer_alternatives: bool):
+        super().__init__(booking)
+        self.booking, self.offer_alternatives = booking, offer_alternatives
+
+
+def _naming_overlaps(service):
+    """Decorates a service whose transaction saves a holding booking (``_save_holding``): once its
+    transaction, or its savepoint within a caller's, is rolled back, an overlap the exclusion
+    constraint refused becomes BookingOverlap naming the booking in the way."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except _Overlapped as refused:
+            # The booking in the way committed before the constraint refused: the query sees it.
+            booking = refused.booking
+            raise _overlap(booking, _first_conflict(booking), offer_alternatives=refused.offer_alternatives) from None
+
+    return wrapper
+
+
+@_naming_overlaps
 @transaction.atomic
 def create_booking(
     *,
@@ -113,6 +142,7 @@ def create_booking(
     return booking
 
 
+@_naming_overlaps
 @transaction.atomic
 def reschedule_booking(
     *,
@@ -158,6 +188,7 @@ def reschedule_booking(
     return booking
 
 
+@_naming_overlaps
 @transaction.atomic
 def transition_booking(*, booking: Booking, target_state: str, actor, reason: str = "") -> Booking:
     """Move ``booking`` to ``target_state`` through the one state-machine transition that leads there.
@@ -654,9 +685,8 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
         phone = normalise_phone(phone)
     except ValidationError as exc:
         raise ValidationFailed(exc.messages[0], details={"client_phone": exc.messages}) from None
-    existing = Client.objects.filter(phone=phone).first()
-    if existing is not None:
-        return existing
+    with suppress(Client.DoesNotExist):
+        return Client.objects.get(phone=phone)  # get(), not first(): a unique phone needs no ORDER BY
     _require(actor, "bookings.add_client", "register new clients")
     client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
     _validate(client, rename=_BOOKING_CLIENT_FIELDS)
@@ -680,23 +710,25 @@ def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_
     closure (``ensure_space_open``) and any overlap with another holding booking, with the free
     times and spaces to offer instead when ``offer_alternatives``.
 
-    The query finds the conflict and names it; on PostgreSQL the exclusion constraint is the last
-    word for a booking saved concurrently after the query ran. On SQLite the IMMEDIATE
-    transaction mode serialises the query and the write.
+    On PostgreSQL the exclusion constraint finds an overlap as the row is written (waiting for a
+    concurrent booking's commit), and a query names the booking in the way once the calling
+    service's transaction is rolled back: call this only from a service decorated with
+    ``_naming_overlaps``. A save that succeeds costs neither a query nor a savepoint of its own.
+    SQLite has no such constraint: there the query runs first, and the IMMEDIATE transaction mode
+    serialises it and the write.
     """
     if booking.state in RESCHEDULABLE_STATES:
         ensure_space_open(space=booking.space, start=booking.start, until=booking.blocks_until)
-    conflict = _first_conflict(booking)
-    if conflict is not None:
-        raise _overlap(booking, conflict, offer_alternatives=offer_alternatives)
+    if connection.vendor != "postgresql":
+        conflict = _first_conflict(booking)
+        if conflict is not None:
+            raise _overlap(booking, conflict, offer_alternatives=offer_alternatives)
     try:
-        with transaction.atomic():
-            _save_state_change(booking, **save_kwargs)
+        _save_state_change(booking, **save_kwargs)
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != Booking.OVERLAP_CONSTRAINT:
             raise
-        # The savepoint is rolled back and the winner committed: both queries now see it.
-        raise _overlap(booking, _first_conflict(booking), offer_alternatives=offer_alternatives) from None
+        raise _Overlapped(booking, offer_alternatives=offer_alternatives) from None
 
 
 def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None:

@@ -110,6 +110,8 @@ class TwoTierCache:
         self._request_versions: ContextVar[tuple[dict[str, str], set[str]] | None] = ContextVar(
             f"request_versions_{id(self)}", default=None
         )
+        # The namespaces changed by this thread's open transaction, for L2 at its commit.
+        self._committing: ContextVar[set[str] | None] = ContextVar(f"committing_{id(self)}", default=None)
 
     @property
     def l2(self):
@@ -181,11 +183,40 @@ class TwoTierCache:
                 known.update(versions)
 
     def invalidate_for_change(self, *namespaces: str) -> None:
-        """``invalidate`` for a change being written: now, so the writing transaction reads its
-        own write, and again once it commits, so nothing computed from the rows as they were in
-        between (another reader, before the commit) survives."""
-        self.invalidate(*namespaces)
-        transaction.on_commit(lambda: self.invalidate(*namespaces))
+        """``invalidate`` for a change being written: now for the writer's own reads, so the
+        writing transaction reads its own write, and in L2 once it commits, so nothing computed
+        from the rows as they were in between (another reader, before the commit) survives.
+
+        Within a request the writer's reads go by the request's versions, which change at once
+        without L2; every namespace a transaction changes then reaches L2 in one write, at its
+        commit. Outside a request (a task, a command) L2 is written now as well.
+        """
+        if not namespaces:
+            return
+        if not transaction.get_connection().in_atomic_block:  # autocommit: already committed
+            self.invalidate(*namespaces)
+            return
+        request_versions = self._request_versions.get()
+        if request_versions is None:
+            self.invalidate(*namespaces)
+        else:
+            request_versions[0].update({ns: _new_version() for ns in namespaces})
+        committing = self._committing.get()
+        if committing is None:
+            committing = set()
+            self._committing.set(committing)
+        committing.update(namespaces)
+        # One callback per call, each writing whatever is still pending: a callback dropped with
+        # a rolled-back savepoint loses nothing. Namespaces of a transaction rolled back as a
+        # whole wait for the next commit; dropping more values than needed is harmless.
+        transaction.on_commit(self._invalidate_committed)
+
+    def _invalidate_committed(self) -> None:
+        committing = self._committing.get()
+        if committing:
+            namespaces = sorted(committing)
+            committing.clear()
+            self.invalidate(*namespaces)
 
     def clear_l1(self) -> None:
         self.l1.clear()

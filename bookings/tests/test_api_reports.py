@@ -135,12 +135,15 @@ def test_a_repeated_report_comes_from_the_cache_unchanged(manager, studio, monda
     assert again.json() == json.loads(json.dumps(report_body(live)))
 
 
-def test_a_booking_made_through_the_api_shows_in_the_next_report(manager, studio, monday_bookings):
+def test_a_booking_made_through_the_api_shows_in_the_next_report(
+    manager, studio, monday_bookings, django_capture_on_commit_callbacks
+):
     client = api_as(manager)
     period = {"from": "2030-01-14", "to": "2030-01-14"}
     before = client.get("/api/v1/reports/", period).json()["total"]["bookings"]
 
-    made = client.post("/api/v1/bookings/", booking_body(studio, local_instant(MONDAY, "20:00"), hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        made = client.post("/api/v1/bookings/", booking_body(studio, local_instant(MONDAY, "20:00"), hours=1))
 
     assert made.status_code == 201
     assert client.get("/api/v1/reports/", period).json()["total"]["bookings"] == before + 1

@@ -182,35 +182,39 @@ def test_a_cached_day_list_pages_like_an_uncached_one(desk, studio):
     assert (second_page["count"], len(second_page["results"]), second_page["next"]) == (3, 1, None)
 
 
-def test_a_booking_made_through_one_instance_is_in_another_instances_day_list_at_once(desk, studio, app_instances):
+def test_a_booking_made_through_one_instance_is_in_another_instances_day_list_at_once(
+    desk, studio, app_instances, django_capture_on_commit_callbacks
+):
     with app_instances("b"):
         assert day_list(desk) == []
 
-    with app_instances("a"):
+    with app_instances("a"), django_capture_on_commit_callbacks(execute=True):
         created = desk.post(BOOKINGS, booking_body(studio, MONDAY_10_UTC)).json()
 
     with app_instances("b"):
         assert [booking["id"] for booking in day_list(desk)] == [created["id"]]
 
 
-def test_a_clerk_reads_their_own_state_change(desk, studio):
+def test_a_clerk_reads_their_own_state_change(desk, studio, django_capture_on_commit_callbacks):
     booking = BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.PENDING)
     assert day_list(desk)[0]["state"] == "pending"
 
-    desk.post(f"{BOOKINGS}{booking.pk}/state", {"target_state": "confirmed"})
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.post(f"{BOOKINGS}{booking.pk}/state", {"target_state": "confirmed"})
 
     assert day_list(desk)[0]["state"] == "confirmed"
 
 
-def test_a_moved_booking_leaves_its_old_day_and_joins_its_new_one(desk, studio):
+def test_a_moved_booking_leaves_its_old_day_and_joins_its_new_one(desk, studio, django_capture_on_commit_callbacks):
     booking = BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.PENDING)
     assert len(day_list(desk)) == len(day_list(desk, NEXT_DAY)) + 1 == 1
 
     moved = MONDAY_10_UTC + timedelta(days=1)
-    answer = desk.post(
-        f"{BOOKINGS}{booking.pk}/reschedule",
-        {"start_time": moved.isoformat(), "end_time": (moved + timedelta(hours=2)).isoformat()},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = desk.post(
+            f"{BOOKINGS}{booking.pk}/reschedule",
+            {"start_time": moved.isoformat(), "end_time": (moved + timedelta(hours=2)).isoformat()},
+        )
 
     assert answer.status_code == 200, answer.content
     assert (len(day_list(desk)), len(day_list(desk, NEXT_DAY))) == (0, 1)

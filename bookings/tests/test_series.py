@@ -183,12 +183,13 @@ def queries_to_refuse(actor, space, dates):
 
 
 def test_a_taken_date_of_a_series_costs_a_few_queries_and_no_search_for_alternatives(receptionist, studio):
-    # The closure check (with its share lock on PostgreSQL) and the overlap check: the alternatives
-    # a single booking offers are not looked for on every date.
+    # The closure check (with its share lock on PostgreSQL) and the overlap check (on PostgreSQL
+    # the insert the exclusion constraint refuses, then the query naming the booking in the way):
+    # the alternatives a single booking offers are not looked for on every date.
     two_dates = queries_to_refuse(receptionist, SpaceFactory(), 2)  # first: it also reads the client and permissions
     per_date = (queries_to_refuse(receptionist, studio, 6) - two_dates) / 4
 
-    assert per_date <= 3
+    assert per_date <= (4 if connection.vendor == "postgresql" else 3)
 
 
 def test_a_refusal_that_holds_on_every_date_is_a_validation_error(receptionist, studio):

@@ -180,11 +180,12 @@ def test_refresh_refuses_an_access_token(api_client):
     assert response.status_code == 401
 
 
-def test_logout_blacklists_the_refresh_token_and_stops_the_access_token(api_client):
+def test_logout_blacklists_the_refresh_token_and_stops_the_access_token(api_client, django_capture_on_commit_callbacks):
     EmployeeFactory(username="desk")
     pair = login(api_client, "desk").json()
     bearer(api_client, pair["access_token"])
-    assert api_client.post(LOGOUT, {}, format="json").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_client.post(LOGOUT, {}, format="json").status_code == 204
     assert api_client.get(PROFILE).status_code == 401
     api_client.credentials()
     assert api_client.post(REFRESH, {"refresh_token": pair["refresh_token"]}, format="json").status_code == 401

@@ -126,12 +126,13 @@ def test_profile_carries_the_feed_url(api_client, clock):
     assert selectors.calendar_feed_owner(_token_in(url)) == desk
 
 
-def test_posting_gives_a_new_feed_url_and_the_old_one_stops(api_client, clock):
+def test_posting_gives_a_new_feed_url_and_the_old_one_stops(api_client, clock, django_capture_on_commit_callbacks):
     photographer = employee_with(Role.PHOTOGRAPHER)
     signed_in(api_client, photographer)
     old_url = api_client.get("/api/v1/employees/profile").json()["calendar_feed_url"]
 
-    response = api_client.post(REGENERATE)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(REGENERATE)
 
     assert response.status_code == 200
     new_url = response.json()["calendar_feed_url"]

@@ -1,6 +1,9 @@
 """photostudio.cache: two tiers, versioned namespaces, decorators, locks, and a dead Redis."""
 
+from contextlib import suppress
+
 import pytest
+from django.db import transaction
 from django.test import Client
 from prometheus_client import REGISTRY
 
@@ -210,3 +213,74 @@ def test_with_redis_unreachable_a_request_reads_misses(dead_redis, in_a_request,
 
     assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 1
     assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+
+
+@pytest.fixture
+def l2_writes(monkeypatch):
+    """The namespace versions written to L2, one sorted list of keys per ``set_many`` round trip."""
+    l2, writes = cache.l2, []
+    set_many = l2.set_many
+
+    def counted(data, *args, **kwargs):
+        writes.append(sorted(data))
+        return set_many(data, *args, **kwargs)
+
+    monkeypatch.setattr(l2, "set_many", counted)
+    return writes
+
+
+@pytest.mark.django_db
+def test_a_request_reads_its_own_uncommitted_change(in_a_request, computed):
+    cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
+
+    cache.invalidate_for_change("day:2030-01-14")
+
+    assert cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+
+
+@pytest.mark.django_db
+def test_a_requests_changes_reach_other_instances_at_commit_in_one_write(
+    in_a_request, computed, l2_writes, django_capture_on_commit_callbacks
+):
+    reader = another_instance()
+    reader.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cache.invalidate_for_change("day:2030-01-14", "space:1:2030-01-14")
+        cache.invalidate_for_change("month:2030-01")
+        # Before the commit other instances cannot see the changed rows either.
+        assert reader.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 1
+
+    assert len(l2_writes) == 1
+    assert {"ns:day:2030-01-14", "ns:month:2030-01", "ns:space:1:2030-01-14"} <= set(l2_writes[0])
+    assert reader.get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_savepoint_loses_none_of_its_transactions_other_changes(
+    in_a_request, l2_writes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with suppress(RuntimeError), transaction.atomic():
+            cache.invalidate_for_change("day:2030-01-14")
+            raise RuntimeError("rolled back")
+        cache.invalidate_for_change("day:2030-01-15")
+
+    assert len(l2_writes) == 1
+    assert "ns:day:2030-01-15" in l2_writes[0]
+
+
+@pytest.mark.django_db
+def test_outside_a_request_a_change_reaches_l2_before_it_commits(computed):
+    cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
+
+    cache.invalidate_for_change("day:2030-01-14")  # a task's transaction reading its own write
+
+    assert another_instance().get_or_set("day list", computed, namespaces=["day:2030-01-14"]) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_outside_a_transaction_is_written_once(in_a_request, l2_writes):
+    cache.invalidate_for_change("day:2030-01-14")
+
+    assert l2_writes == [["ns:day:2030-01-14"]]
