@@ -39,6 +39,7 @@ from employees.devices import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
 from photostudio import errors
+from photostudio.api import CallerRateThrottle
 
 # The session key under which a browser sign-in waits for its second factor.
 PENDING_SESSION_KEY = "employees.pending_sign_in"
@@ -365,6 +366,7 @@ class SignInJWTAuthentication(JWTAuthentication):
             employee_id = validated_token[jwt_settings.USER_ID_CLAIM]
         except KeyError:
             raise InvalidToken("Token contained no recognizable user identification") from None
+        CallerRateThrottle.announce(caller_id=employee_id)  # counted with the caller record's versions
         record, key = callers.caller(employee_id=employee_id, sign_in_id=validated_token.get("sid"))
         now = timezone.now()
         if record is None or not record.signed_in(now):

@@ -13,7 +13,6 @@ from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
-from photostudio.cache import cache
 
 pytestmark = [pytest.mark.django_db, pytest.mark.performance]
 
@@ -65,17 +64,26 @@ def test_a_day_list_not_yet_cached_costs_one_query(desk, studio, photographer, d
     assert [booking["photographer"]["id"] for booking in first] == [photographer.pk] * 3
 
 
-def test_a_cached_day_list_asks_the_cache_for_versions_once(desk, studio, monkeypatch):
+def test_a_cached_day_list_asks_the_cache_for_versions_once(desk, studio, version_reads):
     BookingFactory(space=studio, start=MONDAY_10_UTC)
     day_list(desk)
-    l2, reads = cache.l2, []
-    get_many = l2.get_many
-    monkeypatch.setattr(l2, "get_many", lambda keys, *args, **kwargs: reads.append(sorted(keys)) or get_many(keys))
+    version_reads.clear()
 
     assert len(day_list(desk)) == 1
 
-    assert len(reads) == 1
-    assert {"ns:calendar", f"ns:day:{DAY}", "ns:permissions"} <= set(reads[0])
+    assert len(version_reads) == 1
+    assert {"ns:calendar", f"ns:day:{DAY}", "ns:permissions"} <= set(version_reads[0])
+
+
+@pytest.mark.redis
+def test_a_cached_day_list_costs_one_redis_round_trip(desk, studio, redis_commands):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    day_list(desk)
+    redis_commands.clear()
+
+    assert len(day_list(desk)) == 1
+
+    assert redis_commands == ["EVAL"]  # the throttle's count and the versions
 
 
 def next_states(api, day=DAY) -> list[list[str]]:

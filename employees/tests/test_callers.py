@@ -7,7 +7,6 @@ from employees import callers, services
 from employees.authentication import SignInJWTAuthentication
 from employees.models import Role, SignIn
 from employees.tests.factories import EmployeeFactory
-from photostudio.cache import cache
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +34,23 @@ def test_an_authenticated_read_with_the_caller_cached_costs_at_most_one_query(de
     assert again.json() == first.json()
 
 
-def test_a_profile_read_asks_the_cache_for_versions_once(desk, monkeypatch):
+def test_a_profile_read_asks_the_cache_for_versions_once(desk, version_reads):
     desk.api.get(PROFILE)
-    l2, reads = cache.l2, []
-    get_many = l2.get_many
-    monkeypatch.setattr(l2, "get_many", lambda keys, *args, **kwargs: reads.append(sorted(keys)) or get_many(keys))
+    version_reads.clear()
 
     assert desk.api.get(PROFILE).status_code == 200
 
-    assert reads == [sorted(["ns:mfa", f"ns:employee:{desk.pk}", "ns:permissions"])]
+    assert version_reads == [sorted(["ns:mfa", f"ns:employee:{desk.pk}", "ns:permissions"])]
+
+
+@pytest.mark.redis
+def test_a_profile_read_costs_one_redis_round_trip(desk, redis_commands):
+    desk.api.get(PROFILE)
+    redis_commands.clear()
+
+    assert desk.api.get(PROFILE).status_code == 200
+
+    assert redis_commands == ["EVAL"]  # the throttle's count and the versions
 
 
 def test_an_mfa_device_added_through_one_instance_shows_in_the_profile_of_another_at_once(desk, app_instances):
