@@ -56,12 +56,10 @@ def day_list_day(params) -> date | None:
         return None
 
 
-def announce(params) -> None:
-    """When ``params`` ask for a cacheable day list, its versions are read with the request's
-    first (the caller's): one L2 round trip for both."""
-    day = day_list_day(params)
-    if day is not None:
-        cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
+def announce(day: date) -> None:
+    """The request is going to read ``day``'s list: its versions are read with the request's
+    first (the caller's), one L2 round trip for both."""
+    cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
 
 
 def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:

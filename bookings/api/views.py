@@ -180,11 +180,13 @@ class BookingListView(generics.ListAPIView):
         return {**super().get_serializer_context(), "viewer": self.request.user}
 
     def initial(self, request, *args, **kwargs):
-        day_lists.announce(request.query_params)
+        self.cached_day = day_lists.day_list_day(request.query_params)
+        if self.cached_day is not None:
+            day_lists.announce(self.cached_day)
         super().initial(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        day = day_lists.day_list_day(request.query_params)
+        day = self.cached_day
         if day is None or not request.user.has_perm("bookings.view_booking"):
             return super().list(request, *args, **kwargs)
         bookings = day_lists.day_list(
