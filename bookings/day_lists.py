@@ -17,12 +17,13 @@ its next read.
 """
 
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 import structlog
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 
-from bookings.api.serializers import PART_COLUMNS, BookingSerializer
+from bookings.api.serializers import PART_COLUMNS, BookingSerializer, rendered_part
 from bookings.filtersets import BookingFilterSet
 from bookings.models import Booking, Space, studio_day
 from bookings.selectors import (
@@ -62,11 +63,26 @@ def announce(day: date) -> None:
     cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
 
 
-def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
-    """The bookings of the queryset ``load()`` for the day-list query ``params``, each as a
-    booking holding ``TRANSITION_FIELDS`` with its rendered viewer-independent part, cached until
-    a change to the day or the calendar. ``load`` must not depend on who asks. Both are shared
-    with other requests: copy before changing one."""
+class DayList:
+    """A cached day list: ``bookings``, each a booking holding ``TRANSITION_FIELDS`` with its
+    rendered viewer-independent part; and, worked out in each process on first use and kept with
+    the list in L1 (never pickled), each part as JSON cut where its ``allowed_transitions`` go."""
+
+    def __init__(self, bookings: list[tuple[Booking, dict]]):
+        self.bookings = bookings
+
+    def __getstate__(self) -> dict:
+        return {"bookings": self.bookings}
+
+    @cached_property
+    def as_json(self) -> list[tuple[Booking, tuple[bytes, bytes]]]:
+        return [(booking, rendered_part(part)) for booking, part in self.bookings]
+
+
+def day_list(*, day: date, params, load) -> DayList:
+    """The day list of the queryset ``load()`` for the day-list query ``params``, cached until a
+    change to the day or the calendar. ``load`` must not depend on who asks. The list is shared
+    with other requests: copy before changing any of it."""
     return cache.get_or_set(
         _key(params),
         lambda: _rendered(load()),
@@ -78,16 +94,18 @@ def day_list(*, day: date, params, load) -> list[tuple[Booking, dict]]:
 _TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields if field.attname in TRANSITION_FIELDS]
 
 
-def _rendered(bookings) -> list[tuple[Booking, dict]]:
+def _rendered(bookings) -> DayList:
     serializer = BookingSerializer()
     rows = bookings.values(*dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
-    return [
-        (
-            Booking.from_db(rows.db, _TRANSITION_ATTNAMES, [row[name] for name in _TRANSITION_ATTNAMES]),
-            serializer.part_from_row(row),
-        )
-        for row in rows
-    ]
+    return DayList(
+        [
+            (
+                Booking.from_db(rows.db, _TRANSITION_ATTNAMES, [row[name] for name in _TRANSITION_ATTNAMES]),
+                serializer.part_from_row(row),
+            )
+            for row in rows
+        ]
+    )
 
 
 def warm_day_lists(*, days: list[date]) -> int:

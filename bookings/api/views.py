@@ -189,12 +189,16 @@ class BookingListView(generics.ListAPIView):
         day = self.cached_day
         if day is None or not request.user.has_perm("bookings.view_booking"):
             return super().list(request, *args, **kwargs)
-        bookings = day_lists.day_list(
+        day_list = day_lists.day_list(
             day=day, params=request.query_params, load=lambda: self.filter_queryset(self.get_queryset())
         )
-        page = self.paginate_queryset(bookings)
         serializer = self.get_serializer()
-        return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
+        if request.accepted_media_type != JSONRenderer.media_type:  # e.g. "application/json; indent=4"
+            page = self.paginate_queryset(day_list.bookings)
+            return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
+        page = self.paginate_queryset(day_list.as_json)
+        body = self.paginator.paginated_json([serializer.json_for_viewer(booking, part) for booking, part in page])
+        return HttpResponse(body, content_type=JSONRenderer.media_type)
 
     @extend_schema(
         operation_id="bookings_list",
