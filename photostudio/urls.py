@@ -6,12 +6,14 @@ from photostudio import health, metrics
 from photostudio.headers import API_DOCS_POLICY, content_security_policy
 
 api_v1 = [
-    path("", include("employees.api.urls")),
     path("", include("bookings.api.urls")),
+    path("", include("employees.api.urls")),
     path("", include("events.api.urls")),
 ]
 
 urlpatterns = [
+    # First: the API takes the most requests, and nothing else starts with its prefix.
+    path("api/v1/", include(api_v1)),
     # admin.site is employees' StudioAdminSite: admins and managers with a verified second factor.
     path("admin/", admin.site.urls),
     path("", include("employees.urls")),
@@ -20,7 +22,6 @@ urlpatterns = [
     re_path(r"^health/cache/?$", health.cache_, name="health-cache"),
     *health.registered_urls(),
     path("metrics", metrics.export, name="prometheus-django-metrics"),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script is served as a file (?script), not inline, for the page's CSP.
     re_path(
