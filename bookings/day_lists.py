@@ -17,11 +17,12 @@ its next read.
 """
 
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import structlog
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import get_language
 
 from bookings.api.serializers import PART_COLUMNS, BookingSerializer, rendered_part
 from bookings.filtersets import BookingFilterSet
@@ -51,8 +52,15 @@ def day_list_day(params) -> date | None:
     and paging), else None."""
     if "date" not in params or not set(params) <= DAY_LIST_FILTERS | _PAGING:
         return None
+    return _filter_day(params["date"], get_language())
+
+
+@lru_cache(maxsize=1024)
+def _filter_day(value: str, language: str | None) -> date | None:
+    """``value`` as the ``date`` filter reads it in ``language`` (whose formats it accepts); the
+    same few days are asked for over and over, and a form field parses them slowly."""
     try:
-        return BookingFilterSet.base_filters["date"].field.clean(params["date"])
+        return BookingFilterSet.base_filters["date"].field.clean(value)
     except ValidationError:  # an invalid date takes the uncached way, which answers the error
         return None
 
