@@ -628,6 +628,10 @@ class SpaceDetailView(APIView):
 
 
 class FreeSlotsView(APIView):
+    def initial(self, request, *args, **kwargs):
+        selectors.announce_free_slots()
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         operation_id="spaces_free_slots",
         summary="Where a new booking fits on a day",
