@@ -2,6 +2,7 @@ import socket
 from contextlib import contextmanager
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management.sql import emit_post_migrate_signal
@@ -88,3 +89,36 @@ def app_instances():
             two_tier_cache.l1 = shared_l1
 
     return instance
+
+
+@pytest.fixture
+def version_reads(monkeypatch):
+    """The namespace versions photostudio.cache asks L2 for, one sorted list of keys per read:
+    ``get_many``, or on Redis ``count_and_get_many``, which counts the throttle in the same round trip."""
+    l2, reads = two_tier_cache.l2, []
+
+    def counting(read, keys_of):
+        def counted(*args, **kwargs):
+            reads.append(sorted(keys_of(*args)))
+            return read(*args, **kwargs)
+
+        return counted
+
+    monkeypatch.setattr(l2, "get_many", counting(l2.get_many, lambda keys, *rest: keys))
+    if hasattr(l2, "count_and_get_many"):
+        read = l2.count_and_get_many
+        monkeypatch.setattr(l2, "count_and_get_many", counting(read, lambda counter, ttl, keys: keys))
+    return reads
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The commands sent to Redis, each one round trip."""
+    sent, execute = [], redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    return sent

@@ -19,13 +19,15 @@ sees the new namespace versions at its next read.
 from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import structlog
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import get_language
 
-from bookings.api.serializers import PART_COLUMNS, BookingSerializer
+from bookings.api.serializers import PART_COLUMNS, BookingSerializer, rendered_part
 from bookings.filtersets import BookingFilterSet
 from bookings.models import Booking, Space, studio_day
 from bookings.selectors import (
@@ -53,46 +55,69 @@ def day_list_day(params) -> date | None:
     and paging), else None."""
     if "date" not in params or not set(params) <= DAY_LIST_FILTERS | _PAGING:
         return None
+    return _filter_day(params["date"], get_language())
+
+
+@lru_cache(maxsize=1024)
+def _filter_day(value: str, language: str | None) -> date | None:
+    """``value`` as the ``date`` filter reads it in ``language`` (whose formats it accepts); the
+    same few days are asked for over and over, and a form field parses them slowly."""
     try:
-        return BookingFilterSet.base_filters["date"].field.clean(params["date"])
+        return BookingFilterSet.base_filters["date"].field.clean(value)
     except ValidationError:  # an invalid date takes the uncached way, which answers the error
         return None
 
 
-def announce(params) -> None:
-    """When ``params`` ask for a cacheable day list, its versions are read with the request's
-    first (the caller's): one L2 round trip for both."""
-    day = day_list_day(params)
-    if day is not None:
-        cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
+def announce(day: date) -> None:
+    """The request is going to read ``day``'s list: its versions are read with the request's
+    first (the caller's), one L2 round trip for both."""
+    cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
 
 
 # In the model's field order, as ``Model.from_db`` takes them.
 _TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields if field.attname in TRANSITION_FIELDS]
 
 
-class DayList(Sequence):
+class _BuiltOnUse(Sequence):
+    """A sequence whose items are built on first use (``_item``); slices build only theirs."""
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._item(position) for position in range(*index.indices(len(self)))]
+        return self._item(index)
+
+
+class DayList(_BuiltOnUse):
     """A day list as filed in the cache: the pairs (booking holding ``TRANSITION_FIELDS``, rendered
-    part) in list order. Each booking is built from its row when first asked for, so a miss and a
-    read from L2 build only the page's; the pickle holds the rows and parts alone."""
+    part) in list order, and ``as_json``, the same with each part as JSON cut where its
+    ``allowed_transitions`` go. Bookings and JSON are built when first asked for, so a miss and a
+    read from L2 build only the page's, and kept with the list in L1; the pickle holds the rows and
+    parts alone."""
 
     def __init__(self, *, db: str, rows: list[tuple], parts: list[dict]):
         self._db = db
         self._rows = rows
         self._parts = parts
-        # Shared through L1: two requests building the same booking at once build equal ones.
+        # Shared through L1: two requests building the same item at once build equal ones.
         self._bookings: list[Booking | None] = [None] * len(rows)
+        self._json: list[tuple[bytes, bytes] | None] = [None] * len(rows)
+        self.as_json = _AsJson(self)
 
     def __len__(self) -> int:
         return len(self._parts)
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[position] for position in range(*index.indices(len(self)))]
+    def _item(self, index: int) -> tuple[Booking, dict]:
         booking = self._bookings[index]
         if booking is None:
             booking = self._bookings[index] = Booking.from_db(self._db, _TRANSITION_ATTNAMES, self._rows[index])
         return booking, self._parts[index]
+
+    def json_item(self, index: int) -> tuple[Booking, tuple[bytes, bytes]]:
+        booking, part = self._item(index)
+        rendered = self._json[index]
+        if rendered is None:
+            rendered = self._json[index] = rendered_part(part)
+        return booking, rendered
 
     def __getstate__(self) -> dict:
         return {"db": self._db, "rows": self._rows, "parts": self._parts}
@@ -101,11 +126,21 @@ class DayList(Sequence):
         self.__init__(**state)
 
 
+class _AsJson(_BuiltOnUse):
+    def __init__(self, day_list: DayList):
+        self._day_list = day_list
+
+    def __len__(self) -> int:
+        return len(self._day_list)
+
+    def _item(self, index: int) -> tuple[Booking, tuple[bytes, bytes]]:
+        return self._day_list.json_item(index)
+
+
 def day_list(*, day: date, params, load) -> DayList:
-    """The bookings of the queryset ``load()`` for the day-list query ``params``, each as a
-    booking holding ``TRANSITION_FIELDS`` with its rendered viewer-independent part, cached until
-    a change to the day or the calendar. ``load`` must not depend on who asks. Both are shared
-    with other requests: copy before changing one."""
+    """The day list of the queryset ``load()`` for the day-list query ``params``, cached until a
+    change to the day or the calendar. ``load`` must not depend on who asks. The list is shared
+    with other requests: copy before changing any of it."""
     return cache.get_or_set(
         _key(params),
         lambda: _rendered(load()),

@@ -1,5 +1,6 @@
 """The studio's spaces, its clients and the bookings that put one in the other."""
 
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -508,9 +509,8 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         state, previous_state = self.state, self.previous_state  # read once: the FSM field's descriptor is slow
         return [
             candidate
-            for candidate in self.get_all_state_transitions()
-            if candidate.source in (state, "*")
-            and (not candidate.custom.get("undo") or candidate.target == previous_state)
+            for candidate in _transitions_out_of(state)
+            if not candidate.custom.get("undo") or candidate.target == previous_state
         ]
 
     def transition_to(self, target_state: str) -> Transition | None:
@@ -752,3 +752,14 @@ class WaitlistEntry(AuditedModel):
     def __str__(self):
         local = timezone.localtime(self.start, timezone.get_default_timezone())
         return f"Waitlist #{self.pk} {self.space} {local:%Y-%m-%d %H:%M}"
+
+
+@functools.cache
+def _transitions_out_of(state: str) -> tuple[Transition, ...]:
+    """The booking's transitions whose source is ``state`` (or any state), as declared on the class:
+    a day list asks for every booking it shows."""
+    return tuple(
+        candidate
+        for candidate in Booking._meta.get_field("state").get_all_transitions(Booking)
+        if candidate.source in (state, "*")
+    )

@@ -207,6 +207,12 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     return slots_around(space=space, day=day, held=held)
 
 
+def announce_free_slots() -> None:
+    """The request will read a space and its free slots: the versions that can be named before
+    the space is known are read with the caller's, in one L2 round trip."""
+    cache.announce(CALENDAR_NAMESPACE, CLOSURES_NAMESPACE)
+
+
 def _blocked_times(space: Space, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
     bookings = Booking.objects.filter(space=space).holding_during(start, until).order_by()
     closures = Closure.objects.of_space(space).meeting(start, until).order_by()
@@ -567,17 +573,29 @@ def get_client(*, viewer, pk: int) -> Client:
 
 def visible_spaces(*, viewer) -> QuerySet[Space]:
     """Every space, active or not, by name; none for a viewer without ``bookings.view_space``."""
-    if not viewer.has_perm("bookings.view_space"):
+    if not _may_see_spaces(viewer):
         return Space.objects.none()
     return Space.objects.order_by("name", "id")
 
 
 def get_space(*, viewer, slug: str) -> Space:
-    """The space with ``slug``, or NotFound when there is none or the viewer may not see spaces."""
-    space = visible_spaces(viewer=viewer).filter(slug=slug).first()
+    """The space with ``slug``, or NotFound when there is none or the viewer may not see spaces.
+    No query while cached, until any space changes (``calendar``, see ``day_lists``); the space is
+    shared with other requests: do not change it."""
+    space = None
+    if _may_see_spaces(viewer):
+        space = cache.get_or_set(
+            "bookings.space:" + key_part(slug),
+            lambda: Space.objects.filter(slug=slug).first(),
+            namespaces=[CALENDAR_NAMESPACE],
+        )
     if space is None:
         raise NotFound(f"There is no space {slug!r}.")
     return space
+
+
+def _may_see_spaces(viewer) -> bool:
+    return viewer.has_perm("bookings.view_space")
 
 
 def active_space_count() -> int:

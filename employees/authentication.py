@@ -32,13 +32,15 @@ from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+from rest_framework_simplejwt.tokens import RefreshToken, Token, UntypedToken
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from employees import callers, lockout, services
 from employees.devices import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
 from photostudio import errors
+from photostudio.api import CallerRateThrottle
 
 # The session key under which a browser sign-in waits for its second factor.
 PENDING_SESSION_KEY = "employees.pending_sign_in"
@@ -353,10 +355,33 @@ def sign_out_api(*, request, employee: Employee | None, sign_in_id: int | None, 
     services.revoke_sign_in(sign_in=sign_in, actor=sign_in.employee)
 
 
+# Access tokens this process validated in full, by their bytes; emptied when it reaches the bound.
+_validated_tokens: dict[bytes, Token] = {}
+_VALIDATED_TOKENS_BOUND = 10_000
+
+
 class SignInJWTAuthentication(JWTAuthentication):
     """simplejwt's bearer authentication, refusing tokens whose sign-in was revoked or expired
     (so revoking works at once, not only when the access token runs out), and tokens without a
     second factor for a role that now demands one."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        """simplejwt's checks in full the first time this process sees ``raw_token``. The same
+        bytes always hold the same claims under the same signature, so a token seen before only
+        has its expiry checked again; whether its sign-in still stands is ``get_user``'s question,
+        asked on every request."""
+        token = _validated_tokens.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+                return token
+            except TokenError:
+                _validated_tokens.pop(raw_token, None)  # and refused below, as a token never seen
+        token = super().get_validated_token(raw_token)
+        if len(_validated_tokens) >= _VALIDATED_TOKENS_BOUND:
+            _validated_tokens.clear()
+        _validated_tokens[raw_token] = token
+        return token
 
     def get_user(self, validated_token):
         """The employee, their sign-in and permissions from the cached caller record
@@ -365,6 +390,7 @@ class SignInJWTAuthentication(JWTAuthentication):
             employee_id = validated_token[jwt_settings.USER_ID_CLAIM]
         except KeyError:
             raise InvalidToken("Token contained no recognizable user identification") from None
+        CallerRateThrottle.announce(caller_id=employee_id)  # counted with the caller record's versions
         record, key = callers.caller(employee_id=employee_id, sign_in_id=validated_token.get("sid"))
         now = timezone.now()
         if record is None or not record.signed_in(now):

@@ -55,6 +55,7 @@ class Caller:
         employee._user_perm_cache = set(self.user_permissions)
         employee._group_perm_cache = set(self.group_permissions)
         employee._perm_cache = set(self.user_permissions | self.group_permissions)
+        employee._perm_answers = {}  # see Employee.has_perm: the instance lives for one request
         return employee
 
 

@@ -86,13 +86,26 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
         if role_saved and self._synced_role != self.role:
             self.groups.set([roles.role_group(self.role)])
             self._synced_role = self.role
-            for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+            for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_perm_answers"):
                 self.__dict__.pop(cache, None)
 
     @property
     def is_staff(self) -> bool:
         """Admins and managers run the studio from the Django admin; the rest use the staff pages."""
         return self.is_active and self.role in (Role.ADMIN, Role.MANAGER)
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        """Django's answer. An instance given ``_perm_answers`` (a request's caller, see
+        ``employees.callers``) remembers its answers without an object, since a day list asks the
+        same few for every booking, each through every authentication backend."""
+        answers = self.__dict__.get("_perm_answers")
+        if answers is None or obj is not None:
+            return super().has_perm(perm, obj)
+        question = (perm, self.is_active, self.is_superuser)
+        answer = answers.get(question)
+        if answer is None:
+            answer = answers[question] = super().has_perm(perm)
+        return answer
 
     def has_permission(self, code: str) -> bool:
         """Whether the employee may do ``code``: an ``"app.codename"`` permission or one of the

@@ -20,6 +20,7 @@ from rest_framework import exceptions, parsers, serializers, status, throttling
 from rest_framework.response import Response
 
 from photostudio import errors
+from photostudio.cache import cache
 from photostudio.headers import CONTENT_SECURITY_POLICY, SERVER_ERROR_POLICY
 from photostudio.inputs import control_character, control_character_message
 
@@ -285,12 +286,14 @@ class InputSerializer(serializers.Serializer):
 class CallerRateThrottle(throttling.UserRateThrottle):
     """At most ``settings.API_THROTTLE_RATE`` requests per signed-in caller (cache-backed, so shared
     by every process on Redis). Anonymous requests pass: signing in has its own lockout. While Redis
-    is down the cache reads as empty, so every request passes rather than failing.
+    is down the cache cannot count, so every request passes rather than failing.
 
     Requests are counted per fixed window of the rate's period (a minute for 600/minute) with one
-    atomic increment, one Redis round trip, where DRF reads and writes back a list of timestamps
-    (two, and two requests at once may both count as one). A caller may therefore send up to twice
-    the rate across a window's end.
+    atomic increment, where DRF reads and writes back a list of timestamps (two round trips, and
+    two requests at once may both count as one). A caller may therefore send up to twice the rate
+    across a window's end. The token authentication ``announce``s the count as soon as it knows the
+    caller, so that it is taken in the same round trip as the caller's cache versions: a request
+    refused after that (a revoked sign-in, a missing permission) counts too.
     """
 
     scope = "caller"
@@ -304,24 +307,26 @@ class CallerRateThrottle(throttling.UserRateThrottle):
             return None
         return super().get_cache_key(request, view)
 
+    @classmethod
+    def announce(cls, *, caller_id) -> None:
+        """The current request is ``caller_id``'s: count it with the request's next cache version read."""
+        throttle = cls()
+        window_key = throttle._window_key(throttle.cache_format % {"scope": cls.scope, "ident": caller_id})
+        cache.announce_count(window_key, ttl=throttle.duration)
+
     def allow_request(self, request, view) -> bool:
         caller_key = self.get_cache_key(request, view)
         if caller_key is None:
             return True
+        count = cache.count(self._window_key(caller_key), ttl=self.duration)
+        return count is None or count <= self.num_requests
+
+    def _window_key(self, caller_key: str) -> str:
+        """The counter of ``caller_key`` for the window of now."""
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        count = self._count(f"{caller_key}:{window}")
-        return count is None or count <= self.num_requests
-
-    def _count(self, key: str) -> int | None:
-        """This request's number in its window; None when the cache cannot say."""
-        try:
-            return self.cache.incr(key)
-        except ValueError:  # the window's first request, or its key expired just now
-            if self.cache.add(key, 1, self.duration):
-                return 1
-            return self.cache.incr(key)
+        return f"{caller_key}:{window}"
 
     def wait(self) -> float:
         return self.window_ends - self.now

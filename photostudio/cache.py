@@ -17,8 +17,11 @@ embedded mode. L1 is a bounded LRU per process with a short TTL (``CACHE_L1_MAX_
 Within one request each namespace's version is read from L2 once, and the namespaces a request is
 going to need can be announced (``announce``) so that its first read asks for them all in the
 same round trip: an API request then checks its caller's and its day list's versions in one
-``get_many``. A change the request makes itself moves its own versions at once; a change another
-process makes while the request runs shows from that process's next request on.
+``get_many``. A counter can be announced too (``announce_count``, the API's throttle): on Redis
+the same round trip then also counts the request (one Lua script) and ``count`` answers from it,
+so a cached API read costs one L2 round trip. A change the request makes itself moves its own
+versions at once; a change another process makes while the request runs shows from that
+process's next request on.
 
 A value filed without namespaces can only expire: each process may serve it from L1 for up to
 ``CACHE_L1_TTL`` seconds. Values, L1's in particular, are shared between callers: treat them as
@@ -35,6 +38,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import structlog
@@ -99,6 +103,18 @@ class _L1:
         return len(self._entries)
 
 
+@dataclass
+class _RequestReads:
+    """What the current request read from L2 so far, and what it announced for its next version read."""
+
+    versions: dict[str, str] = field(default_factory=dict)
+    announced: set[str] = field(default_factory=set)
+    # The counter to count with the next version read: its key and its time to live.
+    counter: tuple[str, int] | None = None
+    # Counts taken with a version read, by counter key, until ``count`` asks for them.
+    counts: dict[str, int | None] = field(default_factory=dict)
+
+
 class TwoTierCache:
     """L1 in this process, L2 in Django's cache ``alias``; see the module docstring."""
 
@@ -106,10 +122,7 @@ class TwoTierCache:
         self.alias = alias
         self.l1 = _L1(max_size=l1_max_size, ttl=l1_ttl)
         self._last_error_logged = 0.0
-        # The current request's versions read so far, and the namespaces announced but not yet read.
-        self._request_versions: ContextVar[tuple[dict[str, str], set[str]] | None] = ContextVar(
-            f"request_versions_{id(self)}", default=None
-        )
+        self._request_reads: ContextVar[_RequestReads | None] = ContextVar(f"request_reads_{id(self)}", default=None)
         # The namespaces changed by this thread's open transaction, for L2 at its commit.
         self._committing: ContextVar[set[str] | None] = ContextVar(f"committing_{id(self)}", default=None)
 
@@ -173,9 +186,9 @@ class TwoTierCache:
             lambda: self.l2.set_many({_version_key(ns): version for ns, version in versions.items()}, _VERSION_TTL),
             failed=_MISSING,
         )
-        request_versions = self._request_versions.get()
-        if request_versions is not None:
-            known = request_versions[0]
+        reads = self._request_reads.get()
+        if reads is not None:
+            known = reads.versions
             if written is _MISSING:  # L2 did not take them: ask it again at the next read
                 for ns in namespaces:
                     known.pop(ns, None)
@@ -196,11 +209,11 @@ class TwoTierCache:
         if not transaction.get_connection().in_atomic_block:  # autocommit: already committed
             self.invalidate(*namespaces)
             return
-        request_versions = self._request_versions.get()
-        if request_versions is None:
+        reads = self._request_reads.get()
+        if reads is None:
             self.invalidate(*namespaces)
         else:
-            request_versions[0].update({ns: _new_version() for ns in namespaces})
+            reads.versions.update({ns: _new_version() for ns in namespaces})
         committing = self._committing.get()
         if committing is None:
             committing = set()
@@ -218,24 +231,44 @@ class TwoTierCache:
             committing.clear()
             self.invalidate(*namespaces)
 
+    def count(self, key: str, *, ttl: int) -> int | None:
+        """Add one to the counter ``key`` and return its new value; None when L2 cannot say. The
+        counter expires ``ttl`` seconds after its first count. A count announced with
+        ``announce_count`` and already taken with the request's version read is that count: L2 is
+        not asked again."""
+        reads = self._request_reads.get()
+        if reads is not None:
+            if key in reads.counts:
+                return reads.counts.pop(key)
+            if reads.counter is not None and reads.counter[0] == key:
+                reads.counter = None
+        return self._l2("count", lambda: _counted(self.l2, key, ttl), failed=None)
+
     def clear_l1(self) -> None:
         self.l1.clear()
 
     # --- the request's versions ---------------------------------------------------------------
     def begin_request(self, **kwargs) -> None:
         """``request_started`` receiver: from here on each namespace's version is read once."""
-        self._request_versions.set(({}, set()))
+        self._request_reads.set(_RequestReads())
 
     def end_request(self, **kwargs) -> None:
         """``request_finished`` receiver: outside a request every read asks L2 again."""
-        self._request_versions.set(None)
+        self._request_reads.set(None)
 
     def announce(self, *namespaces: str) -> None:
         """The current request will read ``namespaces``: fetch their versions with its next
         version read. Outside a request, nothing."""
-        request_versions = self._request_versions.get()
-        if request_versions is not None:
-            request_versions[1].update(ns for ns in namespaces if ns not in request_versions[0])
+        reads = self._request_reads.get()
+        if reads is not None:
+            reads.announced.update(ns for ns in namespaces if ns not in reads.versions)
+
+    def announce_count(self, key: str, *, ttl: int) -> None:
+        """The current request will ``count(key, ttl=ttl)``: count it with its next version read,
+        in the same L2 round trip, whatever the request does next. Outside a request, nothing."""
+        reads = self._request_reads.get()
+        if reads is not None:
+            reads.counter = (key, ttl)
 
     # --- locks ------------------------------------------------------------------------------
     @contextmanager
@@ -288,22 +321,33 @@ class TwoTierCache:
         return _bounded(key + "|" + ",".join(f"{ns}={versions[ns]}" for ns in namespaces))
 
     def _versions(self, namespaces: list[str]) -> dict[str, str] | None:
-        request_versions = self._request_versions.get()
-        if request_versions is None:
+        reads = self._request_reads.get()
+        if reads is None:
             return self._read_versions(namespaces)
-        known, announced = request_versions
+        known = reads.versions
         unknown = [ns for ns in namespaces if ns not in known]
         if unknown:
-            read = self._read_versions(sorted({*unknown, *announced}))
+            counter, reads.counter = reads.counter, None
+            read = self._read_versions(sorted({*unknown, *reads.announced}), counter=counter, counts=reads.counts)
             if read is None:
                 return None
             known.update(read)
-            announced.clear()
+            reads.announced.clear()
         return {ns: known[ns] for ns in namespaces}
 
-    def _read_versions(self, namespaces: list[str]) -> dict[str, str] | None:
+    def _read_versions(
+        self, namespaces: list[str], *, counter: tuple[str, int] | None = None, counts: dict | None = None
+    ) -> dict[str, str] | None:
+        """The versions of ``namespaces``; None when L2 cannot say. With a ``counter`` (key, ttl),
+        it is counted in the same round trip and its count filed in ``counts``."""
         keys = {ns: _version_key(ns) for ns in namespaces}
-        found = self._l2("versions", lambda: self.l2.get_many(list(keys.values())), failed=None)
+        if counter is None:
+            found = self._l2("versions", lambda: self.l2.get_many(list(keys.values())), failed=None)
+        else:
+            counted, found = self._l2(
+                "versions", lambda: _counted_and_read(self.l2, counter, list(keys.values())), failed=(None, None)
+            )
+            counts[counter[0]] = counted
         if found is None:
             return None
         versions = {}
@@ -356,6 +400,24 @@ def _count(counter: Counter, *labels: str) -> None:
     # count; the cache must work all the same.
     with suppress(OSError):
         counter.labels(*labels).inc()
+
+
+def _counted(l2, key: str, ttl: int) -> int:
+    try:
+        return l2.incr(key)
+    except ValueError:  # the counter's first count, or it expired just now
+        if l2.add(key, 1, ttl):
+            return 1
+        return l2.incr(key)
+
+
+def _counted_and_read(l2, counter: tuple[str, int], keys: list[str]) -> tuple[int | None, dict | None]:
+    """The counter counted and ``keys`` read: in one round trip where L2 can (Redis, see
+    ``photostudio.redis_cache``), else one after the other."""
+    key, ttl = counter
+    if hasattr(l2, "count_and_get_many"):
+        return l2.count_and_get_many(key, ttl, keys)
+    return _counted(l2, key, ttl), l2.get_many(keys)
 
 
 def _version_key(namespace: str) -> str:

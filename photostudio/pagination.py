@@ -4,6 +4,7 @@ that always ends in the primary key, so no row is skipped or shown twice between
 from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 
 _UNIQUE_TAIL = {"pk", "-pk", "id", "-id"}
 
@@ -38,6 +39,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if isinstance(queryset, QuerySet):
             queryset = stable(queryset)
         return super().paginate_queryset(queryset, request, view)
+
+    def paginated_json(self, results: list[bytes]) -> bytes:
+        """``get_paginated_response``'s body as the API renders JSON, around ``results`` already
+        rendered so."""
+        envelope = JSONRenderer().render(self.get_paginated_response([]).data)
+        return envelope.removesuffix(b"[]}") + b"[" + b",".join(results) + b"]}"
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)

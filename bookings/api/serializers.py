@@ -6,6 +6,7 @@ transitions this caller may fire next and summaries of its client and space. Tim
 UTC with their offset (``Z``).
 """
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -478,6 +479,13 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
         perhaps cached (it is not changed)."""
         return part | {"allowed_transitions": self.get_allowed_transitions(booking)}
 
+    def json_for_viewer(self, booking, rendered: tuple[bytes, bytes]) -> bytes:
+        """``for_viewer``'s answer as the API renders it, from the part's ``rendered_part``."""
+        moves = services.transitions_allowed(booking=booking, actor=self.context["viewer"])
+        transitions = tuple(tuple(_TRANSITION.to_representation(move).items()) for move in moves)
+        head, tail = rendered
+        return head + _rendered_transitions(transitions) + tail
+
     def viewer_independent_part(self, booking) -> dict:
         """Every field but ``allowed_transitions``, which is the only one that depends on who asks
         (and when); it keeps its place, holding None until filled in."""
@@ -518,6 +526,25 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
             "created_at": _utc(row["created_at"]),
             "updated_at": _utc(row["updated_at"]),
         }
+
+
+_TRANSITIONS_KEY = b'"allowed_transitions":'
+_NO_TRANSITIONS = _TRANSITIONS_KEY + b"null"
+
+
+def rendered_part(part: dict) -> tuple[bytes, bytes]:
+    """A ``viewer_independent_part`` as the API renders JSON, cut where its ``allowed_transitions``
+    (None in ``part``) go: only ``id`` and ``state`` come before them."""
+    rendered = JSONRenderer().render(part)
+    cut = rendered.index(_NO_TRANSITIONS)
+    return rendered[: cut + len(_TRANSITIONS_KEY)], rendered[cut + len(_NO_TRANSITIONS) :]
+
+
+@functools.cache
+def _rendered_transitions(transitions: tuple[tuple[tuple[str, object], ...], ...]) -> bytes:
+    """``allowed_transitions`` as the API renders JSON, from each transition's items: a handful of
+    lists recur in every day list."""
+    return JSONRenderer().render([dict(items) for items in transitions])
 
 
 # What ``BookingSerializer.part_from_row`` reads: a booking's own columns and its space's,

@@ -180,19 +180,25 @@ class BookingListView(generics.ListAPIView):
         return {**super().get_serializer_context(), "viewer": self.request.user}
 
     def initial(self, request, *args, **kwargs):
-        day_lists.announce(request.query_params)
+        self.cached_day = day_lists.day_list_day(request.query_params)
+        if self.cached_day is not None:
+            day_lists.announce(self.cached_day)
         super().initial(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        day = day_lists.day_list_day(request.query_params)
+        day = self.cached_day
         if day is None or not request.user.has_perm("bookings.view_booking"):
             return super().list(request, *args, **kwargs)
-        bookings = day_lists.day_list(
+        day_list = day_lists.day_list(
             day=day, params=request.query_params, load=lambda: self.filter_queryset(self.get_queryset())
         )
-        page = self.paginate_queryset(bookings)
         serializer = self.get_serializer()
-        return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
+        if request.accepted_media_type != JSONRenderer.media_type:  # e.g. "application/json; indent=4"
+            page = self.paginate_queryset(day_list)
+            return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
+        page = self.paginate_queryset(day_list.as_json)
+        body = self.paginator.paginated_json([serializer.json_for_viewer(booking, part) for booking, part in page])
+        return HttpResponse(body, content_type=JSONRenderer.media_type)
 
     @extend_schema(
         operation_id="bookings_list",
@@ -622,6 +628,10 @@ class SpaceDetailView(APIView):
 
 
 class FreeSlotsView(APIView):
+    def initial(self, request, *args, **kwargs):
+        selectors.announce_free_slots()
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         operation_id="spaces_free_slots",
         summary="Where a new booking fits on a day",
@@ -786,6 +796,14 @@ def _checked_query(serializer_class, request) -> dict:
 
 
 class ReportView(APIView):
+    def initial(self, request, *args, **kwargs):
+        # A valid period's versions are read with the caller's; an invalid one is answered in get().
+        query = ReportQuerySerializer(data=request.query_params)
+        self.period = query.validated_data if query.is_valid() else None
+        if self.period is not None:
+            reports.announce(start=self.period["from"], end=self.period["to"])
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         operation_id="reports_retrieve",
         summary="The studio's figures over a period",
@@ -798,7 +816,7 @@ class ReportView(APIView):
         responses=ReportSerializer,
     )
     def get(self, request):
-        period = _checked_query(ReportQuerySerializer, request)
+        period = self.period or _checked_query(ReportQuerySerializer, request)
         # Cached as JSON (DRF chose the JSON renderer before the view ran): five years of days
         # take longer to render than to read from the cache.
         start, end = period["from"], period["to"]

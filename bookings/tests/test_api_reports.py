@@ -4,12 +4,14 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from rest_framework.test import APIClient
 
 from bookings import reports
 from bookings.api.serializers import ReportSerializer, report_body
 from bookings.models import BookingState, local_instant
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import BookingFactory
+from employees.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +135,21 @@ def test_a_repeated_report_comes_from_the_cache_unchanged(manager, studio, monda
     assert again.content == first.content
     live = reports.studio_report(viewer=manager, start=date(2030, 1, 1), end=date(2030, 1, 31))
     assert again.json() == json.loads(json.dumps(report_body(live)))
+
+
+def test_a_repeated_report_asks_the_cache_for_the_callers_and_its_versions_at_once(manager, settings, version_reads):
+    settings.MFA_REQUIRED_ROLES = []
+    client = APIClient()
+    pair = client.post("/api/v1/auth/login", {"username": manager.username, "password": DEFAULT_PASSWORD}).json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    period = {"from": "2030-01-01", "to": "2030-02-28"}
+    client.get("/api/v1/reports/", period)
+    version_reads.clear()
+
+    assert client.get("/api/v1/reports/", period).status_code == 200
+
+    assert len(version_reads) == 1
+    assert {f"ns:employee:{manager.pk}", "ns:figures:2030-01", "ns:figures:2030-02"} <= set(version_reads[0])
 
 
 def test_a_booking_made_through_the_api_shows_in_the_next_report(

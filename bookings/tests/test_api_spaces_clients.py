@@ -63,6 +63,40 @@ def test_free_slots_are_the_opening_hours_around_the_bookings_and_their_buffers(
     ]
 
 
+def test_free_slots_read_again_cost_no_query(receptionist, studio, django_assert_num_queries):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    api = api_as(receptionist)
+    first = api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"})
+
+    with django_assert_num_queries(0):
+        again = api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"})
+
+    assert again.json() == first.json()
+
+
+def test_a_space_changed_in_the_admin_shows_at_once_in_its_free_slots_and_detail(receptionist, studio):
+    api = api_as(receptionist)
+    api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"})
+    api.get("/api/v1/spaces/test_studio")
+
+    studio.opening_hours = {**studio.opening_hours, "mon": ["10:00", "12:00"]}
+    studio.name = "Daylight Studio"
+    studio.save()
+
+    slots = api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"}).json()["slots"]
+    assert [(slot["start"], slot["end"]) for slot in slots] == [("2030-01-14T10:00:00Z", "2030-01-14T12:00:00Z")]
+    assert api.get("/api/v1/spaces/test_studio").json()["name"] == "Daylight Studio"
+
+
+def test_a_new_space_is_found_at_once_after_its_slug_was_asked_for(receptionist):
+    api = api_as(receptionist)
+    assert api.get("/api/v1/spaces/loft").status_code == 404
+
+    SpaceFactory(slug="loft", name="Loft")
+
+    assert api.get("/api/v1/spaces/loft").status_code == 200
+
+
 @pytest.mark.parametrize("query", [{}, {"date": "tomorrow"}, {"date": "0001-01-01"}])
 def test_free_slots_need_a_sensible_date(receptionist, studio, query):
     response = api_as(receptionist).get("/api/v1/spaces/test_studio/free-slots/", query)

@@ -16,7 +16,6 @@ from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
-from photostudio.cache import cache
 
 pytestmark = [pytest.mark.django_db, pytest.mark.performance]
 
@@ -68,17 +67,26 @@ def test_a_day_list_not_yet_cached_costs_one_query(desk, studio, photographer, d
     assert [booking["photographer"]["id"] for booking in first] == [photographer.pk] * 3
 
 
-def test_a_cached_day_list_asks_the_cache_for_versions_once(desk, studio, monkeypatch):
+def test_a_cached_day_list_asks_the_cache_for_versions_once(desk, studio, version_reads):
     BookingFactory(space=studio, start=MONDAY_10_UTC)
     day_list(desk)
-    l2, reads = cache.l2, []
-    get_many = l2.get_many
-    monkeypatch.setattr(l2, "get_many", lambda keys, *args, **kwargs: reads.append(sorted(keys)) or get_many(keys))
+    version_reads.clear()
 
     assert len(day_list(desk)) == 1
 
-    assert len(reads) == 1
-    assert {"ns:calendar", f"ns:day:{DAY}", "ns:permissions"} <= set(reads[0])
+    assert len(version_reads) == 1
+    assert {"ns:calendar", f"ns:day:{DAY}", "ns:permissions"} <= set(version_reads[0])
+
+
+@pytest.mark.redis
+def test_a_cached_day_list_costs_one_redis_round_trip(desk, studio, redis_commands):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    day_list(desk)
+    redis_commands.clear()
+
+    assert len(day_list(desk)) == 1
+
+    assert redis_commands == ["EVAL"]  # the throttle's count and the versions
 
 
 def next_states(api, day=DAY) -> list[list[str]]:
@@ -250,3 +258,45 @@ def test_with_redis_unreachable_the_day_list_is_read_from_the_database(desk, stu
     BookingFactory(space=studio, start=MONDAY_10_UTC)
 
     assert len(day_list(desk)) == len(day_list(desk)) == 1
+
+
+def signed_in(employee) -> APIClient:
+    api_client = APIClient()
+    pair = api_client.post("/api/v1/auth/login", {"username": employee.username, "password": DEFAULT_PASSWORD}).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    return api_client
+
+
+@pytest.mark.parametrize("paging", [{}, {"page_size": 1, "page": 2}], ids=["one page", "second of three"])
+@pytest.mark.parametrize("role", [Role.RECEPTIONIST, Role.PHOTOGRAPHER])
+def test_a_cached_day_list_answers_the_bytes_of_one_rendered_afresh(studio, role, paging, monkeypatch):
+    caller = PhotographerFactory() if role == Role.PHOTOGRAPHER else EmployeeFactory(role=role)
+    BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.CONFIRMED, photographer=caller)
+    BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=3), notes='Props \u2028 for Zoë \u2029 "x"')
+    BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=6), state=BookingState.CANCELLED)
+    query = {"date": DAY, **paging}
+
+    with time_machine.travel(MONDAY_10_UTC + timedelta(minutes=5), tick=False):
+        api = signed_in(caller)
+        api.get(BOOKINGS, query)  # cached by the first read
+        cached = api.get(BOOKINGS, query)
+        monkeypatch.setattr("bookings.day_lists.day_list_day", lambda params: None)  # the uncached way
+        afresh = api.get(BOOKINGS, query)
+
+    assert cached.status_code == afresh.status_code == 200
+    assert cached["Content-Type"] == afresh["Content-Type"]
+    assert cached.content == afresh.content
+    assert cached.json()["results"][0]["allowed_transitions"] or role == Role.PHOTOGRAPHER
+
+
+def test_a_cached_day_list_asked_for_indented_json_answers_it(desk, studio, monkeypatch):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    indented = {"HTTP_ACCEPT": "application/json; indent=2"}
+    desk.get(BOOKINGS, {"date": DAY})
+
+    cached = desk.get(BOOKINGS, {"date": DAY}, **indented)
+    monkeypatch.setattr("bookings.day_lists.day_list_day", lambda params: None)
+    afresh = desk.get(BOOKINGS, {"date": DAY}, **indented)
+
+    assert cached.content == afresh.content
+    assert cached.content.startswith(b'{\n  "count": 1')

@@ -212,6 +212,21 @@ def test_access_token_expires_after_jwt_expiration(api_client, clock, settings):
     assert api_client.get(PROFILE).status_code == 401
 
 
+def test_a_token_accepted_before_is_refused_like_any_other_once_expired(api_client, clock, settings):
+    EmployeeFactory(username="desk")
+    used, unused = login(api_client, "desk").json(), login(api_client, "desk").json()
+    bearer(api_client, used["access_token"])
+    assert api_client.get(PROFILE).status_code == 200
+
+    clock.shift(settings.JWT_EXPIRATION + 1)
+    refused = api_client.get(PROFILE)
+    bearer(api_client, unused["access_token"])
+    never_seen = api_client.get(PROFILE)
+
+    assert refused.status_code == never_seen.status_code == 401
+    assert refused.json() == never_seen.json()
+
+
 def test_deactivation_stops_tokens_at_once(api_client):
     employee = EmployeeFactory(username="desk")
     pair = login(api_client, "desk").json()

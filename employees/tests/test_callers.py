@@ -1,13 +1,16 @@
 """The cached "who is calling" record: cheap requests that still notice every change at once."""
 
+from datetime import timedelta
+
 import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from employees import callers, services
 from employees.authentication import SignInJWTAuthentication
-from employees.models import Role, SignIn
+from employees.models import Employee, Role, SignIn
 from employees.tests.factories import EmployeeFactory
-from photostudio.cache import cache
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +38,23 @@ def test_an_authenticated_read_with_the_caller_cached_costs_at_most_one_query(de
     assert again.json() == first.json()
 
 
-def test_a_profile_read_asks_the_cache_for_versions_once(desk, monkeypatch):
+def test_a_profile_read_asks_the_cache_for_versions_once(desk, version_reads):
     desk.api.get(PROFILE)
-    l2, reads = cache.l2, []
-    get_many = l2.get_many
-    monkeypatch.setattr(l2, "get_many", lambda keys, *args, **kwargs: reads.append(sorted(keys)) or get_many(keys))
+    version_reads.clear()
 
     assert desk.api.get(PROFILE).status_code == 200
 
-    assert reads == [sorted(["ns:mfa", f"ns:employee:{desk.pk}", "ns:permissions"])]
+    assert version_reads == [sorted(["ns:mfa", f"ns:employee:{desk.pk}", "ns:permissions"])]
+
+
+@pytest.mark.redis
+def test_a_profile_read_costs_one_redis_round_trip(desk, redis_commands):
+    desk.api.get(PROFILE)
+    redis_commands.clear()
+
+    assert desk.api.get(PROFILE).status_code == 200
+
+    assert redis_commands == ["EVAL"]  # the throttle's count and the versions
 
 
 def test_an_mfa_device_added_through_one_instance_shows_in_the_profile_of_another_at_once(desk, app_instances):
@@ -106,3 +117,31 @@ def test_with_redis_unreachable_the_caller_is_read_from_the_database(desk, dead_
     employee, _ = SignInJWTAuthentication().authenticate(request)
 
     assert (employee.pk, employee.has_perm("bookings.add_client")) == (desk.pk, True)
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_the_callers_remembered_permissions_are_djangos_answers(role):
+    employee = EmployeeFactory(role=role)
+    sign_in = SignIn.objects.create(
+        employee=employee, channel=SignIn.Channel.API, expires_at=timezone.now() + timedelta(days=1)
+    )
+    record, _ = callers.caller(employee_id=employee.pk, sign_in_id=sign_in.pk)
+    caller, fresh = record.employee(), Employee.objects.get(pk=employee.pk)
+    codes = [
+        f"{app}.{codename}" for app, codename in Permission.objects.values_list("content_type__app_label", "codename")
+    ]
+
+    asked_twice = [(caller.has_perm(code), caller.has_perm(code)) for code in codes]
+
+    assert asked_twice == [(fresh.has_perm(code),) * 2 for code in codes]
+
+
+def test_a_callers_role_change_drops_its_remembered_permissions(desk):
+    record, _ = callers.caller(employee_id=desk.pk, sign_in_id=SignIn.objects.get(employee=desk).pk)
+    caller = record.employee()
+    assert not caller.has_perm("bookings.undo_booking_state_change")
+
+    caller.role = Role.MANAGER
+    caller.save()
+
+    assert caller.has_perm("bookings.undo_booking_state_change")

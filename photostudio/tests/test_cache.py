@@ -158,20 +158,6 @@ def test_with_redis_unreachable_a_lock_is_granted(dead_redis):
 
 
 @pytest.fixture
-def version_reads(monkeypatch):
-    """How many times L2 was asked for namespace versions (``get_many`` round trips)."""
-    l2, reads = cache.l2, []
-    get_many = l2.get_many
-
-    def counted(keys, *args, **kwargs):
-        reads.append(sorted(keys))
-        return get_many(keys, *args, **kwargs)
-
-    monkeypatch.setattr(l2, "get_many", counted)
-    return reads
-
-
-@pytest.fixture
 def in_a_request():
     cache.begin_request()
     yield
@@ -284,3 +270,33 @@ def test_a_change_made_outside_a_transaction_is_written_once(in_a_request, l2_wr
     cache.invalidate_for_change("day:2030-01-14")
 
     assert l2_writes == [["ns:day:2030-01-14"]]
+
+
+def test_a_count_adds_one_each_time():
+    assert [cache.count("requests", ttl=60) for _ in range(3)] == [1, 2, 3]
+
+
+def test_an_announced_count_is_taken_with_the_requests_version_read(in_a_request, version_reads, computed):
+    cache.announce_count("requests", ttl=60)
+
+    cache.get_or_set("caller", computed, namespaces=["employee:1"])
+    counted_with_the_versions = cache.l2.get("requests")
+
+    assert (counted_with_the_versions, cache.count("requests", ttl=60), cache.l2.get("requests")) == (1, 1, 1)
+    assert version_reads == [["ns:employee:1"]]
+
+
+def test_an_announced_count_without_a_version_read_is_taken_once(in_a_request):
+    cache.announce_count("requests", ttl=60)
+
+    assert cache.count("requests", ttl=60) == 1
+    cache.get("caller", namespaces=["employee:1"])
+    assert cache.l2.get("requests") == 1
+
+
+def test_with_redis_unreachable_a_count_is_unknown(dead_redis, in_a_request, computed):
+    cache.announce_count("requests", ttl=60)
+    cache.get_or_set("caller", computed, namespaces=["employee:1"])
+
+    assert cache.count("requests", ttl=60) is None
+    assert cache.count("requests", ttl=60) is None

@@ -6,6 +6,7 @@ from prometheus_client import REGISTRY
 from bookings.tests.api import api_as
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
+from photostudio.cache import cache
 
 UNREACHABLE_REDIS = {
     "default": {
@@ -50,3 +51,20 @@ def test_health_cache_answers_503_while_redis_is_down(client, redis_down):
 
     assert response.status_code == 503
     assert response.json()["backend"] == "FailOpenRedisCache"
+
+
+@pytest.mark.redis
+def test_a_count_read_with_versions_expires_after_its_time_to_live():
+    l2 = cache.l2
+    l2.set("ns:day:2030-01-14", "v1")
+
+    first = l2.count_and_get_many("requests", 60, ["ns:day:2030-01-14", "ns:unknown"])
+    second = l2.count_and_get_many("requests", 60, [])
+
+    assert first == (1, {"ns:day:2030-01-14": "v1"})
+    assert second == (2, {})
+    assert 0 < l2.ttl("requests") <= 60
+
+
+def test_with_redis_unreachable_a_count_read_with_versions_is_unknown(redis_down):
+    assert cache.l2.count_and_get_many("requests", 60, ["ns:day:2030-01-14"]) == (None, None)
