@@ -394,9 +394,11 @@ class SignInJWTAuthentication(JWTAuthentication):
         record, key = callers.caller(employee_id=employee_id, sign_in_id=validated_token.get("sid"))
         now = timezone.now()
         if record is None or not record.signed_in(now):
+            CallerRateThrottle.withdraw(caller_id=employee_id)
             raise exceptions.AuthenticationFailed("This sign-in was ended; log in again.", code="token_revoked")
         employee = record.employee()
         if not employee.is_active:
+            CallerRateThrottle.withdraw(caller_id=employee_id)
             raise exceptions.AuthenticationFailed("User is inactive", code="user_inactive")
         if employee.mfa_required and not record.mfa_verified:
             raise exceptions.AuthenticationFailed(errors.MfaEnrollmentRequired.default_message, code="mfa_required")

@@ -3,10 +3,10 @@ its sign-in and knows its permissions without asking the database.
 
 The record (employee, sign-in facts, permission set) lives in ``photostudio.cache`` under the
 namespaces ``employee:<id>`` and ``permissions``. Any change to the employee, their groups or
-permissions, their MFA devices or any of their sign-ins drops their records: at once (so the
-change's own transaction already sees it) and again after commit (so no request that read the
-old rows meanwhile keeps them). Records are read through L2 versions on every request, so a
-revoked sign-in is refused at once by every app process.
+permissions, their MFA devices or any of their sign-ins drops their records
+(``cache.invalidate_for_change``): at once for the change's own transaction, and in L2 at its
+commit, so no request that read the old rows meanwhile keeps them. Records are read through L2
+versions on every request, so a revoked sign-in is refused at once by every app process.
 """
 
 from dataclasses import dataclass, replace

@@ -292,8 +292,9 @@ class CallerRateThrottle(throttling.UserRateThrottle):
     atomic increment, where DRF reads and writes back a list of timestamps (two round trips, and
     two requests at once may both count as one). A caller may therefore send up to twice the rate
     across a window's end. The token authentication ``announce``s the count as soon as it knows the
-    caller, so that it is taken in the same round trip as the caller's cache versions: a request
-    refused after that (a revoked sign-in, a missing permission) counts too.
+    caller, so that it is taken in the same round trip as the caller's cache versions; a request
+    whose sign-in is then refused is taken back (``withdraw``), so a revoked token cannot spend
+    its employee's live sessions' budget. A request refused later (a missing permission) counts.
     """
 
     scope = "caller"
@@ -313,6 +314,12 @@ class CallerRateThrottle(throttling.UserRateThrottle):
         throttle = cls()
         window_key = throttle._window_key(throttle.cache_format % {"scope": cls.scope, "ident": caller_id})
         cache.announce_count(window_key, ttl=throttle.duration)
+
+    @classmethod
+    def withdraw(cls, *, caller_id) -> None:
+        """Take back the count ``announce`` asked for: ``caller_id``'s sign-in was refused."""
+        throttle = cls()
+        cache.uncount(throttle._window_key(throttle.cache_format % {"scope": cls.scope, "ident": caller_id}))
 
     def allow_request(self, request, view) -> bool:
         caller_key = self.get_cache_key(request, view)

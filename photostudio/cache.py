@@ -176,10 +176,11 @@ class TwoTierCache:
     def set_versioned(self, versioned_key: str, value, *, ttl: int | None = None) -> None:
         self._set(versioned_key, value, ttl)
 
-    def invalidate(self, *namespaces: str) -> None:
-        """Drop every value filed under any of ``namespaces``, in every process: one L2 write each."""
+    def invalidate(self, *namespaces: str) -> bool:
+        """Drop every value filed under any of ``namespaces``, in every process: one L2 write.
+        False when L2 did not take it."""
         if not namespaces:
-            return
+            return True
         versions = {ns: _new_version() for ns in namespaces}
         written = self._l2(
             "invalidate",
@@ -194,6 +195,7 @@ class TwoTierCache:
                     known.pop(ns, None)
             else:
                 known.update(versions)
+        return written is not _MISSING
 
     def invalidate_for_change(self, *namespaces: str) -> None:
         """``invalidate`` for a change being written: now for the writer's own reads, so the
@@ -221,7 +223,8 @@ class TwoTierCache:
         committing.update(namespaces)
         # One callback per call, each writing whatever is still pending: a callback dropped with
         # a rolled-back savepoint loses nothing. Namespaces of a transaction rolled back as a
-        # whole wait for the next commit; dropping more values than needed is harmless.
+        # whole, or that L2 did not take at its commit (Redis down), wait for this thread's next
+        # commit; dropping more values than needed is harmless.
         transaction.on_commit(self._invalidate_committed)
 
     def _invalidate_committed(self) -> None:
@@ -229,7 +232,8 @@ class TwoTierCache:
         if committing:
             namespaces = sorted(committing)
             committing.clear()
-            self.invalidate(*namespaces)
+            if not self.invalidate(*namespaces):
+                committing.update(namespaces)
 
     def count(self, key: str, *, ttl: int) -> int | None:
         """Add one to the counter ``key`` and return its new value; None when L2 cannot say. The
@@ -243,6 +247,13 @@ class TwoTierCache:
             if reads.counter is not None and reads.counter[0] == key:
                 reads.counter = None
         return self._l2("count", lambda: _counted(self.l2, key, ttl), failed=None)
+
+    def uncount(self, key: str) -> None:
+        """Take back one count of ``key`` (the request it counted was refused before it was served)."""
+        reads = self._request_reads.get()
+        if reads is not None:
+            reads.counts.pop(key, None)
+        self._l2("uncount", lambda: _uncounted(self.l2, key))
 
     def clear_l1(self) -> None:
         self.l1.clear()
@@ -411,6 +422,11 @@ def _counted(l2, key: str, ttl: int) -> int:
         return l2.incr(key)
 
 
+def _uncounted(l2, key: str) -> None:
+    with suppress(ValueError):  # the counter expired meanwhile: nothing to take back
+        l2.decr(key)
+
+
 def _counted_and_read(l2, counter: tuple[str, int], keys: list[str]) -> tuple[int | None, dict | None]:
     """The counter counted and ``keys`` read: in one round trip where L2 can (Redis, see
     ``photostudio.redis_cache``), else one after the other."""
@@ -476,7 +492,7 @@ def cached(ttl: int | None = None, key_prefix: str = ""):
 
 def cache_invalidate(pattern: str):
     """The guide's ``@cache_invalidate("bookings:*")``: once the decorated command ran, every value
-    filed under the namespace ``bookings`` is dropped (and again when its transaction commits)."""
+    filed under the namespace ``bookings`` is dropped (``TwoTierCache.invalidate_for_change``)."""
     if not pattern.endswith(":*") or len(pattern) < 3:
         raise ValueError(f"cache_invalidate takes a namespace pattern such as 'bookings:*', not {pattern!r}")
     namespace = pattern[:-2]

@@ -180,13 +180,13 @@ class BookingListView(generics.ListAPIView):
         return {**super().get_serializer_context(), "viewer": self.request.user}
 
     def initial(self, request, *args, **kwargs):
-        self.cached_day = day_lists.day_list_day(request.query_params)
-        if self.cached_day is not None:
-            day_lists.announce(self.cached_day)
+        self.day_list_day = day_lists.day_list_day(request.query_params)
+        if self.day_list_day is not None:
+            day_lists.announce(self.day_list_day)
         super().initial(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        day = self.cached_day
+        day = self.day_list_day
         if day is None or not request.user.has_perm("bookings.view_booking"):
             return super().list(request, *args, **kwargs)
         day_list = day_lists.day_list(

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.test import APIClient
 
 from bookings.tests.api import api_as
 from employees.models import Role
@@ -100,3 +101,23 @@ def test_the_default_rate_is_600_a_minute(monkeypatch):
     monkeypatch.delenv("API_THROTTLE_RATE", raising=False)
 
     assert runpy.run_path(str(SETTINGS_FILE))["API_THROTTLE_RATE"] == "600/minute"
+
+
+@pytest.mark.django_db
+def test_a_revoked_tokens_refused_requests_do_not_spend_its_employees_budget(
+    three_a_minute, settings, django_capture_on_commit_callbacks
+):
+    settings.MFA_REQUIRED_ROLES = []
+    EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    ended, live = APIClient(), APIClient()
+    for api in (ended, live):
+        pair = api.post("/api/v1/auth/login", {"username": "desk", "password": DEFAULT_PASSWORD}).json()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ended.post("/api/v1/auth/logout", {}, format="json").status_code == 204
+
+    refused = [ended.get(BOOKINGS).status_code for _ in range(5)]
+
+    assert refused == [401] * 5
+    # The sign-out was the employee's first request of the minute.
+    assert [live.get(BOOKINGS).status_code for _ in range(3)] == [200, 200, 429]

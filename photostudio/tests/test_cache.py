@@ -257,6 +257,28 @@ def test_a_rolled_back_savepoint_loses_none_of_its_transactions_other_changes(
 
 
 @pytest.mark.django_db
+def test_changes_l2_did_not_take_at_commit_are_written_at_the_next(
+    in_a_request, computed, monkeypatch, django_capture_on_commit_callbacks
+):
+    reader = another_instance()
+    reader.get_or_set("caller", computed, namespaces=["employee:7"])
+    set_many = cache.l2.set_many
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(cache.l2, "set_many", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        cache.invalidate_for_change("employee:7")
+    assert reader.get_or_set("caller", computed, namespaces=["employee:7"]) == 1
+    monkeypatch.setattr(cache.l2, "set_many", set_many)
+    with django_capture_on_commit_callbacks(execute=True):
+        cache.invalidate_for_change("day:2030-01-14")
+
+    assert reader.get_or_set("caller", computed, namespaces=["employee:7"]) == 2
+
+
+@pytest.mark.django_db
 def test_outside_a_request_a_change_reaches_l2_before_it_commits(computed):
     cache.get_or_set("day list", computed, namespaces=["day:2030-01-14"])
 
