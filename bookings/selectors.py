@@ -582,15 +582,17 @@ def get_space(*, viewer, slug: str) -> Space:
     """The space with ``slug``, or NotFound when there is none or the viewer may not see spaces.
     No query while cached, until any space changes (``calendar``, see ``day_lists``); the space is
     shared with other requests: do not change it."""
-    space = None
-    if _may_see_spaces(viewer):
-        space = cache.get_or_set(
-            "bookings.space:" + key_part(slug),
-            lambda: Space.objects.filter(slug=slug).first(),
-            namespaces=[CALENDAR_NAMESPACE],
-        )
-    if space is None:
+    if not _may_see_spaces(viewer):
         raise NotFound(f"There is no space {slug!r}.")
+    # Not with get_or_set: an unknown slug is not filed, so made-up ones cannot fill the cache.
+    key = cache.versioned_key("bookings.space:" + key_part(slug), namespaces=[CALENDAR_NAMESPACE])
+    space = cache.get_versioned(key) if key is not None else None
+    if space is None:
+        space = Space.objects.filter(slug=slug).first()
+        if space is None:
+            raise NotFound(f"There is no space {slug!r}.")
+        if key is not None:
+            cache.set_versioned(key, space)
     return space
 
 

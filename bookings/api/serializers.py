@@ -465,8 +465,10 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
 
     @extend_schema_field(TransitionSerializer(many=True))
     def get_allowed_transitions(self, booking) -> list:
-        moves = services.transitions_allowed(booking=booking, actor=self.context["viewer"])
-        return [_TRANSITION.to_representation(move) for move in moves]
+        return [_TRANSITION.to_representation(move) for move in self._allowed_moves(booking)]
+
+    def _allowed_moves(self, booking):
+        return services.transitions_allowed(booking=booking, actor=self.context["viewer"])
 
     def get_duration_minutes(self, booking) -> int:
         return int(booking.duration.total_seconds() // 60)
@@ -481,7 +483,7 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
 
     def json_for_viewer(self, booking, rendered: tuple[bytes, bytes]) -> bytes:
         """``for_viewer``'s answer as the API renders it, from the part's ``rendered_part``."""
-        moves = services.transitions_allowed(booking=booking, actor=self.context["viewer"])
+        moves = self._allowed_moves(booking)
         transitions = tuple(tuple(_TRANSITION.to_representation(move).items()) for move in moves)
         head, tail = rendered
         return head + _rendered_transitions(transitions) + tail

@@ -798,10 +798,9 @@ def _checked_query(serializer_class, request) -> dict:
 class ReportView(APIView):
     def initial(self, request, *args, **kwargs):
         # A valid period's versions are read with the caller's; an invalid one is answered in get().
-        query = ReportQuerySerializer(data=request.query_params)
-        self.period = query.validated_data if query.is_valid() else None
-        if self.period is not None:
-            reports.announce(start=self.period["from"], end=self.period["to"])
+        self.query = ReportQuerySerializer(data=request.query_params)
+        if self.query.is_valid():
+            reports.announce(start=self.query.validated_data["from"], end=self.query.validated_data["to"])
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -816,7 +815,8 @@ class ReportView(APIView):
         responses=ReportSerializer,
     )
     def get(self, request):
-        period = self.period or _checked_query(ReportQuerySerializer, request)
+        self.query.is_valid(raise_exception=True)
+        period = self.query.validated_data
         # Cached as JSON (DRF chose the JSON renderer before the view ran): five years of days
         # take longer to render than to read from the cache.
         start, end = period["from"], period["to"]

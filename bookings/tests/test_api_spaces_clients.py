@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 
 from bookings.models import BookingState
+from bookings.selectors import CALENDAR_NAMESPACE
 from bookings.tests.api import api_as
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
+from photostudio.cache import cache, key_part
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +97,17 @@ def test_a_new_space_is_found_at_once_after_its_slug_was_asked_for(receptionist)
     SpaceFactory(slug="loft", name="Loft")
 
     assert api.get("/api/v1/spaces/loft").status_code == 200
+
+
+def test_made_up_space_slugs_leave_nothing_in_the_cache(receptionist):
+    api = api_as(receptionist)
+
+    answers = [api.get(f"/api/v1/spaces/made-up-{n}/free-slots/", {"date": "2030-01-14"}) for n in range(3)]
+
+    assert [answer.status_code for answer in answers] == [404] * 3
+    for n in range(3):
+        key = cache.versioned_key("bookings.space:" + key_part(f"made-up-{n}"), namespaces=[CALENDAR_NAMESPACE])
+        assert cache.get_versioned(key, default="not filed") == "not filed"
 
 
 @pytest.mark.parametrize("query", [{}, {"date": "tomorrow"}, {"date": "0001-01-01"}])
