@@ -9,6 +9,7 @@ sign-in.
 """
 
 import base64
+import functools
 import secrets
 
 from django.conf import settings
@@ -42,5 +43,12 @@ def feed_url(employee, request) -> str:
 
 
 def _signature(key: str) -> str:
-    digest = salted_hmac(_SALT, key, secret=settings.SECRET_KEY, algorithm="sha256").digest()
+    return _signature_under(key, settings.SECRET_KEY)
+
+
+# Every profile read shows the URL again: the HMAC of the same key under the same secret is the
+# same, so a process signs each key once (a new key or a new SECRET_KEY is a new entry).
+@functools.lru_cache(maxsize=4096)
+def _signature_under(key: str, secret: str) -> str:
+    digest = salted_hmac(_SALT, key, secret=secret, algorithm="sha256").digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
