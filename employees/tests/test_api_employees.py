@@ -1,3 +1,5 @@
+import json
+
 import pyotp
 import pytest
 
@@ -36,6 +38,24 @@ def test_profile_shows_the_employee_with_mfa_status_and_permissions(api_client, 
     assert body["role"] == "receptionist"
     assert body["mfa"] == {"enabled": False, "required": False, "backup_codes_left": 0}
     assert "employees.view_employee" in body["permissions"]
+
+
+def test_profile_is_written_as_drfs_json_renderer_writes_it(api_client, clock):
+    """The plain JSON profile is rendered by the view; DRF still renders any other media type, and
+    both carry the same headers and the same answer."""
+    signed_in(api_client, employee_with(Role.RECEPTIONIST, full_name="Zoë Ñúñez"))
+
+    plain = api_client.get(PROFILE)
+    indented = api_client.get(PROFILE, HTTP_ACCEPT="application/json; indent=4")
+
+    assert plain["Content-Type"] == "application/json"
+    answer = json.loads(indented.content)
+    assert plain.content == json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+    assert b'\n    "id"' in indented.content
+    ignored = {"Content-Type", "Content-Length", "X-Request-ID"}
+    plain_headers = {name: value for name, value in plain.headers.items() if name not in ignored}
+    indented_headers = {name: value for name, value in indented.headers.items() if name not in ignored}
+    assert plain_headers == indented_headers
 
 
 def test_guide_example_updates_just_the_two_fields_sent(api_client, clock):
