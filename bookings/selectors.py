@@ -582,16 +582,21 @@ def get_space(*, viewer, slug: str) -> Space:
     """The space with ``slug``, or NotFound when there is none or the viewer may not see spaces.
     No query while cached, until any space changes (``calendar``, see ``day_lists``); the space is
     shared with other requests: do not change it."""
-    if not _may_see_spaces(viewer):
+    space = space_with_slug(slug) if _may_see_spaces(viewer) else None
+    if space is None:
         raise NotFound(f"There is no space {slug!r}.")
+    return space
+
+
+def space_with_slug(slug: str) -> Space | None:
+    """The space with ``slug`` (None when there is none), whoever asks: for checking a request's
+    space slug. Cached as ``get_space`` says; the space is shared: do not change it."""
     # Not with get_or_set: an unknown slug is not filed, so made-up ones cannot fill the cache.
     key = cache.versioned_key("bookings.space:" + key_part(slug), namespaces=[CALENDAR_NAMESPACE])
     space = cache.get_versioned(key) if key is not None else None
     if space is None:
         space = Space.objects.filter(slug=slug).first()
-        if space is None:
-            raise NotFound(f"There is no space {slug!r}.")
-        if key is not None:
+        if space is not None and key is not None:
             cache.set_versioned(key, space)
     return space
 

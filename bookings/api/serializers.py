@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
-from bookings import services
+from bookings import selectors, services
 from bookings.models import (
     SERIES_MAX_INTERVAL_WEEKS,
     SERIES_MAX_OCCURRENCES,
@@ -95,6 +95,27 @@ class PhotographerField(serializers.PrimaryKeyRelatedField):
 # --- input ------------------------------------------------------------------------------------
 
 
+class SpaceSlugField(serializers.SlugRelatedField):
+    """A space named by its slug, looked up through the space cache (``selectors.space_with_slug``):
+    a booking's space is checked on every create, where the query was a tenth of the Python time."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            slug_field="slug",
+            queryset=Space.objects.all(),
+            error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            return super().to_internal_value(data)
+        space = selectors.space_with_slug(data)
+        if space is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
+        return space
+
+
 class BookingCreateSerializer(InputSerializer):
     client_name = serializers.CharField(max_length=200, help_text="Used when the phone number is new to the studio.")
     client_phone = serializers.CharField(
@@ -103,12 +124,7 @@ class BookingCreateSerializer(InputSerializer):
     client_email = EmailOrEmptyField(required=False, default="", help_text="Stored for a new client.")
     start_time = AwareDateTimeField(help_text="When the session starts, with its UTC offset.")
     end_time = AwareDateTimeField(help_text="When it ends; the space stays blocked for its buffer after that.")
-    space_type = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Space.objects.all(),
-        help_text="The slug of a space, e.g. studio_a (see /api/v1/spaces/).",
-        error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
-    )
+    space_type = SpaceSlugField(help_text="The slug of a space, e.g. studio_a (see /api/v1/spaces/).")
     people_count = serializers.IntegerField(
         min_value=1, max_value=MAX_PEOPLE, help_text="How many people come; at most the space's capacity."
     )
@@ -159,12 +175,8 @@ class StateChangeSerializer(InputSerializer):
 class RescheduleSerializer(InputSerializer):
     start_time = AwareDateTimeField(help_text="The new start, with its UTC offset.")
     end_time = AwareDateTimeField(help_text="The new end, with its UTC offset.")
-    space_type = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Space.objects.all(),
-        required=False,
-        help_text="Move to this space too; the booking's own space when left out.",
-        error_messages={"does_not_exist": "There is no space {value}: see /api/v1/spaces/ for the slugs."},
+    space_type = SpaceSlugField(
+        required=False, help_text="Move to this space too; the booking's own space when left out."
     )
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from bookings import services
 from bookings.models import Booking, BookingState
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
@@ -124,6 +125,19 @@ def test_unknown_space_is_a_validation_error(receptionist, studio):
 
     assert response.status_code == 400
     assert "studio_z" in error(response)["details"]["space_type"][0]
+
+
+def test_booking_after_its_space_changed_takes_the_new_rate_and_slug(receptionist, manager, studio):
+    api_as(receptionist).post(BOOKINGS, booking_body(studio, MONDAY_10_UTC))  # the space is cached now
+    services.update_space(space=studio, actor=manager, hourly_rate=Decimal("80.00"), slug="test_studio_2")
+
+    refused = api_as(receptionist).post(BOOKINGS, booking_body(studio, MONDAY_10_UTC + timedelta(days=1)))
+    studio.slug = "test_studio_2"
+    taken = api_as(receptionist).post(BOOKINGS, booking_body(studio, MONDAY_10_UTC + timedelta(days=1)))
+
+    assert refused.status_code == 400
+    assert "test_studio" in error(refused)["details"]["space_type"][0]
+    assert (taken.status_code, taken.json()["price"]) == (201, "160.00")
 
 
 def test_time_without_an_offset_is_refused(receptionist, studio):
