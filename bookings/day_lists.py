@@ -202,7 +202,7 @@ def warm_day_lists(*, days: list[date]) -> int:
 
 
 def _key(params) -> str:
-    return "bookings.day_rows:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
+    return "bookings.day_list:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
 
 
 def days_touched(start: datetime, until: datetime) -> list[date]:
