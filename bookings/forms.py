@@ -158,12 +158,8 @@ class PhotographerChoiceField(forms.ModelChoiceField):
         return str(obj) if obj.is_active else f"{obj} (inactive)"
 
 
-class BookingForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRulesMixin, forms.Form):
-    """A new booking. An existing client is found by phone; a new phone registers a client with
-    the name given. ``price`` exists only for those who may set prices by hand."""
-
-    detail_fields = {"start": "start_time", "end": "end_time"}
-    overlap_field = "start_time"
+class SessionRequestForm(TimesMixin, InputRulesMixin, forms.Form):
+    """Who wants which space when: what a new booking and a waitlist entry both ask."""
 
     client_phone = forms.CharField(
         label="Client's phone",
@@ -183,10 +179,19 @@ class BookingForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRulesMi
     start_time = forms.TimeField(label="Starts", widget=_time_input())
     end_time = forms.TimeField(label="Ends", widget=_time_input(), help_text="00:00 means midnight.")
     people_count = forms.IntegerField(label="People", min_value=1, max_value=1000, initial=1)
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class BookingForm(AlternativesMixin, DomainErrorsMixin, SessionRequestForm):
+    """A new booking. An existing client is found by phone; a new phone registers a client with
+    the name given. ``price`` exists only for those who may set prices by hand."""
+
+    detail_fields = {"start": "start_time", "end": "end_time"}
+    overlap_field = "start_time"
+
     photographer = forms.ModelChoiceField(
         queryset=active_photographers(), required=False, empty_label="No photographer yet"
     )
-    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     price = forms.DecimalField(
         required=False,
         min_value=0,
@@ -593,19 +598,9 @@ class BookingPrefillForm(InputRulesMixin, forms.Form):
         return {"date": today, "people_count": 1, **values}
 
 
-class WaitlistForm(TimesMixin, InputRulesMixin, forms.Form):
+class WaitlistForm(SessionRequestForm):
     """The booking form's client and session, posted again by its "Put … on the waitlist" button
     when the slot was taken: ``add_to_waitlist``'s arguments."""
-
-    client_phone = forms.CharField(max_length=32)
-    client_name = forms.CharField(max_length=200, required=False)
-    client_email = forms.EmailField(required=False)
-    space = forms.ModelChoiceField(queryset=Space.objects.all(), to_field_name="slug")
-    date = forms.DateField()
-    start_time = forms.TimeField()
-    end_time = forms.TimeField()
-    people_count = forms.IntegerField(min_value=1, max_value=1000)
-    notes = forms.CharField(required=False, max_length=2000)
 
     def waitlist_arguments(self) -> dict:
         """``add_to_waitlist``'s arguments, but the actor."""

@@ -105,6 +105,18 @@ def test_a_refused_waitlist_entry_goes_back_to_the_form_saying_why(desk, studio)
     assert not WaitlistEntry.objects.exists()
 
 
+def test_a_space_no_longer_in_use_cannot_be_waitlisted(desk, studio, taken):
+    studio.is_active = False
+    studio.save()
+
+    response = desk.post("/waitlist/add/", booking_form(studio))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/bookings/new/?space=test_studio")
+    assert "The waitlist entry was not saved" in page(desk.get(response["Location"]))
+    assert not WaitlistEntry.objects.exists()
+
+
 def test_photographers_are_not_offered_the_waitlist(camera, studio):
     assert camera.post("/waitlist/add/", booking_form(studio)).status_code == 403
     assert camera.get("/waitlist/").status_code == 403
