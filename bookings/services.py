@@ -627,13 +627,16 @@ def expire_waitlist(*, now: datetime) -> list[WaitlistEntry]:
 
 
 @transaction.atomic
-def _record_slot_openings(space_id: int, start: datetime, until: datetime) -> None:
-    """Note on each waiting entry of the space whose slot meets ``[start, until)`` (a stretch a
-    booking stopped holding: cancelled, ended, marked no-show or moved away) and is now free that
-    its slot opened (``waitlist.slot_opened``), in the transaction that freed it."""
+def _record_slot_openings(space_id: int | None, start: datetime, until: datetime) -> None:
+    """Note on each waiting entry of the space (of every space when ``space_id`` is None) whose
+    slot meets ``[start, until)`` and is now free that its slot opened (``waitlist.slot_opened``),
+    in the transaction that freed it: a stretch a booking stopped holding (cancelled, ended,
+    marked no-show or moved away) or a closure removed."""
     candidates = WaitlistEntry.objects.select_for_update().filter(
-        space_id=space_id, status=WaitlistStatus.WAITING, start__lt=until, blocks_until__gt=start
+        status=WaitlistStatus.WAITING, start__lt=until, blocks_until__gt=start
     )
+    if space_id is not None:
+        candidates = candidates.filter(space_id=space_id)
     now = timezone.now()
     for entry in candidates.with_free_slot().filter(start__gt=now).order_by("start", "id"):
         entry.slot_opened_at = now
@@ -829,14 +832,16 @@ def create_closure(
 
 @transaction.atomic
 def delete_closure(*, closure: Closure, actor) -> None:
-    """Remove a closure: its time takes bookings again. Records ``closure.deleted`` with what it
-    was. Raises PermissionDenied, and NotFound when it was removed meanwhile."""
+    """Remove a closure: its time takes bookings again, and the waiting clients whose slot is now
+    free are told (``waitlist.slot_opened``). Records ``closure.deleted`` with what it was.
+    Raises PermissionDenied, and NotFound when it was removed meanwhile."""
     _require(actor, "bookings.delete_closure", "remove closures")
     closure = Closure.objects.select_for_update(of=("self",)).select_related("space").filter(pk=closure.pk).first()
     if closure is None:
         raise NotFound("This closure was removed meanwhile.")
     publish("closure.deleted", closure, actor=actor, payload=closure_snapshot(closure))
     closure.delete()
+    _record_slot_openings(closure.space_id, closure.start, closure.end)
 
 
 def _save_state_change(booking: Booking, **save_kwargs) -> None:

@@ -20,7 +20,7 @@ class EventType(models.TextChoices):
     BOOKING_SERIES_CANCELLED = "booking.series_cancelled", "Recurring series cancelled (whole or from a date on)"
     BOOKING_SERIES_MOVED = "booking.series_moved", "Recurring series moved (whole or from a date on)"
     WAITLIST_ADDED = "waitlist.added", "Client put on the waitlist"
-    WAITLIST_SLOT_OPENED = "waitlist.slot_opened", "Waitlisted slot freed by a cancelled or moved booking"
+    WAITLIST_SLOT_OPENED = "waitlist.slot_opened", "Waitlisted slot freed (booking cancelled or moved, closure removed)"
     WAITLIST_BOOKED = "waitlist.booked", "Waitlisted client booked"
     WAITLIST_WITHDRAWN = "waitlist.withdrawn", "Waitlist entry withdrawn"
     WAITLIST_EXPIRED = "waitlist.expired", "Waitlist entry expired (its start passed)"

@@ -302,6 +302,25 @@ def test_a_booking_moved_away_records_that_the_slot_opened(receptionist, studio,
     assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == [entry]
 
 
+@pytest.mark.parametrize("closed", ["the space", "the whole studio"])
+def test_removing_a_closure_records_that_the_slots_it_held_opened(receptionist, manager, studio, taken, closed):
+    entry = add(receptionist, studio)
+    held_later = BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=2))
+    later = add(receptionist, studio, start=held_later.start, client_phone="+14155550101")
+    cancel(held_later, receptionist)  # free, but its slot opened before the closure went
+    closure = ClosureFactory(
+        space=studio if closed == "the space" else None, start=MONDAY_10_UTC, end=MONDAY_10_UTC + timedelta(hours=4)
+    )
+    cancel(taken, receptionist)
+    assert WaitlistEntry.objects.get(pk=entry.pk).slot_opened_at is None
+
+    services.delete_closure(closure=closure, actor=manager)
+
+    assert WaitlistEntry.objects.get(pk=entry.pk).slot_opened_at == NOW
+    assert events_of(entry) == ["waitlist.added", "waitlist.slot_opened"]
+    assert events_of(later) == ["waitlist.added", "waitlist.slot_opened"]  # once, when it opened
+
+
 def test_a_confirmation_opens_no_slot(receptionist, studio, taken):
     entry = add(receptionist, studio)
 
