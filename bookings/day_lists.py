@@ -109,10 +109,14 @@ class DayList(_BuiltOnUse):
         self._bookings: list[Booking | None] = [None] * len(rows)
         self._parts: list[dict | None] = [None] * len(rows)
         self._json: list[tuple[bytes, bytes] | None] = [None] * len(rows)
-        self.as_json = _AsJson(self)
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    @property
+    def as_json(self) -> "_AsJson":
+        # Not an attribute: the cycle would leave each list dropped from L1 to the garbage collector.
+        return _AsJson(self)
 
     def _item(self, index: int) -> tuple[Booking, dict]:
         part = self._parts[index]
