@@ -152,7 +152,7 @@ class FilterBackend(DjangoFilterBackend):
         if filterset_class is None:
             return queryset
         given = request.query_params
-        filterset_class = _with_filters(filterset_class, frozenset(given))
+        filterset_class = _with_filters(filterset_class, frozenset(given).intersection(filterset_class.base_filters))
         filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
         empty = {
             name: [EMPTY_FILTER_MESSAGE] for name in filterset.filters if name in given and not given[name].strip()
@@ -169,11 +169,12 @@ class FilterBackend(DjangoFilterBackend):
 
 @functools.lru_cache(maxsize=256)
 def _with_filters(filterset_class, names: frozenset[str]):
-    """``filterset_class`` with only its filters that a query with parameters ``names`` can use.
+    """``filterset_class`` with only the filters ``names`` (those a query names) and any filter
+    read from several parameters (a range).
 
     A filter the query leaves out filters nothing, but a FilterSet copies each of its filters and
     builds and cleans a form field for each: with the bookings' ten, a sixth of a day list's miss.
-    A filter read from several parameters (a range) is always kept."""
+    ``names`` are filter names, so a query's own parameter names cannot fill the cache."""
     narrowed = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
     narrowed.base_filters = {
         name: kept
