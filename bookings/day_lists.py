@@ -3,12 +3,12 @@
 A day list is filed in ``photostudio.cache`` under its query (date and filters, not the page)
 and two namespaces: the day's, which every change to a booking on that day drops, and
 ``calendar``, which changes to what a list shows beside the bookings drop (a space, a client,
-an employee's name or role). The cached value (a ``DayList``) is the day's bookings, each with its
-answer as rendered for anyone allowed to see bookings (``BookingSerializer.part_from_row``): only
-``allowed_transitions``, which depends on the caller and the hour, is worked out per request, from
-a booking holding just the fields that needs (``services.TRANSITION_FIELDS``). A miss reads the
-day with one ``values()`` query and builds no space, client or employee instance; bookings are
-built only for the page asked for, and the cached value pickles plain values, no model.
+an employee's name or role). The cached value (a ``DayList``) is the day's rows, from which each
+booking's answer as rendered for anyone allowed to see bookings (``BookingSerializer.part_from_row``)
+is built for the page asked for: only ``allowed_transitions``, which depends on the caller and the
+hour, is worked out per request, from a booking holding just the fields that needs
+(``services.TRANSITION_FIELDS``). A miss reads the day with one ``values_list()`` query and builds
+no space, client or employee instance, and the cached value pickles plain values, no model.
 
 Invalidation follows the domain events: when one is recorded, for the transaction's own reads,
 and in Redis when its transaction commits (``cache.invalidate_for_change``), before the request
@@ -76,6 +76,10 @@ def announce(day: date) -> None:
 
 # In the model's field order, as ``Model.from_db`` takes them.
 _TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields if field.attname in TRANSITION_FIELDS]
+# A cached row: the booking's part's columns, then what its transitions read beside them.
+_ROW_COLUMNS = tuple(dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
+_TRANSITION_POSITIONS = [_ROW_COLUMNS.index(name) for name in _TRANSITION_ATTNAMES]
+_SERIALIZER = BookingSerializer()
 
 
 class _BuiltOnUse(Sequence):
@@ -90,37 +94,55 @@ class _BuiltOnUse(Sequence):
 class DayList(_BuiltOnUse):
     """A day list as filed in the cache: the pairs (booking holding ``TRANSITION_FIELDS``, rendered
     part) in list order, and ``as_json``, the same with each part as JSON cut where its
-    ``allowed_transitions`` go. Bookings and JSON are built when first asked for, so a miss and a
-    read from L2 build only the page's, and kept with the list in L1; the pickle holds the rows and
-    parts alone."""
+    ``allowed_transitions`` go.
 
-    def __init__(self, *, db: str, rows: list[tuple], parts: list[dict]):
+    It holds the day's rows as the query gave them (``_ROW_COLUMNS``), and the pickle holds only
+    them. Bookings, parts and JSON are built from a row when first asked for, so a miss and a read
+    from L2 build only the page's (a day at 1M has ~200 bookings, a page 50), and are kept with the
+    list in L1. Rendering every row's part on a miss was a third of its CPU, and the parts, dicts
+    kept in L1 for up to a thousand day lists, made the garbage collector's full passes long."""
+
+    def __init__(self, *, db: str, rows: list[tuple]):
         self._db = db
         self._rows = rows
-        self._parts = parts
         # Shared through L1: two requests building the same item at once build equal ones.
         self._bookings: list[Booking | None] = [None] * len(rows)
+        self._parts: list[dict | None] = [None] * len(rows)
         self._json: list[tuple[bytes, bytes] | None] = [None] * len(rows)
-        self.as_json = _AsJson(self)
 
     def __len__(self) -> int:
-        return len(self._parts)
+        return len(self._rows)
+
+    @property
+    def as_json(self) -> "_AsJson":
+        # Not an attribute: the cycle would leave each list dropped from L1 to the garbage collector.
+        return _AsJson(self)
 
     def _item(self, index: int) -> tuple[Booking, dict]:
-        booking = self._bookings[index]
-        if booking is None:
-            booking = self._bookings[index] = Booking.from_db(self._db, _TRANSITION_ATTNAMES, self._rows[index])
-        return booking, self._parts[index]
+        part = self._parts[index]
+        if part is None:
+            part = self._parts[index] = self._part(index)
+        return self._booking(index), part
 
     def json_item(self, index: int) -> tuple[Booking, tuple[bytes, bytes]]:
-        booking, part = self._item(index)
         rendered = self._json[index]
         if rendered is None:
-            rendered = self._json[index] = rendered_part(part)
-        return booking, rendered
+            rendered = self._json[index] = rendered_part(self._part(index))
+        return self._booking(index), rendered
+
+    def _booking(self, index: int) -> Booking:
+        booking = self._bookings[index]
+        if booking is None:
+            row = self._rows[index]
+            booking = Booking.from_db(self._db, _TRANSITION_ATTNAMES, [row[at] for at in _TRANSITION_POSITIONS])
+            self._bookings[index] = booking
+        return booking
+
+    def _part(self, index: int) -> dict:
+        return _SERIALIZER.part_from_row(dict(zip(_ROW_COLUMNS, self._rows[index], strict=True)))
 
     def __getstate__(self) -> dict:
-        return {"db": self._db, "rows": self._rows, "parts": self._parts}
+        return {"db": self._db, "rows": self._rows}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
@@ -149,15 +171,9 @@ def day_list(*, day: date, params, load) -> DayList:
 
 
 def _rendered(bookings) -> DayList:
-    serializer = BookingSerializer()
-    rows = bookings.values(*dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
+    rows = bookings.values_list(*_ROW_COLUMNS)
     with _timestamps_loaded_in_c(connections[rows.db]):
-        rows = list(rows)
-    return DayList(
-        db=bookings.db,
-        rows=[tuple(row[name] for name in _TRANSITION_ATTNAMES) for row in rows],
-        parts=[serializer.part_from_row(row) for row in rows],
-    )
+        return DayList(db=rows.db, rows=list(rows))
 
 
 @contextmanager
@@ -202,7 +218,7 @@ def warm_day_lists(*, days: list[date]) -> int:
 
 
 def _key(params) -> str:
-    return "bookings.day_list:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
+    return "bookings.day_rows2:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
 
 
 def days_touched(start: datetime, until: datetime) -> list[date]:

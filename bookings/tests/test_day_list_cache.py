@@ -1,7 +1,9 @@
 """The cached day list: free of queries once cached, and never behind a change, whichever app
 process made it."""
 
+import gc
 import pickle
+import weakref
 from datetime import timedelta
 
 import pytest
@@ -178,6 +180,25 @@ def test_a_day_list_reads_as_the_list_of_its_bookings_before_and_after_pickling(
         assert [booking.pk for booking, _ in listed] == [part["id"] for _, part in listed] == ids
         assert [booking.pk for booking, _ in listed[1:]] == ids[1:]
         assert (listed[-1][0].pk, len(listed)) == (ids[-1], 3)
+
+
+def test_a_day_list_is_freed_as_soon_as_nothing_holds_it(studio):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    computed = day_lists.day_list(
+        day=MONDAY_10_UTC.date(),
+        params={"date": DAY},
+        load=lambda: BookingFilterSet({"date": DAY}, queryset=calendar_bookings()).qs,
+    )
+    computed.as_json[0]
+    freed = weakref.ref(computed)
+
+    gc.disable()  # without a reference cycle, dropping the last reference frees it
+    try:
+        del computed
+        day_lists.cache.clear_l1()
+        assert freed() is None
+    finally:
+        gc.enable()
 
 
 def test_a_cached_day_list_pages_like_an_uncached_one(desk, studio):
