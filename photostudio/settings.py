@@ -228,6 +228,8 @@ if EVENT_BUS_TYPE == "memory" and not DEBUG and WEB_CONCURRENCY * APP_REPLICAS >
     )
 
 CELERY_BROKER_URL = REDIS_URL if EVENT_BUS_TYPE == "redis" else "memory://"
+if EVENT_BUS_TYPE == "redis":
+    CELERY_BROKER_TRANSPORT = "photostudio.broker:Transport"
 CELERY_TASK_ALWAYS_EAGER = EVENT_BUS_TYPE == "memory"
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2, minimum=1)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -64,6 +64,7 @@ def test_redis_url_switches_cache_and_celery_broker(load_settings):
     assert cache["TIMEOUT"] == 60
     assert cache["OPTIONS"]["CONNECTION_POOL_KWARGS"]["max_connections"] == 4
     assert settings["CELERY_BROKER_URL"] == "redis://cache:6379/2"
+    assert settings["CELERY_BROKER_TRANSPORT"] == "photostudio.broker:Transport"
     assert settings["CELERY_TASK_ALWAYS_EAGER"] is False
 
 
