@@ -90,7 +90,7 @@ class LogoutView(APIView):
 
 def _profile(request) -> dict:
     context = {"mfa": selectors.mfa_status(request.user), "request": request}
-    return ProfileSerializer(request.user, context=context).data
+    return ProfileSerializer(context=context).to_representation(request.user)
 
 
 class ProfileView(APIView):
