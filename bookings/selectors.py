@@ -199,6 +199,9 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     if window is None or not space.is_active:
         return []
     opens, closes = window
+    if len(_space_ids_by_slug) >= _SPACE_IDS_BOUND:
+        _space_ids_by_slug.clear()
+    _space_ids_by_slug[space.slug] = space.pk
     held = cache.get_or_set(
         "bookings.blocked:" + key_part((space.pk, opens, closes + space.buffer)),
         lambda: _blocked_times(space, opens, closes + space.buffer),
@@ -207,10 +210,22 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     return slots_around(space=space, day=day, held=held)
 
 
-def announce_free_slots() -> None:
-    """The request will read a space and its free slots: the versions that can be named before
-    the space is known are read with the caller's, in one L2 round trip."""
-    cache.announce(CALENDAR_NAMESPACE, CLOSURES_NAMESPACE)
+def announce_free_slots(*, slug: str, day: date | None) -> None:
+    """The request will read a space and its free slots on ``day`` (None when not yet known): the
+    versions that can be named before the space is known are read with the caller's, in one L2
+    round trip, and so is the space's day when this process has seen the space before. That is a
+    guess (the slug may name another space now) and only fetches a version early: the slots are
+    still read under the space that ``get_space`` finds."""
+    namespaces = [CALENDAR_NAMESPACE, CLOSURES_NAMESPACE]
+    space_id = _space_ids_by_slug.get(slug)
+    if space_id is not None and day is not None:
+        namespaces.append(space_day_namespace(space_id, day))
+    cache.announce(*namespaces)
+
+
+# The space each slug named when this process last read free slots, for announce_free_slots.
+_space_ids_by_slug: dict[str, int] = {}
+_SPACE_IDS_BOUND = 1_000
 
 
 def _blocked_times(space: Space, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:

@@ -307,12 +307,13 @@ def why_no_transition(*, booking: Booking, actor) -> str:
 
 def _transition_refusal(booking: Booking, move: Transition, actor) -> PermissionDenied | None:
     """Why ``actor`` may not fire ``move`` on ``booking``, or None when they may."""
-    if move.custom.get("undo") and not move.has_perm(booking, actor):
+    permitted = move.has_perm(booking, actor)  # asked once: a day list asks it of every booking
+    if move.custom.get("undo") and not permitted:
         return PermissionDenied(
             f"Only a manager, or the person who made the last change within {settings.BOOKING_UNDO_MINUTES} "
             "minutes of it, may undo it."
         )
-    if not move.has_perm(booking, actor):
+    if not permitted:
         return PermissionDenied(f"{actor} may not mark bookings as {BookingState(move.target).label.lower()}.")
     if (
         move.custom.get("assigned_photographer_only")

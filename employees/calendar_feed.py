@@ -13,7 +13,7 @@ import functools
 import secrets
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 # secrets.token_urlsafe(16) is 22 characters long.
@@ -39,7 +39,14 @@ def key_of(token: str) -> str | None:
 
 def feed_url(employee, request) -> str:
     """The absolute URL of ``employee``'s calendar feed (served by bookings as ``calendar-feed``)."""
-    return request.build_absolute_uri(reverse("calendar-feed", kwargs={"token": token_for(employee.calendar_feed_key)}))
+    path = _feed_path(token_for(employee.calendar_feed_key), get_script_prefix(), get_resolver(get_urlconf()))
+    return request.build_absolute_uri(path)
+
+
+# Reversed once per token, script prefix and URLconf in a process: every profile read shows the URL again.
+@functools.lru_cache(maxsize=4096)
+def _feed_path(token: str, script_prefix: str, resolver) -> str:
+    return reverse("calendar-feed", kwargs={"token": token})
 
 
 def _signature(key: str) -> str:

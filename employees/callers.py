@@ -62,7 +62,7 @@ class Caller:
 def caller(*, employee_id: int, sign_in_id: int) -> tuple[Caller | None, str | None]:
     """The record of ``sign_in_id`` of ``employee_id`` (None when there is no such sign-in) and
     the cache key it is filed under (None with L2 unreachable). No query when cached."""
-    key = cache.versioned_key(f"caller:{sign_in_id}", namespaces=_namespaces(employee_id))
+    key = cache.versioned_key(f"caller:{sign_in_id}", namespaces=record_namespaces(employee_id))
     record = cache.get_versioned(key) if key is not None else None
     if record is None:
         record = _load(employee_id=employee_id, sign_in_id=sign_in_id)
@@ -81,7 +81,8 @@ def note_activity(record: Caller, key: str | None, *, now: datetime, resolution)
         cache.set_versioned(key, replace(record, last_seen_at=now))
 
 
-def _namespaces(employee_id: int) -> list[str]:
+def record_namespaces(employee_id: int) -> list[str]:
+    """The namespaces a change to which drops ``employee_id``'s records."""
     return [employee_namespace(employee_id), PERMISSIONS_NAMESPACE]
 
 

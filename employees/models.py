@@ -26,6 +26,17 @@ class EmployeeManager(BaseUserManager):
         return self.create_user(username, password, **fields)
 
 
+# Authentication backends that never grant a permission on a single object: ModelBackend's are
+# per model (asked about an object it answers no), Axes's backend only refuses locked-out logins.
+_GRANTING_NOTHING_PER_OBJECT = frozenset(
+    {"django.contrib.auth.backends.ModelBackend", "axes.backends.AxesStandaloneBackend"}
+)
+
+
+def _backends_grant_nothing_per_object() -> bool:
+    return all(path in _GRANTING_NOTHING_PER_OBJECT for path in settings.AUTHENTICATION_BACKENDS)
+
+
 class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
     """A member of the studio's staff and the project's user model."""
 
@@ -97,10 +108,15 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
     def has_perm(self, perm: str, obj=None) -> bool:
         """Django's answer. An instance given ``_perm_answers`` (a request's caller, see
         ``employees.callers``) remembers its answers without an object, since a day list asks the
-        same few for every booking, each through every authentication backend."""
+        same few for every booking, each through every authentication backend; asked about one
+        object, it answers as Django does when no backend grants permissions per object."""
         answers = self.__dict__.get("_perm_answers")
-        if answers is None or obj is not None:
+        if answers is None:
             return super().has_perm(perm, obj)
+        if obj is not None:
+            if not _backends_grant_nothing_per_object():
+                return super().has_perm(perm, obj)
+            return self.is_active and self.is_superuser
         question = (perm, self.is_active, self.is_superuser)
         answer = answers.get(question)
         if answer is None:

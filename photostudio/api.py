@@ -18,7 +18,7 @@ from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, parsers, serializers, status, throttling
+from rest_framework import exceptions, negotiation, parsers, serializers, status, throttling
 from rest_framework.response import Response
 
 from photostudio import errors
@@ -139,6 +139,23 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
+class ContentNegotiation(negotiation.DefaultContentNegotiation):
+    """DRF's content negotiation, answering its most frequent case without parsing the Accept
+    header: no format asked for, and an Accept header that is absent, ``*/*`` or exactly the first
+    renderer's media type, for which DRF chooses the first renderer and its media type too."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        first = renderers[0]
+        format_override = self.settings.URL_FORMAT_OVERRIDE
+        if (
+            not format_suffix
+            and request.META.get("HTTP_ACCEPT", "*/*") in ("*/*", first.media_type)
+            and not (format_override and request.META.get("QUERY_STRING") and request.query_params.get(format_override))
+        ):
+            return first, first.media_type
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 class FilterBackend(DjangoFilterBackend):

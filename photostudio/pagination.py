@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 _UNIQUE_TAIL = {"pk", "-pk", "id", "-id"}
 
@@ -43,8 +44,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginated_json(self, results: list[bytes]) -> bytes:
         """``get_paginated_response``'s body as the API renders JSON, around ``results`` already
         rendered so."""
-        envelope = JSONRenderer().render(self.get_paginated_response([]).data)
+        envelope = JSONRenderer().render(self._envelope([]))
         return envelope.removesuffix(b"[]}") + b"[" + b",".join(results) + b"]}"
+
+    def get_paginated_response(self, data):
+        return Response(self._envelope(data))
+
+    def _envelope(self, results: list) -> dict:
+        """DRF's page: ``paginated_json`` renders it without making a Response for it."""
+        return {
+            "count": self.page.paginator.count,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": results,
+        }
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)

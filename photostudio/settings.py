@@ -408,6 +408,7 @@ REST_FRAMEWORK = {
     # JSON in and out: the guide's contract. Other media types answer 415 / 406.
     "DEFAULT_PARSER_CLASSES": ["photostudio.api.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "photostudio.api.ContentNegotiation",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "photostudio.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "photostudio.openapi.AutoSchema",

@@ -1,7 +1,9 @@
 """The bookings, spaces and clients endpoints. Views translate HTTP to the services and selectors
 of ``bookings`` and back; the rules live there."""
 
+import re
 from contextlib import contextmanager
+from datetime import date
 
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -627,9 +629,22 @@ class SpaceDetailView(APIView):
         return Response(SpaceSerializer(selectors.get_space(viewer=request.user, slug=slug)).data)
 
 
+def _day_named(value: str | None) -> date | None:
+    """The YYYY-MM-DD day ``value`` names, if it does; the query's own check comes later."""
+    if value is None or not _ISO_DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class FreeSlotsView(APIView):
     def initial(self, request, *args, **kwargs):
-        selectors.announce_free_slots()
+        selectors.announce_free_slots(slug=kwargs["slug"], day=_day_named(request.query_params.get("date")))
         super().initial(request, *args, **kwargs)
 
     @extend_schema(

@@ -118,6 +118,30 @@ def test_free_slots_need_a_sensible_date(receptionist, studio, query):
     assert "date" in response.json()["error"]["details"]
 
 
+def test_free_slots_of_a_space_read_before_ask_the_cache_for_versions_once(receptionist, studio, version_reads):
+    api = api_as(receptionist)
+    api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"})
+    version_reads.clear()
+
+    response = api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-21"})  # a day not read yet
+
+    assert response.status_code == 200
+    assert len(version_reads) == 1
+
+
+def test_free_slots_are_of_the_space_a_slug_names_now_though_it_named_another_before(receptionist, studio):
+    api = api_as(receptionist)
+    assert len(api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"}).json()["slots"]) == 1
+    studio.slug = "old_studio"
+    studio.save()
+    other = SpaceFactory(slug="test_studio", opening_hours=studio.opening_hours)
+    BookingFactory(space=other, start=MONDAY_10_UTC)
+
+    slots = api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"}).json()["slots"]
+
+    assert len(slots) == 2  # around the other space's booking
+
+
 # --- clients ------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from employees import authentication, calendar_feed, mfa, selectors, services
+from employees import authentication, calendar_feed, callers, mfa, selectors, services
 from employees.api.serializers import (
     BackupCodesSerializer,
     CalendarFeedSerializer,
@@ -31,6 +31,7 @@ from employees.api.serializers import (
     SignInSerializer,
     TokenPairSerializer,
 )
+from photostudio.cache import cache
 from photostudio.openapi import error_response
 
 _ERROR = error_response("See the error's `code` and `message`.")
@@ -90,7 +91,23 @@ class LogoutView(APIView):
 
 def _profile(request) -> dict:
     context = {"mfa": selectors.mfa_status(request.user), "request": request}
-    return ProfileSerializer(request.user, context=context).data
+    return ProfileSerializer(context=context).to_representation(request.user)
+
+
+def _profile_json(request) -> bytes:
+    """``_profile`` rendered as JSON. For a token's caller the bytes are kept until the employee,
+    their permissions or MFA devices change: the caller's record and the MFA status they are made
+    from are filed under those namespaces, whose versions the request read before the record (a
+    browser session's employee was read from the database before them). The feed URL is on the
+    request's host; whether MFA is required is a setting's."""
+    employee = request.user
+    if not isinstance(request.successful_authenticator, authentication.SignInJWTAuthentication):
+        return JSONRenderer().render(_profile(request))
+    return cache.get_or_set(
+        f"profile-json:{employee.pk}:{employee.mfa_required}:{request.build_absolute_uri('/')}",
+        lambda: JSONRenderer().render(_profile(request)),
+        namespaces=[*callers.record_namespaces(employee.pk), selectors.MFA_NAMESPACE],
+    )
 
 
 class ProfileView(APIView):
@@ -101,12 +118,11 @@ class ProfileView(APIView):
     @extend_schema(responses=ProfileSerializer)
     def get(self, request):
         """The signed-in employee, with MFA status, effective permissions and calendar feed URL."""
-        profile = _profile(request)
         if request.accepted_media_type != JSONRenderer.media_type:  # e.g. "application/json; indent=4"
-            return Response(profile)
+            return Response(_profile(request))
         # Rendered here, the bytes DRF's Response would write: its template-response rendering
         # cost a fixed share of the most frequent authenticated read.
-        return HttpResponse(JSONRenderer().render(profile), content_type=JSONRenderer.media_type)
+        return HttpResponse(_profile_json(request), content_type=JSONRenderer.media_type)
 
 
 class CalendarFeedView(APIView):

@@ -2,6 +2,7 @@ import json
 
 import pyotp
 import pytest
+from django.contrib.auth.models import Permission
 
 from employees.models import Employee, Role, SignIn
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa
@@ -56,6 +57,48 @@ def test_profile_is_written_as_drfs_json_renderer_writes_it(api_client, clock):
     plain_headers = {name: value for name, value in plain.headers.items() if name not in ignored}
     indented_headers = {name: value for name, value in indented.headers.items() if name not in ignored}
     assert plain_headers == indented_headers
+
+
+def test_a_profile_read_again_is_the_same_bytes_drfs_json_renderer_writes(api_client, clock):
+    signed_in(api_client, employee_with(Role.RECEPTIONIST, full_name="Zoë Ñúñez"))
+
+    first, again = api_client.get(PROFILE), api_client.get(PROFILE)
+    indented = api_client.get(PROFILE, HTTP_ACCEPT="application/json; indent=4")
+
+    assert again.content == first.content
+    answer = json.loads(indented.content)
+    assert again.content == json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_the_profiles_calendar_feed_url_is_on_the_host_asked(api_client, clock):
+    signed_in(api_client, employee_with(Role.RECEPTIONIST))
+
+    on_localhost = api_client.get(PROFILE, HTTP_HOST="localhost").json()["calendar_feed_url"]
+    on_loopback = api_client.get(PROFILE, HTTP_HOST="127.0.0.1").json()["calendar_feed_url"]
+
+    assert on_localhost.startswith("http://localhost/calendar/feeds/")
+    assert on_loopback == on_localhost.replace("http://localhost/", "http://127.0.0.1/")
+
+
+def test_a_permission_given_to_the_role_shows_in_the_profile_at_once(api_client, clock):
+    desk = employee_with(Role.RECEPTIONIST)
+    signed_in(api_client, desk)
+    assert "employees.delete_employee" not in api_client.get(PROFILE).json()["permissions"]
+
+    desk.groups.get().permissions.add(Permission.objects.get(codename="delete_employee"))
+
+    assert "employees.delete_employee" in api_client.get(PROFILE).json()["permissions"]
+
+
+def test_a_changed_name_shows_in_the_profile_at_once(api_client, clock, django_capture_on_commit_callbacks):
+    desk = employee_with(Role.RECEPTIONIST, full_name="Dana Desk")
+    signed_in(api_client, desk)
+    assert api_client.get(PROFILE).json()["full_name"] == "Dana Desk"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.patch(f"/api/v1/employees/{desk.pk}", {"full_name": "Dana Front"}, format="json")
+
+    assert api_client.get(PROFILE).json()["full_name"] == "Dana Front"
 
 
 def test_guide_example_updates_just_the_two_fields_sent(api_client, clock):

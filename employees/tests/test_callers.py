@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bookings.tests.factories import BookingFactory
 from employees import callers, services
 from employees.authentication import SignInJWTAuthentication
 from employees.models import Employee, Role, SignIn
@@ -134,6 +135,41 @@ def test_the_callers_remembered_permissions_are_djangos_answers(role):
     asked_twice = [(caller.has_perm(code), caller.has_perm(code)) for code in codes]
 
     assert asked_twice == [(fresh.has_perm(code),) * 2 for code in codes]
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("active", [True, False])
+def test_the_callers_answers_about_one_booking_are_djangos(role, active):
+    employee = EmployeeFactory(role=role, is_active=active)
+    booking = BookingFactory()
+    caller, fresh = _caller_of(employee), Employee.objects.get(pk=employee.pk)
+    codes = [f"bookings.{codename}" for codename in Permission.objects.values_list("codename", flat=True)]
+
+    assert [caller.has_perm(code, booking) for code in codes] == [fresh.has_perm(code, booking) for code in codes]
+
+
+class _GrantsEveryBooking:
+    def authenticate(self, request, **credentials):
+        return None
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return obj is not None and perm == "bookings.delete_booking"
+
+
+def test_a_backend_granting_a_permission_on_one_booking_is_asked(settings):
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, f"{__name__}._GrantsEveryBooking"]
+    caller = _caller_of(EmployeeFactory(role=Role.PHOTOGRAPHER))
+
+    assert caller.has_perm("bookings.delete_booking", BookingFactory())
+    assert not caller.has_perm("bookings.delete_booking")
+
+
+def _caller_of(employee) -> Employee:
+    sign_in = SignIn.objects.create(
+        employee=employee, channel=SignIn.Channel.API, expires_at=timezone.now() + timedelta(days=1)
+    )
+    record, _ = callers.caller(employee_id=employee.pk, sign_in_id=sign_in.pk)
+    return record.employee()
 
 
 def test_a_callers_role_change_drops_its_remembered_permissions(desk):
