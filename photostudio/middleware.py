@@ -5,7 +5,7 @@ import time
 
 import structlog
 
-from photostudio.logs import ACCESS_LOGGER
+from photostudio.logs import ACCESS_LOGGER, clear_contextvars
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
@@ -24,7 +24,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         offered = request.META.get("HTTP_X_REQUEST_ID", "")
         request.id = offered if _ACCEPTED_REQUEST_ID.match(offered) else secrets.token_hex(16)
-        structlog.contextvars.clear_contextvars()
+        clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.id)
         started = time.perf_counter()
         response = self.get_response(request)
@@ -43,7 +43,7 @@ class RequestIdMiddleware:
                 "request_id": request.id,
             }
         )
-        structlog.contextvars.clear_contextvars()
+        clear_contextvars()
         return response
 
 
