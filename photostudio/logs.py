@@ -9,8 +9,30 @@ import structlog
 # The access line, one per request (photostudio.middleware.RequestIdMiddleware).
 ACCESS_LOGGER = "photostudio.request"
 
+# structlog's own context variables, one per key ever bound, by "structlog_<key>". Its
+# clear_contextvars() and merge_contextvars() find them by walking every variable of the context,
+# some fifty under Django, twice per request and once per line. test_logs pins what they do.
+_STRUCTLOG_VARIABLES = structlog.contextvars._CONTEXT_VARS
+_PREFIX_LENGTH = len(structlog.contextvars.STRUCTLOG_KEY_PREFIX)
+
+
+def clear_contextvars() -> None:
+    """``structlog.contextvars.clear_contextvars()``: nothing bound stays bound."""
+    for variable in list(_STRUCTLOG_VARIABLES.values()):
+        variable.set(Ellipsis)
+
+
+def merge_contextvars(logger, method_name: str, event_dict: dict) -> dict:
+    """``structlog.contextvars.merge_contextvars``: what is bound joins the line, unless it holds its own."""
+    for name, variable in list(_STRUCTLOG_VARIABLES.items()):
+        value = variable.get()
+        if value is not Ellipsis:
+            event_dict.setdefault(name[_PREFIX_LENGTH:], value)
+    return event_dict
+
+
 _SHARED_PROCESSORS = [
-    structlog.contextvars.merge_contextvars,
+    merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -33,7 +55,7 @@ class JsonFormatter(structlog.stdlib.ProcessorFormatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.name != ACCESS_LOGGER or type(record.msg) is not dict or hasattr(record, "_logger"):
             return super().format(record)  # any other line, structlog's own included
-        event = structlog.contextvars.merge_contextvars(None, "", record.msg.copy())
+        event = merge_contextvars(None, "", record.msg.copy())
         event["level"] = record.levelname.lower()
         event["logger"] = record.name
         event["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")

@@ -11,9 +11,11 @@ private network).
 import hmac
 import os
 
+import django_prometheus.middleware
 import prometheus_client
 from django.conf import settings
 from django.http import HttpResponse
+from django_prometheus.utils import Time
 from prometheus_client import multiprocess
 
 # Collectors that query the database at scrape time: they live in no process's sample files, so
@@ -89,3 +91,35 @@ def serve_database_metrics(port: int) -> None:
     registry = prometheus_client.CollectorRegistry()
     registry.register(_DatabaseCollectorsForScrape())
     prometheus_client.start_http_server(port, registry=registry)
+
+
+class PrometheusAfterMiddleware(django_prometheus.middleware.PrometheusAfterMiddleware):
+    """django-prometheus's per-request metrics, the same names, labels and samples, for less.
+
+    ``metric.labels()`` checks its label names and takes a lock on each call, nine times a request;
+    here each labelled child is looked up once per process and then taken from a dict. The two
+    headers it reads come from ``META``: ``request.headers`` would copy every header of the request.
+    """
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self._children = {}
+
+    def label_metric(self, metric, request, response=None, **labels):
+        if not labels:
+            return metric
+        key = (metric, *labels.items())
+        try:
+            return self._children[key]
+        except KeyError:
+            child = self._children[key] = metric.labels(**labels)
+            return child
+
+    def process_request(self, request):
+        method = self._method(request)
+        self.label_metric(self.metrics.requests_by_method, request, method=method).inc()
+        self.label_metric(self.metrics.requests_by_transport, request, transport=self._transport(request)).inc()
+        if request.META.get("HTTP_X_REQUESTED_WITH") == "XMLHttpRequest":
+            self.metrics.requests_ajax.inc()
+        self.metrics.requests_body_bytes.observe(int(request.META.get("CONTENT_LENGTH") or 0))
+        request.prometheus_after_middleware_event = Time()

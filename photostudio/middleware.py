@@ -4,8 +4,11 @@ import secrets
 import time
 
 import structlog
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.messages.storage import default_storage
+from django.utils.functional import SimpleLazyObject, empty
 
-from photostudio.logs import ACCESS_LOGGER
+from photostudio.logs import ACCESS_LOGGER, clear_contextvars
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
@@ -24,7 +27,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         offered = request.META.get("HTTP_X_REQUEST_ID", "")
         request.id = offered if _ACCEPTED_REQUEST_ID.match(offered) else secrets.token_hex(16)
-        structlog.contextvars.clear_contextvars()
+        clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.id)
         started = time.perf_counter()
         response = self.get_response(request)
@@ -43,7 +46,7 @@ class RequestIdMiddleware:
                 "request_id": request.id,
             }
         )
-        structlog.contextvars.clear_contextvars()
+        clear_contextvars()
         return response
 
 
@@ -83,3 +86,21 @@ def client_ip(request) -> str | None:
     if proxies and len(forwarded) >= proxies:
         return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR")
+
+
+class MessageMiddleware(messages_middleware.MessageMiddleware):
+    """Django's, with the message storage made when a message is first added or read.
+
+    Django builds the cookie-and-session storage on every request and saves it on every response;
+    the API, most requests, neither adds nor shows messages. A storage never made holds nothing,
+    so there is nothing to save.
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        stored = getattr(request, "_messages", None)
+        if isinstance(stored, SimpleLazyObject) and stored._wrapped is empty:
+            return response
+        return super().process_response(request, response)

@@ -97,11 +97,11 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "employees.middleware.MfaEnrollmentMiddleware",
     "employees.middleware.SignInActivityMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "photostudio.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "photostudio.metrics.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [

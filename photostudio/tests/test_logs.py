@@ -109,3 +109,23 @@ def test_a_structlog_line_under_the_access_logger_name_is_rendered_in_full(log_t
     line = json.loads(log_file.read_text().strip())
     assert (line["event"], line["logger"], line["level"]) == ("request_failed", "photostudio.request", "error")
     assert "ValueError: boom" in line["exception"]
+
+
+def test_context_left_bound_before_a_request_reaches_none_of_its_lines(log_to_file, rf):
+    log_file = log_to_file()
+    structlog.contextvars.bind_contextvars(booking_id=7)
+
+    def view(request):
+        structlog.get_logger("photostudio.test").info("inside_the_view", space="studio-a")
+        return HttpResponse()
+
+    RequestIdMiddleware(view)(rf.get("/somewhere"))
+
+    inside, access = [json.loads(text) for text in log_file.read_text().splitlines()]
+    assert (inside["event"], inside["space"], inside["request_id"]) == (
+        "inside_the_view",
+        "studio-a",
+        access["request_id"],
+    )
+    assert "booking_id" not in inside
+    assert "booking_id" not in access

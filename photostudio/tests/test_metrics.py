@@ -1,6 +1,7 @@
 """/metrics: open without METRICS_TOKEN, for the bearer of the token only when it is set."""
 
 import pytest
+from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +44,39 @@ def test_metrics_answer_the_bearer_of_the_token(client, settings):
 
     assert response.status_code == 200
     assert b"studio_events_published_total" in response.content
+
+
+def _sample(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0
+
+
+def test_each_request_is_counted_under_its_view_method_status_and_transport(client):
+    counted = {
+        (
+            "django_http_responses_total_by_status_view_method_total",
+            ("status", "200"),
+            ("view", "health-db"),
+            ("method", "GET"),
+        ): 2,
+        ("django_http_requests_latency_seconds_by_view_method_count", ("view", "health-db"), ("method", "GET")): 2,
+        (
+            "django_http_requests_total_by_view_transport_method_total",
+            ("view", "health-db"),
+            ("transport", "http"),
+            ("method", "GET"),
+        ): 2,
+        ("django_http_requests_total_by_method_total", ("method", "GET")): 2,
+        ("django_http_requests_total_by_transport_total", ("transport", "http")): 2,
+        ("django_http_responses_total_by_status_total", ("status", "200")): 2,
+        ("django_http_responses_total_by_charset_total", ("charset", "utf-8")): 2,
+        ("django_http_requests_body_total_bytes_count",): 2,
+        ("django_http_responses_body_total_bytes_count",): 2,
+        ("django_http_ajax_requests_total",): 1,
+    }
+    before = {key: _sample(key[0], **dict(key[1:])) for key in counted}
+
+    client.get("/health/db")
+    client.get("/health/db", headers={"X-Requested-With": "XMLHttpRequest"})
+
+    after = {key: _sample(key[0], **dict(key[1:])) for key in counted}
+    assert {key: after[key] - before[key] for key in counted} == counted
