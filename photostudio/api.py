@@ -350,14 +350,12 @@ class CallerRateThrottle(throttling.UserRateThrottle):
     def announce(cls, *, caller_id) -> None:
         """The current request is ``caller_id``'s: count it with the request's next cache version read."""
         throttle = cls()
-        window_key = throttle._window_key(throttle.cache_format % {"scope": cls.scope, "ident": caller_id})
-        cache.announce_count(window_key, ttl=throttle.duration)
+        cache.announce_count(throttle._caller_window_key(caller_id), ttl=throttle.duration)
 
     @classmethod
     def withdraw(cls, *, caller_id) -> None:
         """Take back the count ``announce`` asked for: ``caller_id``'s sign-in was refused."""
-        throttle = cls()
-        cache.uncount(throttle._window_key(throttle.cache_format % {"scope": cls.scope, "ident": caller_id}))
+        cache.uncount(cls()._caller_window_key(caller_id))
 
     def allow_request(self, request, view) -> bool:
         caller_key = self.get_cache_key(request, view)
@@ -365,6 +363,10 @@ class CallerRateThrottle(throttling.UserRateThrottle):
             return True
         count = cache.count(self._window_key(caller_key), ttl=self.duration)
         return count is None or count <= self.num_requests
+
+    def _caller_window_key(self, caller_id) -> str:
+        """The counter of signed-in ``caller_id`` for the window of now (the key ``get_cache_key`` names)."""
+        return self._window_key(self.cache_format % {"scope": self.scope, "ident": caller_id})
 
     def _window_key(self, caller_key: str) -> str:
         """The counter of ``caller_key`` for the window of now."""
