@@ -217,8 +217,12 @@ def warm_day_lists(*, days: list[date]) -> int:
     return warmed
 
 
+# "2": the previous release filed its lists, holding rendered parts, under "bookings.day_rows:".
+_KEY_PREFIX = "bookings.day_rows2:"
+
+
 def _key(params) -> str:
-    return "bookings.day_rows2:" + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
+    return _KEY_PREFIX + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
 
 
 def days_touched(start: datetime, until: datetime) -> list[date]:

@@ -199,9 +199,6 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     if window is None or not space.is_active:
         return []
     opens, closes = window
-    if len(_space_ids_by_slug) >= _SPACE_IDS_BOUND:
-        _space_ids_by_slug.clear()
-    _space_ids_by_slug[space.slug] = space.pk
     held = cache.get_or_set(
         "bookings.blocked:" + key_part((space.pk, opens, closes + space.buffer)),
         lambda: _blocked_times(space, opens, closes + space.buffer),
@@ -223,7 +220,7 @@ def announce_free_slots(*, slug: str, day: date | None) -> None:
     cache.announce(*namespaces)
 
 
-# The space each slug named when this process last read free slots, for announce_free_slots.
+# The space each slug named when this process last read it (space_with_slug), for announce_free_slots.
 _space_ids_by_slug: dict[str, int] = {}
 _SPACE_IDS_BOUND = 1_000
 
@@ -613,6 +610,10 @@ def space_with_slug(slug: str) -> Space | None:
         space = Space.objects.filter(slug=slug).first()
         if space is not None and key is not None:
             cache.set_versioned(key, space)
+    if space is not None and _space_ids_by_slug.get(slug) != space.pk:
+        if len(_space_ids_by_slug) >= _SPACE_IDS_BOUND:
+            _space_ids_by_slug.clear()
+        _space_ids_by_slug[slug] = space.pk
     return space
 
 

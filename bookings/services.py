@@ -750,9 +750,11 @@ def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {Space._meta.db_table} WHERE id = %s FOR SHARE", [space.pk])
     closures = Closure.objects.of_space(space).meeting(start, until)
-    # exists() compiles in half the time of the first closure with its space, which only a refusal
-    # names; the second read finds none when the closure was removed in between.
-    if closures.exists() and (closure := closures.select_related("space").order_by("start").first()) is not None:
+    # exists() compiles in half the time of reading the first closure, which only a refusal names.
+    if not closures.exists():
+        return
+    closure = closures.select_related("space").order_by("start").first()
+    if closure is not None:  # None: removed since exists() asked
         raise _closed(closure)
 
 

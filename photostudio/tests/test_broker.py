@@ -39,3 +39,18 @@ def test_a_message_sent_after_redis_dropped_the_channels_connections_still_arriv
     queue.put({"number": 2})
 
     assert client.llen(QUEUE) == 2
+
+
+@pytest.mark.redis
+def test_after_a_fork_the_channel_sends_through_its_new_pool(broker):
+    connection, client = broker
+    queue = connection.SimpleQueue(QUEUE)
+    queue.put({"number": 1})
+    channel = queue.channel
+
+    channel._after_fork()  # what kombu runs in a forked child: the channel's pool is replaced
+    queue.put({"number": 2})
+
+    with channel.conn_or_acquire() as shared:
+        assert shared.connection_pool is channel.pool
+    assert client.llen(QUEUE) == 2
