@@ -629,17 +629,18 @@ class SpaceDetailView(APIView):
         return Response(SpaceSerializer(selectors.get_space(viewer=request.user, slug=slug)).data)
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _day_named(value: str | None) -> date | None:
-    """The YYYY-MM-DD day ``value`` names, if it does; the query's own check comes later."""
+    """The YYYY-MM-DD day ``value`` names, if it does, to announce its free slots' version; the
+    query's own check (DayQuerySerializer) answers anything else."""
     if value is None or not _ISO_DAY.fullmatch(value):
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
         return None
-
-
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class FreeSlotsView(APIView):
