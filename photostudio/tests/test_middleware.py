@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
+from django.utils.functional import empty
 
 from employees.tests.factories import EmployeeFactory
 
@@ -20,7 +21,11 @@ def show(request):
     return HttpResponse(" | ".join(str(message) for message in messages.get_messages(request)))
 
 
+served = []
+
+
 def plain(request):
+    served.append(request)
     return HttpResponse("ok")
 
 
@@ -40,6 +45,7 @@ def test_a_request_that_adds_and_reads_no_message_sets_no_message_cookie(client)
     response = client.get("/plain")
 
     assert "messages" not in response.cookies
+    assert served.pop()._messages._wrapped is empty  # the storage was never built
 
 
 def test_the_signed_out_page_says_so(client):
