@@ -5,10 +5,13 @@ and two namespaces: the day's, which every change to a booking on that day drops
 ``calendar``, which changes to what a list shows beside the bookings drop (a space, a client,
 an employee's name or role). The cached value (a ``DayList``) is the day's rows, from which each
 booking's answer as rendered for anyone allowed to see bookings (``BookingSerializer.part_from_row``)
-is built for the page asked for: only ``allowed_transitions``, which depends on the caller and the
-hour, is worked out per request, from a booking holding just the fields that needs
-(``services.TRANSITION_FIELDS``). A miss reads the day with one ``values_list()`` query and builds
-no space, client or employee instance, and the cached value pickles plain values, no model.
+is built for the page asked for. Only ``allowed_transitions`` depends on the caller and the hour:
+it is worked out from a booking holding just the fields that needs (``services.TRANSITION_FIELDS``),
+and each booking's whole answer is kept with the list for callers with the same rights
+(``services.transition_rights``) until the clock may change it
+(``services.transitions_settled_until``). A miss reads the day with one ``values_list()`` query
+and builds no space, client or employee instance, and the cached value pickles plain values, no
+model.
 
 Invalidation follows the domain events: when one is recorded, for the transaction's own reads,
 and in Redis when its transaction commits (``cache.invalidate_for_change``), before the request
@@ -25,6 +28,7 @@ import structlog
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from bookings.api.serializers import PART_COLUMNS, BookingSerializer, rendered_part
@@ -37,7 +41,7 @@ from bookings.selectors import (
     day_namespace,
     space_day_namespace,
 )
-from bookings.services import TRANSITION_FIELDS
+from bookings.services import TRANSITION_FIELDS, transition_rights, transitions_settled_until
 from events.models import Event
 from events.signals import event_recorded
 from photostudio.cache import cache, key_part
@@ -80,6 +84,8 @@ _TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields
 _ROW_COLUMNS = tuple(dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
 _TRANSITION_POSITIONS = [_ROW_COLUMNS.index(name) for name in _TRANSITION_ATTNAMES]
 _SERIALIZER = BookingSerializer()
+# Answers a day list keeps for its callers at most (~1 kB each; a page has at most 200 bookings).
+_MAX_KEPT_ANSWERS = 400
 
 
 class _BuiltOnUse(Sequence):
@@ -93,8 +99,7 @@ class _BuiltOnUse(Sequence):
 
 class DayList(_BuiltOnUse):
     """A day list as filed in the cache: the pairs (booking holding ``TRANSITION_FIELDS``, rendered
-    part) in list order, and ``as_json``, the same with each part as JSON cut where its
-    ``allowed_transitions`` go.
+    part) in list order, and ``answers_for(viewer, render)``, the callers' JSON answers.
 
     It holds the day's rows as the query gave them (``_ROW_COLUMNS``), and the pickle holds only
     them. Bookings, parts and JSON are built from a row when first asked for, so a miss and a read
@@ -109,14 +114,30 @@ class DayList(_BuiltOnUse):
         self._bookings: list[Booking | None] = [None] * len(rows)
         self._parts: list[dict | None] = [None] * len(rows)
         self._json: list[tuple[bytes, bytes] | None] = [None] * len(rows)
+        # (rights, index) -> (answer, the moment it may change, or None)
+        self._answers: dict[tuple, tuple[bytes, datetime | None]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    @property
-    def as_json(self) -> "_AsJson":
+    def answers_for(self, viewer, render) -> "_Answers":
+        """The list's bookings as ``viewer``'s JSON answers, each made by ``render(booking,
+        rendered)`` from ``json_item``'s pair, which must depend on the viewer only through their
+        ``transition_rights``. An answer is kept for every caller with the same rights until the
+        clock may change the booking's transitions."""
         # Not an attribute: the cycle would leave each list dropped from L1 to the garbage collector.
-        return _AsJson(self)
+        return _Answers(self, rights=transition_rights(viewer), render=render, now=timezone.now())
+
+    def answer(self, index: int, *, rights: tuple, render, now: datetime) -> bytes:
+        kept = self._answers.get((rights, index))
+        if kept is not None and (kept[1] is None or now < kept[1]):
+            return kept[0]
+        booking, rendered = self.json_item(index)
+        answer = render(booking, rendered)
+        if len(self._answers) >= _MAX_KEPT_ANSWERS:
+            self._answers.clear()
+        self._answers[rights, index] = answer, transitions_settled_until(booking=booking, now=now)
+        return answer
 
     def _item(self, index: int) -> tuple[Booking, dict]:
         part = self._parts[index]
@@ -148,15 +169,18 @@ class DayList(_BuiltOnUse):
         self.__init__(**state)
 
 
-class _AsJson(_BuiltOnUse):
-    def __init__(self, day_list: DayList):
+class _Answers(_BuiltOnUse):
+    def __init__(self, day_list: DayList, *, rights: tuple, render, now: datetime):
         self._day_list = day_list
+        self._rights = rights
+        self._render = render
+        self._now = now
 
     def __len__(self) -> int:
         return len(self._day_list)
 
-    def _item(self, index: int) -> tuple[Booking, tuple[bytes, bytes]]:
-        return self._day_list.json_item(index)
+    def _item(self, index: int) -> bytes:
+        return self._day_list.answer(index, rights=self._rights, render=self._render, now=self._now)
 
 
 def day_list(*, day: date, params, load) -> DayList:

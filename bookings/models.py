@@ -305,12 +305,12 @@ def _may_undo(booking: "Booking", user) -> bool:
     """Managers and admins undo any time; whoever made the change, within BOOKING_UNDO_MINUTES."""
     if user.has_perm("bookings.undo_booking_state_change"):
         return True
-    window = timedelta(minutes=settings.BOOKING_UNDO_MINUTES)
+    window_ends = booking.undo_window_ends
     return (
         booking.state_changed_by_id is not None
         and booking.state_changed_by_id == user.pk
-        and booking.state_changed_at is not None
-        and timezone.now() <= booking.state_changed_at + window
+        and window_ends is not None
+        and timezone.now() <= window_ends
     )
 
 
@@ -498,6 +498,20 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
     def earliest_complete(self) -> datetime:
         """The first moment the session may complete: its start."""
         return self.start
+
+    @property
+    def undo_window_ends(self) -> datetime | None:
+        """The last moment whoever made the last state change may undo it; None before any change."""
+        if self.state_changed_at is None:
+            return None
+        return self.state_changed_at + timedelta(minutes=settings.BOOKING_UNDO_MINUTES)
+
+    def transition_clock_moments(self) -> tuple[datetime, ...]:
+        """The moments from which the transitions' guards (above this class) may answer otherwise
+        by the clock alone: the earliest begin, the start, and the first after the undo window."""
+        window_ends = self.undo_window_ends
+        after_window = () if window_ends is None else (window_ends + timedelta(microseconds=1),)
+        return self.earliest_begin, self.start, *after_window
 
     @property
     def photographer_is_inactive(self) -> bool:

@@ -279,6 +279,32 @@ def transitions_allowed(*, booking: Booking, actor) -> list[Transition]:
     return sorted(moves, key=lambda move: move.target)
 
 
+# What ``transitions_allowed`` asks of an actor beside their id: each transition's permission,
+# and what its guards ask (undo at any time; act on a session assigned to someone else).
+TRANSITION_PERMISSIONS = tuple(
+    sorted(
+        {
+            move.permission
+            for move in Booking._meta.get_field("state").get_all_transitions(Booking)
+            if isinstance(move.permission, str)
+        }
+        | {"bookings.undo_booking_state_change", "bookings.change_booking"}
+    )
+)
+
+
+def transition_rights(actor) -> tuple:
+    """What ``transitions_allowed`` reads of ``actor``: any two actors with equal rights are
+    offered the same transitions on every booking."""
+    return actor.pk, tuple(actor.has_perm(permission) for permission in TRANSITION_PERMISSIONS)
+
+
+def transitions_settled_until(*, booking: Booking, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which the clock alone may change what
+    ``transitions_allowed`` answers for ``booking``, whoever asks; None when it never will."""
+    return min((moment for moment in booking.transition_clock_moments() if moment > now), default=None)
+
+
 def transitions_not_yet_allowed(*, booking: Booking, actor) -> list[tuple[Transition, datetime]]:
     """The time-guarded transitions ``actor`` could fire on ``booking`` but not yet, each with the
     first moment they may, in target-state order."""

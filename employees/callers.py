@@ -9,7 +9,7 @@ commit, so no request that read the old rows meanwhile keeps them. Records are r
 versions on every request, so a revoked sign-in is refused at once by every app process.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.contrib.auth.backends import ModelBackend
@@ -43,6 +43,9 @@ class Caller:
     expires_at: datetime
     mfa_verified: bool
     last_seen_at: datetime
+    # Employee.has_perm's answers, which follow from the fields above: kept for the record's
+    # next requests (a day list asks a handful of questions on every one).
+    permission_answers: dict = field(default_factory=dict, compare=False, repr=False)
 
     def signed_in(self, now: datetime) -> bool:
         return not self.revoked and self.expires_at > now
@@ -55,7 +58,7 @@ class Caller:
         employee._user_perm_cache = set(self.user_permissions)
         employee._group_perm_cache = set(self.group_permissions)
         employee._perm_cache = set(self.user_permissions | self.group_permissions)
-        employee._perm_answers = {}  # see Employee.has_perm: the instance lives for one request
+        employee._perm_answers = self.permission_answers  # see Employee.has_perm
         return employee
 
 

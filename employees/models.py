@@ -106,10 +106,11 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
         return self.is_active and self.role in (Role.ADMIN, Role.MANAGER)
 
     def has_perm(self, perm: str, obj=None) -> bool:
-        """Django's answer. An instance given ``_perm_answers`` (a request's caller, see
-        ``employees.callers``) remembers its answers without an object, since a day list asks the
-        same few for every booking, each through every authentication backend; asked about one
-        object, it answers as Django does when no backend grants permissions per object."""
+        """Django's answer. An instance given ``_perm_answers`` (a token caller, see
+        ``employees.callers``, whose record keeps them for its next requests) remembers its answers
+        without an object, since a day list asks the same few for every booking, each through every
+        authentication backend; asked about one object, it answers as Django does when no backend
+        grants permissions per object. A role change forgets them with the permission caches."""
         answers = self.__dict__.get("_perm_answers")
         if answers is None:
             return super().has_perm(perm, obj)

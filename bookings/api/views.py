@@ -198,8 +198,8 @@ class BookingListView(generics.ListAPIView):
         if request.accepted_media_type != JSONRenderer.media_type:  # e.g. "application/json; indent=4"
             page = self.paginate_queryset(day_list)
             return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
-        page = self.paginate_queryset(day_list.as_json)
-        body = self.paginator.paginated_json([serializer.json_for_viewer(booking, part) for booking, part in page])
+        page = self.paginate_queryset(day_list.answers_for(request.user, serializer.json_for_viewer))
+        body = self.paginator.paginated_json(page)
         return HttpResponse(body, content_type=JSONRenderer.media_type)
 
     @extend_schema(

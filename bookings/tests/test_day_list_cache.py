@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from bookings import day_lists, tasks
+from bookings import day_lists, services, tasks
 from bookings.filtersets import BookingFilterSet
 from bookings.models import BookingState
 from bookings.selectors import calendar_bookings
@@ -189,7 +189,7 @@ def test_a_day_list_is_freed_as_soon_as_nothing_holds_it(studio):
         params={"date": DAY},
         load=lambda: BookingFilterSet({"date": DAY}, queryset=calendar_bookings()).qs,
     )
-    computed.as_json[0]
+    computed.answers_for(EmployeeFactory(), lambda booking, rendered: rendered[0])[0]
     freed = weakref.ref(computed)
 
     gc.disable()  # without a reference cycle, dropping the last reference frees it
@@ -321,3 +321,41 @@ def test_a_cached_day_list_asked_for_indented_json_answers_it(desk, studio, monk
 
     assert cached.content == afresh.content
     assert cached.content.startswith(b'{\n  "count": 1')
+
+
+def test_a_cached_day_list_works_out_each_bookings_next_steps_once_for_callers_with_equal_rights(
+    studio, receptionist, monkeypatch
+):
+    for hour in range(3):
+        BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=7, hours=3 * hour))
+    day = (MONDAY_10_UTC + timedelta(days=7)).date().isoformat()
+    worked_out = []
+    transitions_allowed = services.transitions_allowed
+    monkeypatch.setattr(
+        services, "transitions_allowed", lambda **kwargs: worked_out.append(kwargs) or transitions_allowed(**kwargs)
+    )
+    desk = api_as(receptionist)
+
+    with time_machine.travel(MONDAY_10_UTC, tick=False):
+        first, again = next_states(desk, day), next_states(desk, day)
+        other_desk = next_states(api_as(EmployeeFactory(role=Role.RECEPTIONIST)), day)
+
+    assert first == again == [["cancelled", "confirmed"]] * 3
+    assert other_desk == first
+    assert len(worked_out) == 6  # three for each receptionist: the rights include who asks
+
+
+def test_a_cached_day_list_stops_offering_an_undo_when_its_window_closes(studio, receptionist):
+    booking = BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=7))
+    day = booking.start.date().isoformat()
+    desk = api_as(receptionist)
+    with time_machine.travel(MONDAY_10_UTC, tick=False):
+        desk.post(f"{BOOKINGS}{booking.pk}/state", {"target_state": "confirmed"})
+        within = next_states(desk, day)
+    with time_machine.travel(MONDAY_10_UTC + timedelta(minutes=15), tick=False):
+        at_the_end = next_states(desk, day)
+    with time_machine.travel(MONDAY_10_UTC + timedelta(minutes=15, microseconds=1), tick=False):
+        after = next_states(desk, day)
+
+    assert within == at_the_end == [["cancelled", "pending"]]
+    assert after == [["cancelled"]]

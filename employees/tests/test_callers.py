@@ -181,3 +181,23 @@ def test_a_callers_role_change_drops_its_remembered_permissions(desk):
     caller.save()
 
     assert caller.has_perm("bookings.undo_booking_state_change")
+    record_after, _ = callers.caller(employee_id=desk.pk, sign_in_id=SignIn.objects.get(employee=desk).pk)
+    assert record_after.employee().has_perm("bookings.undo_booking_state_change")
+
+
+def test_a_callers_next_requests_answer_from_the_permissions_remembered_with_its_record(desk, monkeypatch):
+    sign_in_id = SignIn.objects.get(employee=desk).pk
+    record, _ = callers.caller(employee_id=desk.pk, sign_in_id=sign_in_id)
+    first_request = record.employee()
+    assert first_request.has_perm("bookings.add_client")
+    asked = []
+    monkeypatch.setattr(
+        "django.contrib.auth.backends.ModelBackend.has_perm", lambda *args, **kwargs: asked.append(args) or False
+    )
+
+    next_request = callers.caller(employee_id=desk.pk, sign_in_id=sign_in_id)[0].employee()
+
+    assert next_request.has_perm("bookings.add_client")
+    assert asked == []
+    assert next_request.has_perm("bookings.delete_employee") is False
+    assert len(asked) == 1  # a question not asked before goes to the backends
