@@ -13,7 +13,7 @@ from django.db import connections, models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Exists, F, Func, OuterRef, Q
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, Transition, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, Transition, transition
 
 from bookings.phones import normalise_phone
 from photostudio.models import AuditedModel
@@ -518,6 +518,12 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         """The assigned photographer has been deactivated (they stay on the booking until someone changes it)."""
         return self.photographer is not None and not self.photographer.is_active
 
+    @property
+    def state_fields(self) -> tuple[FSMFieldMixin, ...]:
+        # django-fsm's filters every field of the model for each instance built: a fifth of a day
+        # list's cache miss, which builds a booking for each of its rows.
+        return _state_fields()
+
     def transitions_from_here(self) -> list[Transition]:
         """Transitions out of the current state; an undo only towards the state before the last change."""
         state, previous_state = self.state, self.previous_state  # read once: the FSM field's descriptor is slow
@@ -766,6 +772,11 @@ class WaitlistEntry(AuditedModel):
     def __str__(self):
         local = timezone.localtime(self.start, timezone.get_default_timezone())
         return f"Waitlist #{self.pk} {self.space} {local:%Y-%m-%d %H:%M}"
+
+
+@functools.cache
+def _state_fields() -> tuple[FSMFieldMixin, ...]:
+    return tuple(field for field in Booking._meta.fields if isinstance(field, FSMFieldMixin))
 
 
 @functools.cache

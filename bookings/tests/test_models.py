@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django_fsm import ConcurrentTransitionMixin
 
 from bookings.models import Booking, BookingState, Space, local_instant
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, SpaceFactory
@@ -96,6 +97,13 @@ def test_state_cannot_be_assigned_directly():
 
     with pytest.raises(AttributeError):
         booking.state = BookingState.COMPLETED
+
+
+def test_a_bookings_state_fields_are_the_ones_django_fsm_finds():
+    booking = BookingFactory.build()
+
+    assert list(booking.state_fields) == list(ConcurrentTransitionMixin.state_fields.fget(booking))
+    assert [field.name for field in booking.state_fields] == ["state"]
 
 
 @pytest.mark.django_db
