@@ -1,6 +1,7 @@
 """The API's one way of paging lists: ``?page=`` and ``?page_size=``, a ``count``, and an order
 that always ends in the primary key, so no row is skipped or shown twice between pages."""
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
@@ -29,7 +30,22 @@ def stable(queryset):
     return queryset.order_by(*ordering, "pk")
 
 
+class _Page(Page):
+    def __iter__(self):
+        # Django's Page iterates by index (Sequence's way), a method call per item: lists of up
+        # to 200 rendered bookings are iterated whole.
+        if not isinstance(self.object_list, list):
+            self.object_list = list(self.object_list)
+        return iter(self.object_list)
+
+
+class _Paginator(Paginator):
+    def _get_page(self, *args, **kwargs) -> _Page:
+        return _Page(*args, **kwargs)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
+    django_paginator_class = _Paginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
