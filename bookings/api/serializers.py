@@ -493,13 +493,6 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
         perhaps cached (it is not changed)."""
         return part | {"allowed_transitions": self.get_allowed_transitions(booking)}
 
-    def json_for_viewer(self, booking, rendered: tuple[bytes, bytes]) -> bytes:
-        """``for_viewer``'s answer as the API renders it, from the part's ``rendered_part``."""
-        moves = self._allowed_moves(booking)
-        transitions = tuple(tuple(_TRANSITION.to_representation(move).items()) for move in moves)
-        head, tail = rendered
-        return head + _rendered_transitions(transitions) + tail
-
     def viewer_independent_part(self, booking) -> dict:
         """Every field but ``allowed_transitions``, which is the only one that depends on who asks
         (and when); it keeps its place, holding None until filled in."""
@@ -540,6 +533,15 @@ class BookingSerializer(CurrencyMixin, serializers.ModelSerializer):
             "created_at": _utc(row["created_at"]),
             "updated_at": _utc(row["updated_at"]),
         }
+
+
+def answer_json(booking, rendered: tuple[bytes, bytes], *, viewer) -> bytes:
+    """``BookingSerializer.for_viewer``'s answer for ``viewer`` as the API renders it, from the
+    booking's ``rendered_part``; no serializer is made for it."""
+    moves = services.transitions_allowed(booking=booking, actor=viewer)
+    transitions = tuple(tuple(_TRANSITION.to_representation(move).items()) for move in moves)
+    head, tail = rendered
+    return head + _rendered_transitions(transitions) + tail
 
 
 _TRANSITIONS_KEY = b'"allowed_transitions":'

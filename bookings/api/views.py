@@ -1,6 +1,7 @@
 """The bookings, spaces and clients endpoints. Views translate HTTP to the services and selectors
 of ``bookings`` and back; the rules live there."""
 
+import functools
 import re
 from contextlib import contextmanager
 from datetime import date
@@ -50,6 +51,7 @@ from bookings.api.serializers import (
     WaitlistEntryDetailSerializer,
     WaitlistEntrySerializer,
     WithdrawSerializer,
+    answer_json,
     report_json,
 )
 from bookings.filtersets import BookingFilterSet, ClosureFilterSet, WaitlistFilterSet
@@ -194,12 +196,12 @@ class BookingListView(generics.ListAPIView):
         day_list = day_lists.day_list(
             day=day, params=request.query_params, load=lambda: self.filter_queryset(self.get_queryset())
         )
-        serializer = self.get_serializer()
         if request.accepted_media_type != JSONRenderer.media_type:  # e.g. "application/json; indent=4"
             page = self.paginate_queryset(day_list)
+            serializer = self.get_serializer()
             return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
-        page = self.paginate_queryset(day_list.answers_for(request.user, serializer.json_for_viewer))
-        body = self.paginator.paginated_json(page)
+        render = functools.partial(answer_json, viewer=request.user)
+        body = self.paginator.paginated_json(self.paginate_queryset(day_list.answers_for(request.user, render)))
         return HttpResponse(body, content_type=JSONRenderer.media_type)
 
     @extend_schema(
