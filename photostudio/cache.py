@@ -406,11 +406,20 @@ class TwoTierCache:
             return failed
 
 
+# Each counter's child per labels, looked up once per process: labels() checks its label values
+# and takes a lock on every call, for every cache read.
+_counter_children: dict[tuple, Counter] = {}
+
+
 def _count(counter: Counter, *labels: str) -> None:
     # Under gunicorn's multi-process metrics a process without its samples directory cannot
     # count; the cache must work all the same.
     with suppress(OSError):
-        counter.labels(*labels).inc()
+        key = (counter, labels)
+        child = _counter_children.get(key)
+        if child is None:
+            child = _counter_children[key] = counter.labels(*labels)
+        child.inc()
 
 
 def _counted(l2, key: str, ttl: int) -> int:

@@ -13,8 +13,9 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse
 from django.urls import re_path
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
@@ -25,6 +26,9 @@ _PROBE_KEY = "health:probe"
 # What ``never_cache`` writes, written directly: its header parsing was an eighth of a liveness
 # probe's time, and load balancers send many.
 _NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+# What JsonResponse writes, with one encoder for every probe: it made an encoder per answer and
+# encoded its text again, a tenth of a liveness probe's time.
+_as_json = DjangoJSONEncoder().encode
 
 
 @lru_cache(maxsize=1)
@@ -103,7 +107,8 @@ def _view(probe_function):
     @require_GET
     def view(request):
         probe = probe_function()
-        response = JsonResponse(probe.as_dict(), status=200 if probe.ok else 503)
+        body = _as_json(probe.as_dict()).encode()
+        response = HttpResponse(body, content_type="application/json", status=200 if probe.ok else 503)
         response["Expires"] = _http_date(int(time.time()))
         response["Cache-Control"] = _NEVER_CACHE
         return response

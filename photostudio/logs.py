@@ -1,8 +1,10 @@
 """Structured JSON logs on stdout (and optionally a size-rotated file): one object per line, with
 the request id bound per request."""
 
+import json
 import logging
 from datetime import UTC, datetime
+from functools import cache
 
 import structlog
 
@@ -39,7 +41,18 @@ _SHARED_PROCESSORS = [
 ]
 
 
-_render_json = structlog.processors.JSONRenderer()
+@cache
+def _json_encoder(default) -> json.JSONEncoder:
+    return json.JSONEncoder(default=default)
+
+
+def _dumps(event_dict: dict, *, default=None) -> str:
+    """``json.dumps(event_dict, default=default)``, with one encoder per ``default``: json.dumps
+    makes an encoder for every call given one, a quarter of the JSON rendering of an access line."""
+    return _json_encoder(default).encode(event_dict)
+
+
+_render_json = structlog.processors.JSONRenderer(serializer=_dumps)
 
 
 class JsonFormatter(structlog.stdlib.ProcessorFormatter):

@@ -15,12 +15,13 @@ import django_prometheus.middleware
 import prometheus_client
 from django.conf import settings
 from django.http import HttpResponse
-from django_prometheus.utils import Time
+from django_prometheus.utils import Time, TimeSince
 from prometheus_client import multiprocess
 
 # Collectors that query the database at scrape time: they live in no process's sample files, so
 # every exporter adds them to the registry it serves.
 _database_collectors = []
+_ABSENT = object()
 
 
 def register_database_collector(collector) -> None:
@@ -99,6 +100,8 @@ class PrometheusAfterMiddleware(django_prometheus.middleware.PrometheusAfterMidd
     ``metric.labels()`` checks its label names and takes a lock on each call, nine times a request;
     here each labelled child is looked up once per process and then taken from a dict. The two
     headers it reads come from ``META``: ``request.headers`` would copy every header of the request.
+    The response's metrics take their children by label values (the library builds keyword labels
+    for each) and read the view's name, the charset and the body once each (the library twice).
     """
 
     def __init__(self, get_response):
@@ -115,11 +118,47 @@ class PrometheusAfterMiddleware(django_prometheus.middleware.PrometheusAfterMidd
             child = self._children[key] = metric.labels(**labels)
             return child
 
+    def _child(self, metric, *label_values):
+        # label_values in the order of the metric's label names
+        key = (metric, label_values)
+        try:
+            return self._children[key]
+        except KeyError:
+            child = self._children[key] = metric.labels(*label_values)
+            return child
+
     def process_request(self, request):
-        method = self._method(request)
-        self.label_metric(self.metrics.requests_by_method, request, method=method).inc()
-        self.label_metric(self.metrics.requests_by_transport, request, transport=self._transport(request)).inc()
+        self._child(self.metrics.requests_by_method, self._method(request)).inc()
+        self._child(self.metrics.requests_by_transport, self._transport(request)).inc()
         if request.META.get("HTTP_X_REQUESTED_WITH") == "XMLHttpRequest":
             self.metrics.requests_ajax.inc()
         self.metrics.requests_body_bytes.observe(int(request.META.get("CONTENT_LENGTH") or 0))
         request.prometheus_after_middleware_event = Time()
+
+    def process_view(self, request, view_func, *view_args, **view_kwargs):
+        if hasattr(request, "resolver_match"):
+            name = request.resolver_match.view_name or "<unnamed view>"
+            metric = self.metrics.requests_by_view_transport_method
+            self._child(metric, name, self._transport(request), self._method(request)).inc()
+
+    def process_response(self, request, response):
+        metrics = self.metrics
+        method = self._method(request)
+        view = self._get_view_name(request)
+        status = str(response.status_code)
+        self._child(metrics.responses_by_status, status).inc()
+        self._child(metrics.responses_by_status_view_method, status, view, method).inc()
+        charset = getattr(response, "charset", _ABSENT)
+        if charset is not _ABSENT:
+            self._child(metrics.responses_by_charset, str(charset)).inc()
+        if getattr(response, "streaming", False):
+            metrics.responses_streaming.inc()
+        content = getattr(response, "content", _ABSENT)
+        if content is not _ABSENT:
+            metrics.responses_body_bytes.observe(len(content))
+        if hasattr(request, "prometheus_after_middleware_event"):
+            latency = TimeSince(request.prometheus_after_middleware_event)
+            self._child(metrics.requests_latency_by_view_method, view, request.method).observe(latency)
+        else:
+            metrics.requests_unknown_latency.inc()
+        return response

@@ -131,6 +131,35 @@ def test_hits_and_misses_of_each_tier_are_on_metrics(computed):
         assert f'studio_cache_lookups_total{{result="{result}",tier="{tier}"}}' in page
 
 
+def _lookups(tier: str, result: str) -> float:
+    return REGISTRY.get_sample_value("studio_cache_lookups_total", {"tier": tier, "result": result}) or 0
+
+
+def test_each_read_is_counted_once_under_its_tier_and_result(computed):
+    tiers = [("l1", "hit"), ("l1", "miss"), ("l2", "hit"), ("l2", "miss")]
+    before = {tier: _lookups(*tier) for tier in tiers}
+
+    cache.get_or_set("counted", computed, namespaces=["tests"])
+    cache.get_or_set("counted", computed, namespaces=["tests"])
+    cache.clear_l1()
+    cache.get_or_set("counted", computed, namespaces=["tests"])
+
+    counted = {tier: _lookups(*tier) - before[tier] for tier in tiers}
+    assert counted == {("l1", "hit"): 1, ("l1", "miss"): 2, ("l2", "hit"): 1, ("l2", "miss"): 1}
+
+
+def test_a_read_is_answered_when_its_lookup_cannot_be_counted(computed, monkeypatch):
+    def unwritable(self, amount=1, exemplar=None):
+        raise OSError("no samples directory")
+
+    monkeypatch.setattr("prometheus_client.metrics.Counter.inc", unwritable)
+
+    first = cache.get_or_set("counted", computed, namespaces=["tests"])
+    again = cache.get_or_set("counted", computed, namespaces=["tests"])
+
+    assert (first, again) == (1, 1)
+
+
 def errors_counted(operation: str) -> float:
     return REGISTRY.get_sample_value("studio_cache_errors_total", {"operation": operation}) or 0
 

@@ -1,6 +1,6 @@
 import pytest
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.test import RequestFactory
 from django.utils.http import parse_http_date
 from django.views.decorators.cache import never_cache
@@ -26,6 +26,15 @@ def test_health_answers_are_never_cached_as_never_cache_says(client, path):
     expected = reference(RequestFactory().get(path))
     assert response["Cache-Control"] == expected["Cache-Control"]
     assert parse_http_date(response["Expires"]) <= parse_http_date(expected["Expires"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/health", "/health/db", "/health/cache"])
+def test_health_answers_are_the_json_json_response_writes(client, path):
+    response = client.get(path)
+
+    expected = JsonResponse(response.json())
+    assert (response.content, response["Content-Type"]) == (expected.content, expected["Content-Type"])
 
 
 @pytest.mark.django_db

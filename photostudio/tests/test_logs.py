@@ -129,3 +129,15 @@ def test_context_left_bound_before_a_request_reaches_none_of_its_lines(log_to_fi
     )
     assert "booking_id" not in inside
     assert "booking_id" not in access
+
+
+def test_a_line_is_the_text_structlogs_json_renderer_writes_values_json_cannot_hold_included(log_to_file):
+    log_file = log_to_file()
+    fields = {"booking_id": 7, "spaces": {"studio-a"}, "note": "café ✓", "ratio": 0.5, "missing": None}
+
+    structlog.get_logger("photostudio.test").info("booking_confirmed", **fields)
+
+    text = log_file.read_text().strip()
+    line = json.loads(text)
+    assert text == structlog.processors.JSONRenderer()(None, "", line | {"spaces": {"studio-a"}})
+    assert line["spaces"] == "{'studio-a'}"

@@ -1,7 +1,11 @@
 """/metrics: open without METRICS_TOKEN, for the bearer of the token only when it is set."""
 
 import pytest
+from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import resolve
 from prometheus_client import REGISTRY
+
+from photostudio.metrics import PrometheusAfterMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +84,46 @@ def test_each_request_is_counted_under_its_view_method_status_and_transport(clie
 
     after = {key: _sample(key[0], **dict(key[1:])) for key in counted}
     assert {key: after[key] - before[key] for key in counted} == counted
+
+
+def _response_samples() -> dict:
+    return {
+        "by status": _sample("django_http_responses_total_by_status_total", status="202"),
+        "by status, view and method": _sample(
+            "django_http_responses_total_by_status_view_method_total", status="202", view="health-db", method="GET"
+        ),
+        "by charset": _sample("django_http_responses_total_by_charset_total", charset="latin-1"),
+        "streaming": _sample("django_http_responses_streaming_total"),
+        "body bytes": _sample("django_http_responses_body_total_bytes_sum"),
+        "bodies": _sample("django_http_responses_body_total_bytes_count"),
+        "latencies": _sample(
+            "django_http_requests_latency_seconds_by_view_method_count", view="health-db", method="GET"
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (
+            HttpResponse(b"12345", content_type="text/plain; charset=latin-1", status=202),
+            {"streaming": 0, "body bytes": 5, "bodies": 1},
+        ),
+        (
+            StreamingHttpResponse([b"12345"], content_type="text/plain; charset=latin-1", status=202),
+            {"streaming": 1, "body bytes": 0, "bodies": 0},
+        ),
+    ],
+    ids=["whole", "streaming"],
+)
+def test_each_response_is_measured_as_django_prometheus_measures_it(rf, response, expected):
+    request = rf.get("/health/db")
+    request.resolver_match = resolve("/health/db")
+    middleware = PrometheusAfterMiddleware(lambda request: response)
+    before = _response_samples()
+
+    middleware(request)
+
+    after = _response_samples()
+    common = {"by status": 1, "by status, view and method": 1, "by charset": 1, "latencies": 1}
+    assert {name: after[name] - before[name] for name in after} == common | expected
