@@ -7,8 +7,8 @@ an employee's name or role). The cached value (a ``DayList``) is the day's rows,
 booking's answer as rendered for anyone allowed to see bookings (``BookingSerializer.part_from_row``)
 is built for the page asked for. Only ``allowed_transitions`` depends on the caller and the hour:
 it is worked out from a booking holding just the fields that needs (``services.TRANSITION_FIELDS``),
-and each booking's whole answer is kept with the list for callers with the same rights
-(``services.transition_rights``) until the clock may change it
+and each caller's answer for a booking is kept with the list, under the caller's id and
+permissions (``services.transition_rights``), until the clock may change it
 (``services.transitions_settled_until``). A miss reads the day with one ``values_list()`` query
 and builds no space, client or employee instance, and the cached value pickles plain values, no
 model.
@@ -31,7 +31,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from bookings.api.serializers import PART_COLUMNS, BookingSerializer, rendered_part
+from bookings.api.serializers import PART_COLUMNS, BookingSerializer, answer_json, rendered_part
 from bookings.filtersets import BookingFilterSet
 from bookings.models import Booking, Space, studio_day
 from bookings.selectors import (
@@ -84,8 +84,8 @@ _TRANSITION_ATTNAMES = [field.attname for field in Booking._meta.concrete_fields
 _ROW_COLUMNS = tuple(dict.fromkeys([*PART_COLUMNS, *_TRANSITION_ATTNAMES]))
 _TRANSITION_POSITIONS = [_ROW_COLUMNS.index(name) for name in _TRANSITION_ATTNAMES]
 _SERIALIZER = BookingSerializer()
-# Answers a day list keeps for its callers at most (~1 kB each; a page has at most 200 bookings).
-_MAX_KEPT_ANSWERS = 400
+# Callers' answers a day list keeps, per booking it holds (~0.8 kB each): the oldest go first.
+_KEPT_ANSWERS_PER_BOOKING = 3
 
 
 class _BuiltOnUse(Sequence):
@@ -99,7 +99,7 @@ class _BuiltOnUse(Sequence):
 
 class DayList(_BuiltOnUse):
     """A day list as filed in the cache: the pairs (booking holding ``TRANSITION_FIELDS``, rendered
-    part) in list order, and ``answers_for(viewer, render)``, the callers' JSON answers.
+    part) in list order, and ``answers_for(viewer)``, a caller's JSON answers.
 
     It holds the day's rows as the query gave them (``_ROW_COLUMNS``), and the pickle holds only
     them. Bookings, parts and JSON are built from a row when first asked for, so a miss and a read
@@ -114,30 +114,33 @@ class DayList(_BuiltOnUse):
         self._bookings: list[Booking | None] = [None] * len(rows)
         self._parts: list[dict | None] = [None] * len(rows)
         self._json: list[tuple[bytes, bytes] | None] = [None] * len(rows)
-        # (rights, index) -> (answer, the moment it may change, or None)
+        # (transition rights, index) -> (answer, the moment it may change or None), oldest first
         self._answers: dict[tuple, tuple[bytes, datetime | None]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def answers_for(self, viewer, render) -> "_Answers":
-        """The list's bookings as ``viewer``'s JSON answers, each made by ``render(booking,
-        rendered)`` from ``json_item``'s pair, which must depend on the viewer only through their
-        ``transition_rights``. An answer is kept for every caller with the same rights until the
-        clock may change the booking's transitions."""
+    def answers_for(self, viewer) -> "_Answers":
+        """The list's bookings as ``viewer``'s JSON answers. Each is kept for the viewer's later
+        requests until their permissions or the booking's transitions by the clock may change."""
         # Not an attribute: the cycle would leave each list dropped from L1 to the garbage collector.
-        return _Answers(self, rights=transition_rights(viewer), render=render, now=timezone.now())
+        return _Answers(self, viewer=viewer, rights=transition_rights(viewer), now=timezone.now())
 
-    def answer(self, index: int, *, rights: tuple, render, now: datetime) -> bytes:
-        kept = self._answers.get((rights, index))
+    def answer(self, index: int, *, viewer, rights: tuple | None, now: datetime) -> bytes:
+        kept = self._answers.get((rights, index)) if rights is not None else None
         if kept is not None and (kept[1] is None or now < kept[1]):
             return kept[0]
         booking, rendered = self.json_item(index)
-        answer = render(booking, rendered)
-        if len(self._answers) >= _MAX_KEPT_ANSWERS:
-            self._answers.clear()
-        self._answers[rights, index] = answer, transitions_settled_until(booking=booking, now=now)
+        answer = answer_json(booking, rendered, viewer=viewer)
+        if rights is not None:
+            self._keep(rights, index, answer, transitions_settled_until(booking=booking, now=now))
         return answer
+
+    def _keep(self, rights: tuple, index: int, answer: bytes, settled_until: datetime | None) -> None:
+        self._answers.pop((rights, index), None)
+        if len(self._answers) >= _KEPT_ANSWERS_PER_BOOKING * len(self._rows):
+            del self._answers[next(iter(self._answers))]
+        self._answers[rights, index] = answer, settled_until
 
     def _item(self, index: int) -> tuple[Booking, dict]:
         part = self._parts[index]
@@ -170,17 +173,17 @@ class DayList(_BuiltOnUse):
 
 
 class _Answers(_BuiltOnUse):
-    def __init__(self, day_list: DayList, *, rights: tuple, render, now: datetime):
+    def __init__(self, day_list: DayList, *, viewer, rights: tuple | None, now: datetime):
         self._day_list = day_list
+        self._viewer = viewer
         self._rights = rights
-        self._render = render
         self._now = now
 
     def __len__(self) -> int:
         return len(self._day_list)
 
     def _item(self, index: int) -> bytes:
-        return self._day_list.answer(index, rights=self._rights, render=self._render, now=self._now)
+        return self._day_list.answer(index, viewer=self._viewer, rights=self._rights, now=self._now)
 
 
 def day_list(*, day: date, params, load) -> DayList:

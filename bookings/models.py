@@ -301,9 +301,13 @@ def _may_complete_now(booking: "Booking") -> bool:
     return timezone.now() >= booking.start
 
 
+# Who holds it undoes any booking's last state change at any time.
+UNDO_ANY_PERMISSION = "bookings.undo_booking_state_change"
+
+
 def _may_undo(booking: "Booking", user) -> bool:
     """Managers and admins undo any time; whoever made the change, within BOOKING_UNDO_MINUTES."""
-    if user.has_perm("bookings.undo_booking_state_change"):
+    if user.has_perm(UNDO_ANY_PERMISSION):
         return True
     window_ends = booking.undo_window_ends
     return (

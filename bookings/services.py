@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransition, Transition
 
 from bookings.models import (
     HOLDING_STATES,
+    UNDO_ANY_PERMISSION,
     Booking,
     BookingSeries,
     BookingState,
@@ -31,7 +32,7 @@ from bookings.models import (
 )
 from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives
-from employees.models import Role
+from employees.models import Role, backends_grant_nothing_per_object
 from events.services import publish
 from photostudio.errors import (
     AlreadyOnWaitlist,
@@ -279,8 +280,10 @@ def transitions_allowed(*, booking: Booking, actor) -> list[Transition]:
     return sorted(moves, key=lambda move: move.target)
 
 
+# Who holds it may begin or complete a session assigned to another photographer.
+_OTHERS_SESSIONS_PERMISSION = "bookings.change_booking"
 # What ``transitions_allowed`` asks of an actor beside their id: each transition's permission,
-# and what its guards ask (undo at any time; act on a session assigned to someone else).
+# and what its guards ask.
 TRANSITION_PERMISSIONS = tuple(
     sorted(
         {
@@ -288,14 +291,17 @@ TRANSITION_PERMISSIONS = tuple(
             for move in Booking._meta.get_field("state").get_all_transitions(Booking)
             if isinstance(move.permission, str)
         }
-        | {"bookings.undo_booking_state_change", "bookings.change_booking"}
+        | {UNDO_ANY_PERMISSION, _OTHERS_SESSIONS_PERMISSION}
     )
 )
 
 
-def transition_rights(actor) -> tuple:
-    """What ``transitions_allowed`` reads of ``actor``: any two actors with equal rights are
-    offered the same transitions on every booking."""
+def transition_rights(actor) -> tuple | None:
+    """What ``transitions_allowed`` reads of ``actor``: their id and permissions, so that one
+    actor's rights stand for every later request of theirs until a permission changes. None when
+    an authentication backend may grant a permission on one booking, which no tuple can stand for."""
+    if not backends_grant_nothing_per_object():
+        return None
     return actor.pk, tuple(actor.has_perm(permission) for permission in TRANSITION_PERMISSIONS)
 
 
@@ -344,7 +350,7 @@ def _transition_refusal(booking: Booking, move: Transition, actor) -> Permission
     if (
         move.custom.get("assigned_photographer_only")
         and booking.photographer_id != actor.pk
-        and not actor.has_perm("bookings.change_booking")
+        and not actor.has_perm(_OTHERS_SESSIONS_PERMISSION)
     ):
         return PermissionDenied("Only the photographer assigned to this booking or a manager may do this.")
     return None

@@ -9,7 +9,7 @@ commit, so no request that read the old rows meanwhile keeps them. Records are r
 versions on every request, so a revoked sign-in is refused at once by every app process.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.contrib.auth.backends import ModelBackend
@@ -43,9 +43,19 @@ class Caller:
     expires_at: datetime
     mfa_verified: bool
     last_seen_at: datetime
-    # Employee.has_perm's answers, which follow from the fields above: kept for the record's
-    # next requests (a day list asks a handful of questions on every one).
-    permission_answers: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        # Employee.has_perm's answers, which follow from the fields above, for this copy's next
+        # requests (a day list asks a handful of questions on every one). Not pickled: each
+        # process, and each copy read from L2, starts without any.
+        object.__setattr__(self, "_permission_answers", {})
+
+    def __getstate__(self) -> dict:
+        return {name: value for name, value in self.__dict__.items() if name != "_permission_answers"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_permission_answers", {})
 
     def signed_in(self, now: datetime) -> bool:
         return not self.revoked and self.expires_at > now
@@ -58,7 +68,7 @@ class Caller:
         employee._user_perm_cache = set(self.user_permissions)
         employee._group_perm_cache = set(self.group_permissions)
         employee._perm_cache = set(self.user_permissions | self.group_permissions)
-        employee._perm_answers = self.permission_answers  # see Employee.has_perm
+        employee._perm_answers = self._permission_answers  # see Employee.has_perm
         return employee
 
 

@@ -33,7 +33,8 @@ _GRANTING_NOTHING_PER_OBJECT = frozenset(
 )
 
 
-def _backends_grant_nothing_per_object() -> bool:
+def backends_grant_nothing_per_object() -> bool:
+    """Whether every configured authentication backend answers no when asked about one object."""
     return all(path in _GRANTING_NOTHING_PER_OBJECT for path in settings.AUTHENTICATION_BACKENDS)
 
 
@@ -115,7 +116,7 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
         if answers is None:
             return super().has_perm(perm, obj)
         if obj is not None:
-            if not _backends_grant_nothing_per_object():
+            if not backends_grant_nothing_per_object():
                 return super().has_perm(perm, obj)
             return self.is_active and self.is_superuser
         question = (perm, self.is_active, self.is_superuser)

@@ -67,6 +67,8 @@ class FailOpenRedisCache(RedisCache):
             except ConnectionError:
                 # Redis closed the connection while it was idle (a restart, an idle timeout). The
                 # pool would have found that out before handing it over; a new one is tried once.
+                # Had Redis run the script before the connection dropped, the request is counted
+                # twice: the throttle errs towards refusing.
                 if not was_connected:
                     raise
                 count, values = client.eval(*arguments)

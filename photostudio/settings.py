@@ -181,7 +181,9 @@ if DATABASE_REPLICA_URLS:
 
 # --- Cache and Celery -------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 10, minimum=1)
+# Each thread serving requests keeps one connection for the round trip every API request makes
+# (photostudio.redis_cache) and needs another for the rest of its cache calls.
+REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", max(10, 2 * GUNICORN_THREADS), minimum=2 * GUNICORN_THREADS)
 CACHE_TTL = env_int("CACHE_TTL", 300, minimum=0)
 # photostudio.cache's in-process L1 in front of the shared cache: at most CACHE_L1_MAX_SIZE
 # values per process, each for at most CACHE_L1_TTL seconds (the guide's l1_max_size, l1_ttl).

@@ -1,7 +1,6 @@
 """The bookings, spaces and clients endpoints. Views translate HTTP to the services and selectors
 of ``bookings`` and back; the rules live there."""
 
-import functools
 import re
 from contextlib import contextmanager
 from datetime import date
@@ -51,7 +50,6 @@ from bookings.api.serializers import (
     WaitlistEntryDetailSerializer,
     WaitlistEntrySerializer,
     WithdrawSerializer,
-    answer_json,
     report_json,
 )
 from bookings.filtersets import BookingFilterSet, ClosureFilterSet, WaitlistFilterSet
@@ -200,8 +198,7 @@ class BookingListView(generics.ListAPIView):
             page = self.paginate_queryset(day_list)
             serializer = self.get_serializer()
             return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
-        render = functools.partial(answer_json, viewer=request.user)
-        body = self.paginator.paginated_json(self.paginate_queryset(day_list.answers_for(request.user, render)))
+        body = self.paginator.paginated_json(self.paginate_queryset(day_list.answers_for(request.user)))
         return HttpResponse(body, content_type=JSONRenderer.media_type)
 
     @extend_schema(

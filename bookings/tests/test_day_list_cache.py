@@ -189,7 +189,7 @@ def test_a_day_list_is_freed_as_soon_as_nothing_holds_it(studio):
         params={"date": DAY},
         load=lambda: BookingFilterSet({"date": DAY}, queryset=calendar_bookings()).qs,
     )
-    computed.answers_for(EmployeeFactory(), lambda booking, rendered: rendered[0])[0]
+    computed.answers_for(EmployeeFactory())[0]
     freed = weakref.ref(computed)
 
     gc.disable()  # without a reference cycle, dropping the last reference frees it
@@ -323,9 +323,7 @@ def test_a_cached_day_list_asked_for_indented_json_answers_it(desk, studio, monk
     assert cached.content.startswith(b'{\n  "count": 1')
 
 
-def test_a_cached_day_list_works_out_each_bookings_next_steps_once_for_callers_with_equal_rights(
-    studio, receptionist, monkeypatch
-):
+def test_a_cached_day_list_works_out_each_bookings_next_steps_once_per_caller(studio, receptionist, monkeypatch):
     for hour in range(3):
         BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=7, hours=3 * hour))
     day = (MONDAY_10_UTC + timedelta(days=7)).date().isoformat()
@@ -342,7 +340,30 @@ def test_a_cached_day_list_works_out_each_bookings_next_steps_once_for_callers_w
 
     assert first == again == [["cancelled", "confirmed"]] * 3
     assert other_desk == first
-    assert len(worked_out) == 6  # three for each receptionist: the rights include who asks
+    assert len(worked_out) == 6  # three for each receptionist: a photographer's differ by who asks
+
+
+class _GrantsOnEveryBooking:
+    def authenticate(self, request, **credentials):
+        return None
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return obj is not None and perm == "bookings.confirm_booking"
+
+
+def test_with_a_backend_granting_on_one_booking_a_cached_day_list_asks_it_on_every_read(studio, settings, monkeypatch):
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, f"{__name__}._GrantsOnEveryBooking"]
+    BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=7))
+    day = (MONDAY_10_UTC + timedelta(days=7)).date().isoformat()
+    camera = api_as(PhotographerFactory())
+    asked = []
+    has_perm = _GrantsOnEveryBooking.has_perm
+    monkeypatch.setattr(_GrantsOnEveryBooking, "has_perm", lambda *args: asked.append(args) or has_perm(*args))
+
+    first, again = next_states(camera, day), next_states(camera, day)
+
+    assert first == again == [["confirmed"]]  # the photographer's role may not confirm: the backend lets them
+    assert [args[2] for args in asked if args[-1] is not None].count("bookings.confirm_booking") == 2  # once a read
 
 
 def test_a_cached_day_list_stops_offering_an_undo_when_its_window_closes(studio, receptionist):

@@ -1,15 +1,17 @@
 """Rescheduling, photographers, client edits, and the database as the last word on overlaps.
 Creating bookings and transitions have their own modules."""
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 
 from bookings import services
 from bookings.models import Booking, BookingState, Client, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events.models import Event
@@ -330,3 +332,116 @@ def test_overlap_refused_by_the_database_names_the_booking_and_leaves_the_transa
 
     assert raised.value.details["conflicting_booking"]["id"] == first.pk
     assert Booking.objects.count() == 1  # the test's own transaction still answers
+
+
+# What a booking's offered transitions depend on: the actor's ``transition_rights`` and the clock up
+# to ``transitions_settled_until``. The day list keeps answers on the strength of both.
+
+UNDO = timedelta(minutes=15)
+EARLY = timedelta(minutes=30)
+
+
+def _offered(booking, actor) -> list[str]:
+    return [move.target for move in services.transitions_allowed(booking=booking, actor=actor)]
+
+
+@pytest.fixture
+def transition_actors():
+    photographer = PhotographerFactory()
+    return [photographer, PhotographerFactory(), *(EmployeeFactory(role=role) for role in Role.values)]
+
+
+@pytest.fixture
+def transition_bookings(transition_actors):
+    """A booking in every state, some changed by a photographer or a receptionist (who may undo it
+    for a while), one assigned to the first photographer."""
+    photographer, desk = transition_actors[0], transition_actors[3]
+    made = []
+    for state, previous, changed_by in itertools.product(
+        BookingState.values, ["", BookingState.PENDING, BookingState.CONFIRMED], [None, photographer, desk]
+    ):
+        made.append(
+            BookingFactory(
+                start=MONDAY_10_UTC + timedelta(hours=len(made)),
+                state=state,
+                previous_state=previous,
+                photographer=photographer,
+                state_changed_by=changed_by,
+                state_changed_at=MONDAY_10_UTC - timedelta(minutes=5) if changed_by else None,
+            )
+        )
+    return made
+
+
+class _Recording:
+    """An actor that answers as ``actor`` and notes every permission it is asked about."""
+
+    def __init__(self, actor):
+        self._actor = actor
+        self.asked = set()
+        self.pk = actor.pk
+
+    def has_perm(self, permission, obj=None):
+        self.asked.add((permission, obj is None))
+        return self._actor.has_perm(permission, obj)
+
+    def __str__(self):
+        return str(self._actor)
+
+
+def test_the_transitions_offered_ask_only_the_permissions_transition_rights_reads(
+    transition_bookings, transition_actors
+):
+    asked = set()
+    for moment in (MONDAY_10_UTC - timedelta(hours=1), MONDAY_10_UTC + timedelta(hours=30)):
+        with time_machine.travel(moment, tick=False):
+            for booking, actor in itertools.product(transition_bookings, transition_actors):
+                recording = _Recording(actor)
+                _offered(booking, recording)
+                asked |= recording.asked
+
+    # Asked about one booking too (django-fsm asks so first), which transition_rights stands for
+    # only while no backend grants anything per object (test_day_list_cache).
+    assert {permission for permission, _ in asked} == set(services.TRANSITION_PERMISSIONS)
+
+
+def test_the_transitions_offered_stay_the_same_until_the_clock_settles_them(transition_bookings, transition_actors):
+    """From each moment, every actor's answer holds until ``transitions_settled_until`` (at the
+    moments in between and just before it)."""
+    moments = [
+        MONDAY_10_UTC + timedelta(minutes=minutes) for minutes in range(-90, 60 * len(transition_bookings) + 60, 10)
+    ]
+
+    def answers_at(booking, moment):
+        with time_machine.travel(moment, tick=False):
+            return [_offered(booking, actor) for actor in transition_actors]
+
+    for booking in transition_bookings:
+        answers = {moment: answers_at(booking, moment) for moment in moments}
+        for now in moments:
+            settled_until = services.transitions_settled_until(booking=booking, now=now)
+            assert settled_until is None or settled_until > now
+            held = [moment for moment in moments if now < moment and (settled_until is None or moment < settled_until)]
+            assert all(answers[moment] == answers[now] for moment in held), (booking.state, now)
+            if settled_until is not None:
+                assert answers_at(booking, settled_until - timedelta(microseconds=1)) == answers[now]
+
+
+def test_the_clock_settles_a_booking_at_its_early_begin_its_start_and_just_after_its_undo_window():
+    desk = EmployeeFactory(role=Role.RECEPTIONIST)
+    booking = BookingFactory(
+        start=MONDAY_10_UTC,
+        state=BookingState.CONFIRMED,
+        previous_state=BookingState.PENDING,
+        state_changed_by=desk,
+        state_changed_at=MONDAY_10_UTC - timedelta(hours=1),
+    )
+
+    def settled_from(now):
+        return services.transitions_settled_until(booking=booking, now=now)
+
+    undo_refused_from = MONDAY_10_UTC - timedelta(hours=1) + UNDO + timedelta(microseconds=1)
+    assert settled_from(MONDAY_10_UTC - timedelta(hours=2)) == undo_refused_from
+    assert settled_from(MONDAY_10_UTC - timedelta(minutes=40)) == MONDAY_10_UTC - EARLY
+    assert settled_from(MONDAY_10_UTC - EARLY) == MONDAY_10_UTC
+    assert settled_from(MONDAY_10_UTC) is None

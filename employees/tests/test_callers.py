@@ -1,8 +1,10 @@
 """The cached "who is calling" record: cheap requests that still notice every change at once."""
 
+import pickle
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -201,3 +203,17 @@ def test_a_callers_next_requests_answer_from_the_permissions_remembered_with_its
     assert asked == []
     assert next_request.has_perm("bookings.delete_employee") is False
     assert len(asked) == 1  # a question not asked before goes to the backends
+
+
+def test_a_callers_record_is_filed_without_its_permission_answers(desk, monkeypatch):
+    record, _ = callers.caller(employee_id=desk.pk, sign_in_id=SignIn.objects.get(employee=desk).pk)
+    assert record.employee().has_perm("bookings.add_client")
+    asked = []
+    has_perm = ModelBackend.has_perm
+    monkeypatch.setattr(ModelBackend, "has_perm", lambda *args: asked.append(args) or has_perm(*args))
+
+    filed = pickle.loads(pickle.dumps(record))  # as L2 files it (and as the previous release did)
+
+    assert filed == record
+    assert filed.employee().has_perm("bookings.add_client")
+    assert len(asked) == 1  # answered afresh

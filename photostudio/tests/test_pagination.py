@@ -1,7 +1,8 @@
 """The API's pages: a page of a list or a queryset iterates as Django's does."""
 
 import pytest
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from rest_framework.request import Request
 
 from employees.models import Employee
 from employees.tests.factories import EmployeeFactory
@@ -29,3 +30,11 @@ def test_a_page_of_a_queryset_reads_it_once(django_assert_num_queries):
         iterated, again = list(page), list(page)
 
     assert iterated == again == list(Employee.objects.order_by("pk")[2:4])
+
+
+def test_the_api_iterates_a_page_without_indexing_each_item(rf, monkeypatch):
+    monkeypatch.setattr(Page, "__getitem__", lambda page, index: pytest.fail("indexed item by item"))
+
+    page = PageNumberPagination().paginate_queryset(list(range(7)), Request(rf.get("/", {"page": 2, "page_size": 3})))
+
+    assert page == [3, 4, 5]

@@ -283,3 +283,10 @@ def test_email_file_path_keeps_e_mails_as_files_when_there_is_no_smtp_host(load_
     settings = load_settings(EMAIL_FILE_PATH=str(tmp_path))
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
     assert settings["EMAIL_FILE_PATH"] == str(tmp_path)
+
+
+def test_the_redis_pool_holds_two_connections_per_serving_thread(load_settings):
+    assert load_settings()["REDIS_POOL_SIZE"] == 10
+    assert load_settings(GUNICORN_THREADS="8")["REDIS_POOL_SIZE"] == 16
+    with pytest.raises(ImproperlyConfigured, match="REDIS_POOL_SIZE=6 is below the minimum of 8"):
+        load_settings(GUNICORN_THREADS="4", REDIS_POOL_SIZE="6")
