@@ -7,7 +7,6 @@ Failures are ``photostudio.errors`` domain errors.
 
 import functools
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,6 +32,7 @@ from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives
 from employees.models import Role
 from events.services import publish
+from photostudio.compiled_queries import CompiledLookup
 from photostudio.errors import (
     AlreadyOnWaitlist,
     BookingClosed,
@@ -689,13 +689,17 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
         phone = normalise_phone(phone)
     except ValidationError as exc:
         raise ValidationFailed(exc.messages[0], details={"client_phone": exc.messages}) from None
-    with suppress(Client.DoesNotExist):
-        return Client.objects.get(phone=phone)  # get(), not first(): a unique phone needs no ORDER BY
+    if known := _CLIENT_WITH_PHONE.fetch(phone=phone):
+        return known[0]
     _require(actor, "bookings.add_client", "register new clients")
     client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
     _validate(client, rename=_BOOKING_CLIENT_FIELDS)
     _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
     return client
+
+
+# Each booking made finds its client by phone: compiled once, not on each request.
+_CLIENT_WITH_PHONE = CompiledLookup(lambda phone: Client.objects.filter(phone=phone).order_by(), phone=str)
 
 
 def _save_client(client: Client, *, rename: dict[str, str] | None = None, **save_kwargs) -> None:

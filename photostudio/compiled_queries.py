@@ -1,0 +1,96 @@
+"""Lookups compiled to SQL once per process and run again with other values.
+
+Django compiles a queryset to SQL each time it runs it. For the lookups every booking write
+makes (the booking a state change moves, with its space, client and photographer; the client
+with a phone number) compiling costs several times what running the SQL does: about 450 µs of
+the 550 µs a booking's ``select_related`` ``get()`` takes. A ``CompiledLookup`` builds its
+queryset once per database from stand-in values, notes where they land among the SQL's
+parameters, and from then on runs that SQL with the real values, turning the rows into model
+instances as the queryset would (``select_related`` objects included).
+"""
+
+import threading
+from collections.abc import Callable
+from functools import cached_property
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+# Values no lookup meets, so each is found exactly once among a compiled query's parameters.
+# Only whole numbers and text: the ORM passes them to the database as they are on every backend.
+_STAND_INS = {int: -7_318_264_593, str: "\x00stand-in\x00"}
+# No column holds a whole number beyond 64 bits; SQLite would refuse to be asked for one.
+_INT_RANGE = range(-(2**63), 2**63)
+
+
+class CompiledLookup:
+    """``build(**values)`` — a queryset whose parameters are ``values`` (whole numbers or text, as
+    ``types`` names them) — compiled once; ``fetch(**values)`` returns its model instances."""
+
+    def __init__(self, build: Callable[..., QuerySet], **types: type):
+        if unsupported := {name for name, kind in types.items() if kind not in _STAND_INS}:
+            raise TypeError(f"CompiledLookup takes whole numbers and text only, not {', '.join(sorted(unsupported))}")
+        self._build = build
+        self._types = types
+        self._compiled: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _model(self) -> type[Model]:
+        return self._build(**self._stand_ins()).model
+
+    def _stand_ins(self) -> dict:
+        # Distinct per name: two parameters of one type must not share a stand-in.
+        return {
+            name: _STAND_INS[kind] - number if kind is int else f"{_STAND_INS[kind]}{number}"
+            for number, (name, kind) in enumerate(self._types.items())
+        }
+
+    def fetch(self, **values) -> list[Model]:
+        if any(type(value) is int and value not in _INT_RANGE for value in values.values()):
+            return []
+        alias = router.db_for_read(self._model)
+        compiled = self._compiled.get(alias) or self._compile(alias)
+        compiler, sql, params, slots = compiled
+        params = list(params)
+        for name, position in slots.items():
+            params[position] = self._types[name](values[name])
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return self._instances(compiler, rows, alias)
+
+    def _compile(self, alias: str) -> tuple:
+        with self._lock:
+            if alias not in self._compiled:
+                stand_ins = self._stand_ins()
+                queryset = self._build(**stand_ins)
+                if queryset.query.annotations or queryset._known_related_objects:
+                    raise TypeError("CompiledLookup builds plain model instances: no annotations")
+                compiler = queryset.query.get_compiler(using=alias)
+                sql, params = compiler.as_sql()  # also fills compiler.select and klass_info
+                slots = {}
+                for name, stand_in in stand_ins.items():
+                    positions = [index for index, param in enumerate(params) if param == stand_in]
+                    if len(positions) != 1:
+                        raise TypeError(f"{name} must be one parameter of the compiled query")
+                    slots[name] = positions[0]
+                self._compiled[alias] = (compiler, sql, tuple(params), slots)
+            return self._compiled[alias]
+
+    @staticmethod
+    def _instances(compiler, rows: list, alias: str) -> list[Model]:
+        """The rows as model instances, as ``QuerySet``'s ``ModelIterable`` makes them."""
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, alias)
+        instances = []
+        for row in compiler.results_iter(results=[rows]):
+            instance = klass_info["model"].from_db(alias, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            instances.append(instance)
+        return instances
