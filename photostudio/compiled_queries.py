@@ -2,37 +2,48 @@
 
 Django compiles a queryset to SQL each time it runs it. For the lookups every booking write
 makes (the booking a state change moves, with its space, client and photographer; the client
-with a phone number) compiling costs several times what running the SQL does: about 450 µs of
-the 550 µs a booking's ``select_related`` ``get()`` takes. A ``CompiledLookup`` builds its
-queryset once per database from stand-in values, notes where they land among the SQL's
-parameters, and from then on runs that SQL with the real values, turning the rows into model
-instances as the queryset would (``select_related`` objects included).
+with a phone number; a closure in a new booking's way) compiling costs several times what
+running the SQL does: about 450 µs of the 550 µs a booking's ``select_related`` ``get()`` takes.
+A ``CompiledLookup`` builds its queryset once per database from stand-in values, notes where they
+land among the SQL's parameters, and from then on runs that SQL with the real values, turning the
+rows into model instances as the queryset would (``select_related`` objects included).
 """
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-# Values no lookup meets, so each is found exactly once among a compiled query's parameters.
-# Only whole numbers and text: the ORM passes them to the database as they are on every backend.
-_STAND_INS = {int: -7_318_264_593, str: "\x00stand-in\x00"}
+# Per kind of value: the n-th stand-in, a value no lookup meets (so each is found exactly once
+# among a compiled query's parameters), and the value as the ORM hands it to the database.
+_KINDS = {
+    int: (lambda n: -7_318_264_593 - n, lambda value, connection: int(value)),
+    str: (lambda n: f"\x00stand-in {n}\x00", lambda value, connection: str(value)),
+    datetime: (
+        lambda n: datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=n),
+        lambda value, connection: connection.ops.adapt_datetimefield_value(value),
+    ),
+}
 # No column holds a whole number beyond 64 bits; SQLite would refuse to be asked for one.
 _INT_RANGE = range(-(2**63), 2**63)
 
 
 class CompiledLookup:
-    """``build(**values)`` — a queryset whose parameters are ``values`` (whole numbers or text, as
-    ``types`` names them) — compiled once; ``fetch(**values)`` returns its model instances."""
+    """``build(**values)`` — a queryset whose parameters are ``values``, of the kinds ``kinds``
+    names (whole numbers, text, aware datetimes) — compiled once; ``fetch(**values)`` returns its
+    model instances."""
 
-    def __init__(self, build: Callable[..., QuerySet], **types: type):
-        if unsupported := {name for name, kind in types.items() if kind not in _STAND_INS}:
-            raise TypeError(f"CompiledLookup takes whole numbers and text only, not {', '.join(sorted(unsupported))}")
+    def __init__(self, build: Callable[..., QuerySet], **kinds: type):
+        if unsupported := {name for name, kind in kinds.items() if kind not in _KINDS}:
+            raise TypeError(
+                f"CompiledLookup takes whole numbers, text and datetimes, not {', '.join(sorted(unsupported))}"
+            )
         self._build = build
-        self._types = types
+        self._kinds = kinds
         self._compiled: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
@@ -41,22 +52,21 @@ class CompiledLookup:
         return self._build(**self._stand_ins()).model
 
     def _stand_ins(self) -> dict:
-        # Distinct per name: two parameters of one type must not share a stand-in.
-        return {
-            name: _STAND_INS[kind] - number if kind is int else f"{_STAND_INS[kind]}{number}"
-            for number, (name, kind) in enumerate(self._types.items())
-        }
+        # Numbered: two parameters of one kind must not share a stand-in.
+        return {name: _KINDS[kind][0](number) for number, (name, kind) in enumerate(self._kinds.items())}
 
     def fetch(self, **values) -> list[Model]:
         if any(type(value) is int and value not in _INT_RANGE for value in values.values()):
             return []
+        if any(isinstance(value, datetime) and value.utcoffset() is None for value in values.values()):
+            raise TypeError("CompiledLookup takes aware datetimes only")
         alias = router.db_for_read(self._model)
-        compiled = self._compiled.get(alias) or self._compile(alias)
-        compiler, sql, params, slots = compiled
+        compiler, sql, params, slots = self._compiled.get(alias) or self._compile(alias)
+        connection = connections[alias]
         params = list(params)
         for name, position in slots.items():
-            params[position] = self._types[name](values[name])
-        with connections[alias].cursor() as cursor:
+            params[position] = _KINDS[self._kinds[name]][1](values[name], connection)
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return self._instances(compiler, rows, alias)
@@ -72,7 +82,8 @@ class CompiledLookup:
                 sql, params = compiler.as_sql()  # also fills compiler.select and klass_info
                 slots = {}
                 for name, stand_in in stand_ins.items():
-                    positions = [index for index, param in enumerate(params) if param == stand_in]
+                    sent = _KINDS[self._kinds[name]][1](stand_in, connections[alias])
+                    positions = [index for index, param in enumerate(params) if param == sent]
                     if len(positions) != 1:
                         raise TypeError(f"{name} must be one parameter of the compiled query")
                     slots[name] = positions[0]

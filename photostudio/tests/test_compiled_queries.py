@@ -1,8 +1,10 @@
+from datetime import datetime, timedelta
+
 import pytest
 from django.db.models import Q
 
-from bookings.models import Booking, Client
-from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory
+from bookings.models import Booking, Client, Closure
+from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, PhotographerFactory
 from photostudio.compiled_queries import CompiledLookup
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +68,22 @@ def test_a_value_the_query_does_not_take_as_one_parameter_is_refused():
 
     with pytest.raises(TypeError, match="pk must be one parameter"):
         lookup.fetch(pk=1)
+
+
+def test_a_lookup_of_datetimes_finds_what_its_queryset_finds():
+    closure = ClosureFactory()
+    lookup = CompiledLookup(
+        lambda start, until: Closure.objects.meeting(start, until).order_by("start"), start=datetime, until=datetime
+    )
+
+    assert lookup.fetch(start=closure.start - timedelta(hours=1), until=closure.start + timedelta(minutes=1)) == [
+        closure
+    ]
+    assert lookup.fetch(start=closure.end, until=closure.end + timedelta(hours=1)) == []
+
+
+def test_a_naive_datetime_is_refused():
+    lookup = CompiledLookup(lambda start: Closure.objects.filter(start=start), start=datetime)
+
+    with pytest.raises(TypeError, match="aware"):
+        lookup.fetch(start=datetime(2024, 1, 15, 10))
