@@ -44,7 +44,7 @@ class CompiledLookup:
             )
         self._build = build
         self._kinds = kinds
-        self._compiled: dict[str, tuple] = {}
+        self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
     @cached_property
@@ -61,17 +61,17 @@ class CompiledLookup:
         if any(isinstance(value, datetime) and value.utcoffset() is None for value in values.values()):
             raise TypeError("CompiledLookup takes aware datetimes only")
         alias = router.db_for_read(self._model)
-        compiler, sql, params, slots = self._compiled.get(alias) or self._compile(alias)
+        compiled = self._compiled.get(alias) or self._compile(alias)
         connection = connections[alias]
-        params = list(params)
-        for name, position in slots.items():
+        params = list(compiled.params)
+        for name, position in compiled.slots.items():
             params[position] = _KINDS[self._kinds[name]][1](values[name], connection)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        return self._instances(compiler, rows, alias)
+        return compiled.instances(rows)
 
-    def _compile(self, alias: str) -> tuple:
+    def _compile(self, alias: str) -> "_Compiled":
         with self._lock:
             if alias not in self._compiled:
                 stand_ins = self._stand_ins()
@@ -87,21 +87,35 @@ class CompiledLookup:
                     if len(positions) != 1:
                         raise TypeError(f"{name} must be one parameter of the compiled query")
                     slots[name] = positions[0]
-                self._compiled[alias] = (compiler, sql, tuple(params), slots)
+                self._compiled[alias] = _Compiled(alias, compiler, sql, tuple(params), slots)
             return self._compiled[alias]
 
-    @staticmethod
-    def _instances(compiler, rows: list, alias: str) -> list[Model]:
-        """The rows as model instances, as ``QuerySet``'s ``ModelIterable`` makes them."""
+
+class _Compiled:
+    """One database's SQL of a lookup, and what turns its rows into model instances as
+    ``QuerySet``'s ``ModelIterable`` does, worked out once."""
+
+    def __init__(self, alias: str, compiler, sql: str, params: tuple, slots: dict[str, int]):
+        self.sql, self.params, self.slots = sql, params, slots
+        self.alias, self.compiler = alias, compiler
         select, klass_info = compiler.select, compiler.klass_info
+        columns = [column for column, _, _ in select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise TypeError("CompiledLookup does not read composite primary keys")
+        self.converters = compiler.get_converters(columns)
+        self.model = klass_info["model"]
         fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        names = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, alias)
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.names = [column.target.attname for column, _, _ in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, alias)
+
+    def instances(self, rows: list) -> list[Model]:
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
         instances = []
-        for row in compiler.results_iter(results=[rows]):
-            instance = klass_info["model"].from_db(alias, names, row[start:end])
-            for populator in populators:
+        for row in rows:
+            instance = self.model.from_db(self.alias, self.names, row[self.start : self.end])
+            for populator in self.populators:
                 populator.populate(row, instance)
             instances.append(instance)
         return instances
