@@ -56,16 +56,17 @@ class CompiledLookup:
         return {name: _KINDS[kind][0](number) for number, (name, kind) in enumerate(self._kinds.items())}
 
     def fetch(self, **values) -> list[Model]:
-        if any(type(value) is int and value not in _INT_RANGE for value in values.values()):
-            return []
         if any(isinstance(value, datetime) and value.utcoffset() is None for value in values.values()):
             raise TypeError("CompiledLookup takes aware datetimes only")
         alias = router.db_for_read(self._model)
-        compiled = self._compiled.get(alias) or self._compile(alias)
         connection = connections[alias]
+        sent = {name: _KINDS[kind][1](values[name], connection) for name, kind in self._kinds.items()}
+        if any(type(value) is int and value not in _INT_RANGE for value in sent.values()):
+            return []
+        compiled = self._compiled.get(alias) or self._compile(alias)
         params = list(compiled.params)
         for name, position in compiled.slots.items():
-            params[position] = _KINDS[self._kinds[name]][1](values[name], connection)
+            params[position] = sent[name]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

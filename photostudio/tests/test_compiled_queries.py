@@ -55,6 +55,7 @@ def test_a_whole_number_no_column_holds_finds_nothing_without_asking(django_asse
 
     with django_assert_num_queries(0):
         assert lookup.fetch(pk=2**63) == []
+        assert lookup.fetch(pk="2787097922519239942471680") == []  # as a URL names it
 
 
 def test_only_whole_numbers_and_text_can_be_looked_up():
