@@ -70,7 +70,7 @@ class CompiledLookup:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        return compiled.instances(rows)
+        return compiled.instances(rows, connection)
 
     def _compile(self, alias: str) -> "_Compiled":
         with self._lock:
@@ -98,7 +98,7 @@ class _Compiled:
 
     def __init__(self, alias: str, compiler, sql: str, params: tuple, slots: dict[str, int]):
         self.sql, self.params, self.slots = sql, params, slots
-        self.alias, self.compiler = alias, compiler
+        self.alias = alias
         select, klass_info = compiler.select, compiler.klass_info
         columns = [column for column, _, _ in select[: compiler.col_count]]
         if compiler.has_composite_fields(columns):
@@ -110,11 +110,15 @@ class _Compiled:
         self.names = [column.target.attname for column, _, _ in select[self.start : self.end]]
         self.populators = get_related_populators(klass_info, select, alias)
 
-    def instances(self, rows: list) -> list[Model]:
-        if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
+    def instances(self, rows: list, connection) -> list[Model]:
+        """``rows`` as model instances; ``connection``, this thread's, is what the converters read."""
         instances = []
         for row in rows:
+            if self.converters:
+                row = list(row)
+                for position, (converters, expression) in self.converters.items():
+                    for convert in converters:
+                        row[position] = convert(row[position], expression, connection)
             instance = self.model.from_db(self.alias, self.names, row[self.start : self.end])
             for populator in self.populators:
                 populator.populate(row, instance)
