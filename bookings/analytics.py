@@ -163,7 +163,8 @@ def refresh() -> ViewState | None:
             cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {VIEW}")
         state = ViewState(settings.TIME_ZONE, started.astimezone(UTC))
         comment = json.dumps({"time_zone": state.time_zone, "refreshed_at": state.refreshed_at.isoformat()})
-        cursor.execute(f"COMMENT ON MATERIALIZED VIEW {VIEW} IS %s", [comment])
+        # DDL takes no bound parameters (DATABASE_PREPARED_STATEMENTS): the comment goes in as a literal.
+        cursor.execute(connection.ops.compose_sql(f"COMMENT ON MATERIALIZED VIEW {VIEW} IS %s", [comment]))
         # Rows written without an event (in bulk, by SQL) show from this refresh on, cached or not.
         cache.invalidate_for_change(FIGURES_NAMESPACE)
     return state

@@ -33,6 +33,7 @@ from bookings.phones import normalise_phone
 from bookings.subscribers import notification_about
 from events.models import Delivery, Event
 from photostudio.cache import cache, key_part
+from photostudio.compiled_queries import CompiledLookup
 from photostudio.errors import NotFound
 from photostudio.replicas import read_alias
 
@@ -81,10 +82,10 @@ class ClientHistory:
 
 def get_booking(*, viewer, pk: int) -> Booking:
     """The booking with ``pk``, or NotFound when it does not exist or the viewer may not see it."""
-    try:
-        return _visible_bookings(viewer).get(pk=pk)  # get(), not first(): one row needs no ORDER BY
-    except Booking.DoesNotExist:
-        raise NotFound(f"There is no booking #{pk}.") from None
+    found = _BOOKING_WITH_PK.fetch(pk=pk) if viewer.has_perm("bookings.view_booking") else []
+    if not found:
+        raise NotFound(f"There is no booking #{pk}.")
+    return found[0]
 
 
 def get_series(*, viewer, pk: int) -> BookingSeries:
@@ -645,7 +646,15 @@ def calendar_bookings() -> QuerySet[Booking]:
 def _visible_bookings(viewer) -> QuerySet[Booking]:
     if not viewer.has_perm("bookings.view_booking"):
         return Booking.objects.none()
+    return _bookings_with_relations()
+
+
+def _bookings_with_relations() -> QuerySet[Booking]:
     return Booking.objects.select_related("space", "client", "photographer")
+
+
+# Every change of a booking starts from get_booking: compiled once, not on each request.
+_BOOKING_WITH_PK = CompiledLookup(lambda pk: _bookings_with_relations().filter(pk=pk).order_by(), pk=int)
 
 
 def _within(records: QuerySet, field: str, start: datetime | None, end: datetime | None) -> QuerySet:

@@ -7,7 +7,6 @@ Failures are ``photostudio.errors`` domain errors.
 
 import functools
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +33,7 @@ from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives
 from employees.models import Role, backends_grant_nothing_per_object
 from events.services import publish
+from photostudio.compiled_queries import CompiledLookup
 from photostudio.errors import (
     AlreadyOnWaitlist,
     BookingClosed,
@@ -721,13 +721,17 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
         phone = normalise_phone(phone)
     except ValidationError as exc:
         raise ValidationFailed(exc.messages[0], details={"client_phone": exc.messages}) from None
-    with suppress(Client.DoesNotExist):
-        return Client.objects.get(phone=phone)  # get(), not first(): a unique phone needs no ORDER BY
+    if known := _CLIENT_WITH_PHONE.fetch(phone=phone):
+        return known[0]
     _require(actor, "bookings.add_client", "register new clients")
     client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
     _validate(client, rename=_BOOKING_CLIENT_FIELDS)
     _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
     return client
+
+
+# Each booking made finds its client by phone: compiled once, not on each request.
+_CLIENT_WITH_PHONE = CompiledLookup(lambda phone: Client.objects.filter(phone=phone).order_by(), phone=str)
 
 
 def _save_client(client: Client, *, rename: dict[str, str] | None = None, **save_kwargs) -> None:
@@ -781,13 +785,19 @@ def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {Space._meta.db_table} WHERE id = %s FOR SHARE", [space.pk])
-    closures = Closure.objects.of_space(space).meeting(start, until)
-    # exists() compiles in half the time of reading the first closure, which only a refusal names.
-    if not closures.exists():
-        return
-    closure = closures.select_related("space").order_by("start").first()
-    if closure is not None:  # None: removed since exists() asked
-        raise _closed(closure)
+    if closures := _FIRST_CLOSURE_MEETING.fetch(space=space.pk, start=start, until=until):
+        raise _closed(closures[0])
+
+
+# Each booking made or moved asks for a closure in its way: compiled once, not on each request.
+_FIRST_CLOSURE_MEETING = CompiledLookup(
+    lambda space, start, until: (
+        Closure.objects.of_space(space).meeting(start, until).select_related("space").order_by("start")[:1]
+    ),
+    space=int,
+    start=datetime,
+    until=datetime,
+)
 
 
 def _closed(closure: Closure) -> SpaceClosed:

@@ -90,7 +90,9 @@ def _create_month(month: date, name: str) -> None:
             f'RETURNING *) INSERT INTO "{name}" SELECT * FROM moved',
             [lower, upper],
         )
-        cursor.execute(f'ALTER TABLE {TABLE} ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)', [lower, upper])
+        # DDL takes no bound parameters (DATABASE_PREPARED_STATEMENTS): the bounds go in as literals.
+        attach = f'ALTER TABLE {TABLE} ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)'
+        cursor.execute(connection.ops.compose_sql(attach, [lower, upper]))
 
 
 def create_partitions_ahead(*, months: int, today: date) -> list[str]:

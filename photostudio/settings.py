@@ -133,6 +133,12 @@ APP_REPLICAS = env_int("APP_REPLICAS", 1, minimum=1)
 # (only useful when the pool is set below the thread count). docs/operations.md adds them up.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", GUNICORN_THREADS, minimum=1)
 DATABASE_MAX_OVERFLOW = env_int("DATABASE_MAX_OVERFLOW", 0, minimum=0)
+# Parameters bound by the server and statements prepared once a connection has run them five times
+# (psycopg's default threshold): PostgreSQL then skips parsing and planning them again, about half
+# its CPU for a booking write. Off for a pooler that cannot keep a session's prepared statements
+# (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+_STATEMENT_OPTIONS = {"server_side_binding": True, "prepare_threshold": 5} if DATABASE_PREPARED_STATEMENTS else {}
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         raise ImproperlyConfigured("DATABASE_URL must be a postgresql://user:password@host:port/name URL")
@@ -142,7 +148,8 @@ if DATABASE_URL:
             "min_size": DATABASE_POOL_SIZE,
             "max_size": DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW,
             "timeout": 10,
-        }
+        },
+        **_STATEMENT_OPTIONS,
     }
 else:
     _database = {
@@ -169,7 +176,7 @@ for _number, _replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
     # is refused at once and the read goes to the primary.
     DATABASES[f"replica_{_number}"] = {
         **dj_database_url.parse(_replica_url, conn_max_age=60, conn_health_checks=True),
-        "OPTIONS": {"connect_timeout": 2},
+        "OPTIONS": {"connect_timeout": 2, **_STATEMENT_OPTIONS},
         "TEST": {"MIRROR": "default"},
     }
 if DATABASE_REPLICA_URLS:

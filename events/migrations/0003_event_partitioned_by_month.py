@@ -60,13 +60,15 @@ def partition_events(apps, schema_editor):
         cursor.execute(f"ALTER TABLE {TABLE}_partitioned ADD CONSTRAINT {TABLE}_new_pkey PRIMARY KEY (id, occurred_at)")
         cursor.execute(f"CREATE TABLE {TABLE}_default PARTITION OF {TABLE}_partitioned DEFAULT")
         for month in months_between(first_month, next_month(now.date())):
-            cursor.execute(
-                f'CREATE TABLE "{partition_name(month)}" PARTITION OF {TABLE}_partitioned FOR VALUES FROM (%s) TO (%s)',
-                [
-                    datetime.combine(month, datetime.min.time(), tzinfo=UTC),
-                    datetime.combine(next_month(month), datetime.min.time(), tzinfo=UTC),
-                ],
+            # DDL takes no bound parameters (DATABASE_PREPARED_STATEMENTS): the bounds go in as literals.
+            create = (
+                f'CREATE TABLE "{partition_name(month)}" PARTITION OF {TABLE}_partitioned FOR VALUES FROM (%s) TO (%s)'
             )
+            bounds = [
+                datetime.combine(month, datetime.min.time(), tzinfo=UTC),
+                datetime.combine(next_month(month), datetime.min.time(), tzinfo=UTC),
+            ]
+            cursor.execute(schema_editor.connection.ops.compose_sql(create, bounds))
         cursor.execute(f"INSERT INTO {TABLE}_partitioned SELECT * FROM {TABLE}")
         cursor.execute(f"DROP TABLE {TABLE}")
         cursor.execute(f"ALTER TABLE {TABLE}_partitioned RENAME TO {TABLE}")

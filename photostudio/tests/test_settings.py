@@ -12,7 +12,7 @@ VARIABLES = [
     "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "REDIS_URL", "REDIS_POOL_SIZE",
     "SECRET_KEY", "JWT_ALGORITHM", "JWT_EXPIRATION", "MFA_ISSUER", "DEBUG", "LOG_LEVEL", "CACHE_TTL",
     "RATE_LIMIT_MAX_ATTEMPTS", "RATE_LIMIT_WINDOW", "ALLOWED_HOSTS", "TIME_ZONE", "EMAIL_HOST",
-    "DATABASE_REPLICA_URLS",
+    "DATABASE_REPLICA_URLS", "DATABASE_PREPARED_STATEMENTS",
     "EVENT_BUS_TYPE", "WEB_CONCURRENCY", "GUNICORN_THREADS", "CELERY_CONCURRENCY", "APP_REPLICAS",
     "LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS", "METRICS_PORT", "EMAIL_FILE_PATH",
 ]  # fmt: skip
@@ -54,6 +54,20 @@ def test_database_url_switches_to_pooled_postgresql(load_settings):
     assert (database["NAME"], database["HOST"], database["USER"]) == ("crm", "db", "studio")
     assert database["OPTIONS"]["pool"]["min_size"] == 5
     assert database["OPTIONS"]["pool"]["max_size"] == 12
+
+
+def test_postgresql_prepares_repeated_statements_by_default(load_settings):
+    database = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm")["DATABASES"]["default"]
+    assert database["OPTIONS"]["server_side_binding"] is True
+    assert database["OPTIONS"]["prepare_threshold"] == 5
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(load_settings):
+    database = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm", DATABASE_PREPARED_STATEMENTS="false")[
+        "DATABASES"
+    ]["default"]
+    assert "server_side_binding" not in database["OPTIONS"]
+    assert "prepare_threshold" not in database["OPTIONS"]
 
 
 def test_redis_url_switches_cache_and_celery_broker(load_settings):

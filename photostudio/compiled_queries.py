@@ -1,0 +1,126 @@
+"""Lookups compiled to SQL once per process and run again with other values.
+
+Django compiles a queryset to SQL each time it runs it. For the lookups every booking write
+makes (the booking a state change moves, with its space, client and photographer; the client
+with a phone number; a closure in a new booking's way) compiling costs several times what
+running the SQL does: about 450 µs of the 550 µs a booking's ``select_related`` ``get()`` takes.
+A ``CompiledLookup`` builds its queryset once per database from stand-in values, notes where they
+land among the SQL's parameters, and from then on runs that SQL with the real values, turning the
+rows into model instances as the queryset would (``select_related`` objects included).
+"""
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+# Per kind of value: the n-th stand-in, a value no lookup meets (so each is found exactly once
+# among a compiled query's parameters), and the value as the ORM hands it to the database.
+_KINDS = {
+    int: (lambda n: -7_318_264_593 - n, lambda value, connection: int(value)),
+    str: (lambda n: f"\x00stand-in {n}\x00", lambda value, connection: str(value)),
+    datetime: (
+        lambda n: datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=n),
+        lambda value, connection: connection.ops.adapt_datetimefield_value(value),
+    ),
+}
+# No column holds a whole number beyond 64 bits; SQLite would refuse to be asked for one.
+_INT_RANGE = range(-(2**63), 2**63)
+
+
+class CompiledLookup:
+    """``build(**values)`` — a queryset whose parameters are ``values``, of the kinds ``kinds``
+    names (whole numbers, text, aware datetimes) — compiled once; ``fetch(**values)`` returns its
+    model instances."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: type):
+        if unsupported := {name for name, kind in kinds.items() if kind not in _KINDS}:
+            raise TypeError(
+                f"CompiledLookup takes whole numbers, text and datetimes, not {', '.join(sorted(unsupported))}"
+            )
+        self._build = build
+        self._kinds = kinds
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _model(self) -> type[Model]:
+        return self._build(**self._stand_ins()).model
+
+    def _stand_ins(self) -> dict:
+        # Numbered: two parameters of one kind must not share a stand-in.
+        return {name: _KINDS[kind][0](number) for number, (name, kind) in enumerate(self._kinds.items())}
+
+    def fetch(self, **values) -> list[Model]:
+        if any(isinstance(value, datetime) and value.utcoffset() is None for value in values.values()):
+            raise TypeError("CompiledLookup takes aware datetimes only")
+        alias = router.db_for_read(self._model)
+        connection = connections[alias]
+        sent = {name: _KINDS[kind][1](values[name], connection) for name, kind in self._kinds.items()}
+        if any(type(value) is int and value not in _INT_RANGE for value in sent.values()):
+            return []
+        compiled = self._compiled.get(alias) or self._compile(alias)
+        params = list(compiled.params)
+        for name, position in compiled.slots.items():
+            params[position] = sent[name]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return compiled.instances(rows, connection)
+
+    def _compile(self, alias: str) -> "_Compiled":
+        with self._lock:
+            if alias not in self._compiled:
+                stand_ins = self._stand_ins()
+                queryset = self._build(**stand_ins)
+                if queryset.query.annotations or queryset._known_related_objects:
+                    raise TypeError("CompiledLookup builds plain model instances: no annotations")
+                compiler = queryset.query.get_compiler(using=alias)
+                sql, params = compiler.as_sql()  # also fills compiler.select and klass_info
+                slots = {}
+                for name, stand_in in stand_ins.items():
+                    sent = _KINDS[self._kinds[name]][1](stand_in, connections[alias])
+                    positions = [index for index, param in enumerate(params) if param == sent]
+                    if len(positions) != 1:
+                        raise TypeError(f"{name} must be one parameter of the compiled query")
+                    slots[name] = positions[0]
+                self._compiled[alias] = _Compiled(alias, compiler, sql, tuple(params), slots)
+            return self._compiled[alias]
+
+
+class _Compiled:
+    """One database's SQL of a lookup, and what turns its rows into model instances as
+    ``QuerySet``'s ``ModelIterable`` does, worked out once."""
+
+    def __init__(self, alias: str, compiler, sql: str, params: tuple, slots: dict[str, int]):
+        self.sql, self.params, self.slots = sql, params, slots
+        self.alias = alias
+        select, klass_info = compiler.select, compiler.klass_info
+        columns = [column for column, _, _ in select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise TypeError("CompiledLookup does not read composite primary keys")
+        self.converters = compiler.get_converters(columns)
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.names = [column.target.attname for column, _, _ in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, alias)
+
+    def instances(self, rows: list, connection) -> list[Model]:
+        """``rows`` as model instances; ``connection``, this thread's, is what the converters read."""
+        instances = []
+        for row in rows:
+            if self.converters:
+                row = list(row)
+                for position, (converters, expression) in self.converters.items():
+                    for convert in converters:
+                        row[position] = convert(row[position], expression, connection)
+            instance = self.model.from_db(self.alias, self.names, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, instance)
+            instances.append(instance)
+        return instances

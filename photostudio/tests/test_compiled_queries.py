@@ -1,0 +1,90 @@
+from datetime import datetime, timedelta
+
+import pytest
+from django.db.models import Q
+
+from bookings.models import Booking, Client, Closure
+from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, PhotographerFactory
+from photostudio.compiled_queries import CompiledLookup
+
+pytestmark = pytest.mark.django_db
+
+
+def _bookings_with_pk():
+    return CompiledLookup(
+        lambda pk: Booking.objects.select_related("space", "client", "photographer").filter(pk=pk).order_by(), pk=int
+    )
+
+
+def test_a_lookup_finds_what_its_queryset_finds_with_related_objects_loaded(django_assert_num_queries):
+    booking = BookingFactory(photographer=PhotographerFactory())
+    lookup = _bookings_with_pk()
+
+    with django_assert_num_queries(1):
+        [found] = lookup.fetch(pk=booking.pk)
+        seen = (found.space.slug, found.client.full_name, found.photographer.username)
+
+    assert found == booking
+    assert (found.start, found.price, found.state) == (booking.start, booking.price, booking.state)
+    assert seen == (booking.space.slug, booking.client.full_name, booking.photographer.username)
+    assert not found._state.adding
+
+
+def test_a_lookup_is_compiled_once_and_run_with_each_value():
+    first, second = BookingFactory(), BookingFactory()
+    built = []
+    lookup = CompiledLookup(lambda pk: built.append(pk) or Booking.objects.filter(pk=pk).order_by(), pk=int)
+
+    found = [lookup.fetch(pk=booking.pk) for booking in (first, second, first)]
+
+    assert found == [[first], [second], [first]]
+    assert len(built) == 2  # the model once, the SQL once: never with a real value
+    assert {first.pk, second.pk}.isdisjoint(built)
+
+
+def test_a_lookup_of_text_finds_nothing_for_an_unknown_value():
+    client = ClientFactory()
+    lookup = CompiledLookup(lambda phone: Client.objects.filter(phone=phone).order_by(), phone=str)
+
+    assert lookup.fetch(phone=client.phone) == [client]
+    assert lookup.fetch(phone="+15550000000") == []
+
+
+def test_a_whole_number_no_column_holds_finds_nothing_without_asking(django_assert_num_queries):
+    lookup = _bookings_with_pk()
+
+    with django_assert_num_queries(0):
+        assert lookup.fetch(pk=2**63) == []
+        assert lookup.fetch(pk="2787097922519239942471680") == []  # as a URL names it
+
+
+def test_only_whole_numbers_and_text_can_be_looked_up():
+    with pytest.raises(TypeError, match="start"):
+        CompiledLookup(lambda start: Booking.objects.filter(start=start), start=object)
+
+
+def test_a_value_the_query_does_not_take_as_one_parameter_is_refused():
+    BookingFactory()
+    lookup = CompiledLookup(lambda pk: Booking.objects.filter(Q(pk=pk) | Q(client_id=pk)).order_by(), pk=int)
+
+    with pytest.raises(TypeError, match="pk must be one parameter"):
+        lookup.fetch(pk=1)
+
+
+def test_a_lookup_of_datetimes_finds_what_its_queryset_finds():
+    closure = ClosureFactory()
+    lookup = CompiledLookup(
+        lambda start, until: Closure.objects.meeting(start, until).order_by("start"), start=datetime, until=datetime
+    )
+
+    assert lookup.fetch(start=closure.start - timedelta(hours=1), until=closure.start + timedelta(minutes=1)) == [
+        closure
+    ]
+    assert lookup.fetch(start=closure.end, until=closure.end + timedelta(hours=1)) == []
+
+
+def test_a_naive_datetime_is_refused():
+    lookup = CompiledLookup(lambda start: Closure.objects.filter(start=start), start=datetime)
+
+    with pytest.raises(TypeError, match="aware"):
+        lookup.fetch(start=datetime(2024, 1, 15, 10))
