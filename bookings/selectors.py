@@ -82,7 +82,7 @@ class ClientHistory:
 
 def get_booking(*, viewer, pk: int) -> Booking:
     """The booking with ``pk``, or NotFound when it does not exist or the viewer may not see it."""
-    found = _BOOKING_WITH_PK.fetch(pk=pk) if viewer.has_perm("bookings.view_booking") else []
+    found = _BOOKING_WITH_PK.fetch(pk=pk) if _may_view_bookings(viewer) else []
     if not found:
         raise NotFound(f"There is no booking #{pk}.")
     return found[0]
@@ -644,9 +644,13 @@ def calendar_bookings() -> QuerySet[Booking]:
 
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:
-    if not viewer.has_perm("bookings.view_booking"):
+    if not _may_view_bookings(viewer):
         return Booking.objects.none()
     return _bookings_with_relations()
+
+
+def _may_view_bookings(viewer) -> bool:
+    return viewer.has_perm("bookings.view_booking")
 
 
 def _bookings_with_relations() -> QuerySet[Booking]:
@@ -655,6 +659,33 @@ def _bookings_with_relations() -> QuerySet[Booking]:
 
 # Every change of a booking starts from get_booking: compiled once, not on each request.
 _BOOKING_WITH_PK = CompiledLookup(lambda pk: _bookings_with_relations().filter(pk=pk).order_by(), pk=int)
+
+
+def client_with_phone(phone: str) -> Client | None:
+    """The client with the (normalised) phone number ``phone``, if any."""
+    found = _CLIENT_WITH_PHONE.fetch(phone=phone)
+    return found[0] if found else None
+
+
+# Each booking made finds its client by phone: compiled once, not on each request.
+_CLIENT_WITH_PHONE = CompiledLookup(lambda phone: Client.objects.filter(phone=phone).order_by(), phone=str)
+
+
+def first_closure_meeting(*, space_id: int, start: datetime, until: datetime) -> Closure | None:
+    """The earliest closure of space ``space_id`` or of the whole studio that meets [start, until)."""
+    found = _FIRST_CLOSURE_MEETING.fetch(space=space_id, start=start, until=until)
+    return found[0] if found else None
+
+
+# Each booking made or moved asks for a closure in its way: compiled once, not on each request.
+_FIRST_CLOSURE_MEETING = CompiledLookup(
+    lambda space, start, until: (
+        Closure.objects.of_space(space).meeting(start, until).select_related("space").order_by("start")[:1]
+    ),
+    space=int,
+    start=datetime,
+    until=datetime,
+)
 
 
 def _within(records: QuerySet, field: str, start: datetime | None, end: datetime | None) -> QuerySet:

@@ -30,10 +30,9 @@ from bookings.models import (
     WaitlistStatus,
 )
 from bookings.phones import normalise_phone
-from bookings.selectors import booking_alternatives
+from bookings.selectors import booking_alternatives, client_with_phone, first_closure_meeting
 from employees.models import Role, backends_grant_nothing_per_object
 from events.services import publish
-from photostudio.compiled_queries import CompiledLookup
 from photostudio.errors import (
     AlreadyOnWaitlist,
     BookingClosed,
@@ -721,17 +720,13 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
         phone = normalise_phone(phone)
     except ValidationError as exc:
         raise ValidationFailed(exc.messages[0], details={"client_phone": exc.messages}) from None
-    if known := _CLIENT_WITH_PHONE.fetch(phone=phone):
-        return known[0]
+    if (known := client_with_phone(phone)) is not None:
+        return known
     _require(actor, "bookings.add_client", "register new clients")
     client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
     _validate(client, rename=_BOOKING_CLIENT_FIELDS)
     _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
     return client
-
-
-# Each booking made finds its client by phone: compiled once, not on each request.
-_CLIENT_WITH_PHONE = CompiledLookup(lambda phone: Client.objects.filter(phone=phone).order_by(), phone=str)
 
 
 def _save_client(client: Client, *, rename: dict[str, str] | None = None, **save_kwargs) -> None:
@@ -785,19 +780,8 @@ def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {Space._meta.db_table} WHERE id = %s FOR SHARE", [space.pk])
-    if closures := _FIRST_CLOSURE_MEETING.fetch(space=space.pk, start=start, until=until):
-        raise _closed(closures[0])
-
-
-# Each booking made or moved asks for a closure in its way: compiled once, not on each request.
-_FIRST_CLOSURE_MEETING = CompiledLookup(
-    lambda space, start, until: (
-        Closure.objects.of_space(space).meeting(start, until).select_related("space").order_by("start")[:1]
-    ),
-    space=int,
-    start=datetime,
-    until=datetime,
-)
+    if (closure := first_closure_meeting(space_id=space.pk, start=start, until=until)) is not None:
+        raise _closed(closure)
 
 
 def _closed(closure: Closure) -> SpaceClosed:

@@ -18,17 +18,19 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-# Per kind of value: the n-th stand-in, a value no lookup meets (so each is found exactly once
-# among a compiled query's parameters), and the value as the ORM hands it to the database.
+# Per kind of value: the n-th stand-in, and the value as the ORM hands it to the database. A
+# stand-in is unlikely to be among a query's own parameters (compiling checks that each is found
+# exactly once) and an integer one fits every integer column, small and positive ones included
+# (the ORM compiles a lookup of a value its column cannot hold to "no rows").
 _KINDS = {
-    int: (lambda n: -7_318_264_593 - n, lambda value, connection: int(value)),
+    int: (lambda n: 32_719 - n, lambda value, connection: int(value)),
     str: (lambda n: f"\x00stand-in {n}\x00", lambda value, connection: str(value)),
     datetime: (
         lambda n: datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=n),
         lambda value, connection: connection.ops.adapt_datetimefield_value(value),
     ),
 }
-# No column holds a whole number beyond 64 bits; SQLite would refuse to be asked for one.
+# A whole number beyond 64 bits, which SQLite would refuse to be asked for, is left to the ORM.
 _INT_RANGE = range(-(2**63), 2**63)
 
 
@@ -62,7 +64,7 @@ class CompiledLookup:
         connection = connections[alias]
         sent = {name: _KINDS[kind][1](values[name], connection) for name, kind in self._kinds.items()}
         if any(type(value) is int and value not in _INT_RANGE for value in sent.values()):
-            return []
+            return list(self._build(**{name: sent.get(name, value) for name, value in values.items()}))
         compiled = self._compiled.get(alias) or self._compile(alias)
         params = list(compiled.params)
         for name, position in compiled.slots.items():

@@ -133,11 +133,12 @@ APP_REPLICAS = env_int("APP_REPLICAS", 1, minimum=1)
 # (only useful when the pool is set below the thread count). docs/operations.md adds them up.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", GUNICORN_THREADS, minimum=1)
 DATABASE_MAX_OVERFLOW = env_int("DATABASE_MAX_OVERFLOW", 0, minimum=0)
-# Parameters bound by the server and statements prepared once a connection has run them five times
-# (psycopg's default threshold): PostgreSQL then skips parsing and planning them again, about half
-# its CPU for a booking write. Off for a pooler that cannot keep a session's prepared statements
-# (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
-DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+# Opt-in: parameters bound by the server and statements prepared once a connection has run them
+# five times (psycopg's default threshold), so PostgreSQL skips parsing and planning them again
+# (a third to a half of its CPU for a booking write). Off by default: a migration that changes a
+# column's type makes every running process's prepared statements on it fail ("cached plan must
+# not change result type") until it restarts, and a pooler must keep a session's statements.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", False)
 _STATEMENT_OPTIONS = {"server_side_binding": True, "prepare_threshold": 5} if DATABASE_PREPARED_STATEMENTS else {}
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from bookings import services
+from bookings import selectors, services
 from bookings.models import Booking, BookingState
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
 from events.models import Event
@@ -191,6 +191,18 @@ def test_transition_of_a_stale_copy_is_refused_as_a_concurrent_change(receptioni
     assert raised.value.code == "concurrent_change"
     assert stored_state(booking) == BookingState.CONFIRMED
     assert Event.objects.filter(type="booking.state_changed").count() == 1
+
+
+def test_transition_of_a_stale_copy_from_get_booking_is_refused_as_a_concurrent_change(receptionist):
+    booking = BookingFactory(state=BookingState.PENDING, photographer=None)
+    stale = selectors.get_booking(viewer=receptionist, pk=booking.pk)
+    move(booking, BookingState.CONFIRMED, receptionist)
+
+    with pytest.raises(ConcurrentChange):
+        move(stale, BookingState.CANCELLED, receptionist, reason="double click")
+
+    assert stale.photographer is None
+    assert stored_state(booking) == BookingState.CONFIRMED
 
 
 def test_transition_records_who_changed_the_booking(receptionist):

@@ -50,15 +50,26 @@ def test_a_lookup_of_text_finds_nothing_for_an_unknown_value():
     assert lookup.fetch(phone="+15550000000") == []
 
 
-def test_a_whole_number_no_column_holds_finds_nothing_without_asking(django_assert_num_queries):
-    lookup = _bookings_with_pk()
+def test_a_whole_number_no_column_holds_is_looked_up_as_the_orm_does(django_assert_num_queries):
+    booking = BookingFactory()
+    equal = _bookings_with_pk()
+    above = CompiledLookup(lambda pk: Booking.objects.filter(pk__gt=pk).order_by(), pk=int)
 
-    with django_assert_num_queries(0):
-        assert lookup.fetch(pk=2**63) == []
-        assert lookup.fetch(pk="2787097922519239942471680") == []  # as a URL names it
+    with django_assert_num_queries(0):  # the ORM knows no row holds it
+        assert equal.fetch(pk=2**63) == []
+        assert equal.fetch(pk="2787097922519239942471680") == []  # as a URL names it
+    assert above.fetch(pk=-(2**70)) == [booking]
 
 
-def test_only_whole_numbers_and_text_can_be_looked_up():
+def test_a_lookup_of_a_small_integer_column_is_compiled():
+    booking = BookingFactory(people_count=3)
+    lookup = CompiledLookup(lambda people: Booking.objects.filter(people_count=people).order_by(), people=int)
+
+    assert lookup.fetch(people=3) == [booking]
+    assert lookup.fetch(people=4) == []
+
+
+def test_only_whole_numbers_text_and_datetimes_can_be_looked_up():
     with pytest.raises(TypeError, match="start"):
         CompiledLookup(lambda start: Booking.objects.filter(start=start), start=object)
 

@@ -56,16 +56,16 @@ def test_database_url_switches_to_pooled_postgresql(load_settings):
     assert database["OPTIONS"]["pool"]["max_size"] == 12
 
 
-def test_postgresql_prepares_repeated_statements_by_default(load_settings):
-    database = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm")["DATABASES"]["default"]
+def test_postgresql_prepares_repeated_statements_when_asked(load_settings):
+    database = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm", DATABASE_PREPARED_STATEMENTS="true")[
+        "DATABASES"
+    ]["default"]
     assert database["OPTIONS"]["server_side_binding"] is True
     assert database["OPTIONS"]["prepare_threshold"] == 5
 
 
-def test_prepared_statements_can_be_turned_off_for_a_pooler(load_settings):
-    database = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm", DATABASE_PREPARED_STATEMENTS="false")[
-        "DATABASES"
-    ]["default"]
+def test_postgresql_prepares_no_statement_by_default(load_settings):
+    database = load_settings(DATABASE_URL="postgresql://studio:pw@db:5432/crm")["DATABASES"]["default"]
     assert "server_side_binding" not in database["OPTIONS"]
     assert "prepare_threshold" not in database["OPTIONS"]
 
