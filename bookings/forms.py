@@ -602,6 +602,9 @@ class WaitlistForm(SessionRequestForm):
     """The booking form's client and session, posted again by its "Put … on the waitlist" button
     when the slot was taken: ``add_to_waitlist``'s arguments."""
 
+    # Any space: one no longer in use is refused by add_to_waitlist, which says so.
+    space = forms.ModelChoiceField(queryset=Space.objects.all(), to_field_name="slug")
+
     def waitlist_arguments(self) -> dict:
         """``add_to_waitlist``'s arguments, but the actor."""
         data = self.cleaned_data

@@ -113,7 +113,7 @@ def test_a_space_no_longer_in_use_cannot_be_waitlisted(desk, studio, taken):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/bookings/new/?space=test_studio")
-    assert "The waitlist entry was not saved" in page(desk.get(response["Location"]))
+    assert "Test Studio takes no bookings at the moment." in page(desk.get(response["Location"]))
     assert not WaitlistEntry.objects.exists()
 
 
