@@ -184,7 +184,7 @@ def reschedule_booking(
         actor=actor,
         payload={"from": before, "to": _times(booking), "price": str(booking.price)},
     )
-    _record_slot_openings(*held_before)
+    _record_slot_openings(*held_before, actor=actor)
     return booking
 
 
@@ -238,7 +238,7 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
         payload["undo"] = True
     publish("booking.state_changed", booking, actor=actor, payload=payload)
     if source in HOLDING_STATES and booking.state not in HOLDING_STATES:
-        _record_slot_openings(booking.space_id, booking.start, booking.blocks_until)
+        _record_slot_openings(booking.space_id, booking.start, booking.blocks_until, actor=actor)
     return booking
 
 
@@ -659,21 +659,24 @@ def expire_waitlist(*, now: datetime) -> list[WaitlistEntry]:
 
 
 @transaction.atomic
-def _record_slot_openings(space_id: int | None, start: datetime, until: datetime) -> None:
+def _record_slot_openings(space_id: int | None, start: datetime, until: datetime, *, actor) -> None:
     """Note on each waiting entry of the space (of every space when ``space_id`` is None) whose
-    slot meets ``[start, until)`` and is now free that its slot opened (``waitlist.slot_opened``),
-    in the transaction that freed it: a stretch a booking stopped holding (cancelled, ended,
-    marked no-show or moved away) or a closure removed."""
+    slot meets ``[start, until)`` and is now free that its slot opened (``waitlist.slot_opened``,
+    by ``actor``, who freed it), in the transaction that freed it: a stretch a booking stopped
+    holding (cancelled, ended, marked no-show or moved away) or a closure removed."""
     candidates = WaitlistEntry.objects.select_for_update().filter(
         status=WaitlistStatus.WAITING, start__lt=until, blocks_until__gt=start
     )
     if space_id is not None:
         candidates = candidates.filter(space_id=space_id)
     now = timezone.now()
-    for entry in candidates.with_free_slot().filter(start__gt=now).order_by("start", "id"):
-        entry.slot_opened_at = now
-        entry.save(update_fields=["slot_opened_at", "updated_at"])
-        publish("waitlist.slot_opened", entry, payload={"start": start.isoformat(), "until": until.isoformat()})
+    opened = list(candidates.with_free_slot().filter(start__gt=now).order_by("start", "id"))
+    WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in opened]).update(slot_opened_at=now, updated_at=now)
+    for entry in opened:
+        entry.slot_opened_at = entry.updated_at = now
+        publish(
+            "waitlist.slot_opened", entry, actor=actor, payload={"start": start.isoformat(), "until": until.isoformat()}
+        )
 
 
 def _waiting_entry(entry: WaitlistEntry) -> WaitlistEntry:
@@ -872,7 +875,7 @@ def delete_closure(*, closure: Closure, actor) -> None:
         raise NotFound("This closure was removed meanwhile.")
     publish("closure.deleted", closure, actor=actor, payload=closure_snapshot(closure))
     closure.delete()
-    _record_slot_openings(closure.space_id, closure.start, closure.end)
+    _record_slot_openings(closure.space_id, closure.start, closure.end, actor=actor)
 
 
 def _save_state_change(booking: Booking, **save_kwargs) -> None:

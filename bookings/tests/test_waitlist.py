@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bookings import history, selectors, services, tasks
 from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
@@ -13,6 +15,7 @@ from bookings.tests.factories import (
     BookingFactory,
     ClientFactory,
     ClosureFactory,
+    SpaceFactory,
     WaitlistEntryFactory,
 )
 from events.models import Event
@@ -319,6 +322,23 @@ def test_removing_a_closure_records_that_the_slots_it_held_opened(receptionist, 
     assert WaitlistEntry.objects.get(pk=entry.pk).slot_opened_at == NOW
     assert events_of(entry) == ["waitlist.added", "waitlist.slot_opened"]
     assert events_of(later) == ["waitlist.added", "waitlist.slot_opened"]  # once, when it opened
+    opened = Event.objects.get(aggregate_id=str(entry.pk), type="waitlist.slot_opened")
+    assert opened.actor == manager
+
+
+def test_removing_a_closure_costs_one_event_row_more_for_each_slot_it_opens(receptionist, manager):
+    def queries_to_remove_a_closure_over(waiting: int) -> int:
+        space = SpaceFactory()
+        closure = ClosureFactory(space=space, start=MONDAY_10_UTC, end=MONDAY_10_UTC + timedelta(days=1))
+        for number in range(waiting):
+            WaitlistEntryFactory(space=space, start=MONDAY_10_UTC + timedelta(hours=2 * number))
+        with CaptureQueriesContext(connection) as queries:
+            services.delete_closure(closure=closure, actor=manager)
+        assert WaitlistEntry.objects.filter(space=space, slot_opened_at__isnull=False).count() == waiting
+        return len(queries)
+
+    queries_to_remove_a_closure_over(1)  # first, for what is looked up once per process (content types)
+    assert queries_to_remove_a_closure_over(4) - queries_to_remove_a_closure_over(1) == 3
 
 
 def test_a_confirmation_opens_no_slot(receptionist, studio, taken):
