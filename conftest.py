@@ -1,8 +1,10 @@
 import socket
+import time
 from contextlib import contextmanager
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management.sql import emit_post_migrate_signal
@@ -48,10 +50,10 @@ def _migrated_rows_in_transactional_tests(request):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
-    two_tier_cache.clear_l1()
+    two_tier_cache.clear_local()
     yield
     cache.clear()
-    two_tier_cache.clear_l1()
+    two_tier_cache.clear_local()
 
 
 @pytest.fixture(params=[False, True], ids=["raising", "ignoring_errors"])
@@ -68,9 +70,9 @@ def dead_redis(request, settings):
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": request.param},
         }
     }
-    two_tier_cache.clear_l1()
+    two_tier_cache.clear_local()
     yield
-    two_tier_cache.clear_l1()
+    two_tier_cache.clear_local()
 
 
 @pytest.fixture
@@ -94,31 +96,36 @@ def app_instances():
 @pytest.fixture
 def version_reads(monkeypatch):
     """The namespace versions photostudio.cache asks L2 for, one sorted list of keys per read:
-    ``get_many``, or on Redis ``count_and_get_many``, which counts the throttle in the same round trip."""
+    ``get_many``, or on Redis ``get_many_tracked``."""
     l2, reads = two_tier_cache.l2, []
+    read_name = "get_many_tracked" if hasattr(l2, "get_many_tracked") else "get_many"
+    read = getattr(l2, read_name)
 
-    def counting(read, keys_of):
-        def counted(*args, **kwargs):
-            reads.append(sorted(keys_of(*args)))
-            return read(*args, **kwargs)
+    def counted(keys, *args, **kwargs):
+        reads.append(sorted(keys))
+        return read(keys, *args, **kwargs)
 
-        return counted
-
-    monkeypatch.setattr(l2, "get_many", counting(l2.get_many, lambda keys, *rest: keys))
-    if hasattr(l2, "count_and_get_many"):
-        read = l2.count_and_get_many
-        monkeypatch.setattr(l2, "count_and_get_many", counting(read, lambda counter, ttl, keys: keys))
+    monkeypatch.setattr(l2, read_name, counted)
     return reads
 
 
 @pytest.fixture
+def within_one_throttle_window(settings):
+    """The clock stopped, so requests share the throttle's window, and the versions Redis tracks
+    for this thread are not asked for again because of their age."""
+    settings.CACHE_TRACKING_MAX_AGE_MS = 60_000
+    with time_machine.travel(time.time(), tick=False):
+        yield
+
+
+@pytest.fixture
 def redis_commands(monkeypatch):
-    """The commands sent to Redis, each one round trip."""
-    sent, execute = [], redis.Redis.execute_command
+    """The commands sent to Redis on any connection, each one round trip."""
+    sent, send = [], redis.connection.AbstractConnection.send_command
 
     def counted(self, *args, **options):
         sent.append(args[0])
-        return execute(self, *args, **options)
+        return send(self, *args, **options)
 
-    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", counted)
     return sent

@@ -9,9 +9,10 @@ is built for the page asked for. Only ``allowed_transitions`` depends on the cal
 it is worked out from a booking holding just the fields that needs (``services.TRANSITION_FIELDS``),
 and each caller's answer for a booking is kept with the list, under the caller's id and
 permissions (``services.transition_rights``), until the clock may change it
-(``services.transitions_settled_until``). A miss reads the day with one ``values_list()`` query
-and builds no space, client or employee instance, and the cached value pickles plain values, no
-model.
+(``services.transitions_settled_until``); so is each caller's page as the API renders it, per
+address, until the first of its answers may change. A miss reads the day with one
+``values_list()`` query and builds no space, client or employee instance, and the cached value
+pickles plain values, no model.
 
 Invalidation follows the domain events: when one is recorded, for the transaction's own reads,
 and in Redis when its transaction commits (``cache.invalidate_for_change``), before the request
@@ -19,8 +20,8 @@ that made the change answers, so a clerk always reads their own write and every 
 sees the new namespace versions at its next read.
 """
 
-from collections.abc import Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -74,7 +75,7 @@ def _filter_day(value: str, language: str | None) -> date | None:
 
 def announce(day: date) -> None:
     """The request is going to read ``day``'s list: its versions are read with the request's
-    first (the caller's), one L2 round trip for both."""
+    first (the caller's), one L2 read for both."""
     cache.announce(CALENDAR_NAMESPACE, day_namespace(day))
 
 
@@ -86,6 +87,9 @@ _TRANSITION_POSITIONS = [_ROW_COLUMNS.index(name) for name in _TRANSITION_ATTNAM
 _SERIALIZER = BookingSerializer()
 # Callers' answers a day list keeps, per booking it holds (~0.8 kB each): the oldest go first.
 _KEPT_ANSWERS_PER_BOOKING = 3
+# Callers' whole pages a day list keeps (each up to ~0.8 kB per booking on it), enough for a
+# front desk's screens polling the same day: the oldest go first.
+_KEPT_PAGES = 8
 
 
 class _BuiltOnUse(Sequence):
@@ -99,7 +103,8 @@ class _BuiltOnUse(Sequence):
 
 class DayList(_BuiltOnUse):
     """A day list as filed in the cache: the pairs (booking holding ``TRANSITION_FIELDS``, rendered
-    part) in list order, and ``answers_for(viewer)``, a caller's JSON answers.
+    part) in list order, ``answers_for(viewer)``, a caller's JSON answers, and ``page_for``, a
+    caller's page of them as the API renders it.
 
     It holds the day's rows as the query gave them (``_ROW_COLUMNS``), and the pickle holds only
     them. Bookings, parts and JSON are built from a row when first asked for, so a miss and a read
@@ -116,6 +121,8 @@ class DayList(_BuiltOnUse):
         self._json: list[tuple[bytes, bytes] | None] = [None] * len(rows)
         # (transition rights, index) -> (answer, the moment it may change or None), oldest first
         self._answers: dict[tuple, tuple[bytes, datetime | None]] = {}
+        # (transition rights, page's address) -> (page, the moment one of its answers may change)
+        self._pages: dict[tuple, tuple[bytes, datetime | None]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -126,21 +133,31 @@ class DayList(_BuiltOnUse):
         # Not an attribute: the cycle would leave each list dropped from L1 to the garbage collector.
         return _Answers(self, viewer=viewer, rights=transition_rights(viewer), now=timezone.now())
 
-    def answer(self, index: int, *, viewer, rights: tuple | None, now: datetime) -> bytes:
+    def page_for(self, viewer, *, address: str, render: Callable[["_Answers"], bytes]) -> bytes:
+        """``render(self.answers_for(viewer))``, the page at ``address`` as ``viewer``'s JSON, kept
+        for their later requests of that address until one of the answers on it may change (which
+        ``render`` tells by reading the page's answers from what it is given)."""
+        answers = self.answers_for(viewer)
+        key = (answers.rights, address)
+        kept = self._pages.get(key) if answers.rights is not None else None
+        if kept is not None and (kept[1] is None or answers.now < kept[1]):
+            return kept[0]
+        page = render(answers)
+        if answers.rights is not None:
+            _keep(self._pages, key, (page, answers.settled_until), bound=_KEPT_PAGES)
+        return page
+
+    def answer(self, index: int, *, viewer, rights: tuple | None, now: datetime) -> tuple[bytes, datetime | None]:
+        """``viewer``'s answer for the booking at ``index`` and the moment it may change (None: not
+        by the clock)."""
         kept = self._answers.get((rights, index)) if rights is not None else None
         if kept is not None and (kept[1] is None or now < kept[1]):
-            return kept[0]
+            return kept
         booking, rendered = self.json_item(index)
-        answer = answer_json(booking, rendered, viewer=viewer)
+        answer = answer_json(booking, rendered, viewer=viewer), transitions_settled_until(booking=booking, now=now)
         if rights is not None:
-            self._keep(rights, index, answer, transitions_settled_until(booking=booking, now=now))
+            _keep(self._answers, (rights, index), answer, bound=_KEPT_ANSWERS_PER_BOOKING * len(self._rows))
         return answer
-
-    def _keep(self, rights: tuple, index: int, answer: bytes, settled_until: datetime | None) -> None:
-        self._answers.pop((rights, index), None)
-        if len(self._answers) >= _KEPT_ANSWERS_PER_BOOKING * len(self._rows):
-            del self._answers[next(iter(self._answers))]
-        self._answers[rights, index] = answer, settled_until
 
     def _item(self, index: int) -> tuple[Booking, dict]:
         part = self._parts[index]
@@ -172,18 +189,35 @@ class DayList(_BuiltOnUse):
         self.__init__(**state)
 
 
+def _keep(kept: dict, key, value, *, bound: int) -> None:
+    """``kept[key] = value``, dropping the oldest entry first when ``kept`` holds ``bound``."""
+    kept.pop(key, None)
+    if len(kept) >= bound:
+        # A list in L1 is shared by threads: another may have dropped that entry, or be adding one.
+        with suppress(KeyError, RuntimeError):
+            del kept[next(iter(kept))]
+    kept[key] = value
+
+
 class _Answers(_BuiltOnUse):
+    """A caller's answers, as of ``now``; ``settled_until`` is the first moment one of those built
+    so far may change (None: none by the clock)."""
+
     def __init__(self, day_list: DayList, *, viewer, rights: tuple | None, now: datetime):
         self._day_list = day_list
         self._viewer = viewer
-        self._rights = rights
-        self._now = now
+        self.rights = rights
+        self.now = now
+        self.settled_until: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._day_list)
 
     def _item(self, index: int) -> bytes:
-        return self._day_list.answer(index, viewer=self._viewer, rights=self._rights, now=self._now)
+        answer, settled_until = self._day_list.answer(index, viewer=self._viewer, rights=self.rights, now=self.now)
+        if settled_until is not None and (self.settled_until is None or settled_until < self.settled_until):
+            self.settled_until = settled_until
+        return answer
 
 
 def day_list(*, day: date, params, load) -> DayList:

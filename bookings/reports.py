@@ -111,7 +111,7 @@ def rendered_report(*, viewer, start: date, end: date, render: Callable[[Report]
 
 def announce(*, start: date, end: date) -> None:
     """The request is going to read the report of ``start`` to ``end``: its versions are read
-    with the request's first (the caller's), one L2 round trip for both."""
+    with the request's first (the caller's), one L2 read for both."""
     cache.announce(*_namespaces(start, end))
 
 

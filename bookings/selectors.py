@@ -211,7 +211,7 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
 def announce_free_slots(*, slug: str, day: date | None) -> None:
     """The request will read a space and its free slots on ``day`` (None when not yet known): the
     versions that can be named before the space is known are read with the caller's, in one L2
-    round trip, and so is the space's day when this process has seen the space before. That is a
+    read, and so is the space's day when this process has seen the space before. That is a
     guess (the slug may name another space now) and only fetches a version early: the slots are
     still read under the space that ``get_space`` finds."""
     namespaces = [CALENDAR_NAMESPACE, CLOSURES_NAMESPACE]

@@ -40,7 +40,6 @@ from employees.devices import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
 from photostudio import errors
-from photostudio.api import CallerRateThrottle
 
 # The session key under which a browser sign-in waits for its second factor.
 PENDING_SESSION_KEY = "employees.pending_sign_in"
@@ -390,15 +389,12 @@ class SignInJWTAuthentication(JWTAuthentication):
             employee_id = validated_token[jwt_settings.USER_ID_CLAIM]
         except KeyError:
             raise InvalidToken("Token contained no recognizable user identification") from None
-        CallerRateThrottle.announce(caller_id=employee_id)  # counted with the caller record's versions
         record, key = callers.caller(employee_id=employee_id, sign_in_id=validated_token.get("sid"))
         now = timezone.now()
         if record is None or not record.signed_in(now):
-            CallerRateThrottle.withdraw(caller_id=employee_id)
             raise exceptions.AuthenticationFailed("This sign-in was ended; log in again.", code="token_revoked")
         employee = record.employee()
         if not employee.is_active:
-            CallerRateThrottle.withdraw(caller_id=employee_id)
             raise exceptions.AuthenticationFailed("User is inactive", code="user_inactive")
         if employee.mfa_required and not record.mfa_verified:
             raise exceptions.AuthenticationFailed(errors.MfaEnrollmentRequired.default_message, code="mfa_required")

@@ -326,13 +326,13 @@ class CallerRateThrottle(throttling.UserRateThrottle):
     by every process on Redis). Anonymous requests pass: signing in has its own lockout. While Redis
     is down the cache cannot count, so every request passes rather than failing.
 
-    Requests are counted per fixed window of the rate's period (a minute for 600/minute) with one
-    atomic increment, where DRF reads and writes back a list of timestamps (two round trips, and
-    two requests at once may both count as one). A caller may therefore send up to twice the rate
-    across a window's end. The token authentication ``announce``s the count as soon as it knows the
-    caller, so that it is taken in the same round trip as the caller's cache versions; a request
-    whose sign-in is then refused is taken back (``withdraw``), so a revoked token cannot spend
-    its employee's live sessions' budget. A request refused later (a missing permission) counts.
+    Requests are counted per fixed window of the rate's period (a minute for 600/minute) with
+    ``cache.take``, where DRF reads and writes back a list of timestamps (two round trips, and two
+    requests at once may both count as one). A caller may therefore send up to twice the rate
+    across a window's end. Each process counts its callers' requests in leases (see ``take``): a
+    caller whose requests move between processes may be refused a little before the rate, never
+    let through beyond it. As in DRF, a request is counted once it passed authentication and the
+    view's permission classes.
     """
 
     scope = "caller"
@@ -346,34 +346,14 @@ class CallerRateThrottle(throttling.UserRateThrottle):
             return None
         return super().get_cache_key(request, view)
 
-    @classmethod
-    def announce(cls, *, caller_id) -> None:
-        """The current request is ``caller_id``'s: count it with the request's next cache version read."""
-        throttle = cls()
-        cache.announce_count(throttle._caller_window_key(caller_id), ttl=throttle.duration)
-
-    @classmethod
-    def withdraw(cls, *, caller_id) -> None:
-        """Take back the count ``announce`` asked for: ``caller_id``'s sign-in was refused."""
-        cache.uncount(cls()._caller_window_key(caller_id))
-
     def allow_request(self, request, view) -> bool:
         caller_key = self.get_cache_key(request, view)
         if caller_key is None:
             return True
-        count = cache.count(self._window_key(caller_key), ttl=self.duration)
-        return count is None or count <= self.num_requests
-
-    def _caller_window_key(self, caller_id) -> str:
-        """The counter of signed-in ``caller_id`` for the window of now (the key ``get_cache_key`` names)."""
-        return self._window_key(self.cache_format % {"scope": self.scope, "ident": caller_id})
-
-    def _window_key(self, caller_key: str) -> str:
-        """The counter of ``caller_key`` for the window of now."""
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        return f"{caller_key}:{window}"
+        return cache.take(f"{caller_key}:{window}", limit=self.num_requests, ttl=self.duration)
 
     def wait(self) -> float:
         return self.window_ends - self.now

@@ -14,14 +14,18 @@ embedded mode. L1 is a bounded LRU per process with a short TTL (``CACHE_L1_MAX_
   ``studio_cache_errors_total``, never raised. Locks are then granted, since every job they
   guard is idempotent on its own (the lock only spares duplicate work).
 
-Within one request each namespace's version is read from L2 once, and the namespaces a request is
-going to need can be announced (``announce``) so that its first read asks for them all in the
-same round trip: an API request then checks its caller's and its day list's versions in one
-``get_many``. A counter can be announced too (``announce_count``, the API's throttle): on Redis
-the same round trip then also counts the request (one Lua script) and ``count`` answers from it,
-so a cached API read costs one L2 round trip. A change the request makes itself moves its own
-versions at once; a change another process makes while the request runs shows from that
-process's next request on.
+Within one request each namespace's version is read once, and the namespaces a request is going
+to need can be announced (``announce``) so that its first read asks for them all at once: an API
+request then checks its caller's and its day list's versions in one ``get_many``. On Redis that
+read is usually answered in the process: Redis tracks the versions each thread read and tells it
+when one changes (``photostudio.redis_cache.TrackedReads``), so a cached API read makes no round
+trip at all. A change the request makes itself moves its own versions at once; a change another
+process makes shows from the next read on (Redis writes its message in the same pass as the
+writer's reply: a read racing that reply by microseconds may still see the old version).
+
+Counters for rate limits (``take``) are counted in L2 but spent in leases: a process takes a share
+of what is left of a limit in one increment and spends it locally, so most requests count without
+a round trip.
 
 A value filed without namespaces can only expire: each process may serve it from L1 for up to
 ``CACHE_L1_TTL`` seconds. Values, L1's in particular, are shared between callers: treat them as
@@ -62,6 +66,10 @@ _ERROR_LOG_INTERVAL = 60.0
 # A version token that expires only turns its namespace's values into misses, so tokens need not
 # live forever (one per day and per sign-in would pile up).
 _VERSION_TTL = 7 * 24 * 3600
+# take(): a lease is at most this many uses, and at most this share of what is left of a limit.
+MAX_LEASE = 64
+LEASE_SHARE = 32
+_MAX_LEASES = 10_000
 
 
 class _L1:
@@ -109,10 +117,14 @@ class _RequestReads:
 
     versions: dict[str, str] = field(default_factory=dict)
     announced: set[str] = field(default_factory=set)
-    # The counter to count with the next version read: its key and its time to live.
-    counter: tuple[str, int] | None = None
-    # Counts taken with a version read, by counter key, until ``count`` asks for them.
-    counts: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass
+class _Lease:
+    """What this process may still spend of a counter, and the counter's value when it took it."""
+
+    left: int
+    counted: int
 
 
 class TwoTierCache:
@@ -125,6 +137,8 @@ class TwoTierCache:
         self._request_reads: ContextVar[_RequestReads | None] = ContextVar(f"request_reads_{id(self)}", default=None)
         # The namespaces changed by this thread's open transaction, for L2 at its commit.
         self._committing: ContextVar[set[str] | None] = ContextVar(f"committing_{id(self)}", default=None)
+        self._leases: dict[str, _Lease] = {}
+        self._leases_lock = threading.Lock()
 
     @property
     def l2(self):
@@ -235,28 +249,45 @@ class TwoTierCache:
             if not self.invalidate(*namespaces):
                 committing.update(namespaces)
 
-    def count(self, key: str, *, ttl: int) -> int | None:
-        """Add one to the counter ``key`` and return its new value; None when L2 cannot say. The
-        counter expires ``ttl`` seconds after its first count. A count announced with
-        ``announce_count`` and already taken with the request's version read is that count: L2 is
-        not asked again."""
-        reads = self._request_reads.get()
-        if reads is not None:
-            if key in reads.counts:
-                return reads.counts.pop(key)
-            if reads.counter is not None and reads.counter[0] == key:
-                reads.counter = None
-        return self._l2("count", lambda: _counted(self.l2, key, ttl), failed=None)
+    def take(self, key: str, *, limit: int, ttl: int) -> bool:
+        """Count one use of the counter ``key`` (expiring ``ttl`` seconds after its first use)
+        and tell whether it is within ``limit``; True while L2 cannot count.
 
-    def uncount(self, key: str) -> None:
-        """Take back one count of ``key`` (the request it counted was refused before it was served)."""
-        reads = self._request_reads.get()
-        if reads is not None:
-            reads.counts.pop(key, None)
-        self._l2("uncount", lambda: _uncounted(self.l2, key))
+        A process counts in L2 a lease of up to ``1/LEASE_SHARE`` of what is left of the limit (at
+        most ``MAX_LEASE``, at least one) and spends it here first. Near the limit leases shrink to
+        one use each, so one process is refused exactly at the limit; where uses move between
+        processes, one may be refused while another still holds a few unspent, never let through
+        beyond the limit.
+        """
+        with self._leases_lock:
+            lease = self._leases.get(key)
+            if lease is not None:
+                if lease.left:
+                    lease.left -= 1
+                    return True
+                if lease.counted >= limit:  # a counter only grows: refused without asking
+                    return False
+        size = max(1, min(MAX_LEASE, (limit - (lease.counted if lease else 0)) // LEASE_SHARE))
+        counted = self._l2("count", lambda: _counted(self.l2, key, size, ttl), failed=None)
+        if counted is None:
+            return True
+        granted = max(0, min(size, limit - (counted - size)))
+        with self._leases_lock:
+            # Another thread may have taken a lease of its own meanwhile: both are spent here.
+            lease = self._leases.get(key)
+            if lease is None:
+                if len(self._leases) >= _MAX_LEASES:  # counters of windows gone by, mostly
+                    self._leases.clear()
+                lease = self._leases[key] = _Lease(left=0, counted=0)
+            lease.left += max(0, granted - 1)
+            lease.counted = max(lease.counted, counted)
+        return granted > 0
 
-    def clear_l1(self) -> None:
+    def clear_local(self) -> None:
+        """Forget what this process keeps: L1's values and the leases of its counters."""
         self.l1.clear()
+        with self._leases_lock:
+            self._leases.clear()
 
     # --- the request's versions ---------------------------------------------------------------
     def begin_request(self, **kwargs) -> None:
@@ -273,13 +304,6 @@ class TwoTierCache:
         reads = self._request_reads.get()
         if reads is not None:
             reads.announced.update(ns for ns in namespaces if ns not in reads.versions)
-
-    def announce_count(self, key: str, *, ttl: int) -> None:
-        """The current request will ``count(key, ttl=ttl)``: count it with its next version read,
-        in the same L2 round trip, whatever the request does next. Outside a request, nothing."""
-        reads = self._request_reads.get()
-        if reads is not None:
-            reads.counter = (key, ttl)
 
     # --- locks ------------------------------------------------------------------------------
     @contextmanager
@@ -338,27 +362,17 @@ class TwoTierCache:
         known = reads.versions
         unknown = [ns for ns in namespaces if ns not in known]
         if unknown:
-            counter, reads.counter = reads.counter, None
-            read = self._read_versions(sorted({*unknown, *reads.announced}), counter=counter, counts=reads.counts)
+            read = self._read_versions(sorted({*unknown, *reads.announced}))
             if read is None:
                 return None
             known.update(read)
             reads.announced.clear()
         return {ns: known[ns] for ns in namespaces}
 
-    def _read_versions(
-        self, namespaces: list[str], *, counter: tuple[str, int] | None = None, counts: dict | None = None
-    ) -> dict[str, str] | None:
-        """The versions of ``namespaces``; None when L2 cannot say. With a ``counter`` (key, ttl),
-        it is counted in the same round trip and its count filed in ``counts``."""
+    def _read_versions(self, namespaces: list[str]) -> dict[str, str] | None:
+        """The versions of ``namespaces``; None when L2 cannot say."""
         keys = {ns: _version_key(ns) for ns in namespaces}
-        if counter is None:
-            found = self._l2("versions", lambda: self.l2.get_many(list(keys.values())), failed=None)
-        else:
-            counted, found = self._l2(
-                "versions", lambda: _counted_and_read(self.l2, counter, list(keys.values())), failed=(None, None)
-            )
-            counts[counter[0]] = counted
+        found = self._l2("versions", lambda: _read_version_keys(self.l2, list(keys.values())), failed=None)
         if found is None:
             return None
         versions = {}
@@ -422,27 +436,22 @@ def _count(counter: Counter, *labels: str) -> None:
         child.inc()
 
 
-def _counted(l2, key: str, ttl: int) -> int:
+def _counted(l2, key: str, uses: int, ttl: int) -> int:
+    """The counter ``key`` after adding ``uses``; a new counter expires in ``ttl`` seconds."""
     try:
-        return l2.incr(key)
+        return l2.incr(key, uses)
     except ValueError:  # the counter's first count, or it expired just now
-        if l2.add(key, 1, ttl):
-            return 1
-        return l2.incr(key)
+        if l2.add(key, uses, ttl):
+            return uses
+        return l2.incr(key, uses)
 
 
-def _uncounted(l2, key: str) -> None:
-    with suppress(ValueError):  # the counter expired meanwhile: nothing to take back
-        l2.decr(key)
-
-
-def _counted_and_read(l2, counter: tuple[str, int], keys: list[str]) -> tuple[int | None, dict | None]:
-    """The counter counted and ``keys`` read: in one round trip where L2 can (Redis, see
-    ``photostudio.redis_cache``), else one after the other."""
-    key, ttl = counter
-    if hasattr(l2, "count_and_get_many"):
-        return l2.count_and_get_many(key, ttl, keys)
-    return _counted(l2, key, ttl), l2.get_many(keys)
+def _read_version_keys(l2, keys: list[str]) -> dict | None:
+    """``get_many(keys)``, from what Redis keeps this thread told of where it can (see
+    ``photostudio.redis_cache``)."""
+    if hasattr(l2, "get_many_tracked"):
+        return l2.get_many_tracked(keys)
+    return l2.get_many(keys)
 
 
 def _version_key(namespace: str) -> str:

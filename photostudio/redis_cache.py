@@ -9,9 +9,12 @@ import os
 import socket
 import sys
 import threading
+import time
+from collections.abc import Callable
 
 import redis
 import structlog
+from django.conf import settings
 from django_redis.cache import RedisCache, omit_exception
 from django_redis.exceptions import ConnectionInterrupted
 from prometheus_client import Counter
@@ -36,13 +39,6 @@ class _OutageReporter:
 
 # What django-redis itself takes for an unreachable Redis.
 _FAILURES = (ConnectionError, TimeoutError, ResponseError, socket.timeout)
-# Counts KEYS[1] (expiring ARGV[1] seconds after its first count) and reads the other KEYS.
-_COUNT_AND_READ = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if #KEYS == 1 then return {count, {}} end
-return {count, redis.call('MGET', unpack(KEYS, 2))}
-"""
 
 
 class FailOpenRedisCache(RedisCache):
@@ -51,42 +47,173 @@ class FailOpenRedisCache(RedisCache):
         self._ignore_exceptions = True
         self._log_ignored_exceptions = True
         self.logger = _OutageReporter()
-        self._counting = threading.local()
+        self._tracking = threading.local()
 
-    @omit_exception(return_value=(None, None))
-    def count_and_get_many(self, counter: str, ttl: int, keys: list[str]) -> tuple[int, dict]:
-        """``incr(counter)`` (``add(counter, 1, ttl)`` for its first count) and ``get_many(keys)``
-        in one round trip; (None, None) while Redis is unreachable."""
-        redis_keys = [self.client.make_key(key) for key in keys]
-        arguments = (_COUNT_AND_READ, 1 + len(keys), self.client.make_key(counter), *redis_keys, ttl)
+    @omit_exception(return_value=None)
+    def get_many_tracked(self, keys: list[str]) -> dict:
+        """``get_many(keys)`` answered from what this thread last read of them, as long as Redis
+        has not told it they changed and for at most ``CACHE_TRACKING_MAX_AGE_MS``; None while Redis
+        is unreachable. For small values read on every request and rarely written: the cache's
+        namespace versions. The values are shared by the thread's reads: immutable ones only."""
+        tracked = self._tracked_reads()
+        redis_keys = [self._redis_key(key) for key in keys]
         try:
-            client = self._counting_client()
-            was_connected = client.connection.is_connected
+            was_connected = tracked.connection.is_connected
             try:
-                count, values = client.eval(*arguments)
+                values = tracked.get_many(redis_keys)
             except ConnectionError:
-                # Redis closed the connection while it was idle (a restart, an idle timeout). The
-                # pool would have found that out before handing it over; a new one is tried once.
-                # Had Redis run the script before the connection dropped, the request is counted
-                # twice: the throttle errs towards refusing.
+                # Redis closed the connection while it was idle (a restart, an idle timeout): what
+                # it had told this thread is forgotten with it, and a new connection tried once.
                 if not was_connected:
                     raise
-                count, values = client.eval(*arguments)
+                values = tracked.get_many(redis_keys)
         except _FAILURES as exc:
             raise ConnectionInterrupted(connection=self.client.get_client(write=True)) from exc
-        found = {key: self.client.decode(value) for key, value in zip(keys, values, strict=True) if value is not None}
-        return count, found
+        return {key: value for key, value in zip(keys, values, strict=True) if value is not None}
 
-    def _counting_client(self) -> redis.Redis:
-        """A client holding one connection of the pool for this thread of this process.
+    def _redis_key(self, key: str) -> bytes:
+        """``key`` as Redis knows it, worked out once per thread (it is read on every request)."""
+        try:
+            return self._tracking.redis_keys[key]
+        except AttributeError:
+            self._tracking.redis_keys = {}
+        except KeyError:
+            if len(self._tracking.redis_keys) >= TrackedReads.MAX_VALUES:
+                self._tracking.redis_keys.clear()
+        redis_key = self._tracking.redis_keys[key] = self.client.make_key(key).encode()
+        return redis_key
 
-        Every API request makes this round trip. Through the pool each one also took a connection
-        (polling its socket for stale data), recorded the pool's connection counts and gave it
-        back: ~15 µs of an API read's CPU. A process forked with a client makes its own.
-        """
-        pid, client = getattr(self._counting, "client", (None, None))
+    # A thread's own writes forget what it was told of their keys: Redis tells it of the change
+    # on its tracking connection, but may write that message just after the write's reply.
+    def set(self, key, *args, **kwargs):
+        try:
+            return super().set(key, *args, **kwargs)
+        finally:
+            self._forget_tracked([key], kwargs.get("version"))
+
+    def add(self, key, *args, **kwargs):
+        try:
+            return super().add(key, *args, **kwargs)
+        finally:
+            self._forget_tracked([key], kwargs.get("version"))
+
+    def set_many(self, data, *args, **kwargs):
+        try:
+            return super().set_many(data, *args, **kwargs)
+        finally:
+            self._forget_tracked(data, kwargs.get("version"))
+
+    def delete(self, key, *args, **kwargs):
+        try:
+            return super().delete(key, *args, **kwargs)
+        finally:
+            self._forget_tracked([key], kwargs.get("version"))
+
+    def delete_many(self, keys, *args, **kwargs):
+        keys = list(keys)
+        try:
+            return super().delete_many(keys, *args, **kwargs)
+        finally:
+            self._forget_tracked(keys, kwargs.get("version"))
+
+    def delete_pattern(self, *args, **kwargs):
+        try:
+            return super().delete_pattern(*args, **kwargs)
+        finally:
+            self._forget_all_tracked()
+
+    def clear(self, *args, **kwargs):
+        try:
+            return super().clear(*args, **kwargs)
+        finally:
+            self._forget_all_tracked()
+
+    def _forget_all_tracked(self) -> None:
+        pid, tracked = getattr(self._tracking, "reads", (None, None))
+        if pid == os.getpid():
+            tracked.forget_all()
+
+    def _forget_tracked(self, keys, version) -> None:
+        pid, tracked = getattr(self._tracking, "reads", (None, None))
+        if pid == os.getpid():
+            tracked.forget([self.client.make_key(key, version=version).encode() for key in keys])
+
+    def _tracked_reads(self) -> "TrackedReads":
+        """This thread's ``TrackedReads``; a process forked with one makes its own."""
+        pid, tracked = getattr(self._tracking, "reads", (None, None))
         if pid != os.getpid():
             pool = self.client.get_client(write=True).connection_pool
-            client = redis.Redis(connection_pool=pool, single_connection_client=True)
-            self._counting.client = (os.getpid(), client)
-        return client
+            connection = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
+            tracked = TrackedReads(connection, decode=self.client.decode)
+            self._tracking.reads = (os.getpid(), tracked)
+        return tracked
+
+
+class TrackedReads:
+    """Values read over one connection on which Redis tracks them (``CLIENT TRACKING``, RESP3): it
+    pushes a message on the same connection when one of them changes, after any reply that read
+    it, so a value kept here is current once the messages waiting on the socket are handled.
+
+    Before each use the waiting messages are read without blocking (one poll of the socket); a
+    value older than ``CACHE_TRACKING_MAX_AGE_MS`` is read again all the same, in case a message
+    was lost with a connection that broke silently. A connection lost or reset forgets every
+    value, and at most ``MAX_VALUES`` are kept. Not thread-safe: one per thread.
+    """
+
+    MAX_VALUES = 10_000
+
+    def __init__(self, connection: redis.Connection, *, decode: Callable[[bytes], object]):
+        self.connection = connection
+        self._decode = decode
+        self._values: dict[bytes, tuple[float, object]] = {}
+        connection.register_connect_callback(self._track)
+
+    def get_many(self, keys: list[bytes]) -> list:
+        """The values of ``keys``, decoded; None for a key that does not exist."""
+        connection = self.connection
+        try:
+            while connection.can_read(timeout=0):  # connects first if need be
+                connection.read_response(push_request=True)
+            now = time.monotonic()
+            max_age = settings.CACHE_TRACKING_MAX_AGE_MS / 1000
+            values, stale = [], []
+            for key in keys:
+                entry = self._values.get(key)
+                if entry is None or now - entry[0] >= max_age:
+                    stale.append(key)
+                values.append(entry)
+            if not stale:
+                return [entry[1] for entry in values]
+            connection.send_command("MGET", *stale)
+            replies = connection.read_response()
+        except BaseException:
+            self.forget_all()
+            connection.disconnect()
+            raise
+        read = {key: None if value is None else self._decode(value) for key, value in zip(stale, replies, strict=True)}
+        if len(self._values) + len(stale) > self.MAX_VALUES:
+            self._values.clear()
+        for key, value in read.items():
+            self._values[key] = (now, value)
+        return [read[key] if key in read else entry[1] for key, entry in zip(keys, values, strict=True)]
+
+    def forget(self, keys: list[bytes]) -> None:
+        for key in keys:
+            self._values.pop(key, None)
+
+    def _track(self, connection: redis.Connection) -> None:
+        self.forget_all()
+        connection.send_command("CLIENT", "TRACKING", "ON")
+        if connection.read_response() != b"OK":
+            raise ResponseError("CLIENT TRACKING was refused")
+        connection._parser.set_invalidation_push_handler(self._invalidated)
+
+    def _invalidated(self, message: list) -> None:
+        keys = message[1]
+        if keys is None:  # FLUSHDB / FLUSHALL, or Redis dropped its tracking table
+            self.forget_all()
+        else:
+            self.forget(keys)
+
+    def forget_all(self) -> None:
+        self._values.clear()

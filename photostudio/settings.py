@@ -189,10 +189,14 @@ if DATABASE_REPLICA_URLS:
 
 # --- Cache and Celery -------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-# Each thread serving requests keeps one connection for the round trip every API request makes
-# (photostudio.redis_cache) and needs another for the rest of its cache calls.
-REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", max(10, 2 * GUNICORN_THREADS), minimum=2 * GUNICORN_THREADS)
+# Connections per process for cache calls, at least one per thread serving requests; each such
+# thread also keeps one outside the pool on which Redis tracks what it read (photostudio.redis_cache).
+REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", max(10, GUNICORN_THREADS), minimum=GUNICORN_THREADS)
 CACHE_TTL = env_int("CACHE_TTL", 300, minimum=0)
+# How long (milliseconds) a process answers the cache's namespace versions from what Redis tracks
+# for it before asking again anyway, should a message that one changed have been lost with a
+# connection that broke silently; 0 asks Redis on every request.
+CACHE_TRACKING_MAX_AGE_MS = env_int("CACHE_TRACKING_MAX_AGE_MS", 1000, minimum=0)
 # photostudio.cache's in-process L1 in front of the shared cache: at most CACHE_L1_MAX_SIZE
 # values per process, each for at most CACHE_L1_TTL seconds (the guide's l1_max_size, l1_ttl).
 CACHE_L1_MAX_SIZE = env_int("CACHE_L1_MAX_SIZE", 1000, minimum=0)

@@ -198,7 +198,11 @@ class BookingListView(generics.ListAPIView):
             page = self.paginate_queryset(day_list)
             serializer = self.get_serializer()
             return self.get_paginated_response([serializer.for_viewer(booking, part) for booking, part in page])
-        body = self.paginator.paginated_json(self.paginate_queryset(day_list.answers_for(request.user)))
+        body = day_list.page_for(
+            request.user,
+            address=request.build_absolute_uri(),
+            render=lambda answers: self.paginator.paginated_json(self.paginate_queryset(answers)),
+        )
         return HttpResponse(body, content_type=JSONRenderer.media_type)
 
     @extend_schema(

@@ -1,5 +1,7 @@
 """photostudio.cache: two tiers, versioned namespaces, decorators, locks, and a dead Redis."""
 
+import threading
+import time
 from contextlib import suppress
 
 import pytest
@@ -7,7 +9,7 @@ from django.db import transaction
 from django.test import Client
 from prometheus_client import REGISTRY
 
-from photostudio.cache import _L1, TwoTierCache, cache, cache_invalidate, cached
+from photostudio.cache import _L1, MAX_LEASE, TwoTierCache, cache, cache_invalidate, cached
 
 
 @pytest.fixture
@@ -141,7 +143,7 @@ def test_each_read_is_counted_once_under_its_tier_and_result(computed):
 
     cache.get_or_set("counted", computed, namespaces=["tests"])
     cache.get_or_set("counted", computed, namespaces=["tests"])
-    cache.clear_l1()
+    cache.clear_local()
     cache.get_or_set("counted", computed, namespaces=["tests"])
 
     counted = {tier: _lookups(*tier) - before[tier] for tier in tiers}
@@ -323,31 +325,57 @@ def test_a_change_made_outside_a_transaction_is_written_once(in_a_request, l2_wr
     assert l2_writes == [["ns:day:2030-01-14"]]
 
 
-def test_a_count_adds_one_each_time():
-    assert [cache.count("requests", ttl=60) for _ in range(3)] == [1, 2, 3]
+def test_take_allows_exactly_the_limit_in_one_process():
+    assert [cache.take("requests", limit=3, ttl=60) for _ in range(5)] == [True, True, True, False, False]
 
 
-def test_an_announced_count_is_taken_with_the_requests_version_read(in_a_request, version_reads, computed):
-    cache.announce_count("requests", ttl=60)
+def test_take_counts_a_lease_at_a_time_in_l2(monkeypatch):
+    increments, incr = [], cache.l2.incr
+    monkeypatch.setattr(cache.l2, "incr", lambda key, delta=1: increments.append(delta) or incr(key, delta))
 
-    cache.get_or_set("caller", computed, namespaces=["employee:1"])
-    counted_with_the_versions = cache.l2.get("requests")
+    taken = [cache.take("requests", limit=6400, ttl=60) for _ in range(100)]
 
-    assert (counted_with_the_versions, cache.count("requests", ttl=60), cache.l2.get("requests")) == (1, 1, 1)
-    assert version_reads == [["ns:employee:1"]]
-
-
-def test_an_announced_count_without_a_version_read_is_taken_once(in_a_request):
-    cache.announce_count("requests", ttl=60)
-
-    assert cache.count("requests", ttl=60) == 1
-    cache.get("caller", namespaces=["employee:1"])
-    assert cache.l2.get("requests") == 1
+    assert all(taken)
+    assert cache.l2.get("requests") == 2 * MAX_LEASE
+    assert increments == [MAX_LEASE, MAX_LEASE]  # the first found no counter and started it
 
 
-def test_with_redis_unreachable_a_count_is_unknown(dead_redis, in_a_request, computed):
-    cache.announce_count("requests", ttl=60)
-    cache.get_or_set("caller", computed, namespaces=["employee:1"])
+def test_leases_shrink_near_the_limit_so_processes_together_never_pass_it():
+    first, second = cache, another_instance()
 
-    assert cache.count("requests", ttl=60) is None
-    assert cache.count("requests", ttl=60) is None
+    taken = [process.take("requests", limit=100, ttl=60) for _ in range(150) for process in (first, second)]
+
+    assert taken.count(True) == 100
+    assert not any(taken[-100:])
+
+
+def test_threads_of_one_process_share_its_leases(monkeypatch):
+    backend = type(cache.l2)  # each thread has its own instance
+    incr = backend.incr
+    # Each count takes a while, as over a network: other threads count meanwhile.
+    monkeypatch.setattr(backend, "incr", lambda self, *args, **kwargs: time.sleep(0.002) or incr(self, *args, **kwargs))
+    allowed = []
+
+    def caller():
+        for _ in range(150):
+            allowed.append(cache.take("requests", limit=600, ttl=60))
+            time.sleep(0.0005)  # a request's work, while the other threads count
+
+    threads = [threading.Thread(target=caller) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert allowed.count(True) == 600
+
+
+def test_a_new_window_is_a_new_counter():
+    spent = [cache.take("requests:1", limit=2, ttl=60) for _ in range(3)]
+
+    assert spent == [True, True, False]
+    assert cache.take("requests:2", limit=2, ttl=60)
+
+
+def test_with_redis_unreachable_take_allows(dead_redis):
+    assert all(cache.take("requests", limit=1, ttl=60) for _ in range(3))

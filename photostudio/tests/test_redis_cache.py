@@ -1,12 +1,15 @@
 """With Redis unreachable the cache fails open: the API and its throttle answer, each failure counted.
-The count read every API request makes keeps one connection per thread and process."""
+The versions every API request checks are tracked on one connection per thread and process."""
 
 import os
 import signal
+import threading
+import time
 
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import caches
 from prometheus_client import REGISTRY
 
 from bookings.tests.api import api_as
@@ -59,60 +62,162 @@ def test_health_cache_answers_503_while_redis_is_down(client, redis_down):
     assert response.json()["backend"] == "FailOpenRedisCache"
 
 
+def _tracked(l2):
+    return l2._tracked_reads()
+
+
+@pytest.fixture
+def kept_a_minute(settings):
+    settings.CACHE_TRACKING_MAX_AGE_MS = 60_000
+
+
+def _until(answered, expected):
+    """``answered()`` once it gives ``expected``, within seconds (Redis's message is on its way)."""
+    deadline = time.monotonic() + 5
+    while (answer := answered()) != expected and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return answer
+
+
 @pytest.mark.redis
-def test_a_count_read_with_versions_expires_after_its_time_to_live():
+def test_tracked_versions_are_read_from_redis_once_until_they_change(kept_a_minute, redis_commands):
+    l2, elsewhere = cache.l2, redis.Redis.from_url(settings.REDIS_URL)
+    l2.set("ns:day:2030-01-14", "v1")
+    redis_commands.clear()
+
+    reads = [l2.get_many_tracked(["ns:day:2030-01-14", "ns:unknown"]) for _ in range(3)]
+    asked = [command for command in redis_commands if command == "MGET"]
+    elsewhere.set(l2.make_key("ns:day:2030-01-14"), l2.client.encode("v2"))  # another process's write
+    changed = _until(lambda: l2.get_many_tracked(["ns:day:2030-01-14"]), {"ns:day:2030-01-14": "v2"})
+
+    assert reads == [{"ns:day:2030-01-14": "v1"}] * 3
+    assert asked == ["MGET"]
+    assert changed == {"ns:day:2030-01-14": "v2"}
+
+
+@pytest.fixture
+def messages_held_back():
+    """Redis tells this thread's tracking connection nothing more, as if its messages were still on
+    their way; the connection is closed afterwards, so the next test's tracks again."""
+    connection = _tracked(cache.l2).connection
+    yield lambda: connection.send_command("CLIENT", "TRACKING", "OFF") or connection.read_response()
+    connection.disconnect()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda l2: l2.set("ns:day:2030-01-14", "v2"),
+        lambda l2: l2.set_many({"ns:day:2030-01-14": "v2"}),
+        lambda l2: l2.delete("ns:day:2030-01-14") and l2.add("ns:day:2030-01-14", "v2"),
+        lambda l2: l2.delete_many(["ns:day:2030-01-14"]) and l2.add("ns:day:2030-01-14", "v2"),
+    ],
+    ids=["set", "set_many", "delete-add", "delete_many-add"],
+)
+def test_a_threads_own_write_is_read_back_before_redis_says_so(kept_a_minute, messages_held_back, write):
     l2 = cache.l2
     l2.set("ns:day:2030-01-14", "v1")
+    l2.get_many_tracked(["ns:day:2030-01-14"])
+    messages_held_back()
 
-    first = l2.count_and_get_many("requests", 60, ["ns:day:2030-01-14", "ns:unknown"])
-    second = l2.count_and_get_many("requests", 60, [])
+    write(l2)
 
-    assert first == (1, {"ns:day:2030-01-14": "v1"})
-    assert second == (2, {})
-    assert 0 < l2.ttl("requests") <= 60
-
-
-def test_with_redis_unreachable_a_count_read_with_versions_is_unknown(redis_down):
-    assert cache.l2.count_and_get_many("requests", 60, ["ns:day:2030-01-14"]) == (None, None)
+    assert l2.get_many_tracked(["ns:day:2030-01-14"]) == {"ns:day:2030-01-14": "v2"}
 
 
 @pytest.mark.redis
-def test_a_threads_count_reads_share_one_connection_without_asking_the_pool(monkeypatch):
+def test_a_tracked_version_is_asked_for_again_after_its_maximum_age(settings, messages_held_back):
+    settings.CACHE_TRACKING_MAX_AGE_MS = 0
     l2 = cache.l2
-    l2.count_and_get_many("requests", 60, [])
+    l2.set("ns:day:2030-01-14", "v1")
+    l2.get_many_tracked(["ns:day:2030-01-14"])
+    messages_held_back()  # as if Redis's message had been lost
+    redis.Redis.from_url(settings.REDIS_URL).set(l2.make_key("ns:day:2030-01-14"), l2.client.encode("v2"))
+
+    assert l2.get_many_tracked(["ns:day:2030-01-14"]) == {"ns:day:2030-01-14": "v2"}
+
+
+@pytest.mark.redis
+def test_emptying_redis_forgets_every_tracked_version(kept_a_minute):
+    l2 = cache.l2
+    l2.set("ns:day:2030-01-14", "v1")
+    l2.get_many_tracked(["ns:day:2030-01-14"])
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # another process's
+
+    assert _until(lambda: l2.get_many_tracked(["ns:day:2030-01-14"]), {}) == {}
+
+
+@pytest.mark.redis
+def test_a_threads_own_clear_forgets_every_tracked_version(kept_a_minute, messages_held_back):
+    l2 = cache.l2
+    l2.set("ns:day:2030-01-14", "v1")
+    l2.get_many_tracked(["ns:day:2030-01-14"])
+    messages_held_back()
+
+    l2.clear()
+
+    assert l2.get_many_tracked(["ns:day:2030-01-14"]) == {}
+
+
+def test_with_redis_unreachable_tracked_versions_are_unknown(redis_down):
+    assert cache.l2.get_many_tracked(["ns:day:2030-01-14"]) is None
+
+
+@pytest.mark.redis
+def test_tracked_reads_keep_one_connection_per_thread_outside_the_pool(monkeypatch):
+    l2 = cache.l2
+    l2.get_many_tracked(["ns:day:2030-01-14"])
     pool = l2.client.get_client(write=True).connection_pool
     taken, take = [], pool.get_connection
     monkeypatch.setattr(pool, "get_connection", lambda *args, **kwargs: taken.append(1) or take(*args, **kwargs))
+    ours = _tracked(l2).connection
+    theirs = []
+    other = threading.Thread(target=lambda: theirs.append(caches["default"]._tracked_reads().connection))
+    other.start()
+    other.join()
 
-    counts = [l2.count_and_get_many("requests", 60, [])[0] for _ in range(3)]
+    for version in range(3):
+        l2.get_many_tracked([f"ns:other:{version}"])
 
-    assert counts == [2, 3, 4]
     assert taken == []
+    assert theirs[0] is not ours
 
 
 @pytest.mark.redis
-def test_a_count_read_after_redis_closed_its_idle_connection_is_answered():
+def test_a_tracked_read_after_redis_closed_its_connection_is_answered_and_forgets_what_it_was_told(kept_a_minute):
     l2 = cache.l2
-    l2.count_and_get_many("requests", 60, ["ns:day:2030-01-14"])
-    redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_id=l2._counting_client().client_id())
+    l2.set("ns:day:2030-01-14", "v1")
+    l2.get_many_tracked(["ns:day:2030-01-14"])
+    elsewhere = redis.Redis.from_url(settings.REDIS_URL)
+    elsewhere.client_kill_filter(_id=_client_id(_tracked(l2).connection))
+    elsewhere.set(l2.make_key("ns:day:2030-01-14"), l2.client.encode("v2"))  # no one to tell now
 
-    assert l2.count_and_get_many("requests", 60, []) == (2, {})
+    assert l2.get_many_tracked(["ns:day:2030-01-14"]) == {"ns:day:2030-01-14": "v2"}
+
+
+def _client_id(connection) -> int:
+    connection.send_command("CLIENT", "ID")
+    return connection.read_response()
 
 
 @pytest.mark.redis
-def test_a_forked_process_counts_on_a_connection_of_its_own():
+def test_a_forked_process_tracks_on_a_connection_of_its_own():
     l2 = cache.l2
-    parent_connection = l2._counting_client().client_id()
+    l2.get_many_tracked(["ns:day:2030-01-14"])
+    parent_connection = _client_id(_tracked(l2).connection)
     read_end, write_end = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover (the child reports through the pipe)
         signal.alarm(10)  # a lock another thread held at the fork fails the test instead of hanging it
         try:
-            os.write(write_end, str(l2._counting_client().client_id()).encode())
+            l2.get_many_tracked(["ns:day:2030-01-14"])
+            os.write(write_end, str(_client_id(_tracked(l2).connection)).encode())
         finally:
             os._exit(0)
     os.waitpid(child, 0)
     child_connection = int(os.read(read_end, 32))
 
     assert child_connection != parent_connection
-    assert l2._counting_client().client_id() == parent_connection
+    assert _client_id(_tracked(l2).connection) == parent_connection

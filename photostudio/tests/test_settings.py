@@ -12,7 +12,7 @@ VARIABLES = [
     "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "REDIS_URL", "REDIS_POOL_SIZE",
     "SECRET_KEY", "JWT_ALGORITHM", "JWT_EXPIRATION", "MFA_ISSUER", "DEBUG", "LOG_LEVEL", "CACHE_TTL",
     "RATE_LIMIT_MAX_ATTEMPTS", "RATE_LIMIT_WINDOW", "ALLOWED_HOSTS", "TIME_ZONE", "EMAIL_HOST",
-    "DATABASE_REPLICA_URLS", "DATABASE_PREPARED_STATEMENTS",
+    "DATABASE_REPLICA_URLS", "DATABASE_PREPARED_STATEMENTS", "CACHE_TRACKING_MAX_AGE_MS",
     "EVENT_BUS_TYPE", "WEB_CONCURRENCY", "GUNICORN_THREADS", "CELERY_CONCURRENCY", "APP_REPLICAS",
     "LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS", "METRICS_PORT", "EMAIL_FILE_PATH",
 ]  # fmt: skip
@@ -299,8 +299,15 @@ def test_email_file_path_keeps_e_mails_as_files_when_there_is_no_smtp_host(load_
     assert settings["EMAIL_FILE_PATH"] == str(tmp_path)
 
 
-def test_the_redis_pool_holds_two_connections_per_serving_thread(load_settings):
+def test_the_redis_pool_holds_a_connection_per_serving_thread(load_settings):
     assert load_settings()["REDIS_POOL_SIZE"] == 10
-    assert load_settings(GUNICORN_THREADS="8")["REDIS_POOL_SIZE"] == 16
-    with pytest.raises(ImproperlyConfigured, match="REDIS_POOL_SIZE=6 is below the minimum of 8"):
-        load_settings(GUNICORN_THREADS="4", REDIS_POOL_SIZE="6")
+    assert load_settings(GUNICORN_THREADS="16")["REDIS_POOL_SIZE"] == 16
+    with pytest.raises(ImproperlyConfigured, match="REDIS_POOL_SIZE=3 is below the minimum of 4"):
+        load_settings(GUNICORN_THREADS="4", REDIS_POOL_SIZE="3")
+
+
+def test_tracked_cache_versions_are_asked_for_again_each_second_by_default(load_settings):
+    assert load_settings()["CACHE_TRACKING_MAX_AGE_MS"] == 1000
+    assert load_settings(CACHE_TRACKING_MAX_AGE_MS="0")["CACHE_TRACKING_MAX_AGE_MS"] == 0
+    with pytest.raises(ImproperlyConfigured, match="CACHE_TRACKING_MAX_AGE_MS"):
+        load_settings(CACHE_TRACKING_MAX_AGE_MS="-1")
