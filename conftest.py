@@ -110,7 +110,7 @@ def version_reads(monkeypatch):
 
 
 @pytest.fixture
-def within_one_throttle_window(settings):
+def clock_stopped_and_versions_kept(settings):
     """The clock stopped, so requests share the throttle's window, and the versions Redis tracks
     for this thread are not asked for again because of their age."""
     settings.CACHE_TRACKING_MAX_AGE_MS = 60_000

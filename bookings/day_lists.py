@@ -135,8 +135,9 @@ class DayList(_BuiltOnUse):
 
     def page_for(self, viewer, *, address: str, render: Callable[["_Answers"], bytes]) -> bytes:
         """``render(self.answers_for(viewer))``, the page at ``address`` as ``viewer``'s JSON, kept
-        for their later requests of that address until one of the answers on it may change (which
-        ``render`` tells by reading the page's answers from what it is given)."""
+        for later requests of that address by the same caller with the same rights until one of
+        the answers on it may change (which ``render`` tells by reading the page's answers from
+        what it is given). Nothing is kept where rights are per object (``transition_rights`` None)."""
         answers = self.answers_for(viewer)
         key = (answers.rights, address)
         kept = self._pages.get(key) if answers.rights is not None else None
@@ -144,7 +145,7 @@ class DayList(_BuiltOnUse):
             return kept[0]
         page = render(answers)
         if answers.rights is not None:
-            _keep(self._pages, key, (page, answers.settled_until), bound=_KEPT_PAGES)
+            _put_dropping_oldest(self._pages, key, (page, answers.settled_until), bound=_KEPT_PAGES)
         return page
 
     def answer(self, index: int, *, viewer, rights: tuple | None, now: datetime) -> tuple[bytes, datetime | None]:
@@ -156,7 +157,8 @@ class DayList(_BuiltOnUse):
         booking, rendered = self.json_item(index)
         answer = answer_json(booking, rendered, viewer=viewer), transitions_settled_until(booking=booking, now=now)
         if rights is not None:
-            _keep(self._answers, (rights, index), answer, bound=_KEPT_ANSWERS_PER_BOOKING * len(self._rows))
+            bound = _KEPT_ANSWERS_PER_BOOKING * len(self._rows)
+            _put_dropping_oldest(self._answers, (rights, index), answer, bound=bound)
         return answer
 
     def _item(self, index: int) -> tuple[Booking, dict]:
@@ -189,7 +191,7 @@ class DayList(_BuiltOnUse):
         self.__init__(**state)
 
 
-def _keep(kept: dict, key, value, *, bound: int) -> None:
+def _put_dropping_oldest(kept: dict, key, value, *, bound: int) -> None:
     """``kept[key] = value``, dropping the oldest entry first when ``kept`` holds ``bound``."""
     kept.pop(key, None)
     if len(kept) >= bound:

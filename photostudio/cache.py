@@ -253,8 +253,9 @@ class TwoTierCache:
         """Count one use of the counter ``key`` (expiring ``ttl`` seconds after its first use)
         and tell whether it is within ``limit``; True while L2 cannot count.
 
-        A process counts in L2 a lease of up to ``1/LEASE_SHARE`` of what is left of the limit (at
-        most ``MAX_LEASE``, at least one) and spends it here first. Near the limit leases shrink to
+        A process counts in L2 a lease of up to ``1/LEASE_SHARE`` of what it last saw left of the
+        limit (at most ``MAX_LEASE``, at least one; never granted beyond the limit) and spends it
+        here first. Near the limit leases shrink to
         one use each, so one process is refused exactly at the limit; where uses move between
         processes, one may be refused while another still holds a few unspent, never let through
         beyond the limit.

@@ -3,6 +3,9 @@ is dropped, so pages, the API and its throttle keep answering from the database 
 
 Each failed operation is logged (``cache_unavailable``) and counted in
 ``studio_cache_unavailable_total``, so an outage shows on dashboards rather than as slow pages.
+
+Values read on every request (the cache's namespace versions) are read with ``get_many_tracked``,
+from what Redis keeps each thread told of them (``TrackedReads``), mostly without a round trip.
 """
 
 import os
@@ -39,6 +42,8 @@ class _OutageReporter:
 
 # What django-redis itself takes for an unreachable Redis.
 _FAILURES = (ConnectionError, TimeoutError, ResponseError, socket.timeout)
+# The keys of get_many_tracked each thread keeps as Redis knows them (one per namespace read).
+_MAX_REDIS_KEYS = 10_000
 
 
 class FailOpenRedisCache(RedisCache):
@@ -50,7 +55,7 @@ class FailOpenRedisCache(RedisCache):
         self._tracking = threading.local()
 
     @omit_exception(return_value=None)
-    def get_many_tracked(self, keys: list[str]) -> dict:
+    def get_many_tracked(self, keys: list[str]) -> dict | None:
         """``get_many(keys)`` answered from what this thread last read of them, as long as Redis
         has not told it they changed and for at most ``CACHE_TRACKING_MAX_AGE_MS``; None while Redis
         is unreachable. For small values read on every request and rarely written: the cache's
@@ -78,7 +83,7 @@ class FailOpenRedisCache(RedisCache):
         except AttributeError:
             self._tracking.redis_keys = {}
         except KeyError:
-            if len(self._tracking.redis_keys) >= TrackedReads.MAX_VALUES:
+            if len(self._tracking.redis_keys) >= _MAX_REDIS_KEYS:
                 self._tracking.redis_keys.clear()
         redis_key = self._tracking.redis_keys[key] = self.client.make_key(key).encode()
         return redis_key
@@ -129,24 +134,27 @@ class FailOpenRedisCache(RedisCache):
             self._forget_all_tracked()
 
     def _forget_all_tracked(self) -> None:
-        pid, tracked = getattr(self._tracking, "reads", (None, None))
-        if pid == os.getpid():
+        if tracked := self._this_process_reads():
             tracked.forget_all()
 
     def _forget_tracked(self, keys, version) -> None:
-        pid, tracked = getattr(self._tracking, "reads", (None, None))
-        if pid == os.getpid():
+        if tracked := self._this_process_reads():
             tracked.forget([self.client.make_key(key, version=version).encode() for key in keys])
 
     def _tracked_reads(self) -> "TrackedReads":
-        """This thread's ``TrackedReads``; a process forked with one makes its own."""
-        pid, tracked = getattr(self._tracking, "reads", (None, None))
-        if pid != os.getpid():
+        """This thread's ``TrackedReads``, made on first use."""
+        tracked = self._this_process_reads()
+        if tracked is None:
             pool = self.client.get_client(write=True).connection_pool
             connection = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
             tracked = TrackedReads(connection, decode=self.client.decode)
             self._tracking.reads = (os.getpid(), tracked)
         return tracked
+
+    def _this_process_reads(self) -> "TrackedReads | None":
+        """This thread's ``TrackedReads`` if it has one; a process forked with one makes its own."""
+        pid, tracked = getattr(self._tracking, "reads", (None, None))
+        return tracked if pid == os.getpid() else None
 
 
 class TrackedReads:

@@ -84,7 +84,7 @@ def test_a_cached_day_list_asks_the_cache_for_versions_once(desk, studio, versio
 
 
 @pytest.mark.redis
-def test_a_cached_day_list_costs_no_redis_round_trip(desk, studio, redis_commands, within_one_throttle_window):
+def test_a_cached_day_list_costs_no_redis_round_trip(desk, studio, redis_commands, clock_stopped_and_versions_kept):
     BookingFactory(space=studio, start=MONDAY_10_UTC)
     day_list(desk)  # starts the namespaces' versions
     day_list(desk)  # reads them on the connection Redis tracks them on
@@ -377,7 +377,7 @@ def test_threads_keeping_answers_in_one_shared_list_never_fail():
     def keep(thread: int) -> None:
         try:
             for entry in range(20_000):
-                day_lists._keep(kept, (thread, entry), b"answer", bound=2)
+                day_lists._put_dropping_oldest(kept, (thread, entry), b"answer", bound=2)
         except Exception as exc:  # a request of the list would answer 500
             failures.append(exc)
             return

@@ -51,7 +51,7 @@ def test_a_profile_read_asks_the_cache_for_versions_once(desk, version_reads):
 
 
 @pytest.mark.redis
-def test_a_profile_read_costs_no_redis_round_trip(desk, redis_commands, within_one_throttle_window):
+def test_a_profile_read_costs_no_redis_round_trip(desk, redis_commands, clock_stopped_and_versions_kept):
     desk.api.get(PROFILE)  # starts the namespaces' versions
     desk.api.get(PROFILE)  # reads them on the connection Redis tracks them on
     redis_commands.clear()
