@@ -715,6 +715,13 @@ class BookingWarningSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="The warning in words, for a person.")
     details = serializers.DictField(help_text="client_id, and for a name mismatch client_name and typed_name.")
 
+    def to_representation(self, warning) -> dict:
+        """The declared fields' values, built directly (see ``BookingSerializer.to_representation``)."""
+        return {"code": warning.code, "message": warning.message, "details": warning.details}
+
+
+_WARNING = BookingWarningSerializer()
+
 
 class BookingCreatedSerializer(BookingSerializer):
     """A new booking with what its maker should know (``context["warnings"]``)."""
@@ -730,7 +737,7 @@ class BookingCreatedSerializer(BookingSerializer):
 
     @extend_schema_field(BookingWarningSerializer(many=True))
     def get_warnings(self, booking) -> list:
-        return BookingWarningSerializer(self.context["warnings"], many=True).data
+        return [_WARNING.to_representation(warning) for warning in self.context["warnings"]]
 
     def to_representation(self, booking) -> dict:
         return super().to_representation(booking) | {"warnings": self.get_warnings(booking)}

@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from rest_framework import serializers
 
-from bookings.api.serializers import BookingSerializer, TransitionSerializer
+from bookings import selectors
+from bookings.api.serializers import BookingSerializer, BookingWarningSerializer, TransitionSerializer
 from bookings.models import BookingState
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,13 @@ def test_a_transition_is_answered_as_its_declared_fields_say(studio, manager):
 
     for move in booking.transitions_from_here():
         assert transition.to_representation(move) == dict(serializers.Serializer.to_representation(transition, move))
+
+
+def test_a_booking_warning_is_answered_as_its_declared_fields_say(studio):
+    booking = BookingFactory(space=studio, client=ClientFactory(full_name="Ada Lovelace", email=""))
+    warnings = selectors.booking_warnings(booking=booking, client_name="Grace Hopper")
+    warning = BookingWarningSerializer()
+
+    assert [w.code for w in warnings] == ["client_name_mismatch", "client_not_notified"]
+    for each in warnings:
+        assert warning.to_representation(each) == dict(serializers.Serializer.to_representation(warning, each))

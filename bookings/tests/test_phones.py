@@ -26,6 +26,18 @@ def test_default_region_comes_from_settings(settings):
     assert normalise_phone("030 1234567") == "+49301234567"
 
 
+def test_a_number_read_before_is_read_again_in_a_changed_region(settings):
+    settings.PHONE_DEFAULT_REGION = "DE"
+    assert normalise_phone("030 1234567") == "+49301234567"
+
+    settings.PHONE_DEFAULT_REGION = "FR"
+    assert normalise_phone("030 1234567") == "+33301234567"
+
+    settings.PHONE_DEFAULT_REGION = "US"
+    with pytest.raises(ValidationError):
+        normalise_phone("030 1234567")
+
+
 @pytest.mark.parametrize(
     "raw",
     [
