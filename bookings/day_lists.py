@@ -34,11 +34,12 @@ from django.utils.translation import get_language
 
 from bookings.api.serializers import PART_COLUMNS, BookingSerializer, answer_json, rendered_part
 from bookings.filtersets import BookingFilterSet
-from bookings.models import Booking, Space, studio_day
+from bookings.models import Booking, Space, earliest_start_ending_after, studio_day
 from bookings.selectors import (
     CALENDAR_NAMESPACE,
     CLOSURES_NAMESPACE,
     calendar_bookings,
+    day_bounds,
     day_namespace,
     space_day_namespace,
 )
@@ -46,6 +47,8 @@ from bookings.services import TRANSITION_FIELDS, transition_rights, transitions_
 from events.models import Event
 from events.signals import event_recorded
 from photostudio.cache import cache, key_part
+from photostudio.compiled_queries import CompiledLookup
+from photostudio.replicas import read_alias
 
 logger = structlog.get_logger(__name__)
 
@@ -223,14 +226,40 @@ class _Answers(_BuiltOnUse):
 
 
 def day_list(*, day: date, params, load) -> DayList:
-    """The day list of the queryset ``load()`` for the day-list query ``params``, cached until a
-    change to the day or the calendar. ``load`` must not depend on who asks. The list is shared
-    with other requests: copy before changing any of it."""
+    """The day list of the queryset ``load()`` for the day-list query ``params`` on ``day``, cached
+    until a change to the day or the calendar. ``load`` must not depend on who asks. The list is
+    shared with other requests: copy before changing any of it."""
     return cache.get_or_set(
         _key(params),
-        lambda: _rendered(load()),
+        lambda: _read_day(day, params, load),
         namespaces=[CALENDAR_NAMESPACE, day_namespace(day)],
     )
+
+
+def _read_day(day: date, params, load) -> DayList:
+    """``load()``'s list. A whole day's (no filter but the date: the front desk's list) is every
+    booking on the day, read with SQL compiled once per process: building the queryset through
+    the FilterSet and compiling it took ~1.6 ms of the ~7 ms of CPU a miss took at 1M. A list
+    narrowed by other filters is built each time: the FilterSet checks their values against the
+    data (a space renamed or a photographer deactivated since is refused)."""
+    if DAY_LIST_FILTERS.intersection(params) != {"date"}:
+        return _rendered(load())
+    alias = read_alias()
+    start, end = day_bounds(day)
+    with _timestamps_loaded_in_c(connections[alias]):
+        rows = _WHOLE_DAY.fetch(using=alias, earliest_start=earliest_start_ending_after(start), start=start, end=end)
+    return DayList(db=alias, rows=rows)
+
+
+# As the FilterSet's ``date`` reads a day: every booking overlapping its bounds (``on_day``).
+_WHOLE_DAY = CompiledLookup(
+    lambda earliest_start, start, end: (
+        calendar_bookings().overlapping_from(earliest_start, start, end).values_list(*_ROW_COLUMNS)
+    ),
+    earliest_start=datetime,
+    start=datetime,
+    end=datetime,
+)
 
 
 def _rendered(bookings) -> DayList:

@@ -258,6 +258,12 @@ class _TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
+def earliest_start_ending_after(moment: datetime) -> datetime:
+    """The lower bound of the start of a booking that ends after ``moment``: none lasts longer
+    than BOOKING_MAX_DURATION_MINUTES."""
+    return moment - timedelta(minutes=settings.BOOKING_MAX_DURATION_MINUTES)
+
+
 class BookingQuerySet(models.QuerySet):
     """Time-range filters written so an index serves them however long the history grows."""
 
@@ -268,12 +274,16 @@ class BookingQuerySet(models.QuerySet):
         so one ending after ``start`` began less than that before it. Without the bound the
         database reads every booking that ever started before ``end``.
         """
-        return self.ending_after(start).filter(start__lt=end)
+        return self.overlapping_from(earliest_start_ending_after(start), start, end)
+
+    def overlapping_from(self, earliest_start: datetime, start: datetime, end: datetime) -> "BookingQuerySet":
+        """``overlapping(start, end)``, given its lower bound of the start,
+        ``earliest_start_ending_after(start)``: a compiled query takes it as a value of its own."""
+        return self.filter(end__gt=start, start__gt=earliest_start, start__lt=end)
 
     def ending_after(self, moment: datetime) -> "BookingQuerySet":
         """Bookings that end after ``moment``, found from their start as ``overlapping`` explains."""
-        longest = timedelta(minutes=settings.BOOKING_MAX_DURATION_MINUTES)
-        return self.filter(end__gt=moment, start__gt=moment - longest)
+        return self.filter(end__gt=moment, start__gt=earliest_start_ending_after(moment))
 
     def holding_during(self, start: datetime, until: datetime) -> "BookingQuerySet":
         """Bookings holding their space (buffer included) at some moment of ``[start, until)``.

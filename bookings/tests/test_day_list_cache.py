@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from bookings import day_lists, services, tasks
 from bookings.filtersets import BookingFilterSet
-from bookings.models import BookingState
+from bookings.models import BookingState, local_instant
 from bookings.selectors import calendar_bookings
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
@@ -433,3 +433,36 @@ def test_a_cached_day_list_stops_offering_an_undo_when_its_window_closes(studio,
 
     assert within == at_the_end == [["cancelled", "pending"]]
     assert after == [["cancelled"]]
+
+
+def _load(params):
+    return lambda: BookingFilterSet(params, queryset=calendar_bookings()).qs
+
+
+def _not_to_be_built():
+    raise AssertionError("a whole day's list was built through the FilterSet")
+
+
+def test_a_whole_day_list_is_the_filtersets_list_read_without_it(studio):
+    monday = MONDAY_10_UTC.date()
+    days = [monday + timedelta(days=offset) for offset in range(-1, 3)]
+    BookingFactory(space=studio, start=local_instant(monday, "10:00"))
+    BookingFactory(space=studio, start=local_instant(monday - timedelta(days=1), "23:00"))  # into Monday
+    BookingFactory(space=studio, start=local_instant(monday + timedelta(days=1), "23:30"))  # into Wednesday
+
+    read = {day: day_lists._read_day(day, {"date": day.isoformat()}, _not_to_be_built) for day in days}
+
+    for day in days:
+        assert read[day]._rows == day_lists._rendered(_load({"date": day.isoformat()})())._rows
+    assert [len(read[day]) for day in days] == [1, 2, 1, 1]
+
+
+def test_a_day_list_narrowed_by_other_filters_is_built_through_the_filterset(studio):
+    BookingFactory(space=studio)
+    built = []
+    params = {"date": DAY, "space": studio.slug}
+
+    for _ in range(2):
+        day_lists._read_day(MONDAY_10_UTC.date(), params, lambda: built.append(1) or _load(params)())
+
+    assert len(built) == 2

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import Q
@@ -38,7 +38,7 @@ def test_a_lookup_is_compiled_once_and_run_with_each_value():
     found = [lookup.fetch(pk=booking.pk) for booking in (first, second, first)]
 
     assert found == [[first], [second], [first]]
-    assert len(built) == 2  # the model once, the SQL once: never with a real value
+    assert len(built) == 3  # the model once, the SQL from two sets of stand-ins: never with a real value
     assert {first.pk, second.pk}.isdisjoint(built)
 
 
@@ -99,3 +99,35 @@ def test_a_naive_datetime_is_refused():
 
     with pytest.raises(TypeError, match="aware"):
         lookup.fetch(start=datetime(2024, 1, 15, 10))
+
+
+def test_a_lookup_of_values_list_gives_the_querysets_tuples(django_assert_num_queries):
+    first = BookingFactory(start=datetime(2024, 1, 15, 10, tzinfo=UTC))
+    second = BookingFactory(start=datetime(2024, 1, 16, 23, 30, tzinfo=UTC), end=datetime(2024, 1, 17, 1, tzinfo=UTC))
+
+    def build(start, end):
+        return (
+            Booking.objects.filter(end__gt=start, start__lt=end).order_by("start").values_list("id", "start", "price")
+        )
+
+    lookup = CompiledLookup(build, start=datetime, end=datetime)
+    days = [datetime(2024, 1, 15 + offset, tzinfo=UTC) for offset in range(3)]
+    lookup.fetch(start=days[0], end=days[1])
+
+    with django_assert_num_queries(3):
+        found = [lookup.fetch(using="default", start=day, end=day + timedelta(days=1)) for day in days]
+
+    assert found == [list(build(day, day + timedelta(days=1))) for day in days]
+    assert found[0] == [(first.pk, first.start, first.price)]  # the ORM's converters applied too
+    assert found[2] == [(second.pk, second.start, second.price)]
+
+
+def test_a_query_holding_a_value_worked_out_from_one_is_refused():
+    BookingFactory()
+    lookup = CompiledLookup(
+        lambda start: Booking.objects.filter(end__gt=start, start__gt=start - timedelta(hours=12)).values_list("id"),
+        start=datetime,
+    )
+
+    with pytest.raises(TypeError, match="depends on its values beyond their places"):
+        lookup.fetch(start=datetime(2024, 1, 15, tzinfo=UTC))
