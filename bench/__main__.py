@@ -35,8 +35,9 @@ SESSION = timedelta(minutes=40)
 # day_cold measures cache misses at any size, but a 10k history has too few days for wrk not to
 # come back to one: while it runs, the namespace every day list is filed under moves on this
 # often (seconds), as if someone kept renaming a client, so every request computes its day. wrk
-# comes back to a day after every other day of the history (~20 at 10k, ~80 ms at ~250 req/s), so
-# each visit finds it moved on; more often only took CPU from the server under test, in this process.
+# comes back to a day after every other day of the history (~20 days at 10k: ~80 ms at ~250
+# req/s), so each visit finds it moved on; moving it more often only took CPU from the server
+# under test, in this process.
 COLD_INTERVAL = 0.01
 
 
