@@ -52,6 +52,8 @@ from django.core.signals import request_finished, request_started
 from django.db import models, transaction
 from prometheus_client import Counter
 
+from photostudio.replicas import primary_reads
+
 logger = structlog.get_logger(__name__)
 
 lookups = Counter("studio_cache_lookups", "Cache reads by tier (l1, l2) and result (hit, miss).", ["tier", "result"])
@@ -159,20 +161,25 @@ class TwoTierCache:
             self._set(full_key, value, ttl)
 
     def get_or_set(self, key: str, compute: Callable[[], object], *, namespaces: Iterable[str] = (), ttl=None):
-        """The cached value, or ``compute()``'s, filed under the versions read *before* computing."""
+        """The cached value, or ``compute()``'s, filed under the versions read *before* computing.
+        ``compute`` reads from the primary database, never from a replica that may not have the
+        changes those versions count yet (``replicas.primary_reads``)."""
         full_key = self._full_key(key, namespaces)
         if full_key is None:
             return compute()
         value = self._get(full_key)
         if value is _MISSING:
-            value = compute()
+            with primary_reads():
+                value = compute()
             self._set(full_key, value, ttl)
         return value
 
     def refresh(self, key: str, compute: Callable[[], object], *, namespaces: Iterable[str] = (), ttl=None):
-        """Compute and file the value whether or not one is cached (cache warming)."""
+        """Compute (from the primary, as ``get_or_set``) and file the value whether or not one is
+        cached (cache warming)."""
         full_key = self._full_key(key, namespaces)
-        value = compute()
+        with primary_reads():
+            value = compute()
         if full_key is not None:
             self._set(full_key, value, ttl)
         return value

@@ -3,12 +3,15 @@ and reports read from a streaming replica; everything else reads and writes on t
 
 A caller never misses their own write: once a request has written, its later reads go to the
 primary, and so do the caller's requests for ``DATABASE_REPLICA_PIN_SECONDS`` after it (a cookie),
-longer than a healthy replica lags. A replica that cannot be reached is left alone for a while
-and its reads go to the primary.
+longer than a healthy replica lags. What the cache keeps for every caller is computed from the
+primary (``primary_reads``). A replica that cannot be reached is left alone for a while and its
+reads go to the primary.
 """
 
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import structlog
@@ -24,6 +27,7 @@ RETRY_UNREACHABLE_AFTER = 30
 
 _wrote = ContextVar("wrote_to_primary", default=False)
 _recently_wrote = ContextVar("recently_wrote_to_primary", default=False)
+_computing_shared = ContextVar("computing_a_shared_value", default=False)
 _unreachable_until: dict[str, float] = {}
 
 
@@ -33,14 +37,33 @@ def replica_aliases() -> list[str]:
 
 def read_alias() -> str:
     """The database a read-only selector should read from: a reachable replica, or the primary
-    when there is none, inside a transaction, or when this caller has just written."""
+    when there is none, inside a transaction, when this caller has just written, or for a value
+    kept for everyone (``primary_reads``)."""
     aliases = replica_aliases()
-    if not aliases or _wrote.get() or _recently_wrote.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+    if (
+        not aliases
+        or _wrote.get()
+        or _recently_wrote.get()
+        or _computing_shared.get()
+        or connections[DEFAULT_DB_ALIAS].in_atomic_block
+    ):
         return DEFAULT_DB_ALIAS
     for alias in random.sample(aliases, len(aliases)):
         if _reachable(alias):
             return alias
     return DEFAULT_DB_ALIAS
+
+
+@contextmanager
+def primary_reads() -> Iterator[None]:
+    """Read from the primary inside: for a value computed once and kept for every caller (the
+    cache's). Filed under the versions a change has already moved on, a replica's rows from
+    before the change would be served to everyone, the clerk who made it included."""
+    token = _computing_shared.set(True)
+    try:
+        yield
+    finally:
+        _computing_shared.reset(token)
 
 
 def _reachable(alias: str) -> bool:

@@ -5,10 +5,11 @@ import time
 from contextlib import suppress
 
 import pytest
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.test import Client
 from prometheus_client import REGISTRY
 
+from photostudio import replicas
 from photostudio.cache import _L1, MAX_LEASE, TwoTierCache, cache, cache_invalidate, cached
 
 
@@ -379,3 +380,28 @@ def test_a_new_window_is_a_new_counter():
 
 def test_with_redis_unreachable_take_allows(dead_redis):
     assert all(cache.take("requests", limit=1, ttl=60) for _ in range(3))
+
+
+@pytest.fixture
+def a_reachable_replica(monkeypatch):
+    """read_alias() would send a read to the replica ``replica_a`` (from a caller who has not written)."""
+    monkeypatch.setattr(replicas, "replica_aliases", lambda: ["replica_a"])
+    monkeypatch.setattr(replicas, "_reachable", lambda alias: True)
+    wrote, recently_wrote = replicas._wrote.set(False), replicas._recently_wrote.set(False)
+    yield
+    replicas._wrote.reset(wrote)
+    replicas._recently_wrote.reset(recently_wrote)
+
+
+def test_a_value_kept_for_everyone_is_computed_from_the_primary(a_reachable_replica):
+    # A replica behind would file what it held before a change under the versions after it.
+    assert replicas.read_alias() == "replica_a"
+
+    assert cache.get_or_set("test.alias", replicas.read_alias) == DEFAULT_DB_ALIAS
+    assert cache.refresh("test.alias", replicas.read_alias) == DEFAULT_DB_ALIAS
+    assert replicas.read_alias() == "replica_a"
+
+
+def test_a_value_the_cache_cannot_keep_is_read_from_the_replica(a_reachable_replica, dead_redis):
+    # Without L2 no version can be read: the value is computed for this request alone.
+    assert cache.get_or_set("test.alias", replicas.read_alias, namespaces=["test"]) == "replica_a"
