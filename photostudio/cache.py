@@ -162,8 +162,8 @@ class TwoTierCache:
 
     def get_or_set(self, key: str, compute: Callable[[], object], *, namespaces: Iterable[str] = (), ttl=None):
         """The cached value, or ``compute()``'s, filed under the versions read *before* computing.
-        ``compute`` reads from the primary database, never from a replica that may not have the
-        changes those versions count yet (``replicas.primary_reads``)."""
+        A value to be filed is computed from the primary database, never from a replica that may
+        not have the changes those versions count yet (``replicas.primary_reads``)."""
         full_key = self._full_key(key, namespaces)
         if full_key is None:
             return compute()
@@ -175,13 +175,14 @@ class TwoTierCache:
         return value
 
     def refresh(self, key: str, compute: Callable[[], object], *, namespaces: Iterable[str] = (), ttl=None):
-        """Compute (from the primary, as ``get_or_set``) and file the value whether or not one is
-        cached (cache warming)."""
+        """Compute and file the value whether or not one is cached (cache warming), from the
+        primary as ``get_or_set``."""
         full_key = self._full_key(key, namespaces)
+        if full_key is None:
+            return compute()
         with primary_reads():
             value = compute()
-        if full_key is not None:
-            self._set(full_key, value, ttl)
+        self._set(full_key, value, ttl)
         return value
 
     def versioned_key(self, key: str, *, namespaces: Iterable[str] = ()) -> str | None:

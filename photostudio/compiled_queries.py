@@ -17,17 +17,24 @@ from functools import cached_property
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
-from django.db.models.query import ValuesListIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-# Per kind of value: the n-th stand-in, and the value as the ORM hands it to the database. A
-# stand-in is unlikely to be among a query's own parameters (compiling checks that each is found
-# exactly once) and an integer one fits every integer column, small and positive ones included
-# (the ORM compiles a lookup of a value its column cannot hold to "no rows").
+# Per kind of value: the n-th stand-in of the first set, the n-th of the second, and the value as
+# the ORM hands it to the database. A stand-in is unlikely to be among a query's own parameters
+# (compiling checks that each is found exactly once) and an integer one fits every integer column,
+# small and positive ones included (the ORM compiles a lookup of a value its column cannot hold to
+# "no rows"). The two sets differ in every part (magnitude and parity, length, each field of a
+# datetime), so that a value worked out from one differs between them too.
 _KINDS = {
-    int: (lambda n: 32_719 - n, lambda value, connection: int(value)),
-    str: (lambda n: f"\x00stand-in {n}\x00", lambda value, connection: str(value)),
+    int: (lambda n: 32_719 - n, lambda n: 2_468 - n, lambda value, connection: int(value)),
+    str: (
+        lambda n: f"\x00stand-in {n}\x00",
+        lambda n: f"\x00another, longer stand-in {n}\x00",
+        lambda value, connection: str(value),
+    ),
     datetime: (
         lambda n: datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=n),
+        lambda n: datetime(1987, 7, 13, 13, 37, 11, 654_321, tzinfo=UTC) + timedelta(seconds=n),
         lambda value, connection: connection.ops.adapt_datetimefield_value(value),
     ),
 }
@@ -42,7 +49,9 @@ class CompiledLookup:
 
     Each value must be one parameter of the SQL, and nothing else in it may depend on the values:
     a parameter worked out from one (``start - 12h``) would keep its stand-in's value, so ``build``
-    takes such a value as one of its own."""
+    takes such a value as one of its own. Compiling again from a second set of stand-ins refuses a
+    query whose SQL differs anywhere else, which catches such a value unless it comes out the same
+    for both sets."""
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: type):
         if unsupported := {name for name, kind in kinds.items() if kind not in _KINDS}:
@@ -58,9 +67,9 @@ class CompiledLookup:
     def _model(self) -> type[Model]:
         return self._build(**self._stand_ins()).model
 
-    def _stand_ins(self, first: int = 0) -> dict:
+    def _stand_ins(self, which: int = 0) -> dict:
         # Numbered: two parameters of one kind must not share a stand-in.
-        return {name: _KINDS[kind][0](first + number) for number, (name, kind) in enumerate(self._kinds.items())}
+        return {name: _KINDS[kind][which](number) for number, (name, kind) in enumerate(self._kinds.items())}
 
     def fetch(self, *, using: str | None = None, **values) -> list:
         """What the queryset ``build(**values)`` gives, read from the database ``using`` (the
@@ -69,7 +78,7 @@ class CompiledLookup:
             raise TypeError("CompiledLookup takes aware datetimes only")
         alias = using or router.db_for_read(self._model)
         connection = connections[alias]
-        sent = {name: _KINDS[kind][1](values[name], connection) for name, kind in self._kinds.items()}
+        sent = {name: _KINDS[kind][2](values[name], connection) for name, kind in self._kinds.items()}
         if any(type(value) is int and value not in _INT_RANGE for value in sent.values()):
             return list(self._build(**{name: sent.get(name, value) for name, value in values.items()}).using(alias))
         compiled = self._compiled.get(alias) or self._compile(alias)
@@ -86,7 +95,7 @@ class CompiledLookup:
             if alias not in self._compiled:
                 compiler, sql, params, slots, tuples = self._compiled_with(self._stand_ins(), alias)
                 # Built again from other stand-ins, only the values' own places may change.
-                _, other_sql, other_params, other_slots, _ = self._compiled_with(self._stand_ins(100), alias)
+                _, other_sql, other_params, other_slots, _ = self._compiled_with(self._stand_ins(1), alias)
                 same_shape = other_sql == sql and len(other_params) == len(params) and other_slots == slots
                 changed = {
                     index for index, (one, other) in enumerate(zip(params, other_params, strict=False)) if one != other
@@ -99,13 +108,17 @@ class CompiledLookup:
     def _compiled_with(self, stand_ins: dict, alias: str) -> tuple:
         queryset = self._build(**stand_ins)
         values_list = queryset._iterable_class is ValuesListIterable
-        if queryset.query.annotations or queryset._known_related_objects or not (values_list or not queryset._fields):
+        if (
+            queryset.query.annotations
+            or queryset._known_related_objects
+            or queryset._iterable_class not in (ModelIterable, ValuesListIterable)
+        ):
             raise TypeError("CompiledLookup builds plain model instances or values_list() tuples: no annotations")
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()  # also fills compiler.select and klass_info
         slots = {}
         for name, stand_in in stand_ins.items():
-            sent = _KINDS[self._kinds[name]][1](stand_in, connections[alias])
+            sent = _KINDS[self._kinds[name]][2](stand_in, connections[alias])
             positions = [index for index, param in enumerate(params) if param == sent]
             if len(positions) != 1:
                 raise TypeError(f"{name} must be one parameter of the compiled query")
@@ -126,6 +139,8 @@ class _Compiled:
             raise TypeError("CompiledLookup does not read composite primary keys")
         self.converters = compiler.get_converters(columns)
         self.tuples = tuples
+        # A distinct() query selects its ordering's columns too: a values_list() row ends before them.
+        self.width = compiler.col_count
         if tuples:
             return
         self.model = klass_info["model"]
@@ -139,8 +154,8 @@ class _Compiled:
         thread's, is what the converters read."""
         if self.tuples:
             if not self.converters:
-                return [tuple(row) for row in rows]
-            return [tuple(_converted(row, self.converters, connection)) for row in rows]
+                return [tuple(row[: self.width]) for row in rows]
+            return [tuple(_converted(row, self.converters, connection)[: self.width]) for row in rows]
         instances = []
         for row in rows:
             if self.converters:

@@ -6,7 +6,7 @@ import pickle
 import sys
 import threading
 import weakref
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -466,3 +466,15 @@ def test_a_day_list_narrowed_by_other_filters_is_built_through_the_filterset(stu
         day_lists._read_day(MONDAY_10_UTC.date(), params, lambda: built.append(1) or _load(params)())
 
     assert len(built) == 2
+
+
+def test_whole_day_lists_across_a_clock_change_are_the_filtersets_lists(studio, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go forward on 2030-03-31
+    days = [date(2030, 3, 30) + timedelta(days=offset) for offset in range(3)]
+    for day in days:
+        BookingFactory(space=studio, start=local_instant(day, "23:30"))  # into the next day
+
+    for day in days:
+        read = day_lists._read_day(day, {"date": day.isoformat()}, _not_to_be_built)
+        assert read._rows == day_lists._rendered(_load({"date": day.isoformat()})())._rows
+        assert len(read) == (1 if day == days[0] else 2)

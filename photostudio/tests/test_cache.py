@@ -402,6 +402,16 @@ def test_a_value_kept_for_everyone_is_computed_from_the_primary(a_reachable_repl
     assert replicas.read_alias() == "replica_a"
 
 
+def test_reads_go_to_the_replica_again_after_a_computation_failed(a_reachable_replica):
+    def failing():
+        raise RuntimeError("the computation failed")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_set("test.failing", failing)
+
+    assert replicas.read_alias() == "replica_a"
+
+
 def test_a_value_the_cache_cannot_keep_is_read_from_the_replica(a_reachable_replica, dead_redis):
     # Without L2 no version can be read: the value is computed for this request alone.
     assert cache.get_or_set("test.alias", replicas.read_alias, namespaces=["test"]) == "replica_a"

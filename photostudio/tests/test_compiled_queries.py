@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db.models import Q
@@ -122,12 +122,40 @@ def test_a_lookup_of_values_list_gives_the_querysets_tuples(django_assert_num_qu
     assert found[2] == [(second.pk, second.start, second.price)]
 
 
-def test_a_query_holding_a_value_worked_out_from_one_is_refused():
+def _next_midnight(moment: datetime) -> datetime:
+    return datetime.combine(moment.date() + timedelta(days=1), time(), tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "worked_out",
+    [lambda start: start - timedelta(hours=12), _next_midnight],
+    ids=["shifted", "truncated to a day"],
+)
+def test_a_query_holding_a_value_worked_out_from_one_is_refused(worked_out):
     BookingFactory()
     lookup = CompiledLookup(
-        lambda start: Booking.objects.filter(end__gt=start, start__gt=start - timedelta(hours=12)).values_list("id"),
+        lambda start: Booking.objects.filter(end__gt=start, start__lt=worked_out(start)).values_list("id"),
         start=datetime,
     )
 
     with pytest.raises(TypeError, match="depends on its values beyond their places"):
         lookup.fetch(start=datetime(2024, 1, 15, tzinfo=UTC))
+
+
+def test_a_distinct_values_list_ordered_by_another_column_gives_only_its_columns():
+    booking = BookingFactory(start=datetime(2024, 1, 15, 10, tzinfo=UTC))
+
+    def build(start):
+        return Booking.objects.filter(end__gt=start).distinct().order_by("created_at").values_list("id")
+
+    lookup = CompiledLookup(build, start=datetime)
+
+    assert lookup.fetch(start=datetime(2024, 1, 15, tzinfo=UTC)) == list(build(datetime(2024, 1, 15, tzinfo=UTC)))
+    assert lookup.fetch(start=datetime(2024, 1, 15, tzinfo=UTC)) == [(booking.pk,)]
+
+
+def test_only_instances_and_values_list_tuples_are_looked_up():
+    lookup = CompiledLookup(lambda pk: Booking.objects.filter(pk=pk).values(), pk=int)
+
+    with pytest.raises(TypeError, match="values_list"):
+        lookup.fetch(pk=1)
