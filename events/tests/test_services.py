@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from celery.signals import before_task_publish
+from celery.utils.saferepr import saferepr
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -13,6 +15,7 @@ from events.models import Delivery, Event
 from events.registry import Skipped, handler_name, subscriber
 from events.services import dispatch, publish, relay, retry_delivery, run_delivery
 from events.signals import event_committed
+from events.tests.celery_support import celery_options
 from events.tests.factories import DeliveryFactory, EventFactory
 from photostudio.celery import app as celery_app
 from photostudio.errors import DeliveryNotFailed, PermissionDenied
@@ -262,6 +265,28 @@ def test_subscriber_registered_for_several_types_gets_each(after_commit):
         second = publish("test.multi_b", EmployeeFactory())
 
     assert recorded == [first.pk, second.pk]
+
+
+@pytest.mark.django_db
+def test_a_queued_dispatch_shows_its_arguments_as_celery_would_write_them(after_commit):
+    published = []
+
+    def keep_headers(headers, **kwargs):
+        published.append(headers)
+
+    before_task_publish.connect(keep_headers, weak=False)
+    try:
+        with celery_options(task_always_eager=False, broker_url="memory://"), after_commit():
+            event = publish("test.recorded", EmployeeFactory())
+    finally:
+        before_task_publish.disconnect(keep_headers)
+
+    [headers] = published
+    assert (headers["task"], headers["argsrepr"], headers["kwargsrepr"]) == (
+        "events.dispatch_event",
+        saferepr((event.pk,)),
+        saferepr({}),
+    )
 
 
 def test_every_beat_task_is_a_registered_celery_task(settings):
