@@ -48,6 +48,7 @@ from events.models import Event
 from events.signals import event_recorded
 from photostudio.cache import cache, key_part
 from photostudio.compiled_queries import CompiledLookup
+from photostudio.inputs import control_character
 from photostudio.replicas import read_alias
 
 logger = structlog.get_logger(__name__)
@@ -60,8 +61,10 @@ _CALENDAR_EVENTS = frozenset({"client.updated", "employee.updated", "employee.ro
 
 def day_list_day(params) -> date | None:
     """The day of a query that is a cacheable day list (a valid ``date``, only day-list filters
-    and paging), else None."""
+    and paging, no control character), else None: the uncached way answers each error."""
     if "date" not in params or not set(params) <= DAY_LIST_FILTERS | _PAGING:
+        return None
+    if any(control_character(value, multiline=False) for value in params.values()):
         return None
     return _filter_day(params["date"], get_language())
 
