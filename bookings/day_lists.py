@@ -22,7 +22,7 @@ sees the new namespace versions at its next read.
 
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 
 import structlog
@@ -34,13 +34,14 @@ from django.utils.translation import get_language
 
 from bookings.api.serializers import PART_COLUMNS, BookingSerializer, answer_json, rendered_part
 from bookings.filtersets import BookingFilterSet
-from bookings.models import Booking, Space, earliest_start_ending_after, studio_day
+from bookings.models import Booking, Space, earliest_start_ending_after
 from bookings.selectors import (
     CALENDAR_NAMESPACE,
     CLOSURES_NAMESPACE,
     calendar_bookings,
     day_bounds,
     day_namespace,
+    days_touched,
     space_day_namespace,
 )
 from bookings.services import TRANSITION_FIELDS, transition_rights, transitions_settled_until
@@ -322,12 +323,6 @@ def _key(params) -> str:
     return _KEY_PREFIX + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
 
 
-def days_touched(start: datetime, until: datetime) -> list[date]:
-    """The studio's local days that ``[start, until)`` meets."""
-    first, last = studio_day(start), studio_day(until - timedelta(microseconds=1))
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
-
-
 def _booking_namespaces(space_id: int, start: datetime, until: datetime) -> list[str]:
     days = days_touched(start, until)
     return [day_namespace(day) for day in days] + [space_day_namespace(space_id, day) for day in days]
@@ -353,15 +348,15 @@ def drop_after_event(sender, *, event: Event, aggregate=None, **kwargs) -> None:
 
 
 def _moved_from(before: dict) -> list[str]:
-    space = Space.objects.filter(slug=before.get("space")).values("pk", "buffer_minutes").first()
+    space_id = Space.objects.filter(slug=before.get("space")).values_list("pk", flat=True).first()
     try:
-        start, end = datetime.fromisoformat(before["start"]), datetime.fromisoformat(before["end"])
+        start, until = datetime.fromisoformat(before["start"]), datetime.fromisoformat(before["blocks_until"])
     except (KeyError, TypeError, ValueError):
         logger.warning("day_list_invalidation_without_times", payload=before)
         return [CALENDAR_NAMESPACE]
-    if space is None:
-        return [day_namespace(day) for day in days_touched(start, end)]
-    return _booking_namespaces(space["pk"], start, end + timedelta(minutes=space["buffer_minutes"]))
+    if space_id is None:
+        return [day_namespace(day) for day in days_touched(start, until)]
+    return _booking_namespaces(space_id, start, until)
 
 
 def drop_after_space_change(sender, instance: Space, **kwargs) -> None:

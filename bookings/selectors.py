@@ -57,6 +57,12 @@ def space_day_namespace(space_id: int, day: date) -> str:
     return f"space:{space_id}:day:{day.isoformat()}"
 
 
+def days_touched(start: datetime, until: datetime) -> list[date]:
+    """The studio's local days that ``[start, until)`` meets."""
+    first, last = studio_day(start), studio_day(until - timedelta(microseconds=1))
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
 @dataclass(frozen=True)
 class Slot:
     """A stretch of time in which a new booking of the space fits, its own buffer included."""
@@ -200,10 +206,15 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     if window is None or not space.is_active:
         return []
     opens, closes = window
+    # What holds the space up to a buffer after closing counts: past midnight, the next day's.
+    until = closes + space.buffer
     held = cache.get_or_set(
-        "bookings.blocked:" + key_part((space.pk, opens, closes + space.buffer)),
-        lambda: _blocked_times(space, opens, closes + space.buffer),
-        namespaces=[space_day_namespace(space.pk, day), CLOSURES_NAMESPACE],
+        "bookings.blocked:" + key_part((space.pk, opens, until)),
+        lambda: _blocked_times(space, opens, until),
+        namespaces=[
+            *(space_day_namespace(space.pk, held_day) for held_day in days_touched(opens, until)),
+            CLOSURES_NAMESPACE,
+        ],
     )
     return slots_around(space=space, day=day, held=held)
 

@@ -165,7 +165,7 @@ def reschedule_booking(
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot be rescheduled.")
     start, end = _aware("start", start), _aware("end", end)
     space = space or booking.space
-    before = _times(booking)
+    before = _held(booking)
     held_before = (booking.space_id, booking.start, booking.blocks_until)
     booking.space, booking.start, booking.end = space, start, end
     booking.blocks_until = end + space.buffer
@@ -182,7 +182,7 @@ def reschedule_booking(
         "booking.rescheduled",
         booking,
         actor=actor,
-        payload={"from": before, "to": _times(booking), "price": str(booking.price)},
+        payload={"from": before, "to": _held(booking), "price": str(booking.price)},
     )
     _record_slot_openings(*held_before, actor=actor)
     return booking
@@ -976,6 +976,12 @@ def _held_relations(instance) -> list[str]:
 
 def _times(booking: Booking) -> dict:
     return {"space": booking.space.slug, "start": booking.start.isoformat(), "end": booking.end.isoformat()}
+
+
+def _held(booking: Booking) -> dict:
+    """``_times`` and the end of the buffer the booking holds, which its space's buffer no longer
+    tells once that changes."""
+    return {**_times(booking), "blocks_until": booking.blocks_until.isoformat()}
 
 
 def _snapshot(booking: Booking) -> dict:

@@ -1,10 +1,11 @@
 """Spaces with their free time, and clients with their history, through the API."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bookings.models import BookingState
+from bookings import services
+from bookings.models import WEEKDAYS, BookingState
 from bookings.selectors import CALENDAR_NAMESPACE
 from bookings.tests.api import api_as
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
@@ -140,6 +141,48 @@ def test_free_slots_are_of_the_space_a_slug_names_now_though_it_named_another_be
     slots = api.get("/api/v1/spaces/test_studio/free-slots", {"date": "2030-01-14"}).json()["slots"]
 
     assert len(slots) == 2  # around the other space's booking
+
+
+def _free_slots(api, day: str) -> list[tuple[str, str]]:
+    response = api.get("/api/v1/spaces/all_day/free-slots", {"date": day})
+    assert response.status_code == 200, response.content
+    return [(slot["start"], slot["end"]) for slot in response.json()["slots"]]
+
+
+def test_a_booking_cancelled_just_after_midnight_frees_the_end_of_the_day_before(
+    manager, django_capture_on_commit_callbacks
+):
+    space = SpaceFactory(slug="all_day", opening_hours=dict.fromkeys(WEEKDAYS, ["00:00", "24:00"]), buffer_minutes=30)
+    booking = BookingFactory(space=space, start=datetime(2030, 1, 15, 0, 10, tzinfo=UTC), state=BookingState.CONFIRMED)
+    api = api_as(manager)
+    assert _free_slots(api, "2030-01-14")[-1][1] == "2030-01-14T23:40:00Z"  # a buffer before it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = api.post(f"/api/v1/bookings/{booking.pk}/state", {"target_state": "cancelled", "reason": "Ill"})
+
+    assert cancelled.status_code == 200
+    assert _free_slots(api, "2030-01-14") == [("2030-01-14T00:00:00Z", "2030-01-15T00:00:00Z")]
+
+
+def test_a_booking_moved_away_frees_the_buffer_it_held_though_its_space_has_a_shorter_one_now(
+    manager, django_capture_on_commit_callbacks
+):
+    space = SpaceFactory(slug="all_day", opening_hours=dict.fromkeys(WEEKDAYS, ["00:00", "24:00"]), buffer_minutes=60)
+    start = datetime(2030, 1, 14, 23, 0, tzinfo=UTC)
+    booking = BookingFactory(space=space, start=start, end=start + timedelta(minutes=45))  # held until 00:45
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_space(space=space, actor=manager, buffer_minutes=15)
+    api = api_as(manager)
+    assert _free_slots(api, "2030-01-15")[0][0] == "2030-01-15T00:45:00Z"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = api.post(
+            f"/api/v1/bookings/{booking.pk}/reschedule",
+            {"start_time": "2030-01-14T10:00:00Z", "end_time": "2030-01-14T11:00:00Z"},
+        )
+
+    assert moved.status_code == 200
+    assert _free_slots(api, "2030-01-15") == [("2030-01-15T00:00:00Z", "2030-01-16T00:00:00Z")]
 
 
 # --- clients ------------------------------------------------------------------------------------

@@ -56,8 +56,18 @@ def test_rescheduling_is_recorded_with_old_and_new_times(receptionist, studio):
     event = Event.objects.get(type="booking.rescheduled")
     assert (event.aggregate_id, event.actor) == (str(booking.pk), receptionist)
     assert event.payload == {
-        "from": {"space": "test_studio", "start": "2030-01-14T10:00:00+00:00", "end": "2030-01-14T12:00:00+00:00"},
-        "to": {"space": "test_studio", "start": "2030-01-14T14:00:00+00:00", "end": "2030-01-14T16:00:00+00:00"},
+        "from": {
+            "space": "test_studio",
+            "start": "2030-01-14T10:00:00+00:00",
+            "end": "2030-01-14T12:00:00+00:00",
+            "blocks_until": "2030-01-14T12:15:00+00:00",
+        },
+        "to": {
+            "space": "test_studio",
+            "start": "2030-01-14T14:00:00+00:00",
+            "end": "2030-01-14T16:00:00+00:00",
+            "blocks_until": "2030-01-14T16:15:00+00:00",
+        },
         "price": "100.00",
     }
 
