@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -153,6 +153,11 @@ def _memberships_changed(sender, instance, action, reverse, pk_set, **kwargs) ->
         forget(PERMISSIONS_NAMESPACE)
 
 
+def _permissions_deleted(sender, instance, **kwargs) -> None:
+    """A group or a permission was deleted: its memberships went with it, without m2m_changed."""
+    forget(PERMISSIONS_NAMESPACE)
+
+
 def connect() -> None:
     post_save.connect(_employee_changed, sender=Employee, dispatch_uid="employees.callers.employee_saved")
     post_delete.connect(_employee_changed, sender=Employee, dispatch_uid="employees.callers.employee_deleted")
@@ -160,5 +165,9 @@ def connect() -> None:
         uid = f"employees.callers.{model._meta.label_lower}"
         post_save.connect(_owner_changed, sender=model, dispatch_uid=f"{uid}.saved")
         post_delete.connect(_owner_changed, sender=model, dispatch_uid=f"{uid}.deleted")
+    for model in (Group, Permission):
+        post_delete.connect(
+            _permissions_deleted, sender=model, dispatch_uid=f"employees.callers.{model._meta.label_lower}.deleted"
+        )
     for through in (Employee.groups.through, Employee.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(_memberships_changed, sender=through, dispatch_uid=f"employees.callers.{through.__name__}")

@@ -90,6 +90,20 @@ def test_a_permission_given_to_the_role_shows_in_the_profile_at_once(api_client,
     assert "employees.delete_employee" in api_client.get(PROFILE).json()["permissions"]
 
 
+@pytest.mark.parametrize("deleted", ["the role's group", "a permission of the role"])
+def test_a_deleted_group_or_permission_leaves_the_profile_at_once(api_client, clock, deleted):
+    desk = employee_with(Role.RECEPTIONIST)
+    signed_in(api_client, desk)
+    assert "bookings.view_booking" in api_client.get(PROFILE).json()["permissions"]
+
+    if deleted == "the role's group":
+        desk.groups.get().delete()  # its memberships go with it, without m2m_changed
+    else:
+        Permission.objects.get(codename="view_booking").delete()
+
+    assert "bookings.view_booking" not in api_client.get(PROFILE).json()["permissions"]
+
+
 def test_a_changed_name_shows_in_the_profile_at_once(api_client, clock, django_capture_on_commit_callbacks):
     desk = employee_with(Role.RECEPTIONIST, full_name="Dana Desk")
     signed_in(api_client, desk)
