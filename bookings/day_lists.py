@@ -26,6 +26,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 import structlog
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models.signals import post_delete, post_save
@@ -320,7 +321,9 @@ _KEY_PREFIX = "bookings.day_rows2:"
 
 
 def _key(params) -> str:
-    return _KEY_PREFIX + key_part(sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params))
+    # The time zone decides which bookings a date holds: lists filed before a change of it must not be read.
+    filters = sorted((name, params[name]) for name in DAY_LIST_FILTERS if name in params)
+    return _KEY_PREFIX + key_part((settings.TIME_ZONE, filters))
 
 
 def _booking_namespaces(space_id: int, start: datetime, until: datetime) -> list[str]:

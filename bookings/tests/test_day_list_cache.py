@@ -263,6 +263,16 @@ def test_a_renamed_space_shows_in_cached_day_lists(desk, studio):
     assert day_list(desk)[0]["space"]["name"] == "Daylight Studio"
 
 
+def test_a_day_list_cached_before_the_studios_time_zone_changed_is_not_read_after(desk, studio, settings):
+    BookingFactory(space=studio, start=MONDAY_10_UTC.replace(hour=12))
+    assert len(day_list(desk)) == 1
+
+    settings.TIME_ZONE = "Pacific/Auckland"  # 12:00 UTC on Monday is 01:00 on Tuesday there
+
+    assert day_list(desk) == []
+    assert len(day_list(desk, NEXT_DAY)) == 1
+
+
 def test_beat_keeps_todays_and_tomorrows_day_lists_warm(studio, django_assert_num_queries):
     BookingFactory(space=studio, start=MONDAY_10_UTC)
     BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=1))
