@@ -66,6 +66,13 @@ def test_relay_command_fails_loudly_while_the_broker_is_still_down():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("seconds", ["-1", "315360001", "99999999999999999999"])
+def test_relay_command_refuses_a_threshold_below_zero_or_beyond_ten_years(seconds):
+    with pytest.raises(CommandError, match="between 0 and 315,360,000 seconds"):
+        call_command("relay_events", "--older-than", seconds)
+
+
+@pytest.mark.django_db
 def test_relay_leaves_events_younger_than_its_threshold_to_the_normal_dispatch(django_capture_on_commit_callbacks):
     with time_machine.travel(START, tick=False):
         EventFactory(type="test.relayed", occurred_at=START - timedelta(seconds=30))

@@ -84,3 +84,13 @@ def test_bad_arguments_are_refused_and_write_nothing(tmp_path, arguments, messag
 def test_a_missing_folder_is_refused(tmp_path):
     with pytest.raises(CommandError, match="There is no folder"):
         call_command("export_data", "clients", "--output", str(tmp_path / "missing" / "clients.csv"))
+
+
+def test_a_folder_given_as_the_file_is_refused_before_anything_is_exported(tmp_path):
+    BookingFactory()
+
+    with pytest.raises(CommandError, match="is a folder: give the file to write"):
+        call_command("export_data", "bookings", "--output", str(tmp_path))
+
+    assert list(tmp_path.iterdir()) == []
+    assert not (tmp_path.parent / f".{tmp_path.name}.partial").exists()

@@ -94,9 +94,9 @@ def test_prune_with_events_deletes_old_dispatched_events_and_their_deliveries():
     assert not Delivery.objects.filter(event_id=old.pk).exists()
 
 
-@pytest.mark.parametrize("days", ["0", "-5"])
-def test_prune_refuses_a_retention_below_one_day(days):
-    with pytest.raises(CommandError, match="at least 1 day"):
+@pytest.mark.parametrize("days", ["0", "-5", "36501", "1000000000"])
+def test_prune_refuses_a_retention_below_one_day_or_beyond_a_century(days):
+    with pytest.raises(CommandError, match="at least 1 day and at most 36,500"):
         call_command("prune", "--older-than", days)
 
 

@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from events.services import relay
 
+MAX_SECONDS = 10 * 365 * 24 * 3600
+
 
 class Command(BaseCommand):
     help = (
@@ -22,8 +24,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than, **options):
-        if older_than < 0:
-            raise CommandError("--older-than cannot be negative")
+        if not 0 <= older_than <= MAX_SECONDS:
+            raise CommandError(f"--older-than must be between 0 and {MAX_SECONDS:,} seconds (ten years).")
         report = relay(older_than=timedelta(seconds=older_than))
         self.stdout.write(
             f"Relayed {report.events} event(s) and {report.deliveries} delivery(ies); "

@@ -59,6 +59,8 @@ class Command(BaseCommand):
         target = Path(output)
         if not target.parent.is_dir():
             raise CommandError(f"There is no folder {target.parent} to write {target.name} into.")
+        if target.is_dir():
+            raise CommandError(f"{target} is a folder: give the file to write, e.g. {target / f'{dataset}.{format}'}.")
         chosen = datasets()[dataset]
         rows = chosen.rows(
             _midnight(first_day) if first_day else None,

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from photostudio.retention import prunables
 
+MAX_DAYS = 36_500
+
 
 class Command(BaseCommand):
     help = (
@@ -28,8 +30,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than, events, **options):
-        if older_than < 1:
-            raise CommandError("--older-than must be at least 1 day.")
+        if not 1 <= older_than <= MAX_DAYS:
+            raise CommandError(f"--older-than must be at least 1 day and at most {MAX_DAYS:,} (a century).")
         cutoff = timezone.now() - timedelta(days=older_than)
         for prunable in prunables(audit_trail=events):
             with transaction.atomic():
