@@ -29,6 +29,7 @@ from employees.models import Employee
 from employees.roles import Role
 from events.models import Event
 from events.partitions import create_partitions
+from photostudio.inputs import FIRST_DAY
 
 LOCATIONS = ["Riverside", "Old Town", "Harbour", "Hillside"]
 # (slug suffix, name, capacity, hourly rate, buffer minutes, opening hours on weekdays, on weekends)
@@ -64,6 +65,10 @@ class AlreadySeeded(Exception):
     """The group's spaces already have bookings; seeding again would collide with them."""
 
 
+class TooManyBookings(Exception):
+    """The group's history would begin before the studio's calendar."""
+
+
 def seed_group(
     *,
     bookings: int,
@@ -73,7 +78,9 @@ def seed_group(
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> dict:
     """Create the group and ``bookings`` bookings on the days up to ``future_days`` after
-    ``today``; report what was made. Raises AlreadySeeded when the group's spaces have bookings."""
+    ``today``; report what was made. Raises TooManyBookings (see ``first_day``), writing nothing,
+    and AlreadySeeded when the group's spaces have bookings."""
+    first = first_day(bookings=bookings, today=today, future_days=future_days)
     spaces = _spaces()
     if Booking.objects.filter(space__in=spaces).exists():
         raise AlreadySeeded(
@@ -83,13 +90,12 @@ def seed_group(
     clients = _clients(max(1, bookings // 20))
     grids = {space.pk: Grid(space, SLOT - space.buffer, space.price_for(SLOT - space.buffer)) for space in spaces}
     last_day = today + timedelta(days=future_days)
-    first_day = _first_day(spaces, bookings, today=today, last_day=last_day)
-    create_partitions(first=first_day - timedelta(days=62), last=last_day)
+    create_partitions(first=first - timedelta(days=62), last=last_day)
     rng = random.Random(bookings)
     next_id = (Booking.objects.aggregate(models.Max("id"))["id__max"] or 0) + 1
     done = 0
     batch: list[tuple] = []
-    for start, space in _slots(spaces, first_day=first_day, last_day=last_day, today=today):
+    for start, space in _slots(spaces, first_day=first, last_day=last_day, today=today):
         if done + len(batch) == bookings:
             break
         batch.append((next_id + done + len(batch), start, grids[space.pk]))
@@ -104,7 +110,7 @@ def seed_group(
         progress(done, bookings)
     _reset_sequences()
     _analyze([Booking, Client, Event])
-    return {"bookings": done, "clients": len(clients), "first_day": first_day, "last_day": last_day}
+    return {"bookings": done, "clients": len(clients), "first_day": first, "last_day": last_day}
 
 
 def busy_day(today: date) -> date:
@@ -121,25 +127,31 @@ def _prefix(location: str) -> str:
     return location.lower().replace(" ", "_")
 
 
+def _planned_spaces() -> list[Space]:
+    """The group's spaces, unsaved, in the grid's order."""
+    return [
+        Space(
+            slug=f"{_prefix(location)}_{suffix}",
+            name=f"{location} {name}",
+            capacity=capacity,
+            hourly_rate=Decimal(rate),
+            buffer_minutes=buffer,
+            opening_hours={
+                **dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), weekdays),
+                **dict.fromkeys(("sat", "sun"), weekends),
+            },
+        )
+        for location in LOCATIONS
+        for suffix, name, capacity, rate, buffer, weekdays, weekends in SPACE_KINDS
+    ]
+
+
 def _spaces() -> list[Space]:
-    spaces = []
-    for location in LOCATIONS:
-        for suffix, name, capacity, rate, buffer, weekdays, weekends in SPACE_KINDS:
-            space, _ = Space.objects.get_or_create(
-                slug=f"{_prefix(location)}_{suffix}",
-                defaults={
-                    "name": f"{location} {name}",
-                    "capacity": capacity,
-                    "hourly_rate": Decimal(rate),
-                    "buffer_minutes": buffer,
-                    "opening_hours": {
-                        **dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), weekdays),
-                        **dict.fromkeys(("sat", "sun"), weekends),
-                    },
-                },
-            )
-            spaces.append(space)
-    return spaces
+    fields = ("name", "capacity", "hourly_rate", "buffer_minutes", "opening_hours")
+    return [
+        Space.objects.get_or_create(slug=space.slug, defaults={field: getattr(space, field) for field in fields})[0]
+        for space in _planned_spaces()
+    ]
 
 
 def _staff() -> dict[str, list[Employee]]:
@@ -203,14 +215,18 @@ def _booked(day: date, slots: int, fill: float, space_index: int) -> list[int]:
     return [index for index in range(slots) if chooser.random() < fill]
 
 
-def _first_day(spaces: list[Space], count: int, *, today: date, last_day: date) -> date:
-    """The first day of the grid that holds ``count`` bookings up to ``last_day``."""
-    day, total = last_day, 0
+def first_day(*, bookings: int, today: date, future_days: int = FUTURE_DAYS) -> date:
+    """The first day of the group's history of ``bookings`` bookings. Raises TooManyBookings when
+    it would begin before the studio's calendar does (``photostudio.inputs.FIRST_DAY``): the
+    pages, the API and the reports take no earlier day."""
+    spaces, day, total = _planned_spaces(), today + timedelta(days=future_days), 0
     while True:
         for space_index, space in enumerate(spaces):
             total += len(_booked(day, len(_day_slots(space, day)), _day_fill(day, today), space_index))
-        if total >= count:
+        if total >= bookings:
             return day
+        if day <= FIRST_DAY:
+            raise TooManyBookings(f"The group's history from {FIRST_DAY} holds at most {total:,} bookings.")
         day -= timedelta(days=1)
 
 

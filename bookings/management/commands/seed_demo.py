@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from bookings import analytics
 from bookings.demo import create_demo_bookings
-from bookings.demo_group import AlreadySeeded, busy_day, progress_bar, seed_group
+from bookings.demo_group import AlreadySeeded, TooManyBookings, busy_day, first_day, progress_bar, seed_group
 from employees.models import Employee, Role
 from employees.services import create_admin
 
@@ -37,8 +37,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, credentials_file, bookings, **options):
-        if bookings is not None and not 1 <= bookings <= 20_000_000:
-            raise CommandError("--bookings must be between 1 and 20,000,000")
+        if bookings is not None:
+            if bookings < 1:
+                raise CommandError("--bookings must be at least 1.")
+            try:  # before anything is written, the demo logins included
+                first_day(bookings=bookings, today=timezone.localdate())
+            except TooManyBookings as exc:
+                raise CommandError(f"{exc} Ask for fewer.") from None
         if Employee.objects.filter(username="admin").exists():
             self.stdout.write(f"Demo data already present. The demo logins are in {credentials_file}.")
         else:
