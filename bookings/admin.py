@@ -124,6 +124,10 @@ class ClosureAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
+    def has_change_permission(self, request, obj=None):
+        # A recorded closure is shown, not edited: its form would record another one.
+        return obj is None and super().has_change_permission(request)
+
     def delete_model(self, request, obj):
         services.delete_closure(closure=obj, actor=request.user)
 
