@@ -69,18 +69,39 @@ class TooManyBookings(Exception):
     """The group's history would begin before the studio's calendar."""
 
 
+@dataclass(frozen=True)
+class GroupPlan:
+    """How many bookings the group gets, on which days: ``plan_group`` works it out, reading only."""
+
+    bookings: int
+    today: date
+    first_day: date
+    last_day: date
+
+
+def plan_group(*, bookings: int, today: date, future_days: int = FUTURE_DAYS) -> GroupPlan:
+    """The days of a group of ``bookings`` bookings, from as far back as they need to ``future_days``
+    after ``today``, on the group's spaces as they are saved (or will be). Raises TooManyBookings
+    when they would begin before the studio's calendar (``photostudio.inputs.FIRST_DAY``): the
+    pages, the API and the reports take no earlier day."""
+    spaces, last_day = _planned_spaces(), today + timedelta(days=future_days)
+    day, total = last_day, 0
+    while True:
+        for space_index, space in enumerate(spaces):
+            total += len(_booked(day, len(_day_slots(space, day)), _day_fill(day, today), space_index))
+        if total >= bookings:
+            return GroupPlan(bookings=bookings, today=today, first_day=day, last_day=last_day)
+        if day <= FIRST_DAY:
+            raise TooManyBookings(f"The group's history from {FIRST_DAY} holds at most {total:,} bookings.")
+        day -= timedelta(days=1)
+
+
 def seed_group(
-    *,
-    bookings: int,
-    today: date,
-    now: datetime,
-    future_days: int = FUTURE_DAYS,
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    plan: GroupPlan, *, now: datetime, progress: Callable[[int, int], None] = lambda done, total: None
 ) -> dict:
-    """Create the group and ``bookings`` bookings on the days up to ``future_days`` after
-    ``today``; report what was made. Raises TooManyBookings (see ``first_day``), writing nothing,
-    and AlreadySeeded when the group's spaces have bookings."""
-    first = first_day(bookings=bookings, today=today, future_days=future_days)
+    """Create the group and the bookings of ``plan``; report what was made. Raises AlreadySeeded
+    when the group's spaces have bookings."""
+    bookings, today, first, last_day = plan.bookings, plan.today, plan.first_day, plan.last_day
     spaces = _spaces()
     if Booking.objects.filter(space__in=spaces).exists():
         raise AlreadySeeded(
@@ -89,7 +110,6 @@ def seed_group(
     staff = _staff()
     clients = _clients(max(1, bookings // 20))
     grids = {space.pk: Grid(space, SLOT - space.buffer, space.price_for(SLOT - space.buffer)) for space in spaces}
-    last_day = today + timedelta(days=future_days)
     create_partitions(first=first - timedelta(days=62), last=last_day)
     rng = random.Random(bookings)
     next_id = (Booking.objects.aggregate(models.Max("id"))["id__max"] or 0) + 1
@@ -128,7 +148,12 @@ def _prefix(location: str) -> str:
 
 
 def _planned_spaces() -> list[Space]:
-    """The group's spaces, unsaved, in the grid's order."""
+    """The group's spaces in the grid's order: those already saved as they are, the others unsaved."""
+    saved = Space.objects.in_bulk(group_slugs(), field_name="slug")
+    return [saved.get(space.slug, space) for space in _new_spaces()]
+
+
+def _new_spaces() -> list[Space]:
     return [
         Space(
             slug=f"{_prefix(location)}_{suffix}",
@@ -150,7 +175,7 @@ def _spaces() -> list[Space]:
     fields = ("name", "capacity", "hourly_rate", "buffer_minutes", "opening_hours")
     return [
         Space.objects.get_or_create(slug=space.slug, defaults={field: getattr(space, field) for field in fields})[0]
-        for space in _planned_spaces()
+        for space in _new_spaces()
     ]
 
 
@@ -213,21 +238,6 @@ def _booked(day: date, slots: int, fill: float, space_index: int) -> list[int]:
     """Which of a space's ``slots`` are booked on ``day``: the same answer every time it is asked."""
     chooser = random.Random(day.toordinal() * 100 + space_index)
     return [index for index in range(slots) if chooser.random() < fill]
-
-
-def first_day(*, bookings: int, today: date, future_days: int = FUTURE_DAYS) -> date:
-    """The first day of the group's history of ``bookings`` bookings. Raises TooManyBookings when
-    it would begin before the studio's calendar does (``photostudio.inputs.FIRST_DAY``): the
-    pages, the API and the reports take no earlier day."""
-    spaces, day, total = _planned_spaces(), today + timedelta(days=future_days), 0
-    while True:
-        for space_index, space in enumerate(spaces):
-            total += len(_booked(day, len(_day_slots(space, day)), _day_fill(day, today), space_index))
-        if total >= bookings:
-            return day
-        if day <= FIRST_DAY:
-            raise TooManyBookings(f"The group's history from {FIRST_DAY} holds at most {total:,} bookings.")
-        day -= timedelta(days=1)
 
 
 def _slots(spaces: list[Space], *, first_day: date, last_day: date, today: date) -> Iterator[tuple[datetime, Space]]:

@@ -2,7 +2,7 @@
 
 import io
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 
-from bookings.demo_group import busy_day, progress_bar, seed_group
+from bookings.demo_group import busy_day, group_slugs, plan_group, progress_bar, seed_group
 from bookings.models import HOLDING_STATES, Booking, BookingState, Client, Space
+from bookings.tests.factories import SpaceFactory
 from employees.models import Employee
 from events.models import Event
 
@@ -23,7 +24,7 @@ NOON = datetime(2030, 1, 16, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def group():
-    return seed_group(bookings=2500, today=TODAY, now=NOON, future_days=1)
+    return seed_group(plan_group(bookings=2500, today=TODAY, future_days=1), now=NOON)
 
 
 def test_the_group_has_the_bookings_asked_for_in_every_state(group):
@@ -85,6 +86,17 @@ def test_more_bookings_than_the_calendar_holds_are_refused_before_anything_is_wr
 
     assert (Space.objects.count(), Employee.objects.count(), Booking.objects.count()) == before
     assert not (tmp_path / "logins").exists()
+
+
+def test_the_plan_follows_the_group_spaces_hours_as_they_are_saved():
+    as_built = plan_group(bookings=500, today=TODAY, future_days=1)
+    for slug in group_slugs():  # saved before, open two hours on Mondays only
+        SpaceFactory(slug=slug, opening_hours={"mon": ["08:00", "10:00"]})
+
+    planned = plan_group(bookings=500, today=TODAY, future_days=1)
+
+    assert (planned.last_day, planned.bookings) == (as_built.last_day, 500)
+    assert planned.first_day < as_built.first_day - timedelta(days=60)
 
 
 def test_the_progress_bar_redraws_one_line():

@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from bookings import analytics
 from bookings.demo import create_demo_bookings
-from bookings.demo_group import AlreadySeeded, TooManyBookings, busy_day, first_day, progress_bar, seed_group
+from bookings.demo_group import (
+    AlreadySeeded,
+    GroupPlan,
+    TooManyBookings,
+    busy_day,
+    plan_group,
+    progress_bar,
+    seed_group,
+)
 from employees.models import Employee, Role
 from employees.services import create_admin
 
@@ -37,31 +45,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, credentials_file, bookings, **options):
+        plan = None
         if bookings is not None:
             if bookings < 1:
                 raise CommandError("--bookings must be at least 1.")
             try:  # before anything is written, the demo logins included
-                first_day(bookings=bookings, today=timezone.localdate())
+                plan = plan_group(bookings=bookings, today=timezone.localdate())
             except TooManyBookings as exc:
                 raise CommandError(f"{exc} Ask for fewer.") from None
         if Employee.objects.filter(username="admin").exists():
             self.stdout.write(f"Demo data already present. The demo logins are in {credentials_file}.")
         else:
             self._seed_demo(credentials_file)
-        if bookings is not None:
-            self._seed_group(bookings)
+        if plan is not None:
+            self._seed_group(plan)
 
-    def _seed_group(self, bookings: int):
-        today = timezone.localdate()
-        self.stdout.write(f"Building a studio group with {bookings:,} bookings…")
+    def _seed_group(self, plan: GroupPlan):
+        self.stdout.write(f"Building a studio group with {plan.bookings:,} bookings…")
         try:
-            made = seed_group(
-                bookings=bookings, today=today, now=timezone.now(), progress=progress_bar(self._write_flushed)
-            )
+            made = seed_group(plan, now=timezone.now(), progress=progress_bar(self._write_flushed))
         except AlreadySeeded as exc:
             raise CommandError(f"{exc} Seed a fresh database to build another.") from None
         analytics.refresh()
-        busy = busy_day(today)
+        busy = busy_day(plan.today)
         busy_note = f"; every slot is booked on {busy}" if made["first_day"] <= busy else ""
         self.stdout.write(
             self.style.SUCCESS(
