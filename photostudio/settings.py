@@ -271,7 +271,9 @@ EVENTS_RETRY_MAX_DELAY = env_int("EVENTS_RETRY_MAX_DELAY", 3600, minimum=1)
 # events and retries that have waited EVENTS_RELAY_AFTER seconds, and releases attempts running
 # longer than EVENTS_DELIVERY_LEASE seconds (their worker died).
 EVENTS_RELAY_INTERVAL = env_int("EVENTS_RELAY_INTERVAL", 60, minimum=5)
-EVENTS_RELAY_AFTER = env_int("EVENTS_RELAY_AFTER", 60, minimum=0)
+# Longer waits (and retentions, below) would only overflow the date arithmetic that applies them.
+EVENTS_RELAY_AFTER_MAX = 10 * 365 * 24 * 3600  # ten years, in seconds
+EVENTS_RELAY_AFTER = env_int("EVENTS_RELAY_AFTER", 60, minimum=0, maximum=EVENTS_RELAY_AFTER_MAX)
 EVENTS_DELIVERY_LEASE = env_int("EVENTS_DELIVERY_LEASE", 900, minimum=120)
 
 NOTIFICATION_KINDS = (
@@ -300,7 +302,8 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", Fals
 
 # Days `manage.py prune` (and beat, nightly at 03:30 studio time) keeps deliveries, ended sign-ins,
 # sign-in logs, idempotency keys and expired tokens; the event trail is pruned only by hand.
-PRUNE_RETENTION_DAYS = env_int("PRUNE_RETENTION_DAYS", 90, minimum=1)
+PRUNE_RETENTION_MAX_DAYS = 36_500  # a century
+PRUNE_RETENTION_DAYS = env_int("PRUNE_RETENTION_DAYS", 90, minimum=1, maximum=PRUNE_RETENTION_MAX_DAYS)
 # PostgreSQL: events_event has one partition per month; beat (daily) and `manage.py
 # create_partitions` keep EVENTS_PARTITIONS_AHEAD months beyond the current one ready.
 EVENTS_PARTITIONS_AHEAD = env_int("EVENTS_PARTITIONS_AHEAD", 3, minimum=1, maximum=120)

@@ -122,6 +122,8 @@ def test_host_time_zone_log_level_and_email_variables(load_settings):
         ("EVENT_BUS_TYPE", "kafka", "EVENT_BUS_TYPE='kafka' must be one of memory, redis"),
         ("EVENT_BUS_TYPE", "redis", "EVENT_BUS_TYPE=redis needs REDIS_URL"),
         ("LOG_FILE", "/nonexistent-dir/app.log", "LOG_FILE='/nonexistent-dir/app.log' is in a directory that does not"),
+        ("PRUNE_RETENTION_DAYS", "36501", "PRUNE_RETENTION_DAYS=36501 is above the maximum of 36500"),
+        ("EVENTS_RELAY_AFTER", "315360001", "EVENTS_RELAY_AFTER=315360001 is above the maximum of 315360000"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(load_settings, variable, value, message):

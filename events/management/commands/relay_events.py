@@ -5,8 +5,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from events.services import relay
 
-MAX_SECONDS = 10 * 365 * 24 * 3600
-
 
 class Command(BaseCommand):
     help = (
@@ -24,8 +22,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than, **options):
-        if not 0 <= older_than <= MAX_SECONDS:
-            raise CommandError(f"--older-than must be between 0 and {MAX_SECONDS:,} seconds (ten years).")
+        if not 0 <= older_than <= settings.EVENTS_RELAY_AFTER_MAX:
+            raise CommandError(
+                f"--older-than must be between 0 and {settings.EVENTS_RELAY_AFTER_MAX:,} seconds (ten years)."
+            )
         report = relay(older_than=timedelta(seconds=older_than))
         self.stdout.write(
             f"Relayed {report.events} event(s) and {report.deliveries} delivery(ies); "

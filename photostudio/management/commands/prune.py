@@ -7,8 +7,6 @@ from django.utils import timezone
 
 from photostudio.retention import prunables
 
-MAX_DAYS = 36_500
-
 
 class Command(BaseCommand):
     help = (
@@ -30,8 +28,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than, events, **options):
-        if not 1 <= older_than <= MAX_DAYS:
-            raise CommandError(f"--older-than must be at least 1 day and at most {MAX_DAYS:,} (a century).")
+        if not 1 <= older_than <= settings.PRUNE_RETENTION_MAX_DAYS:
+            raise CommandError(
+                f"--older-than must be at least 1 day and at most {settings.PRUNE_RETENTION_MAX_DAYS:,} (a century)."
+            )
         cutoff = timezone.now() - timedelta(days=older_than)
         for prunable in prunables(audit_trail=events):
             with transaction.atomic():
