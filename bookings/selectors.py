@@ -200,7 +200,8 @@ def free_slots(*, space: Space, day: date) -> list[Slot]:
     space or of the whole studio until its end; a new booking must also leave its own buffer
     before the next of them, so a slot ends one buffer before the next booking or closure starts,
     except at closing time. Slots shorter than the minimum booking duration are left out. One
-    query, none while cached (until a booking of the space on that day, or any closure, changes).
+    query, none while cached (until a booking of the space on that day, or on the next when the
+    day's closing time plus the buffer reaches past midnight, or any closure changes).
     """
     window = space.opening_window(day)
     if window is None or not space.is_active:

@@ -179,9 +179,11 @@ def test_a_line_break_in_a_single_line_field_is_refused(api):
 @pytest.mark.parametrize("parameter", ["page", "page_size"])
 def test_a_control_character_in_a_day_lists_paging_is_refused_whether_or_not_the_day_is_cached(api, parameter):
     client, _ = api
-    client.get("/api/v1/bookings/", {"date": "2030-01-07"})  # the day is cached from now on
+    refused = {"date": "2030-01-07", parameter: "2\x01"}
 
-    responses = [client.get("/api/v1/bookings/", {"date": "2030-01-07", parameter: "2\x01"}) for _ in range(2)]
+    cold = client.get("/api/v1/bookings/", refused)
+    client.get("/api/v1/bookings/", {"date": "2030-01-07"})  # the day is cached from now on
+    responses = [cold, client.get("/api/v1/bookings/", refused)]
 
     assert [response.status_code for response in responses] == [400, 400]
     assert {tuple(response.json()["error"]["details"][parameter]) for response in responses} == {
