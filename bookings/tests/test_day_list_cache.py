@@ -180,10 +180,13 @@ def test_a_day_list_reads_as_the_list_of_its_bookings_before_and_after_pickling(
         load=lambda: BookingFilterSet({"date": DAY}, queryset=calendar_bookings()).qs,
     )
 
-    for listed in (computed, pickle.loads(pickle.dumps(computed))):
+    read_back = pickle.loads(pickle.dumps(computed))
+    for listed in (computed, read_back):
         assert [booking.pk for booking, _ in listed] == [part["id"] for _, part in listed] == ids
         assert [booking.pk for booking, _ in listed[1:]] == ids[1:]
         assert (listed[-1][0].pk, len(listed)) == (ids[-1], 3)
+    assert [part for _, part in read_back] == [part for _, part in computed]
+    assert [booking.start for booking, _ in read_back] == [booking.start for booking, _ in computed]
 
 
 def test_a_day_list_is_freed_as_soon_as_nothing_holds_it(studio):
