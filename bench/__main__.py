@@ -24,11 +24,21 @@ from contextlib import contextmanager, nullcontext
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.scenarios import SCENARIOS, TRIVIAL_PATH, Figures, Load, lua_script, parse_args, parse_wrk
+from bench.scenarios import (
+    SCENARIOS,
+    TRIVIAL_PATH,
+    Figures,
+    Load,
+    Summary,
+    lua_script,
+    parse_args,
+    parse_wrk,
+    summarise,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_USER = "bench_manager"
-CREATE_BODIES = 20_000
+CREATE_BODIES = 20_000  # per round, each round booking slots after the previous one's
 PENDING_POOL = 1_000
 # Slots start on the hour; 40 minutes plus the longest buffer (20) ends by the next one.
 SESSION = timedelta(minutes=40)
@@ -54,18 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    plan = _plan()
+    plan = _plan(rounds=args.rounds)
     print(f"{plan['bookings']:,} bookings; {_machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as workdir:
         log = Path(tempfile.gettempdir()) / f"studio-bench-{args.port}.log"
         print(f"gunicorn's output goes to {log}", flush=True)
         server = _start_gunicorn(args, environment, log)
         try:
-            results = _run_all(args, plan, Path(workdir))
+            rounds = [_run_round(args, plan, Path(workdir), number) for number in range(args.rounds)]
         finally:
             server.terminate()
             server.wait(timeout=30)
-    _print_table(results, bookings=plan["bookings"])
+    summaries = summarise(rounds)
+    _print_table(summaries, bookings=plan["bookings"], rounds=args.rounds)
     if args.json:
         Path(args.json).write_text(
             json.dumps(
@@ -73,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                     "bookings": plan["bookings"],
                     "machine": _machine(),
                     "args": sys.argv[1:],
-                    "results": {name: figures.__dict__ for name, figures in results.items()},
+                    "results": {name: summary.__dict__ for name, summary in summaries.items()},
+                    "rounds": [{name: figures.__dict__ for name, figures in round.items()} for round in rounds],
                 },
                 indent=2,
             )
@@ -97,8 +109,8 @@ def _server_environment() -> dict[str, str]:
     }
 
 
-def _plan() -> dict:
-    """What each scenario asks for, from the seeded data."""
+def _plan(*, rounds: int) -> dict:
+    """What each scenario asks for, from the seeded data; ``rounds`` sets of bookings to create."""
     from django.utils import timezone
 
     from bookings.demo_group import busy_day, group_slugs
@@ -127,7 +139,7 @@ def _plan() -> dict:
     create_from = max(today + timedelta(days=60), timezone.localdate(latest) + timedelta(days=1) if latest else today)
     bodies = []
     day = create_from
-    while len(bodies) < CREATE_BODIES:
+    while len(bodies) < CREATE_BODIES * rounds:
         for hour in range(10, 18):
             for space in spaces:
                 start = local_instant(day, f"{hour:02d}:00")
@@ -236,7 +248,7 @@ def _post_json(port: int, path: str, body: dict, token: str | None = None) -> di
         return json.loads(answer.read())
 
 
-def _run_all(args, plan: dict, workdir: Path) -> dict[str, Figures]:
+def _run_round(args, plan: dict, workdir: Path, number: int) -> dict[str, Figures]:
     login = {"username": BENCH_USER, "password": plan["password"]}
     token = _post_json(args.port, "/api/v1/auth/login", login)["access_token"]
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -247,7 +259,13 @@ def _run_all(args, plan: dict, workdir: Path) -> dict[str, Figures]:
         "day_cold": Load([("GET", f"/api/v1/bookings/?date={day}", None) for day in plan["days"]], auth),
         "day_cached": Load([("GET", f"/api/v1/bookings/?date={plan['quiet_day']}", None)], auth),
         "busy_day": Load([("GET", f"/api/v1/bookings/?date={plan['busy_day']}", None)], auth),
-        "create": Load([("POST", "/api/v1/bookings/", json.dumps(body)) for body in plan["create"]], auth),
+        "create": Load(
+            [
+                ("POST", "/api/v1/bookings/", json.dumps(body))
+                for body in plan["create"][number * CREATE_BODIES : (number + 1) * CREATE_BODIES]
+            ],
+            auth,
+        ),
         "login": Load([("POST", "/api/v1/auth/login", json.dumps(login))], {"Content-Type": "application/json"}),
         "free_slots": Load(
             [("GET", f"/api/v1/spaces/{plan['space']}/free-slots/?date={plan['today'] + timedelta(days=3)}", None)],
@@ -269,8 +287,8 @@ def _run_all(args, plan: dict, workdir: Path) -> dict[str, Figures]:
         _wait_for_backlog(args.port)
         figures = results[name]
         print(
-            f"{name:14} {figures.requests_per_second:9.1f} req/s  p50 {figures.p50_ms:8.1f} ms  "
-            f"p99 {figures.p99_ms:8.1f} ms  failures {figures.failures}",
+            f"{f'{number + 1}/{args.rounds}':>5} {name:14} {figures.requests_per_second:9.1f} req/s  "
+            f"p50 {figures.p50_ms:8.1f} ms  p99 {figures.p99_ms:8.1f} ms  failures {figures.failures}",
             flush=True,
         )
     return results
@@ -328,16 +346,17 @@ def _run_wrk(args, name: str, load: Load, workdir: Path) -> Figures:
     return parse_wrk(done.stdout)
 
 
-def _print_table(results: dict[str, Figures], *, bookings: int) -> None:
-    trivial = results["trivial"].requests_per_second
+def _print_table(summaries: dict[str, Summary], *, bookings: int, rounds: int) -> None:
     labels = dict(SCENARIOS)
     print(f"\nAt {bookings:,} bookings, {_machine()}")
+    if rounds > 1:
+        print(f"The median of {rounds} rounds; the share's lowest and highest in brackets.")
     print("| scenario | req/s | p50 ms | p99 ms | share of trivial | failures |\n|---|---|---|---|---|---|")
-    for name, figures in results.items():
-        share = 100 * figures.requests_per_second / trivial if trivial else 0
+    for name, summary in summaries.items():
+        spread = f" ({summary.lowest_share:.1f}–{summary.highest_share:.1f})" if rounds > 1 else ""
         print(
-            f"| {labels[name]} | {figures.requests_per_second:,.1f} | {figures.p50_ms:.1f} | {figures.p99_ms:.1f} "
-            f"| {share:.1f}% | {figures.failures} |"
+            f"| {labels[name]} | {summary.requests_per_second:,.1f} | {summary.p50_ms:.1f} | {summary.p99_ms:.1f} "
+            f"| {summary.share:.1f}%{spread} | {summary.failures} |"
         )
 
 

@@ -4,6 +4,7 @@ scenario list, the argument parsing and the parsing of wrk's output are tested w
 import argparse
 import json
 import re
+import statistics
 from dataclasses import dataclass, field
 
 TRIVIAL_PATH = "/bench/trivial"
@@ -62,11 +63,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="SCENARIO",
         help=f"run only these (always with trivial): {', '.join(SCENARIO_NAMES)}",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every scenario, the trivial view first, this many times and print each one's median (%(default)s)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = parser.parse_args(argv)
     if not 1024 <= args.port <= 65535:
         parser.error("--port must be between 1024 and 65535")
-    for name in ("workers", "connections", "threads", "duration"):
+    for name in ("workers", "connections", "threads", "duration", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.threads > args.connections:
@@ -141,3 +148,42 @@ def parse_wrk(output: str) -> Figures:
         requests=int(total.group(1)),
         failures=failures,
     )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A scenario over every round: the median of each figure, the median of its share of the
+    trivial view's rate in the same round (and the lowest and highest), the failures of all."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    share: float
+    lowest_share: float
+    highest_share: float
+    failures: int
+
+
+def summarise(rounds: list[dict[str, Figures]]) -> dict[str, Summary]:
+    """Each scenario's ``Summary`` over ``rounds``, each a run of the trivial view and the scenarios
+    after it: a share compares a scenario with the trivial view of its own round, minutes apart
+    at most, not with one measured at the start of the whole bench."""
+    summaries = {}
+    for name in dict.fromkeys(name for figures in rounds for name in figures):  # state_change may skip a round
+        ran = [figures for figures in rounds if name in figures]
+        shares = [
+            100 * figures[name].requests_per_second / figures["trivial"].requests_per_second
+            if figures["trivial"].requests_per_second
+            else 0.0
+            for figures in ran
+        ]
+        summaries[name] = Summary(
+            requests_per_second=statistics.median(figures[name].requests_per_second for figures in ran),
+            p50_ms=statistics.median(figures[name].p50_ms for figures in ran),
+            p99_ms=statistics.median(figures[name].p99_ms for figures in ran),
+            share=statistics.median(shares),
+            lowest_share=min(shares),
+            highest_share=max(shares),
+            failures=sum(figures[name].failures for figures in ran),
+        )
+    return summaries

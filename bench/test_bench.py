@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from bench.scenarios import SCENARIO_NAMES, Load, lua_script, parse_args, parse_wrk
+from bench.scenarios import SCENARIO_NAMES, Figures, Load, lua_script, parse_args, parse_wrk, summarise
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:18200
   2 threads and 8 connections
@@ -47,7 +47,15 @@ def test_only_runs_the_chosen_scenarios_beside_the_trivial_view_in_the_usual_ord
 
 
 @pytest.mark.parametrize(
-    "argv", [["--only", "nonsense"], ["--port", "80"], ["--connections", "0"], ["--threads", "9"], ["--warmup", "-1"]]
+    "argv",
+    [
+        ["--only", "nonsense"],
+        ["--port", "80"],
+        ["--connections", "0"],
+        ["--threads", "9"],
+        ["--warmup", "-1"],
+        ["--rounds", "0"],
+    ],
 )
 def test_bad_arguments_stop_with_a_message(argv, capsys):
     with pytest.raises(SystemExit) as stopped:
@@ -87,3 +95,28 @@ def test_the_cold_day_scenario_keeps_every_day_list_a_miss():
     with _day_lists_kept_cold():
         time.sleep(0.05)
     assert cache.get_or_set("bench-test-day", lambda: "computed", namespaces=[CALENDAR_NAMESPACE]) == "computed"
+
+
+def figures(rate: float, p99: float = 10.0, failures: int = 0) -> Figures:
+    return Figures(requests_per_second=rate, p50_ms=rate / 100, p99_ms=p99, requests=int(rate * 10), failures=failures)
+
+
+def test_a_scenario_is_compared_with_the_trivial_view_of_its_own_round_and_summed_up_by_medians():
+    rounds = [
+        {"trivial": figures(1000), "profile": figures(500, p99=40.0, failures=1)},
+        {"trivial": figures(2000), "profile": figures(600, p99=70.0)},
+        {"trivial": figures(1000), "profile": figures(300, p99=20.0, failures=2)},
+    ]
+
+    profile = summarise(rounds)["profile"]
+
+    # Shares 50%, 30% and 30%: against the first round's trivial view the second would read 60%.
+    assert (profile.share, profile.lowest_share, profile.highest_share) == (30.0, 30.0, 50.0)
+    assert (profile.requests_per_second, profile.p50_ms, profile.p99_ms) == (500, 5.0, 40.0)
+    assert profile.failures == 3
+
+
+def test_a_scenario_skipped_in_a_round_is_summed_up_over_the_rounds_it_ran_in():
+    rounds = [{"trivial": figures(1000)}, {"trivial": figures(1000), "state_change": figures(100)}]
+
+    assert summarise(rounds)["state_change"].share == 10.0
