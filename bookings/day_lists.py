@@ -133,19 +133,22 @@ class DayList(_BuiltOnUse):
     caller's page of them as the API renders it.
 
     It holds the day's rows as the query gave them (``_ROW_COLUMNS``), and the pickle holds only
-    them. Bookings, parts and JSON are built from a row when first asked for, so a miss and a read
-    from L2 build only the page's (a day at 1M has ~200 bookings, a page 50), and are kept with the
-    list in L1. Only then are a row's times and amounts parsed (``_row``): pickling a day's ~1,200
-    ``datetime`` values took ~0.4 ms of a miss at 1M, their text ~0.1. Rendering every row's part
-    on a miss was a third of its CPU, and the parts, dicts kept in L1 for up to a thousand day
-    lists, made the garbage collector's full passes long."""
+    them. A booking's JSON is built from its row when first asked for, so a miss and a read from L2
+    build only the page's (a day at 1M has ~200 bookings, a page 50), and kept with the list in L1.
+    Only then are a row's times and amounts parsed (``_row``): pickling a day's ~1,200 ``datetime``
+    values took ~0.4 ms of a miss at 1M, their text ~0.1. Rendering every row's part on a miss was
+    a third of its CPU.
+
+    Nothing is kept per booking but bytes: the garbage collector's full passes walk every dict and
+    model instance in L1's thousand lists. Kept parts, and then kept bookings (~50 a list, three
+    objects each), made a pass hold one request for ~150 ms. A booking and its part are built
+    again (~5 µs each) when a caller's answer, or a page in another format than the API's JSON,
+    needs them."""
 
     def __init__(self, *, db: str, rows: list[tuple]):
         self._db = db
         self._rows = rows
         # Shared through L1: two requests building the same item at once build equal ones.
-        self._bookings: list[Booking | None] = [None] * len(rows)
-        self._parts: list[dict | None] = [None] * len(rows)
         self._json: list[tuple[bytes, bytes] | None] = [None] * len(rows)
         # (transition rights, index) -> (answer, the moment it may change or None), oldest first
         self._answers: dict[tuple, tuple[bytes, datetime | None]] = {}
@@ -190,10 +193,7 @@ class DayList(_BuiltOnUse):
         return answer
 
     def _item(self, index: int) -> tuple[Booking, dict]:
-        part = self._parts[index]
-        if part is None:
-            part = self._parts[index] = self._part(index)
-        return self._booking(index), part
+        return self._booking(index), self._part(index)
 
     def json_item(self, index: int) -> tuple[Booking, tuple[bytes, bytes]]:
         rendered = self._json[index]
@@ -202,12 +202,8 @@ class DayList(_BuiltOnUse):
         return self._booking(index), rendered
 
     def _booking(self, index: int) -> Booking:
-        booking = self._bookings[index]
-        if booking is None:
-            row = self._row(index)
-            booking = Booking.from_db(self._db, _TRANSITION_ATTNAMES, [row[at] for at in _TRANSITION_POSITIONS])
-            self._bookings[index] = booking
-        return booking
+        row = self._row(index)
+        return Booking.from_db(self._db, _TRANSITION_ATTNAMES, [row[at] for at in _TRANSITION_POSITIONS])
 
     def _part(self, index: int) -> dict:
         return _SERIALIZER.part_from_row(dict(zip(_ROW_COLUMNS, self._row(index), strict=True)))
