@@ -340,8 +340,10 @@ def warm_day_lists(*, days: list[date]) -> int:
     return warmed
 
 
-# "2": the previous release filed its lists, holding rendered parts, under "bookings.day_rows:".
-_KEY_PREFIX = "bookings.day_rows2:"
+# "3": earlier releases filed lists holding rendered parts under "bookings.day_rows:", and lists
+# whose rows hold parsed times and amounts under "bookings.day_rows2:"; one still serving beside
+# this release (a host not yet upgraded, a rollback) would fail on the text in this one's rows.
+_KEY_PREFIX = "bookings.day_rows3:"
 
 
 def _key(params) -> str:

@@ -190,6 +190,17 @@ def test_a_day_list_reads_as_the_list_of_its_bookings_before_and_after_pickling(
     assert [booking.start for booking, _ in read_back] == [booking.start for booking, _ in computed]
 
 
+# Where earlier releases file and read day lists: lists holding rendered parts, then lists whose
+# rows hold parsed times and amounts.
+EARLIER_RELEASES_KEY_PREFIXES = ("bookings.day_rows:", "bookings.day_rows2:")
+
+
+def test_a_day_list_is_filed_where_no_earlier_release_reads_it():
+    # An earlier release serving beside this one (a host not yet upgraded, a rollback) takes a
+    # row's times and amounts as parsed: PostgreSQL's text in this release's rows would fail its request.
+    assert not day_lists._key({"date": DAY}).startswith(EARLIER_RELEASES_KEY_PREFIXES)
+
+
 def test_a_day_list_is_freed_as_soon_as_nothing_holds_it(studio):
     BookingFactory(space=studio, start=MONDAY_10_UTC)
     computed = day_lists.day_list(
