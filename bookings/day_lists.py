@@ -193,20 +193,18 @@ class DayList(_BuiltOnUse):
         return answer
 
     def _item(self, index: int) -> tuple[Booking, dict]:
-        return self._booking(index), self._part(index)
+        row = self._row(index)
+        return self._booking(row), _part(row)
 
     def json_item(self, index: int) -> tuple[Booking, tuple[bytes, bytes]]:
+        row = self._row(index)
         rendered = self._json[index]
         if rendered is None:
-            rendered = self._json[index] = rendered_part(self._part(index))
-        return self._booking(index), rendered
+            rendered = self._json[index] = rendered_part(_part(row))
+        return self._booking(row), rendered
 
-    def _booking(self, index: int) -> Booking:
-        row = self._row(index)
+    def _booking(self, row: list) -> Booking:
         return Booking.from_db(self._db, _TRANSITION_ATTNAMES, [row[at] for at in _TRANSITION_POSITIONS])
-
-    def _part(self, index: int) -> dict:
-        return _SERIALIZER.part_from_row(dict(zip(_ROW_COLUMNS, self._row(index), strict=True)))
 
     def _row(self, index: int) -> list:
         """The row at ``index`` with the values held as text parsed."""
@@ -221,6 +219,10 @@ class DayList(_BuiltOnUse):
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
+
+
+def _part(row: list) -> dict:
+    return _SERIALIZER.part_from_row(dict(zip(_ROW_COLUMNS, row, strict=True)))
 
 
 def _put_dropping_oldest(kept: dict, key, value, *, bound: int) -> None:
