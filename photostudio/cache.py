@@ -204,20 +204,23 @@ class TwoTierCache:
         if not namespaces:
             return True
         versions = {ns: _new_version() for ns in namespaces}
-        written = self._l2(
+        # set_many answers the keys it could not write (a backend told to ignore its errors
+        # raises none); django-redis's own answers None.
+        refused = self._l2(
             "invalidate",
             lambda: self.l2.set_many({_version_key(ns): version for ns, version in versions.items()}, _VERSION_TTL),
             failed=_MISSING,
         )
+        written = refused is not _MISSING and not refused
         reads = self._request_reads.get()
         if reads is not None:
             known = reads.versions
-            if written is _MISSING:  # L2 did not take them: ask it again at the next read
+            if not written:  # L2 did not take them: ask it again at the next read
                 for ns in namespaces:
                     known.pop(ns, None)
             else:
                 known.update(versions)
-        return written is not _MISSING
+        return written
 
     def invalidate_for_change(self, *namespaces: str) -> None:
         """``invalidate`` for a change being written: now for the writer's own reads, so the

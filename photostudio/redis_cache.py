@@ -102,11 +102,19 @@ class FailOpenRedisCache(RedisCache):
         finally:
             self._forget_tracked([key], kwargs.get("version"))
 
-    def set_many(self, data, *args, **kwargs):
+    def set_many(self, data, *args, **kwargs) -> list:
+        """The keys it could not write, as Django's ``set_many`` answers: all of them while Redis is
+        unreachable (django-redis's answers None either way, so a lost write would pass unseen)."""
         try:
-            return super().set_many(data, *args, **kwargs)
+            written = self._set_many_written(data, *args, **kwargs)
         finally:
             self._forget_tracked(data, kwargs.get("version"))
+        return [] if written else list(data)
+
+    @omit_exception(return_value=False)
+    def _set_many_written(self, data, *args, **kwargs) -> bool:
+        self.client.set_many(data, *args, **kwargs)
+        return True
 
     def delete(self, key, *args, **kwargs):
         try:

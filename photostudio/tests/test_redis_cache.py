@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from bookings.tests.api import api_as
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
-from photostudio.cache import cache
+from photostudio.cache import TwoTierCache, cache
 
 UNREACHABLE_REDIS = {
     "default": {
@@ -221,3 +221,29 @@ def test_a_forked_process_tracks_on_a_connection_of_its_own():
 
     assert child_connection != parent_connection
     assert _client_id(_tracked(l2).connection) == parent_connection
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(monkeypatch, django_capture_on_commit_callbacks):
+    reader = TwoTierCache(l1_max_size=100, l1_ttl=60)  # another app process
+    reader.get_or_set("caller", lambda: "as before the change", namespaces=["employee:7"])
+    execute = redis.client.Pipeline.execute
+
+    def connection_reset(self, *args, **kwargs):
+        raise redis.ConnectionError("Connection reset by peer")
+
+    cache.begin_request()
+    try:
+        monkeypatch.setattr(redis.client.Pipeline, "execute", connection_reset)
+        with django_capture_on_commit_callbacks(execute=True):
+            cache.invalidate_for_change("employee:7")  # its versions are one set_many, a pipeline
+        monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+        with django_capture_on_commit_callbacks(execute=True):
+            cache.invalidate_for_change("day:2030-01-14")
+    finally:
+        cache.end_request()
+
+    assert reader.get_or_set("caller", lambda: "as after the change", namespaces=["employee:7"]) == (
+        "as after the change"
+    )
