@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from employees.models import Employee, Role
 
@@ -30,3 +30,13 @@ def test_seed_demo_run_again_changes_nothing(tmp_path, capsys):
 
     assert Employee.objects.count() == employees_before
     assert "password:" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_credentials_file_that_cannot_be_written_is_refused_and_creates_no_login(tmp_path):
+    unwritable = tmp_path / "no such folder" / "credentials"
+
+    with pytest.raises(CommandError, match="no such folder"):
+        call_command("seed_demo", credentials_file=unwritable)
+
+    assert not Employee.objects.exists()

@@ -95,10 +95,9 @@ class Command(BaseCommand):
                     email=f"{username}@example.com",
                 )
             create_demo_bookings(actor=admin, photographer=employees["pete"], today=timezone.localdate())
-        credentials_file.write_text(
-            "".join(f"{name}  {password}\n" for name in ["admin", *(staff[0] for staff in DEMO_STAFF)])
-        )
-        credentials_file.chmod(0o600)
+            # Before the commit: logins whose password could not be written down are rolled back,
+            # not left behind for the next run to call "already present".
+            _write_credentials(credentials_file, password)
         banner = "=" * 64
         self.stdout.write(
             self.style.SUCCESS(
@@ -107,3 +106,15 @@ class Command(BaseCommand):
                 f"   password: {password}\n{banner}\n"
             )
         )
+
+
+def _write_credentials(credentials_file: Path, password: str) -> None:
+    try:
+        credentials_file.write_text(
+            "".join(f"{name}  {password}\n" for name in ["admin", *(staff[0] for staff in DEMO_STAFF)])
+        )
+        credentials_file.chmod(0o600)
+    except OSError as exc:
+        raise CommandError(
+            f"Cannot write the demo logins to {credentials_file} ({exc.strerror}); nothing was created."
+        ) from None
