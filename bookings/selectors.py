@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
@@ -616,6 +617,8 @@ def get_space(*, viewer, slug: str) -> Space:
 def space_with_slug(slug: str) -> Space | None:
     """The space with ``slug`` (None when there is none), whoever asks: for checking a request's
     space slug. Cached as ``get_space`` says; the space is shared: do not change it."""
+    if not slug_re.match(slug):  # no space has it: not asked for (PostgreSQL refuses a NUL outright)
+        return None
     # Not with get_or_set: an unknown slug is not filed, so made-up ones cannot fill the cache.
     key = cache.versioned_key("bookings.space:" + key_part(slug), namespaces=[CALENDAR_NAMESPACE])
     space = cache.get_versioned(key) if key is not None else None

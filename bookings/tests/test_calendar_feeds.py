@@ -239,6 +239,12 @@ def test_an_unknown_space_is_not_found(client):
     assert response.status_code == 404
 
 
+def test_a_space_named_with_a_nul_is_not_found(client, daylight):
+    response = client.get(_url(EmployeeFactory(role=Role.RECEPTIONIST)), {"space": "daylight\x00"})
+
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize(
     "path", ["/calendar/feeds/nothing.ics", "/calendar/feeds/" + "A" * 65 + ".ics", "/calendar/feeds/%00.ics"]
 )
