@@ -47,6 +47,7 @@ from photostudio.errors import (
     WaitlistEntryClosed,
     WaitlistSlotFree,
 )
+from photostudio.inputs import control_character, control_character_message
 
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
 CLIENT_FIELDS = ("full_name", "phone", "email", "notes")
@@ -1024,10 +1025,13 @@ def import_clients(*, rows: Iterable[tuple[int, dict[str, str]]], actor, commit:
             created_by=actor,
             updated_by=actor,
         )
+        errors = _control_characters(client)
         try:
             client.full_clean(exclude=["created_by", "updated_by"], validate_unique=False)
         except ValidationError as exc:
-            problems.append((line, "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())))
+            errors = exc.message_dict | errors
+        if errors:
+            problems.append((line, "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())))
             continue
         if client.phone in candidates:
             problems.append((line, f"phone {client.phone} is already on line {candidates[client.phone][0]}"))
@@ -1051,6 +1055,16 @@ def import_clients(*, rows: Iterable[tuple[int, dict[str, str]]], actor, commit:
         known_lines=sorted(line for phone, (line, _) in candidates.items() if phone in known),
         problems=problems,
     )
+
+
+def _control_characters(client: Client) -> dict[str, list[str]]:
+    """The text rule every form and API write applies (``photostudio.inputs``), for the client's
+    text that came in another way: per field, why it is refused."""
+    errors = {}
+    for field, multiline in (("full_name", False), ("phone", False), ("email", False), ("notes", True)):
+        if character := control_character(getattr(client, field), multiline=multiline):
+            errors[field] = [control_character_message(character, multiline=multiline)]
+    return errors
 
 
 def _known_phones(phones: list[str], chunk: int = 500) -> set[str]:

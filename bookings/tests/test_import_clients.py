@@ -112,6 +112,23 @@ def test_a_missing_file_is_refused(desk, tmp_path):
         call_command("import_clients", str(tmp_path / "nope.csv"), "--operator", "desk")
 
 
+def test_a_control_character_in_a_row_is_refused_by_line_as_in_every_form(desk, csv_file, capsys):
+    content = (
+        "name,phone,notes\n"
+        "Ada\x00Lovelace,+44 20 7946 0018,\n"
+        'Grace Hopper,+1 415 555 0199,"Call first\x1b[2J"\n'
+        'Alan Turing,+1 415 555 0100,"Two lines:\tdogs\nand a cat"\n'
+    )
+
+    with pytest.raises(CommandError, match="2 row"):
+        call_command("import_clients", csv_file(content), "--commit", "--operator", "desk")
+
+    problems = capsys.readouterr().err.splitlines()
+    assert problems[0].startswith("line 2: full_name: Remove the control character U+0000")
+    assert problems[1].startswith("line 3: notes: Remove the control character U+001B")
+    assert list(Client.objects.values_list("full_name", "notes")) == [("Alan Turing", "Two lines:\tdogs\nand a cat")]
+
+
 def test_a_client_export_imports_back_unchanged(desk, tmp_path):
     ClientFactory(full_name="Ada Lovelace", phone="+442079460018", email="ada@client.test", notes="-- call first")
     exported = tmp_path / "clients.csv"
