@@ -112,6 +112,11 @@ def test_a_missing_file_is_refused(desk, tmp_path):
         call_command("import_clients", str(tmp_path / "nope.csv"), "--operator", "desk")
 
 
+def test_a_folder_given_as_the_file_is_refused(desk, tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_clients", str(tmp_path), "--operator", "desk")
+
+
 def test_a_control_character_in_a_row_is_refused_by_line_as_in_every_form(desk, csv_file, capsys):
     content = (
         "name,phone,notes\n"

@@ -94,3 +94,12 @@ def test_a_folder_given_as_the_file_is_refused_before_anything_is_exported(tmp_p
 
     assert list(tmp_path.iterdir()) == []
     assert not (tmp_path.parent / f".{tmp_path.name}.partial").exists()
+
+
+def test_a_file_that_cannot_be_written_is_refused_and_leaves_nothing_behind(tmp_path):
+    too_long = tmp_path / ("clients" * 40 + ".csv")  # beyond the 255 bytes a file name may have
+
+    with pytest.raises(CommandError, match="Cannot write"):
+        call_command("export_data", "clients", "--output", str(too_long))
+
+    assert list(tmp_path.iterdir()) == []

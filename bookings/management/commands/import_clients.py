@@ -46,6 +46,8 @@ class Command(BaseCommand):
                 result = import_clients(rows=rows, actor=actor, commit=commit)
         except FileNotFoundError:
             raise CommandError(f"There is no file {path}.") from None
+        except OSError as exc:  # a folder, a file it may not read
+            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
         except UnicodeDecodeError as exc:
             raise CommandError(f"{path} is not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'.") from None
         except csv.Error as exc:

@@ -1,5 +1,6 @@
 import json
 import os
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,16 @@ def _day(text: str) -> date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise CommandError(f"'{text}' is outside {FIRST_YEAR}-{LAST_YEAR}.")
     return day
+
+
+@contextmanager
+def _refused_when_unwritable(target: Path):
+    """An error of the file system (a folder it may not write in, a name too long, a full disk)
+    as the command's error."""
+    try:
+        yield
+    except OSError as exc:
+        raise CommandError(f"Cannot write {target}: {exc.strerror}.") from None
 
 
 def _midnight(day: date) -> datetime:
@@ -57,24 +68,27 @@ class Command(BaseCommand):
         if first_day and last_day and last_day < first_day:
             raise CommandError("--to is before --from.")
         target = Path(output)
-        if not target.parent.is_dir():
-            raise CommandError(f"There is no folder {target.parent} to write {target.name} into.")
-        if target.is_dir():
-            raise CommandError(f"{target} is a folder: give the file to write, e.g. {target / f'{dataset}.{format}'}.")
-        chosen = datasets()[dataset]
-        rows = chosen.rows(
-            _midnight(first_day) if first_day else None,
-            _midnight(last_day + timedelta(days=1)) if last_day else None,
-        )
-        total = rows.count()
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with partial.open("w", newline="", encoding="utf-8") as stream:
-                records = tqdm(rows.iterator(chunk_size=CHUNK_SIZE), total=total, unit=" rows", disable=None)
-                (self._write_csv if format == "csv" else self._write_json)(stream, chosen, records)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        with _refused_when_unwritable(target):
+            if not target.parent.is_dir():
+                raise CommandError(f"There is no folder {target.parent} to write {target.name} into.")
+            if target.is_dir():
+                raise CommandError(
+                    f"{target} is a folder: give the file to write, e.g. {target / f'{dataset}.{format}'}."
+                )
+            chosen = datasets()[dataset]
+            rows = chosen.rows(
+                _midnight(first_day) if first_day else None,
+                _midnight(last_day + timedelta(days=1)) if last_day else None,
+            )
+            total = rows.count()
+            partial = target.with_name(f".{target.name}.partial")
+            try:
+                with partial.open("w", newline="", encoding="utf-8") as stream:
+                    records = tqdm(rows.iterator(chunk_size=CHUNK_SIZE), total=total, unit=" rows", disable=None)
+                    (self._write_csv if format == "csv" else self._write_json)(stream, chosen, records)
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
         self.stdout.write(self.style.SUCCESS(f"Wrote {total} {chosen.description} to {target} ({format})."))
 
     def _write_csv(self, stream, dataset: Dataset, records) -> None:
