@@ -1073,10 +1073,13 @@ class ReportFiguresSerializer(serializers.Serializer):
     open_hours = _hours_field("Hours the space(s) open by their opening hours, less closures.")
     booked_hours = _hours_field("Hours of the bookings (cancelled ones excluded).")
     utilisation = serializers.DecimalField(
-        max_digits=5,
+        # No bound: a closure keeps the bookings already holding its time, so booked hours may be
+        # many times the open ones.
+        max_digits=None,
         decimal_places=1,
         allow_null=True,
-        help_text="Booked hours as a percentage of open hours; null when nothing opened.",
+        help_text="Booked hours as a percentage of open hours; null when nothing opened. Over 100 when "
+        "bookings held time a closure has since taken.",
     )
     bookings = serializers.IntegerField(help_text="Bookings that start in the period, cancelled ones excluded.")
     completed = serializers.IntegerField(help_text="Sessions that took place.")

@@ -2,6 +2,7 @@
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
@@ -10,7 +11,7 @@ from bookings import reports
 from bookings.api.serializers import ReportSerializer, report_body
 from bookings.models import BookingState, local_instant
 from bookings.tests.api import api_as, booking_body
-from bookings.tests.factories import BookingFactory
+from bookings.tests.factories import BookingFactory, ClosureFactory
 from employees.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,16 @@ def test_a_report_asked_for_in_another_format_is_refused(manager, studio):
     )
 
     assert response.status_code == 406
+
+
+def test_a_utilisation_of_many_times_the_open_hours_is_within_what_the_schema_documents(manager, studio):
+    # A closure keeps the bookings already holding its time: the day opens six minutes, booked ten hours.
+    BookingFactory(space=studio, start=local_instant(MONDAY, "10:00"), end=local_instant(MONDAY, "20:00"))
+    ClosureFactory(space=studio, start=local_instant(MONDAY, "08:06"), end=local_instant(MONDAY, "22:00"))
+
+    body = api_as(manager).get("/api/v1/reports/", {"from": "2030-01-14", "to": "2030-01-14"}).json()
+
+    (row,) = [row for row in body["spaces"] if row["space"]["slug"] == "test_studio"]
+    assert (row["open_hours"], row["booked_hours"], row["utilisation"]) == ("0.1", "10.0", "10000.0")
+    documented = ReportSerializer().fields["spaces"].child.fields["utilisation"]
+    assert documented.run_validation(row["utilisation"]) == Decimal("10000.0")
