@@ -211,16 +211,12 @@ class TwoTierCache:
             lambda: self.l2.set_many({_version_key(ns): version for ns, version in versions.items()}, _VERSION_TTL),
             failed=_MISSING,
         )
-        written = refused is not _MISSING and not refused
         reads = self._request_reads.get()
         if reads is not None:
-            known = reads.versions
-            if not written:  # L2 did not take them: ask it again at the next read
-                for ns in namespaces:
-                    known.pop(ns, None)
-            else:
-                known.update(versions)
-        return written
+            # The request reads its own change whether or not L2 took it: whatever L2 still holds
+            # under the old versions predates the change.
+            reads.versions.update(versions)
+        return refused is not _MISSING and not refused
 
     def invalidate_for_change(self, *namespaces: str) -> None:
         """``invalidate`` for a change being written: now for the writer's own reads, so the

@@ -247,3 +247,28 @@ def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(monkeypatc
     assert reader.get_or_set("caller", lambda: "as after the change", namespaces=["employee:7"]) == (
         "as after the change"
     )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_request_reads_its_own_committed_change_though_redis_dropped_its_write(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    cache.get_or_set("day list", lambda: "as before the change", namespaces=["day:2030-01-14"])
+    execute = redis.client.Pipeline.execute
+
+    def connection_reset(self, *args, **kwargs):
+        raise redis.ConnectionError("Connection reset by peer")
+
+    cache.begin_request()
+    try:
+        monkeypatch.setattr(redis.client.Pipeline, "execute", connection_reset)
+        with django_capture_on_commit_callbacks(execute=True):
+            cache.invalidate_for_change("day:2030-01-14")
+        monkeypatch.setattr(redis.client.Pipeline, "execute", execute)  # Redis answers again
+
+        read = cache.get_or_set("day list", lambda: "as after the change", namespaces=["day:2030-01-14"])
+    finally:
+        cache.end_request()
+
+    assert read == "as after the change"
