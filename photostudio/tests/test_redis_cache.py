@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -223,22 +224,28 @@ def test_a_forked_process_tracks_on_a_connection_of_its_own():
     assert _client_id(_tracked(l2).connection) == parent_connection
 
 
-@pytest.mark.redis
-@pytest.mark.django_db
-def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(monkeypatch, django_capture_on_commit_callbacks):
-    reader = TwoTierCache(l1_max_size=100, l1_ttl=60)  # another app process
-    reader.get_or_set("caller", lambda: "as before the change", namespaces=["employee:7"])
-    execute = redis.client.Pipeline.execute
+@contextmanager
+def pipelines_reset():
+    """Within it every Redis pipeline (a ``set_many``) fails as on a connection the server reset."""
 
     def connection_reset(self, *args, **kwargs):
         raise redis.ConnectionError("Connection reset by peer")
 
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(redis.client.Pipeline, "execute", connection_reset)
+        yield
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(django_capture_on_commit_callbacks):
+    reader = TwoTierCache(l1_max_size=100, l1_ttl=60)  # another app process
+    reader.get_or_set("caller", lambda: "as before the change", namespaces=["employee:7"])
+
     cache.begin_request()
     try:
-        monkeypatch.setattr(redis.client.Pipeline, "execute", connection_reset)
-        with django_capture_on_commit_callbacks(execute=True):
+        with pipelines_reset(), django_capture_on_commit_callbacks(execute=True):
             cache.invalidate_for_change("employee:7")  # its versions are one set_many, a pipeline
-        monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
         with django_capture_on_commit_callbacks(execute=True):
             cache.invalidate_for_change("day:2030-01-14")
     finally:
@@ -251,21 +258,13 @@ def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(monkeypatc
 
 @pytest.mark.redis
 @pytest.mark.django_db
-def test_a_request_reads_its_own_committed_change_though_redis_dropped_its_write(
-    monkeypatch, django_capture_on_commit_callbacks
-):
+def test_a_request_reads_its_own_committed_change_though_redis_dropped_its_write(django_capture_on_commit_callbacks):
     cache.get_or_set("day list", lambda: "as before the change", namespaces=["day:2030-01-14"])
-    execute = redis.client.Pipeline.execute
-
-    def connection_reset(self, *args, **kwargs):
-        raise redis.ConnectionError("Connection reset by peer")
 
     cache.begin_request()
     try:
-        monkeypatch.setattr(redis.client.Pipeline, "execute", connection_reset)
-        with django_capture_on_commit_callbacks(execute=True):
+        with pipelines_reset(), django_capture_on_commit_callbacks(execute=True):
             cache.invalidate_for_change("day:2030-01-14")
-        monkeypatch.setattr(redis.client.Pipeline, "execute", execute)  # Redis answers again
 
         read = cache.get_or_set("day list", lambda: "as after the change", namespaces=["day:2030-01-14"])
     finally:
