@@ -230,23 +230,28 @@ class TwoTierCache:
         if not namespaces:
             return
         if not transaction.get_connection().in_atomic_block:  # autocommit: already committed
-            self.invalidate(*namespaces)
+            if not self.invalidate(*namespaces):
+                self._uncommitted().update(namespaces)  # L2 did not take them: the next commit writes them
             return
         reads = self._request_reads.get()
         if reads is None:
             self.invalidate(*namespaces)
         else:
             reads.versions.update({ns: _new_version() for ns in namespaces})
-        committing = self._committing.get()
-        if committing is None:
-            committing = set()
-            self._committing.set(committing)
-        committing.update(namespaces)
+        self._uncommitted().update(namespaces)
         # One callback per call, each writing whatever is still pending: a callback dropped with
         # a rolled-back savepoint loses nothing. Namespaces of a transaction rolled back as a
         # whole, or that L2 did not take at its commit (Redis down), wait for this thread's next
         # commit; dropping more values than needed is harmless.
         transaction.on_commit(self._invalidate_committed)
+
+    def _uncommitted(self) -> "set[str]":  # quoted: in this class, "set" names its method
+        """The namespaces this thread changed that L2 has yet to be told of."""
+        committing = self._committing.get()
+        if committing is None:
+            committing = set()
+            self._committing.set(committing)
+        return committing
 
     def _invalidate_committed(self) -> None:
         committing = self._committing.get()

@@ -11,6 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 from prometheus_client import REGISTRY
 
 from bookings.tests.api import api_as
@@ -271,3 +272,19 @@ def test_a_request_reads_its_own_committed_change_though_redis_dropped_its_write
         cache.end_request()
 
     assert read == "as after the change"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_namespaces_redis_dropped_outside_a_transaction_are_written_at_the_next_commit():
+    reader = TwoTierCache(l1_max_size=100, l1_ttl=60)  # another app process
+    reader.get_or_set("caller", lambda: "as before the change", namespaces=["employee:7"])
+
+    with pipelines_reset():
+        cache.invalidate_for_change("employee:7")  # autocommit: the change is already committed
+    with transaction.atomic():
+        cache.invalidate_for_change("day:2030-01-14")
+
+    assert reader.get_or_set("caller", lambda: "as after the change", namespaces=["employee:7"]) == (
+        "as after the change"
+    )
