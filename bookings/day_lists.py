@@ -110,6 +110,8 @@ _PARSED_POSITIONS = [
     for position, column in enumerate(_ROW_COLUMNS)
     if (parse := _TEXT_PARSERS.get(_column_field(column).get_internal_type()))
 ]
+# (position in a row, how its text is parsed or None) of each value a booking's transitions read
+_TRANSITION_VALUES = [(position, dict(_PARSED_POSITIONS).get(position)) for position in _TRANSITION_POSITIONS]
 _SERIALIZER = BookingSerializer()
 # Callers' answers a day list keeps, per booking it holds (~0.8 kB each): the oldest go first.
 _KEPT_ANSWERS_PER_BOOKING = 3
@@ -135,9 +137,9 @@ class DayList(_BuiltOnUse):
     It holds the day's rows as the query gave them (``_ROW_COLUMNS``), and the pickle holds only
     them. A booking's JSON is built from its row when first asked for, so a miss and a read from L2
     build only the page's (a day at 1M has ~200 bookings, a page 50), and kept with the list in L1.
-    Only then are a row's times and amounts parsed (``_row``): pickling a day's ~1,200 ``datetime``
-    values took ~0.4 ms of a miss at 1M, their text ~0.1. Rendering every row's part on a miss was
-    a third of its CPU.
+    Only then are a row's times and amounts parsed (``_row``; a booking parses only the two times
+    its transitions read): pickling a day's ~1,200 ``datetime`` values took ~0.5 ms of a miss at
+    1M, their text ~0.1. Rendering every row's part on a miss was a third of its CPU.
 
     Nothing is kept per booking but bytes: the garbage collector's full passes walk every dict and
     model instance in L1's thousand lists. Kept parts, and then kept bookings (~50 a list, three
@@ -193,18 +195,20 @@ class DayList(_BuiltOnUse):
         return answer
 
     def _item(self, index: int) -> tuple[Booking, dict]:
-        row = self._row(index)
-        return self._booking(row), _part(row)
+        return self._booking(index), _part(self._row(index))
 
     def json_item(self, index: int) -> tuple[Booking, tuple[bytes, bytes]]:
-        row = self._row(index)
         rendered = self._json[index]
         if rendered is None:
-            rendered = self._json[index] = rendered_part(_part(row))
-        return self._booking(row), rendered
+            rendered = self._json[index] = rendered_part(_part(self._row(index)))
+        return self._booking(index), rendered
 
-    def _booking(self, row: list) -> Booking:
-        return Booking.from_db(self._db, _TRANSITION_ATTNAMES, [row[at] for at in _TRANSITION_POSITIONS])
+    def _booking(self, index: int) -> Booking:
+        row = self._rows[index]
+        values = [
+            row[at] if parse is None or type(row[at]) is not str else parse(row[at]) for at, parse in _TRANSITION_VALUES
+        ]
+        return Booking.from_db(self._db, _TRANSITION_ATTNAMES, values)
 
     def _row(self, index: int) -> list:
         """The row at ``index`` with the values held as text parsed."""

@@ -222,7 +222,7 @@ def test_a_day_list_is_freed_as_soon_as_nothing_holds_it(studio):
 
 def test_a_day_list_keeps_no_model_instance_once_its_page_is_shown(desk, studio):
     # Up to a thousand lists sit in L1: ~50 bookings of each, kept, made the garbage collector's
-    # full passes walk ~150k objects (~150 ms held from one request).
+    # full passes walk ~140k more objects (~150 ms held from one request).
     for hour in range(3):
         BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=3 * hour))
     day_list(desk)
