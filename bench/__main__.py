@@ -39,9 +39,10 @@ from bench.scenarios import (
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_USER = "bench_manager"
 CREATE_BODIES = 20_000  # per round, each round booking slots after the previous one's
-# Per round, beside what create books: a state change here can run faster than a create, and a
-# round that runs out of pending bookings confirms its first ones again (409s, counted as failures).
-PENDING_POOL = 2_000
+# Pending bookings booked for state_change per second of a round, beside what create books: more
+# than any machine here confirmed (~480 a second). A round that ran out would confirm its first
+# ones again (409s, counted as failures).
+PENDING_PER_SECOND = 600
 # Slots start on the hour; 40 minutes plus the longest buffer (20) ends by the next one.
 SESSION = timedelta(minutes=40)
 # day_cold measures cache misses at any size, but a 10k history has too few days for wrk not to
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    plan = _plan(rounds=args.rounds)
+    plan = _plan(rounds=args.rounds, seconds=args.duration)
     print(f"{plan['bookings']:,} bookings; {_machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as workdir:
         log = Path(tempfile.gettempdir()) / f"studio-bench-{args.port}.log"
@@ -111,8 +112,8 @@ def _server_environment() -> dict[str, str]:
     }
 
 
-def _plan(*, rounds: int) -> dict:
-    """What each scenario asks for, from the seeded data; ``rounds`` sets of bookings to create."""
+def _plan(*, rounds: int, seconds: int) -> dict:
+    """What each scenario asks for, from the seeded data, for ``rounds`` of ``seconds`` each."""
     from django.utils import timezone
 
     from bookings.demo_group import busy_day, group_slugs
@@ -156,7 +157,7 @@ def _plan(*, rounds: int) -> dict:
                     }
                 )
         day += timedelta(days=1)
-    _book_pending_pool(spaces, manager, first_day=day + timedelta(days=30), size=PENDING_POOL * rounds)
+    _book_pending_pool(spaces, manager, first_day=day + timedelta(days=30), size=PENDING_PER_SECOND * seconds * rounds)
     month_end = today.replace(day=1) - timedelta(days=1)
     return {
         "bookings": Booking.objects.count(),
