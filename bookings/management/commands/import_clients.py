@@ -39,15 +39,17 @@ class Command(BaseCommand):
         path = Path(file)
         actor = operator_named(operator)
         try:
-            with path.open(newline="", encoding="utf-8-sig") as stream:
-                reader = csv.DictReader(stream)
-                self._check_header(reader.fieldnames)
-                rows = tqdm(_rows(reader), unit=" rows", disable=None)
-                result = import_clients(rows=rows, actor=actor, commit=commit)
+            stream = path.open(newline="", encoding="utf-8-sig")
         except FileNotFoundError:
             raise CommandError(f"There is no file {path}.") from None
         except OSError as exc:  # a folder, a file it may not read
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        try:
+            with stream:
+                reader = csv.DictReader(stream)
+                self._check_header(reader.fieldnames)
+                rows = tqdm(_rows(reader), unit=" rows", disable=None)
+                result = import_clients(rows=rows, actor=actor, commit=commit)
         except UnicodeDecodeError as exc:
             raise CommandError(f"{path} is not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'.") from None
         except csv.Error as exc:
