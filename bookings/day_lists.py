@@ -105,13 +105,12 @@ def _column_field(column: str):
 
 # How a column PostgreSQL's rows hold as text (``_times_and_amounts_loaded_as_text``) is parsed.
 _TEXT_PARSERS = {"DateTimeField": datetime.fromisoformat, "DecimalField": Decimal}
-_PARSED_POSITIONS = [
-    (position, parse)
+# (position in a row, how its text is parsed or None): every value, and those a booking's transitions read
+_ROW_VALUES = [
+    (position, _TEXT_PARSERS.get(_column_field(column).get_internal_type()))
     for position, column in enumerate(_ROW_COLUMNS)
-    if (parse := _TEXT_PARSERS.get(_column_field(column).get_internal_type()))
 ]
-# (position in a row, how its text is parsed or None) of each value a booking's transitions read
-_TRANSITION_VALUES = [(position, dict(_PARSED_POSITIONS).get(position)) for position in _TRANSITION_POSITIONS]
+_TRANSITION_VALUES = [_ROW_VALUES[position] for position in _TRANSITION_POSITIONS]
 _SERIALIZER = BookingSerializer()
 # Callers' answers a day list keeps, per booking it holds (~0.8 kB each): the oldest go first.
 _KEPT_ANSWERS_PER_BOOKING = 3
@@ -204,25 +203,22 @@ class DayList(_BuiltOnUse):
         return self._booking(index), rendered
 
     def _booking(self, index: int) -> Booking:
-        row = self._rows[index]
-        values = [
-            row[at] if parse is None or type(row[at]) is not str else parse(row[at]) for at, parse in _TRANSITION_VALUES
-        ]
-        return Booking.from_db(self._db, _TRANSITION_ATTNAMES, values)
+        return Booking.from_db(self._db, _TRANSITION_ATTNAMES, _values(self._rows[index], _TRANSITION_VALUES))
 
     def _row(self, index: int) -> list:
         """The row at ``index`` with the values held as text parsed."""
-        row = list(self._rows[index])
-        for position, parse in _PARSED_POSITIONS:
-            if type(row[position]) is str:
-                row[position] = parse(row[position])
-        return row
+        return _values(self._rows[index], _ROW_VALUES)
 
     def __getstate__(self) -> dict:
         return {"db": self._db, "rows": self._rows}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
+
+
+def _values(row: tuple, wanted: list[tuple[int, Callable | None]]) -> list:
+    """``row``'s values at ``wanted``'s positions, each held as text parsed as it says."""
+    return [row[at] if parse is None or type(row[at]) is not str else parse(row[at]) for at, parse in wanted]
 
 
 def _part(row: list) -> dict:
