@@ -47,7 +47,7 @@ from photostudio.errors import (
     WaitlistEntryClosed,
     WaitlistSlotFree,
 )
-from photostudio.inputs import control_character, control_character_message
+from photostudio.inputs import control_character_errors
 
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
 CLIENT_FIELDS = ("full_name", "phone", "email", "notes")
@@ -1025,7 +1025,7 @@ def import_clients(*, rows: Iterable[tuple[int, dict[str, str]]], actor, commit:
             created_by=actor,
             updated_by=actor,
         )
-        errors = _control_characters(client)
+        errors = control_character_errors(client)
         try:
             client.full_clean(exclude=["created_by", "updated_by"], validate_unique=False)
         except ValidationError as exc:
@@ -1055,16 +1055,6 @@ def import_clients(*, rows: Iterable[tuple[int, dict[str, str]]], actor, commit:
         known_lines=sorted(line for phone, (line, _) in candidates.items() if phone in known),
         problems=problems,
     )
-
-
-def _control_characters(client: Client) -> dict[str, list[str]]:
-    """The text rule every form and API write applies (``photostudio.inputs``), for the client's
-    text that came in another way: per field, why it is refused."""
-    errors = {}
-    for field, multiline in (("full_name", False), ("phone", False), ("email", False), ("notes", True)):
-        if character := control_character(getattr(client, field), multiline=multiline):
-            errors[field] = [control_character_message(character, multiline=multiline)]
-    return errors
 
 
 def _known_phones(phones: list[str], chunk: int = 500) -> set[str]:

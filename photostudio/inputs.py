@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
@@ -76,6 +77,19 @@ class InputRulesMixin:
                 field.validators.append(_TextValidator(multiline=isinstance(field.widget, forms.Textarea)))
             elif isinstance(field, (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)):
                 field.validators.append(_calendar_validator)
+
+
+def control_character_errors(instance: models.Model) -> dict[str, list[str]]:
+    """The forms' text rule for a model instance whose text came in another way (an import): per
+    field, why its text is refused. A ``TextField``, which a model form shows as a ``Textarea``,
+    may hold tabs and line breaks."""
+    errors = {}
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, (models.CharField, models.TextField)):
+            multiline = isinstance(field, models.TextField)
+            if character := control_character(field.value_from_object(instance) or "", multiline=multiline):
+                errors[field.name] = [control_character_message(character, multiline=multiline)]
+    return errors
 
 
 class InputRulesForm(InputRulesMixin, forms.Form):

@@ -1,0 +1,21 @@
+import pytest
+
+from bookings.forms import ClientForm
+from bookings.models import Client
+from photostudio.inputs import control_character_errors
+
+VALID = {"full_name": "Ada Lovelace", "phone": "+44 20 7946 0018", "email": "ada@client.test", "notes": ""}
+
+
+@pytest.mark.parametrize("field", list(VALID))
+@pytest.mark.parametrize("text", ["two\tcolumns", "two\nlines", "nul\x00", "escape\x1b[2J", "bell\x07"])
+def test_a_model_instance_is_held_to_the_text_rule_of_its_form(field, text):
+    form = ClientForm(data=VALID | {field: text})
+    form.is_valid()
+    refused_by_the_form = [message for message in form.errors.get(field, []) if "control character" in message]
+
+    assert control_character_errors(Client(**VALID | {field: text})).get(field, []) == refused_by_the_form
+
+
+def test_a_model_instance_with_plain_text_has_no_errors():
+    assert control_character_errors(Client(**VALID | {"notes": "Call first.\nThen e-mail."})) == {}
