@@ -9,7 +9,8 @@
 
 Forms get both rules from ``InputRulesMixin`` (FilterSets through ``InputRulesForm``); the API's
 ``InputSerializer`` and filter backend (``photostudio.api``) apply the text rule to every value
-they read.
+they read; ``control_character_errors`` applies it to a model instance built from other input (a
+CSV import).
 """
 
 import unicodedata
