@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     plan = _plan(rounds=args.rounds, seconds=args.duration)
-    print(f"{plan['bookings']:,} bookings; {_machine()}", flush=True)
+    database = _database()
+    print(f"{plan['bookings']:,} bookings; {_machine()}; {database}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as workdir:
         log = Path(tempfile.gettempdir()) / f"studio-bench-{args.port}.log"
         print(f"gunicorn's output goes to {log}", flush=True)
@@ -79,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
     summaries = summarise(rounds)
-    _print_table(summaries, bookings=plan["bookings"], rounds=args.rounds)
+    _print_table(summaries, bookings=plan["bookings"], rounds=args.rounds, database=database)
     if args.json:
         Path(args.json).write_text(
             json.dumps(
                 {
                     "bookings": plan["bookings"],
                     "machine": _machine(),
+                    "database": database,
                     "args": sys.argv[1:],
                     "results": {name: summary.__dict__ for name, summary in summaries.items()},
                     "rounds": [{name: figures.__dict__ for name, figures in round.items()} for round in rounds],
@@ -349,9 +351,9 @@ def _run_wrk(args, name: str, load: Load, workdir: Path) -> Figures:
     return parse_wrk(done.stdout)
 
 
-def _print_table(summaries: dict[str, Summary], *, bookings: int, rounds: int) -> None:
+def _print_table(summaries: dict[str, Summary], *, bookings: int, rounds: int, database: str) -> None:
     labels = dict(SCENARIOS)
-    print(f"\nAt {bookings:,} bookings, {_machine()}")
+    print(f"\nAt {bookings:,} bookings, {_machine()}; {database}")
     if rounds > 1:
         print(f"The median of {rounds} rounds; the share's lowest and highest in brackets.")
     print("| scenario | req/s | p50 ms | p99 ms | share of trivial | failures |\n|---|---|---|---|---|---|")
@@ -361,6 +363,20 @@ def _print_table(summaries: dict[str, Summary], *, bookings: int, rounds: int) -
             f"| {labels[name]} | {summary.requests_per_second:,.1f} | {summary.p50_ms:.1f} | {summary.p99_ms:.1f} "
             f"| {summary.share:.1f}%{spread} | {summary.failures} |"
         )
+
+
+def _database() -> str:
+    """What figures at 1M depend on beside the code and the machine: a history larger than
+    PostgreSQL's buffer cache is read from the operating system's cache, or from the disk."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('server_version'), current_setting('shared_buffers'), "
+            "pg_size_pretty(pg_database_size(current_database()))"
+        )
+        version, buffers, size = cursor.fetchone()
+    return f"PostgreSQL {version}, shared_buffers {buffers}, database {size}"
 
 
 def _machine() -> str:

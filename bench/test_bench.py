@@ -1,5 +1,6 @@
 """The bench's own plumbing, without a server: which scenarios run, its arguments, wrk's output."""
 
+import re
 import time
 
 import pytest
@@ -120,3 +121,13 @@ def test_a_scenario_skipped_in_a_round_is_summed_up_over_the_rounds_it_ran_in():
     rounds = [{"trivial": figures(1000)}, {"trivial": figures(1000), "state_change": figures(100)}]
 
     assert summarise(rounds)["state_change"].share == 10.0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_figures_name_the_database_they_were_read_from():
+    from bench.__main__ import _database
+
+    assert re.fullmatch(
+        r"PostgreSQL \d+\.\d+\S*( .+)?, shared_buffers \d+[kMG]B, database \d+ (bytes|kB|MB|GB)", _database()
+    )
