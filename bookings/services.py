@@ -577,6 +577,9 @@ def add_to_waitlist(
     ensure_space_open(space=space, start=start, until=wanted.blocks_until)
     if _first_conflict(wanted) is None:
         raise WaitlistSlotFree(f"{space.name} is free at that time: book it instead.", details={"space": space.slug})
+    # The client's row lock makes two clerks adding them at once take turns: the second sees the
+    # first's entry below. (SQLite's IMMEDIATE transactions take turns anyway.)
+    list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
     waiting = (
         WaitlistEntry.objects.filter(client=client, space=space, status=WaitlistStatus.WAITING)
         .filter(start__lt=end, end__gt=start)

@@ -13,10 +13,10 @@ import pytest
 from django.db import connection, transaction
 
 from bookings import services
-from bookings.models import Booking, BookingState
+from bookings.models import Booking, BookingState, WaitlistEntry
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
-from photostudio.errors import BookingOverlap, ConcurrentChange, SpaceClosed
+from photostudio.errors import AlreadyOnWaitlist, BookingOverlap, ConcurrentChange, SpaceClosed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,6 +136,30 @@ def test_bookings_made_while_a_closure_is_recorded_are_refused_or_named_by_it(re
     assert all(isinstance(error, SpaceClosed) for error in refused), outcomes
     assert {booking.pk for booking in recorded.affected_bookings} == booked
     assert set(Booking.objects.filter(space=space).values_list("pk", flat=True)) == booked
+
+
+def test_two_clerks_putting_one_client_on_the_waitlist_at_once_make_one_entry(receptionist):
+    space = SpaceFactory()
+    BookingFactory(space=space, start=MONDAY_10_UTC)
+    client = ClientFactory()
+
+    def add():
+        return services.add_to_waitlist(
+            actor=receptionist,
+            space=space,
+            client=client,
+            start=MONDAY_10_UTC,
+            end=MONDAY_10_UTC + timedelta(hours=2),
+            people_count=2,
+        )
+
+    connection.close()  # back to the pool: the clerks need a connection each at once
+    outcomes = run_at_once([add for _ in range(5)])
+
+    added = [outcome for outcome in outcomes if isinstance(outcome, WaitlistEntry)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, AlreadyOnWaitlist)]
+    assert (len(added), len(refused)) == (1, 4), outcomes
+    assert WaitlistEntry.objects.filter(client=client).count() == 1
 
 
 @pytest.mark.postgres
