@@ -731,8 +731,14 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
         return known
     _require(actor, "bookings.add_client", "register new clients")
     client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
-    _validate(client, rename=_BOOKING_CLIENT_FIELDS)
-    _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
+    try:
+        _validate(client, rename=_BOOKING_CLIENT_FIELDS)
+        _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
+    except ValidationFailed:
+        # Another clerk registered this phone since it was looked up: theirs is the client to book.
+        if (registered := client_with_phone(phone)) is not None:
+            return registered
+        raise
     return client
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from bookings import services
-from bookings.models import Booking, BookingState, WaitlistEntry
+from bookings.models import Booking, BookingState, Client, WaitlistEntry
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
 from photostudio.errors import AlreadyOnWaitlist, BookingOverlap, ConcurrentChange, SpaceClosed
@@ -160,6 +160,29 @@ def test_two_clerks_putting_one_client_on_the_waitlist_at_once_make_one_entry(re
     refused = [outcome for outcome in outcomes if isinstance(outcome, AlreadyOnWaitlist)]
     assert (len(added), len(refused)) == (1, 4), outcomes
     assert WaitlistEntry.objects.filter(client=client).count() == 1
+
+
+def test_two_clerks_booking_one_new_client_at_once_both_book_them(receptionist):
+    spaces = [SpaceFactory(), SpaceFactory()]
+
+    def book(space):
+        return lambda: services.create_booking(
+            actor=receptionist,
+            space=space,
+            start=MONDAY_10_UTC,
+            end=MONDAY_10_UTC + timedelta(hours=2),
+            people_count=2,
+            client_name="Ada Lovelace",
+            client_phone="+14155550100",
+        )
+
+    connection.close()  # back to the pool: the clerks need a connection each at once
+    outcomes = run_at_once([book(space) for space in spaces])
+
+    assert all(isinstance(outcome, Booking) for outcome in outcomes), outcomes
+    client = Client.objects.get(phone="+14155550100")
+    assert {outcome.client_id for outcome in outcomes} == {client.pk}
+    assert Booking.objects.filter(client=client).count() == 2
 
 
 @pytest.mark.postgres
