@@ -291,6 +291,14 @@ def test_a_cancellation_records_that_the_waiting_clients_slot_opened(receptionis
     assert events_of(entry) == ["waitlist.added", "waitlist.slot_opened"]
 
 
+def test_the_slot_opened_event_names_who_freed_the_slot(receptionist, manager, studio, taken):
+    add(receptionist, studio)
+
+    cancel(taken, manager)
+
+    assert Event.objects.get(type="waitlist.slot_opened").actor == manager
+
+
 def test_a_booking_moved_away_records_that_the_slot_opened(receptionist, studio, taken):
     entry = add(receptionist, studio)
 
