@@ -19,7 +19,7 @@ from bookings import history, selectors, services
 from bookings.admin_forms import ClosureAdminForm, SpaceAdminForm
 from bookings.forms import CancelForm
 from bookings.models import Booking, BookingSeries, BookingState, Client, Closure, Space, WaitlistEntry
-from photostudio.errors import DomainError
+from photostudio.errors import DomainError, NotFound
 
 
 @admin.register(Space)
@@ -129,11 +129,18 @@ class ClosureAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request)
 
     def delete_model(self, request, obj):
-        services.delete_closure(closure=obj, actor=request.user)
+        self._remove(request, obj)
 
     def delete_queryset(self, request, queryset):
         for closure in queryset:
+            self._remove(request, closure)
+
+    def _remove(self, request, closure):
+        try:
             services.delete_closure(closure=closure, actor=request.user)
+        except NotFound:
+            # Another manager removed it after this page read it: gone all the same, recorded once.
+            self.message_user(request, f"{closure} was already removed by someone else.", messages.INFO)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

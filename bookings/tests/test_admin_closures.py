@@ -6,9 +6,12 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from bookings import services
+from bookings.admin import ClosureAdmin
 from bookings.models import BookingState, Closure, local_instant
 from bookings.tests.factories import BookingFactory, ClosureFactory, WaitlistEntryFactory
-from employees.tests.factories import verified_login
+from employees.models import Role
+from employees.tests.factories import EmployeeFactory, verified_login
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +106,28 @@ def test_manager_removes_a_closure_through_the_service(boss, manager, studio):
     assert response.status_code == 302
     assert not Closure.objects.exists()
     assert Event.objects.filter(type="closure.deleted", aggregate_id=str(closure.pk), actor=manager).exists()
+
+
+def test_a_closure_another_manager_removed_meanwhile_is_reported_gone_not_a_server_error(
+    boss, manager, studio, monkeypatch
+):
+    closure = ClosureFactory(space=studio)
+    colleague = EmployeeFactory(role=Role.MANAGER)
+    read = ClosureAdmin.get_object
+
+    def read_then_colleague_removes_it(self, *args, **kwargs):
+        found = read(self, *args, **kwargs)
+        services.delete_closure(closure=closure, actor=colleague)
+        return found
+
+    monkeypatch.setattr(ClosureAdmin, "get_object", read_then_colleague_removes_it)
+
+    response = boss.post(reverse("admin:bookings_closure_delete", args=[closure.pk]), {"post": "yes"}, follow=True)
+
+    assert response.status_code == 200
+    assert "was already removed" in response.content.decode()
+    assert not Closure.objects.exists()
+    assert Event.objects.filter(type="closure.deleted").count() == 1
 
 
 def test_manager_removes_selected_closures_each_with_its_event(boss, studio):
