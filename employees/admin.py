@@ -132,7 +132,13 @@ class EmployeeAdmin(admin.ModelAdmin):
                     sessions = upcoming_sessions_of(photographer=employee, now=timezone.now())
                     if sessions and request.POST.get("_upcoming_sessions") not in ("keep", "unassign"):
                         return self._ask_about_sessions(request, employee, sessions)
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except errors.DomainError as exc:
+            # The form's checks passed, but the service refused at save: someone changed the studio
+            # in between (another admin demoted at the same moment). Nothing was saved.
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     @staticmethod
     def _deactivating(request, employee) -> bool:

@@ -1,6 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from employees import services
+from employees.admin import EmployeeChangeForm
 from employees.models import Employee, Role, SignIn
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, verified_login
 from events.models import Event
@@ -82,6 +84,25 @@ def test_last_admin_demotion_is_a_form_error(admin_client):
     assert response.status_code == 200
     assert b"at least one active admin" in response.content
     assert Employee.objects.get(pk=owner.pk).role == Role.ADMIN
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_with_the_refusal_shown(admin_client, monkeypatch):
+    owner = Employee.objects.get(username="owner")
+    partner = EmployeeFactory(role=Role.ADMIN)
+    validate = EmployeeChangeForm.clean
+
+    def validated_then_partner_demotes_owner(form):
+        cleaned = validate(form)
+        services.update_employee(employee=owner, actor=partner, role=Role.MANAGER)
+        return cleaned
+
+    monkeypatch.setattr(EmployeeChangeForm, "clean", validated_then_partner_demotes_owner)
+
+    response = admin_client.post(change_url(partner), change_data(partner, role="manager"), follow=True)
+
+    assert response.status_code == 200
+    assert b"at least one active admin" in response.content
+    assert Employee.objects.get(pk=partner.pk).role == Role.ADMIN
 
 
 def test_deactivating_in_the_admin_ends_every_sign_in(admin_client, api_client):
