@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, Transition, transition
 
 from bookings.phones import normalise_phone
+from photostudio.inputs import LAST_DAY, in_calendar
 from photostudio.models import AuditedModel
 
 # Keys of Space.opening_hours, in date.weekday() order.
@@ -225,6 +226,9 @@ class BookingSeries(AuditedModel):
             raise ValidationError({field: [message]})
         if days[-1] - self.starts_on > timedelta(days=SERIES_MAX_SPAN_DAYS):
             message = "A series books dates within a year of its first: choose fewer dates or a shorter interval."
+            raise ValidationError({field: [message]})
+        if not in_calendar(days[-1]):
+            message = f"A series books dates up to {LAST_DAY}, the calendar's last day: choose fewer dates."
             raise ValidationError({field: [message]})
 
     def occurrence_days(self) -> list[date]:

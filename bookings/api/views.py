@@ -446,7 +446,8 @@ class SeriesCreateView(APIView):
         summary="Book the same slot every N weeks",
         description="A booking as for `POST /api/v1/bookings/`, repeated every `interval_weeks` weeks at the same "
         "time on the studio's wall clock (also across a daylight-saving change): `count` dates, or every date up "
-        "to `until`; at most 52, the last within a year of the first. Each date becomes an ordinary booking, with "
+        "to `until`; at most 52, the last within a year of the first and by 2099-12-31. Each date becomes an "
+        "ordinary booking, with "
         "its own state and history, and meets the rules of a single booking. All or nothing: when a date is taken "
         "or closed, nothing is booked and 409 `series_conflict` lists every such date; with `skip_conflicts: true` "
         "the free dates are booked and the others answered in `skipped` (409 when no date is free). A booking the "

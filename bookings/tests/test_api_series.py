@@ -103,6 +103,17 @@ def test_a_bad_rule_answers_400_naming_the_field(receptionist, studio, rule, fie
     assert not Booking.objects.exists()
 
 
+def test_a_series_running_past_the_calendar_answers_400_and_books_nothing(receptionist, studio):
+    last_monday = MONDAY_10_UTC.replace(year=2099, month=12, day=14)  # dates on to Mon 4 Jan 2100
+    body = {**booking_body(studio, last_monday), "interval_weeks": 1, "count": 4}
+
+    response = api_as(receptionist).post(SERIES, body)
+
+    assert response.status_code == 400
+    assert "count" in error(response)["details"]
+    assert not Booking.objects.exists()
+
+
 def test_photographer_cannot_book_a_series(photographer, studio):
     response = api_as(photographer).post(SERIES, series_body(studio))
 
