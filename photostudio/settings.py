@@ -19,6 +19,10 @@ from photostudio.env import env_bool, env_choice, env_int, env_list, env_str
 from photostudio.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The longest any duration setting may be: longer ones only overflow the date arithmetic that
+# applies them to the clock (a year before 1 or after 9999), failing requests instead of start-up.
+DURATION_MAX_SECONDS = 10 * 365 * 24 * 3600  # ten years
+DURATION_MAX_MINUTES = DURATION_MAX_SECONDS // 60
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
@@ -259,22 +263,21 @@ CELERY_TIMEZONE = TIME_ZONE
 # Redis database stay apart by naming their own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # /health/events turns 503 once an event has waited this long to be dispatched.
-EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1)
+EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1, maximum=DURATION_MAX_SECONDS)
 
 # --- Events: delivery, relay, notifications, webhooks -----------------------------------------
 # Attempts per (event, handler) before the delivery is marked failed (re-runnable in the admin);
 # the wait after attempt n is EVENTS_RETRY_BASE_DELAY * 2^(n-1) seconds, at most EVENTS_RETRY_MAX_DELAY.
 EVENTS_HANDLER_MAX_ATTEMPTS = env_int("EVENTS_HANDLER_MAX_ATTEMPTS", 5, minimum=1)
 EVENTS_RETRY_BASE_DELAY = env_int("EVENTS_RETRY_BASE_DELAY", 30, minimum=1)
-EVENTS_RETRY_MAX_DELAY = env_int("EVENTS_RETRY_MAX_DELAY", 3600, minimum=1)
+EVENTS_RETRY_MAX_DELAY = env_int("EVENTS_RETRY_MAX_DELAY", 3600, minimum=1, maximum=DURATION_MAX_SECONDS)
 # The relay (beat, every EVENTS_RELAY_INTERVAL seconds, or `manage.py relay_events`) re-sends
 # events and retries that have waited EVENTS_RELAY_AFTER seconds, and releases attempts running
 # longer than EVENTS_DELIVERY_LEASE seconds (their worker died).
 EVENTS_RELAY_INTERVAL = env_int("EVENTS_RELAY_INTERVAL", 60, minimum=5)
-# Longer waits (and retentions, below) would only overflow the date arithmetic that applies them.
-EVENTS_RELAY_AFTER_MAX = 10 * 365 * 24 * 3600  # ten years, in seconds
+EVENTS_RELAY_AFTER_MAX = DURATION_MAX_SECONDS
 EVENTS_RELAY_AFTER = env_int("EVENTS_RELAY_AFTER", 60, minimum=0, maximum=EVENTS_RELAY_AFTER_MAX)
-EVENTS_DELIVERY_LEASE = env_int("EVENTS_DELIVERY_LEASE", 900, minimum=120)
+EVENTS_DELIVERY_LEASE = env_int("EVENTS_DELIVERY_LEASE", 900, minimum=120, maximum=DURATION_MAX_SECONDS)
 
 NOTIFICATION_KINDS = (
     "booking_created",
@@ -292,7 +295,9 @@ if set(NOTIFICATIONS_ENABLED) - set(NOTIFICATION_KINDS):
     )
 # Clients get the reminder this many minutes before their session; beat looks every
 # NOTIFICATIONS_REMINDER_INTERVAL seconds.
-NOTIFICATIONS_REMINDER_LEAD_MINUTES = env_int("NOTIFICATIONS_REMINDER_LEAD_MINUTES", 24 * 60, minimum=1)
+NOTIFICATIONS_REMINDER_LEAD_MINUTES = env_int(
+    "NOTIFICATIONS_REMINDER_LEAD_MINUTES", 24 * 60, minimum=1, maximum=DURATION_MAX_MINUTES
+)
 NOTIFICATIONS_REMINDER_INTERVAL = env_int("NOTIFICATIONS_REMINDER_INTERVAL", 300, minimum=30)
 
 WEBHOOKS_TIMEOUT = env_int("WEBHOOKS_TIMEOUT", 10, minimum=1, maximum=60)
@@ -328,13 +333,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Bookings ---------------------------------------------------------------------------------
 BOOKING_MIN_DURATION_MINUTES = env_int("BOOKING_MIN_DURATION_MINUTES", 30, minimum=1)
-BOOKING_MAX_DURATION_MINUTES = env_int("BOOKING_MAX_DURATION_MINUTES", 12 * 60, minimum=1)
+BOOKING_MAX_DURATION_MINUTES = env_int("BOOKING_MAX_DURATION_MINUTES", 12 * 60, minimum=1, maximum=DURATION_MAX_MINUTES)
 if BOOKING_MAX_DURATION_MINUTES < BOOKING_MIN_DURATION_MINUTES:
     raise ImproperlyConfigured("BOOKING_MAX_DURATION_MINUTES must not be below BOOKING_MIN_DURATION_MINUTES")
 # The employee who changed a booking's state may undo it within this many minutes (managers any time).
-BOOKING_UNDO_MINUTES = env_int("BOOKING_UNDO_MINUTES", 15, minimum=0)
+BOOKING_UNDO_MINUTES = env_int("BOOKING_UNDO_MINUTES", 15, minimum=0, maximum=DURATION_MAX_MINUTES)
 # A session may begin this many minutes before its booked start, and complete no earlier than its start.
-BOOKING_EARLY_START_MINUTES = env_int("BOOKING_EARLY_START_MINUTES", 30, minimum=0)
+BOOKING_EARLY_START_MINUTES = env_int("BOOKING_EARLY_START_MINUTES", 30, minimum=0, maximum=DURATION_MAX_MINUTES)
 # Country assumed for client phone numbers written without a leading + (ISO 3166 code).
 PHONE_DEFAULT_REGION = env_choice("PHONE_DEFAULT_REGION", "US", phonenumbers.SUPPORTED_REGIONS)
 # The studio's currency (ISO 4217 code), shown with every amount: prices, revenue, CSV headers, the API.
@@ -355,8 +360,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 JWT_ALGORITHM = env_choice("JWT_ALGORITHM", "HS256", {"HS256", "HS384", "HS512"})
-JWT_EXPIRATION = env_int("JWT_EXPIRATION", 3600, minimum=60)
-JWT_REFRESH_EXPIRATION = env_int("JWT_REFRESH_EXPIRATION", 7 * 24 * 3600, minimum=300)
+JWT_EXPIRATION = env_int("JWT_EXPIRATION", 3600, minimum=60, maximum=DURATION_MAX_SECONDS)
+JWT_REFRESH_EXPIRATION = env_int("JWT_REFRESH_EXPIRATION", 7 * 24 * 3600, minimum=300, maximum=DURATION_MAX_SECONDS)
 SIMPLE_JWT = {
     "ALGORITHM": JWT_ALGORITHM,
     "SIGNING_KEY": SECRET_KEY,
@@ -377,8 +382,8 @@ if not set(MFA_REQUIRED_ROLES) <= {"admin", "manager", "receptionist", "photogra
     )
 
 RATE_LIMIT_MAX_ATTEMPTS = env_int("RATE_LIMIT_MAX_ATTEMPTS", 5, minimum=1)
-RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 300, minimum=1)
-RATE_LIMIT_LOCK_DURATION = env_int("RATE_LIMIT_LOCK_DURATION", 900, minimum=1)
+RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 300, minimum=1, maximum=DURATION_MAX_SECONDS)
+RATE_LIMIT_LOCK_DURATION = env_int("RATE_LIMIT_LOCK_DURATION", 900, minimum=1, maximum=DURATION_MAX_SECONDS)
 AXES_FAILURE_LIMIT = RATE_LIMIT_MAX_ATTEMPTS
 # employees.lockout counts failures within RATE_LIMIT_WINDOW and locks for RATE_LIMIT_LOCK_DURATION;
 # axes keeps its records for as long as either needs them.
@@ -403,7 +408,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300, maximum=DURATION_MAX_SECONDS)
 X_FRAME_OPTIONS = "DENY"
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -414,7 +419,7 @@ API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_THROTTLE_RATE):
     raise ImproperlyConfigured(f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} must read like 600/minute or 10/second")
 # How long the answer to a POST with an Idempotency-Key is kept for retries, in seconds.
-IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60)
+IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60, maximum=DURATION_MAX_SECONDS)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "employees.authentication.SignInJWTAuthentication",

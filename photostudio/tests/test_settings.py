@@ -124,6 +124,14 @@ def test_host_time_zone_log_level_and_email_variables(load_settings):
         ("LOG_FILE", "/nonexistent-dir/app.log", "LOG_FILE='/nonexistent-dir/app.log' is in a directory that does not"),
         ("PRUNE_RETENTION_DAYS", "36501", "PRUNE_RETENTION_DAYS=36501 is above the maximum of 36500"),
         ("EVENTS_RELAY_AFTER", "315360001", "EVENTS_RELAY_AFTER=315360001 is above the maximum of 315360000"),
+        ("IDEMPOTENCY_KEY_TTL", "315360001", "IDEMPOTENCY_KEY_TTL=315360001 is above the maximum of 315360000"),
+        ("BOOKING_UNDO_MINUTES", "5256001", "BOOKING_UNDO_MINUTES=5256001 is above the maximum of 5256000"),
+        (
+            "BOOKING_MAX_DURATION_MINUTES",
+            "99999999999",
+            "BOOKING_MAX_DURATION_MINUTES=99999999999 is above the maximum of 5256000",
+        ),
+        ("JWT_EXPIRATION", "99999999999", "JWT_EXPIRATION=99999999999 is above the maximum of 315360000"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(load_settings, variable, value, message):
