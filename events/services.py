@@ -24,7 +24,7 @@ from events.models import Delivery, Event, EventType, WebhookEndpoint
 from events.registry import Skipped, handler_named, handlers_for
 from events.signals import event_committed, event_recorded
 from events.targets import check_target
-from photostudio.errors import DeliveryNotFailed, PermissionDenied
+from photostudio.errors import DeliveryNotFailed, NotFound, PermissionDenied
 
 logger = structlog.get_logger(__name__)
 
@@ -399,11 +399,13 @@ def create_webhook_endpoint(
 
 @transaction.atomic
 def update_webhook_endpoint(*, actor, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
-    """Change name, url, event_types, is_active or description. Raises ValidationError, PermissionDenied."""
+    """Change name, url, event_types, is_active or description. Raises ValidationError, PermissionDenied,
+    NotFound when it was removed meanwhile."""
     _require(actor, "events.change_webhookendpoint")
     unknown = set(changes) - _WEBHOOK_FIELDS
     if unknown:
         raise TypeError(f"update_webhook_endpoint() cannot change {', '.join(sorted(unknown))}")
+    endpoint = _locked_endpoint(endpoint)
     for field, value in changes.items():
         setattr(endpoint, field, value)
     endpoint.updated_by = actor
@@ -415,13 +417,23 @@ def update_webhook_endpoint(*, actor, endpoint: WebhookEndpoint, **changes) -> W
 
 @transaction.atomic
 def rotate_webhook_secret(*, actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """Replace the endpoint's secret with a new random one; later deliveries are signed with it."""
+    """Replace the endpoint's secret with a new random one; later deliveries are signed with it.
+    Raises PermissionDenied, NotFound when it was removed meanwhile."""
     _require(actor, "events.change_webhookendpoint")
+    endpoint = _locked_endpoint(endpoint)
     endpoint.secret = webhooks.new_secret()
     endpoint.updated_by = actor
     endpoint.save(update_fields=["secret", "updated_by", "updated_at"])
     logger.info("webhook_secret_rotated", endpoint_id=endpoint.pk, actor_id=actor.pk)
     return endpoint
+
+
+def _locked_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """``endpoint`` read again under a row lock, or NotFound when another caller removed it since."""
+    locked = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    if locked is None:
+        raise NotFound("This webhook endpoint was removed meanwhile.")
+    return locked
 
 
 @transaction.atomic

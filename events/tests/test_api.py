@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework.test import APIClient
 
+from events import selectors, services
 from events.models import Delivery, EventType, WebhookEndpoint
 from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
 
@@ -196,6 +197,30 @@ def test_admin_changes_and_deletes_a_webhook_endpoint(admin_api):
     assert changed.status_code == 200
     assert (changed.json()["is_active"], changed.json()["event_types"]) == (False, ["client.updated"])
     assert deleted.status_code == 204
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("post", "rotate-secret/", None), ("patch", "", {"is_active": False})],
+    ids=["rotate", "change"],
+)
+def test_an_endpoint_removed_meanwhile_answers_404(admin_api, manager, monkeypatch, method, path, body):
+    endpoint = WebhookEndpointFactory()
+    read = selectors.webhook_endpoint
+
+    def read_then_a_colleague_removes_it(**kwargs):
+        found = read(**kwargs)
+        services.delete_webhook_endpoint(actor=manager, endpoint=WebhookEndpoint.objects.get(pk=found.pk))
+        return found
+
+    monkeypatch.setattr(selectors, "webhook_endpoint", read_then_a_colleague_removes_it)
+
+    response = getattr(admin_api, method)(f"/api/v1/webhooks/{endpoint.pk}/{path}", body, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
     assert not WebhookEndpoint.objects.exists()
 
 
