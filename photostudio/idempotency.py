@@ -45,14 +45,16 @@ def idempotent(view_method):
         with transaction.atomic():
             record, first = _claim(caller=request.user, key=key, fingerprint=fingerprint)
             if not first:
-                return Response(record.response_body, status=record.status_code, headers={REPLAYED_HEADER: "true"})
+                headers = {REPLAYED_HEADER: "true"} | ({"Location": record.location} if record.location else {})
+                return Response(record.response_body, status=record.status_code, headers=headers)
             response = view_method(view, request, *args, **kwargs)
             if not 200 <= response.status_code < 300:
                 # Only an answer that did something is replayed; the key stays free for a corrected retry.
                 transaction.set_rollback(True)
                 return response
             record.status_code, record.response_body = response.status_code, response.data
-            record.save(update_fields=["status_code", "response_body"])
+            record.location = response.get("Location", "")
+            record.save(update_fields=["status_code", "response_body", "location"])
         return response
 
     return wrapper

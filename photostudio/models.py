@@ -29,6 +29,7 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body of the request.")
     status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
     response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    location = models.CharField(max_length=255, blank=True, default="", help_text="The first response's Location.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

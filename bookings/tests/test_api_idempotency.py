@@ -37,6 +37,17 @@ def test_a_retry_with_the_same_key_answers_the_first_booking_again(receptionist,
 
 
 @pytest.mark.django_db
+def test_a_replayed_booking_carries_the_first_answers_location(receptionist, studio):
+    api = api_as(receptionist)
+    body = booking_body(studio, MONDAY_10_UTC)
+
+    first = post(api, body, "3f1c9a52-booking-2")
+    retry = post(api, body, "3f1c9a52-booking-2")
+
+    assert retry["Location"] == first["Location"] == f"/api/v1/bookings/{first.json()['id']}"
+
+
+@pytest.mark.django_db
 def test_the_same_key_with_another_body_is_refused(receptionist, studio):
     api = api_as(receptionist)
     post(api, booking_body(studio, MONDAY_10_UTC), "key-1")
