@@ -160,12 +160,17 @@ def disable_mfa(*, request, employee: Employee, password: str, code: str) -> Non
         publish("employee.mfa_disabled", employee, actor=employee)
 
 
+def check_reset(*, employee: Employee, actor: Employee) -> None:
+    """Raises PermissionDenied unless ``actor`` may reset ``employee``'s MFA: someone else, whom they manage."""
+    if employee.pk == actor.pk or not actor.can_manage_employee(employee):
+        raise errors.PermissionDenied("You may not reset this employee's two-factor authentication.")
+
+
 @transaction.atomic
 def reset_mfa(*, employee: Employee, actor: Employee) -> None:
     """Remove someone else's MFA (a lost phone) and end all their sign-ins; they enrol again at
-    their next sign-in if their role demands it. Raises PermissionDenied."""
-    if employee.pk == actor.pk or not actor.can_manage_employee(employee):
-        raise errors.PermissionDenied("You may not reset this employee's two-factor authentication.")
+    their next sign-in if their role demands it. Raises PermissionDenied (see ``check_reset``)."""
+    check_reset(employee=employee, actor=actor)
     _remove_devices(employee)
     services.revoke_all_sign_ins(employee=employee, actor=actor)
     publish("employee.mfa_reset", employee, actor=actor)

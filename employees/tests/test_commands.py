@@ -99,6 +99,12 @@ def test_reset_mfa_refuses_an_operator_who_cannot_manage_them(boss):
     assert TOTPDevice.objects.filter(user=boss).exists()
 
 
+def test_reset_mfa_refuses_an_operator_who_cannot_manage_them_even_with_nothing_to_reset(desk):
+    photographer = EmployeeFactory(username="pete", role=Role.PHOTOGRAPHER)
+    with pytest.raises(CommandError, match="cannot manage 'desk'"):
+        call_command("reset_mfa", "desk", "--operator", photographer.username)
+
+
 def test_create_admin_refuses_the_username_of_an_employee_who_is_not_an_admin(monkeypatch, desk):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", STRONG_PASSWORD)
     with pytest.raises(CommandError, match="'desk' is taken by a receptionist"):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from employees.management.arguments import add_employee_arguments, employee_named, operator_named
-from employees.mfa import reset_mfa
+from employees.mfa import check_reset, reset_mfa
 from employees.selectors import mfa_status
 from photostudio.errors import PermissionDenied
 
@@ -19,11 +19,13 @@ class Command(BaseCommand):
     def handle(self, *args, username, operator, **options):
         employee = employee_named(username)
         actor = operator_named(operator)
-        status = mfa_status(employee)
-        if not status.enabled and not status.backup_codes_left:
-            self.stdout.write(f"'{username}' has no authenticator or backup codes; nothing to reset.")
-            return
         try:
+            # Asked first: an operator without the right learns nothing, even that there is nothing to reset.
+            check_reset(employee=employee, actor=actor)
+            status = mfa_status(employee)
+            if not status.enabled and not status.backup_codes_left:
+                self.stdout.write(f"'{username}' has no authenticator or backup codes; nothing to reset.")
+                return
             reset_mfa(employee=employee, actor=actor)
         except PermissionDenied as exc:
             raise CommandError(f"{exc.message} ('{operator}' cannot manage '{username}'.)") from exc
