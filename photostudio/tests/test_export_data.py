@@ -3,7 +3,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
 
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
@@ -78,6 +78,18 @@ def test_bad_arguments_are_refused_and_write_nothing(tmp_path, arguments, messag
     output = tmp_path / "out.csv"
     with pytest.raises(CommandError, match=message):
         call_command("export_data", *arguments, "--output", str(output))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("day", "message"), [("14/01/2030", "is not a date"), ("9999-12-31", "outside 2000-2099")])
+def test_a_bad_day_on_the_command_line_is_a_usage_error_not_a_traceback(tmp_path, capsys, day, message):
+    argv = ["manage.py", "export_data", "bookings", "--to", day, "--output", str(tmp_path / "out.csv")]
+
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(argv).execute()
+
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 

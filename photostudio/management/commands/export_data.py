@@ -1,5 +1,6 @@
 import json
 import os
+from argparse import ArgumentTypeError
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,12 +18,15 @@ CHUNK_SIZE = 2000
 
 
 def _day(text: str) -> date:
+    """argparse's ``type`` for --from and --to. It raises ArgumentTypeError, which the parser turns
+    into its usage message and exit 2: a CommandError raised while parsing escapes
+    ``run_from_argv``'s handling as a traceback."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"'{text}' is not a date: write it as YYYY-MM-DD.") from None
+        raise ArgumentTypeError(f"'{text}' is not a date: write it as YYYY-MM-DD.") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise CommandError(f"'{text}' is outside {FIRST_YEAR}-{LAST_YEAR}.")
+        raise ArgumentTypeError(f"'{text}' is outside {FIRST_YEAR}-{LAST_YEAR}.")
     return day
 
 
