@@ -580,8 +580,8 @@ class ReportForm(InputRulesMixin, forms.Form):
 
 
 class BookingPrefillForm(InputRulesMixin, forms.Form):
-    """What a link to a new booking says about it (the calendar's free slot, a client's page);
-    unreadable values are left out."""
+    """What a link to a new booking says about it (the calendar's free slot, a client's page, a
+    refused waitlist entry's way back); unreadable values are left out."""
 
     space = forms.ModelChoiceField(queryset=Space.objects.filter(is_active=True), to_field_name="slug", required=False)
     date = forms.DateField(required=False)
@@ -589,6 +589,9 @@ class BookingPrefillForm(InputRulesMixin, forms.Form):
     end_time = forms.TimeField(required=False)
     client_phone = forms.CharField(required=False, max_length=32)
     client_name = forms.CharField(required=False, max_length=200)
+    client_email = forms.EmailField(required=False)
+    people_count = forms.IntegerField(required=False, min_value=1, max_value=1000)
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
 
     def prefill(self, *, today: date) -> dict:
         self.is_valid()
@@ -612,8 +615,18 @@ class WaitlistForm(SessionRequestForm):
         return {name: data[name] for name in names}
 
     def prefill(self) -> str:
-        """The query of a new-booking link with what was typed, to try again from the form."""
-        names = ("space", "date", "start_time", "end_time", "client_phone", "client_name")
+        """The query of a new-booking link with all that was typed, to try again from the form."""
+        names = (
+            "space",
+            "date",
+            "start_time",
+            "end_time",
+            "people_count",
+            "client_phone",
+            "client_name",
+            "client_email",
+            "notes",
+        )
         return urlencode({name: self.data[name] for name in names if self.data.get(name)})
 
 

@@ -105,6 +105,19 @@ def test_a_refused_waitlist_entry_goes_back_to_the_form_saying_why(desk, studio)
     assert not WaitlistEntry.objects.exists()
 
 
+def test_a_refused_waitlist_entry_keeps_everything_typed_on_the_form(desk, studio):
+    typed = booking_form(studio, client_email="nina@client.test", people_count="4", notes="Family portrait, dog")
+
+    response = desk.post("/waitlist/add/", typed, follow=True)
+
+    form = response.context["form"]
+    assert {name: form[name].value() for name in ("client_email", "people_count", "notes")} == {
+        "client_email": "nina@client.test",
+        "people_count": 4,
+        "notes": "Family portrait, dog",
+    }
+
+
 def test_a_space_no_longer_in_use_cannot_be_waitlisted(desk, studio, taken):
     studio.is_active = False
     studio.save()
