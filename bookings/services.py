@@ -424,12 +424,16 @@ def update_booking(*, booking: Booking, actor, **changes) -> Booking:
     changed = [field for field in after if after[field] != before[field]]
     if not changed:
         return booking
-    if set(changed) != {"notes"} and booking.state not in HOLDING_STATES:
+    notes_only = set(changed) == {"notes"}
+    if not notes_only and booking.state not in HOLDING_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking can only get new notes.")
     for field in changed:
         setattr(booking, field, after[field])
     booking.updated_by = actor
-    _validate(booking)
+    if not notes_only:
+        # A note is taken whatever became of the space since (closed, smaller, other hours), which
+        # the booking's own rules would refuse.
+        _validate(booking)
     _save_state_change(booking, update_fields=[*changed, "updated_by", "updated_at"])
     publish(
         "booking.updated",

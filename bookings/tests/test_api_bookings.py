@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from bookings import services
-from bookings.models import Booking, BookingState
+from bookings.models import Booking, BookingState, Space
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, PhotographerFactory
 from events.models import Event
@@ -337,6 +337,21 @@ def test_a_completed_booking_takes_notes_but_no_other_change(receptionist):
     assert notes.status_code == 200
     assert people.status_code == 409
     assert error(people)["code"] == "booking_closed"
+
+
+@pytest.mark.parametrize(
+    "space_since",
+    [{"is_active": False}, {"capacity": 1}, {"opening_hours": {"mon": ["14:00", "18:00"]}}],
+    ids=["deactivated", "smaller", "other_hours"],
+)
+def test_notes_are_taken_whatever_became_of_the_space_since(receptionist, studio, space_since):
+    booking = BookingFactory(space=studio, people_count=2, state=BookingState.COMPLETED)
+    Space.objects.filter(pk=studio.pk).update(**space_since)
+
+    response = api_as(receptionist).patch(detail(booking), {"notes": "Paid in cash."})
+
+    assert response.status_code == 200
+    assert Booking.objects.get(pk=booking.pk).notes == "Paid in cash."
 
 
 def test_photographer_cannot_patch(photographer):
