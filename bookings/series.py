@@ -25,8 +25,6 @@ from bookings.models import Booking, BookingSeries, BookingState, Space, local_i
 from events.services import publish
 from photostudio.errors import BookingClosed, Conflict, PermissionDenied, SeriesConflict, ValidationFailed
 
-CANCELLABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -141,8 +139,8 @@ def create_series(
 @transaction.atomic
 def cancel_series(*, series: BookingSeries, actor, reason: str, from_day: date | None = None) -> SeriesChange:
     """Cancel every booking of ``series`` (from the studio's local ``from_day`` on, when given)
-    that may still be cancelled, each as by ``transition_booking`` with ``reason``; the others are
-    left as they are and answered in ``left`` with why.
+    that is still to come, each as by ``transition_booking`` with ``reason``; the others (begun,
+    over, cancelled) are left as they are and answered in ``left`` with why.
 
     Raises PermissionDenied, ValidationFailed (no reason), BookingClosed when no booking is left
     to cancel, and ConcurrentChange.
@@ -152,10 +150,10 @@ def cancel_series(*, series: BookingSeries, actor, reason: str, from_day: date |
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("Give a reason for cancelling.", details={"reason": ["Give a reason for cancelling."]})
-    cancelled, left = [], []
+    cancelled, left, now = [], [], timezone.now()
     for booking in _occurrences(series, from_day):
-        if booking.state not in CANCELLABLE_STATES:
-            left.append(_closed(booking, "cancelled"))
+        if (refusal := _left_as_it_is(booking, "cancelled", now=now)) is not None:
+            left.append(refusal)
             continue
         cancelled.append(
             services.transition_booking(
@@ -189,11 +187,11 @@ def move_series(
     shift_days: int = 0,
     space: Space | None = None,
 ) -> SeriesChange:
-    """Move every pending or confirmed booking of ``series`` (from the studio's local ``from_day``
-    on, when given), each as by ``reschedule_booking``: ``shift_days`` days later (earlier when
-    negative), to the wall-clock ``start_time``-``end_time`` (both or neither; an end at or before
-    the start is on the next day), and/or to ``space``. Bookings that can no longer move are left
-    as they are and answered in ``left`` with why.
+    """Move every pending or confirmed booking of ``series`` still to come (from the studio's
+    local ``from_day`` on, when given), each as by ``reschedule_booking``: ``shift_days`` days
+    later (earlier when negative), to the wall-clock ``start_time``-``end_time`` (both or neither;
+    an end at or before the start is on the next day), and/or to ``space``. Bookings that can no
+    longer move (begun, over, cancelled) are left as they are and answered in ``left`` with why.
 
     All or nothing: a booking refused with a Conflict at its new time makes the whole move fail
     with SeriesConflict listing every refused date. Raises PermissionDenied, ValidationFailed,
@@ -209,12 +207,12 @@ def move_series(
     if start_time is None and not shift_days and space is None:
         message = "Say what to change: the times, the days or the space."
         raise ValidationFailed(message, details={"non_field_errors": [message]})
-    moved, left, refused = [], [], []
+    moved, left, refused, now = [], [], [], timezone.now()
     # A booking lies within one day's opening hours and the dates are a week or more apart, so a date
     # shifted by at most six days never lands on another date of its series.
     for booking in _occurrences(series, from_day):
-        if booking.state not in services.RESCHEDULABLE_STATES:
-            left.append(_closed(booking, "moved"))
+        if (refusal := _left_as_it_is(booking, "moved", now=now)) is not None:
+            left.append(refusal)
             continue
         day = studio_day(booking.start)
         new_start, new_end = _moved_times(booking, day + timedelta(days=shift_days), start_time, end_time)
@@ -281,12 +279,20 @@ def _moved_times(booking: Booking, day: date, start_time: time | None, end_time:
     return local_instant(day, f"{start_time:%H:%M}"), local_instant(end_day, f"{end_time:%H:%M}")
 
 
-def _closed(booking: Booking, doing: str) -> Refusal:
-    state = booking.get_state_display().lower()
+def _left_as_it_is(booking: Booking, doing: str, *, now: datetime) -> Refusal | None:
+    """Why a change of its series leaves ``booking`` as it is, or None when the change applies to
+    it: only a pending or confirmed booking still to come is cancelled or moved, never a date
+    already over (a session that took place but was not marked is no less over)."""
+    if booking.state not in services.RESCHEDULABLE_STATES:
+        why = f"is {booking.get_state_display().lower()}"
+    elif booking.start <= now:
+        why = f"began {timezone.localtime(booking.start, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+    else:
+        return None
     return Refusal(
         day=studio_day(booking.start),
         code=BookingClosed.code,
-        message=f"Booking #{booking.pk} is {state}: it cannot be {doing}.",
+        message=f"Booking #{booking.pk} {why}: it cannot be {doing}.",
         booking=booking,
     )
 

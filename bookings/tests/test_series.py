@@ -4,6 +4,7 @@ each date an ordinary booking under the single booking's rules."""
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -263,6 +264,21 @@ def test_cancelling_from_a_date_on_leaves_the_earlier_dates(receptionist, studio
     assert days_of(change.bookings) == weeks(4)[2:]
     states = list(Booking.objects.order_by("start").values_list("state", flat=True))
     assert states == ["pending", "pending", "cancelled", "cancelled"]
+
+
+def test_cancelling_or_moving_a_series_leaves_the_dates_already_over(receptionist, studio):
+    booked = book_series(receptionist, studio, count=3)
+    first = booked.bookings[0]
+
+    with time_machine.travel(first.end + timedelta(hours=1), tick=False):
+        moved = series.move_series(series=booked.series, actor=receptionist, start_time=time(14), end_time=time(16))
+        cancelled = series.cancel_series(series=booked.series, actor=receptionist, reason="Client moved away")
+
+    assert [booking.pk for booking in moved.bookings] == [booking.pk for booking in booked.bookings[1:]]
+    assert [booking.pk for booking in cancelled.bookings] == [booking.pk for booking in booked.bookings[1:]]
+    assert [(refusal.booking.pk, refusal.code) for refusal in cancelled.left] == [(first.pk, "booking_closed")]
+    first.refresh_from_db()
+    assert (first.state, local_start(first).hour) == (BookingState.PENDING, 10)
 
 
 def test_cancelling_a_series_needs_a_reason(receptionist, studio):
