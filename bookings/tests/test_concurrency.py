@@ -17,30 +17,9 @@ from bookings.models import Booking, BookingState, Client, WaitlistEntry
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
 from photostudio.errors import AlreadyOnWaitlist, BookingOverlap, ConcurrentChange, SpaceClosed
+from photostudio.tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(calls):
-    """Run each call in its own thread and connection, released together; returns results or errors."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as exc:  # the outcome under test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_twenty_simultaneous_overlapping_bookings_leave_exactly_one(receptionist):

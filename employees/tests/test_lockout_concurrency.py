@@ -1,18 +1,17 @@
 """Parallel wrong guesses, each request on its own thread and database connection, as an attacker
 with many workers: the lockout lets at most RATE_LIMIT_MAX_ATTEMPTS of them have a password checked."""
 
-import threading
 import time
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
 from employees.models import Role
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa
 from events.models import Event
+from photostudio.tests.concurrency import run_at_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -36,31 +35,11 @@ def counting_hasher(settings):
     checked_passwords.clear()
 
 
-def all_at_once(send, count=GUESSES):
-    """Run ``send()`` in ``count`` threads released together; returns their responses."""
-    barrier = threading.Barrier(count)
-    responses = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            responses[index] = send()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return responses
-
-
 def test_parallel_wrong_passwords_check_at_most_the_limit(settings):
     desk = EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
     guess = {"username": "desk", "password": "wrong-password-123"}
 
-    responses = all_at_once(lambda: APIClient().post("/api/v1/auth/login", guess, format="json"))
+    responses = run_at_once([lambda: APIClient().post("/api/v1/auth/login", guess, format="json")] * GUESSES)
 
     assert len(checked_passwords) == settings.RATE_LIMIT_MAX_ATTEMPTS
     codes = sorted(response.json()["error"]["code"] for response in responses)
@@ -86,7 +65,7 @@ def test_parallel_wrong_current_passwords_on_the_password_page_check_at_most_the
         client.cookies = session_cookie
         return client.post("/password/change/", form)
 
-    responses = all_at_once(send)
+    responses = run_at_once([send] * GUESSES)
 
     assert len(checked_passwords) == settings.RATE_LIMIT_MAX_ATTEMPTS
     locked = sum(b"this account is locked" in response.content for response in responses)
@@ -98,7 +77,7 @@ def test_parallel_wrong_codes_are_counted_exactly(settings):
     enrol_mfa(desk)
     guess = {"username": "desk", "password": DEFAULT_PASSWORD, "mfa_code": "000000"}
 
-    responses = all_at_once(lambda: APIClient().post("/api/v1/auth/login", guess, format="json"))
+    responses = run_at_once([lambda: APIClient().post("/api/v1/auth/login", guess, format="json")] * GUESSES)
 
     codes = [response.json()["error"]["code"] for response in responses]
     limit = settings.RATE_LIMIT_MAX_ATTEMPTS
