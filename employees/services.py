@@ -220,7 +220,8 @@ def revoke_sign_in(*, sign_in: SignIn, actor: Employee) -> None:
     the actor manages its employee."""
     if sign_in.employee_id != actor.pk and not actor.can_manage_employee(sign_in.employee):
         raise errors.PermissionDenied("You may not end this sign-in.")
-    if sign_in.revoked_at is None:
+    # Read again under its row lock: of two requests ending it at once, the second finds it ended.
+    if SignIn.objects.select_for_update().filter(pk=sign_in.pk, revoked_at__isnull=True).exists():
         _revoke(sign_in, timezone.now())
         publish("employee.signed_out", sign_in.employee, actor=actor, payload={"sign_in_id": sign_in.pk})
 
