@@ -23,8 +23,7 @@ def error(response):
     return response.json()["error"]
 
 
-def booked(actor, space, count=3):
-    start = MONDAY_10_UTC
+def booked(actor, space, count=3, start=MONDAY_10_UTC):
     return series.create_series(
         actor=actor,
         space=space,
@@ -205,6 +204,17 @@ def test_a_move_into_a_taken_slot_answers_409_series_conflict(receptionist, stud
 
     assert response.status_code == 409
     assert [entry["date"] for entry in error(response)["details"]["conflicts"]] == ["2030-01-28"]
+
+
+def test_a_move_past_the_calendar_answers_400_and_moves_nothing(receptionist, studio):
+    first = MONDAY_10_UTC.replace(year=2099, month=12, day=14)  # dates to Mon 28 Dec 2099
+    created = booked(receptionist, studio, start=first)
+
+    response = api_as(receptionist).post(f"{SERIES}/{created.pk}/move", {"shift_days": 4})
+
+    assert (response.status_code, error(response)["code"]) == (400, "validation_failed")
+    starts = Booking.objects.order_by("start").values_list("start", flat=True)
+    assert list(starts) == [first + timedelta(weeks=week) for week in range(3)]
 
 
 @pytest.mark.parametrize(
