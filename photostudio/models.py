@@ -29,7 +29,10 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body of the request.")
     status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
     response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
-    location = models.CharField(max_length=255, blank=True, default="", help_text="The first response's Location.")
+    # db_default: a process of the previous release, still serving during a deploy, writes rows without it.
+    location = models.CharField(
+        max_length=255, blank=True, default="", db_default="", help_text="The first response's Location."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

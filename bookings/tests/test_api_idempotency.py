@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.tests.api import api_as, booking_body
@@ -45,6 +46,19 @@ def test_a_replayed_booking_carries_the_first_answers_location(receptionist, stu
     retry = post(api, body, "3f1c9a52-booking-2")
 
     assert retry["Location"] == first["Location"] == f"/api/v1/bookings/{first.json()['id']}"
+
+
+@pytest.mark.django_db
+def test_a_key_written_by_the_previous_release_replays_without_a_location(receptionist, studio):
+    """During a deploy a process of the release before ``location`` still writes keys without it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {IdempotencyKey._meta.db_table} (caller_id, key, fingerprint, status_code, response_body,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+            [receptionist.pk, "written-before", "f" * 64, 201, '{"id": 1}', timezone.now()],
+        )
+
+    assert IdempotencyKey.objects.get(key="written-before").location == ""
 
 
 @pytest.mark.django_db

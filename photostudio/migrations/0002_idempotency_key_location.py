@@ -12,6 +12,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="idempotencykey",
             name="location",
-            field=models.CharField(blank=True, default="", help_text="The first response's Location.", max_length=255),
+            field=models.CharField(
+                blank=True, db_default="", default="", help_text="The first response's Location.", max_length=255
+            ),
         ),
     ]
