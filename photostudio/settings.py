@@ -169,7 +169,7 @@ DATABASES = {"default": _database}
 # Streaming replicas of the primary; the read-only selectors (lists, calendar, reports) read from
 # them, and a caller stays on the primary for DATABASE_REPLICA_PIN_SECONDS after writing.
 DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
-DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10, minimum=1)
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10, minimum=1, maximum=DURATION_MAX_SECONDS)
 if DATABASE_REPLICA_URLS and not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL: replicas are of a PostgreSQL primary")
 for _number, _replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
@@ -196,21 +196,21 @@ REDIS_URL = env_str("REDIS_URL")
 # Connections per process for cache calls, at least one per thread serving requests; each such
 # thread also keeps one outside the pool on which Redis tracks what it read (photostudio.redis_cache).
 REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", max(10, GUNICORN_THREADS), minimum=GUNICORN_THREADS)
-CACHE_TTL = env_int("CACHE_TTL", 300, minimum=0)
+CACHE_TTL = env_int("CACHE_TTL", 300, minimum=0, maximum=DURATION_MAX_SECONDS)
 # How long (milliseconds) a process answers the cache's namespace versions from what Redis tracks
 # for it before asking again anyway, should a message that one changed have been lost with a
 # connection that broke silently; 0 asks Redis on every request.
-CACHE_TRACKING_MAX_AGE_MS = env_int("CACHE_TRACKING_MAX_AGE_MS", 1000, minimum=0)
+CACHE_TRACKING_MAX_AGE_MS = env_int("CACHE_TRACKING_MAX_AGE_MS", 1000, minimum=0, maximum=DURATION_MAX_SECONDS * 1000)
 # photostudio.cache's in-process L1 in front of the shared cache: at most CACHE_L1_MAX_SIZE
 # values per process, each for at most CACHE_L1_TTL seconds (the guide's l1_max_size, l1_ttl).
 CACHE_L1_MAX_SIZE = env_int("CACHE_L1_MAX_SIZE", 1000, minimum=0)
-CACHE_L1_TTL = env_int("CACHE_L1_TTL", 60, minimum=0)
+CACHE_L1_TTL = env_int("CACHE_L1_TTL", 60, minimum=0, maximum=DURATION_MAX_SECONDS)
 # cache.lock(): how long to wait for another holder, and when a dead holder's lock expires
 # (the guide's lock_timeout, lock_ttl), in seconds.
 CACHE_LOCK_TIMEOUT = env_int("CACHE_LOCK_TIMEOUT", 10, minimum=0)
-CACHE_LOCK_TTL = env_int("CACHE_LOCK_TTL", 30, minimum=1)
+CACHE_LOCK_TTL = env_int("CACHE_LOCK_TTL", 30, minimum=1, maximum=DURATION_MAX_SECONDS)
 # Beat re-computes today's and tomorrow's cached day lists this often, in seconds.
-CACHE_WARM_INTERVAL = env_int("CACHE_WARM_INTERVAL", 60, minimum=10)
+CACHE_WARM_INTERVAL = env_int("CACHE_WARM_INTERVAL", 60, minimum=10, maximum=DURATION_MAX_SECONDS)
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured("REDIS_URL must be a redis://host:port/db URL")
@@ -269,14 +269,13 @@ EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1, maxim
 # Attempts per (event, handler) before the delivery is marked failed (re-runnable in the admin);
 # the wait after attempt n is EVENTS_RETRY_BASE_DELAY * 2^(n-1) seconds, at most EVENTS_RETRY_MAX_DELAY.
 EVENTS_HANDLER_MAX_ATTEMPTS = env_int("EVENTS_HANDLER_MAX_ATTEMPTS", 5, minimum=1)
-EVENTS_RETRY_BASE_DELAY = env_int("EVENTS_RETRY_BASE_DELAY", 30, minimum=1)
+EVENTS_RETRY_BASE_DELAY = env_int("EVENTS_RETRY_BASE_DELAY", 30, minimum=1, maximum=DURATION_MAX_SECONDS)
 EVENTS_RETRY_MAX_DELAY = env_int("EVENTS_RETRY_MAX_DELAY", 3600, minimum=1, maximum=DURATION_MAX_SECONDS)
 # The relay (beat, every EVENTS_RELAY_INTERVAL seconds, or `manage.py relay_events`) re-sends
 # events and retries that have waited EVENTS_RELAY_AFTER seconds, and releases attempts running
 # longer than EVENTS_DELIVERY_LEASE seconds (their worker died).
-EVENTS_RELAY_INTERVAL = env_int("EVENTS_RELAY_INTERVAL", 60, minimum=5)
-EVENTS_RELAY_AFTER_MAX = DURATION_MAX_SECONDS
-EVENTS_RELAY_AFTER = env_int("EVENTS_RELAY_AFTER", 60, minimum=0, maximum=EVENTS_RELAY_AFTER_MAX)
+EVENTS_RELAY_INTERVAL = env_int("EVENTS_RELAY_INTERVAL", 60, minimum=5, maximum=DURATION_MAX_SECONDS)
+EVENTS_RELAY_AFTER = env_int("EVENTS_RELAY_AFTER", 60, minimum=0, maximum=DURATION_MAX_SECONDS)
 EVENTS_DELIVERY_LEASE = env_int("EVENTS_DELIVERY_LEASE", 900, minimum=120, maximum=DURATION_MAX_SECONDS)
 
 NOTIFICATION_KINDS = (
@@ -298,7 +297,9 @@ if set(NOTIFICATIONS_ENABLED) - set(NOTIFICATION_KINDS):
 NOTIFICATIONS_REMINDER_LEAD_MINUTES = env_int(
     "NOTIFICATIONS_REMINDER_LEAD_MINUTES", 24 * 60, minimum=1, maximum=DURATION_MAX_MINUTES
 )
-NOTIFICATIONS_REMINDER_INTERVAL = env_int("NOTIFICATIONS_REMINDER_INTERVAL", 300, minimum=30)
+NOTIFICATIONS_REMINDER_INTERVAL = env_int(
+    "NOTIFICATIONS_REMINDER_INTERVAL", 300, minimum=30, maximum=DURATION_MAX_SECONDS
+)
 
 WEBHOOKS_TIMEOUT = env_int("WEBHOOKS_TIMEOUT", 10, minimum=1, maximum=60)
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
@@ -314,7 +315,7 @@ PRUNE_RETENTION_DAYS = env_int("PRUNE_RETENTION_DAYS", 90, minimum=1, maximum=PR
 EVENTS_PARTITIONS_AHEAD = env_int("EVENTS_PARTITIONS_AHEAD", 3, minimum=1, maximum=120)
 # PostgreSQL: beat refreshes the reports' daily figures every ANALYTICS_REFRESH_INTERVAL seconds;
 # whatever changed since is added live, so reports are never stale.
-ANALYTICS_REFRESH_INTERVAL = env_int("ANALYTICS_REFRESH_INTERVAL", 900, minimum=60)
+ANALYTICS_REFRESH_INTERVAL = env_int("ANALYTICS_REFRESH_INTERVAL", 900, minimum=60, maximum=DURATION_MAX_SECONDS)
 
 CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "events.relay", "schedule": EVENTS_RELAY_INTERVAL},
@@ -332,7 +333,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Bookings ---------------------------------------------------------------------------------
-BOOKING_MIN_DURATION_MINUTES = env_int("BOOKING_MIN_DURATION_MINUTES", 30, minimum=1)
+BOOKING_MIN_DURATION_MINUTES = env_int("BOOKING_MIN_DURATION_MINUTES", 30, minimum=1, maximum=DURATION_MAX_MINUTES)
 BOOKING_MAX_DURATION_MINUTES = env_int("BOOKING_MAX_DURATION_MINUTES", 12 * 60, minimum=1, maximum=DURATION_MAX_MINUTES)
 if BOOKING_MAX_DURATION_MINUTES < BOOKING_MIN_DURATION_MINUTES:
     raise ImproperlyConfigured("BOOKING_MAX_DURATION_MINUTES must not be below BOOKING_MIN_DURATION_MINUTES")
@@ -402,7 +403,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^health", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0, maximum=DURATION_MAX_SECONDS)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True

@@ -1,3 +1,4 @@
+import ast
 import runpy
 import subprocess
 import sys
@@ -137,6 +138,28 @@ def test_host_time_zone_log_level_and_email_variables(load_settings):
 def test_bad_values_are_refused_with_the_variable_named(load_settings, variable, value, message):
     with pytest.raises(ImproperlyConfigured, match=message.replace("(", r"\(").replace(".", r"\.")):
         load_settings(**{variable: value})
+
+
+# A setting named so is a length of time, which date arithmetic applies to the clock.
+_DURATION_SUFFIXES = ("_SECONDS", "_MINUTES", "_DAYS", "_TTL", "_INTERVAL", "_AGE", "_AGE_MS", "_DELAY", "_LEASE",
+                      "_EXPIRATION", "_DURATION", "_AFTER", "_WINDOW")  # fmt: skip
+
+
+def _duration_variables() -> list[str]:
+    """Every variable settings.py reads with ``env_int`` whose name says it is a length of time."""
+    calls = [node for node in ast.walk(ast.parse(SETTINGS_FILE.read_text())) if isinstance(node, ast.Call)]
+    names = {call.args[0].value for call in calls if getattr(call.func, "id", None) == "env_int"}
+    return sorted(name for name in names if name.endswith(_DURATION_SUFFIXES))
+
+
+def test_the_duration_settings_are_found():
+    assert {"CACHE_TTL", "DATABASE_REPLICA_PIN_SECONDS", "BOOKING_MIN_DURATION_MINUTES"} <= set(_duration_variables())
+
+
+@pytest.mark.parametrize("variable", _duration_variables())
+def test_every_duration_setting_refuses_what_would_overflow_the_calendar(load_settings, variable):
+    with pytest.raises(ImproperlyConfigured, match=f"{variable}=1000000000000 is above the maximum"):
+        load_settings(**{variable: "1000000000000"})
 
 
 def test_secret_may_come_from_a_file(load_settings, tmp_path):

@@ -22,9 +22,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than, **options):
-        if not 0 <= older_than <= settings.EVENTS_RELAY_AFTER_MAX:
+        if not 0 <= older_than <= settings.DURATION_MAX_SECONDS:
             raise CommandError(
-                f"--older-than must be between 0 and {settings.EVENTS_RELAY_AFTER_MAX:,} seconds (ten years)."
+                f"--older-than must be between 0 and {settings.DURATION_MAX_SECONDS:,} seconds (ten years)."
             )
         report = relay(older_than=timedelta(seconds=older_than))
         self.stdout.write(
