@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, Transition, transition
 
 from bookings.phones import normalise_phone
-from photostudio.inputs import LAST_DAY, OUT_OF_CALENDAR_MESSAGE, in_calendar
+from photostudio.inputs import LAST_DAY, in_calendar
 from photostudio.models import AuditedModel
 
 # Keys of Space.opening_hours, in date.weekday() order.
@@ -478,9 +478,6 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         """Times, size and opening hours; overlap needs the other bookings and lives in the service."""
         if self.start is None or self.end is None or self.space_id is None:
             return
-        if not in_calendar(studio_day(self.start)):
-            # A booking elsewhere (moved there by a series' shift) would be on no page of the calendar.
-            raise ValidationError({"start": [OUT_OF_CALENDAR_MESSAGE]})
         errors: dict[str, list[str]] = {}
         if self.end <= self.start:
             errors["end"] = ["The booking must end after it starts."]

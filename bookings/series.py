@@ -24,6 +24,7 @@ from bookings import services
 from bookings.models import Booking, BookingSeries, BookingState, Space, local_instant, studio_day
 from events.services import publish
 from photostudio.errors import BookingClosed, Conflict, PermissionDenied, SeriesConflict, ValidationFailed
+from photostudio.inputs import FIRST_DAY, LAST_DAY, in_calendar
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,10 @@ def move_series(
             left.append(refusal)
             continue
         day = studio_day(booking.start)
-        new_start, new_end = _moved_times(booking, day + timedelta(days=shift_days), start_time, end_time)
+        if not in_calendar(new_day := day + timedelta(days=shift_days)):
+            message = f"{day} would move to {new_day}, outside the calendar ({FIRST_DAY} to {LAST_DAY})."
+            raise ValidationFailed(message, details={"shift_days": [message]})
+        new_start, new_end = _moved_times(booking, new_day, start_time, end_time)
         try:
             with transaction.atomic():
                 moved.append(

@@ -213,6 +213,9 @@ def test_a_move_past_the_calendar_answers_400_and_moves_nothing(receptionist, st
     response = api_as(receptionist).post(f"{SERIES}/{created.pk}/move", {"shift_days": 4})
 
     assert (response.status_code, error(response)["code"]) == (400, "validation_failed")
+    assert error(response)["details"]["shift_days"] == [
+        "2099-12-28 would move to 2100-01-01, outside the calendar (2000-01-01 to 2099-12-31)."
+    ]
     starts = Booking.objects.order_by("start").values_list("start", flat=True)
     assert list(starts) == [first + timedelta(weeks=week) for week in range(3)]
 
