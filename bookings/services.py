@@ -582,8 +582,9 @@ def add_to_waitlist(
     if _first_conflict(wanted) is None:
         raise WaitlistSlotFree(f"{space.name} is free at that time: book it instead.", details={"space": space.slug})
     # The client's row lock makes two clerks adding them at once take turns: the second sees the
-    # first's entry below. (SQLite's IMMEDIATE transactions take turns anyway.)
-    list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
+    # first's entry below. (SQLite's IMMEDIATE transactions take turns anyway.) NO KEY UPDATE leaves
+    # rows referring to the client (a booking of theirs made meanwhile) free to be written.
+    Client.objects.select_for_update(no_key=True).filter(pk=client.pk).exists()
     waiting = (
         WaitlistEntry.objects.filter(client=client, space=space, status=WaitlistStatus.WAITING)
         .filter(start__lt=end, end__gt=start)
@@ -738,9 +739,9 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
     try:
         _validate(client, rename=_BOOKING_CLIENT_FIELDS)
         _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
-    except ValidationFailed:
+    except ValidationFailed as refused:
         # Another clerk registered this phone since it was looked up: theirs is the client to book.
-        if (registered := client_with_phone(phone)) is not None:
+        if _BOOKING_CLIENT_FIELDS["phone"] in refused.details and (registered := client_with_phone(phone)):
             return registered
         raise
     return client

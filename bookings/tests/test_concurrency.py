@@ -117,6 +117,7 @@ def test_bookings_made_while_a_closure_is_recorded_are_refused_or_named_by_it(re
     assert set(Booking.objects.filter(space=space).values_list("pk", flat=True)) == booked
 
 
+@pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: only PostgreSQL races
 def test_two_clerks_putting_one_client_on_the_waitlist_at_once_make_one_entry(receptionist):
     space = SpaceFactory()
     BookingFactory(space=space, start=MONDAY_10_UTC)
@@ -141,6 +142,7 @@ def test_two_clerks_putting_one_client_on_the_waitlist_at_once_make_one_entry(re
     assert WaitlistEntry.objects.filter(client=client).count() == 1
 
 
+@pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: only PostgreSQL races
 def test_two_clerks_booking_one_new_client_at_once_both_book_them(receptionist):
     spaces = [SpaceFactory(), SpaceFactory()]
 
