@@ -285,8 +285,8 @@ def _moved_times(booking: Booking, day: date, start_time: time | None, end_time:
 
 def _left_as_it_is(booking: Booking, doing: str, *, now: datetime) -> Refusal | None:
     """Why a change of its series leaves ``booking`` as it is, or None when the change applies to
-    it: only a pending or confirmed booking still to come is cancelled or moved, never a date
-    already over (a session that took place but was not marked is no less over)."""
+    it: only a pending or confirmed booking still to come is cancelled or moved, never a date that
+    has begun (a session running, or one that took place but was not marked, is no less begun)."""
     if booking.state not in services.RESCHEDULABLE_STATES:
         why = f"is {booking.get_state_display().lower()}"
     elif booking.start <= now:

@@ -266,11 +266,12 @@ def test_cancelling_from_a_date_on_leaves_the_earlier_dates(receptionist, studio
     assert states == ["pending", "pending", "cancelled", "cancelled"]
 
 
-def test_cancelling_or_moving_a_series_leaves_the_dates_already_over(receptionist, studio):
+@pytest.mark.parametrize("after_start", [timedelta(minutes=30), timedelta(hours=3)], ids=["running", "over"])
+def test_cancelling_or_moving_a_series_leaves_the_dates_that_have_begun(receptionist, studio, after_start):
     booked = book_series(receptionist, studio, count=3)
     first = booked.bookings[0]
 
-    with time_machine.travel(first.end + timedelta(hours=1), tick=False):
+    with time_machine.travel(first.start + after_start, tick=False):
         moved = series.move_series(series=booked.series, actor=receptionist, start_time=time(14), end_time=time(16))
         cancelled = series.cancel_series(series=booked.series, actor=receptionist, reason="Client moved away")
 
