@@ -11,9 +11,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from photostudio.exports import Dataset, csv_writer, datasets
+from photostudio.inputs import OUT_OF_CALENDAR_MESSAGE, in_calendar
 
-# The same span the API's date filters accept: a typo such as 0202 or 20255 is refused, not run.
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 CHUNK_SIZE = 2000
 
 
@@ -25,8 +24,8 @@ def _day(text: str) -> date:
         day = date.fromisoformat(text)
     except ValueError:
         raise ArgumentTypeError(f"'{text}' is not a date: write it as YYYY-MM-DD.") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ArgumentTypeError(f"'{text}' is outside {FIRST_YEAR}-{LAST_YEAR}.")
+    if not in_calendar(day):  # the API's span: a typo such as 0202 or 20255 is refused, not run
+        raise ArgumentTypeError(f"'{text}' is outside the calendar: {OUT_OF_CALENDAR_MESSAGE}")
     return day
 
 
