@@ -4,7 +4,6 @@
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -614,20 +613,9 @@ class WaitlistForm(SessionRequestForm):
         names = ("space", "start", "end", "people_count", "client_name", "client_phone", "client_email", "notes")
         return {name: data[name] for name in names}
 
-    def prefill(self) -> str:
-        """The query of a new-booking link with all that was typed, to try again from the form."""
-        names = (
-            "space",
-            "date",
-            "start_time",
-            "end_time",
-            "people_count",
-            "client_phone",
-            "client_name",
-            "client_email",
-            "notes",
-        )
-        return urlencode({name: self.data[name] for name in names if self.data.get(name)})
+    def typed(self) -> dict[str, str]:
+        """What was typed, as ``BookingPrefillForm`` reads it, to try again from the booking form."""
+        return {name: self.data[name] for name in BookingPrefillForm.base_fields if self.data.get(name)}
 
 
 class WithdrawForm(InputRulesMixin, forms.Form):

@@ -264,9 +264,9 @@ def _sortable_columns(request) -> list[dict]:
 @staff_page("bookings.add_booking")
 def booking_create_view(request):
     today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
-    form = BookingForm(
-        request.POST or None, actor=request.user, initial=BookingPrefillForm(request.GET).prefill(today=today)
-    )
+    typed = request.session.pop(_TYPED_BOOKING, None) if request.method == "GET" else None
+    prefill = BookingPrefillForm(typed or request.GET).prefill(today=today)
+    form = BookingForm(request.POST or None, actor=request.user, initial=prefill)
     repeat = RepeatForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and repeat.is_valid():
         try:
@@ -716,18 +716,28 @@ def waitlist_add_view(request):
     form = WaitlistForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The waitlist entry was not saved: check the booking's details and try again.")
-        return redirect(f"{reverse('booking-new')}?{form.prefill()}")
+        return _back_to_the_booking_form(request, form)
     try:
         entry = services.add_to_waitlist(actor=request.user, **form.waitlist_arguments())
     except errors.DomainError as exc:
         messages.error(request, exc.message)
-        return redirect(f"{reverse('booking-new')}?{form.prefill()}")
+        return _back_to_the_booking_form(request, form)
     messages.success(
         request,
         f"{entry.client.full_name} is on the waitlist for {entry.space.name}. Today shows them with a "
         "Book button as soon as the slot is free.",
     )
     return redirect("waitlist-entry", pk=entry.pk)
+
+
+# What the clerk typed into the booking form, for the form they are sent back to: in the session,
+# as a query string would cut long notes (gunicorn refuses a request line over 4 kB).
+_TYPED_BOOKING = "bookings.typed_booking"
+
+
+def _back_to_the_booking_form(request, form: WaitlistForm):
+    request.session[_TYPED_BOOKING] = form.typed()
+    return redirect("booking-new")
 
 
 @require_POST
