@@ -37,7 +37,11 @@ class EmployeeChangeForm(InputRulesMixin, forms.ModelForm):
         cleaned = super().clean()
         changes = {name: cleaned[name] for name in self.changed_data if name in cleaned}
         try:
-            services.check_update(employee=Employee.objects.get(pk=self.instance.pk), actor=self.actor, changes=changes)
+            # The admin checks and saves in one transaction: the locks make the check hold for the save.
+            employee, active_admin_ids = services.locked_for_update(self.instance)
+            services.check_update(
+                employee=employee, actor=self.actor, changes=changes, active_admin_ids=active_admin_ids
+            )
         except errors.DomainError as exc:
             raise _form_error(exc) from exc
         return cleaned
@@ -135,8 +139,8 @@ class EmployeeAdmin(admin.ModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except errors.DomainError as exc:
-            # The form's checks passed, but the service refused at save: someone changed the studio
-            # in between (another admin demoted at the same moment). Nothing was saved.
+            # Last resort: the form's checks passed, but the service refused at save (a change the
+            # locks do not cover, made in between). Nothing was saved.
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

@@ -111,6 +111,16 @@ def check_update(*, employee: Employee, actor: Employee, changes: dict, active_a
     return changed
 
 
+def locked_for_update(employee: Employee) -> tuple[Employee, list[int]]:
+    """``employee`` read again and the active admins' ids, under row locks held to the end of the
+    caller's transaction: the active admins first (always in the same order), so that of two
+    admins demoting each other at the same moment the second sees the first's change."""
+    active_admin_ids = list(
+        Employee.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
+    )
+    return Employee.objects.select_for_update().get(pk=employee.pk), active_admin_ids
+
+
 @transaction.atomic
 def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employee:
     """Change the fields given in ``changes`` (any of ``EDITABLE_FIELDS``), leaving the rest, under
@@ -119,12 +129,7 @@ def update_employee(*, employee: Employee, actor: Employee, **changes) -> Employ
 
     Raises ValidationFailed, PermissionDenied, LastAdmin.
     """
-    # Lock the active admins first (always in the same order), so two admins demoting each
-    # other at the same moment cannot both succeed and leave the studio without one.
-    active_admin_ids = list(
-        Employee.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
-    )
-    employee = Employee.objects.select_for_update().get(pk=employee.pk)
+    employee, active_admin_ids = locked_for_update(employee)
     changed = check_update(employee=employee, actor=actor, changes=changes, active_admin_ids=active_admin_ids)
     if not changed:
         return employee
