@@ -19,6 +19,7 @@ from bookings import history, selectors, services
 from bookings.admin_forms import ClosureAdminForm, SpaceAdminForm
 from bookings.forms import CancelForm
 from bookings.models import Booking, BookingSeries, BookingState, Client, Closure, Space, WaitlistEntry
+from photostudio.admin import RefusalsAsMessagesMixin
 from photostudio.errors import DomainError, NotFound
 
 
@@ -44,7 +45,7 @@ class SpaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
     """Closures are recorded and removed through ``bookings.services``, never edited: recording one
     names the bookings already holding its time, linked, for the manager to move or cancel, and
     the waitlist entries waiting for a slot in it."""
@@ -129,18 +130,15 @@ class ClosureAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request)
 
     def delete_model(self, request, obj):
-        self._remove(request, obj)
+        services.delete_closure(closure=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for closure in queryset:
-            self._remove(request, closure)
-
-    def _remove(self, request, closure):
-        try:
-            services.delete_closure(closure=closure, actor=request.user)
-        except NotFound:
-            # Another manager removed it after this page read it: gone all the same, recorded once.
-            self.message_user(request, f"{closure} was already removed by someone else.", messages.INFO)
+            try:
+                services.delete_closure(closure=closure, actor=request.user)
+            except NotFound:
+                # Another manager removed it after this page read it: gone all the same, recorded once.
+                self.message_user(request, f"{closure} was already removed by someone else.", messages.INFO)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -21,6 +21,7 @@ from bookings.selectors import upcoming_sessions_of
 from employees import lockout, mfa, services
 from employees.models import Employee, Role
 from photostudio import errors
+from photostudio.admin import RefusalsAsMessagesMixin
 from photostudio.inputs import InputRulesMixin
 
 
@@ -74,7 +75,7 @@ class EmployeeAddForm(InputRulesMixin, forms.ModelForm):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
     list_display = ["username", "full_name", "role", "department", "is_active", "has_mfa", "sign_in_lock", "last_login"]
     list_filter = ["role", "is_active", "department"]
     search_fields = ["username", "full_name", "email", "phone"]
@@ -136,13 +137,7 @@ class EmployeeAdmin(admin.ModelAdmin):
                     sessions = upcoming_sessions_of(photographer=employee, now=timezone.now())
                     if sessions and request.POST.get("_upcoming_sessions") not in ("keep", "unassign"):
                         return self._ask_about_sessions(request, employee, sessions)
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except errors.DomainError as exc:
-            # Last resort: the form's checks passed, but the service refused at save (a change the
-            # locks do not cover, made in between). Nothing was saved.
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @staticmethod
     def _deactivating(request, employee) -> bool:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from events import services
 from events.models import Delivery, Event, EventType, WebhookEndpoint
 from events.targets import check_target
+from photostudio.admin import RefusalsAsMessagesMixin
 from photostudio.errors import DomainError
 from photostudio.inputs import InputRulesMixin
 
@@ -225,7 +226,7 @@ class WebhookEndpointForm(InputRulesMixin, forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ("name", "url", "is_active", "subscribed", "updated_at")
     list_filter = ("is_active",)

@@ -1,9 +1,12 @@
 import pytest
 
 from employees.tests.factories import verified_login
+from events import services
+from events.admin import WebhookEndpointAdmin
 from events.models import Delivery, EventType, WebhookEndpoint
 from events.registry import handler_name, subscriber
 from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
+from photostudio.tests.concurrency import run_at_once
 
 rerun: list[int] = []
 
@@ -135,3 +138,30 @@ def test_admin_changes_a_webhook_endpoint_and_sees_its_secret(admin_client, admi
     assert response.status_code == 302
     assert (endpoint.name, endpoint.event_types, endpoint.is_active) == ("Renamed", ["booking.rescheduled"], False)
     assert endpoint.updated_by == admin
+
+
+@pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: the colleague would wait for this one
+@pytest.mark.django_db(transaction=True)
+def test_an_endpoint_a_colleague_removed_while_it_was_saved_is_reported_gone_not_a_server_error(
+    admin_client, admin, monkeypatch
+):
+    endpoint = WebhookEndpointFactory(event_types=["booking.created"])
+    read = WebhookEndpointAdmin.get_object
+
+    def read_then_colleague_removes_it(self, *args, **kwargs):
+        found = read(self, *args, **kwargs)
+        # In the colleague's own request: on its own connection, committed before this one goes on.
+        run_at_once([lambda: services.delete_webhook_endpoint(actor=admin, endpoint=endpoint)])
+        return found
+
+    monkeypatch.setattr(WebhookEndpointAdmin, "get_object", read_then_colleague_removes_it)
+
+    response = admin_client.post(
+        f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
+        {"name": "Renamed", "url": endpoint.url, "event_types": ["booking.created"], "description": ""},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/admin/events/webhookendpoint/", 302)]
+    assert "This webhook endpoint was removed meanwhile." in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
