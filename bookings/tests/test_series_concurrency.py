@@ -9,8 +9,8 @@ import pytest
 from bookings import series, services
 from bookings.models import Booking
 from bookings.tests.factories import MONDAY_10_UTC, ClientFactory, SpaceFactory
-from bookings.tests.test_concurrency import run_at_once
 from photostudio.errors import BookingOverlap, SeriesConflict
+from photostudio.tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
