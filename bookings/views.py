@@ -374,7 +374,7 @@ def series_cancel_view(request, pk: int):
         change = series.cancel_series(series=found, actor=request.user, **form.cancel_arguments())
         message = f"Series #{found.pk}: {len(change.bookings)} bookings are cancelled."
         if change.left:
-            message += f" {len(change.left)} already over or running stay as they are."
+            message += f" {len(change.left)} begun, over or no longer pending or confirmed stay as they are."
         return message
 
     return _series_action(request, pk, SeriesCancelForm, cancel)

@@ -4,11 +4,12 @@ import gc
 import os
 
 from photostudio import settings
+from photostudio.env import env_int
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = settings.WEB_CONCURRENCY
 threads = settings.GUNICORN_THREADS
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1, maximum=settings.DURATION_MAX_SECONDS)
 graceful_timeout = 30
 # The app logs one JSON line per request itself (with its request id); gunicorn's access log
 # would repeat it in another format.

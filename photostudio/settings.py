@@ -207,7 +207,7 @@ CACHE_L1_MAX_SIZE = env_int("CACHE_L1_MAX_SIZE", 1000, minimum=0)
 CACHE_L1_TTL = env_int("CACHE_L1_TTL", 60, minimum=0, maximum=DURATION_MAX_SECONDS)
 # cache.lock(): how long to wait for another holder, and when a dead holder's lock expires
 # (the guide's lock_timeout, lock_ttl), in seconds.
-CACHE_LOCK_TIMEOUT = env_int("CACHE_LOCK_TIMEOUT", 10, minimum=0)
+CACHE_LOCK_TIMEOUT = env_int("CACHE_LOCK_TIMEOUT", 10, minimum=0, maximum=DURATION_MAX_SECONDS)
 CACHE_LOCK_TTL = env_int("CACHE_LOCK_TTL", 30, minimum=1, maximum=DURATION_MAX_SECONDS)
 # Beat re-computes today's and tomorrow's cached day lists this often, in seconds.
 CACHE_WARM_INTERVAL = env_int("CACHE_WARM_INTERVAL", 60, minimum=10, maximum=DURATION_MAX_SECONDS)

@@ -656,7 +656,9 @@ class SeriesCreatedSerializer(serializers.Serializer):
 class SeriesCancelledSerializer(serializers.Serializer):
     series = SeriesSerializer(help_text="The series after the change.")
     cancelled = serializers.ListField(child=serializers.IntegerField(), help_text="The ids of the bookings cancelled.")
-    untouched = SeriesDateSerializer(many=True, help_text="The bookings left as they were (already over), and why.")
+    untouched = SeriesDateSerializer(
+        many=True, help_text="The bookings left as they were (begun, over, or no longer pending or confirmed), and why."
+    )
 
 
 class SeriesMovedSerializer(serializers.Serializer):

@@ -142,7 +142,7 @@ def test_bad_values_are_refused_with_the_variable_named(load_settings, variable,
 
 # A setting named so is a length of time, which date arithmetic applies to the clock.
 _DURATION_SUFFIXES = ("_SECONDS", "_MINUTES", "_DAYS", "_TTL", "_INTERVAL", "_AGE", "_AGE_MS", "_DELAY", "_LEASE",
-                      "_EXPIRATION", "_DURATION", "_AFTER", "_WINDOW")  # fmt: skip
+                      "_EXPIRATION", "_DURATION", "_AFTER", "_WINDOW", "_TIMEOUT")  # fmt: skip
 
 
 def _duration_variables() -> list[str]:
