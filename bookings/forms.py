@@ -579,8 +579,8 @@ class ReportForm(InputRulesMixin, forms.Form):
 
 
 class BookingPrefillForm(InputRulesMixin, forms.Form):
-    """What a link to a new booking says about it (the calendar's free slot, a client's page, a
-    refused waitlist entry's way back); unreadable values are left out."""
+    """What a link to a new booking says about it (the calendar's free slot, a client's page);
+    unreadable values are left out."""
 
     space = forms.ModelChoiceField(queryset=Space.objects.filter(is_active=True), to_field_name="slug", required=False)
     date = forms.DateField(required=False)
@@ -588,9 +588,6 @@ class BookingPrefillForm(InputRulesMixin, forms.Form):
     end_time = forms.TimeField(required=False)
     client_phone = forms.CharField(required=False, max_length=32)
     client_name = forms.CharField(required=False, max_length=200)
-    client_email = forms.EmailField(required=False)
-    people_count = forms.IntegerField(required=False, min_value=1, max_value=1000)
-    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
 
     def prefill(self, *, today: date) -> dict:
         self.is_valid()
@@ -614,8 +611,10 @@ class WaitlistForm(SessionRequestForm):
         return {name: data[name] for name in names}
 
     def typed(self) -> dict[str, str]:
-        """What was typed, as ``BookingPrefillForm`` reads it, to try again from the booking form."""
-        return {name: self.data[name] for name in BookingPrefillForm.base_fields if self.data.get(name)}
+        """What was typed into the booking form and its *Repeat*, as typed: their initial values
+        when the clerk tries again from it."""
+        names = [*BookingForm.base_fields, *RepeatForm.base_fields]
+        return {name: self.data[name] for name in names if self.data.get(name)}
 
 
 class WithdrawForm(InputRulesMixin, forms.Form):

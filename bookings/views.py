@@ -261,13 +261,19 @@ def _sortable_columns(request) -> list[dict]:
     return columns
 
 
+# What the clerk typed into the booking form, for the form they are sent back to: in the session,
+# as a query string would cut long notes (gunicorn refuses a request line over 4 kB).
+_TYPED_BOOKING = "bookings.typed_booking"
+
+
 @staff_page("bookings.add_booking")
 def booking_create_view(request):
     today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
-    typed = request.session.pop(_TYPED_BOOKING, None) if request.method == "GET" else None
-    prefill = BookingPrefillForm(typed or request.GET).prefill(today=today)
-    form = BookingForm(request.POST or None, actor=request.user, initial=prefill)
-    repeat = RepeatForm(request.POST or None)
+    # A link's own query (the calendar's free slot) wins over what a refused waitlist entry left.
+    typed = request.session.pop(_TYPED_BOOKING, None) if request.method == "GET" and not request.GET else None
+    initial = typed or BookingPrefillForm(request.GET).prefill(today=today)
+    form = BookingForm(request.POST or None, actor=request.user, initial=initial)
+    repeat = RepeatForm(request.POST or None, initial=typed)
     if request.method == "POST" and form.is_valid() and repeat.is_valid():
         try:
             if repeat.repeats:
@@ -728,11 +734,6 @@ def waitlist_add_view(request):
         "Book button as soon as the slot is free.",
     )
     return redirect("waitlist-entry", pk=entry.pk)
-
-
-# What the clerk typed into the booking form, for the form they are sent back to: in the session,
-# as a query string would cut long notes (gunicorn refuses a request line over 4 kB).
-_TYPED_BOOKING = "bookings.typed_booking"
 
 
 def _back_to_the_booking_form(request, form: WaitlistForm):

@@ -1,7 +1,7 @@
 """The waitlist on the staff pages: offered on the booking form's overlap, shown on Today once the
 slot is free with a one-click Book, and its entries' own page with their history."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bookings import services
 from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus, local_instant
-from bookings.tests.factories import BookingFactory, WaitlistEntryFactory
+from bookings.tests.factories import BookingFactory, PhotographerFactory, WaitlistEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,24 +104,32 @@ def test_a_refused_waitlist_entry_goes_back_to_the_form_saying_why(desk, studio)
     assert "free at that time: book it instead" in page(form_again)
     assert {name: form_again.context["form"][name].value() for name in ("space", "date", "start_time")} == {
         "space": "test_studio",
-        "date": date(2030, 1, 14),
-        "start_time": time(10),
+        "date": "2030-01-14",
+        "start_time": "10:00",
     }
     assert not WaitlistEntry.objects.exists()
 
 
 def test_a_refused_waitlist_entry_keeps_everything_typed_on_the_form(desk, studio):
     notes = "Famille Müller, portrait avec le chien. " * 48  # ~2,000 characters, 12 kB in a URL
-    typed = booking_form(studio, client_email="nina@client.test", people_count="4", notes=notes)
+    lens = PhotographerFactory()
+    typed = booking_form(
+        studio,
+        client_email="nina@client.test",
+        people_count="4",
+        notes=notes,
+        photographer=str(lens.pk),
+        repeat_every_weeks="2",
+        repeat_count="4",
+    )
 
     response = desk.post("/waitlist/add/", typed, follow=True)
 
     assert response.redirect_chain == [("/bookings/new/", 302)]  # not in the URL: gunicorn takes 4 kB
-    form = response.context["form"]
-    assert {name: form[name].value() for name in ("client_email", "people_count", "notes")} == {
-        "client_email": "nina@client.test",
-        "people_count": 4,
-        "notes": notes.strip(),
+    form, repeat = response.context["form"], response.context["repeat"]
+    shown = {name: form[name].value() for name in form.fields} | {name: repeat[name].value() for name in repeat.fields}
+    assert {name: value for name, value in shown.items() if value} == {
+        name: value for name, value in typed.items() if value
     }
     assert not desk.get("/bookings/new/").context["form"]["notes"].value()  # taken back once
 
