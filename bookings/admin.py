@@ -136,9 +136,9 @@ class ClosureAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
         for closure in queryset:
             try:
                 services.delete_closure(closure=closure, actor=request.user)
-            except NotFound:
+            except NotFound as gone:
                 # Another manager removed it after this page read it: gone all the same, recorded once.
-                self.message_user(request, f"{closure} was already removed by someone else.", messages.INFO)
+                self.message_user(request, f"{closure}: {gone.message}", messages.WARNING)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -122,7 +122,7 @@ def test_a_closure_another_manager_removed_meanwhile_is_reported_gone_not_a_serv
     def read_then_colleague_removes_it(self, *args, **kwargs):
         found = read(self, *args, **kwargs)
         # In the colleague's own request: on its own connection, committed before this one goes on.
-        run_at_once([lambda: services.delete_closure(closure=closure, actor=colleague)])
+        assert run_at_once([lambda: services.delete_closure(closure=closure, actor=colleague)]) == [None]
         return found
 
     monkeypatch.setattr(ClosureAdmin, "get_object", read_then_colleague_removes_it)

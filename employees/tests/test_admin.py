@@ -86,7 +86,7 @@ def test_last_admin_demotion_is_a_form_error(admin_client):
     assert Employee.objects.get(pk=owner.pk).role == Role.ADMIN
 
 
-def test_two_admins_demoting_each_other_at_once_leave_one_with_the_refusal_shown(admin_client, monkeypatch):
+def test_a_refusal_only_the_save_finds_is_shown_and_nothing_of_the_request_is_saved(admin_client, monkeypatch):
     owner = Employee.objects.get(username="owner")
     partner = EmployeeFactory(role=Role.ADMIN)
     validate = EmployeeChangeForm.clean
@@ -102,7 +102,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_with_the_refusal_shown
 
     assert response.status_code == 200
     assert b"at least one active admin" in response.content
+    # The request's transaction is rolled back, the colleague's change (made in it here) included.
     assert Employee.objects.get(pk=partner.pk).role == Role.ADMIN
+    assert Employee.objects.get(pk=owner.pk).role == Role.ADMIN
 
 
 def test_deactivating_in_the_admin_ends_every_sign_in(admin_client, api_client):

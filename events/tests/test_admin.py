@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 
 from employees.tests.factories import verified_login
 from events import services
@@ -151,7 +152,7 @@ def test_an_endpoint_a_colleague_removed_while_it_was_saved_is_reported_gone_not
     def read_then_colleague_removes_it(self, *args, **kwargs):
         found = read(self, *args, **kwargs)
         # In the colleague's own request: on its own connection, committed before this one goes on.
-        run_at_once([lambda: services.delete_webhook_endpoint(actor=admin, endpoint=endpoint)])
+        assert run_at_once([lambda: services.delete_webhook_endpoint(actor=admin, endpoint=endpoint)]) == [None]
         return found
 
     monkeypatch.setattr(WebhookEndpointAdmin, "get_object", read_then_colleague_removes_it)
@@ -165,3 +166,23 @@ def test_an_endpoint_a_colleague_removed_while_it_was_saved_is_reported_gone_not
     assert response.redirect_chain == [("/admin/events/webhookendpoint/", 302)]
     assert "This webhook endpoint was removed meanwhile." in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_target_refused_only_at_save_is_shown_on_the_page_and_nothing_is_saved(admin_client, monkeypatch):
+    endpoint = WebhookEndpointFactory(event_types=["booking.created"])
+
+    def now_private(url, *, resolve):  # the name resolved to a public address for the form, now to a private one
+        raise ValidationError({"url": "Webhook targets must be public hosts."})
+
+    monkeypatch.setattr(services, "check_target", now_private)
+
+    response = admin_client.post(
+        f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
+        {"name": "Renamed", "url": endpoint.url, "event_types": ["booking.created"], "description": ""},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"/admin/events/webhookendpoint/{endpoint.pk}/change/", 302)]
+    assert "Webhook targets must be public hosts." in response.content.decode()
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).name != "Renamed"
