@@ -116,7 +116,10 @@ def locked_for_update(employee: Employee) -> tuple[Employee, list[int]]:
     caller's transaction: the active admins first (always in the same order), so that of two
     admins demoting each other at the same moment the second sees the first's change."""
     active_admin_ids = list(
-        Employee.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
+        Employee.objects.select_for_update()
+        .filter(role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     return Employee.objects.select_for_update().get(pk=employee.pk), active_admin_ids
 
