@@ -49,7 +49,7 @@ def test_a_replayed_booking_carries_the_first_answers_location(receptionist, stu
 
 
 @pytest.mark.django_db
-def test_a_key_written_by_the_previous_release_replays_without_a_location(receptionist, studio):
+def test_a_key_written_by_the_previous_release_is_stored_without_a_location(receptionist, studio):
     """During a deploy a process of the release before ``location`` still writes keys without it."""
     with connection.cursor() as cursor:
         cursor.execute(

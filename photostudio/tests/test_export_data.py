@@ -69,7 +69,7 @@ def test_an_empty_period_gives_a_file_with_only_the_header(tmp_path, capsys):
     ("arguments", "message"),
     [
         (["bookings", "--from", "14/01/2030"], "'14/01/2030' is not a date"),
-        (["bookings", "--to", "9999-12-31"], "outside the calendar: Give a date from 2000-01-01 to 2099-12-31"),
+        (["bookings", "--to", "9999-12-31"], "outside the calendar. Give a date from 2000-01-01 to 2099-12-31"),
         (["bookings", "--from", "2030-02-01", "--to", "2030-01-01"], "--to is before --from"),
         (["payments"], "invalid choice: 'payments'"),
     ],
@@ -85,7 +85,7 @@ def test_bad_arguments_are_refused_and_write_nothing(tmp_path, arguments, messag
     ("day", "message"),
     [
         ("14/01/2030", "is not a date"),
-        ("9999-12-31", "outside the calendar: Give a date from 2000-01-01 to 2099-12-31"),
+        ("9999-12-31", "outside the calendar. Give a date from 2000-01-01 to 2099-12-31"),
     ],
 )
 def test_a_bad_day_on_the_command_line_is_a_usage_error_not_a_traceback(tmp_path, capsys, day, message):

@@ -25,7 +25,7 @@ def _day(text: str) -> date:
     except ValueError:
         raise ArgumentTypeError(f"'{text}' is not a date: write it as YYYY-MM-DD.") from None
     if not in_calendar(day):  # the API's span: a typo such as 0202 or 20255 is refused, not run
-        raise ArgumentTypeError(f"'{text}' is outside the calendar: {OUT_OF_CALENDAR_MESSAGE}")
+        raise ArgumentTypeError(f"'{text}' is outside the calendar. {OUT_OF_CALENDAR_MESSAGE}")
     return day
 
 
