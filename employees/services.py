@@ -12,7 +12,7 @@ from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -67,7 +67,13 @@ def create_employee(*, actor: Employee, username: str, password: str, role: str,
     employee = Employee(username=username, role=role, created_by=actor, updated_by=actor, **fields)
     _validate(employee, password=password)
     employee.set_password(password)
-    employee.save()
+    try:
+        with transaction.atomic():
+            employee.save()
+    except IntegrityError:
+        # Only someone given the same username since validation ran gets here.
+        message = Employee._meta.get_field("username").error_messages["unique"]
+        raise errors.ValidationFailed(message, details={"username": [message]}) from None
     publish("employee.created", employee, actor=actor, payload={"username": employee.username, "role": role})
     return employee
 
