@@ -48,6 +48,7 @@ from photostudio.errors import (
     WaitlistSlotFree,
 )
 from photostudio.inputs import control_character_errors
+from photostudio.models import save_unless_taken
 
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
 CLIENT_FIELDS = ("full_name", "phone", "email", "notes")
@@ -475,7 +476,7 @@ def update_client(
     if not changes:
         return client
     client.updated_by = actor
-    _save_client(client, update_fields=[*changes, "updated_by", "updated_at"])
+    save_unless_taken(client, unique_field="phone", update_fields=[*changes, "updated_by", "updated_at"])
     publish("client.updated", client, actor=actor, payload={"changes": changes})
     return client
 
@@ -738,24 +739,13 @@ def client_for_booking(*, actor, name: str, phone: str, email: str) -> Client:
     client = Client(full_name=name, phone=phone, email=email, created_by=actor, updated_by=actor)
     try:
         _validate(client, rename=_BOOKING_CLIENT_FIELDS)
-        _save_client(client, rename=_BOOKING_CLIENT_FIELDS)
+        save_unless_taken(client, unique_field="phone", reported_as=_BOOKING_CLIENT_FIELDS["phone"])
     except ValidationFailed as refused:
         # Another clerk registered this phone since it was looked up: theirs is the client to book.
         if _BOOKING_CLIENT_FIELDS["phone"] in refused.details and (registered := client_with_phone(phone)):
             return registered
         raise
     return client
-
-
-def _save_client(client: Client, *, rename: dict[str, str] | None = None, **save_kwargs) -> None:
-    try:
-        with transaction.atomic():
-            client.save(**save_kwargs)
-    except IntegrityError:
-        # Only a client registered with the same phone since validation ran gets here.
-        field = (rename or {}).get("phone", "phone")
-        message = Client._meta.get_field("phone").error_messages["unique"]
-        raise ValidationFailed(message, details={field: [message]}) from None
 
 
 def _save_holding(booking: Booking, *, offer_alternatives: bool = False, **save_kwargs) -> None:

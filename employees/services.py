@@ -12,7 +12,7 @@ from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -22,6 +22,7 @@ from employees import calendar_feed
 from employees.models import Employee, Role, SignIn
 from events.services import publish
 from photostudio import errors
+from photostudio.models import save_unless_taken
 
 # What employees may change on their own record without the right to manage it.
 SELF_SERVICE_FIELDS = frozenset({"full_name", "phone", "department"})
@@ -67,13 +68,7 @@ def create_employee(*, actor: Employee, username: str, password: str, role: str,
     employee = Employee(username=username, role=role, created_by=actor, updated_by=actor, **fields)
     _validate(employee, password=password)
     employee.set_password(password)
-    try:
-        with transaction.atomic():
-            employee.save()
-    except IntegrityError:
-        # Only someone given the same username since validation ran gets here.
-        message = Employee._meta.get_field("username").error_messages["unique"]
-        raise errors.ValidationFailed(message, details={"username": [message]}) from None
+    save_unless_taken(employee, unique_field="username")
     publish("employee.created", employee, actor=actor, payload={"username": employee.username, "role": role})
     return employee
 

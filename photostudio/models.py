@@ -1,7 +1,21 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+
+from photostudio.errors import ValidationFailed
+
+
+def save_unless_taken(instance: models.Model, *, unique_field: str, reported_as: str = "", **save_kwargs) -> None:
+    """Save ``instance`` in a savepoint, refusing a ``unique_field`` value that someone else took
+    since validation checked it: ValidationFailed on ``reported_as`` (the field's name unless
+    given) with the field's own message, and the caller's transaction still usable."""
+    try:
+        with transaction.atomic():
+            instance.save(**save_kwargs)
+    except IntegrityError:
+        message = instance._meta.get_field(unique_field).error_messages["unique"]
+        raise ValidationFailed(message, details={reported_as or unique_field: [message]}) from None
 
 
 class AuditedModel(models.Model):
