@@ -142,6 +142,47 @@ def test_two_clerks_putting_one_client_on_the_waitlist_at_once_make_one_entry(re
     assert WaitlistEntry.objects.filter(client=client).count() == 1
 
 
+@pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: only PostgreSQL runs them side by side
+def test_a_client_being_put_on_the_waitlist_can_be_booked_meanwhile(receptionist):
+    full_space, free_space = SpaceFactory(), SpaceFactory()
+    BookingFactory(space=full_space, start=MONDAY_10_UTC)
+    client = ClientFactory()
+    waitlisted, booked = threading.Event(), threading.Event()
+
+    def waitlist_and_hold_the_transaction_open():
+        with transaction.atomic():
+            services.add_to_waitlist(
+                actor=receptionist,
+                space=full_space,
+                client=client,
+                start=MONDAY_10_UTC,
+                end=MONDAY_10_UTC + timedelta(hours=2),
+                people_count=2,
+            )
+            waitlisted.set()
+            return booked.wait(timeout=5)  # False: the booking waited for this transaction to end
+
+    def book_once_waitlisted():
+        waitlisted.wait(timeout=10)
+        try:
+            return services.create_booking(
+                actor=receptionist,
+                space=free_space,
+                client=client,
+                start=MONDAY_10_UTC,
+                end=MONDAY_10_UTC + timedelta(hours=2),
+                people_count=2,
+            )
+        finally:
+            booked.set()
+
+    connection.close()  # back to the pool: the clerks need a connection each at once
+    booked_while_waitlisting, booking = run_at_once([waitlist_and_hold_the_transaction_open, book_once_waitlisted])
+
+    assert booked_while_waitlisting is True, booking
+    assert isinstance(booking, Booking), booking
+
+
 @pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: only PostgreSQL races
 def test_two_clerks_booking_one_new_client_at_once_both_book_them(receptionist):
     spaces = [SpaceFactory(), SpaceFactory()]
