@@ -129,16 +129,26 @@ class ClosureAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
         # A recorded closure is shown, not edited: its form would record another one.
         return obj is None and super().has_change_permission(request)
 
+    def log_deletions(self, request, queryset):
+        # Django logs before it deletes: delete_model and delete_queryset log what they removed,
+        # leaving out a closure another manager removed meanwhile.
+        return []
+
     def delete_model(self, request, obj):
         services.delete_closure(closure=obj, actor=request.user)
+        super().log_deletions(request, [obj])
 
     def delete_queryset(self, request, queryset):
+        removed = []
         for closure in queryset:
             try:
                 services.delete_closure(closure=closure, actor=request.user)
             except NotFound as gone:
                 # Another manager removed it after this page read it: gone all the same, recorded once.
                 self.message_user(request, f"{closure}: {gone.message}", messages.WARNING)
+            else:
+                removed.append(closure)
+        super().log_deletions(request, removed)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -108,6 +108,8 @@ def test_manager_removes_a_closure_through_the_service(boss, manager, studio):
     assert response.status_code == 302
     assert not Closure.objects.exists()
     assert Event.objects.filter(type="closure.deleted", aggregate_id=str(closure.pk), actor=manager).exists()
+    logged = LogEntry.objects.filter(action_flag=DELETION)
+    assert [(entry.object_id, entry.user_id) for entry in logged] == [(str(closure.pk), manager.pk)]
 
 
 @pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: the colleague would wait for this one
@@ -138,7 +140,35 @@ def test_a_closure_another_manager_removed_meanwhile_is_reported_gone_not_a_serv
     assert Event.objects.filter(type="closure.deleted").count() == 1
 
 
-def test_manager_removes_selected_closures_each_with_its_event(boss, studio):
+@pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: the colleague would wait for this one
+@pytest.mark.django_db(transaction=True)
+def test_selected_closures_log_only_the_removals_this_manager_made(boss, manager, studio, monkeypatch):
+    removed_by_colleague, removed_here = ClosureFactory(space=studio), ClosureFactory(space=None)
+    colleague = EmployeeFactory(role=Role.MANAGER)
+    listed = ClosureAdmin.get_deleted_objects
+
+    def list_then_colleague_removes_one(self, *args, **kwargs):
+        found = listed(self, *args, **kwargs)
+        # In the colleague's own request: on its own connection, committed before this one goes on.
+        assert run_at_once([lambda: services.delete_closure(closure=removed_by_colleague, actor=colleague)]) == [None]
+        return found
+
+    monkeypatch.setattr(ClosureAdmin, "get_deleted_objects", list_then_colleague_removes_one)
+
+    response = boss.post(
+        reverse("admin:bookings_closure_changelist"),
+        {"action": "delete_selected", "_selected_action": [removed_by_colleague.pk, removed_here.pk], "post": "yes"},
+        follow=True,
+    )
+
+    assert "This closure was removed meanwhile." in response.content.decode()
+    logged = LogEntry.objects.filter(action_flag=DELETION)
+    assert [(entry.object_id, entry.user_id) for entry in logged] == [(str(removed_here.pk), manager.pk)]
+    assert not Closure.objects.exists()
+    assert Event.objects.filter(type="closure.deleted").count() == 2
+
+
+def test_manager_removes_selected_closures_each_with_its_event(boss, manager, studio):
     closures = [ClosureFactory(space=studio), ClosureFactory(space=None)]
 
     boss.post(
@@ -148,6 +178,8 @@ def test_manager_removes_selected_closures_each_with_its_event(boss, studio):
 
     assert not Closure.objects.exists()
     assert Event.objects.filter(type="closure.deleted").count() == 2
+    logged = LogEntry.objects.filter(action_flag=DELETION, user=manager)
+    assert sorted(int(entry.object_id) for entry in logged) == sorted(c.pk for c in closures)
 
 
 def test_manager_browses_and_searches_closures(boss, studio):
