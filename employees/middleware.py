@@ -17,10 +17,12 @@ _ENROLMENT_OPEN_URL_NAMES = frozenset({"mfa-enroll", "logout", "login", "login-v
 
 
 def _bearer_token_request(request) -> bool:
-    """A request that authenticates with an API token, not the browser session: its sign-in and
+    """An API request that authenticates with a token, not the browser session: its sign-in and
     MFA are checked by ``SignInJWTAuthentication``, and its session (axes gives API logins one)
-    need not be loaded at all. Read from ``META``: ``request.headers`` would copy every header."""
-    return request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+    need not be loaded at all. A page reads the browser session whatever ``Authorization`` says,
+    so a bearer header sent to one changes nothing here. Read from ``META``: ``request.headers``
+    would copy every header."""
+    return request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer ") and request.path.startswith("/api/")
 
 
 class SignInActivityMiddleware:

@@ -114,6 +114,14 @@ def test_role_requiring_mfa_is_sent_to_enrolment_before_anything_else(client):
     assert client.get(reverse("mfa-enroll")).status_code == 200
 
 
+def test_a_bearer_header_on_a_page_does_not_skip_the_enrolment(client):
+    # Pages read the browser session whatever Authorization says; only the API reads a token.
+    EmployeeFactory(username="boss", role=Role.MANAGER)
+    sign_in(client, "boss")
+    for path in (reverse("today"), reverse("reports"), reverse("profile")):
+        assert client.get(path, HTTP_AUTHORIZATION="Bearer anything")["Location"] == reverse("mfa-enroll")
+
+
 def test_enrolment_confirmed_by_a_first_code_shows_ten_backup_codes_once(client, clock):
     boss = EmployeeFactory(username="boss", role=Role.MANAGER)
     sign_in(client, "boss")
@@ -303,6 +311,18 @@ def test_a_sign_in_follows_its_session_after_the_key_changes(client, api_client,
     browser = SignIn.objects.get(employee=desk, revoked_at__isnull=True)
     assert browser.session_key == client.session.session_key
     api_client.post("/api/v1/auth/login", {"username": "desk", "password": NEW_PASSWORD}, format="json")
+    revoke_sign_in(sign_in=browser, actor=desk)
+    assert client.get(reverse("profile"))["Location"].startswith(reverse("login"))
+
+
+def test_a_sign_in_follows_its_session_when_the_page_was_sent_a_bearer_header(client, desk):
+    sign_in(client, "desk")
+    client.post(
+        reverse("password_change"),
+        {"old_password": DEFAULT_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        HTTP_AUTHORIZATION="Bearer anything",
+    )
+    browser = SignIn.objects.get(employee=desk, revoked_at__isnull=True)
     revoke_sign_in(sign_in=browser, actor=desk)
     assert client.get(reverse("profile"))["Location"].startswith(reverse("login"))
 
