@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bookings.selectors import upcoming_sessions_of
@@ -242,6 +243,14 @@ class EmployeeAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
     @admin.action(description="Reset two-factor authentication (lost phone)", permissions=["change"])
     def reset_mfa(self, request, queryset):
         self._for_each(request, queryset, mfa.reset_mfa, "Two-factor authentication reset")
+
+
+# An employee's authenticator secret and backup codes are shown once, to them (employees.mfa).
+# django-otp's own admin pages would show them to every admin, and add or remove devices past
+# employees.mfa, which ends the sign-ins and tells the employee: MFA is reset with the action above.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 
 
 def _locked_until(employee) -> datetime | None:

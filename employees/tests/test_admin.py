@@ -1,10 +1,12 @@
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from employees import services
 from employees.admin import EmployeeChangeForm
 from employees.models import Employee, Role, SignIn
-from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, verified_login
+from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, give_backup_codes, verified_login
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +130,25 @@ def test_reset_mfa_action_removes_the_app_and_ends_sign_ins(manager_client):
     )
     assert not lens.totpdevice_set.exists()
     assert Event.objects.filter(type="employee.mfa_reset", aggregate_id=str(lens.pk)).exists()
+
+
+def test_no_admin_page_shows_an_employees_authenticator_secret_or_backup_codes(admin_client):
+    # Both are shown once, to their owner; the admin resets MFA with the action above, which
+    # ends the sign-ins and tells the employee.
+    partner = EmployeeFactory(role=Role.ADMIN)
+    enrol_mfa(partner)
+    give_backup_codes(partner, "tulip4831")
+    app, codes = TOTPDevice.objects.get(user=partner), StaticDevice.objects.get(user=partner)
+    for path in (
+        "/admin/otp_totp/totpdevice/",
+        f"/admin/otp_totp/totpdevice/{app.pk}/change/",
+        f"/admin/otp_totp/totpdevice/{app.pk}/config/",
+        "/admin/otp_static/staticdevice/",
+        f"/admin/otp_static/staticdevice/{codes.pk}/change/",
+    ):
+        response = admin_client.get(path)
+        assert response.status_code == 404, path
+        assert b"tulip4831" not in response.content
 
 
 def test_actions_refused_for_an_employee_are_reported_not_raised(manager_client):
