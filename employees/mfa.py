@@ -145,7 +145,8 @@ def _remove_devices(employee: Employee) -> None:
 
 
 def disable_mfa(*, request, employee: Employee, password: str, code: str) -> None:
-    """Turn MFA off, given the password and a current or backup code.
+    """Turn MFA off, given the password and a current or backup code; the employee's sign-ins
+    count as made without it from then on.
 
     Raises MfaNotEnabled, MfaMandatory, LockedOut, WrongPassword, InvalidMfaCode.
     """
@@ -157,6 +158,9 @@ def disable_mfa(*, request, employee: Employee, password: str, code: str) -> Non
     authentication.confirm_code(request=request, employee=employee, code=code)
     with transaction.atomic():
         _remove_devices(employee)
+        # Their sign-ins no longer rest on a second factor the account has: should the role come
+        # to require one, they are refused until it is set up again, as any other sign-in is.
+        SignIn.objects.filter(employee=employee, mfa_verified=True).update(mfa_verified=False)
         publish("employee.mfa_disabled", employee, actor=employee)
 
 

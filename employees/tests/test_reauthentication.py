@@ -157,6 +157,21 @@ def test_wrong_passwords_on_api_mfa_disable_lock_the_account(api_client, desk, c
     assert has_mfa(desk)
 
 
+def test_a_token_whose_second_factor_was_turned_off_stops_working_when_the_role_comes_to_need_one(
+    api_client, desk, clock
+):
+    secret = enrol_mfa(desk)
+    api_signed_in(api_client, desk, secret)
+    clock.shift(30)
+    body = {"password": DEFAULT_PASSWORD, "code": pyotp.TOTP(secret).now()}
+    assert api_client.post(f"{MFA}/disable", body, format="json").status_code == 204
+    desk.role = Role.MANAGER
+    desk.save()
+
+    assert api_client.get("/api/v1/employees/profile").status_code == 401
+    assert login_answer(api_client, desk) == "mfa_enrollment_required"
+
+
 def test_wrong_codes_on_api_backup_code_regeneration_count(api_client, desk, clock, settings):
     secret = enrol_mfa(desk)
     api_signed_in(api_client, desk, secret)
