@@ -199,6 +199,20 @@ def test_logout_with_only_the_refresh_token(api_client):
     assert api_client.get(PROFILE).status_code == 401
 
 
+def test_logout_with_the_refresh_token_ends_the_sign_in_though_the_access_token_sent_has_expired(
+    api_client, clock, settings
+):
+    # Clients send their last access token with every call; by logout time it may have run out.
+    EmployeeFactory(username="desk")
+    pair = login(api_client, "desk").json()
+    bearer(api_client, pair["access_token"])
+    clock.shift(settings.JWT_EXPIRATION + 1)
+
+    assert api_client.post(LOGOUT, {"refresh_token": pair["refresh_token"]}, format="json").status_code == 204
+    api_client.credentials()
+    assert api_client.post(REFRESH, {"refresh_token": pair["refresh_token"]}, format="json").status_code == 401
+
+
 def test_logout_without_any_token_is_refused(api_client):
     response = api_client.post(LOGOUT, {}, format="json")
     assert response.status_code == 401
