@@ -13,6 +13,7 @@ Every refusal is recorded as ``employee.login_failed`` (and ``employee.locked_ou
 starts a lock) and raised as a typed error from ``photostudio.errors``.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
@@ -40,6 +41,7 @@ from employees.devices import has_mfa, match_code
 from employees.models import Employee, SignIn
 from events.services import publish
 from photostudio import errors
+from photostudio.cache import cache
 
 # The session key under which a browser sign-in waits for its second factor.
 PENDING_SESSION_KEY = "employees.pending_sign_in"
@@ -454,3 +456,11 @@ def current_sign_in(request) -> SignIn | None:
 def mark_session_verified(request, device: Device) -> None:
     """The browser session just proved the second factor (by confirming a new device)."""
     otp_login(request, device)
+
+
+def may_send_reset_link(email: str) -> bool:
+    """Whether another password reset link may go to ``email`` this hour: at most
+    ``PASSWORD_RESET_EMAILS_PER_HOUR``, so nobody can flood a colleague's inbox from the reset
+    page. Counted in the cache, across processes on Redis; True while it cannot count."""
+    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()  # no address kept in Redis
+    return cache.take(f"password_reset:{address}", limit=settings.PASSWORD_RESET_EMAILS_PER_HOUR, ttl=3600)

@@ -272,6 +272,17 @@ def password_change_view(request):
     return render(request, "registration/password_change_form.html", {"form": form})
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request page, sending no link to an address that had its hourly share
+    (``authentication.may_send_reset_link``); it answers the same either way, as it does for an
+    address nobody has."""
+
+    def form_valid(self, form):
+        if authentication.may_send_reset_link(form.cleaned_data["email"]):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's reset link page, setting the password through the service so every sign-in ends."""
 

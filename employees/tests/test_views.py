@@ -269,6 +269,21 @@ def test_password_reset_by_email_sets_a_new_password_and_ends_sign_ins(client, d
     assert other_browser.get(reverse("profile"))["Location"].startswith(reverse("login"))
 
 
+def test_reset_page_sends_one_address_at_most_its_hourly_share_of_links(client, desk, settings):
+    settings.PASSWORD_RESET_EMAILS_PER_HOUR = 2
+
+    answers = [
+        client.post(reverse("password_reset"), {"email": email})
+        for email in [desk.email] * 2 + ["  " + desk.email.upper()]
+    ]
+
+    assert [answer["Location"] for answer in answers] == [reverse("password_reset_done")] * 3
+    assert [message.to for message in mail.outbox] == [[desk.email]] * 2
+    other = EmployeeFactory(email="other@example.com")
+    client.post(reverse("password_reset"), {"email": other.email})
+    assert mail.outbox[-1].to == [other.email]
+
+
 def test_admin_opens_for_a_manager_with_a_verified_session(client):
     manager = EmployeeFactory(role=Role.MANAGER)
     verified_login(client, manager)
