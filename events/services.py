@@ -228,7 +228,8 @@ def _send_webhook(delivery: Delivery) -> webhooks.WebhookResult:
 
 
 def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None:
-    error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
+    # PostgreSQL refuses NUL in text: a receiver's binary answer must not keep its error unwritable.
+    error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT].replace("\x00", "\ufffd")
     response_status = getattr(exc, "response_status", None)
     event_type = delivery.event.type
     metrics.record(lambda: metrics.handler_errors.labels(event_type, kind).inc())

@@ -25,6 +25,7 @@ class WebhookReceiver:
         self.received: list[Received] = []
         self._answers: dict[str, list[int]] = {}
         self._delays: dict[str, float] = {}
+        self._bodies: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
         receiver = self
 
@@ -40,7 +41,11 @@ class WebhookReceiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"try again later")
+                body, pause = receiver._bodies.get(self.path, (b"ok" if status < 300 else b"try again later", 0))
+                for piece in [body[i : i + 1] for i in range(len(body))] if pause else [body]:
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    time.sleep(pause)
 
             def log_message(self, format, *args):
                 pass
@@ -67,6 +72,10 @@ class WebhookReceiver:
     def delay(self, path: str, seconds: float) -> None:
         """Answer requests to ``path`` only after ``seconds``."""
         self._delays[path] = seconds
+
+    def reply(self, path: str, body: bytes, *, trickle: float = 0) -> None:
+        """Answer requests to ``path`` with ``body``, a byte every ``trickle`` seconds when given."""
+        self._bodies[path] = (body, trickle)
 
     def to(self, path: str) -> list[Received]:
         with self._lock:

@@ -358,3 +358,17 @@ def test_receptionist_cannot_manage_webhook_endpoints(receptionist):
         services.create_webhook_endpoint(
             actor=receptionist, name="Mine", url="https://example.com/hook", event_types=[EventType.BOOKING_CREATED]
         )
+
+
+@pytest.mark.django_db
+def test_a_refusal_whose_answer_holds_nul_characters_is_recorded_and_retried(webhook_receiver, after_commit):
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/binary"), event_types=[EventType.CLIENT_UPDATED])
+    webhook_receiver.answer("/binary", 500)
+    webhook_receiver.reply("/binary", b"down\x00for maintenance")
+
+    with after_commit():
+        services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.response_status) == (Delivery.Status.PENDING, 500)
+    assert delivery.last_error == "WebhookRejected: HTTP 500: down\ufffdfor maintenance"
