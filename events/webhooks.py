@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
 
 from events.models import Event, WebhookEndpoint
 from events.targets import private_targets_allowed, refused_address
@@ -133,14 +134,39 @@ def send(endpoint: WebhookEndpoint, event: Event) -> WebhookResult:
         SIGNATURE_HEADER: signature(endpoint.secret, timestamp, body),
     }
     started = time.monotonic()
-    with _session() as session:
-        response = session.post(
-            endpoint.url, data=body, headers=headers, timeout=settings.WEBHOOKS_TIMEOUT, allow_redirects=False
-        )
-    elapsed_ms = round((time.monotonic() - started) * 1000)
-    if not 200 <= response.status_code < 300:
-        excerpt = response.text[:_RESPONSE_EXCERPT]
-        raise WebhookRejected(f"HTTP {response.status_code}: {excerpt}", response_status=response.status_code)
+    # Streamed: the status decides, and only the start of a refusal's body is read. A receiver
+    # that answers 2xx and keeps sending, or sends a huge or trickling body, would otherwise hold
+    # the worker past its lease, and the relay would send the event a second time.
+    with (
+        _session() as session,
+        session.post(
+            endpoint.url,
+            data=body,
+            headers=headers,
+            timeout=settings.WEBHOOKS_TIMEOUT,
+            allow_redirects=False,
+            stream=True,
+        ) as response,
+    ):
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        if not 200 <= response.status_code < 300:
+            excerpt = _excerpt(response)
+            raise WebhookRejected(f"HTTP {response.status_code}: {excerpt}", response_status=response.status_code)
     return WebhookResult(
         response_status=response.status_code, outcome=f"HTTP {response.status_code} in {elapsed_ms} ms"
     )
+
+
+def _excerpt(response: requests.Response) -> str:
+    """The first characters of the answer, read for at most ``WEBHOOKS_TIMEOUT`` seconds more."""
+    deadline = time.monotonic() + settings.WEBHOOKS_TIMEOUT
+    received = b""
+    try:
+        while len(received) < _RESPONSE_EXCERPT and time.monotonic() < deadline:
+            chunk = response.raw.read1(_RESPONSE_EXCERPT - len(received), decode_content=True)
+            if not chunk:
+                break
+            received += chunk
+    except (HTTPError, OSError):  # a receiver that stops or stalls mid-answer: what came is the excerpt
+        pass
+    return received.decode(response.encoding or "utf-8", errors="replace")[:_RESPONSE_EXCERPT]

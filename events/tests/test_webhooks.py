@@ -1,5 +1,6 @@
 import json
 import re
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -358,6 +359,44 @@ def test_receptionist_cannot_manage_webhook_endpoints(receptionist):
         services.create_webhook_endpoint(
             actor=receptionist, name="Mine", url="https://example.com/hook", event_types=[EventType.BOOKING_CREATED]
         )
+
+
+@pytest.mark.django_db
+def test_a_receiver_that_answers_200_and_then_keeps_streaming_does_not_hold_the_worker(
+    webhook_receiver, after_commit, settings
+):
+    settings.WEBHOOKS_TIMEOUT = 1
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/chatty"), event_types=[EventType.CLIENT_UPDATED])
+    webhook_receiver.reply("/chatty", b"." * 30, trickle=0.2)
+
+    started = time.monotonic()
+    with after_commit():
+        services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+    took = time.monotonic() - started
+
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.response_status) == (Delivery.Status.SUCCEEDED, 200)
+    assert took < 3
+
+
+@pytest.mark.django_db
+def test_a_refusal_trickled_past_the_timeout_is_logged_without_waiting_for_all_of_it(
+    webhook_receiver, after_commit, settings
+):
+    settings.WEBHOOKS_TIMEOUT = 1
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/slow-no"), event_types=[EventType.CLIENT_UPDATED])
+    webhook_receiver.answer("/slow-no", 503)
+    webhook_receiver.reply("/slow-no", b"busy " * 8, trickle=0.15)
+
+    started = time.monotonic()
+    with after_commit():
+        services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+    took = time.monotonic() - started
+
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.response_status) == (Delivery.Status.PENDING, 503)
+    assert delivery.last_error.startswith("WebhookRejected: HTTP 503: busy")
+    assert took < 3
 
 
 @pytest.mark.django_db
