@@ -170,7 +170,7 @@ def run_delivery(*, delivery_id: int) -> str | None:
     if not claimed:
         return None
     delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
-    kind = "webhook" if delivery.is_webhook else delivery.handler
+    kind = _kind(delivery)
     started = time.perf_counter()
     try:
         if delivery.is_webhook:
@@ -242,8 +242,7 @@ def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None
             response_status=response_status,
         ):
             return None
-        metrics.record(lambda: metrics.failed.labels(event_type, kind).inc())
-        logger.error("delivery_failed", delivery_id=delivery.pk, handler=delivery.handler, error=error)
+        _count_failed(delivery, error)
         return Delivery.Status.FAILED
     delay = _backoff(delivery.attempts)
     if not _settle(
@@ -261,6 +260,18 @@ def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None
     # due; the relay runs it once it is.
     _enqueue(_tasks["run_delivery"], delivery.pk, countdown=delay.total_seconds())
     return Delivery.Status.PENDING
+
+
+def _count_failed(delivery: Delivery, error: str) -> None:
+    """What operators alert on: ``studio_events_failed_total`` and the ``delivery_failed`` log line."""
+    event_type, kind = delivery.event.type, _kind(delivery)
+    metrics.record(lambda: metrics.failed.labels(event_type, kind).inc())
+    logger.error("delivery_failed", delivery_id=delivery.pk, handler=delivery.handler, error=error)
+
+
+def _kind(delivery: Delivery) -> str:
+    """The metrics' ``handler`` label: one for all webhook endpoints, else the subscriber's name."""
+    return "webhook" if delivery.is_webhook else delivery.handler
 
 
 @dataclass(frozen=True)
@@ -288,9 +299,7 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
     stale = Delivery.objects.filter(
         status=Delivery.Status.RUNNING, claimed_at__lt=now - timedelta(seconds=settings.EVENTS_DELIVERY_LEASE)
     )
-    abandoned = stale.filter(attempts__gte=F("max_attempts")).update(
-        status=Delivery.Status.FAILED, finished_at=now, last_error="The worker stopped during the last attempt."
-    )
+    abandoned = _fail_abandoned(stale.filter(attempts__gte=F("max_attempts")).select_related("event"), now=now)
     released = stale.update(
         status=Delivery.Status.PENDING,
         next_attempt_at=F("claimed_at"),
@@ -323,6 +332,17 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
     if any(asdict(report).values()):
         logger.info("events_relayed", **asdict(report))
     return report
+
+
+def _fail_abandoned(deliveries, *, now: datetime) -> int:
+    """Fail the last attempts whose worker stopped, counted and logged like any delivery out of attempts."""
+    failed = 0
+    for delivery in deliveries:
+        error = "The worker stopped during the last attempt."
+        if _settle(delivery, status=Delivery.Status.FAILED, finished_at=now, last_error=error):
+            failed += 1
+            _count_failed(delivery, error)
+    return failed
 
 
 def _enqueue_all(task, object_ids: list[int]) -> int:

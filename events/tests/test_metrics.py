@@ -11,7 +11,7 @@ from django.utils import timezone
 from employees.tests.factories import EmployeeFactory
 from events.models import Delivery
 from events.registry import subscriber
-from events.services import publish
+from events.services import publish, relay
 from events.tests.factories import DeliveryFactory, EventFactory
 
 
@@ -107,3 +107,27 @@ def test_a_process_that_cannot_write_multiprocess_metrics_keeps_working(tmp_path
     assert result.returncode == 0, result.stderr
     assert "delivered anyway" in result.stdout
     assert "events_metrics_unavailable" in result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_a_last_attempt_abandoned_by_its_worker_counts_as_a_failed_delivery(client, settings):
+    settings.EVENTS_DELIVERY_LEASE = 900
+    event = EventFactory(type="test.metered_failing")
+    handler = "events.tests.test_metrics.metered_failing"
+    DeliveryFactory(
+        event=event,
+        handler=handler,
+        status=Delivery.Status.RUNNING,
+        attempts=3,
+        max_attempts=3,
+        claimed_at=timezone.now() - timedelta(minutes=20),
+    )
+    before = client.get("/metrics").content.decode()
+
+    report = relay(older_than=timedelta(seconds=60))
+
+    after = client.get("/metrics").content.decode()
+    assert report.abandoned == 1
+    failed = "studio_events_failed_total"
+    labels = {"type": "test.metered_failing", "handler": handler}
+    assert _sample(after, failed, **labels) - _sample(before, failed, **labels) == 1
