@@ -31,7 +31,7 @@ class EventsConfig(AppConfig):
             )
         )
 
-        register_prunable(Prunable("succeeded deliveries", services.prune_deliveries))
+        register_prunable(Prunable("succeeded and skipped deliveries", services.prune_deliveries))
         register_prunable(Prunable("events (the audit trail)", services.prune_events, audit_trail=True))
 
         # Every app's subscribers module registers its handlers (``@subscriber``) on import.

@@ -466,8 +466,10 @@ def delete_webhook_endpoint(*, actor, endpoint: WebhookEndpoint) -> None:
 
 
 def prune_deliveries(cutoff: datetime) -> int:
-    """Delete deliveries that succeeded before ``cutoff``; failed and unfinished ones stay for staff."""
-    deleted, _ = Delivery.objects.filter(status=Delivery.Status.SUCCEEDED, finished_at__lt=cutoff).delete()
+    """Delete deliveries that succeeded or were skipped before ``cutoff``; failed and unfinished
+    ones stay for staff."""
+    done = (Delivery.Status.SUCCEEDED, Delivery.Status.SKIPPED)
+    deleted, _ = Delivery.objects.filter(status__in=done, finished_at__lt=cutoff).delete()
     return deleted
 
 

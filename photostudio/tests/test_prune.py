@@ -42,7 +42,7 @@ def test_prune_deletes_old_succeeded_deliveries_only(capsys):
     call_command("prune", "--older-than", "90")
     assert set(Delivery.objects.values_list("pk", flat=True)) == {recent_done.pk, old_failed.pk}
     assert not Delivery.objects.filter(pk=old_done.pk).exists()
-    assert "succeeded deliveries: 1 deleted" in capsys.readouterr().out
+    assert "succeeded and skipped deliveries: 1 deleted" in capsys.readouterr().out
 
 
 def test_prune_deletes_sign_ins_that_ended_long_ago(employee):
@@ -74,6 +74,19 @@ def test_prune_deletes_old_sign_in_logs_keys_and_expired_tokens(employee):
     assert list(IdempotencyKey.objects.all()) == [fresh_key]
     assert list(OutstandingToken.objects.all()) == [valid]
     assert not BlacklistedToken.objects.exists()
+
+
+def test_prune_deletes_old_skipped_deliveries_too(capsys):
+    now = timezone.now()
+    old_skipped = DeliveryFactory(status=Delivery.Status.SKIPPED, finished_at=now - OLD, outcome="Switched off.")
+    recent_skipped = DeliveryFactory(status=Delivery.Status.SKIPPED, finished_at=now - RECENT)
+    old_pending = DeliveryFactory(status=Delivery.Status.PENDING)
+    Delivery.objects.filter(pk=old_pending.pk).update(created_at=now - OLD)
+
+    call_command("prune", "--older-than", "90")
+
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {recent_skipped.pk, old_pending.pk}
+    assert not Delivery.objects.filter(pk=old_skipped.pk).exists()
 
 
 def test_prune_keeps_the_event_trail_unless_asked(capsys):

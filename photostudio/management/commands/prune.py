@@ -11,7 +11,7 @@ from photostudio.retention import prunables
 class Command(BaseCommand):
     help = (
         "Delete what the studio keeps only for a while, older than --older-than days (default "
-        "PRUNE_RETENTION_DAYS): succeeded deliveries, ended sign-ins, sign-in logs, idempotency keys, "
+        "PRUNE_RETENTION_DAYS): succeeded and skipped deliveries, ended sign-ins, sign-in logs, idempotency keys, "
         "expired API refresh tokens. The event trail (the audit history) is kept unless --events is given."
     )
 
