@@ -215,9 +215,11 @@ class WebhookEndpointForm(InputRulesMixin, forms.ModelForm):
         fields = ("name", "url", "event_types", "is_active", "description")
 
     def clean_url(self):
-        # The model's clean() checks the literal host; the service also resolves the name, and
-        # doing so here shows a refusal as a form error.
+        # The model's clean() checks the literal host; the service also resolves a new URL's name,
+        # and doing so here shows a refusal as a form error.
         url = self.cleaned_data["url"]
+        if self.instance.pk and url == self.instance.url:
+            return url
         try:
             check_target(url, resolve=True)
         except ValidationError as exc:

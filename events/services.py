@@ -385,9 +385,12 @@ def retry_delivery(*, actor, delivery: Delivery) -> Delivery:
     return delivery
 
 
-def _validate_endpoint(endpoint: WebhookEndpoint) -> None:
+def _validate_endpoint(endpoint: WebhookEndpoint, *, new_url: bool) -> None:
+    """The model's rules, and a new URL's host resolved: an unchanged one is left to each delivery's
+    check, so an endpoint whose name now resolves somewhere refused can still be switched off."""
     endpoint.full_clean()
-    check_target(endpoint.url, resolve=True)
+    if new_url:
+        check_target(endpoint.url, resolve=True)
 
 
 @transaction.atomic
@@ -412,7 +415,7 @@ def create_webhook_endpoint(
         created_by=actor,
         updated_by=actor,
     )
-    _validate_endpoint(endpoint)
+    _validate_endpoint(endpoint, new_url=True)
     endpoint.save()
     logger.info("webhook_endpoint_created", endpoint_id=endpoint.pk, actor_id=actor.pk, url=endpoint.url)
     return endpoint
@@ -427,10 +430,11 @@ def update_webhook_endpoint(*, actor, endpoint: WebhookEndpoint, **changes) -> W
     if unknown:
         raise TypeError(f"update_webhook_endpoint() cannot change {', '.join(sorted(unknown))}")
     endpoint = _locked_endpoint(endpoint)
+    new_url = "url" in changes and changes["url"] != endpoint.url
     for field, value in changes.items():
         setattr(endpoint, field, value)
     endpoint.updated_by = actor
-    _validate_endpoint(endpoint)
+    _validate_endpoint(endpoint, new_url=new_url)
     endpoint.save(update_fields=[*changes, "updated_by", "updated_at"])
     logger.info("webhook_endpoint_changed", endpoint_id=endpoint.pk, actor_id=actor.pk, fields=sorted(changes))
     return endpoint

@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -141,6 +143,25 @@ def test_admin_changes_a_webhook_endpoint_and_sees_its_secret(admin_client, admi
     assert endpoint.updated_by == admin
 
 
+@pytest.mark.django_db
+def test_admin_switches_off_an_endpoint_whose_host_now_resolves_to_a_private_address(
+    admin_client, settings, monkeypatch
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    endpoint = WebhookEndpointFactory(url="https://hooks.accounting.example/studio", event_types=["booking.created"])
+    moved_inside = [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("10.0.0.5", 443))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: moved_inside)
+
+    response = admin_client.post(
+        f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
+        {"name": endpoint.name, "url": endpoint.url, "event_types": ["booking.created"], "description": ""},
+    )
+
+    endpoint.refresh_from_db()
+    assert response.status_code == 302
+    assert endpoint.is_active is False
+
+
 @pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: the colleague would wait for this one
 @pytest.mark.django_db(transaction=True)
 def test_an_endpoint_a_colleague_removed_while_it_was_saved_is_reported_gone_not_a_server_error(
@@ -159,7 +180,7 @@ def test_an_endpoint_a_colleague_removed_while_it_was_saved_is_reported_gone_not
 
     response = admin_client.post(
         f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
-        {"name": "Renamed", "url": endpoint.url, "event_types": ["booking.created"], "description": ""},
+        {"name": "Renamed", "url": f"{endpoint.url}/v2", "event_types": ["booking.created"], "description": ""},
         follow=True,
     )
 
@@ -179,7 +200,7 @@ def test_a_target_refused_only_at_save_is_shown_on_the_page_and_nothing_is_saved
 
     response = admin_client.post(
         f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
-        {"name": "Renamed", "url": endpoint.url, "event_types": ["booking.created"], "description": ""},
+        {"name": "Renamed", "url": f"{endpoint.url}/v2", "event_types": ["booking.created"], "description": ""},
         follow=True,
     )
 

@@ -1,3 +1,4 @@
+import socket
 from datetime import UTC, datetime
 
 import pytest
@@ -198,6 +199,28 @@ def test_admin_changes_and_deletes_a_webhook_endpoint(admin_api):
     assert (changed.json()["is_active"], changed.json()["event_types"]) == (False, ["client.updated"])
     assert deleted.status_code == 204
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_endpoint_whose_host_now_resolves_to_a_private_address_can_still_be_switched_off(
+    admin_api, settings, monkeypatch
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    endpoint = WebhookEndpointFactory(url="https://hooks.accounting.example/studio")
+    moved_inside = [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("10.0.0.5", 443))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: moved_inside)
+
+    switched_off = admin_api.patch(f"/api/v1/webhooks/{endpoint.pk}/", {"is_active": False}, format="json")
+    pointed_there = admin_api.patch(
+        f"/api/v1/webhooks/{endpoint.pk}/", {"url": "https://hooks.accounting.example/v2"}, format="json"
+    )
+
+    assert switched_off.status_code == 200
+    assert switched_off.json()["is_active"] is False
+    assert pointed_there.status_code == 400
+    assert "10.0.0.5" in pointed_there.json()["error"]["details"]["url"][0]
+    endpoint.refresh_from_db()
+    assert (endpoint.is_active, endpoint.url) == (False, "https://hooks.accounting.example/studio")
 
 
 @pytest.mark.django_db
