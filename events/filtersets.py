@@ -3,16 +3,17 @@
 import django_filters
 from django.contrib.auth import get_user_model
 
-from events.models import Delivery, Event
+from events.models import Delivery, Event, EventType
 from photostudio.inputs import InputRulesForm
 
 
-class _CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+class _TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     pass
 
 
 class EventFilterSet(django_filters.FilterSet):
-    type = _CharInFilter(field_name="type", help_text="One or more event types, comma-separated.")
+    # Choices, so a misspelt type is refused rather than answered with an empty list.
+    type = _TypeInFilter(choices=EventType.choices, help_text="One or more event types, comma-separated.")
     aggregate_type = django_filters.CharFilter(help_text="e.g. bookings.booking")
     aggregate_id = django_filters.CharFilter()
     actor = django_filters.ModelChoiceFilter(

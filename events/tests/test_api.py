@@ -87,6 +87,18 @@ def test_a_bad_filter_value_answers_400_in_the_error_shape(manager_api):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("types", ["booking.create", "booking.created,bookings.cancelled"])
+def test_an_event_type_not_in_the_catalogue_answers_400_not_an_empty_list(manager_api, types):
+    EventFactory(type=EventType.BOOKING_CREATED)
+
+    response = manager_api.get("/api/v1/events/", {"type": types})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert "type" in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db
 def test_event_list_comes_in_pages(manager_api):
     for day in range(1, 6):
         EventFactory(occurred_at=JANUARY.replace(day=day))
