@@ -283,7 +283,7 @@ class RelayReport:
     broker_refused: bool
 
 
-def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
+def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
     """Send again what should be running but is not: nothing is lost while a row exists.
 
     - events committed at least ``older_than`` ago and never dispatched (the broker was down
@@ -292,7 +292,8 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
     - attempts that have been running longer than ``EVENTS_DELIVERY_LEASE`` (the worker died):
       released for another attempt, or failed when they had none left.
 
-    Stops queueing at the first refusal of the broker and says so in the report.
+    At most ``limit`` events and ``limit`` deliveries a run (None: all of them). Stops queueing at
+    the first refusal of the broker and says so in the report.
     """
     now = timezone.now()
     cutoff = now - older_than
@@ -311,7 +312,10 @@ def relay(*, older_than: timedelta, limit: int = 500) -> RelayReport:
         .order_by("occurred_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
-    Event.objects.filter(pk__in=event_ids).update(dispatch_attempts=F("dispatch_attempts") + 1)
+    # In batches: SQLite, and PostgreSQL with server-side binding, cap a query's parameters.
+    for start in range(0, len(event_ids), 500):
+        batch = event_ids[start : start + 500]
+        Event.objects.filter(pk__in=batch).update(dispatch_attempts=F("dispatch_attempts") + 1)
     sent_events = _enqueue_all(_tasks["dispatch_event"], event_ids)
 
     delivery_ids = []

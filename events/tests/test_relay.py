@@ -137,6 +137,18 @@ def test_relay_command_reports_what_it_sent(capsys, django_capture_on_commit_cal
 
 
 @pytest.mark.django_db
+def test_relay_command_sends_every_waiting_event_however_many_wait(capsys, django_capture_on_commit_callbacks):
+    waiting = EventFactory.create_batch(620, type="test.relayed", occurred_at=datetime(2020, 1, 1, tzinfo=UTC))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("relay_events")
+
+    assert sorted(relayed) == sorted(event.pk for event in waiting)
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+    assert "Relayed 620 event(s)" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
 def test_beats_relay_does_nothing_while_another_worker_holds_the_relay_lock(django_capture_on_commit_callbacks):
     with time_machine.travel(START, tick=False):
         old = EventFactory(type="test.relayed", occurred_at=START - timedelta(hours=1))

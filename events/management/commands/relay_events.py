@@ -26,7 +26,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--older-than must be between 0 and {settings.DURATION_MAX_SECONDS:,} seconds (ten years)."
             )
-        report = relay(older_than=timedelta(seconds=older_than))
+        # Everything waiting, not beat's batch: an operator runs this to catch up after an outage.
+        report = relay(older_than=timedelta(seconds=older_than), limit=None)
         self.stdout.write(
             f"Relayed {report.events} event(s) and {report.deliveries} delivery(ies); "
             f"released {report.released} abandoned attempt(s), failed {report.abandoned}."
