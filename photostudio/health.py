@@ -18,7 +18,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.urls import re_path
 from django.utils.http import http_date
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from photostudio.celery import app as celery_app
 
@@ -104,7 +104,7 @@ def probes() -> dict[str, Callable[[], Probe]]:
 
 
 def _view(probe_function):
-    @require_GET
+    @require_safe  # GET, and HEAD as uptime monitors and `curl -I` send it
     def view(request):
         probe = probe_function()
         body = _as_json(probe.as_dict()).encode()

@@ -15,6 +15,15 @@ def test_health_endpoints_answer_ok_for_anonymous_callers(client, path):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/health", "/health/db", "/health/cache", "/health/events"])
+def test_health_endpoints_answer_a_head_request_as_uptime_monitors_send_it(client, path):
+    response = client.head(path)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/health", "/health/db"])
 def test_health_answers_are_never_cached_as_never_cache_says(client, path):
     @never_cache
