@@ -1,5 +1,7 @@
 import csv
 import json
+import os
+import stat
 from datetime import UTC, datetime
 
 import pytest
@@ -121,3 +123,14 @@ def test_a_file_that_cannot_be_written_is_refused_and_leaves_nothing_behind(tmp_
         call_command("export_data", "clients", "--output", str(too_long))
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_device_or_pipe_given_as_the_file_is_refused_and_left_in_place(tmp_path):
+    pipe = tmp_path / "export.fifo"
+    os.mkfifo(pipe)
+
+    with pytest.raises(CommandError, match="is not a regular file"):
+        call_command("export_data", "clients", "--output", str(pipe))
+
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["export.fifo"]

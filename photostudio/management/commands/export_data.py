@@ -78,6 +78,10 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{target} is a folder: give the file to write, e.g. {target / f'{dataset}.{format}'}."
                 )
+            # The finished export replaces the target: a device or a pipe (/dev/stdout) would be
+            # replaced by a plain file, not written to.
+            if target.exists() and not target.is_file():
+                raise CommandError(f"{target} is not a regular file; give the path of a file to write.")
             chosen = datasets()[dataset]
             rows = chosen.rows(
                 _midnight(first_day) if first_day else None,
