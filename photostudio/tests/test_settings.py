@@ -133,6 +133,12 @@ def test_host_time_zone_log_level_and_email_variables(load_settings):
             "BOOKING_MAX_DURATION_MINUTES=99999999999 is above the maximum of 5256000",
         ),
         ("JWT_EXPIRATION", "99999999999", "JWT_EXPIRATION=99999999999 is above the maximum of 315360000"),
+        ("WEBHOOKS_MAX_ATTEMPTS", "3000000000", "WEBHOOKS_MAX_ATTEMPTS=3000000000 is above the maximum of 1000"),
+        (
+            "EVENTS_HANDLER_MAX_ATTEMPTS",
+            "3000000000",
+            "EVENTS_HANDLER_MAX_ATTEMPTS=3000000000 is above the maximum of 1000",
+        ),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(load_settings, variable, value, message):
