@@ -15,7 +15,11 @@ import hashlib
 import hmac
 import json
 import secrets
+import socket
+import threading
 import time
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import requests
@@ -41,6 +45,10 @@ class TargetRefused(Exception):
     """The webhook URL points somewhere the studio does not send to."""
 
 
+class WebhookTimedOut(Exception):
+    """The receiver did not answer in full before the attempt's deadline."""
+
+
 class WebhookRejected(Exception):
     """The receiver answered with something other than 2xx."""
 
@@ -59,6 +67,10 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The sockets the running send() opened, for its deadline to cut.
+_opened_sockets: ContextVar[list[socket.socket] | None] = ContextVar("webhook_sockets", default=None)
+
+
 class _GuardedConnectionMixin:
     def _new_conn(self):
         sock = super()._new_conn()
@@ -66,6 +78,9 @@ class _GuardedConnectionMixin:
         if not private_targets_allowed() and refused_address(address):
             sock.close()
             raise TargetRefused(f"{self.host} resolves to {address}, a loopback, private or link-local address")
+        opened = _opened_sockets.get()
+        if opened is not None:
+            opened.append(sock)
         return sock
 
 
@@ -135,9 +150,10 @@ def send(endpoint: WebhookEndpoint, event: Event) -> WebhookResult:
     }
     started = time.monotonic()
     # Streamed: the status decides, and only the start of a refusal's body is read. A receiver
-    # that answers 2xx and keeps sending, or sends a huge or trickling body, would otherwise hold
+    # that answers 2xx and keeps sending, or sends a huge or trickling answer, would otherwise hold
     # the worker past its lease, and the relay would send the event a second time.
     with (
+        _deadline(2 * settings.WEBHOOKS_TIMEOUT),
         _session() as session,
         session.post(
             endpoint.url,
@@ -155,6 +171,38 @@ def send(endpoint: WebhookEndpoint, event: Event) -> WebhookResult:
     return WebhookResult(
         response_status=response.status_code, outcome=f"HTTP {response.status_code} in {elapsed_ms} ms"
     )
+
+
+@contextmanager
+def _deadline(seconds: int):
+    """Cut the connections opened inside once ``seconds`` have passed, and raise WebhookTimedOut:
+    the timeout of requests bounds each wait for a byte, not the answer, which a receiver may
+    send a byte at a time. A cut answer may look whole (headers end at the cut), so whatever was
+    read is discarded."""
+    opened: list[socket.socket] = []
+    cut = threading.Event()
+
+    def cut_connections():
+        cut.set()
+        for sock in opened:
+            with suppress(OSError):  # closed already
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, cut_connections)
+    token = _opened_sockets.set(opened)
+    timer.start()
+    timed_out = WebhookTimedOut(f"no complete answer within {seconds} seconds")
+    try:
+        yield
+    except Exception as exc:
+        if cut.is_set():
+            raise timed_out from exc
+        raise
+    finally:
+        timer.cancel()
+        _opened_sockets.reset(token)
+    if cut.is_set():
+        raise timed_out
 
 
 def _excerpt(response: requests.Response) -> str:

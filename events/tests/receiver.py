@@ -26,6 +26,7 @@ class WebhookReceiver:
         self._answers: dict[str, list[int]] = {}
         self._delays: dict[str, float] = {}
         self._bodies: dict[str, tuple[bytes, float]] = {}
+        self._header_pauses: dict[str, float] = {}
         self._lock = threading.Lock()
         receiver = self
 
@@ -34,6 +35,9 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 arrived = time.monotonic()
                 time.sleep(receiver._delays.get(self.path, 0))
+                if self.path in receiver._header_pauses:
+                    self._trickle_headers(receiver._header_pauses[self.path])
+                    return
                 with receiver._lock:
                     scripted = receiver._answers.get(self.path, [])
                     status = scripted.pop(0) if scripted else 200
@@ -44,6 +48,13 @@ class WebhookReceiver:
                 body, pause = receiver._bodies.get(self.path, (b"ok" if status < 300 else b"try again later", 0))
                 for piece in [body[i : i + 1] for i in range(len(body))] if pause else [body]:
                     self.wfile.write(piece)
+                    self.wfile.flush()
+                    time.sleep(pause)
+
+            def _trickle_headers(self, pause):
+                self.wfile.write(b"HTTP/1.0 200 OK\r\n")
+                for byte in b"X-Padding: " + b"." * 40 + b"\r\n\r\n":
+                    self.wfile.write(bytes([byte]))
                     self.wfile.flush()
                     time.sleep(pause)
 
@@ -76,6 +87,10 @@ class WebhookReceiver:
     def reply(self, path: str, body: bytes, *, trickle: float = 0) -> None:
         """Answer requests to ``path`` with ``body``, a byte every ``trickle`` seconds when given."""
         self._bodies[path] = (body, trickle)
+
+    def trickle_headers(self, path: str, *, pause: float) -> None:
+        """Answer requests to ``path`` with headers sent a byte every ``pause`` seconds."""
+        self._header_pauses[path] = pause
 
     def to(self, path: str) -> list[Received]:
         with self._lock:

@@ -411,3 +411,22 @@ def test_a_refusal_whose_answer_holds_nul_characters_is_recorded_and_retried(web
     delivery = Delivery.objects.get(endpoint=endpoint)
     assert (delivery.status, delivery.response_status) == (Delivery.Status.PENDING, 500)
     assert delivery.last_error == "WebhookRejected: HTTP 500: down\ufffdfor maintenance"
+
+
+@pytest.mark.django_db
+def test_a_receiver_trickling_its_headers_fails_the_attempt_once_the_time_is_up(
+    webhook_receiver, after_commit, settings
+):
+    settings.WEBHOOKS_TIMEOUT = 1
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/drip"), event_types=[EventType.CLIENT_UPDATED])
+    webhook_receiver.trickle_headers("/drip", pause=0.2)
+
+    started = time.monotonic()
+    with after_commit():
+        services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+    took = time.monotonic() - started
+
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert delivery.status == Delivery.Status.PENDING
+    assert "no complete answer within 2 seconds" in delivery.last_error
+    assert took < 4
