@@ -69,21 +69,25 @@ def create_partitions(*, first: date, last: date) -> list[str]:
     if not is_partitioned():
         return []
     present = set(existing_partitions())
-    created = []
-    for month in months_between(first, last):
-        name = partition_name(month)
-        if name not in present:
-            _create_month(month, name)
-            created.append(name)
-    return created
+    return [
+        name
+        for month in months_between(first, last)
+        if (name := partition_name(month)) not in present and _create_month(month, name)
+    ]
 
 
-def _create_month(month: date, name: str) -> None:
+def _create_month(month: date, name: str) -> bool:
     """Create the partition of ``month``, taking over the rows the default partition holds for it
-    (PostgreSQL refuses to attach a range the default partition has rows of)."""
+    (PostgreSQL refuses to attach a range the default partition has rows of); False when another
+    run (beat's, an operator's) made it meanwhile."""
     lower = datetime.combine(month, datetime.min.time(), tzinfo=UTC)
     upper = datetime.combine(next_month(month), datetime.min.time(), tzinfo=UTC)
     with transaction.atomic(), connection.cursor() as cursor:
+        # One run at a time makes partitions; the second finds what the first made.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [TABLE])
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f'"{name}"'])
+        if cursor.fetchone()[0]:
+            return False
         cursor.execute(f'CREATE TABLE "{name}" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)')
         cursor.execute(
             f'WITH moved AS (DELETE FROM "{DEFAULT_PARTITION}" WHERE occurred_at >= %s AND occurred_at < %s '
@@ -93,6 +97,7 @@ def _create_month(month: date, name: str) -> None:
         # DDL takes no bound parameters (DATABASE_PREPARED_STATEMENTS): the bounds go in as literals.
         attach = f'ALTER TABLE {TABLE} ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)'
         cursor.execute(connection.ops.compose_sql(attach, [lower, upper]))
+    return True
 
 
 def create_partitions_ahead(*, months: int, today: date) -> list[str]:

@@ -10,6 +10,7 @@ from events.models import Delivery, Event
 from events.partitions import create_partitions, existing_partitions, is_partitioned, partition_name
 from events.services import prune_events
 from events.tests.factories import EventFactory
+from photostudio.tests.concurrency import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -108,3 +109,14 @@ def test_prune_events_drops_whole_old_months_and_keeps_a_month_with_work_waiting
     assert not Event.objects.filter(pk__in=[january.pk, march.pk]).exists()
     assert not Delivery.objects.filter(event_id=january.pk).exists()
     assert deleted == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_create_partitions_at_once_both_succeed_and_make_each_month_once():
+    runs = run_at_once([lambda: create_partitions(first=date(2043, 1, 1), last=date(2043, 6, 30))] * 2)
+
+    assert not [outcome for outcome in runs if isinstance(outcome, Exception)]
+    assert sorted(runs[0] + runs[1]) == [partition_name(date(2043, month, 1)) for month in range(1, 7)]
+    assert [name for name in existing_partitions() if name.startswith("events_event_y2043")] == [
+        partition_name(date(2043, month, 1)) for month in range(1, 7)
+    ]
