@@ -147,7 +147,11 @@ _STATEMENT_OPTIONS = {"server_side_binding": True, "prepare_threshold": 5} if DA
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         raise ImproperlyConfigured("DATABASE_URL must be a postgresql://user:password@host:port/name URL")
-    _database = dj_database_url.parse(DATABASE_URL)
+    # Health checks: the pool tries each connection before handing it out (the guide's
+    # pool_pre_ping), so a connection PostgreSQL dropped while idle (a restart, a firewall or pooler
+    # timeout) is replaced instead of failing the request that draws it with a 503. The price is
+    # one empty query's round trip per request (about 60 us on a local socket).
+    _database = dj_database_url.parse(DATABASE_URL, conn_health_checks=True)
     _database["OPTIONS"] = {
         "pool": {
             "min_size": DATABASE_POOL_SIZE,

@@ -1,8 +1,9 @@
 """A database that cannot be reached answers 503 and says to retry: the JSON error body on the
 API, a plain page elsewhere; never a 500. (The real outage is in test_faults.py.)"""
 
+import psycopg
 import pytest
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 
 from bookings.tests.api import api_as
 from employees.models import Role
@@ -54,3 +55,21 @@ def test_a_closed_connection_is_also_a_503(monkeypatch):
     api.raise_request_exception = False
 
     assert api.get("/api/v1/bookings/").status_code == 503
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_pooled_connection_the_database_dropped_while_idle_is_replaced_before_a_request(client):
+    # The guide's pool_pre_ping: after PostgreSQL restarts, or a firewall or pooler drops idle
+    # connections, the next requests are answered, not refused with 503 once per dead connection.
+    assert client.get("/health/db").status_code == 200
+    connection.close()  # back to the pool, idle, as between two requests
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+    response = client.get("/health/db")
+
+    assert response.status_code == 200, response.content
