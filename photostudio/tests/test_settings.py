@@ -1,4 +1,5 @@
 import ast
+import re
 import runpy
 import subprocess
 import sys
@@ -350,3 +351,23 @@ def test_tracked_cache_versions_are_asked_for_again_each_second_by_default(load_
     assert load_settings(CACHE_TRACKING_MAX_AGE_MS="0")["CACHE_TRACKING_MAX_AGE_MS"] == 0
     with pytest.raises(ImproperlyConfigured, match="CACHE_TRACKING_MAX_AGE_MS"):
         load_settings(CACHE_TRACKING_MAX_AGE_MS="-1")
+
+
+def _variables_read_by(path: Path) -> set[str]:
+    """The environment variables a module reads: env_*("NAME", ...) and os.environ.get("NAME")."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+            continue
+        called = ast.unparse(node.func)
+        if called.startswith("env_") or called == "os.environ.get":
+            names.add(node.args[0].value)
+    return names
+
+
+def test_env_example_names_every_variable_the_settings_and_gunicorn_read():
+    # The README sends readers to .env.example for "every environment variable, with its default".
+    env_example = (PROJECT_DIR / ".env.example").read_text()
+    read = _variables_read_by(SETTINGS_FILE) | _variables_read_by(PROJECT_DIR / "photostudio" / "gunicorn.py")
+
+    assert sorted(name for name in read if not re.search(rf"\b{name}\b", env_example)) == []
