@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -90,6 +90,17 @@ def exception_handler(exc, context):
     details = {"wait_seconds": exc.wait} if isinstance(exc, exceptions.Throttled) and exc.wait else {}
     response.data = error_body(code, message, details)
     return response
+
+
+def bad_request(request, exception):
+    """Django's 400 for a request refused before any view (a host name not in ALLOWED_HOSTS, a
+    request Django finds suspicious): the API's error body under /api/, the usual page elsewhere."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        message = "This server does not answer to that host name; the studio lists the names it does in ALLOWED_HOSTS."
+        return JsonResponse(error_body("host_not_allowed", message), status=400)
+    return JsonResponse(error_body("bad_request", "The request was refused as malformed."), status=400)
 
 
 def not_found(request, exception):

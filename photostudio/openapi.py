@@ -37,10 +37,12 @@ def _example(name: str, code: str, message: str, details: dict | None = None) ->
 # The failures any operation may meet, by status, with what each means.
 _COMMON_ERRORS = {
     "400": (
-        "The request is not valid: malformed JSON, a wrong type, an unknown field, a value out of range.",
+        "The request is not valid: malformed JSON, a wrong type, an unknown field, a value out of range, "
+        "or a host name the studio does not list in `ALLOWED_HOSTS`.",
         [
             _example("validation_failed", "validation_failed", VALIDATION_MESSAGE, {"people_count": ["..."]}),
             _example("malformed_request", "malformed_request", "JSON parse error - Expecting value"),
+            _example("host_not_allowed", "host_not_allowed", "This server does not answer to that host name; ..."),
         ],
     ),
     "401": (

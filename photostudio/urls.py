@@ -39,7 +39,8 @@ urlpatterns = [
     path("", include("bookings.urls")),
 ]
 
-# Under /api/ an unknown address (and, should a bug get through, a server error) answers the
-# API's JSON error body, not an HTML page.
+# Under /api/ a request refused before any view, an unknown address and, should a bug get
+# through, a server error answer the API's JSON error body, not an HTML page.
+handler400 = "photostudio.api.bad_request"
 handler404 = "photostudio.api.not_found"
 handler500 = "photostudio.api.server_error"

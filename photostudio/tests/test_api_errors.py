@@ -89,6 +89,35 @@ def test_an_unknown_page_outside_the_api_stays_html(client):
     assert not response["Content-Type"].startswith("application/json")
 
 
+def test_calling_the_api_by_a_host_name_the_studio_does_not_serve_is_a_json_400(desk):
+    # An integrator using the server's address or a new domain before ALLOWED_HOSTS lists it.
+    desk.raise_request_exception = False
+
+    response = desk.get(BOOKINGS, headers={"host": "crm.example.org"})
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "host_not_allowed"
+    assert "ALLOWED_HOSTS" in error(response)["message"]
+
+
+def test_a_query_string_with_more_fields_than_django_takes_is_a_json_400(desk):
+    desk.raise_request_exception = False
+
+    response = desk.get(BOOKINGS + "?" + "&".join(f"f{number}=1" for number in range(1001)))
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "bad_request"
+
+
+def test_a_page_asked_for_by_a_host_name_the_studio_does_not_serve_stays_html(client):
+    client.raise_request_exception = False
+
+    response = client.get("/login/", headers={"host": "crm.example.org"})
+
+    assert response.status_code == 400
+    assert not response["Content-Type"].startswith("application/json")
+
+
 def test_a_method_the_address_does_not_take_is_a_405_naming_those_it_does(desk):
     response = desk.delete(BOOKINGS)
 
