@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
@@ -108,6 +109,11 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", "There is nothing at this address."), status=404)
     return defaults.page_not_found(request, exception)
+
+
+@csrf_exempt  # nothing is written: a POST gets the 404 too, not the CSRF failure page
+def unknown_address(request):
+    return not_found(request, None)
 
 
 def server_error(request):

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from photostudio import health, metrics
+from photostudio import api, health, metrics
 from photostudio.headers import API_DOCS_POLICY, content_security_policy
 
 api_v1 = [
@@ -15,6 +15,9 @@ api_v1 = [
 # the prefixes' patterns match the same address, so the order changes no answer.
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    # Any other address under the API: its JSON 404 even with DEBUG on, where Django would answer
+    # its HTML debug page (handler404 below serves it only with DEBUG off).
+    re_path(r"^api/v1/", api.unknown_address),
     re_path(r"^health/?$", health.app, name="health"),
     re_path(r"^health/db/?$", health.database, name="health-db"),
     re_path(r"^health/cache/?$", health.cache_, name="health-cache"),

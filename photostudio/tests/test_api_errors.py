@@ -1,6 +1,7 @@
 """Every failure of the API is the one error body with a 4xx status, whatever the client sends."""
 
 import pytest
+from django.test import Client
 
 from bookings.tests.api import api_as
 from employees.models import Role
@@ -77,6 +78,25 @@ def test_bodies_other_than_json_are_unsupported(desk, content_type):
 
 def test_an_unknown_api_address_is_a_json_404(desk):
     response = desk.get("/api/v1/bookingz/")
+
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+def test_an_unknown_api_address_is_a_json_404_with_debug_on_too(desk, settings):
+    # The guide's set-up and `make run` turn DEBUG on; Django would answer its HTML debug page.
+    settings.DEBUG = True
+
+    response = desk.get("/api/v1/bookingz/")
+
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+def test_a_post_to_an_unknown_api_address_is_a_json_404_not_a_csrf_page():
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/api/v1/bookingz/", {}, content_type="application/json")
 
     assert response.status_code == 404
     assert error(response)["code"] == "not_found"
