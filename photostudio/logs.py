@@ -140,8 +140,13 @@ def logging_config(level: str, *, log_file: str = "", max_bytes: int = 0, backup
         "handlers": handlers,
         "root": {"handlers": list(handlers), "level": level},
         "loggers": {
-            # Our request middleware writes the access line; runserver's own would repeat it.
-            "django.server": {"level": "WARNING"},
+            # Django's default configuration also gives "django" a plain console handler (with
+            # DEBUG on) and runserver's "django.server" a handler of its own, replaced here: every
+            # line of theirs goes to the JSON handlers once, and nothing prints plain text.
+            "django": {"handlers": [], "propagate": True},
+            # Our request middleware writes the access line; runserver's own 4xx lines would
+            # repeat it (and reach Python's last-resort handler, as plain text, without this).
+            "django.server": {"level": "ERROR", "propagate": True},
             "django.db.backends": {"level": "INFO"},
         },
     }

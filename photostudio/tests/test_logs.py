@@ -1,7 +1,10 @@
 import json
 import logging
 import logging.config
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 import structlog
@@ -141,3 +144,22 @@ def test_a_line_is_the_text_structlogs_json_renderer_writes_values_json_cannot_h
     line = json.loads(text)
     assert text == structlog.processors.JSONRenderer()(None, "", line | {"spaces": {"studio-a"}})
     assert line["spaces"] == "{'studio-a'}"
+
+
+def test_with_debug_on_djangos_own_lines_are_json_on_stdout_and_nothing_else(tmp_path):
+    # `make run` and the guide's set-up run with DEBUG on: Django's default logging would also print
+    # "Not Found: /x" to stderr, and runserver's 4xx lines through Python's last-resort handler.
+    emit = (
+        "import logging; logging.getLogger('django.request').warning('Not Found: %s', '/x'); "
+        "logging.getLogger('django.server').warning('\"GET /x HTTP/1.1\" 404 0')"
+    )
+    env = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
+    env |= {"DEBUG": "true", "SQLITE_PATH": str(tmp_path / "db.sqlite3"), "LOG_FILE": ""}
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", emit],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert result.stderr == ""
+    assert [json.loads(line)["event"] for line in result.stdout.splitlines()] == ["Not Found: /x"]
