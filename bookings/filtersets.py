@@ -6,14 +6,11 @@ overlaps it, so one running past midnight shows on both days.
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 
 from bookings.models import Booking, BookingState, Client, Closure, Space, WaitlistEntry, WaitlistStatus
 from bookings.selectors import client_matches, day_bounds
 from employees.models import Employee, Role
-from photostudio.inputs import FIRST_DAY, LAST_DAY, InputRulesForm
-
-_IN_CALENDAR = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
+from photostudio.inputs import InputRulesForm, calendar_validator
 
 
 class _StateInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -31,7 +28,8 @@ class _BookingOrdering(django_filters.OrderingFilter):
 
 
 def _day_filter(help_text: str, method: str) -> django_filters.DateFilter:
-    return django_filters.DateFilter(method=method, validators=_IN_CALENDAR, help_text=help_text)
+    # The rule is the field's own, not only its form's: the day list reads ``date`` with the field alone.
+    return django_filters.DateFilter(method=method, validators=[calendar_validator], help_text=help_text)
 
 
 class _FromToDaysFilterSet(django_filters.FilterSet):

@@ -57,7 +57,8 @@ class _TextValidator:
             )
 
 
-def _calendar_validator(value):
+def calendar_validator(value):
+    """A date or datetime field's rule: its day lies in the calendar (``FIRST_DAY`` to ``LAST_DAY``)."""
     day = value.date() if isinstance(value, datetime) else value
     if not in_calendar(day):
         raise ValidationError(OUT_OF_CALENDAR_MESSAGE, code="out_of_calendar")
@@ -76,8 +77,11 @@ class InputRulesMixin:
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
                 field.validators.append(_TextValidator(multiline=isinstance(field.widget, forms.Textarea)))
-            elif isinstance(field, (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)):
-                field.validators.append(_calendar_validator)
+            elif (
+                isinstance(field, (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField))
+                and calendar_validator not in field.validators  # declared with it: said once
+            ):
+                field.validators.append(calendar_validator)
 
 
 def control_character_errors(instance: models.Model) -> dict[str, list[str]]:

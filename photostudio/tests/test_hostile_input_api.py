@@ -21,6 +21,7 @@ from bookings.tests.factories import (
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events.tests.factories import DeliveryFactory, WebhookEndpointFactory
+from photostudio.inputs import OUT_OF_CALENDAR_MESSAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +146,7 @@ def test_every_date_the_api_takes_is_bounded_to_the_calendar(api, method, path, 
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "validation_failed"
-    assert field in error["details"]
+    assert error["details"][field] == [OUT_OF_CALENDAR_MESSAGE]  # said once, the calendar's words
 
 
 @pytest.mark.parametrize("multiline", ["Bring\tthe grey backdrop.\r\nTwo dogs.", "Line one\nLine two"])
