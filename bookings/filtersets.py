@@ -27,9 +27,11 @@ class _BookingOrdering(django_filters.OrderingFilter):
         return ordered
 
 
-def _day_filter(help_text: str, method: str) -> django_filters.DateFilter:
-    # The rule is the field's own, not only its form's: the day list reads ``date`` with the field alone.
-    return django_filters.DateFilter(method=method, validators=[calendar_validator], help_text=help_text)
+def _day_filter(label: str, help_text: str, method: str) -> django_filters.DateFilter:
+    # The rule is the field's own, not only its form's: the day list reads ``date`` with the field
+    # alone. A label of its own: django-filter names a filter that is no model field "[invalid name]",
+    # which a page's error summary would show.
+    return django_filters.DateFilter(method=method, validators=[calendar_validator], label=label, help_text=help_text)
 
 
 class _FromToDaysFilterSet(django_filters.FilterSet):
@@ -51,18 +53,21 @@ class _FromToDaysFilterSet(django_filters.FilterSet):
 
 
 class BookingFilterSet(_FromToDaysFilterSet):
-    date = _day_filter("Bookings on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
-    to = _day_filter("Bookings on or before this day of the studio's calendar (YYYY-MM-DD).", "until_day")
+    date = _day_filter("Day", "Bookings on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
+    to = _day_filter("To", "Bookings on or before this day of the studio's calendar (YYYY-MM-DD).", "until_day")
     space = django_filters.ModelChoiceFilter(
         queryset=Space.objects.all(), to_field_name="slug", help_text="A space's slug, e.g. studio_a."
     )
-    state = _StateInFilter(choices=BookingState.choices, help_text="One or more states, comma-separated.")
+    state = _StateInFilter(
+        choices=BookingState.choices, label="State", help_text="One or more states, comma-separated."
+    )
     photographer = django_filters.ModelChoiceFilter(
         queryset=Employee.objects.filter(role=Role.PHOTOGRAPHER), help_text="The assigned photographer's id."
     )
     client = django_filters.ModelChoiceFilter(queryset=Client.objects.all(), help_text="The client's id.")
     search = django_filters.CharFilter(
         method="by_client",
+        label="Client",
         max_length=100,
         help_text="Part of the client's name, or of their phone number (matched on digits, so "
         '"555 0101" finds +14155550101).',
@@ -101,7 +106,7 @@ class BookingFilterSet(_FromToDaysFilterSet):
 # "from" is a Python keyword, so it joins the declared filters by name.
 BookingFilterSet.base_filters = {
     "date": BookingFilterSet.base_filters["date"],
-    "from": _day_filter("Bookings on or after this day of the studio's calendar (YYYY-MM-DD).", "from_day"),
+    "from": _day_filter("From", "Bookings on or after this day of the studio's calendar (YYYY-MM-DD).", "from_day"),
     **{name: flt for name, flt in BookingFilterSet.base_filters.items() if name != "date"},
 }
 
@@ -110,7 +115,9 @@ class ClosureFilterSet(_FromToDaysFilterSet):
     """Closures by the local days they meet and by space (a space's list includes the whole
     studio's closures)."""
 
-    to = _day_filter("Closures meeting this day of the studio's calendar or an earlier one (YYYY-MM-DD).", "until_day")
+    to = _day_filter(
+        "To", "Closures meeting this day of the studio's calendar or an earlier one (YYYY-MM-DD).", "until_day"
+    )
     space = django_filters.ModelChoiceFilter(
         queryset=Space.objects.all(),
         to_field_name="slug",
@@ -132,7 +139,9 @@ class ClosureFilterSet(_FromToDaysFilterSet):
 
 
 ClosureFilterSet.base_filters = {
-    "from": _day_filter("Closures meeting this day of the studio's calendar or a later one (YYYY-MM-DD).", "from_day"),
+    "from": _day_filter(
+        "From", "Closures meeting this day of the studio's calendar or a later one (YYYY-MM-DD).", "from_day"
+    ),
     **ClosureFilterSet.base_filters,
 }
 
@@ -144,7 +153,7 @@ class WaitlistFilterSet(django_filters.FilterSet):
     space = django_filters.ModelChoiceFilter(
         queryset=Space.objects.all(), to_field_name="slug", help_text="A space's slug, e.g. studio_a."
     )
-    date = _day_filter("Entries whose slot is on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
+    date = _day_filter("Day", "Entries whose slot is on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
 
     class Meta:
         model = WaitlistEntry

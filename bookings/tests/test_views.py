@@ -799,6 +799,22 @@ def test_bookings_list_explains_a_bad_filter(desk):
     assert "Give a day on or after from." in page(response)
 
 
+@pytest.mark.parametrize(
+    ("url", "query", "field", "label"),
+    [
+        ("/bookings/", {"from": "2030-01-20", "to": "2030-01-10"}, "to", "To"),
+        ("/bookings/", {"search": "x" * 101}, "search", "Client"),
+        ("/waitlist/", {"date": "2030-02-30"}, "date", "Day"),
+    ],
+)
+def test_a_bad_filter_is_named_in_the_error_summary_by_its_label(desk, url, query, field, label):
+    response = desk.get(url, query)
+
+    assert response.status_code == 400
+    assert f'<a href="#filter-{field}">{label}: ' in page(response)
+    assert "[invalid name]" not in page(response)
+
+
 # --- error pages ----------------------------------------------------------------------------------
 
 
