@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -756,6 +757,35 @@ def test_a_bad_period_is_explained(boss, query, message):
 
         assert response.status_code == 400
         assert message in page(response)
+
+
+def test_a_bad_period_shows_its_error_beside_the_field_it_concerns(boss):
+    response = boss.get("/reports/", {"start": "2030-01-10", "end": "2030-01-01"})
+
+    content = page(response)
+    assert 'aria-describedby="id_end_error"' in content
+    assert (
+        '<ul class="errorlist" id="id_end_error"><li>The period must end on or after its first day.</li></ul>'
+        in content
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "field"),
+    [
+        ("/bookings/", {"from": "2030-01-20", "to": "2030-01-10"}, "to"),
+        ("/bookings/", {"search": "x" * 101}, "search"),
+        ("/waitlist/", {"date": "2030-02-30"}, "date"),
+    ],
+)
+def test_a_bad_filter_shows_its_error_beside_the_field_it_concerns(desk, url, query, field):
+    response = desk.get(url, query)
+
+    content = page(response)
+    field_tag = re.search(rf'<(input|select)[^>]* id="filter-{field}"[^>]*>', content).group(0)
+    assert 'aria-invalid="true"' in field_tag
+    assert f'aria-describedby="filter-{field}-error"' in field_tag
+    assert re.search(rf'<ul class="errorlist" id="filter-{field}-error"><li>[^<]+</li></ul>', content)
 
 
 # --- the bookings list ----------------------------------------------------------------------------
