@@ -32,6 +32,11 @@ AXE_RUN = """async (options) => {
         });
 }"""
 HEADER_MAX_HEIGHT = 64
+# The front desk's tablet and phones are tapped with a finger: no button or disclosure is less tall.
+TAP_TARGET_MIN_HEIGHT = 44
+SMALL_TAP_TARGETS = """(least) => Array.from(document.querySelectorAll("button, .button, summary"))
+    .filter((target) => target.checkVisibility() && target.getBoundingClientRect().height < least)
+    .map((target) => `${target.textContent.trim()} (${Math.round(target.getBoundingClientRect().height)}px)`)"""
 SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
 
 
@@ -104,3 +109,18 @@ def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small
         page.screenshot(path=str(SCREENSHOTS / f"phone-page{re.sub(r'[^a-z0-9]+', '-', path)}.png"), full_page=True)
 
     assert (too_wide, too_tall) == ({}, {})
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_no_staff_page_has_a_button_or_disclosure_too_small_for_a_finger(open_context, live_server, viewport):
+    studio = demo_studio()
+    page = open_context(viewport)
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"])
+    too_small = {}
+
+    for path in staff_pages():
+        page.goto(f"{live_server.url}{path}")
+        if small := page.evaluate(SMALL_TAP_TARGETS, TAP_TARGET_MIN_HEIGHT):
+            too_small[path] = small
+
+    assert too_small == {}
