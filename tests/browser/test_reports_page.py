@@ -10,7 +10,7 @@ from bookings.models import BookingState, local_instant
 from bookings.tests.factories import BookingFactory, SpaceFactory
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory, enrol_mfa
-from tests.browser.studio import sign_in
+from tests.browser.studio import DESKTOP, PHONE, demo_studio, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -38,3 +38,24 @@ def test_manager_picks_last_month_and_reads_its_figures_in_the_studios_currency(
     expect(row.get_by_role("cell").nth(3)).to_have_text("2")  # bookings: the cancelled one is counted apart
     expect(row.get_by_role("cell").nth(6)).to_contain_text("1")
     screenshot("20-reports-last-month")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_no_text_of_a_chart_is_cut_off_at_its_edges(browser, live_server, viewport):
+    studio = demo_studio()  # with a space named "Loft with a long name for the phone"
+    page = browser.new_context(viewport=viewport, locale="en-GB").new_page()
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"], path="/reports/")
+
+    cut_off = page.evaluate(
+        """() => Array.from(document.querySelectorAll("svg.chart")).flatMap((chart) => {
+            const frame = chart.getBoundingClientRect();
+            return Array.from(chart.querySelectorAll("text"))
+                .filter((text) => {
+                    const box = text.getBoundingClientRect();
+                    return box.left < frame.left - 0.5 || box.right > frame.right + 0.5;
+                })
+                .map((text) => text.textContent);
+        })"""
+    )
+
+    assert cut_off == []
