@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings.models import BookingState, Space
 from employees.models import Employee
 from events.models import Event, EventType
+from photostudio.templatetags.money import money
 
 _FIELD_NAMES = {"notes": "notes", "people_count": "people", "price": "price", "price_overridden": "price set by hand"}
 
@@ -47,7 +48,7 @@ def _entry(event: Event, names: dict) -> Entry:
     payload = event.payload or {}
     spaces = names["spaces"]
     if event.type == EventType.BOOKING_CREATED:
-        people, price = payload.get("people_count", "?"), payload.get("price", "?")
+        people, price = payload.get("people_count", "?"), _price(payload.get("price"))
         space = spaces.get(payload.get("space"), payload.get("space", "?"))
         return Entry(event, "Booked", f"{_span(payload)} in {space}, {people} people, price {price}")
     if event.type == EventType.BOOKING_STATE_CHANGED:
@@ -60,9 +61,8 @@ def _entry(event: Event, names: dict) -> Entry:
         before, after = payload.get("from", {}), payload.get("to", {})
         old_space = spaces.get(before.get("space"), before.get("space", "?"))
         new_space = spaces.get(after.get("space"), after.get("space", "?"))
-        detail = (
-            f"From {_span(before)} in {old_space} to {_span(after)} in {new_space}; price {payload.get('price', '?')}"
-        )
+        price = _price(payload.get("price"))
+        detail = f"From {_span(before)} in {old_space} to {_span(after)} in {new_space}; price {price}"
         return Entry(event, "Rescheduled", detail)
     if event.type == EventType.BOOKING_PHOTOGRAPHER_ASSIGNED:
         photographer = payload.get("to")
@@ -71,12 +71,7 @@ def _entry(event: Event, names: dict) -> Entry:
         return Entry(event, "Photographer assigned", names["photographers"].get(photographer, f"#{photographer}"))
     if event.type == EventType.BOOKING_UPDATED:
         changes = payload.get("changes", {})
-        detail = "; ".join(
-            f"{_FIELD_NAMES.get(field, field)}: {change.get('from')!s} → {change.get('to')!s}"
-            if field != "notes"
-            else "notes changed"
-            for field, change in changes.items()
-        )
+        detail = "; ".join(_change(field, change) for field, change in changes.items())
         return Entry(event, "Details changed", detail)
     if event.type == EventType.WAITLIST_ADDED:
         space = spaces.get(payload.get("space"), payload.get("space", "?"))
@@ -93,6 +88,20 @@ def _entry(event: Event, names: dict) -> Entry:
         return Entry(event, "Expired", "Its start passed while the client was waiting.")
     label = dict(EventType.choices).get(event.type, event.type)
     return Entry(event, label, "")
+
+
+def _change(field: str, change: dict) -> str:
+    if field == "notes":
+        return "notes changed"
+    before, after = change.get("from"), change.get("to")
+    if field == "price":
+        before, after = _price(before), _price(after)
+    return f"{_FIELD_NAMES.get(field, field)}: {before!s} → {after!s}"
+
+
+def _price(amount) -> str:
+    """An amount with the studio's currency, as the pages show prices; "?" when the event has none."""
+    return money(amount) or "?"
 
 
 def _people(count) -> str:

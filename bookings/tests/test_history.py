@@ -1,6 +1,7 @@
 """A booking's events as the staff read them."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -41,15 +42,25 @@ def test_each_change_reads_as_a_line(manager, studio, django_assert_max_num_quer
         entries = history.describe(events)
 
     assert [(entry.title, entry.detail) for entry in entries] == [
-        ("Booked", "Mon 14 Jan 2030 10:00–12:00 in Test Studio, 2 people, price 100.00"),
+        ("Booked", "Mon 14 Jan 2030 10:00–12:00 in Test Studio, 2 people, price 100.00 USD"),
         ("Photographer assigned", "Pete Photographer"),
         (
             "Rescheduled",
-            "From Mon 14 Jan 2030 10:00–12:00 in Test Studio to Mon 14 Jan 2030 14:00–15:00 in Loft; price 50.00",
+            "From Mon 14 Jan 2030 10:00–12:00 in Test Studio to Mon 14 Jan 2030 14:00–15:00 in Loft; price 50.00 USD",
         ),
         ("Details changed", "notes changed; people: 2 → 3"),
         ("Pending → Cancelled", "Reason: Ill"),
     ]
+
+
+def test_a_price_changed_by_hand_reads_in_the_studios_currency(manager, studio, settings):
+    settings.STUDIO_CURRENCY = "EUR"
+    booking = BookingFactory(space=studio)
+    services.update_booking(booking=booking, actor=manager, price=Decimal("80.00"))
+
+    (entry,) = history.describe(selectors.booking_history(booking=booking))
+
+    assert entry.detail == "price: 100.00 EUR → 80.00 EUR; price set by hand: False → True"
 
 
 def test_an_unknown_event_reads_as_its_type(studio):
