@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client as Browser
 from django.urls import reverse
 from django.views.defaults import server_error
@@ -853,6 +854,18 @@ def test_server_error_page_stands_alone(rf):
 
     assert response.status_code == 500
     assert "Something went wrong on our side" in page(response)
+
+
+def test_a_request_the_server_cannot_read_gets_a_friendly_page(desk, studio):
+    desk.raise_request_exception = False
+    far_too_many_fields = {f"field_{number}": "x" for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+
+    response = desk.post("/bookings/new/", {**booking_form(studio), **far_too_many_fields})
+
+    assert response.status_code == 400
+    assert "The request could not be read" in page(response)
+    assert "Back to Today" in page(response)
+    assert not Booking.objects.exists()
 
 
 def test_an_expired_form_gets_a_friendly_page(receptionist, studio):
