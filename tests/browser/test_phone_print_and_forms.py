@@ -119,6 +119,26 @@ def test_on_a_phone_todays_timeline_keeps_an_hour_a_finger_wide(open_page, live_
     shoot(page, "phone-today")
 
 
+@pytest.mark.parametrize(
+    "path", ["/waitlist/?status=expired", "/bookings/?search=nobody+at+all", "/clients/?q=nobody+at+all"]
+)
+def test_on_a_phone_an_empty_list_says_so_in_full_view(open_page, live_server, studio, path):
+    page = open_page(PHONE)
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"], path=path)
+    empty = page.locator(".table-wrap .empty")
+    expect(empty).to_be_visible()
+
+    text_right, box_right = empty.evaluate(
+        """(cell) => {
+            const text = document.createRange();
+            text.selectNodeContents(cell);
+            return [text.getBoundingClientRect().right, cell.closest(".table-wrap").getBoundingClientRect().right];
+        }"""
+    )
+
+    assert text_right <= box_right
+
+
 def test_a_photographers_today_starts_with_their_sessions(open_page, live_server, studio):
     page = open_page(PHONE)
     sign_in(page, live_server, studio["pete"])
