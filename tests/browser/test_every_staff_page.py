@@ -37,6 +37,15 @@ TAP_TARGET_MIN_HEIGHT = 44
 SMALL_TAP_TARGETS = """(least) => Array.from(document.querySelectorAll("button, .button, summary"))
     .filter((target) => target.checkVisibility() && target.getBoundingClientRect().height < least)
     .map((target) => `${target.textContent.trim()} (${Math.round(target.getBoundingClientRect().height)}px)`)"""
+# ...nor does a form's row of buttons touch the field above it, where a tap meant for the one hits the other.
+BUTTONS_GLUED_TO_A_FIELD = """(least) => Array.from(document.querySelectorAll("form .actions"))
+    .filter((row) => row.previousElementSibling && row.checkVisibility())
+    .filter((row) => {
+        const above = row.previousElementSibling.getBoundingClientRect();
+        return row.getBoundingClientRect().top - above.bottom < least;
+    })
+    .map((row) => row.textContent.trim().replace(/\\s+/g, " "))"""
+BUTTONS_MIN_GAP = 8
 SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
 
 
@@ -112,15 +121,17 @@ def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_no_staff_page_has_a_button_or_disclosure_too_small_for_a_finger(open_context, live_server, viewport):
+def test_no_staff_page_has_a_button_too_small_or_too_close_for_a_finger(open_context, live_server, viewport):
     studio = demo_studio()
     page = open_context(viewport)
     sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"])
-    too_small = {}
+    too_small, too_close = {}, {}
 
     for path in staff_pages():
         page.goto(f"{live_server.url}{path}")
         if small := page.evaluate(SMALL_TAP_TARGETS, TAP_TARGET_MIN_HEIGHT):
             too_small[path] = small
+        if glued := page.evaluate(BUTTONS_GLUED_TO_A_FIELD, BUTTONS_MIN_GAP):
+            too_close[path] = glued
 
-    assert too_small == {}
+    assert (too_small, too_close) == ({}, {})
