@@ -201,6 +201,14 @@ def test_profile_lists_sign_ins_and_ends_one(client, api_client, desk):
     assert client.get(reverse("profile")).status_code == 200
 
 
+def test_profile_dates_a_sign_in_as_every_staff_page_dates_things(client, desk, clock):
+    sign_in(client, "desk")
+
+    content = client.get(reverse("profile")).content.decode()
+
+    assert ">Mon 4 Mar 2030, 09:00</time>" in content  # as the clock stands, in the studio's zone
+
+
 def test_sign_out_everywhere_else_keeps_this_browser(client, desk):
     other_browser = type(client)()
     sign_in(other_browser, "desk")
