@@ -122,5 +122,10 @@ def _span(times: dict) -> str:
     except (KeyError, TypeError, ValueError):
         return "?"
     if start.date() == end.date():
-        return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M}"
-    return f"{start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M}"
+        return f"{_day(start)} {start:%H:%M}–{end:%H:%M}"
+    return f"{_day(start)} {start:%H:%M} – {_day(end)} {end:%H:%M}"
+
+
+def _day(moment: datetime) -> str:
+    """'Mon 4 Feb 2030': the day as the booking page beside the history writes it (its "D j M Y")."""
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"

@@ -63,6 +63,16 @@ def test_a_price_changed_by_hand_reads_in_the_studios_currency(manager, studio, 
     assert entry.detail == "price: 100.00 EUR → 80.00 EUR; price set by hand: False → True"
 
 
+def test_a_day_before_the_tenth_reads_as_the_booking_page_writes_it(manager, studio):
+    booking = BookingFactory(space=studio, start=local_instant(date(2030, 2, 4), "10:00"))
+    times = {"start": booking.start.isoformat(), "end": booking.end.isoformat(), "space": studio.slug}
+    publish("booking.created", booking, actor=manager, payload=times)
+
+    (entry,) = history.describe(selectors.booking_history(booking=booking))
+
+    assert entry.detail.startswith("Mon 4 Feb 2030 10:00–12:00 in Test Studio")
+
+
 def test_an_unknown_event_reads_as_its_type(studio):
     booking = BookingFactory(space=studio)
     publish("booking.reminder_due", booking, actor=None, payload={})
