@@ -37,14 +37,15 @@ TAP_TARGET_MIN_HEIGHT = 44
 SMALL_TAP_TARGETS = """(least) => Array.from(document.querySelectorAll("button, .button, summary"))
     .filter((target) => target.checkVisibility() && target.getBoundingClientRect().height < least)
     .map((target) => `${target.textContent.trim()} (${Math.round(target.getBoundingClientRect().height)}px)`)"""
-# ...nor does a form's row of buttons touch the field above it, where a tap meant for the one hits the other.
-BUTTONS_GLUED_TO_A_FIELD = """(least) => Array.from(document.querySelectorAll("form .actions"))
-    .filter((row) => row.previousElementSibling && row.checkVisibility())
-    .filter((row) => {
-        const above = row.previousElementSibling.getBoundingClientRect();
-        return row.getBoundingClientRect().top - above.bottom < least;
+# ...nor does a form's row of buttons touch the field above it, nor a link the form's last button,
+# where a tap meant for the one hits the other.
+BUTTONS_GLUED_TO_A_NEIGHBOUR = """(least) => Array.from(document.querySelectorAll("form .actions, form + p"))
+    .filter((below) => below.previousElementSibling && below.checkVisibility())
+    .filter((below) => {
+        const above = below.previousElementSibling.getBoundingClientRect();
+        return below.getBoundingClientRect().top - above.bottom < least;
     })
-    .map((row) => row.textContent.trim().replace(/\\s+/g, " "))"""
+    .map((below) => below.textContent.trim().replace(/\\s+/g, " "))"""
 BUTTONS_MIN_GAP = 8
 SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
 
@@ -124,14 +125,19 @@ def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small
 def test_no_staff_page_has_a_button_too_small_or_too_close_for_a_finger(open_context, live_server, viewport):
     studio = demo_studio()
     page = open_context(viewport)
-    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"])
     too_small, too_close = {}, {}
 
-    for path in staff_pages():
-        page.goto(f"{live_server.url}{path}")
+    def measure(path):
         if small := page.evaluate(SMALL_TAP_TARGETS, TAP_TARGET_MIN_HEIGHT):
             too_small[path] = small
-        if glued := page.evaluate(BUTTONS_GLUED_TO_A_FIELD, BUTTONS_MIN_GAP):
+        if glued := page.evaluate(BUTTONS_GLUED_TO_A_NEIGHBOUR, BUTTONS_MIN_GAP):
             too_close[path] = glued
+
+    page.goto(f"{live_server.url}/login/")
+    measure("/login/")
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"])
+    for path in staff_pages():
+        page.goto(f"{live_server.url}{path}")
+        measure(path)
 
     assert (too_small, too_close) == ({}, {})
