@@ -79,11 +79,16 @@ document.addEventListener("click", function (event) {
   field.focus({ preventScroll: true });
 });
 
-// A table or calendar larger than its box scrolls inside it; the keyboard can scroll it too. A
-// calendar or timeline that scrolls opens with the present moment in view, a little of the past before it.
-document.querySelectorAll(".table-wrap, .timeline, .timegrid").forEach(function (box) {
+// A table, chart or calendar larger than its box scrolls inside it; the keyboard can scroll it too. A
+// calendar or timeline that scrolls opens with the present moment in view, a little of the past before
+// it; a chart of days with the latest days.
+document.querySelectorAll(".table-wrap, .timeline, .timegrid, .chart-frame").forEach(function (box) {
   if (box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
   box.tabIndex = 0;
+  if (box.classList.contains("chart-frame")) {
+    box.scrollLeft = box.scrollWidth;
+    return;
+  }
   var now = box.querySelector(".tg-now");
   if (!now) return;
   var moment = now.getBoundingClientRect(), frame = box.getBoundingClientRect();

@@ -59,3 +59,23 @@ def test_no_text_of_a_chart_is_cut_off_at_its_edges(browser, live_server, viewpo
     )
 
     assert cut_off == []
+
+
+def test_on_a_phone_the_revenue_per_day_stays_readable_and_opens_on_the_latest_days(browser, live_server):
+    studio = demo_studio()
+    page = browser.new_context(viewport=PHONE, locale="en-GB").new_page()
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"], path="/reports/")
+    chart = page.locator("svg.chart.wide")
+
+    smallest_text = chart.evaluate(
+        """(chart) => {
+            const scale = chart.getBoundingClientRect().width / chart.viewBox.baseVal.width;
+            return Math.min(...Array.from(chart.querySelectorAll("text"))
+                .map((text) => parseFloat(getComputedStyle(text).fontSize) * scale));
+        }"""
+    )
+    frame = chart.evaluate("(chart) => chart.parentElement.getBoundingClientRect().right")
+    last_day = chart.locator("text.tick-label").last.bounding_box()
+
+    assert smallest_text >= 10
+    assert last_day["x"] + last_day["width"] <= frame
