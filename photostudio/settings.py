@@ -381,6 +381,11 @@ SIMPLE_JWT = {
 
 MFA_ISSUER = env_str("MFA_ISSUER", "PhotoStudio")
 OTP_TOTP_ISSUER = MFA_ISSUER
+# Wrong codes count toward the lockout (RATE_LIMIT_*), the one limit on guessing. django-otp's own
+# growing wait after each wrong code would refuse the right one typed within it, unchecked, as a
+# wrong code that counts toward the lockout as well.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 # Roles that must sign in with a second factor; such an employee without one is sent to set it up.
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["admin", "manager"])
 if not set(MFA_REQUIRED_ROLES) <= {"admin", "manager", "receptionist", "photographer"}:

@@ -117,6 +117,17 @@ def test_wrong_mfa_code_is_refused_and_counts_as_a_failure(api_client, clock):
     assert Event.objects.get(type="employee.login_failed").payload["reason"] == "invalid_mfa_code"
 
 
+def test_the_right_code_typed_again_after_wrong_ones_signs_in(api_client, clock):
+    employee = EmployeeFactory(username="boss", role=Role.MANAGER)
+    totp = pyotp.TOTP(enrol_mfa(employee))
+    wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
+    for _ in range(3):  # the lockout allows five
+        assert login(api_client, "boss", mfa_code=wrong).status_code == 401
+        clock.shift(3)
+
+    assert login(api_client, "boss", mfa_code=totp.now()).status_code == 200
+
+
 def test_a_used_totp_code_cannot_be_replayed(api_client, clock):
     employee = EmployeeFactory(username="boss", role=Role.MANAGER)
     code = pyotp.TOTP(enrol_mfa(employee)).now()
