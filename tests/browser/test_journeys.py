@@ -220,6 +220,9 @@ def test_today_and_calendar_of_the_demo_week(page, live_server, screenshot):
         sign_in(page, live_server, receptionist)
         expect(page.locator(".tl-row .tg-booking")).to_have_count(3)
         expect(page.get_by_role("heading", name=re.compile("Starting within the hour"))).to_contain_text("1")
+        first_hour, names = page.locator(".tl-scale span").first, page.locator(".tl-row > :first-child").first
+        assert first_hour.bounding_box()["x"] >= names.bounding_box()["x"] + names.bounding_box()["width"]
+        expect(first_hour).to_have_text("08:00")
         screenshot("today")
         page.get_by_role("link", name="Open the calendar").click()
         expect(page.locator(".tg-lane .tg-booking")).to_have_count(3)
