@@ -20,6 +20,7 @@ from bookings.admin_forms import ClosureAdminForm, SpaceAdminForm
 from bookings.forms import CancelForm
 from bookings.models import Booking, BookingSeries, BookingState, Client, Closure, Space, WaitlistEntry
 from photostudio.admin import RefusalsAsMessagesMixin
+from photostudio.dates import moment_text
 from photostudio.errors import DomainError, NotFound
 
 
@@ -67,11 +68,11 @@ class ClosureAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
 
     @admin.display(description="From", ordering="start")
     def local_start(self, closure):
-        return f"{timezone.localtime(closure.start, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+        return moment_text(closure.start)
 
     @admin.display(description="Until", ordering="end")
     def local_end(self, closure):
-        return f"{timezone.localtime(closure.end, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+        return moment_text(closure.end)
 
     def save_model(self, request, obj, form, change):
         recorded = services.create_closure(
@@ -202,8 +203,7 @@ class BookingAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Starts", ordering="start")
     def local_start(self, booking):
-        local = timezone.localtime(booking.start, timezone.get_default_timezone())
-        return f"{local:%a %d %b %Y %H:%M}"
+        return moment_text(booking.start)
 
     @admin.display(description="History (from the event log)")
     def history(self, booking):
@@ -284,7 +284,7 @@ class BookingAdmin(ReadOnlyAdmin):
 
 
 def _local(moment) -> str:
-    return f"{timezone.localtime(moment, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+    return moment_text(moment)
 
 
 @admin.register(BookingSeries)

@@ -16,6 +16,7 @@ from bookings.models import SERIES_MAX_OCCURRENCES, BookingState, Space, local_i
 from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
+from photostudio.dates import moment_text
 from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SpaceClosed
 from photostudio.inputs import InputRulesMixin
 
@@ -232,10 +233,9 @@ class BookingForm(AlternativesMixin, DomainErrorsMixin, SessionRequestForm):
             )
         start = cleaned.get("start")
         if start is not None and start < timezone.now() and not cleaned.get("confirm_past"):
-            local = timezone.localtime(start, timezone.get_default_timezone())
             self.add_error(
                 "confirm_past",
-                f"This session starts in the past ({local:%a %d %b %Y %H:%M}). Confirm to book it anyway, "
+                f"This session starts in the past ({moment_text(start)}). Confirm to book it anyway, "
                 "or correct the date and time.",
             )
         return cleaned

@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings.models import BookingState, Space
 from employees.models import Employee
 from events.models import Event, EventType
+from photostudio.dates import day_text, moment_text
 from photostudio.templatetags.money import money
 
 _FIELD_NAMES = {"notes": "notes", "people_count": "people", "price": "price", "price_overridden": "price set by hand"}
@@ -113,7 +114,7 @@ def _state(value) -> str:
 
 
 def _span(times: dict) -> str:
-    """'Mon 14 Jan 2030 10:00–12:00' from ISO ``start`` and ``end``, on the studio's clock."""
+    """'Mon 14 Jan 2030, 10:00–12:00' from ISO ``start`` and ``end``, on the studio's clock."""
     try:
         start, end = (
             timezone.localtime(datetime.fromisoformat(times[key]), timezone.get_default_timezone())
@@ -122,10 +123,5 @@ def _span(times: dict) -> str:
     except (KeyError, TypeError, ValueError):
         return "?"
     if start.date() == end.date():
-        return f"{_day(start)} {start:%H:%M}–{end:%H:%M}"
-    return f"{_day(start)} {start:%H:%M} – {_day(end)} {end:%H:%M}"
-
-
-def _day(moment: datetime) -> str:
-    """'Mon 4 Feb 2030': the day as the booking page beside the history writes it (its "D j M Y")."""
-    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+        return f"{day_text(start)}, {start:%H:%M}–{end:%H:%M}"
+    return f"{moment_text(start)} – {moment_text(end)}"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, Transition, transition
 
 from bookings.phones import normalise_phone
+from photostudio.dates import long_day_text, moment_text
 from photostudio.inputs import LAST_DAY, in_calendar
 from photostudio.models import AuditedModel
 
@@ -501,11 +502,11 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         day = studio_day(self.start)
         hours = self.space.hours_on(day)
         if hours is None:
-            return {"start": [f"{self.space.name} is closed on {day:%A %d %B %Y}."]}
+            return {"start": [f"{self.space.name} is closed on {long_day_text(day)}."]}
         opens, closes = local_instant(day, hours[0]), local_instant(day, hours[1])
         if opens <= self.start and self.end <= closes:
             return {}
-        return {"start": [f"{self.space.name} is open {hours[0]}–{hours[1]} on {day:%A %d %B %Y}."]}
+        return {"start": [f"{self.space.name} is open {hours[0]}–{hours[1]} on {long_day_text(day)}."]}
 
     @property
     def earliest_begin(self) -> datetime:
@@ -690,9 +691,7 @@ class Closure(AuditedModel):
         constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="closure_ends_after_start")]
 
     def __str__(self):
-        zone = timezone.get_default_timezone()
-        start, end = timezone.localtime(self.start, zone), timezone.localtime(self.end, zone)
-        return f"{self.where} closed {start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M}: {self.reason}"
+        return f"{self.where} closed {moment_text(self.start)} – {moment_text(self.end)}: {self.reason}"
 
     @property
     def where(self) -> str:

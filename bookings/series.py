@@ -23,6 +23,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Booking, BookingSeries, BookingState, Space, local_instant, studio_day
 from events.services import publish
+from photostudio.dates import day_text, moment_text
 from photostudio.errors import BookingClosed, Conflict, PermissionDenied, SeriesConflict, ValidationFailed
 from photostudio.inputs import FIRST_DAY, LAST_DAY, in_calendar
 
@@ -290,7 +291,7 @@ def _left_as_it_is(booking: Booking, doing: str, *, now: datetime) -> Refusal | 
     if booking.state not in services.RESCHEDULABLE_STATES:
         why = f"is {booking.get_state_display().lower()}"
     elif booking.start <= now:
-        why = f"began {timezone.localtime(booking.start, timezone.get_default_timezone()):%a %d %b %Y %H:%M}"
+        why = f"began {moment_text(booking.start)}"
     else:
         return None
     return Refusal(
@@ -302,7 +303,7 @@ def _left_as_it_is(booking: Booking, doing: str, *, now: datetime) -> Refusal | 
 
 
 def _series_conflict(refused: list[Refusal], *, doing: str) -> SeriesConflict:
-    days = ", ".join(f"{refusal.day:%a %d %b %Y}" for refusal in refused)
+    days = ", ".join(day_text(refusal.day) for refusal in refused)
     dates = "1 date" if len(refused) == 1 else f"{len(refused)} dates"
     return SeriesConflict(
         f"Nothing was {doing}: {dates} of the series cannot be {doing} ({days}).",
@@ -311,7 +312,7 @@ def _series_conflict(refused: list[Refusal], *, doing: str) -> SeriesConflict:
 
 
 def _nothing_left(series: BookingSeries, from_day: date | None, *, doing: str) -> BookingClosed:
-    since = f" from {from_day:%a %d %b %Y} on" if from_day else ""
+    since = f" from {day_text(from_day)} on" if from_day else ""
     return BookingClosed(f"No booking of series #{series.pk}{since} can still be {doing}.")
 
 

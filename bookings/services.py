@@ -33,6 +33,7 @@ from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives, client_with_phone, first_closure_meeting
 from employees.models import Role, backends_grant_nothing_per_object
 from events.services import publish
+from photostudio.dates import day_text, moment_text
 from photostudio.errors import (
     AlreadyOnWaitlist,
     BookingClosed,
@@ -253,10 +254,9 @@ def _not_yet(booking: Booking, move: Transition) -> InvalidTransition:
 
 def _too_early(booking: Booking, move: Transition) -> TooEarly:
     not_before = getattr(booking, move.custom["not_before"])
-    local = timezone.localtime(not_before, timezone.get_default_timezone())
     doing = "begin" if move.target == BookingState.IN_PROGRESS else "complete"
     return TooEarly(
-        f"Too early: this session can {doing} from {local:%a %d %b %Y %H:%M}.",
+        f"Too early: this session can {doing} from {moment_text(not_before)}.",
         details={"from": booking.state, "to": move.target, "not_before": not_before.astimezone(UTC).isoformat()},
     )
 
@@ -795,9 +795,9 @@ def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None
 def _closed(closure: Closure) -> SpaceClosed:
     zone = timezone.get_default_timezone()
     start, end = (timezone.localtime(moment, zone) for moment in (closure.start, closure.end))
-    until = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%a %d %b %Y %H:%M}"
+    until = f"{end:%H:%M}" if start.date() == end.date() else moment_text(end)
     return SpaceClosed(
-        f"{closure.where} is closed on {start:%a %d %b %Y} from {start:%H:%M} to {until} for “{closure.reason}” "
+        f"{closure.where} is closed on {day_text(start)} from {start:%H:%M} to {until} for “{closure.reason}” "
         f"(closure #{closure.pk}): the booking and its clean-up must fit outside it.",
         details={"closure": closure_snapshot(closure)},
     )
@@ -911,7 +911,7 @@ def _overlap(booking: Booking, conflict: Booking | None, *, offer_alternatives: 
         start, end, free = (
             timezone.localtime(moment, zone) for moment in (conflict.start, conflict.end, conflict.blocks_until)
         )
-        message = f"{conflict.space.name} is already booked on {start:%a %d %b %Y} from {start:%H:%M} to {end:%H:%M}"
+        message = f"{conflict.space.name} is already booked on {day_text(start)} from {start:%H:%M} to {end:%H:%M}"
         if free != end:
             message += f" and blocked for clean-up until {free:%H:%M}"
         message += f" (booking #{conflict.pk})."

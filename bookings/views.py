@@ -45,6 +45,7 @@ from employees import calendar_feed
 from employees import selectors as employee_selectors
 from employees.models import Role
 from photostudio import errors
+from photostudio.dates import day_text
 from photostudio.exports import csv_writer
 
 PAGE_SIZE = 25
@@ -294,7 +295,7 @@ def _book_series(request, form, repeat):
     booked = series.create_series(actor=request.user, **form.booking_arguments(), **repeat.series_arguments())
     message = f"Series #{booked.series.pk}: {len(booked.bookings)} bookings are saved as pending."
     if booked.left:
-        message += " Not booked, as taken: " + ", ".join(f"{refusal.day:%a %d %b %Y}" for refusal in booked.left) + "."
+        message += " Not booked, as taken: " + ", ".join(day_text(refusal.day) for refusal in booked.left) + "."
     messages.success(request, message)
     return redirect("booking-detail", pk=booked.bookings[0].pk)
 

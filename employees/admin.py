@@ -23,6 +23,7 @@ from employees import lockout, mfa, services
 from employees.models import Employee, Role
 from photostudio import errors
 from photostudio.admin import RefusalsAsMessagesMixin
+from photostudio.dates import moment_text
 from photostudio.inputs import InputRulesMixin
 
 
@@ -259,5 +260,4 @@ def _locked_until(employee) -> datetime | None:
 
 
 def _clock(moment: datetime) -> str:
-    local = timezone.localtime(moment, timezone.get_default_timezone())
-    return f"{local:%a %d %b %H:%M}"
+    return moment_text(moment, with_year=False)

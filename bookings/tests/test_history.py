@@ -42,11 +42,11 @@ def test_each_change_reads_as_a_line(manager, studio, django_assert_max_num_quer
         entries = history.describe(events)
 
     assert [(entry.title, entry.detail) for entry in entries] == [
-        ("Booked", "Mon 14 Jan 2030 10:00–12:00 in Test Studio, 2 people, price 100.00 USD"),
+        ("Booked", "Mon 14 Jan 2030, 10:00–12:00 in Test Studio, 2 people, price 100.00 USD"),
         ("Photographer assigned", "Pete Photographer"),
         (
             "Rescheduled",
-            "From Mon 14 Jan 2030 10:00–12:00 in Test Studio to Mon 14 Jan 2030 14:00–15:00 in Loft; price 50.00 USD",
+            "From Mon 14 Jan 2030, 10:00–12:00 in Test Studio to Mon 14 Jan 2030, 14:00–15:00 in Loft; price 50.00 USD",
         ),
         ("Details changed", "notes changed; people: 2 → 3"),
         ("Pending → Cancelled", "Reason: Ill"),
@@ -70,7 +70,7 @@ def test_a_day_before_the_tenth_reads_as_the_booking_page_writes_it(manager, stu
 
     (entry,) = history.describe(selectors.booking_history(booking=booking))
 
-    assert entry.detail.startswith("Mon 4 Feb 2030 10:00–12:00 in Test Studio")
+    assert entry.detail.startswith("Mon 4 Feb 2030, 10:00–12:00 in Test Studio")
 
 
 def test_an_unknown_event_reads_as_its_type(studio):

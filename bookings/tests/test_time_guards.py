@@ -60,7 +60,7 @@ def test_api_answers_too_early_with_the_first_allowed_time(photographer):
     error = response.json()["error"]
     assert error["code"] == "too_early"
     assert error["details"]["not_before"] == "2030-01-14T09:30:00+00:00"
-    assert "from Mon 14 Jan 2030 09:30" in error["message"]
+    assert "from Mon 14 Jan 2030, 09:30" in error["message"]
 
 
 def test_too_early_moves_are_not_offered_but_named_with_their_time(photographer):

@@ -503,7 +503,7 @@ def test_detail_shows_the_history_from_the_event_log(desk, studio, receptionist)
     history = desk.get(f"/bookings/{booking.pk}/").context["history"]
 
     assert [entry.title for entry in history] == ["Booked", "Pending → Confirmed"]
-    assert history[0].detail == "Mon 14 Jan 2030 10:00–12:00 in Test Studio, 2 people, price 100.00 USD"
+    assert history[0].detail == "Mon 14 Jan 2030, 10:00–12:00 in Test Studio, 2 people, price 100.00 USD"
     assert {entry.event.actor for entry in history} == {receptionist}
 
 

@@ -1,0 +1,26 @@
+"""How a day and a moment read for people in messages and lists: as the pages write them (Django's
+"D j M Y, H:i"), in the studio's time zone, so a refusal beside a page reads "Mon 4 Feb 2030, 10:00"
+as the page does."""
+
+from datetime import date, datetime
+
+from django.utils import dateformat, timezone
+
+
+def day_text(day: date) -> str:
+    """'Mon 4 Feb 2030'; a moment is taken on its day in the studio's time zone."""
+    return dateformat.format(_local(day), "D j M Y")
+
+
+def long_day_text(day: date) -> str:
+    """'Monday 4 February 2030'."""
+    return dateformat.format(_local(day), "l j F Y")
+
+
+def moment_text(moment: datetime, *, with_year: bool = True) -> str:
+    """'Mon 4 Feb 2030, 10:00' (without the year: 'Mon 4 Feb, 10:00') in the studio's time zone."""
+    return dateformat.format(_local(moment), "D j M Y, H:i" if with_year else "D j M, H:i")
+
+
+def _local(value: date) -> date:
+    return timezone.localtime(value, timezone.get_default_timezone()) if isinstance(value, datetime) else value
