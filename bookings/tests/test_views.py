@@ -212,6 +212,16 @@ def test_calendar_day_has_a_column_per_space_with_its_bookings(desk, studio):
     assert f'href="/bookings/{booking.pk}/"' in page(response)
 
 
+def test_calendar_and_today_mark_the_photographer_without_needing_an_emoji_font(desk, studio):
+    # An offline studio's browser may have no colour-emoji font: such a sign would be an empty box.
+    BookingFactory(space=studio, start=at("10:00"), photographer=PhotographerFactory(full_name="Pete Photographer"))
+
+    for response in (desk.get("/calendar/", {"date": "2030-01-14"}), desk.get("/")):
+        content = page(response)
+        assert "Pete Photographer" in content
+        assert not [character for character in content if ord(character) >= 0x1F000], response.request["PATH_INFO"]
+
+
 def test_calendar_offers_free_slots_as_prefilled_booking_links(desk, studio):
     BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
 
