@@ -57,7 +57,7 @@ def test_the_calendar_shows_a_closure_with_its_reason(open_page, live_server, st
     closure = page.locator(".tg-lane[data-space='studio_a'] .tg-closure")
     expect(closure).to_be_visible()
     expect(closure).to_contain_text("Closed: Floor repainting")
-    expect(page.get_by_role("heading", name="Closed in this day")).to_be_visible()
+    expect(page.get_by_role("heading", name="Closed on this day")).to_be_visible()
     lane = page.locator(".tg-lane[data-space='studio_a']")
     expect(lane.locator("a.tg-free[href*='start_time=15:00']")).to_have_count(0)
     closure.scroll_into_view_if_needed()
