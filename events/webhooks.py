@@ -67,8 +67,8 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-# The sockets the running send() opened, for its deadline to cut.
-_opened_sockets: ContextVar[list[socket.socket] | None] = ContextVar("webhook_sockets", default=None)
+# The connections the running send() opened, for its deadline to cut.
+_opened_connections: ContextVar[list[HTTPConnection] | None] = ContextVar("webhook_connections", default=None)
 
 
 class _GuardedConnectionMixin:
@@ -78,9 +78,9 @@ class _GuardedConnectionMixin:
         if not private_targets_allowed() and refused_address(address):
             sock.close()
             raise TargetRefused(f"{self.host} resolves to {address}, a loopback, private or link-local address")
-        opened = _opened_sockets.get()
+        opened = _opened_connections.get()
         if opened is not None:
-            opened.append(sock)
+            opened.append(self)
         return sock
 
 
@@ -179,17 +179,20 @@ def _deadline(seconds: int):
     the timeout of requests bounds each wait for a byte, not the answer, which a receiver may
     send a byte at a time. A cut answer may look whole (headers end at the cut), so whatever was
     read is discarded."""
-    opened: list[socket.socket] = []
+    opened: list[HTTPConnection] = []
     cut = threading.Event()
 
     def cut_connections():
         cut.set()
-        for sock in opened:
-            with suppress(OSError):  # closed already
-                sock.shutdown(socket.SHUT_RDWR)
+        for connection in opened:
+            # The connection's socket as it is now: for HTTPS the TLS socket, which took over the
+            # plain one (left without a file descriptor) once the handshake began.
+            if (sock := connection.sock) is not None:
+                with suppress(OSError):  # closed already
+                    sock.shutdown(socket.SHUT_RDWR)
 
     timer = threading.Timer(seconds, cut_connections)
-    token = _opened_sockets.set(opened)
+    token = _opened_connections.set(opened)
     timer.start()
     timed_out = WebhookTimedOut(f"no complete answer within {seconds} seconds")
     try:
@@ -200,7 +203,7 @@ def _deadline(seconds: int):
         raise
     finally:
         timer.cancel()
-        _opened_sockets.reset(token)
+        _opened_connections.reset(token)
     if cut.is_set():
         raise timed_out
 

@@ -1,6 +1,7 @@
 """A real HTTP server on 127.0.0.1 that records webhook POSTs and answers as scripted."""
 
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ class Received:
 
 
 class WebhookReceiver:
-    def __init__(self):
+    def __init__(self, *, certificate: tuple[str, str] | None = None):
+        """``certificate``: the paths of a certificate and its key, to answer over HTTPS."""
         self.received: list[Received] = []
         self._answers: dict[str, list[int]] = {}
         self._delays: dict[str, float] = {}
@@ -62,6 +64,12 @@ class WebhookReceiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._scheme = "http"
+        if certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -74,7 +82,7 @@ class WebhookReceiver:
 
     def url(self, path: str) -> str:
         host, port = self._server.server_address
-        return f"http://{host}:{port}{path}"
+        return f"{self._scheme}://{host}:{port}{path}"
 
     def answer(self, path: str, *statuses: int) -> None:
         """Answer the next requests to ``path`` with ``statuses``, then 200."""

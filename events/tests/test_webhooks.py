@@ -414,9 +414,11 @@ def test_a_refusal_whose_answer_holds_nul_characters_is_recorded_and_retried(web
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("receiver", ["webhook_receiver", "https_webhook_receiver"])
 def test_a_receiver_trickling_its_headers_fails_the_attempt_once_the_time_is_up(
-    webhook_receiver, after_commit, settings
+    receiver, request, after_commit, settings
 ):
+    webhook_receiver = request.getfixturevalue(receiver)
     settings.WEBHOOKS_TIMEOUT = 1
     endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/drip"), event_types=[EventType.CLIENT_UPDATED])
     webhook_receiver.trickle_headers("/drip", pause=0.2)
