@@ -14,6 +14,7 @@ starts a lock) and raised as a typed error from ``photostudio.errors``.
 """
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
@@ -459,8 +460,9 @@ def mark_session_verified(request, device: Device) -> None:
 
 
 def may_send_reset_link(email: str) -> bool:
-    """Whether another password reset link may go to ``email`` this hour: at most
+    """Whether another password reset link may go to ``email`` in this clock hour: at most
     ``PASSWORD_RESET_EMAILS_PER_HOUR``, so nobody can flood a colleague's inbox from the reset
     page. Counted in the cache, across processes on Redis; True while it cannot count."""
     address = hashlib.sha256(email.strip().lower().encode()).hexdigest()  # no address kept in Redis
-    return cache.take(f"password_reset:{address}", limit=settings.PASSWORD_RESET_EMAILS_PER_HOUR, ttl=3600)
+    hour = int(time.time() // 3600)  # a counter per hour: cache.take remembers a spent one
+    return cache.take(f"password_reset:{address}:{hour}", limit=settings.PASSWORD_RESET_EMAILS_PER_HOUR, ttl=3600)

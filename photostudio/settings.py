@@ -409,7 +409,7 @@ AXES_VERBOSE = False
 # Reverse proxies in front of the app that append to X-Forwarded-For (the Compose proxy: 1).
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "photostudio.middleware.client_ip"
-# Password reset links sent to one address within an hour; more requests show the same page, send nothing.
+# Password reset links sent to one address in each clock hour; more show the same page and send nothing.
 PASSWORD_RESET_EMAILS_PER_HOUR = env_int("PASSWORD_RESET_EMAILS_PER_HOUR", 3, minimum=1, maximum=1000)
 
 if not DEBUG:

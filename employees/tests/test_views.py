@@ -1,7 +1,9 @@
 import re
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -290,6 +292,17 @@ def test_reset_page_sends_one_address_at_most_its_hourly_share_of_links(client, 
     other = EmployeeFactory(email="other@example.com")
     client.post(reverse("password_reset"), {"email": other.email})
     assert mail.outbox[-1].to == [other.email]
+
+
+def test_reset_page_sends_links_to_an_address_again_the_next_hour(client, desk, settings):
+    settings.PASSWORD_RESET_EMAILS_PER_HOUR = 1
+    with time_machine.travel(datetime(2030, 1, 14, 9, 0, tzinfo=UTC), tick=False) as clock:
+        for _ in range(2):
+            client.post(reverse("password_reset"), {"email": desk.email})
+        clock.shift(3600)
+        client.post(reverse("password_reset"), {"email": desk.email})
+
+    assert len(mail.outbox) == 2
 
 
 def test_admin_opens_for_a_manager_with_a_verified_session(client):
