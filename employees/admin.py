@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from bookings.selectors import upcoming_sessions_of
 from employees import lockout, mfa, services
@@ -246,12 +247,17 @@ class EmployeeAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
         self._for_each(request, queryset, mfa.reset_mfa, "Two-factor authentication reset")
 
 
-# An employee's authenticator secret and backup codes are shown once, to them (employees.mfa).
-# django-otp's own admin pages would show them to every admin, and add or remove devices past
-# employees.mfa, which ends the sign-ins and tells the employee: MFA is reset with the action above.
-for _device_model in (TOTPDevice, StaticDevice):
-    if admin.site.is_registered(_device_model):
-        admin.site.unregister(_device_model)
+def _unregister_credential_pages() -> None:
+    """An employee's authenticator secret and backup codes are shown once, to them (employees.mfa),
+    and their tokens to the program they signed in with. django-otp's and simplejwt's own admin
+    pages would show them to every admin, and add or remove devices past employees.mfa, which ends
+    the sign-ins and tells the employee: MFA is reset, and sign-ins ended, with the actions above."""
+    for model in (TOTPDevice, StaticDevice, OutstandingToken, BlacklistedToken):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_credential_pages()
 
 
 def _locked_until(employee) -> datetime | None:

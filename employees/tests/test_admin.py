@@ -2,6 +2,8 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from employees import services
 from employees.admin import EmployeeChangeForm
@@ -149,6 +151,22 @@ def test_no_admin_page_shows_an_employees_authenticator_secret_or_backup_codes(a
         response = admin_client.get(path)
         assert response.status_code == 404, path
         assert b"tulip4831" not in response.content
+
+
+def test_no_admin_page_shows_a_colleagues_tokens(admin_client):
+    EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    answer = APIClient().post("/api/v1/auth/login", {"username": "desk", "password": DEFAULT_PASSWORD}, format="json")
+    assert answer.status_code == 200
+    stored = OutstandingToken.objects.get(user__username="desk")
+    for path in (
+        "/admin/token_blacklist/outstandingtoken/",
+        f"/admin/token_blacklist/outstandingtoken/{stored.pk}/change/",
+        "/admin/token_blacklist/blacklistedtoken/",
+    ):
+        response = admin_client.get(path)
+        assert response.status_code == 404, path
+        assert stored.token.encode() not in response.content
+        assert answer.json()["refresh_token"].encode() not in response.content
 
 
 def test_actions_refused_for_an_employee_are_reported_not_raised(manager_client):
