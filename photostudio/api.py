@@ -101,7 +101,7 @@ def bad_request(request, exception):
     if isinstance(exception, DisallowedHost):
         message = "This server does not answer to that host name; the studio lists the names it does in ALLOWED_HOSTS."
         return JsonResponse(error_body("host_not_allowed", message), status=400)
-    return JsonResponse(error_body("bad_request", "The request was refused as malformed."), status=400)
+    return JsonResponse(error_body("malformed_request", "The request was refused as malformed."), status=400)
 
 
 def not_found(request, exception):

@@ -11,8 +11,8 @@ api_v1 = [
     path("", include("events.api.urls")),
 ]
 
-# Django tries these in order on every request, the API's (most requests) first; no two of
-# the prefixes' patterns match the same address, so the order changes no answer.
+# Django tries these in order on every request, the API's (most requests) first. No two of the
+# prefixes' patterns match the same address, but for the API's catch-all, which must follow the API.
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     # Any other address under the API: its JSON 404 even with DEBUG on, where Django would answer

@@ -126,7 +126,7 @@ def test_a_query_string_with_more_fields_than_django_takes_is_a_json_400(desk):
     response = desk.get(BOOKINGS + "?" + "&".join(f"f{number}=1" for number in range(1001)))
 
     assert response.status_code == 400
-    assert error(response)["code"] == "bad_request"
+    assert error(response)["code"] == "malformed_request"
 
 
 def test_a_page_asked_for_by_a_host_name_the_studio_does_not_serve_stays_html(client):
