@@ -8,7 +8,9 @@ from photostudio.inputs import InputRulesForm
 
 
 class _TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
-    pass
+    def filter(self, qs, value):
+        # An empty item ("?type=,") names no type, as "?type=" does: it narrows nothing.
+        return super().filter(qs, [item for item in value if item] if value else value)
 
 
 class EventFilterSet(django_filters.FilterSet):

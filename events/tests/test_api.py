@@ -99,6 +99,18 @@ def test_an_event_type_not_in_the_catalogue_answers_400_not_an_empty_list(manage
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("types", [",", ",,", "booking.created,"])
+def test_empty_items_of_the_type_filter_name_no_type(manager_api, types):
+    EventFactory(type=EventType.BOOKING_CREATED)
+    EventFactory(type=EventType.CLIENT_UPDATED)
+    expected = 1 if "booking.created" in types else 2
+
+    response = manager_api.get("/api/v1/events/", {"type": types})
+
+    assert (response.status_code, response.json()["count"]) == (200, expected)
+
+
+@pytest.mark.django_db
 def test_event_list_comes_in_pages(manager_api):
     for day in range(1, 6):
         EventFactory(occurred_at=JANUARY.replace(day=day))
