@@ -9,6 +9,7 @@ the staff pages and the API call.
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -140,16 +141,13 @@ class ClosureAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
         super().log_deletions(request, [obj])
 
     def delete_queryset(self, request, queryset):
-        removed = []
         for closure in queryset:
             try:
-                services.delete_closure(closure=closure, actor=request.user)
+                with transaction.atomic():  # the removal and its log entry, together
+                    self.delete_model(request, closure)
             except NotFound as gone:
                 # Another manager removed it after this page read it: gone all the same, recorded once.
                 self.message_user(request, f"{closure}: {gone.message}", messages.WARNING)
-            else:
-                removed.append(closure)
-        super().log_deletions(request, removed)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
