@@ -9,11 +9,15 @@ from photostudio.errors import ValidationFailed
 def save_unless_taken(instance: models.Model, *, unique_field: str, reported_as: str = "", **save_kwargs) -> None:
     """Save ``instance`` in a savepoint, refusing a ``unique_field`` value that someone else took
     since validation checked it: ValidationFailed on ``reported_as`` (the field's name unless
-    given) with the field's own message, and the caller's transaction still usable."""
+    given) with the field's own message, and the caller's transaction still usable. Any other
+    IntegrityError is raised as it is."""
     try:
         with transaction.atomic():
             instance.save(**save_kwargs)
     except IntegrityError:
+        taken = type(instance)._default_manager.filter(**{unique_field: getattr(instance, unique_field)})
+        if not taken.exclude(pk=instance.pk).exists():
+            raise
         message = instance._meta.get_field(unique_field).error_messages["unique"]
         raise ValidationFailed(message, details={reported_as or unique_field: [message]}) from None
 
