@@ -170,7 +170,7 @@ def run_delivery(*, delivery_id: int) -> str | None:
     if not claimed:
         return None
     delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
-    kind = _kind(delivery)
+    kind = _metrics_handler_label(delivery)
     started = time.perf_counter()
     try:
         if delivery.is_webhook:
@@ -264,12 +264,12 @@ def _record_failure(delivery: Delivery, kind: str, exc: Exception) -> str | None
 
 def _count_failed(delivery: Delivery, error: str) -> None:
     """What operators alert on: ``studio_events_failed_total`` and the ``delivery_failed`` log line."""
-    event_type, kind = delivery.event.type, _kind(delivery)
+    event_type, kind = delivery.event.type, _metrics_handler_label(delivery)
     metrics.record(lambda: metrics.failed.labels(event_type, kind).inc())
     logger.error("delivery_failed", delivery_id=delivery.pk, handler=delivery.handler, error=error)
 
 
-def _kind(delivery: Delivery) -> str:
+def _metrics_handler_label(delivery: Delivery) -> str:
     """The metrics' ``handler`` label: one for all webhook endpoints, else the subscriber's name."""
     return "webhook" if delivery.is_webhook else delivery.handler
 

@@ -273,8 +273,8 @@ EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1, maxim
 # Attempts per (event, handler) before the delivery is marked failed (re-runnable in the admin);
 # the wait after attempt n is EVENTS_RETRY_BASE_DELAY * 2^(n-1) seconds, at most EVENTS_RETRY_MAX_DELAY.
 # At most 1000 attempts (weeks of hourly retries): a delivery stores its count in a 32-bit column.
-MAX_ATTEMPTS_LIMIT = 1000
-EVENTS_HANDLER_MAX_ATTEMPTS = env_int("EVENTS_HANDLER_MAX_ATTEMPTS", 5, minimum=1, maximum=MAX_ATTEMPTS_LIMIT)
+_MAX_ATTEMPTS = 1000
+EVENTS_HANDLER_MAX_ATTEMPTS = env_int("EVENTS_HANDLER_MAX_ATTEMPTS", 5, minimum=1, maximum=_MAX_ATTEMPTS)
 EVENTS_RETRY_BASE_DELAY = env_int("EVENTS_RETRY_BASE_DELAY", 30, minimum=1, maximum=DURATION_MAX_SECONDS)
 EVENTS_RETRY_MAX_DELAY = env_int("EVENTS_RETRY_MAX_DELAY", 3600, minimum=1, maximum=DURATION_MAX_SECONDS)
 # The relay (beat, every EVENTS_RELAY_INTERVAL seconds, or `manage.py relay_events`) re-sends
@@ -308,7 +308,7 @@ NOTIFICATIONS_REMINDER_INTERVAL = env_int(
 )
 
 WEBHOOKS_TIMEOUT = env_int("WEBHOOKS_TIMEOUT", 10, minimum=1, maximum=60)
-WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1, maximum=MAX_ATTEMPTS_LIMIT)
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1, maximum=_MAX_ATTEMPTS)
 # Off: webhooks never go to loopback, private or link-local addresses, even via DNS.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
 
