@@ -175,14 +175,15 @@ def run_delivery(*, delivery_id: int) -> str | None:
     try:
         if delivery.is_webhook:
             result = _send_webhook(delivery)
-            _settle(
+            if not _settle(
                 delivery,
                 status=Delivery.Status.SUCCEEDED,
                 finished_at=timezone.now(),
                 outcome=result.outcome,
                 response_status=result.response_status,
                 last_error="",
-            )
+            ):
+                raise _LostClaim
         else:
             with transaction.atomic():
                 outcome = _run_handler(delivery)

@@ -8,13 +8,14 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from urllib3 import connection as urllib3_connection
 
 from employees.tests.factories import EmployeeFactory
-from events import services
+from events import services, webhooks
 from events.models import Delivery, EventType
 from events.targets import check_target
-from events.tests.factories import WebhookEndpointFactory
+from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
 from photostudio.errors import PermissionDenied
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
@@ -432,3 +433,25 @@ def test_a_receiver_trickling_its_headers_fails_the_attempt_once_the_time_is_up(
     assert delivery.status == Delivery.Status.PENDING
     assert "no complete answer within 2 seconds" in delivery.last_error
     assert took < 4
+
+
+@pytest.mark.django_db
+def test_a_webhook_answered_after_its_attempt_went_to_another_worker_is_not_counted_as_this_ones(
+    webhook_receiver, monkeypatch
+):
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/late"), event_types=[EventType.CLIENT_UPDATED])
+    delivery = DeliveryFactory(
+        event=EventFactory(type=EventType.CLIENT_UPDATED), endpoint=endpoint, handler=endpoint.handler_name
+    )
+    send = webhooks.send
+
+    def send_while_the_relay_hands_the_attempt_on(*args):
+        result = send(*args)
+        Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)  # another worker's claim
+        return result
+
+    monkeypatch.setattr(webhooks, "send", send_while_the_relay_hands_the_attempt_on)
+
+    assert services.run_delivery(delivery_id=delivery.pk) is None
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.outcome) == (Delivery.Status.RUNNING, "")
