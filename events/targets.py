@@ -10,6 +10,7 @@ each delivery actually connects to.
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -91,8 +92,16 @@ def check_target(url: str, *, resolve: bool) -> None:
 
 
 def _resolve(host: str, port: int | None) -> list[str]:
+    """The addresses ``host`` resolves to; none when it does not resolve within
+    ``WEBHOOKS_TIMEOUT`` seconds (the system's resolver has no timeout of its own to give: a slow
+    DNS server would hold the request that adds the endpoint)."""
+    lookup = ThreadPoolExecutor(max_workers=1)
     try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
+        infos = lookup.submit(socket.getaddrinfo, host, port or 443, proto=socket.IPPROTO_TCP).result(
+            timeout=settings.WEBHOOKS_TIMEOUT
+        )
+    except (OSError, UnicodeError, TimeoutError):
         return []
+    finally:
+        lookup.shutdown(wait=False)  # a lookup that hangs ends on its own, in its own thread
     return sorted({info[4][0] for info in infos})

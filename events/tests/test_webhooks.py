@@ -1,5 +1,7 @@
 import json
 import re
+import socket
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -251,6 +253,20 @@ def test_public_targets_are_accepted(settings):
 
     check_target("https://93.184.215.14/hook", resolve=True)
     check_target("https://hooks.example.com/studio", resolve=False)
+
+
+def test_a_name_the_dns_is_slow_to_resolve_is_left_to_the_deliveries_check(settings, monkeypatch):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    settings.WEBHOOKS_TIMEOUT = 1
+    answered = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answered.wait(10))
+
+    started = time.monotonic()
+    check_target("https://hooks.example.com/studio", resolve=True)
+    took = time.monotonic() - started
+    answered.set()
+
+    assert took < 3
 
 
 @pytest.mark.parametrize("url", ["http://[64:ff9b::808:808]/hook", "http://[2002:808:808::1]/hook"])
