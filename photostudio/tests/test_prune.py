@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessFailureLog, AccessLog
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -10,7 +11,9 @@ from employees.models import SignIn
 from employees.tests.factories import EmployeeFactory
 from events.models import Delivery, Event
 from events.tests.factories import DeliveryFactory, EventFactory
+from photostudio import retention
 from photostudio.models import IdempotencyKey
+from photostudio.retention import Prunable, prunables
 from photostudio.tasks import nightly_housekeeping
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +129,21 @@ def test_the_nightly_job_prunes_with_the_configured_retention(settings):
     nightly_housekeeping()
     assert not Delivery.objects.filter(pk=week_old.pk).exists()
     assert Event.objects.filter(pk=old_event.pk).exists()
+
+
+def test_a_kind_the_database_refuses_to_prune_ends_the_command_with_a_message_keeping_what_was_pruned(
+    monkeypatch, capsys
+):
+    old_done = DeliveryFactory(status=Delivery.Status.SUCCEEDED, finished_at=timezone.now() - OLD)
+    deliveries = next(kind for kind in prunables(audit_trail=False) if "deliveries" in kind.name)
+
+    def refused(cutoff):
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(retention, "_prunables", [deliveries, Prunable("sign-in logs", refused)])
+
+    with pytest.raises(CommandError, match="Could not prune sign-in logs: canceling statement due to lock timeout"):
+        call_command("prune")
+
+    assert capsys.readouterr().out == f"{deliveries.name}: 1 deleted\n"
+    assert not Delivery.objects.filter(pk=old_done.pk).exists()

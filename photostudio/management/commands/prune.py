@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from photostudio.retention import prunables
@@ -34,8 +34,13 @@ class Command(BaseCommand):
             )
         cutoff = timezone.now() - timedelta(days=older_than)
         for prunable in prunables(audit_trail=events):
-            with transaction.atomic():
-                deleted = prunable.prune(cutoff)
+            try:
+                with transaction.atomic():
+                    deleted = prunable.prune(cutoff)
+            except DatabaseError as exc:
+                raise CommandError(
+                    f"Could not prune {prunable.name}: {exc}. What is listed above was pruned; run it again."
+                ) from exc
             self.stdout.write(f"{prunable.name}: {deleted} deleted")
         kept = "" if events else " The event trail was kept (--events prunes it too)."
         self.stdout.write(self.style.SUCCESS(f"Pruned what ended before {cutoff:%Y-%m-%d %H:%M} UTC.{kept}"))
