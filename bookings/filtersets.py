@@ -10,11 +10,7 @@ from django.core.exceptions import ValidationError
 from bookings.models import Booking, BookingState, Client, Closure, Space, WaitlistEntry, WaitlistStatus
 from bookings.selectors import client_matches, day_bounds
 from employees.models import Employee, Role
-from photostudio.inputs import InputRulesForm, calendar_validator
-
-
-class _StateInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
-    pass
+from photostudio.inputs import ChoicesInFilter, InputRulesForm, calendar_validator
 
 
 class _BookingOrdering(django_filters.OrderingFilter):
@@ -58,7 +54,7 @@ class BookingFilterSet(_FromToDaysFilterSet):
     space = django_filters.ModelChoiceFilter(
         queryset=Space.objects.all(), to_field_name="slug", help_text="A space's slug, e.g. studio_a."
     )
-    state = _StateInFilter(
+    state = ChoicesInFilter(
         choices=BookingState.choices, label="State", help_text="One or more states, comma-separated."
     )
     photographer = django_filters.ModelChoiceFilter(

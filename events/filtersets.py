@@ -4,18 +4,12 @@ import django_filters
 from django.contrib.auth import get_user_model
 
 from events.models import Delivery, Event, EventType
-from photostudio.inputs import InputRulesForm
-
-
-class _TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
-    def filter(self, qs, value):
-        # An empty item ("?type=,") names no type, as "?type=" does: it narrows nothing.
-        return super().filter(qs, [item for item in value if item] if value else value)
+from photostudio.inputs import ChoicesInFilter, InputRulesForm
 
 
 class EventFilterSet(django_filters.FilterSet):
     # Choices, so a misspelt type is refused rather than answered with an empty list.
-    type = _TypeInFilter(choices=EventType.choices, help_text="One or more event types, comma-separated.")
+    type = ChoicesInFilter(choices=EventType.choices, help_text="One or more event types, comma-separated.")
     aggregate_type = django_filters.CharFilter(help_text="e.g. bookings.booking")
     aggregate_id = django_filters.CharFilter()
     actor = django_filters.ModelChoiceFilter(

@@ -16,6 +16,7 @@ CSV import).
 import unicodedata
 from datetime import date, datetime
 
+import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -99,3 +100,11 @@ def control_character_errors(instance: models.Model) -> dict[str, list[str]]:
 
 class InputRulesForm(InputRulesMixin, forms.Form):
     """A plain form with the rules: the form of every FilterSet (``Meta.form``)."""
+
+
+class ChoicesInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """One or more of the choices, comma-separated (``?state=pending,confirmed``). An empty item
+    names no choice: ``?state=,`` narrows nothing, as ``?state=`` does."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, [item for item in value if item] if value else value)

@@ -81,6 +81,14 @@ def test_state_takes_several_states_comma_separated(receptionist, studio):
     assert ids(api_as(receptionist).get(BOOKINGS, {"state": "pending,confirmed"})) == [pending.pk, confirmed.pk]
 
 
+def test_empty_items_of_the_state_filter_name_no_state(receptionist, studio):
+    pending = BookingFactory(space=studio)
+    confirmed = BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(days=1), state=BookingState.CONFIRMED)
+
+    assert ids(api_as(receptionist).get(BOOKINGS, {"state": ","})) == [pending.pk, confirmed.pk]
+    assert ids(api_as(receptionist).get(BOOKINGS, {"state": "pending,"})) == [pending.pk]
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
