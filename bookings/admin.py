@@ -13,7 +13,6 @@ from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from bookings import history, selectors, services
@@ -213,7 +212,7 @@ class BookingAdmin(ReadOnlyAdmin):
             "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td><td>{}</td></tr>",
             (
                 (
-                    f"{timezone.localtime(entry.event.occurred_at, timezone.get_default_timezone()):%Y-%m-%d %H:%M}",
+                    moment_text(entry.event.occurred_at),
                     entry.event.actor or "—",
                     entry.title,
                     entry.detail,

@@ -449,8 +449,7 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         ]
 
     def __str__(self):
-        local = timezone.localtime(self.start, timezone.get_default_timezone())
-        return f"#{self.pk} {self.space} {local:%Y-%m-%d %H:%M}"
+        return f"#{self.pk} {self.space} {moment_text(self.start)}"
 
     def get_constraints(self):
         """Meta's constraints but the check constraints, which restate for the database what the
@@ -787,8 +786,7 @@ class WaitlistEntry(AuditedModel):
         ]
 
     def __str__(self):
-        local = timezone.localtime(self.start, timezone.get_default_timezone())
-        return f"Waitlist #{self.pk} {self.space} {local:%Y-%m-%d %H:%M}"
+        return f"Waitlist #{self.pk} {self.space} {moment_text(self.start)}"
 
 
 @functools.cache

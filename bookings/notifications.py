@@ -16,7 +16,8 @@ from bookings.models import Booking, BookingState, Space
 from events.models import Event, EventType
 from events.registry import Skipped
 from events.services import publish
-from photostudio.emails import Attachment, local_time, send_email
+from photostudio.dates import moment_text
+from photostudio.emails import Attachment, send_email
 
 # A reminder is for a session that will take place as booked.
 REMINDED_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
@@ -92,7 +93,7 @@ def _require_enabled(kind: str) -> None:
 
 
 def _send(kind: str, *, to: str, booking: Booking, recipient: str, attachments=(), **context) -> str:
-    subject = _SUBJECTS[kind].format(when=local_time(booking.start, "D j M, H:i"))
+    subject = _SUBJECTS[kind].format(when=moment_text(booking.start, with_year=False))
     context = {"booking": booking, "recipient": recipient, **context}
     send_email(template=f"bookings/email/{kind}", subject=subject, to=[to], context=context, attachments=attachments)
     return f"E-mailed {to}: {subject}"

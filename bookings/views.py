@@ -45,7 +45,7 @@ from employees import calendar_feed
 from employees import selectors as employee_selectors
 from employees.models import Role
 from photostudio import errors
-from photostudio.dates import day_text
+from photostudio.dates import day_text, short_day_text
 from photostudio.exports import csv_writer
 
 PAGE_SIZE = 25
@@ -577,7 +577,7 @@ def reports_view(request):
             ),
             "revenue_chart": charts.column_chart(
                 title=f"Revenue per day ({report.currency})",
-                categories=[f"{day.day:%d %b}" for day in report.days],
+                categories=[short_day_text(day.day) for day in report.days],
                 values=[day.revenue for day in report.days],
                 label_every=max(1, len(report.days) // 8),
             ),

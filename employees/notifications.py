@@ -9,7 +9,8 @@ how they sign in.
 from employees.models import Employee
 from events.models import Event, EventType
 from events.registry import Skipped
-from photostudio.emails import local_time, send_email
+from photostudio.dates import moment_text
+from photostudio.emails import send_email
 
 # Subject and message of the notice each sensitive account change sends its employee.
 ACCOUNT_NOTICES = {
@@ -68,7 +69,7 @@ def email_account_notice(event: Event) -> str:
     context = {
         "recipient": employee.get_short_name(),
         "message": message,
-        "when": local_time(event.occurred_at, "D j M Y, H:i"),
+        "when": moment_text(event.occurred_at),
     }
     send_email(template="employees/email/account_notice", subject=subject, to=recipients, context=context)
     return f"E-mailed {', '.join(recipients)}: {subject}"

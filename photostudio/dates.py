@@ -17,6 +17,11 @@ def long_day_text(day: date) -> str:
     return dateformat.format(_local(day), "l j F Y")
 
 
+def short_day_text(day: date) -> str:
+    """'4 Feb', where a column of days has room for little more."""
+    return dateformat.format(_local(day), "j M")
+
+
 def moment_text(moment: datetime, *, with_year: bool = True) -> str:
     """'Mon 4 Feb 2030, 10:00' (without the year: 'Mon 4 Feb, 10:00') in the studio's time zone."""
     return dateformat.format(_local(moment), "D j M Y, H:i" if with_year else "D j M, H:i")

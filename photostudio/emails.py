@@ -3,13 +3,12 @@ signed with the studio's name from DEFAULT_FROM_EMAIL, times shown in the studio
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -21,11 +20,6 @@ class Attachment:
 
 def studio_name() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or "The studio"
-
-
-def local_time(moment: datetime, format_string: str) -> str:
-    """``moment`` in the studio's TIME_ZONE, formatted with Django's ``date`` format characters."""
-    return dateformat.format(timezone.localtime(moment, timezone.get_default_timezone()), format_string)
 
 
 def send_email(
