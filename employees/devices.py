@@ -16,8 +16,8 @@ def has_mfa(employee: Employee) -> bool:
 
 def match_code(employee: Employee, code: str) -> Device | None:
     """The device that accepts ``code``: six digits go to the authenticator app, anything else to
-    the backup codes (so a backup code never counts against the app's throttle). Each accepted
-    code is used up: TOTP refuses a time step it already accepted, a backup code is deleted."""
+    the backup codes (eight characters, never six digits). Each accepted code is used up:
+    TOTP refuses a time step it already accepted, a backup code is deleted."""
     code = "".join(code.split()).lower()
     device_model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
     with transaction.atomic():
