@@ -10,7 +10,7 @@ from bookings.models import BookingState, Space
 from employees.models import Employee
 from events.models import Event, EventType
 from photostudio.dates import day_text, moment_text
-from photostudio.templatetags.money import money
+from photostudio.money import money_text
 
 _FIELD_NAMES = {"notes": "notes", "people_count": "people", "price": "price", "price_overridden": "price set by hand"}
 
@@ -102,7 +102,7 @@ def _change(field: str, change: dict) -> str:
 
 def _price(amount) -> str:
     """An amount with the studio's currency, as the pages show prices; "?" when the event has none."""
-    return money(amount) or "?"
+    return money_text(amount) or "?"
 
 
 def _people(count) -> str:

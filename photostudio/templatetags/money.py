@@ -1,14 +1,8 @@
-"""``{{ amount|money }}``: an amount with the studio's currency, as pages and e-mails show it."""
+"""``{{ amount|money }}``: an amount with the studio's currency (``photostudio.money``)."""
 
 from django import template
-from django.conf import settings
+
+from photostudio.money import money_text
 
 register = template.Library()
-
-
-@register.filter
-def money(amount) -> str:
-    """``160.00`` → ``"160.00 USD"`` (STUDIO_CURRENCY); nothing for a missing amount."""
-    if amount is None or amount == "":
-        return ""
-    return f"{amount} {settings.STUDIO_CURRENCY}"
+register.filter("money", money_text)
