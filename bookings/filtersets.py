@@ -23,7 +23,7 @@ class _BookingOrdering(django_filters.OrderingFilter):
         return ordered
 
 
-def _day_filter(label: str, help_text: str, method: str) -> django_filters.DateFilter:
+def _day_filter(*, label: str, help_text: str, method: str) -> django_filters.DateFilter:
     # The rule is the field's own, not only its form's: the day list reads ``date`` with the field
     # alone. A label of its own: django-filter names a filter that is no model field "[invalid name]",
     # which a page's error summary would show.
@@ -49,8 +49,14 @@ class _FromToDaysFilterSet(django_filters.FilterSet):
 
 
 class BookingFilterSet(_FromToDaysFilterSet):
-    date = _day_filter("Day", "Bookings on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
-    to = _day_filter("To", "Bookings on or before this day of the studio's calendar (YYYY-MM-DD).", "until_day")
+    date = _day_filter(
+        label="Day", help_text="Bookings on this day of the studio's calendar (YYYY-MM-DD).", method="on_day"
+    )
+    to = _day_filter(
+        label="To",
+        help_text="Bookings on or before this day of the studio's calendar (YYYY-MM-DD).",
+        method="until_day",
+    )
     space = django_filters.ModelChoiceFilter(
         queryset=Space.objects.all(), to_field_name="slug", help_text="A space's slug, e.g. studio_a."
     )
@@ -102,7 +108,11 @@ class BookingFilterSet(_FromToDaysFilterSet):
 # "from" is a Python keyword, so it joins the declared filters by name.
 BookingFilterSet.base_filters = {
     "date": BookingFilterSet.base_filters["date"],
-    "from": _day_filter("From", "Bookings on or after this day of the studio's calendar (YYYY-MM-DD).", "from_day"),
+    "from": _day_filter(
+        label="From",
+        help_text="Bookings on or after this day of the studio's calendar (YYYY-MM-DD).",
+        method="from_day",
+    ),
     **{name: flt for name, flt in BookingFilterSet.base_filters.items() if name != "date"},
 }
 
@@ -112,7 +122,9 @@ class ClosureFilterSet(_FromToDaysFilterSet):
     studio's closures)."""
 
     to = _day_filter(
-        "To", "Closures meeting this day of the studio's calendar or an earlier one (YYYY-MM-DD).", "until_day"
+        label="To",
+        help_text="Closures meeting this day of the studio's calendar or an earlier one (YYYY-MM-DD).",
+        method="until_day",
     )
     space = django_filters.ModelChoiceFilter(
         queryset=Space.objects.all(),
@@ -136,7 +148,9 @@ class ClosureFilterSet(_FromToDaysFilterSet):
 
 ClosureFilterSet.base_filters = {
     "from": _day_filter(
-        "From", "Closures meeting this day of the studio's calendar or a later one (YYYY-MM-DD).", "from_day"
+        label="From",
+        help_text="Closures meeting this day of the studio's calendar or a later one (YYYY-MM-DD).",
+        method="from_day",
     ),
     **ClosureFilterSet.base_filters,
 }
@@ -149,7 +163,11 @@ class WaitlistFilterSet(django_filters.FilterSet):
     space = django_filters.ModelChoiceFilter(
         queryset=Space.objects.all(), to_field_name="slug", help_text="A space's slug, e.g. studio_a."
     )
-    date = _day_filter("Day", "Entries whose slot is on this day of the studio's calendar (YYYY-MM-DD).", "on_day")
+    date = _day_filter(
+        label="Day",
+        help_text="Entries whose slot is on this day of the studio's calendar (YYYY-MM-DD).",
+        method="on_day",
+    )
 
     class Meta:
         model = WaitlistEntry
