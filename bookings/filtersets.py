@@ -5,6 +5,7 @@ overlaps it, so one running past midnight shows on both days.
 """
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 
 from bookings.models import Booking, BookingState, Client, Closure, Space, WaitlistEntry, WaitlistStatus
@@ -66,7 +67,14 @@ class BookingFilterSet(_FromToDaysFilterSet):
     photographer = django_filters.ModelChoiceFilter(
         queryset=Employee.objects.filter(role=Role.PHOTOGRAPHER), help_text="The assigned photographer's id."
     )
-    client = django_filters.ModelChoiceFilter(queryset=Client.objects.all(), help_text="The client's id.")
+    # The page carries client and ordering in hidden inputs (from a client's page, a column's
+    # heading): a refusal names them in the error summary without a field to go to.
+    client = django_filters.ModelChoiceFilter(
+        queryset=Client.objects.all(),
+        label="The client of the link followed",
+        widget=forms.HiddenInput,
+        help_text="The client's id.",
+    )
     search = django_filters.CharFilter(
         method="by_client",
         label="Client",
@@ -84,6 +92,8 @@ class BookingFilterSet(_FromToDaysFilterSet):
             ("price", "price"),
             ("state", "state"),
         ),
+        label="The order of the link followed",
+        widget=forms.HiddenInput,
         help_text="Sort by start, space, client, people, photographer, price or state; a leading - "
         "reverses (-start: latest first). Ties keep start order.",
     )

@@ -856,6 +856,23 @@ def test_a_bad_filter_is_named_in_the_error_summary_by_its_label(desk, url, quer
     assert "[invalid name]" not in page(response)
 
 
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({"client": "999999"}, "The client of the link followed: "),
+        ({"ordering": "zzz"}, "The order of the link followed: "),
+    ],
+)
+def test_a_bad_filter_carried_by_the_link_is_named_without_a_link_to_a_missing_field(desk, query, named):
+    response = desk.get("/bookings/", query)
+
+    content = page(response)
+    assert response.status_code == 400
+    assert f"<li>{named}" in content
+    for target in re.findall(r'<a href="#(filter-[^"]+)"', content):
+        assert f'id="{target}"' in content
+
+
 # --- error pages ----------------------------------------------------------------------------------
 
 
