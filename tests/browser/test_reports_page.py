@@ -79,3 +79,15 @@ def test_on_a_phone_the_revenue_per_day_stays_readable_and_opens_on_the_latest_d
 
     assert smallest_text >= 10
     assert last_day["x"] + last_day["width"] <= frame
+
+
+def test_a_refused_period_keeps_its_fields_as_wide_as_before(page, live_server):
+    manager = EmployeeFactory(username="maria", full_name="Maria Manager", role=Role.MANAGER)
+    sign_in(page, live_server, manager, secret=enrol_mfa(manager), path="/reports/")
+    fields = page.locator(".search-bar > div")
+    widths = [box["width"] for box in (fields.nth(0).bounding_box(), fields.nth(1).bounding_box())]
+
+    page.goto(f"{live_server.url}/reports/?start=2030-02-01&end=2030-01-01")
+
+    expect(page.locator(".search-bar .errorlist")).to_be_visible()
+    assert [fields.nth(0).bounding_box()["width"], fields.nth(1).bounding_box()["width"]] == widths
