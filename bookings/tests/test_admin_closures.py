@@ -4,6 +4,7 @@ one over bookings lists them, linked."""
 from datetime import date
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.models import DELETION, LogEntry
 from django.urls import reverse
 
@@ -166,6 +167,30 @@ def test_selected_closures_log_only_the_removals_this_manager_made(boss, manager
     assert [(entry.object_id, entry.user_id) for entry in logged] == [(str(removed_here.pk), manager.pk)]
     assert not Closure.objects.exists()
     assert Event.objects.filter(type="closure.deleted").count() == 2
+
+
+def test_selected_closures_are_each_removed_with_their_log_entry_or_not_at_all(boss, manager, studio, monkeypatch):
+    closures = [ClosureFactory(space=studio), ClosureFactory(space=None)]
+    log, logged = admin.ModelAdmin.log_deletions, []
+
+    def log_the_first_only(self, request, removed):
+        if logged:
+            raise RuntimeError("the log could not be written")
+        logged.extend(closure.pk for closure in removed)
+        return log(self, request, removed)
+
+    monkeypatch.setattr(admin.ModelAdmin, "log_deletions", log_the_first_only)
+
+    with pytest.raises(RuntimeError):
+        boss.post(
+            reverse("admin:bookings_closure_changelist"),
+            {"action": "delete_selected", "_selected_action": [c.pk for c in closures], "post": "yes"},
+        )
+
+    (removed,) = logged
+    assert list(Closure.objects.values_list("pk", flat=True)) == [c.pk for c in closures if c.pk != removed]
+    assert [entry.object_id for entry in LogEntry.objects.filter(action_flag=DELETION)] == [str(removed)]
+    assert Event.objects.filter(type="closure.deleted").count() == 1
 
 
 def test_manager_removes_selected_closures_each_with_its_event(boss, manager, studio):
