@@ -390,7 +390,10 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
         }
         super().__init__(data, initial=initial)
         self.booking = booking
-        self.fields["space"].queryset = active_spaces()
+        # The booking's own space stays a choice once deactivated, so its details can still change.
+        self.fields["space"].queryset = Space.objects.filter(Q(is_active=True) | Q(pk=booking.space_id)).order_by(
+            "name"
+        )
         photographers = Employee.objects.filter(role=Role.PHOTOGRAPHER).filter(
             Q(is_active=True) | Q(pk=booking.photographer_id)
         )

@@ -577,6 +577,18 @@ def test_a_closed_booking_cannot_be_moved(desk, studio):
     assert "A completed booking cannot be rescheduled." in response.context["form"].non_field_errors()
 
 
+def test_notes_of_a_booking_in_a_deactivated_space_can_still_be_changed(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"))
+    studio.is_active = False
+    studio.save()
+
+    response = desk.post(f"/bookings/{booking.pk}/edit/", edit_form(booking, notes="Client will be late"))
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.notes == "Client will be late"
+
+
 # --- clients --------------------------------------------------------------------------------------
 
 
