@@ -7,7 +7,7 @@ UTC with their offset (``Z``).
 """
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -29,11 +29,12 @@ from bookings.models import (
     Space,
     WaitlistEntry,
     WaitlistStatus,
+    local_instant,
 )
 from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Report
 from employees.models import Employee
 from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer
-from photostudio.inputs import OUT_OF_CALENDAR_MESSAGE, in_calendar
+from photostudio.inputs import FIRST_DAY, LAST_DAY, OUT_OF_CALENDAR_MESSAGE, in_calendar
 from photostudio.openapi import ErrorDetailSerializer
 
 # Large enough for any real session, small enough that a typo (10000) is refused as such.
@@ -49,6 +50,8 @@ class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2024-01-15T10:00:00Z.",
         "out_of_calendar": OUT_OF_CALENDAR_MESSAGE,
+        "out_of_studio_calendar": "On the studio's clock ({zone}) that is outside the calendar: "
+        + OUT_OF_CALENDAR_MESSAGE,
     }
 
     def __init__(self, **kwargs):
@@ -57,10 +60,22 @@ class AwareDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value):
         if timezone.is_naive(value):
             self.fail("naive")
-        # Checked on the date as written, before converting, which could overflow at year 1 or 9999.
-        if not in_calendar(value.date()):
+        # Roughly on the date as written (an offset moves it by less than a day) before converting,
+        # which could overflow at year 1 or 9999; then exactly on the studio's clock, as the pages
+        # and the day lists read it, where the midnight ending the last day is still in.
+        if not FIRST_DAY - timedelta(days=1) <= value.date() <= LAST_DAY + timedelta(days=1):
             self.fail("out_of_calendar")
+        first, last = _calendar_bounds(settings.TIME_ZONE)
+        if not first <= value <= last:
+            self.fail("out_of_studio_calendar", zone=settings.TIME_ZONE)
         return value.astimezone(UTC)
+
+
+@functools.cache
+def _calendar_bounds(time_zone: str) -> tuple[datetime, datetime]:
+    """The first moment of the calendar's first day and the midnight ending its last on the
+    studio's clock (``time_zone``, the key: tests change it)."""
+    return local_instant(FIRST_DAY, "00:00"), local_instant(LAST_DAY, "24:00")
 
 
 class CalendarDateField(serializers.DateField):

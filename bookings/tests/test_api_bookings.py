@@ -1,6 +1,6 @@
 """One booking through the API: create, read, change, move through its states, reschedule, history."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -196,6 +196,29 @@ def test_missing_fields_are_listed(receptionist):
         "space_type",
         "people_count",
     }
+
+
+def test_a_moment_written_on_the_calendars_last_day_but_after_it_on_the_studio_clock_is_refused(receptionist, studio):
+    # 23:00 at UTC-11 on the calendar's last day is 10:00 on 1 January 2100 in the studio (UTC),
+    # a day no list, page or free-slot query can show.
+    body = booking_body(studio, datetime(2099, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-11))))
+
+    response = api_as(receptionist).post(BOOKINGS, body)
+
+    assert response.status_code == 400
+    assert set(error(response)["details"]) == {"start_time", "end_time"}
+    assert not Booking.objects.exists()
+
+
+def test_a_booking_may_end_at_the_midnight_that_ends_the_calendar(receptionist, studio, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    studio.opening_hours = dict.fromkeys(studio.opening_hours, ["08:00", "24:00"])
+    studio.save()
+    start = datetime(2099, 12, 31, 22, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+    response = api_as(receptionist).post(BOOKINGS, booking_body(studio, start))
+
+    assert response.json()["end_time"] == "2099-12-31T23:00:00Z"
 
 
 # --- read ---------------------------------------------------------------------------------------
