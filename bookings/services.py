@@ -164,6 +164,7 @@ def reschedule_booking(
     unless not ``offer_alternatives``) and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
+    _read_locked(booking)
     if booking.state not in RESCHEDULABLE_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot be rescheduled.")
     start, end = _aware("start", start), _aware("end", end)
@@ -411,6 +412,7 @@ def update_booking(*, booking: Booking, actor, **changes) -> Booking:
     _require(actor, "bookings.change_booking", "change bookings")
     if "price" in changes:
         _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
+    _read_locked(booking)
     if "photographer" in changes and _pk(changes["photographer"]) != booking.photographer_id:
         booking = assign_photographer(booking=booking, photographer=changes["photographer"], actor=actor)
     before = {field: getattr(booking, field) for field in ("notes", "people_count", "price", "price_overridden")}
@@ -881,6 +883,13 @@ def delete_closure(*, closure: Closure, actor) -> None:
     publish("closure.deleted", closure, actor=actor, payload=closure_snapshot(closure))
     closure.delete()
     _record_slot_openings(closure.space_id, closure.start, closure.end, actor=actor)
+
+
+def _read_locked(booking: Booking) -> None:
+    """Read ``booking`` again under a row lock, for a change computed from its other fields (a
+    price from its times, its times keeping a price set by hand): a copy read before someone
+    else's change would write a price for times it no longer has, or drop one set meanwhile."""
+    booking.refresh_from_db(from_queryset=Booking.objects.select_for_update(of=("self",)))
 
 
 def _save_state_change(booking: Booking, **save_kwargs) -> None:

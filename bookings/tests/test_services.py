@@ -127,6 +127,32 @@ def test_price_set_by_hand_survives_rescheduling(manager, receptionist, studio):
     assert Booking.objects.get(pk=booking.pk).price == Decimal("10.00")
 
 
+def test_a_price_returned_to_the_rate_by_a_manager_who_read_the_booking_before_a_move_follows_the_move(
+    manager, receptionist, studio
+):
+    booking = booked(studio, "10:00", "12:00", price=Decimal("10.00"), price_overridden=True)
+    as_read_by_manager = Booking.objects.get(pk=booking.pk)
+    reschedule(booking, receptionist, "14:00", "18:00")
+
+    services.update_booking(booking=as_read_by_manager, actor=manager, price=None)
+
+    stored = Booking.objects.get(pk=booking.pk)
+    assert (stored.start, stored.end, stored.price) == (at("14:00"), at("18:00"), Decimal("200.00"))
+
+
+def test_a_move_by_a_clerk_who_read_the_booking_before_a_manager_set_its_price_keeps_that_price(
+    manager, receptionist, studio
+):
+    booking = booked(studio, "10:00", "12:00")
+    as_read_by_clerk = Booking.objects.get(pk=booking.pk)
+    services.update_booking(booking=booking, actor=manager, price=Decimal("10.00"))
+
+    reschedule(as_read_by_clerk, receptionist, "14:00", "18:00")
+
+    stored = Booking.objects.get(pk=booking.pk)
+    assert (stored.price, stored.price_overridden) == (Decimal("10.00"), True)
+
+
 @pytest.mark.parametrize(
     "state", [BookingState.IN_PROGRESS, BookingState.COMPLETED, BookingState.CANCELLED, BookingState.NO_SHOW]
 )
