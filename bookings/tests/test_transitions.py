@@ -205,6 +205,23 @@ def test_transition_of_a_stale_copy_from_get_booking_is_refused_as_a_concurrent_
     assert stored_state(booking) == BookingState.CONFIRMED
 
 
+def test_a_cancellation_from_a_copy_read_before_a_move_still_counts_as_a_newer_revision(receptionist):
+    # Calendars replace their copy of a booking only when its revision (the feed's SEQUENCE) grows.
+    booking = BookingFactory(state=BookingState.PENDING)
+    read_before_the_move = Booking.objects.get(pk=booking.pk)
+    services.reschedule_booking(
+        booking=booking,
+        actor=receptionist,
+        start=booking.start + timedelta(hours=1),
+        end=booking.end + timedelta(hours=1),
+    )
+    moved = Booking.objects.get(pk=booking.pk).revision
+
+    move(read_before_the_move, BookingState.CANCELLED, receptionist, reason="Client called off")
+
+    assert Booking.objects.get(pk=booking.pk).revision == moved + 1
+
+
 def test_transition_records_who_changed_the_booking(receptionist):
     booking = BookingFactory(state=BookingState.PENDING)
 
