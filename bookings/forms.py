@@ -405,10 +405,15 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
 
     def move_arguments(self) -> dict | None:
         """``reschedule_booking``'s arguments when the person changed the space or the times, else None."""
-        if not set(self.changed_data) & set(self.MOVE_FIELDS):
+        changed = set(self.changed_data)
+        if not changed & set(self.MOVE_FIELDS):
             return None
         data = self.cleaned_data
-        return {"space": data["space"], "start": data["start"], "end": data["end"]}
+        # A wall-clock time left as shown keeps its instant: in the hour a DST change repeats,
+        # "02:30" read back would be the first of the two.
+        start = data["start"] if changed & {"date", "start_time"} else self.booking.start
+        end = data["end"] if changed & {"date", "end_time"} else self.booking.end
+        return {"space": data["space"], "start": start, "end": end}
 
     def detail_changes(self) -> dict:
         """``update_booking``'s changes: the details the person changed."""

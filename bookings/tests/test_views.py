@@ -589,6 +589,33 @@ def test_notes_of_a_booking_in_a_deactivated_space_can_still_be_changed(desk, st
     assert booking.notes == "Client will be late"
 
 
+def test_changing_only_the_end_of_a_session_in_the_repeated_hour_of_a_dst_change_keeps_its_start(desk, settings):
+    # On Sunday 27 October 2030 Berlin's clocks go back from 03:00 to 02:00: 02:30 comes twice.
+    settings.TIME_ZONE = "Europe/Berlin"
+    space = SpaceFactory(
+        opening_hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), ["00:00", "24:00"])
+    )
+    second_half_past_two = datetime(2030, 10, 27, 1, 30, tzinfo=UTC)
+    booking = BookingFactory(space=space, start=second_half_past_two, end=datetime(2030, 10, 27, 3, 0, tzinfo=UTC))
+    shown = {
+        "space": space.slug,
+        "date": "2030-10-27",
+        "start_time": "02:30",
+        "end_time": "04:00",
+        "people_count": str(booking.people_count),
+        "photographer": "",
+        "notes": booking.notes,
+        "price": "",
+    }
+    form = {**shown, **{f"initial-{name}": value for name, value in shown.items()}, "end_time": "05:00"}
+
+    response = desk.post(f"/bookings/{booking.pk}/edit/", form)
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.start, booking.end) == (second_half_past_two, datetime(2030, 10, 27, 4, 0, tzinfo=UTC))
+
+
 # --- clients --------------------------------------------------------------------------------------
 
 
