@@ -276,6 +276,10 @@ def _same_clock(moment: datetime, day: date) -> datetime:
 
 
 def _moved_times(booking: Booking, day: date, start_time: time | None, end_time: time | None):
+    if start_time is None and day == studio_day(booking.start):
+        # Its own times, not read back from the wall clock: in the hour a DST change repeats,
+        # "02:30" would be the first of the two.
+        return booking.start, booking.end
     if start_time is None:
         return _same_clock(booking.start, day), _same_clock(
             booking.end, day + (studio_day(booking.end) - studio_day(booking.start))

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bookings import series
 from bookings.models import Booking, BookingSeries, BookingState, local_instant
-from bookings.tests.factories import BookingFactory, ClosureFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, BookingSeriesFactory, ClosureFactory, SpaceFactory
 from events.models import Event
 from photostudio.errors import BookingClosed, PermissionDenied, SeriesConflict, ValidationFailed
 
@@ -332,6 +332,24 @@ def test_moving_from_a_date_on_to_another_weekday_and_space(receptionist, studio
     assert days_of(change.bookings) == [MONDAY + timedelta(weeks=1, days=1), MONDAY + timedelta(weeks=2, days=1)]
     assert [booking.space for booking in Booking.objects.order_by("start")] == [studio, other, other]
     assert all(local_start(booking).strftime("%H:%M") == "10:00" for booking in change.bookings)
+
+
+def test_moving_to_another_space_only_keeps_a_date_in_the_hour_a_dst_change_repeats(receptionist, settings):
+    # On Sunday 27 October 2030 Berlin's clocks go back from 03:00 to 02:00: 02:30 comes twice.
+    settings.TIME_ZONE = "Europe/Berlin"
+    all_day = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), ["00:00", "24:00"])
+    space, other = SpaceFactory(opening_hours=all_day), SpaceFactory(opening_hours=all_day)
+    rule = BookingSeriesFactory(space=space, starts_on=date(2030, 10, 27), count=1)
+    second_half_past_two = datetime(2030, 10, 27, 1, 30, tzinfo=UTC)
+    booking = BookingFactory(
+        space=space, series=rule, start=second_half_past_two, end=second_half_past_two + timedelta(hours=2)
+    )
+
+    with time_machine.travel(datetime(2030, 10, 1, tzinfo=UTC)):
+        series.move_series(series=rule, actor=receptionist, space=other)
+
+    booking.refresh_from_db()
+    assert (booking.space, booking.start) == (other, second_half_past_two)
 
 
 def test_moving_keeps_the_wall_clock_across_a_dst_change(receptionist, studio, settings):
