@@ -210,6 +210,7 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
         raise InvalidTransition(
             f"{target_state!r} is not a booking state.", details={"to": target_state, "states": BookingState.values}
         )
+    _read_locked_in_state_read(booking)
     move = booking.transition_to(target_state)
     if move is None:
         raise InvalidTransition(
@@ -890,6 +891,16 @@ def _read_locked(booking: Booking) -> None:
     price from its times, its times keeping a price set by hand): a copy read before someone
     else's change would write a price for times it no longer has, or drop one set meanwhile."""
     booking.refresh_from_db(from_queryset=Booking.objects.select_for_update(of=("self",)))
+
+
+def _read_locked_in_state_read(booking: Booking) -> None:
+    """``_read_locked``, for a state change decided on the state the caller read: ConcurrentChange
+    when someone else changed it since. Its times are the stored ones, which the slot it frees and
+    the days whose lists change are read from."""
+    state_read = booking.state
+    _read_locked(booking)
+    if booking.state != state_read:
+        raise ConcurrentChange()
 
 
 def _save_state_change(booking: Booking, **save_kwargs) -> None:

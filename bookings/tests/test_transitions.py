@@ -5,7 +5,7 @@ import time_machine
 
 from bookings import selectors, services
 from bookings.models import Booking, BookingState
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, PhotographerFactory, WaitlistEntryFactory
 from events.models import Event
 from photostudio.errors import ConcurrentChange, InvalidTransition, PermissionDenied, ValidationFailed
 
@@ -220,6 +220,21 @@ def test_a_cancellation_from_a_copy_read_before_a_move_still_counts_as_a_newer_r
     move(read_before_the_move, BookingState.CANCELLED, receptionist, reason="Client called off")
 
     assert Booking.objects.get(pk=booking.pk).revision == moved + 1
+
+
+def test_a_cancellation_from_a_copy_read_before_a_move_frees_the_slot_the_booking_held(receptionist):
+    booking = BookingFactory(state=BookingState.PENDING)
+    read_before_the_move = Booking.objects.get(pk=booking.pk)
+    later = MONDAY_10_UTC + timedelta(hours=4)
+    services.reschedule_booking(booking=booking, actor=receptionist, start=later, end=later + timedelta(hours=2))
+    waiting = WaitlistEntryFactory(space=booking.space, start=later)
+
+    move(read_before_the_move, BookingState.CANCELLED, receptionist, reason="Client called off")
+
+    waiting.refresh_from_db()
+    assert waiting.slot_opened_at is not None
+    cancelled = Event.objects.get(type="booking.state_changed")
+    assert Event.objects.filter(type="waitlist.slot_opened", aggregate_id=str(waiting.pk)).exists(), cancelled
 
 
 def test_transition_records_who_changed_the_booking(receptionist):
