@@ -46,15 +46,17 @@ def idempotent(view_method):
             record, first = _claim(caller=request.user, key=key, fingerprint=fingerprint)
             if not first:
                 headers = {REPLAYED_HEADER: "true"} | ({"Location": record.location} if record.location else {})
-                return Response(record.response_body, status=record.status_code, headers=headers)
+                body = json.loads(record.response_text) if record.response_text else record.response_body
+                return Response(body, status=record.status_code, headers=headers)
             response = view_method(view, request, *args, **kwargs)
             if not 200 <= response.status_code < 300:
                 # Only an answer that did something is replayed; the key stays free for a corrected retry.
                 transaction.set_rollback(True)
                 return response
             record.status_code, record.response_body = response.status_code, response.data
+            record.response_text = json.dumps(response.data, cls=DjangoJSONEncoder)
             record.location = response.get("Location", "")
-            record.save(update_fields=["status_code", "response_body", "location"])
+            record.save(update_fields=["status_code", "response_body", "response_text", "location"])
         return response
 
     return wrapper

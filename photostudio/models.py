@@ -47,6 +47,11 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body of the request.")
     status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
     response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    # The same body as JSON text, its keys in the first answer's order, which PostgreSQL's jsonb
+    # does not keep; empty in rows of earlier releases, which replay ``response_body``.
+    response_text = models.TextField(
+        blank=True, default="", db_default="", help_text="The first response's body as JSON, keys in order."
+    )
     # db_default: a process of the previous release, still serving during a deploy, writes rows without it.
     location = models.CharField(
         max_length=255, blank=True, default="", db_default="", help_text="The first response's Location."
