@@ -463,21 +463,13 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
     def save(self, *args, **kwargs):
         """Save, counting each change of an existing booking in ``revision``, whoever makes it, so
         the copies calendars keep of it (feeds, e-mailed invitations) are replaced, never outdated.
-        Counted by the database: a copy read before another change (a transition checks only the
-        state it read) would otherwise write the revision that change already wrote."""
-        if self._state.adding:
-            super().save(*args, **kwargs)
-            return
-        read = self.revision
-        self.revision = F("revision") + 1
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
-        try:
-            super().save(*args, **kwargs)
-        except BaseException:
-            self.revision = read
-            raise
-        self.refresh_from_db(fields=["revision"])
+        The services change a booking read again under its row lock, so the revision counted on is
+        the stored one."""
+        if not self._state.adding:
+            self.revision += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
+        super().save(*args, **kwargs)
 
     @property
     def duration(self) -> timedelta:

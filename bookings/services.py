@@ -367,6 +367,7 @@ def assign_photographer(*, booking: Booking, photographer, actor) -> Booking:
     ValidationFailed for someone who is not an active photographer, and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "assign photographers")
+    _read_locked(booking)
     if booking.state not in HOLDING_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot get another photographer.")
     if photographer is not None and not (photographer.is_active and photographer.role == Role.PHOTOGRAPHER):
