@@ -61,6 +61,15 @@ class Chart:
         return self.plot_x - 8
 
     @property
+    def plot_right(self) -> float:
+        return self.plot_x + self.plot_width
+
+    @property
+    def right_label_x(self) -> float:
+        """Where a column chart's amounts start, right of its columns."""
+        return self.plot_right + 8
+
+    @property
     def tick_label_y(self) -> float:
         return self.height - 6
 
@@ -117,7 +126,9 @@ def column_chart(*, title: str, categories: list[str], values: list[Decimal], la
     """Vertical columns, one per category (days); every ``label_every``-th category is labelled."""
     top = nice_top(max(values, default=Decimal(0)))
     left = VALUE_ROOM
-    plot_width = COLUMN_CHART_WIDTH - left - 8
+    # The amounts are written on both sides: a phone scrolls the days inside the frame, opening
+    # on the latest, and the scale must be in view there too.
+    plot_width = COLUMN_CHART_WIDTH - 2 * left
     plot_height = COLUMN_CHART_HEIGHT - AXIS_ROOM - TOP_ROOM
     bottom = TOP_ROOM + plot_height
     slot = plot_width / max(1, len(categories))
