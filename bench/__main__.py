@@ -348,6 +348,9 @@ def _run_wrk(args, name: str, load: Load, workdir: Path) -> Figures:
     done = subprocess.run(
         [*base, f"-d{args.duration}s", url], capture_output=True, text=True, check=True, timeout=args.duration + 120
     )
+    if done.stderr.strip():
+        # A script wrk cannot load is reported here, and wrk goes on loading "GET /" in its stead.
+        sys.exit(f"wrk could not run the {name} scenario: {done.stderr.strip()}")
     return parse_wrk(done.stdout)
 
 

@@ -88,16 +88,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# Rows of requests per function of a wrk script: LuaJIT refuses a function of more than 65,536
+# constants, and wrk then sends "GET /" instead of the scenario's requests.
+LUA_ROWS_PER_FUNCTION = 20_000
+
+
 def lua_script(load: Load, *, threads: int) -> str:
     """A wrk script that sends ``load``'s requests in turn, thread k taking the k-th of each round."""
-    rows = ",\n".join(
+    rows = [
         f"  {{{_lua_string(method)}, {_lua_string(path)}, {_lua_string(body) if body is not None else 'nil'}}}"
         for method, path, body in load.requests
+    ]
+    chunks = "\n".join(
+        "do\n  local function add_rows()\n    for _, row in ipairs({\n"
+        + ",\n".join(rows[start : start + LUA_ROWS_PER_FUNCTION])
+        + "\n    }) do requests[#requests + 1] = row end\n  end\n  add_rows()\nend"
+        for start in range(0, len(rows), LUA_ROWS_PER_FUNCTION)
     )
     headers = ", ".join(f"[{_lua_string(name)}] = {_lua_string(value)}" for name, value in load.headers.items())
-    return f"""local requests = {{
-{rows}
-}}
+    return f"""local requests = {{}}
+{chunks}
 local headers = {{{headers}}}
 local next_id = 1
 function setup(thread)

@@ -86,6 +86,16 @@ def test_each_wrk_thread_sends_its_own_share_of_the_requests():
     assert "(sent * 2 + id - 1) % #requests + 1" in script
 
 
+def test_a_long_list_of_requests_is_split_into_functions_luajit_can_load():
+    requests = [("POST", f"/api/v1/bookings/{pk}/state", '{"target_state": "confirmed"}') for pk in range(70_000)]
+
+    script = lua_script(Load(requests), threads=2)
+
+    # LuaJIT refuses a function of more than 65,536 constants: each path is one of them.
+    functions = script.split("local function add_rows()")[1:]
+    assert [function.count("/state") for function in functions] == [20_000, 20_000, 20_000, 10_000]
+
+
 def test_the_cold_day_scenario_keeps_every_day_list_a_miss():
     from bench.__main__ import _day_lists_kept_cold
     from bookings.selectors import CALENDAR_NAMESPACE
