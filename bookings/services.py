@@ -891,7 +891,17 @@ def _read_locked(booking: Booking) -> None:
     """Read ``booking`` again under a row lock, for a change computed from its other fields (a
     price from its times, its times keeping a price set by hand): a copy read before someone
     else's change would write a price for times it no longer has, or drop one set meanwhile."""
+    # refresh_from_db forgets the related rows the caller read (space, client…), which the change
+    # reads again: those whose ids the row still holds are kept, sparing a query each.
+    related = {
+        field: field.get_cached_value(booking)
+        for field in Booking._meta.concrete_fields
+        if field.is_relation and field.is_cached(booking)
+    }
     booking.refresh_from_db(from_queryset=Booking.objects.select_for_update(of=("self",)))
+    for field, row in related.items():
+        if row is None or getattr(booking, field.attname) == row.pk:
+            field.set_cached_value(booking, row)
 
 
 def _read_locked_in_state_read(booking: Booking) -> None:
