@@ -1,15 +1,16 @@
 """How a day and a moment read for people in messages and lists: as the pages write them (Django's
 "D j M Y, H:i"), in the studio's time zone, so a refusal beside a page reads "Mon 4 Feb 2030, 10:00"
-as the page does."""
+as the page does. Templates write them through the filters of ``photostudio.templatetags.dates``."""
 
 from datetime import date, datetime
 
 from django.utils import dateformat, timezone
 
 
-def day_text(day: date) -> str:
-    """'Mon 4 Feb 2030'; a moment is taken on its day in the studio's time zone."""
-    return dateformat.format(_local(day), "D j M Y")
+def day_text(day: date, *, with_year: bool = True) -> str:
+    """'Mon 4 Feb 2030' (without the year: 'Mon 4 Feb'); a moment is taken on its day in the
+    studio's time zone."""
+    return dateformat.format(_local(day), "D j M Y" if with_year else "D j M")
 
 
 def long_day_text(day: date) -> str:
@@ -17,14 +18,19 @@ def long_day_text(day: date) -> str:
     return dateformat.format(_local(day), "l j F Y")
 
 
-def short_day_text(day: date) -> str:
-    """'4 Feb', where a column of days has room for little more."""
-    return dateformat.format(_local(day), "j M")
+def short_day_text(day: date, *, with_year: bool = False) -> str:
+    """'4 Feb', where a column of days has room for little more ('4 Feb 2030' with the year)."""
+    return dateformat.format(_local(day), "j M Y" if with_year else "j M")
 
 
 def moment_text(moment: datetime, *, with_year: bool = True) -> str:
     """'Mon 4 Feb 2030, 10:00' (without the year: 'Mon 4 Feb, 10:00') in the studio's time zone."""
     return dateformat.format(_local(moment), "D j M Y, H:i" if with_year else "D j M, H:i")
+
+
+def time_text(moment: datetime) -> str:
+    """'10:00', the studio's clock at ``moment``."""
+    return dateformat.format(_local(moment), "H:i")
 
 
 def _local(value: date) -> date:

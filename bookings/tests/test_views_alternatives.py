@@ -74,7 +74,7 @@ def test_a_refused_booking_offers_the_nearest_free_times_and_the_free_spaces(des
         "other_spaces": [("Attic", "attic 2030-01-14 11:00 13:00")],
     }
     page = response.content.decode()
-    assert "Free in Test Studio on Monday 14 January, as long as asked:" in page
+    assert "Free in Test Studio on Monday 14 January 2030, as long as asked:" in page
     assert "Free at 11:00–13:00 for 2 people:" in page
     assert '<button type="submit" class="secondary" name="alternative" value="attic 2030-01-14 11:00 13:00">' in page
     assert 'href="#alternatives"' in page

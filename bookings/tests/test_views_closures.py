@@ -85,7 +85,7 @@ def test_day_sheet_shows_the_closures_of_each_space(desk, studio):
     sheets = {sheet["space"]: sheet for sheet in response.context["sheets"]}
     assert [c.reason for c in sheets[studio]["closures"]] == ["Floor repainting"]
     assert sheets[other]["closures"] == []
-    assert "Closed</strong> Mon 14 Jan 12:00–16:00 — Floor repainting" in " ".join(page(response).split())
+    assert "Closed</strong> Mon 14 Jan, 12:00–16:00 — Floor repainting" in " ".join(page(response).split())
 
 
 def test_booking_form_names_the_closure_that_refuses_the_time(desk, studio):

@@ -2,12 +2,17 @@
 
 from datetime import UTC, date, datetime
 
-from photostudio.dates import day_text, long_day_text, moment_text
+from django.template import Context, Template
+
+from photostudio.dates import day_text, long_day_text, moment_text, short_day_text, time_text
 
 
 def test_a_day_before_the_tenth_has_no_leading_zero():
     assert day_text(date(2030, 2, 4)) == "Mon 4 Feb 2030"
+    assert day_text(date(2030, 2, 4), with_year=False) == "Mon 4 Feb"
     assert long_day_text(date(2030, 2, 4)) == "Monday 4 February 2030"
+    assert short_day_text(date(2030, 2, 4)) == "4 Feb"
+    assert short_day_text(date(2030, 2, 4), with_year=True) == "4 Feb 2030"
 
 
 def test_a_moment_reads_on_the_studios_clock(settings):
@@ -17,3 +22,26 @@ def test_a_moment_reads_on_the_studios_clock(settings):
     assert moment_text(late_evening) == "Mon 4 Feb 2030, 22:30"
     assert moment_text(late_evening, with_year=False) == "Mon 4 Feb, 22:30"
     assert day_text(late_evening) == "Mon 4 Feb 2030"
+    assert time_text(late_evening) == "22:30"
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load dates %}" + source).render(Context(context))
+
+
+def test_a_page_writes_a_moment_as_a_message_does(settings):
+    settings.TIME_ZONE = "America/New_York"
+    late_evening = datetime(2030, 2, 5, 3, 30, tzinfo=UTC)
+
+    assert render("{{ when|moment_text }}", when=late_evening) == "Mon 4 Feb 2030, 22:30"
+    assert render("{{ when|moment_text_without_year }}", when=late_evening) == "Mon 4 Feb, 22:30"
+    assert render("{{ when|day_text }} · {{ when|time_text }}", when=late_evening) == "Mon 4 Feb 2030 · 22:30"
+    assert render("{{ when|day_text_without_year }}", when=late_evening) == "Mon 4 Feb"
+    assert render("{{ when|long_day_text }}", when=late_evening) == "Monday 4 February 2030"
+    assert render("{{ when|short_day_text }}–{{ when|short_day_text_with_year }}", when=late_evening) == (
+        "4 Feb–4 Feb 2030"
+    )
+
+
+def test_a_page_writes_nothing_for_a_moment_that_has_not_happened():
+    assert render("[{{ when|moment_text }}][{{ when|time_text }}]", when=None) == "[][]"
