@@ -32,7 +32,7 @@ from bookings.models import (
 from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives, client_with_phone, first_closure_meeting
 from employees.models import Role, backends_grant_nothing_per_object
-from events.services import publish
+from events.services import publish, publish_each
 from photostudio.dates import day_text, moment_text
 from photostudio.errors import (
     AlreadyOnWaitlist,
@@ -677,7 +677,8 @@ def _record_slot_openings(space_id: int | None, start: datetime, until: datetime
     """Note on each waiting entry of the space (of every space when ``space_id`` is None) whose
     slot meets ``[start, until)`` and is now free that its slot opened (``waitlist.slot_opened``,
     by ``actor``, who freed it), in the transaction that freed it: a stretch a booking stopped
-    holding (cancelled, ended, marked no-show or moved away) or a closure removed."""
+    holding (cancelled, ended, marked no-show or moved away) or a closure removed. The same
+    queries however many entries it opens: one UPDATE of them, one INSERT of their events."""
     candidates = WaitlistEntry.objects.select_for_update().filter(
         status=WaitlistStatus.WAITING, start__lt=until, blocks_until__gt=start
     )
@@ -688,9 +689,9 @@ def _record_slot_openings(space_id: int | None, start: datetime, until: datetime
     WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in opened]).update(slot_opened_at=now, updated_at=now)
     for entry in opened:
         entry.slot_opened_at = entry.updated_at = now
-        publish(
-            "waitlist.slot_opened", entry, actor=actor, payload={"start": start.isoformat(), "until": until.isoformat()}
-        )
+    publish_each(
+        "waitlist.slot_opened", opened, actor=actor, payload={"start": start.isoformat(), "until": until.isoformat()}
+    )
 
 
 def _waiting_entry(entry: WaitlistEntry) -> WaitlistEntry:

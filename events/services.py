@@ -10,6 +10,7 @@ runs it, and either finishes it or schedules the next attempt with exponential b
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -56,18 +57,40 @@ def publish(event_type: str, aggregate: models.Model, *, payload: dict | None = 
 
     Raises UnknownEventType when ``event_type`` is not in ``EventType``.
     """
+    event = _new_event(event_type, aggregate, payload=payload, actor=actor)
+    event.save(force_insert=True)
+    _recorded(event, aggregate)
+    return event
+
+
+def publish_each(event_type: str, aggregates: Sequence[models.Model], *, payload: dict | None = None, actor=None):
+    """``publish`` for each of ``aggregates`` in one INSERT however many they are: the same events
+    in the same order (ids ascending as ``aggregates`` go), each announced after commit.
+
+    Raises UnknownEventType when ``event_type`` is not in ``EventType``.
+    """
+    events = [_new_event(event_type, aggregate, payload=payload, actor=actor) for aggregate in aggregates]
+    Event.objects.bulk_create(events)
+    for event, aggregate in zip(events, aggregates, strict=True):
+        _recorded(event, aggregate)
+    return events
+
+
+def _new_event(event_type: str, aggregate: models.Model, *, payload: dict | None, actor) -> Event:
     if event_type not in PUBLISHABLE_TYPES:
         raise UnknownEventType(f"{event_type!r} is not in events.models.EventType; add it there first.")
-    event = Event.objects.create(
+    return Event(
         type=event_type,
         aggregate_type=aggregate._meta.label_lower,
         aggregate_id=str(aggregate.pk),
         payload=payload or {},
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
+
+
+def _recorded(event: Event, aggregate: models.Model) -> None:
     event_recorded.send(sender=Event, event=event, aggregate=aggregate)
-    transaction.on_commit(lambda: announce(event.pk, event_type))
-    return event
+    transaction.on_commit(lambda: announce(event.pk, event.type))
 
 
 def announce(event_id: int, event_type: str) -> None:

@@ -9,11 +9,12 @@ from django.conf import settings
 
 from employees.tests.factories import EmployeeFactory
 from events.models import Event, EventType
-from events.services import UnknownEventType, publish
+from events.services import UnknownEventType, publish, publish_each
 
 
 def _published_types() -> dict[str, str]:
-    """The literal event type of every ``publish(...)`` call outside the tests, with where it is."""
+    """The literal event type of every ``publish(...)`` and ``publish_each(...)`` call outside the
+    tests, with where it is."""
     found = {}
     base = Path(settings.BASE_DIR)
     project_apps = {Path(config.path) for config in apps.get_app_configs() if Path(config.path).is_relative_to(base)}
@@ -26,7 +27,11 @@ def _published_types() -> dict[str, str]:
                     continue
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
                 first = node.args[0]
-                if name == "publish" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                if (
+                    name in ("publish", "publish_each")
+                    and isinstance(first, ast.Constant)
+                    and isinstance(first.value, str)
+                ):
                     found[first.value] = f"{path.relative_to(settings.BASE_DIR)}:{node.lineno}"
     return found
 
@@ -36,7 +41,7 @@ def test_every_type_the_code_publishes_is_in_the_catalogue():
 
     missing = {event_type: where for event_type, where in published.items() if event_type not in EventType.values}
 
-    assert {"booking.created", "employee.password_changed", "employee.login_failed"} <= published.keys()
+    assert {"booking.created", "employee.login_failed", "waitlist.slot_opened"} <= published.keys()
     assert missing == {}
 
 
@@ -44,6 +49,8 @@ def test_every_type_the_code_publishes_is_in_the_catalogue():
 def test_publishing_a_type_missing_from_the_catalogue_is_refused():
     with pytest.raises(UnknownEventType, match="employee.teleported"):
         publish("employee.teleported", EmployeeFactory())
+    with pytest.raises(UnknownEventType, match="employee.teleported"):
+        publish_each("employee.teleported", [EmployeeFactory()])
 
     assert not Event.objects.filter(type="employee.teleported").exists()
 

@@ -14,7 +14,7 @@ import events
 from employees.tests.factories import EmployeeFactory
 from events.models import Delivery, Event
 from events.registry import Skipped, handler_name, subscriber
-from events.services import dispatch, publish, relay, retry_delivery, run_delivery
+from events.services import dispatch, publish, publish_each, relay, retry_delivery, run_delivery
 from events.signals import event_committed
 from events.tests.celery_support import celery_options
 from events.tests.factories import DeliveryFactory, EventFactory
@@ -114,6 +114,21 @@ def test_committed_event_is_delivered_to_its_subscriber_once():
     assert delivery.outcome == f"recorded #{event.pk}"
     event.refresh_from_db()
     assert event.dispatched_at is not None
+
+
+@pytest.mark.django_db
+def test_an_event_for_each_of_many_is_one_insert_and_each_is_delivered(after_commit, django_assert_num_queries):
+    employees = EmployeeFactory.create_batch(3)
+
+    with after_commit(), django_assert_num_queries(1):
+        published = publish_each("test.recorded", employees, payload={"why": "test"})
+
+    stored = Event.objects.order_by("id").values_list("pk", "type", "aggregate_id", "payload")
+    assert list(stored) == [
+        (event.pk, "test.recorded", str(employee.pk), {"why": "test"})
+        for event, employee in zip(published, employees, strict=True)
+    ]
+    assert recorded == [event.pk for event in published]
 
 
 @pytest.mark.django_db
