@@ -3,7 +3,7 @@
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -16,9 +16,9 @@ from bookings.models import SERIES_MAX_OCCURRENCES, BookingState, Space, local_i
 from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
-from photostudio.dates import moment_text
+from photostudio.dates import moment_text, time_text
 from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SpaceClosed
-from photostudio.inputs import InputRulesMixin
+from photostudio.inputs import InputRulesMixin, in_calendar
 
 
 class DomainErrorsMixin:
@@ -55,7 +55,8 @@ class AlternativeChoice:
     """A time or space offered instead of a taken one, as a button: its text and what it sends."""
 
     label: str
-    value: str  # the space's slug, the date and the start and end times: "studio_a 2030-01-14 12:15 14:15"
+    # The space's slug and the exact start and end: "studio_a 2030-01-14T12:15:00+00:00 2030-01-14T14:15:00+00:00".
+    value: str
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,33 @@ class AlternativesMixin:
     """Conflict help: on a ``booking_overlap``, ``offered`` holds the free times and spaces the
     service offered instead, as one-click choices. Each is a submit button named ``alternative``
     whose value replaces the space and times the form was sent with, so the choice is booked with
-    everything else as typed."""
+    everything else as typed.
+
+    A choice carries its instants, not only its wall-clock times: in the hour a change of clocks
+    repeats, "02:30" names two moments, and the one offered is the one booked."""
 
     ALTERNATIVE = "alternative"
     MOVE_FIELDS = ("space", "date", "start_time", "end_time")
     offered: OfferedAlternatives | None = None
+    chosen_times: tuple[datetime, datetime] | None = None
 
     def __init__(self, data=None, *args, **kwargs):
-        chosen = (data or {}).get(self.ALTERNATIVE, "").split()
-        if len(chosen) == len(self.MOVE_FIELDS):
+        chosen = _chosen_alternative((data or {}).get(self.ALTERNATIVE, ""))
+        if chosen is not None:
+            slug, start, end = chosen
+            zone = timezone.get_default_timezone()
+            local_start, local_end = timezone.localtime(start, zone), timezone.localtime(end, zone)
             data = data.copy()
-            for name, value in zip(self.MOVE_FIELDS, chosen, strict=True):
-                data[name] = value
+            data["space"], data["date"] = slug, f"{local_start:%Y-%m-%d}"
+            data["start_time"], data["end_time"] = f"{local_start:%H:%M}", f"{local_end:%H:%M}"
+            self.chosen_times = (start, end)
         super().__init__(data, *args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.chosen_times is not None and "start" in cleaned:
+            cleaned["start"], cleaned["end"] = self.chosen_times
+        return cleaned
 
     def add_domain_error(self, error: DomainError) -> None:
         alternatives = error.details.get("alternatives") if isinstance(error, BookingOverlap) else None
@@ -111,11 +126,27 @@ class AlternativesMixin:
 
 
 def _alternative_choice(slug: str, start: str, end: str, *, label: str = "") -> AlternativeChoice:
-    zone = timezone.get_default_timezone()
-    start, end = (timezone.localtime(parse_datetime(moment), zone) for moment in (start, end))
-    return AlternativeChoice(
-        label=label or f"{start:%H:%M}–{end:%H:%M}", value=f"{slug} {start:%Y-%m-%d} {start:%H:%M} {end:%H:%M}"
-    )
+    """``start`` and ``end`` as the service offers them: ISO 8601 instants with their offset."""
+    label = label or f"{time_text(parse_datetime(start))}–{time_text(parse_datetime(end))}"
+    return AlternativeChoice(label=label, value=f"{slug} {start} {end}")
+
+
+def _chosen_alternative(value: str) -> tuple[str, datetime, datetime] | None:
+    """The space's slug and the exact times of a choice's value; None when it is unreadable
+    (the form is then read as typed)."""
+    parts = value.split()
+    if len(parts) != 3:
+        return None
+    slug, *times = parts
+    try:
+        start, end = (parse_datetime(moment) for moment in times)
+    except ValueError:
+        return None
+    if start is None or end is None or timezone.is_naive(start) or timezone.is_naive(end):
+        return None
+    if not (in_calendar(start.date()) and in_calendar(end.date())):
+        return None
+    return slug, start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _time_input():

@@ -29,8 +29,12 @@ def moment_text(moment: datetime, *, with_year: bool = True) -> str:
 
 
 def time_text(moment: datetime) -> str:
-    """'10:00', the studio's clock at ``moment``."""
-    return dateformat.format(_local(moment), "H:i")
+    """'10:00', the studio's clock at ``moment``; '02:30 CET' in the hour a change of clocks
+    repeats, where '02:30' alone names two moments."""
+    local = _local(moment)
+    repeated = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    # Not dateformat's "T", which writes no zone for a repeated time.
+    return f"{local:%H:%M} {local.tzname()}" if repeated else f"{local:%H:%M}"
 
 
 def _local(value: date) -> date:

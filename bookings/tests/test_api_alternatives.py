@@ -123,3 +123,24 @@ def test_a_full_studio_answers_empty_alternatives(receptionist, studio):
 
     assert response.status_code == 409
     assert response.json()["error"]["details"]["alternatives"] == {"same_space": [], "other_spaces": []}
+
+
+def test_a_free_time_offered_in_the_repeated_hour_is_the_instant_booked(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # the clocks go back from 03:00 CEST to 02:00 CET on 25 October 2026
+    space = SpaceFactory(slug="night", opening_hours={"sun": ["00:00", "24:00"]}, buffer_minutes=0)
+    BookingFactory(
+        space=space, start=datetime(2026, 10, 24, 22, 0, tzinfo=UTC), end=datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    )
+    BookingFactory(
+        space=space, start=datetime(2026, 10, 25, 2, 30, tzinfo=UTC), end=datetime(2026, 10, 25, 10, 0, tzinfo=UTC)
+    )
+    api = api_as(receptionist)
+
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        asked = booking_body(space, datetime(2026, 10, 24, 23, 0, tzinfo=UTC), hours=1)
+        offered = api.post("/api/v1/bookings/", asked).json()["error"]["details"]["alternatives"]["same_space"][0]
+        booked = api.post("/api/v1/bookings/", {**asked, "start_time": offered["start"], "end_time": offered["end"]})
+
+    assert offered == {"start": "2026-10-25T01:30:00+00:00", "end": "2026-10-25T02:30:00+00:00"}  # 02:30 CET
+    assert booked.status_code == 201
+    assert (booked.json()["start_time"], booked.json()["end_time"]) == ("2026-10-25T01:30:00Z", "2026-10-25T02:30:00Z")

@@ -67,16 +67,19 @@ def test_a_refused_booking_offers_the_nearest_free_times_and_the_free_spaces(des
     assert response.status_code == 400
     assert choices(response) == {
         "same_space": [
-            ("12:15–14:15", "test_studio 2030-01-14 12:15 14:15"),
-            ("12:30–14:30", "test_studio 2030-01-14 12:30 14:30"),
-            ("12:45–14:45", "test_studio 2030-01-14 12:45 14:45"),
+            ("12:15–14:15", "test_studio 2030-01-14T12:15:00+00:00 2030-01-14T14:15:00+00:00"),
+            ("12:30–14:30", "test_studio 2030-01-14T12:30:00+00:00 2030-01-14T14:30:00+00:00"),
+            ("12:45–14:45", "test_studio 2030-01-14T12:45:00+00:00 2030-01-14T14:45:00+00:00"),
         ],
-        "other_spaces": [("Attic", "attic 2030-01-14 11:00 13:00")],
+        "other_spaces": [("Attic", "attic 2030-01-14T11:00:00+00:00 2030-01-14T13:00:00+00:00")],
     }
     page = response.content.decode()
     assert "Free in Test Studio on Monday 14 January 2030, as long as asked:" in page
     assert "Free at 11:00–13:00 for 2 people:" in page
-    assert '<button type="submit" class="secondary" name="alternative" value="attic 2030-01-14 11:00 13:00">' in page
+    assert (
+        '<button type="submit" class="secondary" name="alternative" '
+        'value="attic 2030-01-14T11:00:00+00:00 2030-01-14T13:00:00+00:00">' in page
+    )
     assert 'href="#alternatives"' in page
 
 
@@ -91,7 +94,10 @@ def test_the_choices_come_after_the_save_button_so_enter_still_saves_what_was_ty
 def test_choosing_a_free_time_books_it_with_everything_else_as_typed(desk, studio):
     BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
 
-    response = desk.post("/bookings/new/", booking_form(studio, alternative="test_studio 2030-01-14 12:15 14:15"))
+    response = desk.post(
+        "/bookings/new/",
+        booking_form(studio, alternative="test_studio 2030-01-14T12:15:00+00:00 2030-01-14T14:15:00+00:00"),
+    )
 
     booking = Booking.objects.latest("pk")
     assert response.status_code == 302
@@ -107,7 +113,9 @@ def test_choosing_a_free_time_books_it_with_everything_else_as_typed(desk, studi
 def test_choosing_another_space_books_it_at_the_asked_time(desk, studio, attic):
     BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
 
-    desk.post("/bookings/new/", booking_form(studio, alternative="attic 2030-01-14 11:00 13:00"))
+    desk.post(
+        "/bookings/new/", booking_form(studio, alternative="attic 2030-01-14T11:00:00+00:00 2030-01-14T13:00:00+00:00")
+    )
 
     booking = Booking.objects.latest("pk")
     assert (booking.space, booking.start, booking.end) == (attic, at("11:00"), at("13:00"))
@@ -117,7 +125,10 @@ def test_a_choice_taken_meanwhile_is_refused_with_fresh_choices(desk, studio):
     BookingFactory(space=studio, start=at("10:00"), end=at("12:00"))
     BookingFactory(space=studio, start=at("12:15"), end=at("13:00"))
 
-    response = desk.post("/bookings/new/", booking_form(studio, alternative="test_studio 2030-01-14 12:15 14:15"))
+    response = desk.post(
+        "/bookings/new/",
+        booking_form(studio, alternative="test_studio 2030-01-14T12:15:00+00:00 2030-01-14T14:15:00+00:00"),
+    )
 
     assert response.status_code == 400
     assert [label for label, _ in choices(response)["same_space"]] == ["13:15–15:15", "13:30–15:30", "13:45–15:45"]
@@ -176,13 +187,48 @@ def test_a_refused_move_of_a_booking_offers_choices_and_one_click_moves_it(desk,
     assert refused.status_code == 400
     assert choices(refused) == {
         "same_space": [
-            ("11:45–13:45", "test_studio 2030-01-14 11:45 13:45"),
-            ("16:15–18:15", "test_studio 2030-01-14 16:15 18:15"),
-            ("11:30–13:30", "test_studio 2030-01-14 11:30 13:30"),
+            ("11:45–13:45", "test_studio 2030-01-14T11:45:00+00:00 2030-01-14T13:45:00+00:00"),
+            ("16:15–18:15", "test_studio 2030-01-14T16:15:00+00:00 2030-01-14T18:15:00+00:00"),
+            ("11:30–13:30", "test_studio 2030-01-14T11:30:00+00:00 2030-01-14T13:30:00+00:00"),
         ],
-        "other_spaces": [("Attic", "attic 2030-01-14 14:00 16:00")],
+        "other_spaces": [("Attic", "attic 2030-01-14T14:00:00+00:00 2030-01-14T16:00:00+00:00")],
     }
     assert moved.status_code == 302
     moving.refresh_from_db()
     assert (moving.start, moving.end) == (at("11:45"), at("13:45"))
     assert Event.objects.filter(type="booking.rescheduled").count() == 1
+
+
+# The night clocks go back in Berlin (Sunday 25 October 2026) the studio's wall clock shows 02:00-03:00
+# twice: first in summer time (CEST, 00:00-01:00 UTC), then in winter time (CET, 01:00-02:00 UTC).
+FALL_BACK_DAY = date(2026, 10, 25)
+
+
+@pytest.fixture
+def berlin_night_studio(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    space = SpaceFactory(slug="night", name="Night Studio", opening_hours={"sun": ["00:00", "24:00"]}, buffer_minutes=0)
+    # Free only from 02:30 CET (01:30 UTC) to 03:30 CET, and again from 11:00 CET.
+    BookingFactory(
+        space=space, start=datetime(2026, 10, 24, 22, 0, tzinfo=UTC), end=datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    )
+    BookingFactory(
+        space=space, start=datetime(2026, 10, 25, 2, 30, tzinfo=UTC), end=datetime(2026, 10, 25, 10, 0, tzinfo=UTC)
+    )
+    return space
+
+
+def test_a_free_time_in_the_repeated_hour_is_booked_at_the_instant_offered(desk, berlin_night_studio):
+    asked = {"date": "2026-10-25", "start_time": "01:00", "end_time": "02:00"}
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        refused = desk.post("/bookings/new/", booking_form(berlin_night_studio, **asked))
+        label, value = choices(refused)["same_space"][0]
+        booked = desk.post("/bookings/new/", booking_form(berlin_night_studio, **asked, alternative=value))
+
+    assert booked.status_code == 302
+    booking = Booking.objects.latest("pk")
+    assert (booking.start, booking.end) == (
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
+    )
+    assert label == "02:30 CET–03:30"  # not the 02:30 CEST an hour earlier

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+import pytest
 from django.template import Context, Template
 
 from photostudio.dates import day_text, long_day_text, moment_text, short_day_text, time_text
@@ -45,3 +46,18 @@ def test_a_page_writes_a_moment_as_a_message_does(settings):
 
 def test_a_page_writes_nothing_for_a_moment_that_has_not_happened():
     assert render("[{{ when|moment_text }}][{{ when|time_text }}]", when=None) == "[][]"
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "02:30 CEST"),  # the first 02:30 of the night clocks go back
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "02:30 CET"),  # the second
+        (datetime(2026, 10, 25, 2, 30, tzinfo=UTC), "03:30"),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "03:00"),
+    ],
+)
+def test_a_clock_time_names_its_zone_only_where_the_clock_repeats_it(settings, moment, text):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+    assert time_text(moment) == text
