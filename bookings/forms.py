@@ -18,7 +18,7 @@ from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
 from photostudio.dates import moment_text, time_text
 from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SpaceClosed
-from photostudio.inputs import InputRulesMixin, in_calendar
+from photostudio.inputs import InputRulesMixin, in_calendar, skipped_time_error
 
 
 class DomainErrorsMixin:
@@ -161,12 +161,23 @@ def _local_range(day: date, start: time, end: time) -> tuple[datetime, datetime]
 
 
 class TimesMixin:
-    """``date``, ``start_time`` and ``end_time`` on the studio's wall clock, as ``start``/``end``."""
+    """``date``, ``start_time`` and ``end_time`` on the studio's wall clock, as ``start``/``end``;
+    a time the clocks skip that day is refused on its field."""
 
     def clean(self):
         cleaned = super().clean()
         if all(cleaned.get(name) is not None for name in ("date", "start_time", "end_time")):
-            cleaned["start"], cleaned["end"] = _local_range(cleaned["date"], cleaned["start_time"], cleaned["end_time"])
+            day, start_time, end_time = cleaned["date"], cleaned["start_time"], cleaned["end_time"]
+            end_day = day + timedelta(days=1) if end_time == time(0, 0) else day
+            skipped = {
+                "start_time": skipped_time_error(day, start_time),
+                "end_time": skipped_time_error(end_day, end_time),
+            }
+            for field, error in skipped.items():
+                if error is not None:
+                    self.add_error(field, error)
+            if not any(skipped.values()):
+                cleaned["start"], cleaned["end"] = _local_range(day, start_time, end_time)
         return cleaned
 
 

@@ -25,7 +25,7 @@ from bookings.models import Booking, BookingSeries, BookingState, Space, local_i
 from events.services import publish
 from photostudio.dates import day_text, moment_text
 from photostudio.errors import BookingClosed, Conflict, PermissionDenied, SeriesConflict, ValidationFailed
-from photostudio.inputs import FIRST_DAY, LAST_DAY, in_calendar
+from photostudio.inputs import FIRST_DAY, LAST_DAY, in_calendar, skipped_time_error
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ def create_series(
     first_day = series.starts_on
     booked, refused = [], []
     for day in series.occurrence_days():
-        occurrence_start = _same_clock(start, day)
-        occurrence_end = _same_clock(end, day + (studio_day(end) - first_day))
+        occurrence_start = _same_clock(start, day, field="start")
+        occurrence_end = _same_clock(end, day + (studio_day(end) - first_day), field="end")
         try:
             with transaction.atomic():
                 booked.append(
@@ -269,10 +269,19 @@ def _occurrences(series: BookingSeries, from_day: date | None) -> list[Booking]:
     return list(bookings)
 
 
-def _same_clock(moment: datetime, day: date) -> datetime:
-    """The instant the studio's wall clock shows ``moment``'s local time on ``day``."""
+def _same_clock(moment: datetime, day: date, *, field: str) -> datetime:
+    """The instant the studio's wall clock shows ``moment``'s local time on ``day``; ValidationFailed
+    on ``field`` when the clocks skip that time on ``day``."""
     clock = timezone.localtime(moment, timezone.get_default_timezone())
-    return local_instant(day, f"{clock:%H:%M}") + timedelta(seconds=clock.second, microseconds=clock.microsecond)
+    return _wall_clock_instant(day, clock.time(), field=field) + timedelta(
+        seconds=clock.second, microseconds=clock.microsecond
+    )
+
+
+def _wall_clock_instant(day: date, clock: time, *, field: str) -> datetime:
+    if (error := skipped_time_error(day, clock)) is not None:
+        raise ValidationFailed(error.message, details={field: error.messages})
+    return local_instant(day, f"{clock:%H:%M}")
 
 
 def _moved_times(booking: Booking, day: date, start_time: time | None, end_time: time | None):
@@ -281,11 +290,14 @@ def _moved_times(booking: Booking, day: date, start_time: time | None, end_time:
         # "02:30" would be the first of the two.
         return booking.start, booking.end
     if start_time is None:
-        return _same_clock(booking.start, day), _same_clock(
-            booking.end, day + (studio_day(booking.end) - studio_day(booking.start))
+        return _same_clock(booking.start, day, field="shift_days"), _same_clock(
+            booking.end, day + (studio_day(booking.end) - studio_day(booking.start)), field="shift_days"
         )
     end_day = day + timedelta(days=1) if end_time <= start_time else day
-    return local_instant(day, f"{start_time:%H:%M}"), local_instant(end_day, f"{end_time:%H:%M}")
+    return (
+        _wall_clock_instant(day, start_time, field="start_time"),
+        _wall_clock_instant(end_day, end_time, field="end_time"),
+    )
 
 
 def _left_as_it_is(booking: Booking, doing: str, *, now: datetime) -> Refusal | None:

@@ -6,6 +6,10 @@
   DRF's ``style={"base_template": "textarea.html"}``.
 - Dates lie within the bookings' calendar, 2000-2099: others are typing errors (year 0001, 9999)
   and would overflow date arithmetic.
+- A wall-clock time on the studio's clock (settings.TIME_ZONE) exists on its day: the night the
+  clocks go forward skips an hour (02:00-02:59 in most of Europe), and a time in it is refused
+  rather than moved (``skipped_time_error``), wherever a time of day is typed or repeated onto
+  another day.
 
 Forms get both rules from ``InputRulesMixin`` (FilterSets through ``InputRulesForm``); the API's
 ``InputSerializer`` and filter backend (``photostudio.api``) apply the text rule to every value
@@ -14,18 +18,22 @@ CSV import).
 """
 
 import unicodedata
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+
+from photostudio.dates import day_text
 
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 OUT_OF_CALENDAR_MESSAGE = f"Give a date from {FIRST_DAY} to {LAST_DAY}."
 
 _LINE_CHARACTERS = {"\t", "\n", "\r"}
+_MINUTE = timedelta(minutes=1)
 
 
 def control_character(value: str, *, multiline: bool) -> str | None:
@@ -44,6 +52,32 @@ def control_character_message(character: str, *, multiline: bool) -> str:
 
 def in_calendar(day: date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
+
+
+def skipped_time_error(day: date, clock: time) -> ValidationError | None:
+    """Why the studio's clock never shows ``clock`` on ``day`` (the clocks go forward past it), or
+    None when it does. Code ``skipped_time``."""
+    zone = timezone.get_default_timezone()
+    wall = datetime.combine(day, clock.replace(second=0, microsecond=0))
+    if _on_the_clock(wall, zone):
+        return None
+    skipped_from = wall
+    while not _on_the_clock(skipped_from - _MINUTE, zone):
+        skipped_from -= _MINUTE
+    # In the gap, fold 0 reads a time with the offset before the change and fold 1 with the one after.
+    jump = wall.replace(tzinfo=zone, fold=1).utcoffset() - wall.replace(tzinfo=zone, fold=0).utcoffset()
+    resumes = skipped_from + jump
+    return ValidationError(
+        f"{clock:%H:%M} does not exist on {day_text(day)}: the clocks go forward from {skipped_from:%H:%M} to "
+        f"{resumes:%H:%M} that night. Choose a time before {skipped_from:%H:%M} or from {resumes:%H:%M} on.",
+        code="skipped_time",
+    )
+
+
+def _on_the_clock(wall: datetime, zone) -> bool:
+    """Whether the naive ``wall`` is shown by the clock of ``zone``: read there and back, a time
+    the clocks skip comes back another (02:30 as 03:30)."""
+    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
 
 
 class _TextValidator:

@@ -1,13 +1,13 @@
 """Recurring series through the API: book, read, cancel and move, with their error codes."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from bookings import series
 from bookings.models import Booking, BookingSeries, BookingState, local_instant
 from bookings.tests.api import api_as, booking_body
-from bookings.tests.factories import MONDAY_10_UTC, BookingFactory
+from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, SpaceFactory
 from employees.tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +253,23 @@ def test_the_front_desk_and_managers_may_book_cancel_and_move_a_series(role, stu
     cancelled = api.post(f"{SERIES}/{created['id']}/cancel", {"reason": "Closing down"})
 
     assert (moved.status_code, cancelled.status_code) == (200, 200)
+
+
+def test_a_move_to_a_time_the_clocks_skip_on_a_date_answers_400_and_moves_nothing(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go forward from 02:00 to 03:00 on Sunday 31 March 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    created = booked(receptionist, night, count=2, start=local_instant(date(2030, 3, 24), "10:00"))
+
+    response = api_as(receptionist).post(f"{SERIES}/{created.pk}/move", {"start_time": "02:30", "end_time": "03:30"})
+
+    assert (response.status_code, error(response)["code"]) == (400, "validation_failed")
+    assert error(response)["details"] == {
+        "start_time": [
+            "02:30 does not exist on Sun 31 Mar 2030: the clocks go forward from 02:00 to 03:00 that night. "
+            "Choose a time before 02:00 or from 03:00 on."
+        ]
+    }
+    assert set(Booking.objects.values_list("start", flat=True)) == {
+        local_instant(date(2030, 3, 24), "10:00"),
+        local_instant(date(2030, 3, 31), "10:00"),
+    }

@@ -411,3 +411,19 @@ def test_photographer_cannot_move_a_series(receptionist, photographer, studio):
 
     with pytest.raises(PermissionDenied):
         series.move_series(series=booked.series, actor=photographer, shift_days=1)
+
+
+def test_a_date_whose_clock_skips_the_series_time_refuses_the_series(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go forward from 02:00 to 03:00 on Sunday 31 March 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+
+    with pytest.raises(ValidationFailed) as refused:
+        book_series(receptionist, night, day=date(2030, 3, 24), clock="02:30", hours=1, count=2)
+
+    assert refused.value.details == {
+        "start": [
+            "02:30 does not exist on Sun 31 Mar 2030: the clocks go forward from 02:00 to 03:00 that night. "
+            "Choose a time before 02:00 or from 03:00 on."
+        ]
+    }
+    assert not Booking.objects.exists()

@@ -943,3 +943,48 @@ def test_an_expired_form_gets_a_friendly_page(receptionist, studio):
     assert response.status_code == 403
     assert "The form has expired" in page(response)
     assert not Booking.objects.exists()
+
+
+# Berlin's clocks go forward from 02:00 to 03:00 on Sunday 31 March 2030: 02:00-02:59 never shows.
+SKIPPED_02_30 = (
+    "02:30 does not exist on Sun 31 Mar 2030: the clocks go forward from 02:00 to 03:00 that night. "
+    "Choose a time before 02:00 or from 03:00 on."
+)
+
+
+@pytest.mark.parametrize(
+    ("start_time", "end_time", "field"), [("02:30", "04:00", "start_time"), ("01:00", "02:30", "end_time")]
+)
+def test_a_time_the_clocks_skip_is_refused_on_the_booking_form(desk, settings, start_time, end_time, field):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+
+    response = desk.post(
+        "/bookings/new/", booking_form(night, date="2030-03-31", start_time=start_time, end_time=end_time)
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == [SKIPPED_02_30]
+    assert not Booking.objects.exists()
+
+
+def test_a_time_the_clocks_skip_is_refused_on_the_edit_form(desk, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    booking = BookingFactory(space=night, start=at("01:00", date(2030, 3, 31)), end=at("01:45", date(2030, 3, 31)))
+    shown = {"space": night.slug, "date": "2030-03-31", "start_time": "01:00", "end_time": "01:45", "people_count": "2"}
+
+    response = desk.post(
+        f"/bookings/{booking.pk}/edit/",
+        {
+            **shown,
+            **{f"initial-{name}": value for name, value in shown.items()},
+            "start_time": "02:30",
+            "end_time": "03:30",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["start_time"] == [SKIPPED_02_30]
+    booking.refresh_from_db()
+    assert booking.start == at("01:00", date(2030, 3, 31))

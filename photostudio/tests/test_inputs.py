@@ -1,8 +1,10 @@
+from datetime import date, time
+
 import pytest
 
 from bookings.forms import ClientForm
 from bookings.models import Client
-from photostudio.inputs import control_character_errors
+from photostudio.inputs import control_character_errors, skipped_time_error
 
 VALID = {"full_name": "Ada Lovelace", "phone": "+44 20 7946 0018", "email": "ada@client.test", "notes": ""}
 
@@ -19,3 +21,14 @@ def test_a_model_instance_is_held_to_the_text_rule_of_its_form(field, text):
 
 def test_a_model_instance_with_plain_text_has_no_errors():
     assert control_character_errors(Client(**VALID | {"notes": "Call first.\nThen e-mail."})) == {}
+
+
+def test_a_time_the_clocks_skip_names_the_change_of_its_zone(settings):
+    settings.TIME_ZONE = "Australia/Lord_Howe"  # half an hour forward at 02:00 on Sunday 6 October 2030
+
+    assert skipped_time_error(date(2030, 10, 6), time(2, 10)).messages == [
+        "02:10 does not exist on Sun 6 Oct 2030: the clocks go forward from 02:00 to 02:30 that night. "
+        "Choose a time before 02:00 or from 02:30 on."
+    ]
+    assert skipped_time_error(date(2030, 10, 6), time(2, 30)) is None
+    assert skipped_time_error(date(2030, 10, 5), time(2, 10)) is None
