@@ -890,7 +890,10 @@ class ClientHistorySerializer(CurrencyMixin, serializers.Serializer):
     no_shows = serializers.IntegerField(help_text="Sessions the client did not come to.")
     cancelled = serializers.IntegerField(help_text="Bookings cancelled before the session.")
     spend = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="The price of completed bookings, in `currency`."
+        # No bound: a sum of prices of up to 10 digits each outgrows any fixed number of digits.
+        max_digits=None,
+        decimal_places=2,
+        help_text="The price of completed bookings, in `currency`.",
     )
     currency = _currency()
     bookings = BookingSerializer(many=True, help_text="Newest first.")

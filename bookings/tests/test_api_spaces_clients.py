@@ -1,11 +1,12 @@
 """Spaces with their free time, and clients with their history, through the API."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from bookings import services
-from bookings.models import WEEKDAYS, BookingState
+from bookings.models import WEEKDAYS, Booking, BookingState
 from bookings.selectors import CALENDAR_NAMESPACE
 from bookings.tests.api import api_as
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
@@ -273,3 +274,19 @@ def test_client_history_has_totals_and_bookings_newest_first(receptionist, studi
     assert totals == (3, 1, 1, 0, "100.00")
     assert [booking["id"] for booking in body["bookings"]] == [upcoming.pk, no_show.pk, done.pk]
     assert body["bookings"][0]["allowed_transitions"][0]["target_state"] == "cancelled"
+
+
+def test_client_history_answers_a_spend_beyond_ten_digits_exactly(receptionist, studio):
+    client = ClientFactory()
+    most = Decimal("99999999.99")  # the highest price a booking holds
+    Booking.objects.bulk_create(
+        BookingFactory.build(
+            client=client, space=studio, start=MONDAY_10_UTC + timedelta(days=day), price=most, state="completed"
+        )
+        for day in range(101)
+    )
+
+    response = api_as(receptionist).get(f"/api/v1/clients/{client.pk}/history")
+
+    assert response.status_code == 200
+    assert response.json()["spend"] == f"{most * 101}"
