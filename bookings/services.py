@@ -982,9 +982,14 @@ def _validate(instance, *, rename: dict[str, str] | None = None) -> None:
     """``full_clean()`` with its ValidationError turned into ValidationFailed, fields renamed as asked.
 
     A booking's state is left out: only its transitions set it (cleaning would assign it, which
-    the protected field refuses).
+    the protected field refuses). So is a price the service worked out from the times rather than
+    one given: times refused as too long are refused for that, not for the price they would cost,
+    and times within one day's opening hours (25 hours at most) price within its digits at any
+    hourly rate a space holds.
     """
-    exclude = _held_relations(instance) + (["state"] if isinstance(instance, Booking) else [])
+    exclude = _held_relations(instance)
+    if isinstance(instance, Booking):
+        exclude += ["state"] if instance.price_overridden else ["state", "price"]
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as exc:

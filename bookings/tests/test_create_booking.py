@@ -428,3 +428,34 @@ def test_booking_for_a_known_client_costs_a_fixed_handful_of_queries(receptionis
     # check constraints are not asked for again.
     with django_assert_num_queries(7):
         book(receptionist, studio, at("10:00"), client_phone=client.phone, client_name=client.full_name)
+
+
+# A booking lies within one day's opening hours, at most 25 hours (the night the clocks go back), so
+# its price stays within the digits Booking.price holds at the highest rate Space.hourly_rate holds.
+def _highest(field) -> Decimal:
+    return Decimal(10 ** (field.max_digits - field.decimal_places)) - Decimal(1).scaleb(-field.decimal_places)
+
+
+def test_the_longest_day_at_the_highest_rate_is_priced_and_stored_to_the_cent(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.BOOKING_MAX_DURATION_MINUTES = 25 * 60
+    space = SpaceFactory(
+        hourly_rate=_highest(Space._meta.get_field("hourly_rate")), opening_hours={"sun": ["00:00", "24:00"]}
+    )
+    day = date(2026, 10, 25)
+
+    booking = book(receptionist, space, at("00:00", day), at("24:00", day))
+
+    assert booking.duration == timedelta(hours=25)
+    assert Booking.objects.get(pk=booking.pk).price == Decimal("24999999.75")
+    assert Decimal("24999999.75") <= _highest(Booking._meta.get_field("price"))
+
+
+def test_a_booking_too_long_at_a_high_rate_is_refused_for_its_length_not_for_its_price(receptionist):
+    space = SpaceFactory(hourly_rate=Decimal("999999.99"))
+
+    with pytest.raises(ValidationFailed) as refused:
+        book(receptionist, space, at("10:00"), at("10:00") + timedelta(days=5))
+
+    assert refused.value.message == "A booking lasts at most 720 minutes."
+    assert refused.value.details == {"end": ["A booking lasts at most 720 minutes."]}
