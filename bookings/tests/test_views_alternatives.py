@@ -232,3 +232,32 @@ def test_a_free_time_in_the_repeated_hour_is_booked_at_the_instant_offered(desk,
         datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
     )
     assert label == "02:30 CET–03:30"  # not the 02:30 CEST an hour earlier
+
+
+def test_a_move_to_a_free_time_in_the_repeated_hour_lands_on_the_instant_offered(desk, berlin_night_studio):
+    moving = BookingFactory(
+        space=berlin_night_studio,
+        start=datetime(2026, 10, 25, 11, 0, tzinfo=UTC),  # 12:00-13:00 CET
+        end=datetime(2026, 10, 25, 12, 0, tzinfo=UTC),
+    )
+    shown = {"space": "night", "date": "2026-10-25", "start_time": "12:00", "end_time": "13:00", "people_count": "2"}
+    form = {
+        **shown,
+        **{f"initial-{name}": value for name, value in shown.items()},
+        "photographer": "",
+        "notes": "",
+        "initial-photographer": "",
+        "initial-notes": "",
+        "start_time": "01:00",
+        "end_time": "02:00",
+    }
+    url = f"/bookings/{moving.pk}/edit/"
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        refused = desk.post(url, form)
+        desk.post(url, {**form, "alternative": choices(refused)["same_space"][0][1]})
+
+    moving.refresh_from_db()
+    assert (moving.start, moving.end) == (
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
+    )
