@@ -33,8 +33,14 @@ def time_text(moment: datetime) -> str:
     repeats, where '02:30' alone names two moments."""
     local = _local(moment)
     repeated = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
-    # Not dateformat's "T", which writes no zone for a repeated time.
+    # Not dateformat's "T", which writes no zone for a repeated time (see zone_text).
     return f"{local:%H:%M} {local.tzname()}" if repeated else f"{local:%H:%M}"
+
+
+def zone_text(moment: datetime) -> str:
+    """'CET', the name of the studio's zone at ``moment``, the repeated hour's included (Django's
+    "T" writes nothing there)."""
+    return _local(moment).tzname()
 
 
 def _local(value: date) -> date:

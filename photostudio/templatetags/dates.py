@@ -23,3 +23,4 @@ _filter("short_day_text_with_year", partial(dates.short_day_text, with_year=True
 _filter("moment_text", dates.moment_text)
 _filter("moment_text_without_year", partial(dates.moment_text, with_year=False))
 _filter("time_text", dates.time_text)
+_filter("zone_text", dates.zone_text)

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.template import Context, Template
 
-from photostudio.dates import day_text, long_day_text, moment_text, short_day_text, time_text
+from photostudio.dates import day_text, long_day_text, moment_text, short_day_text, time_text, zone_text
 
 
 def test_a_day_before_the_tenth_has_no_leading_zero():
@@ -61,3 +61,18 @@ def test_a_clock_time_names_its_zone_only_where_the_clock_repeats_it(settings, m
     settings.TIME_ZONE = "Europe/Berlin"
 
     assert time_text(moment) == text
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone"),
+    [
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "CEST"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "CET"),
+        (datetime(2026, 7, 1, 10, 0, tzinfo=UTC), "CEST"),
+    ],
+)
+def test_a_moment_names_its_zone_in_the_repeated_hour_too(settings, moment, zone):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+    assert zone_text(moment) == zone
+    assert render("({{ when|zone_text }})", when=moment) == f"({zone})"
