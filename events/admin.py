@@ -12,7 +12,6 @@ from django.utils.html import format_html
 
 from events import services
 from events.models import Delivery, Event, EventType, WebhookEndpoint
-from events.targets import check_target
 from photostudio.admin import RefusalsAsMessagesMixin
 from photostudio.errors import DomainError
 from photostudio.inputs import InputRulesMixin
@@ -215,13 +214,10 @@ class WebhookEndpointForm(InputRulesMixin, forms.ModelForm):
         fields = ("name", "url", "event_types", "is_active", "description")
 
     def clean_url(self):
-        # The model's clean() checks the literal host; the service also resolves a new URL's name,
-        # and doing so here shows a refusal as a form error.
+        # The service checks it again when saving; checking here shows a refusal as a form error.
         url = self.cleaned_data["url"]
-        if self.instance.pk and url == self.instance.url:
-            return url
         try:
-            check_target(url, resolve=True)
+            services.check_endpoint_url(url, current_url=self.instance.url if self.instance.pk else None)
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["url"]) from None
         return url

@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from events.targets import check_target
 from photostudio.models import AuditedModel
 
 
@@ -103,9 +102,8 @@ class WebhookEndpoint(AuditedModel):
         return self.name
 
     def clean(self):
-        # An empty URL is the field's own error ("required", "not a URL"); do not add a second one.
-        if self.url:
-            check_target(self.url, resolve=False)
+        # The URL's target is checked by events.services.check_endpoint_url, and only when it is new:
+        # an endpoint added while private targets were allowed must stay editable once they are not.
         if not isinstance(self.event_types, list) or not self.event_types:
             raise ValidationError({"event_types": "Choose at least one event type."})
         unknown = sorted({str(value) for value in self.event_types} - set(EventType.values))

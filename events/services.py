@@ -413,12 +413,18 @@ def retry_delivery(*, actor, delivery: Delivery) -> Delivery:
     return delivery
 
 
-def _validate_endpoint(endpoint: WebhookEndpoint, *, new_url: bool) -> None:
-    """The model's rules, and a new URL's host resolved: an unchanged one is left to each delivery's
-    check, so an endpoint whose name now resolves somewhere refused can still be switched off."""
+def check_endpoint_url(url: str, *, current_url: str | None) -> None:
+    """Refuse (ValidationError on ``url``) a new URL that is not http(s) to a public host, its name
+    resolved. An unchanged URL is left to each delivery's check, so an endpoint whose name now
+    resolves somewhere refused, or that was added while private targets were allowed, can still be
+    switched off or renamed."""
+    if url != current_url:
+        check_target(url, resolve=True)
+
+
+def _validate_endpoint(endpoint: WebhookEndpoint, *, current_url: str | None) -> None:
     endpoint.full_clean()
-    if new_url:
-        check_target(endpoint.url, resolve=True)
+    check_endpoint_url(endpoint.url, current_url=current_url)
 
 
 @transaction.atomic
@@ -443,7 +449,7 @@ def create_webhook_endpoint(
         created_by=actor,
         updated_by=actor,
     )
-    _validate_endpoint(endpoint, new_url=True)
+    _validate_endpoint(endpoint, current_url=None)
     endpoint.save()
     logger.info("webhook_endpoint_created", endpoint_id=endpoint.pk, actor_id=actor.pk, url=endpoint.url)
     return endpoint
@@ -458,11 +464,11 @@ def update_webhook_endpoint(*, actor, endpoint: WebhookEndpoint, **changes) -> W
     if unknown:
         raise TypeError(f"update_webhook_endpoint() cannot change {', '.join(sorted(unknown))}")
     endpoint = _locked_endpoint(endpoint)
-    new_url = "url" in changes and changes["url"] != endpoint.url
+    current_url = endpoint.url
     for field, value in changes.items():
         setattr(endpoint, field, value)
     endpoint.updated_by = actor
-    _validate_endpoint(endpoint, new_url=new_url)
+    _validate_endpoint(endpoint, current_url=current_url)
     endpoint.save(update_fields=[*changes, "updated_by", "updated_at"])
     logger.info("webhook_endpoint_changed", endpoint_id=endpoint.pk, actor_id=actor.pk, fields=sorted(changes))
     return endpoint

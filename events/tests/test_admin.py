@@ -162,6 +162,21 @@ def test_admin_switches_off_an_endpoint_whose_host_now_resolves_to_a_private_add
     assert endpoint.is_active is False
 
 
+@pytest.mark.django_db
+def test_admin_switches_off_an_endpoint_added_on_a_private_address_while_those_were_allowed(admin_client, settings):
+    endpoint = WebhookEndpointFactory(url="http://192.168.1.20/hook", event_types=["booking.created"])
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    response = admin_client.post(
+        f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
+        {"name": endpoint.name, "url": endpoint.url, "event_types": ["booking.created"], "description": ""},
+    )
+
+    endpoint.refresh_from_db()
+    assert response.status_code == 302
+    assert endpoint.is_active is False
+
+
 @pytest.mark.postgres  # SQLite's IMMEDIATE transactions take turns: the colleague would wait for this one
 @pytest.mark.django_db(transaction=True)
 def test_an_endpoint_a_colleague_removed_while_it_was_saved_is_reported_gone_not_a_server_error(
@@ -193,8 +208,12 @@ def test_an_endpoint_a_colleague_removed_while_it_was_saved_is_reported_gone_not
 def test_a_target_refused_only_at_save_is_shown_on_the_page_and_nothing_is_saved(admin_client, monkeypatch):
     endpoint = WebhookEndpointFactory(event_types=["booking.created"])
 
+    checks = []
+
     def now_private(url, *, resolve):  # the name resolved to a public address for the form, now to a private one
-        raise ValidationError({"url": "Webhook targets must be public hosts."})
+        checks.append(url)
+        if len(checks) > 1:
+            raise ValidationError({"url": "Webhook targets must be public hosts."})
 
     monkeypatch.setattr(services, "check_target", now_private)
 

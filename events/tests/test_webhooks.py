@@ -471,3 +471,31 @@ def test_a_webhook_answered_after_its_attempt_went_to_another_worker_is_not_coun
     assert services.run_delivery(delivery_id=delivery.pk) is None
     delivery.refresh_from_db()
     assert (delivery.status, delivery.outcome) == (Delivery.Status.RUNNING, "")
+
+
+@pytest.mark.django_db
+def test_an_endpoint_on_a_private_address_can_be_switched_off_after_private_targets_are_disallowed(admin, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    endpoint = services.create_webhook_endpoint(
+        actor=admin, name="Internal", url="http://10.0.0.5/hook", event_types=[EventType.BOOKING_CREATED]
+    )
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    services.update_webhook_endpoint(actor=admin, endpoint=endpoint, is_active=False, name="Internal (old)")
+
+    endpoint.refresh_from_db()
+    assert (endpoint.is_active, endpoint.name) == (False, "Internal (old)")
+
+
+@pytest.mark.django_db
+def test_moving_an_endpoint_to_a_private_address_is_refused_once_private_targets_are_disallowed(admin, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    endpoint = services.create_webhook_endpoint(
+        actor=admin, name="Internal", url="http://10.0.0.5/hook", event_types=[EventType.BOOKING_CREATED]
+    )
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    with pytest.raises(ValidationError) as refused:
+        services.update_webhook_endpoint(actor=admin, endpoint=endpoint, url="http://10.0.0.6/hook")
+
+    assert "url" in refused.value.message_dict
