@@ -139,6 +139,7 @@ class EventAdmin(_ReadOnlyAdmin):
         "occurred_at",
         "dispatched_at",
         "dispatch_attempts",
+        "relayed_at",
         "payload",
     )
     readonly_fields = fields
@@ -188,6 +189,7 @@ class DeliveryAdmin(_ReadOnlyAdmin):
         "max_attempts",
         "next_attempt_at",
         "claimed_at",
+        "relayed_at",
         "finished_at",
         "outcome",
         "response_status",

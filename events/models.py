@@ -69,6 +69,9 @@ class Event(models.Model):
     dispatch_attempts = models.PositiveIntegerField(
         default=0, help_text="How many times the relay re-sent the event because its dispatch had not happened."
     )
+    relayed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the relay last re-sent it; not again before EVENTS_DELIVERY_LEASE."
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -145,6 +148,11 @@ class Delivery(models.Model):
     max_attempts = models.PositiveIntegerField()
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    relayed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the relay last re-sent its attempt; that attempt not again before EVENTS_DELIVERY_LEASE.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=500, blank=True, help_text="What the handler did, e.g. whom it e-mailed.")
     last_error = models.TextField(blank=True)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import structlog
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from events import metrics, partitions, webhooks
@@ -316,14 +316,17 @@ def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
     - attempts that have been running longer than ``EVENTS_DELIVERY_LEASE`` (the worker died):
       released for another attempt, or failed when they had none left.
 
+    What the relay sent is not sent again for ``EVENTS_DELIVERY_LEASE``: while the workers are
+    slow its message still waits in the queue, and one more a run would only pile up behind it.
+    A delivery whose next attempt was scheduled since is due again at once.
+
     At most ``limit`` events and ``limit`` deliveries a run (None: all of them). Stops queueing at
     the first refusal of the broker and says so in the report.
     """
     now = timezone.now()
     cutoff = now - older_than
-    stale = Delivery.objects.filter(
-        status=Delivery.Status.RUNNING, claimed_at__lt=now - timedelta(seconds=settings.EVENTS_DELIVERY_LEASE)
-    )
+    lease_start = now - timedelta(seconds=settings.EVENTS_DELIVERY_LEASE)
+    stale = Delivery.objects.filter(status=Delivery.Status.RUNNING, claimed_at__lt=lease_start)
     abandoned = _fail_abandoned(stale.filter(attempts__gte=F("max_attempts")).select_related("event"), now=now)
     released = stale.update(
         status=Delivery.Status.PENDING,
@@ -333,23 +336,25 @@ def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
 
     event_ids = list(
         Event.objects.filter(dispatched_at__isnull=True, occurred_at__lte=cutoff)
+        .filter(Q(relayed_at__isnull=True) | Q(relayed_at__lte=lease_start))
         .order_by("occurred_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
-    # In batches: SQLite, and PostgreSQL with server-side binding, cap a query's parameters.
-    for start in range(0, len(event_ids), 500):
-        batch = event_ids[start : start + 500]
-        Event.objects.filter(pk__in=batch).update(dispatch_attempts=F("dispatch_attempts") + 1)
     sent_events = _enqueue_all(_tasks["dispatch_event"], event_ids)
+    _mark_relayed(Event.objects, event_ids[:sent_events], now=now, dispatch_attempts=F("dispatch_attempts") + 1)
 
     delivery_ids = []
     if sent_events == len(event_ids):
         delivery_ids = list(
             Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=cutoff)
+            .filter(
+                Q(relayed_at__isnull=True) | Q(relayed_at__lt=F("next_attempt_at")) | Q(relayed_at__lte=lease_start)
+            )
             .order_by("next_attempt_at", "id")
             .values_list("pk", flat=True)[:limit]
         )
     sent_deliveries = _enqueue_all(_tasks["run_delivery"], delivery_ids)
+    _mark_relayed(Delivery.objects, delivery_ids[:sent_deliveries], now=now)
     report = RelayReport(
         events=sent_events,
         deliveries=sent_deliveries,
@@ -360,6 +365,12 @@ def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
     if any(asdict(report).values()):
         logger.info("events_relayed", **asdict(report))
     return report
+
+
+def _mark_relayed(rows: models.Manager, ids: list[int], *, now: datetime, **changes) -> None:
+    # In batches: SQLite, and PostgreSQL with server-side binding, cap a query's parameters.
+    for start in range(0, len(ids), 500):
+        rows.filter(pk__in=ids[start : start + 500]).update(relayed_at=now, **changes)
 
 
 def _fail_abandoned(deliveries, *, now: datetime) -> int:

@@ -279,7 +279,8 @@ EVENTS_RETRY_BASE_DELAY = env_int("EVENTS_RETRY_BASE_DELAY", 30, minimum=1, maxi
 EVENTS_RETRY_MAX_DELAY = env_int("EVENTS_RETRY_MAX_DELAY", 3600, minimum=1, maximum=DURATION_MAX_SECONDS)
 # The relay (beat, every EVENTS_RELAY_INTERVAL seconds, or `manage.py relay_events`) re-sends
 # events and retries that have waited EVENTS_RELAY_AFTER seconds, and releases attempts running
-# longer than EVENTS_DELIVERY_LEASE seconds (their worker died).
+# longer than EVENTS_DELIVERY_LEASE seconds (their worker died); what it sent it sends again only
+# after EVENTS_DELIVERY_LEASE seconds (slow workers have not taken it yet).
 EVENTS_RELAY_INTERVAL = env_int("EVENTS_RELAY_INTERVAL", 60, minimum=5, maximum=DURATION_MAX_SECONDS)
 EVENTS_RELAY_AFTER = env_int("EVENTS_RELAY_AFTER", 60, minimum=0, maximum=DURATION_MAX_SECONDS)
 EVENTS_DELIVERY_LEASE = env_int("EVENTS_DELIVERY_LEASE", 900, minimum=120, maximum=DURATION_MAX_SECONDS)

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from employees.tests.factories import EmployeeFactory
-from events import tasks
+from events import services, tasks
 from events.models import Delivery, Event
 from events.registry import handler_name, subscriber
 from events.services import publish, relay
@@ -27,6 +27,18 @@ def record_relayed(event):
 @pytest.fixture(autouse=True)
 def _fresh_log():
     relayed.clear()
+
+
+class BusyWorkers:
+    """A task whose messages the broker takes and no worker runs yet."""
+
+    name = "test.busy_workers"
+
+    def __init__(self):
+        self.queued = []
+
+    def apply_async(self, args, **options):
+        self.queued.append(args[0])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,3 +173,56 @@ def test_beats_relay_does_nothing_while_another_worker_holds_the_relay_lock(djan
             tasks.relay()
 
     assert relayed == [old.pk]
+
+
+@pytest.mark.django_db
+def test_relay_does_not_queue_work_again_until_the_lease_of_its_last_sending_runs_out(settings, monkeypatch):
+    settings.EVENTS_DELIVERY_LEASE = 900
+    dispatches, runs = BusyWorkers(), BusyWorkers()
+    monkeypatch.setitem(services._tasks, "dispatch_event", dispatches)
+    monkeypatch.setitem(services._tasks, "run_delivery", runs)
+    with time_machine.travel(START, tick=False) as clock:
+        event = EventFactory(type="test.relayed", occurred_at=START - timedelta(minutes=2))
+        delivery = DeliveryFactory(event__dispatched_at=START, next_attempt_at=START - timedelta(minutes=2))
+
+        first = relay(older_than=timedelta(seconds=60))
+        for _ in range(14):  # beat's relay, every minute, while the workers are still busy
+            clock.shift(timedelta(minutes=1))
+            assert relay(older_than=timedelta(seconds=60)) == services.RelayReport(0, 0, 0, 0, False)
+        clock.shift(timedelta(minutes=1))
+        after_the_lease = relay(older_than=timedelta(seconds=60))
+
+    event.refresh_from_db()
+    assert (first.events, first.deliveries, after_the_lease.events, after_the_lease.deliveries) == (1, 1, 1, 1)
+    assert dispatches.queued == [event.pk, event.pk]
+    assert runs.queued == [delivery.pk, delivery.pk]
+    assert event.dispatch_attempts == 2
+
+
+@pytest.mark.django_db
+def test_relay_sends_a_retry_scheduled_after_its_last_sending_without_waiting_for_the_lease(settings, monkeypatch):
+    settings.EVENTS_DELIVERY_LEASE = 900
+    runs = BusyWorkers()
+    monkeypatch.setitem(services._tasks, "run_delivery", runs)
+    with time_machine.travel(START, tick=False) as clock:
+        delivery = DeliveryFactory(next_attempt_at=START - timedelta(minutes=2))
+        relay(older_than=timedelta(seconds=60))
+        # A worker ran the relayed attempt, which failed; its queued retry was lost with the broker.
+        Delivery.objects.filter(pk=delivery.pk).update(attempts=1, next_attempt_at=START + timedelta(seconds=30))
+        clock.shift(timedelta(minutes=2))
+
+        relay(older_than=timedelta(seconds=60))
+
+    assert runs.queued == [delivery.pk, delivery.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_the_broker_refused_is_relayed_on_the_next_run():
+    with broker_unreachable():
+        with transaction.atomic():
+            event = publish("test.relayed", EmployeeFactory())
+        assert relay(older_than=timedelta(0)).broker_refused
+
+    relay(older_than=timedelta(0))
+
+    assert relayed == [event.pk]
