@@ -1,6 +1,8 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
@@ -36,10 +38,42 @@ def _require(viewer, permission: str) -> None:
         raise PermissionDenied(f"You may not see this (needs {permission}).")
 
 
+# The oldest start of a transaction that has written and is still open: its events, committed
+# later, occurred after it. Read in a statement of its own, before the events are: a transaction
+# that commits between the two is then both gone from here and visible there. Without
+# pg_read_all_stats a session sees the xact_start of its own role's sessions only: the app, its
+# workers and beat connect as one role.
+_OPEN_WRITES_STARTED = """
+SELECT min(xact_start) FROM pg_stat_activity
+WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+"""
+
+
+def events_listed_until() -> datetime:
+    """The time up to which the event list is final: every event that occurred by then has been
+    committed, so a poller that moves its ``occurred_after`` to the newest event it was shown
+    misses none that commits later.
+
+    ``EVENTS_LIST_SETTLE`` seconds before now, and on PostgreSQL also before the start of the
+    oldest open transaction that has written (its events may still commit). The margin covers
+    the moment between an event taking its time and being inserted, and the clocks of the app's
+    hosts. SQLite's transactions write one at a time, in the order they began.
+    """
+    settle = timedelta(seconds=settings.EVENTS_LIST_SETTLE)
+    until = timezone.now() - settle
+    if connection.vendor != "postgresql":
+        return until
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_WRITES_STARTED)
+        (oldest_open,) = cursor.fetchone()
+    return until if oldest_open is None else min(until, oldest_open - settle)
+
+
 def events_for(*, viewer) -> QuerySet[Event]:
-    """The event log, newest first. Raises PermissionDenied without ``events.view_event``."""
+    """The event log, newest first, up to ``events_listed_until()``. Raises PermissionDenied
+    without ``events.view_event``."""
     _require(viewer, "events.view_event")
-    return Event.objects.select_related("actor")
+    return Event.objects.select_related("actor").filter(occurred_at__lte=events_listed_until())
 
 
 def event_detail(*, viewer, event_id: int) -> Event:

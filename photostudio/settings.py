@@ -268,6 +268,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # /health/events turns 503 once an event has waited this long to be dispatched.
 EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1, maximum=DURATION_MAX_SECONDS)
+# GET /api/v1/events/ lists an event once it is this many seconds old and every transaction that
+# began before it has ended (events/selectors.py: events_listed_until): pollers miss none.
+EVENTS_LIST_SETTLE = env_int("EVENTS_LIST_SETTLE", 2, minimum=0, maximum=60)
 
 # --- Events: delivery, relay, notifications, webhooks -----------------------------------------
 # Attempts per (event, handler) before the delivery is marked failed (re-runnable in the admin);

@@ -14,3 +14,5 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # Celery tasks run in process even when REDIS_URL is set, so every test sees the work queued
 # after its commits; the integration tests that need a real worker switch this off themselves.
 CELERY_TASK_ALWAYS_EAGER = True
+# The event list shows an event as soon as it is committed, without the margin for app clocks.
+EVENTS_LIST_SETTLE = 0

@@ -33,7 +33,9 @@ def _building_schema(view) -> bool:
     get=extend_schema(
         summary="List events",
         description="Everything that happened, newest first, by type (comma-separated), aggregate, actor "
-        "and time. Needs `events.view_event` (managers).",
+        "and time. An event is listed once every event that occurred before it is committed, so polling "
+        "from the newest `occurred_at` seen (`occurred_after` includes it) misses none. "
+        "Needs `events.view_event` (managers).",
     )
 )
 class EventListView(generics.ListAPIView):

@@ -1,14 +1,19 @@
 import socket
-from datetime import UTC, datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from events import selectors, services
 from events.models import Delivery, EventType, WebhookEndpoint
 from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
 
-JANUARY = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
+# In the past: the list shows no event from the future (events_listed_until).
+JANUARY = datetime(2026, 1, 14, 10, 0, tzinfo=UTC)
 
 
 def _client_for(employee) -> APIClient:
@@ -39,7 +44,8 @@ def test_manager_lists_events_newest_first(manager_api, django_assert_max_num_qu
     for _ in range(5):
         EventFactory(occurred_at=JANUARY.replace(day=2))
 
-    with django_assert_max_num_queries(4):
+    # On PostgreSQL one more: where the open transactions stand (events_listed_until).
+    with django_assert_max_num_queries(5):
         response = manager_api.get("/api/v1/events/")
 
     assert response.status_code == 200
@@ -60,7 +66,7 @@ def test_events_are_filtered_by_type_aggregate_and_time(manager_api):
         type=EventType.BOOKING_CREATED,
         aggregate_type="bookings.booking",
         aggregate_id="7",
-        occurred_at=JANUARY.replace(year=2029),
+        occurred_at=JANUARY.replace(year=2025),
     )
 
     response = manager_api.get(
@@ -69,8 +75,8 @@ def test_events_are_filtered_by_type_aggregate_and_time(manager_api):
             "type": "booking.state_changed,booking.created",
             "aggregate_type": "bookings.booking",
             "aggregate_id": "7",
-            "occurred_after": "2030-01-01T00:00:00Z",
-            "occurred_before": "2030-02-01T00:00:00Z",
+            "occurred_after": "2026-01-01T00:00:00Z",
+            "occurred_before": "2026-02-01T00:00:00Z",
         },
     )
 
@@ -360,3 +366,47 @@ def test_the_secret_cannot_be_chosen_by_the_caller(admin_api):
     assert response.status_code == 400
     assert "secret" in response.json()["error"]["details"]
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_event_list_leaves_out_events_younger_than_the_settling_margin(manager_api, settings):
+    settings.EVENTS_LIST_SETTLE = 60
+    settled = EventFactory(occurred_at=timezone.now() - timedelta(minutes=2))
+    EventFactory(occurred_at=timezone.now())
+
+    response = manager_api.get("/api/v1/events/")
+
+    assert [event["id"] for event in response.json()["results"]] == [settled.pk]
+
+
+@pytest.mark.postgres  # SQLite lets one transaction write at a time: the newer event could not commit first
+@pytest.mark.django_db(transaction=True)
+def test_a_poller_is_shown_no_event_while_an_older_one_is_still_being_committed(manager, manager_api, settings):
+    settings.EVENTS_LIST_SETTLE = 0
+    since = timezone.now()
+    inserted, finish = threading.Event(), threading.Event()
+
+    def slow_transaction():
+        try:
+            with transaction.atomic():
+                older = services.publish(EventType.CLIENT_UPDATED, manager)
+                inserted.set()
+                finish.wait(timeout=30)
+            return older.pk
+        finally:
+            connection.close()
+
+    def poll():
+        response = manager_api.get("/api/v1/events/", {"occurred_after": since.isoformat()})
+        return [event["id"] for event in response.json()["results"]]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(slow_transaction)
+        assert inserted.wait(timeout=30)
+        newer = services.publish(EventType.CLIENT_UPDATED, manager)
+        while_the_older_is_open = poll()
+        finish.set()
+        older_id = slow.result(timeout=30)
+
+    assert while_the_older_is_open == []
+    assert poll() == [newer.pk, older_id]
