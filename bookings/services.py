@@ -368,6 +368,11 @@ def assign_photographer(*, booking: Booking, photographer, actor) -> Booking:
     """
     _require(actor, "bookings.change_booking", "assign photographers")
     _read_locked(booking)
+    return _assign_photographer(booking, photographer, actor=actor)
+
+
+def _assign_photographer(booking: Booking, photographer, *, actor) -> Booking:
+    """``assign_photographer`` on a booking the caller has read under its row lock."""
     if booking.state not in HOLDING_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot get another photographer.")
     if photographer is not None and not (photographer.is_active and photographer.role == Role.PHOTOGRAPHER):
@@ -416,7 +421,7 @@ def update_booking(*, booking: Booking, actor, **changes) -> Booking:
         _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
     _read_locked(booking)
     if "photographer" in changes and _pk(changes["photographer"]) != booking.photographer_id:
-        booking = assign_photographer(booking=booking, photographer=changes["photographer"], actor=actor)
+        booking = _assign_photographer(booking, changes["photographer"], actor=actor)
     before = {field: getattr(booking, field) for field in ("notes", "people_count", "price", "price_overridden")}
     after = dict(before)
     for field in ("notes", "people_count"):

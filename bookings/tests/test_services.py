@@ -252,6 +252,21 @@ def test_booking_with_a_non_photographer_is_not_created_at_all(receptionist, stu
     assert not Event.objects.exists()
 
 
+def test_changing_the_photographer_with_other_details_reads_the_booking_once(
+    manager, photographer, django_assert_num_queries
+):
+    booking = Booking.objects.select_related("space").get(pk=BookingFactory().pk)
+    manager.has_perm("bookings.change_booking")  # the permissions, read once per request anyway
+
+    # The service's savepoint within the test's transaction, the booking under its lock, the
+    # photographer saved and recorded, the notes saved and recorded, the savepoint released.
+    with django_assert_num_queries(7):
+        services.update_booking(booking=booking, actor=manager, photographer=photographer, notes="Bring a tripod")
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.photographer, booking.notes) == (photographer, "Bring a tripod")
+
+
 # --- amend_booking -------------------------------------------------------------------------------
 
 
