@@ -36,6 +36,7 @@ from events.services import publish, publish_each
 from photostudio.dates import day_text, moment_text
 from photostudio.errors import (
     AlreadyOnWaitlist,
+    BookingChanged,
     BookingClosed,
     BookingOverlap,
     ConcurrentChange,
@@ -155,16 +156,17 @@ def reschedule_booking(
     end: datetime,
     space: Space | None = None,
     offer_alternatives: bool = True,
+    expected_revision: int | None = None,
 ) -> Booking:
     """Move a pending or confirmed booking to new times and, optionally, another space.
 
     The same rules as for a new booking apply. A price set by hand is kept; otherwise it is
-    recalculated for the new duration and space. Raises PermissionDenied, BookingClosed,
-    ValidationFailed, SpaceClosed, BookingOverlap (offering ``alternatives``, as for a new booking,
-    unless not ``offer_alternatives``) and ConcurrentChange.
+    recalculated for the new duration and space. Raises PermissionDenied, BookingChanged (see
+    ``_read_locked``), BookingClosed, ValidationFailed, SpaceClosed, BookingOverlap (offering
+    ``alternatives``, as for a new booking, unless not ``offer_alternatives``) and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
-    _read_locked(booking)
+    _read_locked(booking, expected_revision=expected_revision)
     if booking.state not in RESCHEDULABLE_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot be rescheduled.")
     start, end = _aware("start", start), _aware("end", end)
@@ -194,7 +196,9 @@ def reschedule_booking(
 
 @_naming_overlaps
 @transaction.atomic
-def transition_booking(*, booking: Booking, target_state: str, actor, reason: str = "") -> Booking:
+def transition_booking(
+    *, booking: Booking, target_state: str, actor, reason: str = "", expected_revision: int | None = None
+) -> Booking:
     """Move ``booking`` to ``target_state`` through the one state-machine transition that leads there.
 
     Starting and completing a session is for its assigned photographer, or for someone who may
@@ -203,14 +207,14 @@ def transition_booking(*, booking: Booking, target_state: str, actor, reason: st
     ``Booking``); an undo into a holding state needs the space to be free (and, back to pending
     or confirmed, open). Cancelling and undoing need a reason. Raises InvalidTransition for an
     unknown state or an illegal move, PermissionDenied, ValidationFailed (missing reason),
-    TooEarly, SpaceClosed, BookingOverlap and ConcurrentChange when someone else changed the
-    booking's state since it was read.
+    TooEarly, SpaceClosed, BookingOverlap, BookingChanged (see ``_read_locked``) and
+    ConcurrentChange when someone else changed the booking's state since it was read.
     """
     if target_state not in BookingState.values:
         raise InvalidTransition(
             f"{target_state!r} is not a booking state.", details={"to": target_state, "states": BookingState.values}
         )
-    _read_locked_in_state_read(booking)
+    _read_locked_in_state_read(booking, expected_revision=expected_revision)
     move = booking.transition_to(target_state)
     if move is None:
         raise InvalidTransition(
@@ -392,18 +396,27 @@ def _assign_photographer(booking: Booking, photographer, *, actor) -> Booking:
 
 
 @transaction.atomic
-def amend_booking(*, booking: Booking, actor, move: dict | None = None, changes: dict | None = None) -> Booking:
+def amend_booking(
+    *,
+    booking: Booking,
+    actor,
+    move: dict | None = None,
+    changes: dict | None = None,
+    expected_revision: int | None = None,
+) -> Booking:
     """Reschedule (``move``: start, end, space) and change details (``changes``, as for
-    ``update_booking``) as one change: both happen or neither does."""
+    ``update_booking``) as one change: both happen or neither does. ``expected_revision`` is
+    checked by the first of them (see ``_read_locked``); the second finds the revision it made."""
     if move:
-        booking = reschedule_booking(booking=booking, actor=actor, **move)
+        booking = reschedule_booking(booking=booking, actor=actor, expected_revision=expected_revision, **move)
+        expected_revision = None
     if changes:
-        booking = update_booking(booking=booking, actor=actor, **changes)
+        booking = update_booking(booking=booking, actor=actor, expected_revision=expected_revision, **changes)
     return booking
 
 
 @transaction.atomic
-def update_booking(*, booking: Booking, actor, **changes) -> Booking:
+def update_booking(*, booking: Booking, actor, expected_revision: int | None = None, **changes) -> Booking:
     """Change the fields given in ``changes``, leaving the rest: ``notes``, ``people_count``,
     ``price`` (set by hand, which needs ``bookings.override_booking_price``; None returns to the
     space's rate for the duration) and ``photographer`` (as ``assign_photographer``; None unassigns).
@@ -411,7 +424,7 @@ def update_booking(*, booking: Booking, actor, **changes) -> Booking:
     Notes may change in any state, the rest only while the booking holds its space. Records
     ``booking.updated`` with each changed field's old and new value, or nothing when no value
     changed. Raises ValidationFailed (a field that cannot be changed, more people than the space
-    holds), PermissionDenied, BookingClosed and ConcurrentChange.
+    holds), PermissionDenied, BookingChanged (see ``_read_locked``), BookingClosed and ConcurrentChange.
     """
     unknown = set(changes) - set(BOOKING_FIELDS)
     if unknown:
@@ -419,7 +432,7 @@ def update_booking(*, booking: Booking, actor, **changes) -> Booking:
     _require(actor, "bookings.change_booking", "change bookings")
     if "price" in changes:
         _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
-    _read_locked(booking)
+    _read_locked(booking, expected_revision=expected_revision)
     if "photographer" in changes and _pk(changes["photographer"]) != booking.photographer_id:
         booking = _assign_photographer(booking, changes["photographer"], actor=actor)
     before = {field: getattr(booking, field) for field in ("notes", "people_count", "price", "price_overridden")}
@@ -893,10 +906,15 @@ def delete_closure(*, closure: Closure, actor) -> None:
     _record_slot_openings(closure.space_id, closure.start, closure.end, actor=actor)
 
 
-def _read_locked(booking: Booking) -> None:
+def _read_locked(booking: Booking, *, expected_revision: int | None = None) -> None:
     """Read ``booking`` again under a row lock, for a change computed from its other fields (a
     price from its times, its times keeping a price set by hand): a copy read before someone
-    else's change would write a price for times it no longer has, or drop one set meanwhile."""
+    else's change would write a price for times it no longer has, or drop one set meanwhile.
+
+    With ``expected_revision``, the revision the caller's change was decided on (an ``If-Match``,
+    a form opened earlier), raises BookingChanged unless the stored revision is still that one:
+    under the lock, so of two changes decided on one revision the second always hears of the first.
+    """
     # refresh_from_db forgets the related rows the caller read (space, client…), which the change
     # reads again: those whose ids the row still holds are kept, sparing a query each.
     related = {
@@ -908,14 +926,20 @@ def _read_locked(booking: Booking) -> None:
     for field, row in related.items():
         if row is None or getattr(booking, field.attname) == row.pk:
             field.set_cached_value(booking, row)
+    if expected_revision is not None and booking.revision != expected_revision:
+        raise BookingChanged(
+            f"Booking #{booking.pk} was changed by someone else since you read it (revision {expected_revision}, "
+            f"now {booking.revision}): read it again and redo your change on what it says now.",
+            details={"expected_revision": expected_revision, "revision": booking.revision},
+        )
 
 
-def _read_locked_in_state_read(booking: Booking) -> None:
+def _read_locked_in_state_read(booking: Booking, *, expected_revision: int | None = None) -> None:
     """``_read_locked``, for a state change decided on the state the caller read: ConcurrentChange
     when someone else changed it since. Its times are the stored ones, which the slot it frees and
     the days whose lists change are read from."""
     state_read = booking.state
-    _read_locked(booking)
+    _read_locked(booking, expected_revision=expected_revision)
     if booking.state != state_read:
         raise ConcurrentChange()
 

@@ -39,6 +39,15 @@ class ConcurrentChange(Conflict):
     default_message = "Someone else changed this at the same time; reload and try again."
 
 
+class BookingChanged(DomainError):
+    """The booking was changed by someone else since the caller read the revision it names (an
+    ``If-Match`` or a form opened earlier): nothing was changed; ``details`` gives the revision now."""
+
+    http_status = 412
+    code = "booking_changed"
+    default_message = "Someone else changed this booking since you read it; read it again and redo your change."
+
+
 class BookingOverlap(Conflict):
     """The space is already held, buffer included, by another pending, confirmed or running booking."""
 

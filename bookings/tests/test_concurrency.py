@@ -16,7 +16,7 @@ from bookings import services
 from bookings.models import Booking, BookingState, Client, WaitlistEntry
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
-from photostudio.errors import AlreadyOnWaitlist, BookingOverlap, ConcurrentChange, SpaceClosed
+from photostudio.errors import AlreadyOnWaitlist, BookingChanged, BookingOverlap, ConcurrentChange, SpaceClosed
 from photostudio.tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,6 +84,24 @@ def test_two_simultaneous_transitions_of_one_booking_leave_exactly_one(reception
     booking.refresh_from_db()
     assert booking.state == winners[0].state
     assert Event.objects.filter(type="booking.state_changed").count() == 1
+
+
+def test_two_clerks_editing_one_booking_opened_at_one_revision_cannot_both_save(receptionist):
+    booking = BookingFactory(notes="")
+    as_read_by_one, as_read_by_other = Booking.objects.get(pk=booking.pk), Booking.objects.get(pk=booking.pk)
+
+    def edit(copy, notes):
+        return lambda: services.update_booking(booking=copy, actor=receptionist, expected_revision=0, notes=notes)
+
+    connection.close()  # back to the pool: the clerks need a connection each at once
+    outcomes = run_at_once([edit(as_read_by_one, "Bring a tripod"), edit(as_read_by_other, "No tripod")])
+
+    winners = [outcome for outcome in outcomes if isinstance(outcome, Booking)]
+    losers = [outcome for outcome in outcomes if isinstance(outcome, BookingChanged)]
+    assert (len(winners), len(losers)) == (1, 1), outcomes
+    booking.refresh_from_db()
+    assert (booking.notes, booking.revision) == (winners[0].notes, 1)
+    assert Event.objects.filter(type="booking.updated").count() == 1
 
 
 def test_bookings_made_while_a_closure_is_recorded_are_refused_or_named_by_it(receptionist, manager):

@@ -15,7 +15,7 @@ from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactor
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
 from events.models import Event
-from photostudio.errors import BookingClosed, BookingOverlap, PermissionDenied, ValidationFailed
+from photostudio.errors import BookingChanged, BookingClosed, BookingOverlap, PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -294,6 +294,78 @@ def test_a_refused_detail_change_leaves_the_booking_where_it_was(receptionist, s
     booking = Booking.objects.get(pk=booking.pk)
     assert (booking.start, booking.people_count) == (at("10:00"), 2)
     assert not Event.objects.filter(type="booking.rescheduled").exists()
+
+
+# --- expected_revision: a change decided on what the booking said then ---------------------------
+
+
+def test_a_change_decided_on_the_current_revision_is_made(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", notes="")
+
+    services.update_booking(booking=booking, actor=receptionist, expected_revision=0, notes="Tripod")
+
+    assert Booking.objects.get(pk=booking.pk).notes == "Tripod"
+
+
+def test_a_change_decided_on_an_older_revision_changes_nothing(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", notes="")
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+
+    with pytest.raises(BookingChanged) as refused:
+        services.update_booking(booking=booking, actor=receptionist, expected_revision=0, notes="Mine")
+
+    assert refused.value.code == "booking_changed"
+    assert refused.value.details == {"expected_revision": 0, "revision": 1}
+    assert Booking.objects.get(pk=booking.pk).notes == "Someone else's"
+    assert Event.objects.filter(type="booking.updated").count() == 1
+
+
+def test_a_move_decided_on_an_older_revision_leaves_the_booking_where_it_is(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00")
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+
+    with pytest.raises(BookingChanged):
+        services.reschedule_booking(
+            booking=booking, actor=receptionist, start=at("14:00"), end=at("16:00"), expected_revision=0
+        )
+
+    assert Booking.objects.get(pk=booking.pk).start == at("10:00")
+
+
+def test_a_state_change_decided_on_an_older_revision_is_refused(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00")
+    services.update_booking(booking=booking, actor=receptionist, people_count=3)
+
+    with pytest.raises(BookingChanged):
+        services.transition_booking(
+            booking=booking, target_state=BookingState.CONFIRMED, actor=receptionist, expected_revision=0
+        )
+
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.PENDING
+
+
+def test_an_amendment_checks_the_revision_once_for_its_move_and_its_details(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", people_count=2)
+
+    services.amend_booking(
+        booking=booking, actor=receptionist, move={"start": at("14:00"), "end": at("16:00"), "space": studio},
+        changes={"people_count": 4}, expected_revision=0,
+    )  # fmt: skip
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.start, booking.people_count, booking.revision) == (at("14:00"), 4, 2)
+
+
+def test_an_amendment_decided_on_an_older_revision_changes_nothing(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", people_count=2)
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+
+    with pytest.raises(BookingChanged):
+        services.amend_booking(
+            booking=booking, actor=receptionist, changes={"people_count": 4}, expected_revision=0
+        )  # fmt: skip
+
+    assert Booking.objects.get(pk=booking.pk).people_count == 2
 
 
 # --- update_client ------------------------------------------------------------------------------
