@@ -915,17 +915,18 @@ def _read_locked(booking: Booking, *, expected_revision: int | None = None) -> N
     a form opened earlier), raises BookingChanged unless the stored revision is still that one:
     under the lock, so of two changes decided on one revision the second always hears of the first.
     """
-    # refresh_from_db forgets the related rows the caller read (space, client…), which the change
-    # reads again: those whose ids the row still holds are kept, sparing a query each.
-    related = {
-        field: field.get_cached_value(booking)
-        for field in Booking._meta.concrete_fields
-        if field.is_relation and field.is_cached(booking)
-    }
-    booking.refresh_from_db(from_queryset=Booking.objects.select_for_update(of=("self",)))
-    for field, row in related.items():
-        if row is None or getattr(booking, field.attname) == row.pk:
-            field.set_cached_value(booking, row)
+    stored = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+    # Copied rather than refresh_from_db(): django-fsm's lifts the protection of the state field
+    # for the whole process while it reads, and another thread's read, done meanwhile, puts it
+    # back before this one sets the state (AttributeError: two clerks' changes in one process).
+    for field in Booking._meta.concrete_fields:
+        value = booking.__dict__[field.attname] = stored.__dict__[field.attname]
+        # The related rows the caller read (space, client…) are kept where the row still names
+        # them, sparing the change a query each.
+        if field.is_relation and field.is_cached(booking) and _pk(field.get_cached_value(booking)) != value:
+            field.delete_cached_value(booking)
+    booking.__dict__.pop("_prefetched_objects_cache", None)
+    booking._update_initial_state()  # what the state-guarded save compares with
     if expected_revision is not None and booking.revision != expected_revision:
         raise BookingChanged(
             f"Booking #{booking.pk} was changed by someone else since you read it (revision {expected_revision}, "

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from bookings import services
 from bookings.models import Booking, BookingState, Client, local_instant
@@ -294,6 +294,31 @@ def test_a_refused_detail_change_leaves_the_booking_where_it_was(receptionist, s
     booking = Booking.objects.get(pk=booking.pk)
     assert (booking.start, booking.people_count) == (at("10:00"), 2)
     assert not Event.objects.filter(type="booking.rescheduled").exists()
+
+
+def test_a_booking_is_read_under_its_lock_while_another_thread_ends_its_own_read(receptionist):
+    booking = BookingFactory(notes="")
+    state_field = Booking._meta.get_field("state")
+
+    def another_threads_read_ends(execute, sql, params, many, context):
+        # What django-fsm's refresh_from_db does to the shared field as it ends, in whichever thread.
+        state_field.protected = True
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(another_threads_read_ends):
+        services.update_booking(booking=booking, actor=receptionist, notes="Tripod")
+
+    assert Booking.objects.get(pk=booking.pk).notes == "Tripod"
+
+
+def test_a_change_answers_the_photographer_assigned_since_the_booking_was_read(receptionist, photographer, studio):
+    booking = booked(studio, "10:00", "12:00")
+    as_read = Booking.objects.select_related("space", "photographer").get(pk=booking.pk)
+    services.assign_photographer(booking=booking, photographer=photographer, actor=receptionist)
+
+    moved = reschedule(as_read, receptionist, "14:00", "16:00")
+
+    assert moved.photographer == photographer
 
 
 # --- expected_revision: a change decided on what the booking said then ---------------------------
