@@ -144,8 +144,9 @@ local calendar (its `TIME_ZONE`), which may last 23 or 25 hours.
 **Errors.** Every failure answers `{"error": {"code", "message", "details"}}`: 400 for invalid
 input (`details` names each field), 401 without valid credentials, 403 when the role may not,
 404 for what does not exist or is not yours to see, 409 when the request clashes with the data
-(`space_closed`, `booking_overlap`, `invalid_transition`, `booking_closed`, `concurrent_change`), 422 for a reused
-`Idempotency-Key`, 429 when locked out (`locked_out`) or throttled (`throttled`).
+(`space_closed`, `booking_overlap`, `invalid_transition`, `booking_closed`, `concurrent_change`), 412 when a
+booking changed since the `If-Match` sent (`booking_changed`), 422 for a reused `Idempotency-Key`, 429 when locked
+out (`locked_out`) or throttled (`throttled`).
 
 **Lists** are pages: `?page=` and `?page_size=` (at most 200), answering `count`, `next`,
 `previous` and `results` in a stable order.
@@ -153,6 +154,10 @@ input (`details` names each field), 401 without valid credentials, 403 when the 
 **Retries.** Send an `Idempotency-Key` header (a UUID, say) with `POST /api/v1/bookings/`: a retry
 with the same key and body answers the first response again (with `Idempotent-Replayed: true`)
 instead of booking twice.
+
+**Lost updates.** Answers about one booking carry an `ETag`; send it back as `If-Match` with a change
+of that booking (`PATCH`, `/state`, `/reschedule`) to make it only if nobody changed the booking since:
+otherwise 412 `booking_changed`, and nothing changes. Without `If-Match` the change applies to what is stored.
 
 **Rate limit.** Each signed-in caller may make `API_THROTTLE_RATE` requests (600 a minute unless
 the studio changed it); beyond that 429 with `Retry-After`.

@@ -53,6 +53,7 @@ from bookings.api.serializers import (
     report_json,
 )
 from bookings.filtersets import BookingFilterSet, ClosureFilterSet, WaitlistFilterSet
+from photostudio.api import error_body
 from photostudio.errors import ValidationFailed
 from photostudio.idempotency import HEADER as IDEMPOTENCY_HEADER
 from photostudio.idempotency import REPLAYED_HEADER, idempotent
@@ -145,7 +146,67 @@ def _in_api_terms(names: dict[str, str] = _API_FIELD_NAMES):
 
 
 def _booking(booking, request, **kwargs) -> Response:
-    return Response(BookingSerializer(booking, context={"viewer": request.user}).data, **kwargs)
+    return Response(
+        BookingSerializer(booking, context={"viewer": request.user}).data, headers=_entity_tag_header(booking), **kwargs
+    )
+
+
+IF_MATCH_HEADER = "If-Match"
+# A booking's entity tag names the booking and its revision, which every change counts up: a tag
+# of one booking never matches another's.
+_ENTITY_TAG = re.compile(r'"([0-9]{1,19})-([0-9]{1,19})"')
+_IF_MATCH_MESSAGE = 'Send the ETag this booking was answered with, "{pk}-<revision>" in quotes, or * for any version.'
+
+
+def _entity_tag_header(booking) -> dict[str, str]:
+    return {"ETag": f'"{booking.pk}-{booking.revision}"'}
+
+
+def _expected_revision(request, booking) -> int | None:
+    """The revision ``If-Match`` names, which the service compares with the stored one under the
+    booking's row lock; None without the header or with ``*``.
+
+    A value that is not one of the ETags this booking is answered with (a list, a weak tag, another
+    booking's) is refused with ValidationFailed: entity tags are only echoed, never made up, so
+    such a value is a caller's mistake, not a change someone else made.
+    """
+    header = request.headers.get(IF_MATCH_HEADER)
+    if header is None or header.strip() == "*":
+        return None
+    match = _ENTITY_TAG.fullmatch(header.strip())
+    if match is None or int(match.group(1)) != booking.pk:
+        message = _IF_MATCH_MESSAGE.format(pk=booking.pk)
+        raise ValidationFailed(message, details={IF_MATCH_HEADER: [message]})
+    return int(match.group(2))
+
+
+_IF_MATCH = OpenApiParameter(
+    IF_MATCH_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The booking's `ETag` as last read, to change it only if nobody has since: otherwise 412 "
+    "`booking_changed` and nothing changes. `*`, or no header, changes whatever version is stored.",
+    pattern=r'^(\*|"[0-9]{1,19}-[0-9]{1,19}")$',
+)
+_ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description="This version of the booking (its id and revision): send it back as `If-Match` to change it.",
+)
+_BOOKING_CHANGED = error_response(
+    "`booking_changed`: someone changed the booking since the `If-Match` ETag was read; nothing was changed. "
+    "Read it again (`details.revision` is the revision now) and redo the change on what it says now.",
+    OpenApiExample(
+        "booking_changed",
+        value=error_body(
+            "booking_changed",
+            "Booking #1 was changed by someone else since you read it (revision 2, now 3): ...",
+            {"expected_revision": 2, "revision": 3},
+        ),
+    ),
+)
 
 
 def _idempotent_create_headers(key_description: str, *, created: str) -> list[OpenApiParameter]:
@@ -290,13 +351,13 @@ class BookingDetailView(APIView):
         summary="One booking",
         description="The booking with the notifications about it: each e-mail to the client or the "
         "photographer, whether it was sent, and why not.",
-        parameters=[_BOOKING_ID],
+        parameters=[_BOOKING_ID, _ETAG],
         responses=BookingDetailSerializer,
     )
     def get(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         context = {"viewer": request.user, "notifications": selectors.notifications_for(booking=booking)}
-        return Response(BookingDetailSerializer(booking, context=context).data)
+        return Response(BookingDetailSerializer(booking, context=context).data, headers=_entity_tag_header(booking))
 
     @extend_schema(
         operation_id="bookings_partial_update",
@@ -304,16 +365,20 @@ class BookingDetailView(APIView):
         description="Change the fields sent, leave the rest. Notes may change in any state, the rest only "
         "while the booking holds its space. `price` needs the right to set prices by hand (managers); "
         "`null` returns to the space's rate. Times and space change through `/reschedule`, the state "
-        "through `/state`.",
-        parameters=[_BOOKING_ID],
+        "through `/state`. Send `If-Match` with the booking's `ETag` to change it only if nobody has since.",
+        parameters=[_BOOKING_ID, _IF_MATCH, _ETAG],
         request=BookingUpdateSerializer,
-        responses={200: BookingSerializer, 409: conflict("booking_closed", "concurrent_change")},
+        responses={200: BookingSerializer, 409: conflict("booking_closed", "concurrent_change"), 412: _BOOKING_CHANGED},
         examples=[OpenApiExample("More people", value={"people_count": 4, "notes": "Bringing a dog."})],
     )
     def patch(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         changes = BookingUpdateSerializer.check(request.data)
-        return _booking(services.update_booking(booking=booking, actor=request.user, **changes), request)
+        expected_revision = _expected_revision(request, booking)
+        booking = services.update_booking(
+            booking=booking, actor=request.user, expected_revision=expected_revision, **changes
+        )
+        return _booking(booking, request)
 
 
 class BookingStateView(APIView):
@@ -328,12 +393,14 @@ class BookingStateView(APIView):
         "by managers at any time, by whoever made the change within `BOOKING_UNDO_MINUTES`; undoing "
         "into a state that holds the space needs it free (409 `booking_overlap`) and, back to pending "
         "or confirmed, not closed (409 `space_closed`). The booking's "
-        "`allowed_transitions` lists what the caller may do.",
-        parameters=[_BOOKING_ID],
+        "`allowed_transitions` lists what the caller may do. Send `If-Match` with the booking's `ETag` to "
+        "change it only if nobody has since.",
+        parameters=[_BOOKING_ID, _IF_MATCH, _ETAG],
         request=StateChangeSerializer,
         responses={
             200: BookingSerializer,
             409: conflict("invalid_transition", "too_early", "space_closed", "booking_overlap", "concurrent_change"),
+            412: _BOOKING_CHANGED,
         },
         examples=[
             OpenApiExample(
@@ -351,7 +418,10 @@ class BookingStateView(APIView):
     def post(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         data = StateChangeSerializer.check(request.data)
-        booking = services.transition_booking(booking=booking, actor=request.user, **data)
+        expected_revision = _expected_revision(request, booking)
+        booking = services.transition_booking(
+            booking=booking, actor=request.user, expected_revision=expected_revision, **data
+        )
         return _booking(booking, request)
 
 
@@ -362,8 +432,9 @@ class BookingRescheduleView(APIView):
         description="For pending and confirmed bookings, under the same rules as a new booking (409 "
         "`space_closed` when it would touch a closure). A price set by hand is kept; otherwise it follows "
         "the new duration and space. A space already held at the new time answers 409 `booking_overlap` "
-        "with `alternatives`, as for a new booking (the booking's own time counts as free).",
-        parameters=[_BOOKING_ID],
+        "with `alternatives`, as for a new booking (the booking's own time counts as free). Send `If-Match` "
+        "with the booking's `ETag` to move it only if nobody has changed it since.",
+        parameters=[_BOOKING_ID, _IF_MATCH, _ETAG],
         request=RescheduleSerializer,
         responses={
             200: BookingSerializer,
@@ -375,6 +446,7 @@ class BookingRescheduleView(APIView):
                 body=BookingConflictSerializer,
                 details={"booking_overlap": GUIDE_OVERLAP_DETAILS},
             ),
+            412: _BOOKING_CHANGED,
         },
         examples=[
             OpenApiExample(
@@ -387,6 +459,7 @@ class BookingRescheduleView(APIView):
     def post(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         data = RescheduleSerializer.check(request.data)
+        expected_revision = _expected_revision(request, booking)
         with _in_api_terms():
             booking = services.reschedule_booking(
                 booking=booking,
@@ -394,6 +467,7 @@ class BookingRescheduleView(APIView):
                 start=data["start_time"],
                 end=data["end_time"],
                 space=data.get("space_type"),
+                expected_revision=expected_revision,
             )
         return _booking(booking, request)
 

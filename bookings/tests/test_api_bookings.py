@@ -383,6 +383,110 @@ def test_photographer_cannot_patch(photographer):
     assert response.status_code == 403
 
 
+# --- ETag and If-Match: a change only to the version the caller read ------------------------------
+
+
+def tag(booking, revision):
+    return f'"{booking.pk}-{revision}"'
+
+
+def test_a_booking_is_answered_with_an_etag_of_its_revision(receptionist):
+    booking = BookingFactory()
+    api = api_as(receptionist)
+
+    read = api.get(detail(booking))
+    changed = api.patch(detail(booking), {"notes": "Tripod"})
+
+    assert read["ETag"] == tag(booking, 0)
+    assert changed["ETag"] == tag(booking, 1)
+    assert api.get(detail(booking))["ETag"] == tag(booking, 1)
+
+
+def test_a_change_with_the_etag_read_is_made(receptionist):
+    booking = BookingFactory(notes="")
+    api = api_as(receptionist)
+    etag = api.get(detail(booking))["ETag"]
+
+    response = api.patch(detail(booking), {"notes": "Tripod"}, headers={"If-Match": etag})
+
+    assert response.status_code == 200
+    assert response.json()["notes"] == "Tripod"
+
+
+def test_a_change_with_an_etag_someone_else_outdated_is_refused_with_412_and_changes_nothing(receptionist):
+    booking = BookingFactory(notes="")
+    one, other = api_as(receptionist), api_as(receptionist)
+    etag = one.get(detail(booking))["ETag"]
+    other.patch(detail(booking), {"notes": "Someone else's"})
+
+    response = one.patch(detail(booking), {"notes": "Mine"}, headers={"If-Match": etag})
+
+    assert response.status_code == 412
+    assert error(response)["code"] == "booking_changed"
+    assert error(response)["details"] == {"expected_revision": 0, "revision": 1}
+    assert Booking.objects.get(pk=booking.pk).notes == "Someone else's"
+    assert Event.objects.filter(type="booking.updated").count() == 1
+
+
+def test_a_state_change_with_an_outdated_etag_is_refused_with_412(receptionist):
+    booking = BookingFactory()
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+
+    response = api_as(receptionist).post(
+        detail(booking, "/state"), {"target_state": "confirmed"}, headers={"If-Match": tag(booking, 0)}
+    )
+
+    assert (response.status_code, error(response)["code"]) == (412, "booking_changed")
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.PENDING
+
+
+def test_a_reschedule_with_an_outdated_etag_is_refused_with_412(receptionist, studio):
+    booking = BookingFactory(space=studio)
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+    later = MONDAY_10_UTC + timedelta(hours=3)
+
+    response = api_as(receptionist).post(
+        detail(booking, "/reschedule"),
+        {"start_time": later.isoformat(), "end_time": (later + timedelta(hours=2)).isoformat()},
+        headers={"If-Match": tag(booking, 0)},
+    )
+
+    assert (response.status_code, error(response)["code"]) == (412, "booking_changed")
+    assert Booking.objects.get(pk=booking.pk).start == MONDAY_10_UTC
+
+
+def test_if_match_any_version_changes_whatever_is_stored(receptionist):
+    booking = BookingFactory()
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+
+    response = api_as(receptionist).patch(detail(booking), {"notes": "Mine"}, headers={"If-Match": "*"})
+
+    assert (response.status_code, response.json()["notes"]) == (200, "Mine")
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    [
+        lambda booking: f"{booking.pk}-0",
+        lambda booking: f'W/"{booking.pk}-0"',
+        lambda booking: f'"{booking.pk}-0", "{booking.pk}-1"',
+        lambda booking: f'"{booking.pk + 1}-0"',
+        lambda booking: '"0"',
+        lambda booking: f'"{booking.pk}-{"9" * 5000}"',
+    ],
+    ids=["unquoted", "weak", "a list", "another booking's", "not the booking's shape", "absurdly long"],
+)
+def test_an_if_match_that_is_no_etag_of_the_booking_is_refused_with_400(receptionist, if_match):
+    booking = BookingFactory(notes="")
+
+    response = api_as(receptionist).patch(detail(booking), {"notes": "Mine"}, headers={"If-Match": if_match(booking)})
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_failed"
+    assert list(error(response)["details"]) == ["If-Match"]
+    assert Booking.objects.get(pk=booking.pk).notes == ""
+
+
 # --- state --------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 
 from bookings import services
 from bookings.models import Booking, BookingState, Client, WaitlistEntry
+from bookings.tests.api import api_as
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
 from photostudio.errors import AlreadyOnWaitlist, BookingChanged, BookingOverlap, ConcurrentChange, SpaceClosed
@@ -101,6 +102,27 @@ def test_two_clerks_editing_one_booking_opened_at_one_revision_cannot_both_save(
     assert (len(winners), len(losers)) == (1, 1), outcomes
     booking.refresh_from_db()
     assert (booking.notes, booking.revision) == (winners[0].notes, 1)
+    assert Event.objects.filter(type="booking.updated").count() == 1
+
+
+def test_two_simultaneous_api_edits_with_one_if_match_leave_one_and_answer_412_to_the_other(receptionist):
+    booking = BookingFactory(notes="")
+    etag = api_as(receptionist).get(f"/api/v1/bookings/{booking.pk}")["ETag"]
+
+    def edit(notes):
+        return lambda: api_as(receptionist).patch(
+            f"/api/v1/bookings/{booking.pk}", {"notes": notes}, headers={"If-Match": etag}
+        )
+
+    connection.close()  # back to the pool: the clerks need a connection each at once
+    outcomes = run_at_once([edit("Bring a tripod"), edit("No tripod")])
+
+    assert sorted(response.status_code for response in outcomes) == [200, 412], outcomes
+    won = next(response for response in outcomes if response.status_code == 200)
+    lost = next(response for response in outcomes if response.status_code == 412)
+    assert lost.json()["error"]["code"] == "booking_changed"
+    booking.refresh_from_db()
+    assert (booking.notes, f'"{booking.pk}-{booking.revision}"') == (won.json()["notes"], won["ETag"])
     assert Event.objects.filter(type="booking.updated").count() == 1
 
 

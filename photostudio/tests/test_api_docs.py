@@ -158,6 +158,20 @@ def test_idempotency_key_and_date_filter_are_documented(schema):
     assert {"date", "from", "to", "space", "state", "photographer", "client", "page", "page_size"} <= names
 
 
+def test_booking_changes_document_if_match_etag_and_412(schema):
+    for path, method in [
+        ("/api/v1/bookings/{id}/", "patch"),
+        ("/api/v1/bookings/{id}/state/", "post"),
+        ("/api/v1/bookings/{id}/reschedule/", "post"),
+    ]:
+        operation = schema["paths"][path][method]
+        assert any(p["name"] == "If-Match" and p["in"] == "header" for p in operation["parameters"]), path
+        assert "ETag" in operation["responses"]["200"]["headers"], path
+        examples = operation["responses"]["412"]["content"]["application/json"]["examples"].values()
+        assert [example["value"]["error"]["code"] for example in examples] == ["booking_changed"], path
+    assert "ETag" in schema["paths"]["/api/v1/bookings/{id}/"]["get"]["responses"]["200"]["headers"]
+
+
 def _referenced(schema, node, seen):
     """Names of the components ``node`` refers to, directly or through other components."""
     if isinstance(node, dict):
