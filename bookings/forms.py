@@ -387,7 +387,9 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
     (``update_booking``): people, photographer, notes and, for those who may, a hand-set price.
 
     Only what the person changed is saved: each field carries the value it was shown with, so a
-    value someone else changed meanwhile, or a deactivated photographer, stays as it is.
+    value someone else changed meanwhile, or a deactivated photographer, stays as it is. The form
+    carries the revision it was opened at too, which the service checks: a booking someone else
+    changed since is not changed, and ``rebased`` shows the form again on what it says now.
     """
 
     detail_fields = {"start": "start_time", "end": "end_time"}
@@ -416,6 +418,8 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
         help_text="Leave empty for the space's hourly rate.",
         show_hidden_initial=True,
     )
+    # Not required: a page opened before the form carried it still saves, as it did then.
+    revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, booking, actor):
         zone = timezone.get_default_timezone()
@@ -429,9 +433,10 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
             "photographer": booking.photographer_id,
             "notes": booking.notes,
             "price": booking.price if booking.price_overridden else None,
+            "revision": booking.revision,
         }
         super().__init__(data, initial=initial)
-        self.booking = booking
+        self.booking, self.actor = booking, actor
         # The booking's own space stays a choice once deactivated, so its details can still change.
         self.fields["space"].queryset = Space.objects.filter(Q(is_active=True) | Q(pk=booking.space_id)).order_by(
             "name"
@@ -460,6 +465,37 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
     def detail_changes(self) -> dict:
         """``update_booking``'s changes: the details the person changed."""
         return {name: self.cleaned_data[name] for name in BOOKING_DETAILS if name in self.changed_data}
+
+    def rebased(self, booking) -> "BookingEditForm":
+        """This form again on ``booking`` as it is now, after someone else changed it since the
+        form was opened: what the person changed stays as typed, every other field shows what the
+        booking says now, and saving it applies their changes to this revision. Its error names the
+        fields the other change gave another value."""
+        now = BookingEditForm(booking=booking, actor=self.actor)
+        shown = self.data
+        data = shown.copy()
+        data.pop(self.ALTERNATIVE, None)
+        changed_by_others = []
+        for name, field in now.fields.items():
+            if name == "revision":
+                continue
+            value = now[name].initial
+            seen = field.hidden_widget().value_from_datadict(shown, self.files, now.add_initial_prefix(name))
+            if field.has_changed(value, seen):
+                changed_by_others.append(str(now[name].label))
+            if name not in self.changed_data:
+                data[name] = value
+            data[now.add_initial_prefix(name)] = value
+        data["revision"] = booking.revision
+        rebased = BookingEditForm(data, booking=booking, actor=self.actor)
+        rebased.full_clean()
+        what = f" ({', '.join(changed_by_others)})" if changed_by_others else ""
+        rebased.add_error(
+            None,
+            f"Someone else changed booking #{booking.pk} since you opened it{what}. Here is what it says now, "
+            "with the changes you made kept: check them and save again.",
+        )
+        return rebased
 
 
 BOOKING_DETAILS = ("people_count", "photographer", "notes", "price")

@@ -462,8 +462,14 @@ def booking_edit_view(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             booking = services.amend_booking(
-                booking=booking, actor=request.user, move=form.move_arguments(), changes=form.detail_changes()
+                booking=booking,
+                actor=request.user,
+                move=form.move_arguments(),
+                changes=form.detail_changes(),
+                expected_revision=form.cleaned_data["revision"],
             )
+        except errors.BookingChanged:
+            form = form.rebased(selectors.get_booking(viewer=request.user, pk=pk))
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:

@@ -301,3 +301,35 @@ def test_saving_the_edit_form_untouched_changes_nothing(client, manager, studio)
     assert "initial-photographer" in shown
     assert not Event.objects.exists()
     assert Booking.objects.get(pk=booking.pk).photographer == photographer
+
+
+def test_an_edit_of_a_booking_someone_else_changed_since_is_shown_again_instead_of_saved(client, manager, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), people_count=2, notes="")
+    verified_login(client, manager)
+    opened = form_as_shown(page(client.get(f"/bookings/{booking.pk}/edit/")))
+    services.update_booking(booking=booking, actor=manager, people_count=5)
+
+    response = client.post(f"/bookings/{booking.pk}/edit/", {**opened, "notes": "Bring a tripod"})
+
+    assert response.status_code == 400
+    html = unescape(page(response))
+    assert f"Someone else changed booking #{booking.pk} since you opened it (People). Here is what it says now" in html
+    shown = form_as_shown(html)
+    assert (shown["notes"], shown["people_count"], shown["revision"]) == ("Bring a tripod", "5", "1")
+    booking.refresh_from_db()
+    assert (booking.notes, booking.people_count) == ("", 5)
+    assert Event.objects.filter(type="booking.updated").count() == 1  # the other change only
+
+
+def test_the_edit_shown_again_after_someone_elses_change_saves_on_top_of_it(client, manager, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), people_count=2, notes="")
+    verified_login(client, manager)
+    opened = form_as_shown(page(client.get(f"/bookings/{booking.pk}/edit/")))
+    services.update_booking(booking=booking, actor=manager, people_count=5)
+    shown_again = form_as_shown(page(client.post(f"/bookings/{booking.pk}/edit/", {**opened, "notes": "Tripod"})))
+
+    response = client.post(f"/bookings/{booking.pk}/edit/", shown_again)
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.notes, booking.people_count) == ("Tripod", 5)
