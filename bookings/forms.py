@@ -470,7 +470,7 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
         """This form again on ``booking`` as it is now, after someone else changed it since the
         form was opened: what the person changed stays as typed, every other field shows what the
         booking says now, and saving it applies their changes to this revision. Its error names the
-        fields the other change gave another value."""
+        fields the other change gave another value, with that value where the person's covers it."""
         now = BookingEditForm(booking=booking, actor=self.actor)
         shown = self.data
         data = shown.copy()
@@ -482,20 +482,32 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
             value = now[name].initial
             seen = field.hidden_widget().value_from_datadict(shown, self.files, now.add_initial_prefix(name))
             if field.has_changed(value, seen):
-                changed_by_others.append(str(now[name].label))
+                label = str(now[name].label)
+                if name in self.changed_data:
+                    label += f" (now “{_value_text(booking, field, name, value)}”; yours is kept below)"
+                changed_by_others.append(label)
             if name not in self.changed_data:
                 data[name] = value
             data[now.add_initial_prefix(name)] = value
         data["revision"] = booking.revision
         rebased = BookingEditForm(data, booking=booking, actor=self.actor)
         rebased.full_clean()
-        what = f" ({', '.join(changed_by_others)})" if changed_by_others else ""
+        what = f": {'; '.join(changed_by_others)}" if changed_by_others else ""
         rebased.add_error(
             None,
             f"Someone else changed booking #{booking.pk} since you opened it{what}. Here is what it says now, "
             "with the changes you made kept: check them and save again.",
         )
         return rebased
+
+
+def _value_text(booking, field: forms.Field, name: str, value) -> str:
+    """A value of the booking edit form's field ``name`` as the person reads it."""
+    if isinstance(field, forms.ModelChoiceField):
+        return str(getattr(booking, name) or field.empty_label)
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    return "" if value is None else str(value)
 
 
 BOOKING_DETAILS = ("people_count", "photographer", "notes", "price")

@@ -313,7 +313,7 @@ def test_an_edit_of_a_booking_someone_else_changed_since_is_shown_again_instead_
 
     assert response.status_code == 400
     html = unescape(page(response))
-    assert f"Someone else changed booking #{booking.pk} since you opened it (People). Here is what it says now" in html
+    assert f"Someone else changed booking #{booking.pk} since you opened it: People. Here is what it says now" in html
     shown = form_as_shown(html)
     assert (shown["notes"], shown["people_count"], shown["revision"]) == ("Bring a tripod", "5", "1")
     booking.refresh_from_db()
@@ -333,3 +333,16 @@ def test_the_edit_shown_again_after_someone_elses_change_saves_on_top_of_it(clie
     assert response.status_code == 302
     booking.refresh_from_db()
     assert (booking.notes, booking.people_count) == ("Tripod", 5)
+
+
+def test_an_edit_shown_again_names_the_value_now_of_a_field_both_clerks_changed(client, manager, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), notes="")
+    verified_login(client, manager)
+    opened = form_as_shown(page(client.get(f"/bookings/{booking.pk}/edit/")))
+    services.update_booking(booking=booking, actor=manager, notes="Client asked for a refund")
+
+    response = client.post(f"/bookings/{booking.pk}/edit/", {**opened, "notes": "Bring a tripod"})
+
+    html = unescape(page(response))
+    assert "since you opened it: Notes (now “Client asked for a refund”; yours is kept below)." in html
+    assert form_as_shown(html)["notes"] == "Bring a tripod"
