@@ -16,8 +16,8 @@ the cancellation rate is cancellations among all bookings made (bookings and can
 """
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -178,7 +178,10 @@ def _report(*, start: date, end: date) -> Report:
         end=end,
         currency=settings.STUDIO_CURRENCY,
         spaces=by_space,
-        total=SpaceFigures(space=None, **_sum(by_space)),
+        total=SpaceFigures(
+            space=None,
+            **_figures(_sum(tallies.by_space.get(space.pk) for space in spaces), sum(open_by_space.values())),
+        ),
         days=[DayFigures(day=day, **_figures(tallies.by_day.get(day), open_by_day[day])) for day in days],
     )
 
@@ -215,16 +218,14 @@ def _figures(tally: analytics.Tally | None, open_seconds: int) -> dict:
     }
 
 
-def _sum(figures: list[Figures]) -> dict:
-    return {
-        "open_hours": sum((f.open_hours for f in figures), Decimal("0.0")),
-        "booked_hours": sum((f.booked_hours for f in figures), Decimal("0.0")),
-        "bookings": sum(f.bookings for f in figures),
-        "completed": sum(f.completed for f in figures),
-        "cancelled": sum(f.cancelled for f in figures),
-        "no_shows": sum(f.no_shows for f in figures),
-        "revenue": sum((f.revenue for f in figures), Decimal("0.00")),
-    }
+def _sum(tallies: Iterable[analytics.Tally | None]) -> analytics.Tally:
+    """The tallies (None for none) added up exactly: the total's hours and rates are of the exact
+    time, not of the spaces' hours each rounded to a tenth."""
+    total = analytics.Tally()
+    for tally in tallies:
+        if tally is not None:
+            total.add(asdict(tally))
+    return total
 
 
 def _open_seconds(spaces: list[Space], days: list[date]) -> tuple[dict[int, int], dict[date, int]]:

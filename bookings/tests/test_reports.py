@@ -59,6 +59,19 @@ def test_totals_add_up_the_spaces(manager, studio):
     assert report.total.revenue == Decimal("100.00")
 
 
+def test_total_hours_and_utilisation_are_of_the_exact_time_not_of_rounded_space_figures(manager, studio):
+    other = SpaceFactory()
+    start = local_instant(MONDAY, "10:00")
+    for space in (studio, other):
+        BookingFactory(space=space, start=start, end=start + timedelta(minutes=45), state=BookingState.COMPLETED)
+
+    report = reports.studio_report(viewer=manager, start=MONDAY, end=MONDAY)
+
+    assert [figures_of(report, space).booked_hours for space in (studio, other)] == [Decimal("0.8")] * 2
+    assert report.total.booked_hours == Decimal("1.5") == sum(day.booked_hours for day in report.days)
+    assert report.total.utilisation == Decimal("2.1")  # 1.5 of 70 open hours, not 1.6 of them
+
+
 def test_closed_hours_are_not_open_hours(manager, studio):
     other = SpaceFactory()
     # The whole studio 07:00-10:00 (one hour before opening), the studio also 09:00-12:00: 08:00-12:00 closed.
