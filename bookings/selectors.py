@@ -7,6 +7,7 @@ bookings take the ``viewer`` and return nothing to someone without ``bookings.vi
 
 import re
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -528,11 +529,14 @@ def clients_matching(*, viewer, query: str = "") -> QuerySet[Client]:
 
 def client_matches(query: str, *, prefix: str = "") -> Q:
     """A condition on clients (through ``prefix``, e.g. "client__") whose name contains ``query``
-    or whose phone number contains its digits (three or more)."""
+    or whose phone number contains its digits (three or more) or is the number ``query`` is, as
+    dialled in the studio's country (``07911 123456`` is +447911123456, whose digits lack the 0)."""
     matches = Q(**{f"{prefix}full_name__icontains": query.strip()})
     digits = re.sub(r"\D", "", query)
     if len(digits) >= 3:
         matches |= Q(**{f"{prefix}phone__contains": digits})
+        with suppress(ValidationError):
+            matches |= Q(**{f"{prefix}phone": normalise_phone(query)})
     return matches
 
 

@@ -840,7 +840,8 @@ class ClientListView(generics.ListAPIView):
         operation_id="clients_list",
         summary="Clients, by name",
         description="`?search=` finds clients whose name, e-mail or phone number contains it; the phone "
-        'matches on digits, so "(415) 555-0101" finds +14155550101.',
+        'matches on digits, so "(415) 555-0101" finds +14155550101, and a whole number as dialled in the '
+        "studio's country (`PHONE_DEFAULT_REGION`) finds its international form.",
         parameters=[SearchQuerySerializer],
     )
     def get(self, request):

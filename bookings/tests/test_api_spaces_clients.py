@@ -209,6 +209,17 @@ def test_client_search_matches_name_email_or_phone_digits(receptionist, search):
     assert [client["id"] for client in body["results"]] == [adam.pk]
 
 
+@pytest.mark.parametrize("search", ["07911 123456", "07911-123-456", "+44 7911 123456"])
+def test_client_search_finds_a_whole_number_typed_as_dialled_in_the_studios_country(receptionist, settings, search):
+    settings.PHONE_DEFAULT_REGION = "GB"
+    client = ClientFactory(full_name="Ada Lovelace", phone="+447911123456")
+    ClientFactory(full_name="Zoe Zed", phone="+447911123999")
+
+    body = api_as(receptionist).get("/api/v1/clients/", {"search": search}).json()
+
+    assert [found["id"] for found in body["results"]] == [client.pk]
+
+
 def test_overlong_search_is_a_validation_error(receptionist):
     response = api_as(receptionist).get("/api/v1/clients/", {"search": "x" * 101})
 
