@@ -36,5 +36,7 @@ def _e164(text: str, region: str) -> str:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     compact = _FORMATTING.sub("", text)
     if _PLAUSIBLE_E164.fullmatch(compact):
-        return compact
+        # \d also matches other scripts' digits (٢, ２): stored as they were, one number would be
+        # two clients.
+        return "+" + phonenumbers.normalize_digits_only(compact)
     raise ValidationError("Enter a phone number in international form, such as +14155550123.", code="invalid_phone")

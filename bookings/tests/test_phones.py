@@ -16,6 +16,12 @@ def test_formatting_around_an_unknown_range_is_removed():
     assert normalise_phone("+1 (234) 567-890") == "+1234567890"
 
 
+@pytest.mark.parametrize("raw", ["+1٢٣٤٥٦٧٨٩٠", "+1 ２３４ ５６７ ８９０", "+1 (२३४) ५६७-८९०"])
+def test_an_unknown_range_typed_in_other_digits_is_stored_in_ascii_digits(raw):
+    # Else one number would be two clients, and no search by its digits would find it.
+    assert normalise_phone(raw) == "+1234567890"
+
+
 def test_number_without_plus_is_read_in_the_default_region():
     assert normalise_phone("(202) 555-0123") == "+12025550123"
 
