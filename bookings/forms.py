@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from bookings.models import SERIES_MAX_OCCURRENCES, BookingState, Space, local_instant, studio_day
+from bookings.models import (
+    CLIENT_NOTES_MAX_LENGTH,
+    SERIES_MAX_OCCURRENCES,
+    BookingState,
+    Space,
+    local_instant,
+    studio_day,
+)
 from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
@@ -634,7 +641,9 @@ class ClientForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
     full_name = forms.CharField(label="Name", max_length=200)
     phone = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"type": "tel"}))
     email = forms.EmailField(label="E-mail", required=False)
-    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    notes = forms.CharField(
+        required=False, max_length=CLIENT_NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class SearchForm(InputRulesMixin, forms.Form):

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Exists, F, Func, OuterRef, Q
@@ -134,6 +134,11 @@ class Space(models.Model):
         return (self.hourly_rate * hours).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+# As long as the client form and API take: longer notes, imported, would make the client's edit
+# page refuse every change.
+CLIENT_NOTES_MAX_LENGTH = 5000
+
+
 class Client(AuditedModel):
     """A customer of the studio. One client per phone number, stored as E.164."""
 
@@ -159,6 +164,10 @@ class Client(AuditedModel):
             self.phone = normalise_phone(self.phone)
         except ValidationError as exc:
             raise ValidationError({"phone": exc.messages}) from None
+        try:
+            MaxLengthValidator(CLIENT_NOTES_MAX_LENGTH)(self.notes)
+        except ValidationError as exc:
+            raise ValidationError({"notes": exc.messages}) from None
 
 
 # A series books at most this many dates, the last within this many days of the first.

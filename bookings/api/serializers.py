@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 
 from bookings import selectors, services
 from bookings.models import (
+    CLIENT_NOTES_MAX_LENGTH,
     SERIES_MAX_INTERVAL_WEEKS,
     SERIES_MAX_OCCURRENCES,
     WEEKDAYS,
@@ -303,7 +304,11 @@ class ClientUpdateSerializer(InputSerializer):
     )
     email = EmailOrEmptyField(required=False, help_text="Empty for none.")
     notes = serializers.CharField(
-        required=False, allow_blank=True, max_length=5000, style=MULTILINE, help_text="For the studio's staff."
+        required=False,
+        allow_blank=True,
+        max_length=CLIENT_NOTES_MAX_LENGTH,
+        style=MULTILINE,
+        help_text="For the studio's staff.",
     )
 
 

@@ -134,6 +134,19 @@ def test_a_control_character_in_a_row_is_refused_by_line_as_in_every_form(desk, 
     assert list(Client.objects.values_list("full_name", "notes")) == [("Alan Turing", "Two lines:\tdogs\nand a cat")]
 
 
+def test_notes_longer_than_every_form_takes_are_refused_by_line(desk, csv_file, capsys):
+    # Imported, they would make the client's edit page refuse every change until cut short.
+    content = (
+        f"name,phone,notes\nAda Lovelace,+44 20 7946 0018,{'x' * 5000}\nGrace Hopper,+1 415 555 0199,{'x' * 5001}\n"
+    )
+
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("import_clients", csv_file(content), "--commit", "--operator", "desk")
+
+    assert capsys.readouterr().err.startswith("line 3: notes: Ensure this value has at most 5000 characters")
+    assert list(Client.objects.values_list("full_name", flat=True)) == ["Ada Lovelace"]
+
+
 def test_a_client_export_imports_back_unchanged(desk, tmp_path):
     ClientFactory(full_name="Ada Lovelace", phone="+442079460018", email="ada@client.test", notes="-- call first")
     exported = tmp_path / "clients.csv"
