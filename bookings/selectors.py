@@ -5,13 +5,13 @@ studio's (settings.TIME_ZONE), so a local day may last 23 or 25 hours. Selectors
 bookings take the ``viewer`` and return nothing to someone without ``bookings.view_booking``.
 """
 
-import re
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
@@ -532,7 +532,7 @@ def client_matches(query: str, *, prefix: str = "") -> Q:
     or whose phone number contains its digits (three or more) or is the number ``query`` is, as
     dialled in the studio's country (``07911 123456`` is +447911123456, whose digits lack the 0)."""
     matches = Q(**{f"{prefix}full_name__icontains": query.strip()})
-    digits = re.sub(r"\D", "", query)
+    digits = phonenumbers.normalize_digits_only(query)  # as stored: ASCII, whatever script was typed
     if len(digits) >= 3:
         matches |= Q(**{f"{prefix}phone__contains": digits})
         with suppress(ValidationError):
