@@ -17,7 +17,8 @@ def normalise_phone(raw: str) -> str:
 
     Numbers without a leading ``+`` are read in ``settings.PHONE_DEFAULT_REGION`` and must be valid
     there. A number with ``+`` that the bundled metadata does not know (new ranges, examples such as
-    ``+1234567890``) is still accepted when it is a plausible E.164 number of 8 to 15 digits.
+    ``+1234567890``) is still accepted when it is a plausible E.164 number of 8 to 15 digits. A
+    number with an extension (``x12``, ``ext. 12``) is refused.
     """
     return _e164((raw or "").strip(), settings.PHONE_DEFAULT_REGION)
 
@@ -32,6 +33,13 @@ def _e164(text: str, region: str) -> str:
         number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException:
         number = None
+    if number is not None and number.extension:
+        # E.164 has no extension: read without it, the number would be another client's whose
+        # phone is the switchboard's.
+        raise ValidationError(
+            "Enter the phone number without an extension; add the extension to the client's notes.",
+            code="invalid_phone",
+        )
     if number is not None and phonenumbers.is_valid_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     compact = _FORMATTING.sub("", text)

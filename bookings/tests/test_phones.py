@@ -22,6 +22,15 @@ def test_an_unknown_range_typed_in_other_digits_is_stored_in_ascii_digits(raw):
     assert normalise_phone(raw) == "+1234567890"
 
 
+@pytest.mark.parametrize("raw", ["+1 415 555 0123 ext. 12", "(415) 555-0123 x12", "+1 415 555 0123;ext=12"])
+def test_a_number_with_an_extension_is_refused_rather_than_read_without_it(raw):
+    # Read as +14155550123, it would be the client who has that number: a booking for them.
+    with pytest.raises(ValidationError, match="extension") as refused:
+        normalise_phone(raw)
+
+    assert refused.value.code == "invalid_phone"
+
+
 def test_number_without_plus_is_read_in_the_default_region():
     assert normalise_phone("(202) 555-0123") == "+12025550123"
 
