@@ -68,6 +68,8 @@ def _domain() -> str:
 
 def _calendar(*, name: str, uid: str, method: str | None = None) -> Calendar:
     calendar = Calendar.new(prodid=_PRODUCT, name=name, uid=uid, method=method, refresh_interval=REFRESH_INTERVAL)
+    # RFC 7986 requires the value type, which the library leaves out.
+    calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     # The same hints in the names older calendar apps read.
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))

@@ -324,6 +324,14 @@ def test_the_feed_validates_with_the_library_that_builds_it(client, daylight):
     assert [str(zone.tz_name) for zone in calendar.timezones] == ["Europe/Berlin"]
 
 
+def test_the_feed_asks_to_be_fetched_again_hourly_as_rfc_7986_writes_it(client):
+    lines = client.get(_url(PhotographerFactory())).content.decode().splitlines()
+
+    # RFC 7986 5.7: the VALUE=DURATION parameter is required.
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
+    assert "X-PUBLISHED-TTL:PT1H" in lines
+
+
 def test_the_feed_reads_the_same_few_rows_however_many_sessions(client, daylight, django_assert_num_queries):
     desk = EmployeeFactory(role=Role.RECEPTIONIST)
     for hour in range(8):
