@@ -83,7 +83,7 @@ class EmployeeAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
     list_filter = ["role", "is_active", "department"]
     search_fields = ["username", "full_name", "email", "phone"]
     ordering = ["full_name", "username"]
-    actions = ["unlock", "end_sign_ins", "reset_mfa"]
+    actions = ["unlock", "end_sign_ins", "reset_mfa", "replace_calendar_feeds"]
 
     change_form_template = "admin/employees/employee/change_form.html"
 
@@ -245,6 +245,12 @@ class EmployeeAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
     @admin.action(description="Reset two-factor authentication (lost phone)", permissions=["change"])
     def reset_mfa(self, request, queryset):
         self._for_each(request, queryset, mfa.reset_mfa, "Two-factor authentication reset")
+
+    # A feed URL opens clients' names and phones without a sign-in: whoever manages its owner must
+    # be able to end a leaked one (a lost phone, a shared calendar) without deactivating them.
+    @admin.action(description="Replace the calendar feed URL (the old one stops working)", permissions=["change"])
+    def replace_calendar_feeds(self, request, queryset):
+        self._for_each(request, queryset, services.regenerate_calendar_feed, "Calendar feed URL replaced")
 
 
 def _unregister_credential_pages() -> None:

@@ -5,7 +5,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from employees import services
+from employees import calendar_feed, selectors, services
 from employees.admin import EmployeeChangeForm
 from employees.models import Employee, Role, SignIn
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, give_backup_codes, verified_login
@@ -132,6 +132,21 @@ def test_reset_mfa_action_removes_the_app_and_ends_sign_ins(manager_client):
     )
     assert not lens.totpdevice_set.exists()
     assert Event.objects.filter(type="employee.mfa_reset", aggregate_id=str(lens.pk)).exists()
+
+
+def test_a_manager_replaces_a_leaked_calendar_feed_of_a_photographer(manager_client):
+    lens = EmployeeFactory(role=Role.PHOTOGRAPHER)
+    leaked = calendar_feed.token_for(lens.calendar_feed_key)
+
+    manager_client.post(
+        reverse("admin:employees_employee_changelist"),
+        {"action": "replace_calendar_feeds", "_selected_action": [lens.pk]},
+    )
+
+    assert selectors.calendar_feed_owner(leaked) is None
+    lens.refresh_from_db()
+    assert selectors.calendar_feed_owner(calendar_feed.token_for(lens.calendar_feed_key)) == lens
+    assert Event.objects.filter(type="employee.calendar_feed_regenerated", aggregate_id=str(lens.pk)).exists()
 
 
 def test_no_admin_page_shows_an_employees_authenticator_secret_or_backup_codes(admin_client):
