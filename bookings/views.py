@@ -40,7 +40,7 @@ from bookings.forms import (
     WithdrawForm,
     active_photographers,
 )
-from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
+from bookings.models import Booking, BookingState, Client, WaitlistEntry, WaitlistStatus
 from employees import calendar_feed
 from employees import selectors as employee_selectors
 from employees.models import Role
@@ -488,10 +488,13 @@ def booking_edit_view(request, pk: int):
 @require_GET
 @staff_page("bookings.view_client")
 def client_list_view(request):
+    """Clients by name, or those matching ``q``; a search that cannot be run lists nobody and says why."""
     search = SearchForm(request.GET)
-    query = search.cleaned_data["q"] if search.is_valid() else ""
-    page = _page(request, selectors.clients_matching(viewer=request.user, query=query))
-    return render(request, "bookings/client_list.html", {"search": search, "query": query, "page": page})
+    valid = search.is_valid()
+    query = search.cleaned_data["q"] if valid else ""
+    clients = selectors.clients_matching(viewer=request.user, query=query) if valid else Client.objects.none()
+    context = {"search": search, "query": query, "page": _page(request, clients)}
+    return render(request, "bookings/client_list.html", context, status=200 if valid else 400)
 
 
 @require_GET

@@ -628,6 +628,18 @@ def test_client_list_is_searchable(desk):
     assert [client.full_name for client in response.context["page"]] == ["Ben Okafor"]
 
 
+@pytest.mark.parametrize("query", ["x" * 101, "Ada\tLovelace"])
+def test_a_search_that_cannot_be_run_says_why_rather_than_listing_every_client(desk, query):
+    ClientFactory(full_name="Alice Moreau")
+
+    response = desk.get("/clients/", {"q": query})
+
+    assert response.status_code == 400
+    assert list(response.context["page"]) == []
+    assert 'aria-invalid="true"' in page(response)
+    assert 'class="errorlist" id="filter-q-error"' in page(response)
+
+
 def test_client_list_is_paginated(desk):
     ClientFactory.create_batch(PAGE_SIZE + 1)
 
