@@ -147,6 +147,24 @@ def test_notes_longer_than_every_form_takes_are_refused_by_line(desk, csv_file, 
     assert list(Client.objects.values_list("full_name", flat=True)) == ["Ada Lovelace"]
 
 
+def test_a_row_with_more_cells_than_the_header_is_refused_not_cut_short(desk, csv_file, capsys):
+    content = (
+        "name,phone,email,notes\n"
+        "Ada Lovelace,+44 20 7946 0018,ada@client.test,Prefers mornings, never Mondays\n"
+        "Grace Hopper,+1 415 555 0199,,\n"
+    )
+
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("import_clients", csv_file(content), "--commit", "--operator", "desk")
+
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "line 2: 5 cells where the header names 4; put a cell that holds a comma in double quotes"
+    ]
+    assert "1 new client(s), 0 already known (skipped), 1 bad row(s)." in out
+    assert list(Client.objects.values_list("full_name", flat=True)) == ["Grace Hopper"]
+
+
 def test_a_client_export_imports_back_unchanged(desk, tmp_path):
     ClientFactory(full_name="Ada Lovelace", phone="+442079460018", email="ada@client.test", notes="-- call first")
     exported = tmp_path / "clients.csv"

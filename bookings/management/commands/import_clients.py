@@ -13,10 +13,22 @@ COLUMNS = ("name", "phone", "email", "notes")
 REQUIRED_COLUMNS = ("name", "phone")
 
 
-def _rows(reader: csv.DictReader):
+def _rows(reader: csv.DictReader, refused: list[tuple[int, str]]):
     """(line number, row) for each record, the line being where the record ends in the file; cells
-    as the studio's own exports neutralised them (``'+1415…``) read as they were."""
+    as the studio's own exports neutralised them (``'+1415…``) read as they were. A record with
+    more cells than the header names (an unquoted comma in a note) goes to ``refused``: read, its
+    last cells would be lost."""
     for record in reader:
+        if reader.restkey in record:
+            named = len(reader.fieldnames)
+            refused.append(
+                (
+                    reader.line_num,
+                    f"{named + len(record[reader.restkey])} cells where the header names {named}; "
+                    "put a cell that holds a comma in double quotes",
+                )
+            )
+            continue
         yield reader.line_num, {column: restored((record.get(column) or "").strip()) for column in COLUMNS}
 
 
@@ -48,7 +60,8 @@ class Command(BaseCommand):
             with stream:
                 reader = csv.DictReader(stream)
                 self._check_header(reader.fieldnames)
-                rows = tqdm(_rows(reader), unit=" rows", disable=None)
+                refused = []
+                rows = tqdm(_rows(reader, refused), unit=" rows", disable=None)
                 result = import_clients(rows=rows, actor=actor, commit=commit)
         except UnicodeDecodeError as exc:
             raise CommandError(f"{path} is not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'.") from None
@@ -56,18 +69,19 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not a readable CSV file: {exc}.") from None
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        for line, why in result.problems:
+        problems = sorted(refused + result.problems)
+        for line, why in problems:
             self.stderr.write(f"line {line}: {why}")
         summary = (
             f"{len(result.new)} new client(s), {len(result.known_lines)} already known (skipped), "
-            f"{len(result.problems)} bad row(s)."
+            f"{len(problems)} bad row(s)."
         )
         if commit:
             self.stdout.write(self.style.SUCCESS(f"Imported: {summary}"))
         else:
             self.stdout.write(f"Dry run, nothing saved: {summary} Run again with --commit to import the new ones.")
-        if result.problems:
-            raise CommandError(f"{len(result.problems)} row(s) were refused; see the lines above.")
+        if problems:
+            raise CommandError(f"{len(problems)} row(s) were refused; see the lines above.")
 
     def _check_header(self, header: list[str] | None) -> None:
         if not header:
