@@ -100,6 +100,15 @@ def test_a_file_without_the_columns_is_refused(desk, csv_file, content, message)
         call_command("import_clients", csv_file(content), "--operator", "desk")
 
 
+def test_a_header_naming_a_column_twice_is_refused_rather_than_one_of_them_read(desk, csv_file):
+    content = "name,phone,notes,notes\nAda Lovelace,+442079460018,Prefers mornings,VIP\n"
+
+    with pytest.raises(CommandError, match="The header names notes more than once"):
+        call_command("import_clients", csv_file(content), "--commit", "--operator", "desk")
+
+    assert not Client.objects.exists()
+
+
 def test_a_file_that_is_not_utf8_is_refused(desk, csv_file):
     with pytest.raises(CommandError, match="not UTF-8"):
         call_command(

@@ -86,6 +86,13 @@ class Command(BaseCommand):
     def _check_header(self, header: list[str] | None) -> None:
         if not header:
             raise CommandError("The file is empty: the first line must name the columns (name,phone,email,notes).")
+        repeated = sorted({column for column in header if column in COLUMNS and header.count(column) > 1})
+        if repeated:
+            # The reader keeps the last of them: the others' cells would be lost.
+            raise CommandError(
+                f"The header names {', '.join(repeated)} more than once; "
+                "keep one column of each name and merge the others."
+            )
         missing = [column for column in REQUIRED_COLUMNS if column not in header]
         if missing:
             raise CommandError(
