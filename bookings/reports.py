@@ -44,8 +44,8 @@ REPORT_MAX_DAYS = 5 * 365 + 2
 
 @dataclass(frozen=True)
 class Figures:
-    open_hours: Decimal
-    booked_hours: Decimal
+    open_seconds: int
+    booked_seconds: int
     bookings: int
     completed: int
     cancelled: int
@@ -53,8 +53,17 @@ class Figures:
     revenue: Decimal
 
     @property
+    def open_hours(self) -> Decimal:
+        return _hours(self.open_seconds)
+
+    @property
+    def booked_hours(self) -> Decimal:
+        return _hours(self.booked_seconds)
+
+    @property
     def utilisation(self) -> Decimal | None:
-        return _share(self.booked_hours, self.open_hours)
+        """Of the exact times: the hours as shown are rounded to a tenth."""
+        return _share(Decimal(self.booked_seconds), Decimal(self.open_seconds))
 
     @property
     def no_show_rate(self) -> Decimal | None:
@@ -208,8 +217,8 @@ def period_presets(today: date) -> list[Preset]:
 def _figures(tally: analytics.Tally | None, open_seconds: int) -> dict:
     tally = tally or analytics.Tally()
     return {
-        "open_hours": _hours(open_seconds),
-        "booked_hours": _hours(tally.booked_seconds),
+        "open_seconds": open_seconds,
+        "booked_seconds": tally.booked_seconds,
         "bookings": tally.bookings,
         "completed": tally.completed,
         "cancelled": tally.cancelled,

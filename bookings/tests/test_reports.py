@@ -72,6 +72,17 @@ def test_total_hours_and_utilisation_are_of_the_exact_time_not_of_rounded_space_
     assert report.total.utilisation == Decimal("2.1")  # 1.5 of 70 open hours, not 1.6 of them
 
 
+def test_utilisation_is_of_the_exact_hours_not_of_the_hours_as_rounded_for_reading(manager):
+    short_day = SpaceFactory(opening_hours={"mon": ["10:00", "11:00"]})
+    start = local_instant(MONDAY, "10:00")
+    BookingFactory(space=short_day, start=start, end=start + timedelta(minutes=15), state=BookingState.COMPLETED)
+
+    figures = figures_of(reports.studio_report(viewer=manager, start=MONDAY, end=MONDAY), short_day)
+
+    assert figures.open_hours == Decimal("1.0")
+    assert figures.utilisation == Decimal("25.0")  # a quarter of the hour, not its 0.2 hours as shown
+
+
 def test_closed_hours_are_not_open_hours(manager, studio):
     other = SpaceFactory()
     # The whole studio 07:00-10:00 (one hour before opening), the studio also 09:00-12:00: 08:00-12:00 closed.
