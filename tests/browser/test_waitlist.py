@@ -89,7 +89,7 @@ def test_a_taken_slot_waits_on_the_waitlist_and_is_booked_from_today_once_freed(
     openings = page.locator("section", has=page.get_by_role("heading", name=re.compile("Waitlist: the slot is free")))
     expect(openings).to_contain_text("Nina Novak")
     look(page, f"{size}-3-today-offers-the-slot", found)
-    openings.get_by_role("button", name="Book Nina Novak Mon 14 Jan 14:00").click()
+    openings.get_by_role("button", name="Book Nina Novak Mon 14 Jan, 14:00").click()
 
     expect(page.get_by_role("heading", name=re.compile(r"Booking #\d+"))).to_contain_text("Pending")
     expect(page.locator("main")).to_contain_text("came off the waitlist")
