@@ -458,11 +458,19 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
             del self.fields["price"]
 
     def move_arguments(self) -> dict | None:
-        """``reschedule_booking``'s arguments when the person changed the space or the times, else None."""
+        """``reschedule_booking``'s arguments when the person changed the space or the times, typed or
+        chosen among the alternatives offered, else None."""
         changed = set(self.changed_data)
+        data = self.cleaned_data
+        if self.chosen_times is not None:
+            # A choice names its instants, which may read as the times shown: in the hour a DST
+            # change repeats, the other "02:15".
+            start, end = self.chosen_times
+            if (data["space"].pk, start, end) == (self.booking.space_id, self.booking.start, self.booking.end):
+                return None
+            return {"space": data["space"], "start": start, "end": end}
         if not changed & set(self.MOVE_FIELDS):
             return None
-        data = self.cleaned_data
         # A wall-clock time left as shown keeps its instant: in the hour a DST change repeats,
         # "02:30" read back would be the first of the two.
         start = data["start"] if changed & {"date", "start_time"} else self.booking.start

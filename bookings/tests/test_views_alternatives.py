@@ -261,3 +261,51 @@ def test_a_move_to_a_free_time_in_the_repeated_hour_lands_on_the_instant_offered
         datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
         datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
     )
+
+
+@pytest.fixture
+def booked_in_the_first_repeated_hour(settings):
+    """02:15-02:45 CEST in the Night Studio, and its edit form as shown."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(slug="night", opening_hours={"sun": ["00:00", "24:00"]}, buffer_minutes=0)
+    booking = BookingFactory(
+        space=night, start=datetime(2026, 10, 25, 0, 15, tzinfo=UTC), end=datetime(2026, 10, 25, 0, 45, tzinfo=UTC)
+    )
+    shown = {"space": "night", "date": "2026-10-25", "start_time": "02:15", "end_time": "02:45", "people_count": "2"}
+    form = {
+        **shown,
+        **{f"initial-{name}": value for name, value in shown.items()},
+        "photographer": "",
+        "notes": "",
+        "initial-photographer": "",
+        "initial-notes": "",
+    }
+    return booking, form
+
+
+def test_a_move_to_the_other_occurrence_of_the_times_shown_in_the_repeated_hour_lands_on_it(
+    desk, booked_in_the_first_repeated_hour
+):
+    moving, form = booked_in_the_first_repeated_hour
+    # 02:15-02:45 CET: the same times on the clock, an hour later.
+    offered = "night 2026-10-25T01:15:00+00:00 2026-10-25T01:45:00+00:00"
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        moved = desk.post(f"/bookings/{moving.pk}/edit/", {**form, "alternative": offered})
+
+    assert moved.status_code == 302
+    moving.refresh_from_db()
+    assert (moving.start, moving.end) == (
+        datetime(2026, 10, 25, 1, 15, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 45, tzinfo=UTC),
+    )
+    assert Event.objects.filter(type="booking.rescheduled").count() == 1
+
+
+def test_choosing_the_times_the_booking_already_has_moves_nothing(desk, booked_in_the_first_repeated_hour):
+    booking, form = booked_in_the_first_repeated_hour
+    its_own = "night 2026-10-25T00:15:00+00:00 2026-10-25T00:45:00+00:00"
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        response = desk.post(f"/bookings/{booking.pk}/edit/", {**form, "alternative": its_own})
+
+    assert response.status_code == 302
+    assert not Event.objects.filter(type="booking.rescheduled").exists()
