@@ -175,10 +175,11 @@ class TimesMixin:
         cleaned = super().clean()
         if all(cleaned.get(name) is not None for name in ("date", "start_time", "end_time")):
             day, start_time, end_time = cleaned["date"], cleaned["start_time"], cleaned["end_time"]
-            end_day = day + timedelta(days=1) if end_time == time(0, 0) else day
             skipped = {
                 "start_time": skipped_time_error(day, start_time),
-                "end_time": skipped_time_error(end_day, end_time),
+                # An end of 00:00 is the moment the day ends, which every day has, also one the
+                # clocks leave at midnight (00:00 to 01:00 in the Azores).
+                "end_time": None if end_time == time(0, 0) else skipped_time_error(day, end_time),
             }
             for field, error in skipped.items():
                 if error is not None:

@@ -1000,3 +1000,15 @@ def test_a_time_the_clocks_skip_is_refused_on_the_edit_form(desk, settings):
     assert response.context["form"].errors["start_time"] == [SKIPPED_02_30]
     booking.refresh_from_db()
     assert booking.start == at("01:00", date(2030, 3, 31))
+
+
+def test_a_session_until_midnight_is_taken_the_night_the_clocks_go_forward_at_midnight(desk, settings):
+    # The Azores' clocks go forward from 00:00 to 01:00 on Sunday 31 March 2030: Saturday still ends.
+    settings.TIME_ZONE = "Atlantic/Azores"
+    late = SpaceFactory(opening_hours={"sat": ["00:00", "24:00"]})
+
+    response = desk.post("/bookings/new/", booking_form(late, date="2030-03-30", start_time="22:00", end_time="00:00"))
+
+    assert response.status_code == 302
+    booking = Booking.objects.get()
+    assert (booking.start, booking.end) == (at("22:00", date(2030, 3, 30)), at("24:00", date(2030, 3, 30)))
