@@ -195,6 +195,14 @@ _ETAG = OpenApiParameter(
     response=[200],
     description="This version of the booking (its id and revision): send it back as `If-Match` to change it.",
 )
+_CREATED_ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="The new booking's first version: send it back as `If-Match` to change it. Not on a replayed "
+    "answer, which may be older than the booking now.",
+)
 _BOOKING_CHANGED = error_response(
     "`booking_changed`: someone changed the booking since the `If-Match` ETag was read; nothing was changed. "
     "Read it again (`details.revision` is the revision now) and redo the change on what it says now.",
@@ -303,7 +311,8 @@ class BookingListView(generics.ListAPIView):
             "body answers the first response again instead of booking twice; the same key with another body "
             "answers 422 `idempotency_key_reused`. Kept for 24 hours.",
             created="The new booking.",
-        ),
+        )
+        + [_CREATED_ETAG],
         responses={
             201: OpenApiResponse(
                 BookingCreatedSerializer,
@@ -341,7 +350,7 @@ class BookingListView(generics.ListAPIView):
         return Response(
             BookingCreatedSerializer(booking, context=context).data,
             status=status.HTTP_201_CREATED,
-            headers={"Location": f"/api/v1/bookings/{booking.pk}"},
+            headers={"Location": f"/api/v1/bookings/{booking.pk}", **_entity_tag_header(booking)},
         )
 
 

@@ -402,6 +402,17 @@ def test_a_booking_is_answered_with_an_etag_of_its_revision(receptionist):
     assert api.get(detail(booking))["ETag"] == tag(booking, 1)
 
 
+def test_a_new_booking_is_answered_with_the_etag_to_change_it_with(receptionist, studio):
+    api = api_as(receptionist)
+    created = api.post(BOOKINGS, booking_body(studio, MONDAY_10_UTC))
+    booking = Booking.objects.get()
+
+    changed = api.patch(detail(booking), {"notes": "Tripod"}, headers={"If-Match": created.get("ETag")})
+
+    assert created.get("ETag") == tag(booking, 0)
+    assert changed.status_code == 200
+
+
 def test_a_change_with_the_etag_read_is_made(receptionist):
     booking = BookingFactory(notes="")
     api = api_as(receptionist)
