@@ -103,7 +103,7 @@ def create_series(
     booked, refused = [], []
     for day in series.occurrence_days():
         occurrence_start = _same_clock(start, day, field="start")
-        occurrence_end = _same_clock(end, day + (studio_day(end) - first_day), field="end")
+        occurrence_end = _same_clock(end, day + (studio_day(end) - first_day), field="end", ends=True)
         try:
             with transaction.atomic():
                 booked.append(
@@ -269,17 +269,20 @@ def _occurrences(series: BookingSeries, from_day: date | None) -> list[Booking]:
     return list(bookings)
 
 
-def _same_clock(moment: datetime, day: date, *, field: str) -> datetime:
+def _same_clock(moment: datetime, day: date, *, field: str, ends: bool = False) -> datetime:
     """The instant the studio's wall clock shows ``moment``'s local time on ``day``; ValidationFailed
-    on ``field`` when the clocks skip that time on ``day``."""
+    on ``field`` when the clocks skip that time on ``day`` (see ``_wall_clock_instant`` for ``ends``)."""
     clock = timezone.localtime(moment, timezone.get_default_timezone())
-    return _wall_clock_instant(day, clock.time(), field=field) + timedelta(
+    return _wall_clock_instant(day, clock.time(), field=field, ends=ends) + timedelta(
         seconds=clock.second, microseconds=clock.microsecond
     )
 
 
-def _wall_clock_instant(day: date, clock: time, *, field: str) -> datetime:
-    if (error := skipped_time_error(day, clock)) is not None:
+def _wall_clock_instant(day: date, clock: time, *, field: str, ends: bool = False) -> datetime:
+    # An end at 00:00 is the moment the day before ends, which every day has, also one the clocks
+    # leave at midnight (00:00 to 01:00 in the Azores).
+    error = None if ends and clock == time(0, 0) else skipped_time_error(day, clock)
+    if error is not None:
         raise ValidationFailed(error.message, details={field: error.messages})
     return local_instant(day, f"{clock:%H:%M}")
 
@@ -291,12 +294,12 @@ def _moved_times(booking: Booking, day: date, start_time: time | None, end_time:
         return booking.start, booking.end
     if start_time is None:
         return _same_clock(booking.start, day, field="shift_days"), _same_clock(
-            booking.end, day + (studio_day(booking.end) - studio_day(booking.start)), field="shift_days"
+            booking.end, day + (studio_day(booking.end) - studio_day(booking.start)), field="shift_days", ends=True
         )
     end_day = day + timedelta(days=1) if end_time <= start_time else day
     return (
         _wall_clock_instant(day, start_time, field="start_time"),
-        _wall_clock_instant(end_day, end_time, field="end_time"),
+        _wall_clock_instant(end_day, end_time, field="end_time", ends=True),
     )
 
 

@@ -427,3 +427,14 @@ def test_a_date_whose_clock_skips_the_series_time_refuses_the_series(receptionis
         ]
     }
     assert not Booking.objects.exists()
+
+
+def test_a_series_until_midnight_books_the_night_the_clocks_go_forward_at_midnight(receptionist, settings):
+    settings.TIME_ZONE = "Atlantic/Azores"  # clocks go forward from 00:00 to 01:00 on Sunday 31 March 2030
+    late = SpaceFactory(opening_hours={"sat": ["00:00", "24:00"]})
+
+    booked = book_series(receptionist, late, day=date(2030, 3, 23), clock="22:00", hours=2, count=2)
+
+    assert [(booking.start, booking.end) for booking in booked.bookings] == [
+        (local_instant(day, "22:00"), local_instant(day, "24:00")) for day in (date(2030, 3, 23), date(2030, 3, 30))
+    ]
