@@ -38,14 +38,15 @@ def _require(viewer, permission: str) -> None:
         raise PermissionDenied(f"You may not see this (needs {permission}).")
 
 
-# The oldest start of a transaction that has written and is still open: its events, committed
-# later, occurred after it. Read in a statement of its own, before the events are: a transaction
-# that commits between the two is then both gone from here and visible there. Without
-# pg_read_all_stats a session sees the xact_start of its own role's sessions only: the app, its
-# workers and beat connect as one role.
+# The oldest start of a client's transaction that has written and is still open: its events,
+# committed later, occurred after it (autovacuum and other server processes record none). Read in
+# a statement of its own, before the events are: a transaction that commits between the two is
+# then both gone from here and visible there. Without pg_read_all_stats a session sees the
+# xact_start of its own role's sessions only: the app, its workers and beat connect as one role.
 _OPEN_WRITES_STARTED = """
 SELECT min(xact_start) FROM pg_stat_activity
-WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+WHERE datname = current_database() AND backend_type = 'client backend' AND backend_xid IS NOT NULL
+  AND pid <> pg_backend_pid()
 """
 
 
@@ -55,18 +56,24 @@ def events_listed_until() -> datetime:
     misses none that commits later.
 
     ``EVENTS_LIST_SETTLE`` seconds before now, and on PostgreSQL also before the start of the
-    oldest open transaction that has written (its events may still commit). The margin covers
-    the moment between an event taking its time and being inserted, and the clocks of the app's
-    hosts. SQLite's transactions write one at a time, in the order they began.
+    oldest open transaction that has written (its events may still commit), though never more
+    than ``EVENTS_LIST_MAX_WAIT`` seconds before now: a session left open in a transaction (a
+    forgotten shell, a long refresh of the reports) must not freeze the list, so only an event
+    committed later than that after it occurred can be missed. The margin covers the moment
+    between an event taking its time and being inserted, and the clocks of the app's hosts.
+    SQLite's transactions write one at a time, in the order they began.
     """
+    now = timezone.now()
     settle = timedelta(seconds=settings.EVENTS_LIST_SETTLE)
-    until = timezone.now() - settle
+    until = now - settle
     if connection.vendor != "postgresql":
         return until
     with connection.cursor() as cursor:
         cursor.execute(_OPEN_WRITES_STARTED)
         (oldest_open,) = cursor.fetchone()
-    return until if oldest_open is None else min(until, oldest_open - settle)
+    if oldest_open is None:
+        return until
+    return max(min(until, oldest_open - settle), now - timedelta(seconds=settings.EVENTS_LIST_MAX_WAIT))
 
 
 def events_for(*, viewer) -> QuerySet[Event]:

@@ -271,6 +271,9 @@ EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1, maxim
 # GET /api/v1/events/ lists an event once it is this many seconds old and every transaction that
 # began before it has ended (events/selectors.py: events_listed_until): pollers miss none.
 EVENTS_LIST_SETTLE = env_int("EVENTS_LIST_SETTLE", 2, minimum=0, maximum=60)
+# ...but waits at most this many seconds for a transaction still open: one left open must not
+# freeze the list; an event committed later than this after it occurred can be missed by pollers.
+EVENTS_LIST_MAX_WAIT = env_int("EVENTS_LIST_MAX_WAIT", 60, minimum=0, maximum=DURATION_MAX_SECONDS)
 
 # --- Events: delivery, relay, notifications, webhooks -----------------------------------------
 # Attempts per (event, handler) before the delivery is marked failed (re-runnable in the admin);

@@ -1,6 +1,7 @@
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -379,34 +380,66 @@ def test_event_list_leaves_out_events_younger_than_the_settling_margin(manager_a
     assert [event["id"] for event in response.json()["results"]] == [settled.pk]
 
 
-@pytest.mark.postgres  # SQLite lets one transaction write at a time: the newer event could not commit first
-@pytest.mark.django_db(transaction=True)
-def test_a_poller_is_shown_no_event_while_an_older_one_is_still_being_committed(manager, manager_api, settings):
-    settings.EVENTS_LIST_SETTLE = 0
-    since = timezone.now()
+@contextmanager
+def an_event_being_committed(actor):
+    """Yields while another connection's transaction holds an event it has inserted but not
+    committed; yields a callable that commits it and answers the event's id."""
     inserted, finish = threading.Event(), threading.Event()
 
     def slow_transaction():
         try:
             with transaction.atomic():
-                older = services.publish(EventType.CLIENT_UPDATED, manager)
+                older = services.publish(EventType.CLIENT_UPDATED, actor)
                 inserted.set()
                 finish.wait(timeout=30)
             return older.pk
         finally:
             connection.close()
 
-    def poll():
-        response = manager_api.get("/api/v1/events/", {"occurred_after": since.isoformat()})
-        return [event["id"] for event in response.json()["results"]]
-
     with ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(slow_transaction)
         assert inserted.wait(timeout=30)
+
+        def commit():
+            finish.set()
+            return slow.result(timeout=30)
+
+        try:
+            yield commit
+        finally:
+            finish.set()
+
+
+def poll_events(api, since):
+    response = api.get("/api/v1/events/", {"occurred_after": since.isoformat()})
+    return [event["id"] for event in response.json()["results"]]
+
+
+@pytest.mark.postgres  # SQLite lets one transaction write at a time: the newer event could not commit first
+@pytest.mark.django_db(transaction=True)
+def test_a_poller_is_shown_no_event_while_an_older_one_is_still_being_committed(manager, manager_api, settings):
+    settings.EVENTS_LIST_SETTLE = 0
+    since = timezone.now()
+
+    with an_event_being_committed(manager) as commit:
         newer = services.publish(EventType.CLIENT_UPDATED, manager)
-        while_the_older_is_open = poll()
-        finish.set()
-        older_id = slow.result(timeout=30)
+        while_the_older_is_open = poll_events(manager_api, since)
+        older_id = commit()
 
     assert while_the_older_is_open == []
-    assert poll() == [newer.pk, older_id]
+    assert poll_events(manager_api, since) == [newer.pk, older_id]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_left_open_holds_the_list_back_no_longer_than_the_longest_wait(manager, manager_api, settings):
+    settings.EVENTS_LIST_SETTLE = 0
+    settings.EVENTS_LIST_MAX_WAIT = 0
+    since = timezone.now()
+
+    with an_event_being_committed(manager) as commit:
+        newer = services.publish(EventType.CLIENT_UPDATED, manager)
+        while_the_older_is_open = poll_events(manager_api, since)
+        commit()
+
+    assert while_the_older_is_open == [newer.pk]
