@@ -307,7 +307,7 @@ class RelayReport:
     broker_refused: bool
 
 
-def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
+def relay(*, older_than: timedelta, limit: int | None = 500, resend: bool = False) -> RelayReport:
     """Send again what should be running but is not: nothing is lost while a row exists.
 
     - events committed at least ``older_than`` ago and never dispatched (the broker was down
@@ -318,7 +318,8 @@ def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
 
     What the relay sent is not sent again for ``EVENTS_DELIVERY_LEASE``: while the workers are
     slow its message still waits in the queue, and one more a run would only pile up behind it.
-    A delivery whose next attempt was scheduled since is due again at once.
+    A delivery whose next attempt was scheduled since is due again at once. With ``resend``, what
+    it sent within the lease is sent again all the same (the broker lost its queue).
 
     At most ``limit`` events and ``limit`` deliveries a run (None: all of them). Stops queueing at
     the first refusal of the broker and says so in the report.
@@ -326,6 +327,7 @@ def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
     now = timezone.now()
     cutoff = now - older_than
     lease_start = now - timedelta(seconds=settings.EVENTS_DELIVERY_LEASE)
+    relayed_before = now if resend else lease_start
     stale = Delivery.objects.filter(status=Delivery.Status.RUNNING, claimed_at__lt=lease_start)
     abandoned = _fail_abandoned(stale.filter(attempts__gte=F("max_attempts")).select_related("event"), now=now)
     released = stale.update(
@@ -336,7 +338,7 @@ def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
 
     event_ids = list(
         Event.objects.filter(dispatched_at__isnull=True, occurred_at__lte=cutoff)
-        .filter(Q(relayed_at__isnull=True) | Q(relayed_at__lte=lease_start))
+        .filter(Q(relayed_at__isnull=True) | Q(relayed_at__lte=relayed_before))
         .order_by("occurred_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
@@ -348,7 +350,7 @@ def relay(*, older_than: timedelta, limit: int | None = 500) -> RelayReport:
         delivery_ids = list(
             Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=cutoff)
             .filter(
-                Q(relayed_at__isnull=True) | Q(relayed_at__lt=F("next_attempt_at")) | Q(relayed_at__lte=lease_start)
+                Q(relayed_at__isnull=True) | Q(relayed_at__lt=F("next_attempt_at")) | Q(relayed_at__lte=relayed_before)
             )
             .order_by("next_attempt_at", "id")
             .values_list("pk", flat=True)[:limit]

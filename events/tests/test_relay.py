@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
@@ -197,6 +198,24 @@ def test_relay_does_not_queue_work_again_until_the_lease_of_its_last_sending_run
     assert dispatches.queued == [event.pk, event.pk]
     assert runs.queued == [delivery.pk, delivery.pk]
     assert event.dispatch_attempts == 2
+
+
+@pytest.mark.django_db
+def test_relay_events_resend_sends_again_what_was_sent_within_the_lease(settings, monkeypatch):
+    settings.EVENTS_DELIVERY_LEASE = 900
+    dispatches, runs = BusyWorkers(), BusyWorkers()
+    monkeypatch.setitem(services._tasks, "dispatch_event", dispatches)
+    monkeypatch.setitem(services._tasks, "run_delivery", runs)
+    with time_machine.travel(START, tick=False) as clock:
+        event = EventFactory(type="test.relayed", occurred_at=START - timedelta(minutes=2))
+        delivery = DeliveryFactory(event__dispatched_at=START, next_attempt_at=START - timedelta(minutes=2))
+        relay(older_than=timedelta(seconds=60))
+        clock.shift(timedelta(minutes=1))  # the broker restarted meanwhile and lost its queue
+
+        call_command("relay_events", "--resend", stdout=StringIO())
+
+    assert dispatches.queued == [event.pk, event.pk]
+    assert runs.queued == [delivery.pk, delivery.pk]
 
 
 @pytest.mark.django_db

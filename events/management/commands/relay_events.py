@@ -20,14 +20,20 @@ class Command(BaseCommand):
             metavar="SECONDS",
             help="Only what has waited at least this long (default EVENTS_RELAY_AFTER=%(default)s).",
         )
+        parser.add_argument(
+            "--resend",
+            action="store_true",
+            help="Also send again what the relay sent within EVENTS_DELIVERY_LEASE, which a broker "
+            "restarted without its queue (Redis without persistence) has lost.",
+        )
 
-    def handle(self, *args, older_than, **options):
+    def handle(self, *args, older_than, resend, **options):
         if not 0 <= older_than <= settings.DURATION_MAX_SECONDS:
             raise CommandError(
                 f"--older-than must be between 0 and {settings.DURATION_MAX_SECONDS:,} seconds (ten years)."
             )
         # Everything waiting, not beat's batch: an operator runs this to catch up after an outage.
-        report = relay(older_than=timedelta(seconds=older_than), limit=None)
+        report = relay(older_than=timedelta(seconds=older_than), limit=None, resend=resend)
         self.stdout.write(
             f"Relayed {report.events} event(s) and {report.deliveries} delivery(ies); "
             f"released {report.released} abandoned attempt(s), failed {report.abandoned}."
