@@ -544,7 +544,7 @@ def client_matches(query: str, *, prefix: str = "") -> Q:
 class BookingWarning:
     """Something the person who booked should know, though the booking is made."""
 
-    code: str  # client_name_mismatch, client_not_notified
+    code: str  # client_name_mismatch, client_email_mismatch, client_not_notified
     message: str
     details: dict
 
@@ -567,10 +567,11 @@ def known_client_named_otherwise(*, phone: str, name: str) -> Client | None:
     return client
 
 
-def booking_warnings(*, booking: Booking, client_name: str = "") -> list[BookingWarning]:
-    """What to tell whoever just made ``booking`` for a client typed as ``client_name``: the phone
-    number's client has another name (the booking is theirs), or the client has no e-mail address
-    and will not be notified. No query."""
+def booking_warnings(*, booking: Booking, client_name: str = "", client_email: str = "") -> list[BookingWarning]:
+    """What to tell whoever just made ``booking`` for a client typed as ``client_name`` and
+    ``client_email``: the phone number's client has another name (the booking is theirs) or
+    another e-mail address (which stays theirs), or the client has no e-mail address and will not
+    be notified. No query."""
     client = booking.client
     warnings = []
     if client_name.strip() and not same_name(client.full_name, client_name):
@@ -580,6 +581,17 @@ def booking_warnings(*, booking: Booking, client_name: str = "") -> list[Booking
                 message=f"{client.phone} belongs to {client.full_name}, not {client_name.strip()}: "
                 f"the booking is {client.full_name}'s. Correct the phone number if it is someone else.",
                 details={"client_id": client.pk, "client_name": client.full_name, "typed_name": client_name.strip()},
+            )
+        )
+    typed_email = client_email.strip()
+    if typed_email and typed_email.casefold() != client.email.casefold():
+        on_file = f"has the e-mail address {client.email}" if client.email else "has no e-mail address"
+        warnings.append(
+            BookingWarning(
+                code="client_email_mismatch",
+                message=f"{client.full_name} {on_file}, not {typed_email}: the client is unchanged. "
+                "Change it on the client's page if the typed address is right.",
+                details={"client_id": client.pk, "client_email": client.email, "typed_email": typed_email},
             )
         )
     if not client.email:

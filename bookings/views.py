@@ -284,7 +284,10 @@ def booking_create_view(request):
             if not repeat.add_domain_error(exc):
                 form.add_domain_error(exc)
         else:
-            warnings = [warning.message for warning in selectors.booking_warnings(booking=booking)]
+            # A name other than the client's was asked about before saving; an e-mail address is only told.
+            typed_email = form.cleaned_data["client_email"]
+            found = selectors.booking_warnings(booking=booking, client_email=typed_email)
+            warnings = [warning.message for warning in found]
             messages.success(request, " ".join([f"Booking #{booking.pk} is saved as pending.", *warnings]))
             return redirect("booking-detail", pk=booking.pk)
     status = 400 if form.errors or repeat.errors else 200

@@ -730,12 +730,16 @@ class BookingDetailSerializer(BookingSerializer):
 
 class BookingWarningSerializer(serializers.Serializer):
     code = serializers.ChoiceField(
-        choices=["client_name_mismatch", "client_not_notified"],
+        choices=["client_name_mismatch", "client_email_mismatch", "client_not_notified"],
         help_text="client_name_mismatch: the phone number belongs to a client of another name, who was "
-        "booked; client_not_notified: the client has no e-mail address and gets no notifications.",
+        "booked; client_email_mismatch: that client has another e-mail address than the one typed, which "
+        "is not kept; client_not_notified: the client has no e-mail address and gets no notifications.",
     )
     message = serializers.CharField(help_text="The warning in words, for a person.")
-    details = serializers.DictField(help_text="client_id, and for a name mismatch client_name and typed_name.")
+    details = serializers.DictField(
+        help_text="client_id, and for a name mismatch client_name and typed_name, for an e-mail mismatch "
+        "client_email and typed_email."
+    )
 
     def to_representation(self, warning) -> dict:
         """The declared fields' values, built directly (see ``BookingSerializer.to_representation``)."""

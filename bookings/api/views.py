@@ -300,7 +300,8 @@ class BookingListView(generics.ListAPIView):
         "included, meets a closure of its space or of the whole studio is refused with 409 `space_closed`, "
         "`details.closure` naming it. `warnings` says what the caller "
         "should know: `client_name_mismatch` when the phone number's client has another name than "
-        "`client_name` (the booking is theirs), `client_not_notified` when the client has no e-mail "
+        "`client_name` (the booking is theirs), `client_email_mismatch` when it has another e-mail address than "
+        "`client_email` (the client is not changed), `client_not_notified` when the client has no e-mail "
         "address. Send an `Idempotency-Key` to retry safely. A space already held at that time (buffer "
         "included) answers 409 `booking_overlap` naming the booking in the way and offering `alternatives`: "
         "the nearest free starts of the same length in that space on the same day, and other spaces free at "
@@ -345,7 +346,9 @@ class BookingListView(generics.ListAPIView):
                 notes=data["notes"],
                 price=data.get("price"),
             )
-        warnings = selectors.booking_warnings(booking=booking, client_name=data["client_name"])
+        warnings = selectors.booking_warnings(
+            booking=booking, client_name=data["client_name"], client_email=data["client_email"]
+        )
         context = {"viewer": request.user, "warnings": warnings}
         return Response(
             BookingCreatedSerializer(booking, context=context).data,

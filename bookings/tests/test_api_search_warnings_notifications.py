@@ -87,6 +87,50 @@ def test_a_known_phone_with_another_name_books_the_known_client_and_warns(recept
     ]
 
 
+def test_a_known_phone_with_another_email_books_the_client_unchanged_and_warns(receptionist, studio):
+    known = ClientFactory(full_name="Anna Known", phone="+14155550123", email="anna@client.test")
+
+    response = api_as(receptionist).post(
+        BOOKINGS,
+        booking_body(
+            studio, MONDAY_10_UTC, client_phone="+14155550123", client_name="Anna Known", client_email="new@x.test"
+        ),
+    )
+
+    assert response.status_code == 201
+    assert response.json()["warnings"] == [
+        {
+            "code": "client_email_mismatch",
+            "message": "Anna Known has the e-mail address anna@client.test, not new@x.test: the client is unchanged. "
+            "Change it on the client's page if the typed address is right.",
+            "details": {"client_id": known.pk, "client_email": "anna@client.test", "typed_email": "new@x.test"},
+        }
+    ]
+    known.refresh_from_db()
+    assert known.email == "anna@client.test"
+
+
+def test_the_same_email_typed_in_other_case_is_no_mismatch(receptionist, studio):
+    ClientFactory(full_name="Anna Known", phone="+14155550123", email="anna@client.test")
+
+    body = (
+        api_as(receptionist)
+        .post(
+            BOOKINGS,
+            booking_body(
+                studio,
+                MONDAY_10_UTC,
+                client_phone="+14155550123",
+                client_name="Anna Known",
+                client_email="Anna@Client.TEST",
+            ),
+        )
+        .json()
+    )
+
+    assert body["warnings"] == []
+
+
 def test_the_same_name_typed_differently_is_no_mismatch(receptionist, studio):
     ClientFactory(full_name="Anna Known", phone="+14155550123", email="anna@client.test")
 

@@ -169,6 +169,21 @@ def test_booking_a_client_without_email_says_they_will_not_be_notified(desk, stu
     assert "Nina Novak has no e-mail address: they will not be notified of this booking." in page(response)
 
 
+def test_a_known_client_booked_with_another_email_keeps_theirs_and_the_page_says_so(desk, studio):
+    known = ClientFactory(full_name="Anna Known", phone="+14155550199", email="anna@client.test")
+
+    response = desk.post(
+        "/bookings/new/", booking_form(studio, client_name="Anna Known", client_email="bob@typed.test"), follow=True
+    )
+
+    assert Booking.objects.get().client == known
+    known.refresh_from_db()
+    assert known.email == "anna@client.test"
+    assert "Anna Known has the e-mail address anna@client.test, not bob@typed.test: the client is unchanged." in page(
+        response
+    )
+
+
 # --- edits keep what nobody changed ----------------------------------------------------------------
 
 
