@@ -647,11 +647,17 @@ class SeriesMoveForm(SeriesActionForm):
 
 
 class ClientForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
-    full_name = forms.CharField(label="Name", max_length=200)
-    phone = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"type": "tel"}))
-    email = forms.EmailField(label="E-mail", required=False)
+    """A client's details. Each field carries the value it was shown with, so only what the person
+    changed is saved (``changed_data``) and a field someone else changed meanwhile keeps their value."""
+
+    full_name = forms.CharField(label="Name", max_length=200, show_hidden_initial=True)
+    phone = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"type": "tel"}), show_hidden_initial=True)
+    email = forms.EmailField(label="E-mail", required=False, show_hidden_initial=True)
     notes = forms.CharField(
-        required=False, max_length=CLIENT_NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+        required=False,
+        max_length=CLIENT_NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        show_hidden_initial=True,
     )
 
 

@@ -478,13 +478,16 @@ def update_client(
     notes: str | None = None,
 ) -> Client:
     """Change the given fields of a client (None leaves a field as it is); the phone is normalised.
+    Returns the client as saved; ``client`` itself is left as it was read.
 
     Records ``client.updated`` with each changed field's old and new value, or nothing when no
-    value changed. Raises PermissionDenied and ValidationFailed (including a phone another
-    client already has).
+    value changed. The old values are the stored ones, read under a row lock: ``client`` may have
+    been read before someone else changed it. Raises PermissionDenied and ValidationFailed
+    (including a phone another client already has).
     """
     _require(actor, "bookings.change_client", "edit clients")
     given = {"full_name": full_name, "phone": phone, "email": email, "notes": notes}
+    client = Client.objects.select_for_update().get(pk=client.pk)
     before = {field: getattr(client, field) for field in CLIENT_FIELDS}
     for field, value in given.items():
         if value is not None:

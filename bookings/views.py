@@ -529,16 +529,14 @@ def client_edit_view(request, pk: int):
     initial = {field: getattr(client, field) for field in services.CLIENT_FIELDS}
     form = ClientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.update_client(client=client, actor=request.user, **form.cleaned_data)
+            client = services.update_client(client=client, actor=request.user, **changes)
         except errors.DomainError as exc:
             form.add_domain_error(exc)
         else:
             messages.success(request, f"{client.full_name} is saved.")
             return redirect("client-detail", pk=client.pk)
-    if form.errors:
-        # The refused values were set on the client in memory before validation.
-        client = selectors.get_client(viewer=request.user, pk=pk)
     status = 400 if form.errors else 200
     return render(request, "bookings/client_form.html", {"form": form, "client": client}, status=status)
 

@@ -289,3 +289,24 @@ def _until_a_session_waits_for_a_lock(attempts: int = 500) -> None:
             if cursor.fetchone()[0]:
                 return
             cursor.execute("SELECT pg_sleep(0.02)")
+
+
+def test_two_clerks_editing_one_client_at_once_record_a_history_that_follows_on(receptionist):
+    client = ClientFactory(notes="")
+    # Each clerk opened the client before either saved.
+    copies = [Client.objects.get(pk=client.pk) for _ in range(2)]
+
+    outcomes = run_at_once(
+        [
+            lambda: services.update_client(client=copies[0], actor=receptionist, notes="Prefers mornings"),
+            lambda: services.update_client(client=copies[1], actor=receptionist, notes="Bring the dog"),
+        ]
+    )
+
+    assert all(isinstance(outcome, Client) for outcome in outcomes), outcomes
+    first, second = (
+        event.payload["changes"]["notes"] for event in Event.objects.filter(type="client.updated").order_by("pk")
+    )
+    assert first["from"] == ""
+    assert second["from"] == first["to"]
+    assert Client.objects.get(pk=client.pk).notes == second["to"]

@@ -413,6 +413,19 @@ def test_client_edit_normalises_the_phone_and_records_old_and_new_values(recepti
     }
 
 
+def test_client_edit_on_a_copy_read_before_another_edit_records_the_stored_values_as_old(receptionist):
+    client = ClientFactory(full_name="Ann Lee", email="ann@old.test", notes="")
+    read_by_other = Client.objects.get(pk=client.pk)
+    services.update_client(client=client, actor=receptionist, notes="Prefers mornings", email="ann@new.test")
+
+    services.update_client(client=read_by_other, actor=receptionist, notes="Bring the dog")
+
+    stored = Client.objects.get(pk=client.pk)
+    assert (stored.notes, stored.email) == ("Bring the dog", "ann@new.test")
+    latest = Event.objects.filter(type="client.updated").latest("pk")
+    assert latest.payload == {"changes": {"notes": {"from": "Prefers mornings", "to": "Bring the dog"}}}
+
+
 def test_client_edit_that_changes_nothing_records_nothing(receptionist):
     client = ClientFactory(phone="+14155550001")
 

@@ -687,6 +687,23 @@ def test_client_is_edited_through_the_service(desk, receptionist):
     assert Event.objects.get(type="client.updated").actor == receptionist
 
 
+def test_two_clerks_editing_one_client_each_save_only_what_they_changed(desk, receptionist):
+    client = ClientFactory(full_name="Alice Moreau", phone="+14155550101", email="alice@old.test", notes="")
+    shown = {"full_name": "Alice Moreau", "phone": "+14155550101", "email": "alice@old.test", "notes": ""}
+    opened = {**shown, **{f"initial-{name}": value for name, value in shown.items()}}
+    assert 'name="initial-email" value="alice@old.test"' in page(desk.get(f"/clients/{client.pk}/edit/"))
+
+    desk.post(f"/clients/{client.pk}/edit/", {**opened, "email": "alice@new.test"})
+    response = desk.post(f"/clients/{client.pk}/edit/", {**opened, "notes": "Prefers mornings"})
+
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.email, client.notes) == ("alice@new.test", "Prefers mornings")
+    assert Event.objects.filter(type="client.updated").latest("pk").payload == {
+        "changes": {"notes": {"from": "", "to": "Prefers mornings"}}
+    }
+
+
 def test_a_phone_another_client_has_is_refused_on_the_phone_field(desk):
     ClientFactory(phone="+14155550101")
     client = ClientFactory(phone="+14155550102")
