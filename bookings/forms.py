@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,14 @@ from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
 from photostudio.dates import moment_text, time_text
 from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SpaceClosed
-from photostudio.inputs import InputRulesMixin, in_calendar, skipped_time_error
+from photostudio.inputs import (
+    InputRulesMixin,
+    in_calendar,
+    repeated_instants,
+    repeated_label,
+    repeated_time_error,
+    skipped_time_error,
+)
 
 
 class DomainErrorsMixin:
@@ -82,32 +90,32 @@ class AlternativesMixin:
     """Conflict help: on a ``booking_overlap``, ``offered`` holds the free times and spaces the
     service offered instead, as one-click choices. Each is a submit button named ``alternative``
     whose value replaces the space and times the form was sent with, so the choice is booked with
-    everything else as typed.
+    everything else as typed. A time typed in the hour a change of clocks repeats is asked about
+    the same way: ``repeated_choices`` holds its two moments, one button each.
 
-    A choice carries its instants, not only its wall-clock times: in the hour a change of clocks
-    repeats, "02:30" names two moments, and the one offered is the one booked."""
+    A choice carries its instants, not only its wall-clock times: in the repeated hour "02:30"
+    names two moments, and the one offered is the one booked (``TimesMixin.exact_instants``)."""
 
     ALTERNATIVE = "alternative"
     MOVE_FIELDS = ("space", "date", "start_time", "end_time")
     offered: OfferedAlternatives | None = None
-    chosen_times: tuple[datetime, datetime] | None = None
+    repeated_choices: list[AlternativeChoice] = []
 
     def __init__(self, data=None, *args, **kwargs):
         chosen = _chosen_alternative((data or {}).get(self.ALTERNATIVE, ""))
+        self.alternative_chosen = chosen is not None
         if chosen is not None:
-            slug, start, end = chosen
-            zone = timezone.get_default_timezone()
-            local_start, local_end = timezone.localtime(start, zone), timezone.localtime(end, zone)
             data = data.copy()
-            data["space"], data["date"] = slug, f"{local_start:%Y-%m-%d}"
-            data["start_time"], data["end_time"] = f"{local_start:%H:%M}", f"{local_end:%H:%M}"
-            self.chosen_times = (start, end)
+            for name, value in _typed_as(*chosen).items():
+                data[name] = value
         super().__init__(data, *args, **kwargs)
+        if chosen is not None:
+            self.exact_instants = [*chosen[1:], *self.exact_instants]
 
     def clean(self):
         cleaned = super().clean()
-        if self.chosen_times is not None and "start" in cleaned:
-            cleaned["start"], cleaned["end"] = self.chosen_times
+        if self.repeated_options and cleaned.get("space") is not None:
+            self.repeated_choices = _repeated_choices(cleaned["space"].slug, self.repeated_options)
         return cleaned
 
     def add_domain_error(self, error: DomainError) -> None:
@@ -145,48 +153,127 @@ def _chosen_alternative(value: str) -> tuple[str, datetime, datetime] | None:
     if len(parts) != 3:
         return None
     slug, *times = parts
-    try:
-        start, end = (parse_datetime(moment) for moment in times)
-    except ValueError:
+    instants = _exact_times(" ".join(times))
+    if len(instants) != 2:
         return None
-    if start is None or end is None or timezone.is_naive(start) or timezone.is_naive(end):
-        return None
-    if not (in_calendar(start.date()) and in_calendar(end.date())):
-        return None
-    return slug, start.astimezone(UTC), end.astimezone(UTC)
+    return slug, *instants
+
+
+def _typed_as(slug: str, start: datetime, end: datetime) -> dict[str, str]:
+    """A space and exact times as the form's fields show them, on the studio's clock."""
+    zone = timezone.get_default_timezone()
+    local_start, local_end = timezone.localtime(start, zone), timezone.localtime(end, zone)
+    return {
+        "space": slug,
+        "date": f"{local_start:%Y-%m-%d}",
+        "start_time": f"{local_start:%H:%M}",
+        "end_time": f"{local_end:%H:%M}",
+    }
+
+
+def _exact_times(value: str) -> list[datetime]:
+    """The instants, in UTC, of space-separated ISO 8601 moments with their offset; [] when one
+    is unreadable."""
+    instants = []
+    for moment in value.split():
+        try:
+            instant = parse_datetime(moment)
+        except ValueError:
+            return []
+        if instant is None or timezone.is_naive(instant) or not in_calendar(instant.date()):
+            return []
+        instants.append(instant.astimezone(UTC))
+    return instants
+
+
+def _repeated_choices(slug: str, options: dict[str, list[datetime]]) -> list[AlternativeChoice]:
+    """A button for each way to read a start and an end of which one or both name two moments."""
+    choices = []
+    for start_showing, start in enumerate(options["start"]):
+        for end_showing, end in enumerate(options["end"]):
+            if end <= start:
+                continue
+            labels = []
+            if len(options["start"]) == 2:
+                labels.append(repeated_label(start, start_showing))
+            if len(options["end"]) == 2:
+                labels.append(repeated_label(end, end_showing))
+            choices.append(_alternative_choice(slug, start.isoformat(), end.isoformat(), label="–".join(labels)))
+    return choices
 
 
 def _time_input():
     return forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": 900})
 
 
-def _local_range(day: date, start: time, end: time) -> tuple[datetime, datetime]:
-    """The instants of ``start`` and ``end`` on the studio's ``day``; an end of 00:00 is midnight
-    at the end of the day."""
-    end_clock = "24:00" if end == time(0, 0) else f"{end:%H:%M}"
-    return local_instant(day, f"{start:%H:%M}"), local_instant(day, end_clock)
-
-
 class TimesMixin:
-    """``date``, ``start_time`` and ``end_time`` on the studio's wall clock, as ``start``/``end``;
-    a time the clocks skip that day is refused on its field."""
+    """``date``, ``start_time`` and ``end_time`` on the studio's wall clock, as ``start``/``end``.
+
+    A time the clocks skip that day is refused on its field. A time they repeat is taken as one of
+    ``exact_instants`` it reads as (the form was given its moment), or else asked about on its
+    field, ``repeated_options`` holding the moments each of start and end may be.
+
+    The form carries the moments it was given in a hidden ``exact_times`` (``exact_times_value``),
+    so a page shown again, or opened from a link that gave them (``BookingPrefillForm``), keeps
+    them while its times read as them."""
+
+    EXACT_TIMES = "exact_times"
+    exact_instants: list[datetime] = []
+    repeated_options: dict[str, list[datetime]] = {}
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        given = data if data is not None else kwargs.get("initial") or {}
+        self.exact_instants = _exact_times(given.get(self.EXACT_TIMES, ""))
+
+    @property
+    def exact_times_value(self) -> str:
+        """The moments this form's wall-clock times stand for, where they name two."""
+        cleaned = getattr(self, "cleaned_data", {})
+        known = [*(cleaned[name] for name in ("start", "end") if name in cleaned), *self.exact_instants]
+        repeated = []
+        for instant in known:
+            local = timezone.localtime(instant, timezone.get_default_timezone())
+            if instant not in repeated and repeated_instants(local.date(), local.time()) is not None:
+                repeated.append(instant)
+        return " ".join(instant.isoformat() for instant in repeated)
 
     def clean(self):
         cleaned = super().clean()
         if all(cleaned.get(name) is not None for name in ("date", "start_time", "end_time")):
             day, start_time, end_time = cleaned["date"], cleaned["start_time"], cleaned["end_time"]
-            skipped = {
-                "start_time": skipped_time_error(day, start_time),
-                # An end of 00:00 is the moment the day ends, which every day has, also one the
-                # clocks leave at midnight (00:00 to 01:00 in the Azores).
-                "end_time": None if end_time == time(0, 0) else skipped_time_error(day, end_time),
-            }
-            for field, error in skipped.items():
+            end_day = day + timedelta(days=1) if end_time == time(0, 0) else day
+            options = {}
+            for name, field, on_day, clock in (
+                ("start", "start_time", day, start_time),
+                ("end", "end_time", end_day, end_time),
+            ):
+                if name == "end" and clock == time(0, 0):
+                    # The moment the day ends, which every day has, also one the clocks leave at
+                    # midnight (00:00 to 01:00 in the Azores).
+                    error, options[name] = None, [local_instant(on_day, "00:00")]
+                else:
+                    error, options[name] = self._read_clock(on_day, clock)
                 if error is not None:
                     self.add_error(field, error)
-            if not any(skipped.values()):
-                cleaned["start"], cleaned["end"] = _local_range(day, start_time, end_time)
+            if all(len(instants) == 1 for instants in options.values()):
+                cleaned["start"], cleaned["end"] = options["start"][0], options["end"][0]
+            elif all(options.values()):
+                self.repeated_options = options
         return cleaned
+
+    def _read_clock(self, day: date, clock: time) -> tuple[ValidationError | None, list[datetime]]:
+        """Why ``clock`` on ``day`` is not one moment, if it is not, and the moments it may be."""
+        zone = timezone.get_default_timezone()
+        for instant in self.exact_instants:
+            local = timezone.localtime(instant, zone)
+            if (local.date(), local.time()) == (day, clock.replace(second=0, microsecond=0)):
+                return None, [instant]
+        if skipped := skipped_time_error(day, clock):
+            return skipped, []
+        if repeated := repeated_time_error(day, clock):
+            return repeated, list(repeated_instants(day, clock))
+        return None, [local_instant(day, f"{clock:%H:%M}")]
 
 
 def active_spaces():
@@ -445,6 +532,9 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
         }
         super().__init__(data, initial=initial)
         self.booking, self.actor = booking, actor
+        # A wall-clock time left as shown keeps its instant: in the hour a DST change repeats,
+        # "02:30" names two moments, and the booking's is the one meant.
+        self.exact_instants = [*self.exact_instants, booking.start, booking.end]
         # The booking's own space stays a choice once deactivated, so its details can still change.
         self.fields["space"].queryset = Space.objects.filter(Q(is_active=True) | Q(pk=booking.space_id)).order_by(
             "name"
@@ -462,20 +552,15 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
         """``reschedule_booking``'s arguments when the person changed the space or the times, typed or
         chosen among the alternatives offered, else None."""
         changed = set(self.changed_data)
-        data = self.cleaned_data
-        if self.chosen_times is not None:
-            # A choice names its instants, which may read as the times shown: in the hour a DST
-            # change repeats, the other "02:15".
-            start, end = self.chosen_times
-            if (data["space"].pk, start, end) == (self.booking.space_id, self.booking.start, self.booking.end):
-                return None
-            return {"space": data["space"], "start": start, "end": end}
-        if not changed & set(self.MOVE_FIELDS):
+        if not (self.alternative_chosen or changed & set(self.MOVE_FIELDS)):
             return None
-        # A wall-clock time left as shown keeps its instant: in the hour a DST change repeats,
-        # "02:30" read back would be the first of the two.
-        start = data["start"] if changed & {"date", "start_time"} else self.booking.start
-        end = data["end"] if changed & {"date", "end_time"} else self.booking.end
+        data = self.cleaned_data
+        # A choice names its instants, which may read as the times shown (in the hour a DST change
+        # repeats, the other "02:15"); a wall-clock time left as shown keeps the booking's instant.
+        start = data["start"] if self.alternative_chosen or changed & {"date", "start_time"} else self.booking.start
+        end = data["end"] if self.alternative_chosen or changed & {"date", "end_time"} else self.booking.end
+        if (data["space"].pk, start, end) == (self.booking.space_id, self.booking.start, self.booking.end):
+            return None
         return {"space": data["space"], "start": start, "end": end}
 
     def detail_changes(self) -> dict:
@@ -735,7 +820,7 @@ class WaitlistForm(SessionRequestForm):
     def typed(self) -> dict[str, str]:
         """What was typed into the booking form and its *Repeat*, as typed: their initial values
         when the clerk tries again from it."""
-        names = [*BookingForm.base_fields, *RepeatForm.base_fields]
+        names = [*BookingForm.base_fields, *RepeatForm.base_fields, TimesMixin.EXACT_TIMES]
         return {name: self.data[name] for name in names if self.data.get(name)}
 
 

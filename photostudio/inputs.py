@@ -9,7 +9,8 @@
 - A wall-clock time on the studio's clock (settings.TIME_ZONE) exists on its day: the night the
   clocks go forward skips an hour (02:00-02:59 in most of Europe), and a time in it is refused
   rather than moved (``skipped_time_error``), wherever a time of day is typed or repeated onto
-  another day.
+  another day. The night they go back repeats an hour (02:00-02:59 again): a time typed in it
+  names two moments, and a form asks which (``repeated_time_error``) rather than guess.
 
 Forms get both rules from ``InputRulesMixin`` (FilterSets through ``InputRulesForm``); the API's
 ``InputSerializer`` and filter backend (``photostudio.api``) apply the text rule to every value
@@ -26,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from photostudio.dates import day_text
+from photostudio.dates import day_text, time_text
 
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
@@ -72,6 +73,44 @@ def skipped_time_error(day: date, clock: time) -> ValidationError | None:
         f"{resumes:%H:%M} that night. Choose a time before {skipped_from:%H:%M} or from {resumes:%H:%M} on.",
         code="skipped_time",
     )
+
+
+def repeated_instants(day: date, clock: time) -> tuple[datetime, datetime] | None:
+    """The two moments, in UTC and in order, at which the studio's clock shows ``clock`` on ``day``
+    when the clocks go back past it; None when it shows it once (or never)."""
+    zone = timezone.get_default_timezone()
+    wall = datetime.combine(day, clock.replace(second=0, microsecond=0))
+    if not _on_the_clock(wall, zone):
+        return None
+    # Outside the gap, fold 0 reads a repeated time as its first showing and fold 1 as its second.
+    first, second = (wall.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
+    if first.utcoffset() == second.utcoffset():
+        return None
+    return first.astimezone(UTC), second.astimezone(UTC)
+
+
+def repeated_time_error(day: date, clock: time) -> ValidationError | None:
+    """Why ``clock`` on ``day`` needs saying which: the clocks go back past it, so the studio's
+    clock shows it twice; None when it shows it once. Code ``repeated_time``."""
+    instants = repeated_instants(day, clock)
+    if instants is None:
+        return None
+    first, second = instants
+    wall = datetime.combine(day, clock.replace(second=0, microsecond=0))
+    repeat_ends = wall
+    while repeated_instants(repeat_ends.date(), repeat_ends.time()) is not None:
+        repeat_ends += _MINUTE
+    goes_back_to = repeat_ends - (second - first)
+    return ValidationError(
+        f"{clock:%H:%M} happens twice on {day_text(day)}: the clocks go back from {repeat_ends:%H:%M} to "
+        f"{goes_back_to:%H:%M} that night. Say which: {repeated_label(first, 0)} or {repeated_label(second, 1)}.",
+        code="repeated_time",
+    )
+
+
+def repeated_label(instant: datetime, showing: int) -> str:
+    """'02:30 CEST (first)': a repeated time as its ``showing`` (0 or 1) on the studio's clock."""
+    return f"{time_text(instant)} ({('first', 'second')[showing]})"
 
 
 def _on_the_clock(wall: datetime, zone) -> bool:

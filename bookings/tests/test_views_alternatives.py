@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from bookings.models import Booking, Space, local_instant
-from bookings.tests.factories import BookingFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +219,7 @@ def berlin_night_studio(settings):
 
 
 def test_a_free_time_in_the_repeated_hour_is_booked_at_the_instant_offered(desk, berlin_night_studio):
-    asked = {"date": "2026-10-25", "start_time": "01:00", "end_time": "02:00"}
+    asked = {"date": "2026-10-25", "start_time": "00:30", "end_time": "01:30"}
     with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
         refused = desk.post("/bookings/new/", booking_form(berlin_night_studio, **asked))
         label, value = choices(refused)["same_space"][0]
@@ -248,8 +248,8 @@ def test_a_move_to_a_free_time_in_the_repeated_hour_lands_on_the_instant_offered
         "notes": "",
         "initial-photographer": "",
         "initial-notes": "",
-        "start_time": "01:00",
-        "end_time": "02:00",
+        "start_time": "00:30",
+        "end_time": "01:30",
     }
     url = f"/bookings/{moving.pk}/edit/"
     with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
@@ -309,3 +309,81 @@ def test_choosing_the_times_the_booking_already_has_moves_nothing(desk, booked_i
 
     assert response.status_code == 302
     assert not Event.objects.filter(type="booking.rescheduled").exists()
+
+
+# The two moments the wall clock shows 02:30 on FALL_BACK_DAY.
+HALF_PAST_TWO_CEST = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+HALF_PAST_TWO_CET = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+def repeated_choices(response) -> list[tuple[str, str]]:
+    return [(choice.label, choice.value) for choice in response.context["form"].repeated_choices]
+
+
+def test_a_start_typed_in_the_repeated_hour_asks_which_and_books_the_one_chosen(desk, berlin_night_studio):
+    asked = {"date": "2026-10-25", "start_time": "02:30", "end_time": "03:30"}
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        asking = desk.post("/bookings/new/", booking_form(berlin_night_studio, **asked))
+        choices_offered = repeated_choices(asking)
+        booked = desk.post(
+            "/bookings/new/", booking_form(berlin_night_studio, **asked, alternative=choices_offered[1][1])
+        )
+
+    assert asking.status_code == 400
+    assert asking.context["form"].errors["start_time"] == [
+        "02:30 happens twice on Sun 25 Oct 2026: the clocks go back from 03:00 to 02:00 that night. "
+        "Say which: 02:30 CEST (first) or 02:30 CET (second)."
+    ]
+    assert [label for label, _ in choices_offered] == ["02:30 CEST (first)", "02:30 CET (second)"]
+    assert booked.status_code == 302
+    booking = Booking.objects.latest("pk")
+    assert (booking.start, booking.end) == (HALF_PAST_TWO_CET, datetime(2026, 10, 25, 2, 30, tzinfo=UTC))
+
+
+def test_a_move_typed_into_the_repeated_hour_asks_which(desk, berlin_night_studio):
+    moving = BookingFactory(
+        space=berlin_night_studio,
+        start=datetime(2026, 10, 25, 11, 0, tzinfo=UTC),  # 12:00-13:00 CET
+        end=datetime(2026, 10, 25, 12, 0, tzinfo=UTC),
+    )
+    shown = {"space": "night", "date": "2026-10-25", "start_time": "12:00", "end_time": "13:00", "people_count": "2"}
+    form = {
+        **shown,
+        **{f"initial-{name}": value for name, value in shown.items()},
+        "photographer": "",
+        "notes": "",
+        "initial-photographer": "",
+        "initial-notes": "",
+        "start_time": "02:30",
+        "end_time": "03:30",
+    }
+    url = f"/bookings/{moving.pk}/edit/"
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        asking = desk.post(url, form)
+        desk.post(url, {**form, "alternative": repeated_choices(asking)[1][1]})
+
+    assert "02:30 happens twice" in asking.context["form"].errors["start_time"][0]
+    moving.refresh_from_db()
+    assert (moving.start, moving.end) == (HALF_PAST_TWO_CET, datetime(2026, 10, 25, 2, 30, tzinfo=UTC))
+
+
+def test_a_moment_chosen_in_the_repeated_hour_is_kept_when_the_form_comes_back_for_another_reason(
+    desk, berlin_night_studio
+):
+    ClientFactory(full_name="Anna Known", phone="+14155550199")
+    asked = {"date": "2026-10-25", "start_time": "02:30", "end_time": "03:30"}
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        asking = desk.post("/bookings/new/", booking_form(berlin_night_studio, **asked))
+        known_client = desk.post(
+            "/bookings/new/", booking_form(berlin_night_studio, **asked, alternative=repeated_choices(asking)[1][1])
+        )
+        carried = known_client.context["form"].exact_times_value
+        desk.post(
+            "/bookings/new/",
+            booking_form(berlin_night_studio, **asked, book_known_client="on", exact_times=carried),
+        )
+
+    assert known_client.status_code == 400
+    assert f'name="exact_times" value="{carried}"' in known_client.content.decode()
+    booking = Booking.objects.latest("pk")
+    assert booking.start == HALF_PAST_TWO_CET
