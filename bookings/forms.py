@@ -787,7 +787,9 @@ class ReportForm(InputRulesMixin, forms.Form):
 
 class BookingPrefillForm(InputRulesMixin, forms.Form):
     """What a link to a new booking says about it (the calendar's free slot, a client's page);
-    unreadable values are left out."""
+    unreadable values are left out. A link may name its space and exact times as an
+    ``alternative`` does (the calendar's cells do), which says which moment a time in the hour
+    a change of clocks repeats is."""
 
     space = forms.ModelChoiceField(queryset=Space.objects.filter(is_active=True), to_field_name="slug", required=False)
     date = forms.DateField(required=False)
@@ -796,11 +798,22 @@ class BookingPrefillForm(InputRulesMixin, forms.Form):
     client_phone = forms.CharField(required=False, max_length=32)
     client_name = forms.CharField(required=False, max_length=200)
 
+    def __init__(self, data, *args, **kwargs):
+        self.chosen = _chosen_alternative(data.get(AlternativesMixin.ALTERNATIVE, ""))
+        if self.chosen is not None:
+            data = data.copy()
+            for name, value in _typed_as(*self.chosen).items():
+                data[name] = value
+        super().__init__(data, *args, **kwargs)
+
     def prefill(self, *, today: date) -> dict:
         self.is_valid()
         values = {name: value for name, value in self.cleaned_data.items() if value}
         if "space" in values:
             values["space"] = values["space"].slug
+        if self.chosen is not None:
+            _, start, end = self.chosen
+            values[TimesMixin.EXACT_TIMES] = f"{start.isoformat()} {end.isoformat()}"
         return {"date": today, "people_count": 1, **values}
 
 

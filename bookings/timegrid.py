@@ -9,6 +9,7 @@ the database: the views hand in the bookings a selector loaded.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils import timezone
@@ -62,11 +63,30 @@ class ClosureBlock:
 class Cell:
     """A piece of free time where a new booking may start; ``end`` is the suggested end."""
 
+    space: Space
     start: datetime
     end: datetime
     offset: float
     size: float
     first: bool  # the first cell of its stretch of free time, which is labelled
+
+    @property
+    def booking_query(self) -> str:
+        """The query of the link that books it (``BookingPrefillForm``): its space and times on the
+        studio's clock, and as the exact moments, which "02:30" alone is not the night the clocks go back."""
+        local_start, local_end = (
+            timezone.localtime(moment, timezone.get_default_timezone()) for moment in (self.start, self.end)
+        )
+        return urlencode(
+            {
+                "space": self.space.slug,
+                "date": f"{local_start:%Y-%m-%d}",
+                "start_time": f"{local_start:%H:%M}",
+                "end_time": f"{local_end:%H:%M}",
+                "alternative": f"{self.space.slug} {self.start.isoformat()} {self.end.isoformat()}",
+            },
+            safe=":",
+        )
 
 
 @dataclass(frozen=True)
@@ -236,6 +256,7 @@ def _cells(space: Space, day: date, held, *, scale: "_Scale", now: datetime) -> 
             visible_end = min(boundary, slot.end)
             cells.append(
                 Cell(
+                    space=space,
                     start=start,
                     end=min(start + SUGGESTED_LENGTH, slot.end),
                     offset=scale.at(_minute(start, day)),

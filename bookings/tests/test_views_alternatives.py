@@ -1,5 +1,7 @@
 """Conflict help on the booking forms: a refused overlap offers free times and spaces, one click each."""
 
+import html
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -387,3 +389,25 @@ def test_a_moment_chosen_in_the_repeated_hour_is_kept_when_the_form_comes_back_f
     assert f'name="exact_times" value="{carried}"' in known_client.content.decode()
     booking = Booking.objects.latest("pk")
     assert booking.start == HALF_PAST_TWO_CET
+
+
+def test_a_free_cell_of_the_calendar_in_the_repeated_hour_books_its_own_moment(desk, berlin_night_studio):
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
+        calendar = desk.get("/calendar/", {"date": "2026-10-25", "space": "night", "view": "day"})
+        # The night studio is free at 02:30 CET only: its one cell at 02:30.
+        [link] = re.findall(r'href="(/bookings/new/\?[^"]*start_time=02:30[^"]*)"', calendar.content.decode())
+        opened = desk.get(html.unescape(link))
+        form = opened.context["form"]
+        desk.post(
+            "/bookings/new/",
+            booking_form(
+                berlin_night_studio,
+                date="2026-10-25",
+                start_time=f"{form.initial['start_time']:%H:%M}",
+                end_time=f"{form.initial['end_time']:%H:%M}",
+                exact_times=form.exact_times_value,
+            ),
+        )
+
+    booking = Booking.objects.latest("pk")
+    assert (booking.start, booking.end) == (HALF_PAST_TWO_CET, datetime(2026, 10, 25, 2, 30, tzinfo=UTC))
