@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from bookings.models import WEEKDAYS, Closure, Space, opening_hours_errors
-from photostudio.inputs import InputRulesMixin
+from photostudio.inputs import InputRulesMixin, WallClockDateTimeField
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # <input type="time"> cannot hold 24:00: closing at midnight shows and is typed as 00:00.
@@ -138,9 +138,9 @@ class SpaceAdminForm(InputRulesMixin, forms.ModelForm):
         fields = ["name", "slug", "capacity", "hourly_rate", "buffer_minutes", "opening_hours", "is_active"]
 
 
-def _moment_field(help_text: str) -> forms.DateTimeField:
+def _moment_field(help_text: str) -> WallClockDateTimeField:
     # Declared here, as the admin would otherwise make it a date and a time field of its own.
-    return forms.DateTimeField(
+    return WallClockDateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), help_text=help_text
     )
 

@@ -12,6 +12,8 @@
   another day. The night they go back repeats an hour (02:00-02:59 again): a time typed in it
   names two moments, and a form asks which (``repeated_time_error``) rather than guess.
 
+``WallClockDateTimeField`` applies the clock rules to a date-time typed as one value (the admin's).
+
 Forms get both rules from ``InputRulesMixin`` (FilterSets through ``InputRulesForm``); the API's
 ``InputSerializer`` and filter backend (``photostudio.api``) apply the text rule to every value
 they read; ``control_character_errors`` applies it to a model instance built from other input (a
@@ -102,8 +104,8 @@ def repeated_time_error(day: date, clock: time) -> ValidationError | None:
         repeat_ends += _MINUTE
     goes_back_to = repeat_ends - (second - first)
     return ValidationError(
-        f"{clock:%H:%M} happens twice on {day_text(day)}: the clocks go back from {repeat_ends:%H:%M} to "
-        f"{goes_back_to:%H:%M} that night. Say which: {repeated_label(first, 0)} or {repeated_label(second, 1)}.",
+        f"{clock:%H:%M} happens twice on {day_text(day)}, as {repeated_label(first, 0)} and "
+        f"{repeated_label(second, 1)}: the clocks go back from {repeat_ends:%H:%M} to {goes_back_to:%H:%M} that night.",
         code="repeated_time",
     )
 
@@ -117,6 +119,23 @@ def _on_the_clock(wall: datetime, zone) -> bool:
     """Whether the naive ``wall`` is shown by the clock of ``zone``: read there and back, a time
     the clocks skip comes back another (02:30 as 03:30)."""
     return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time on the studio's clock, typed as one value: one the clocks skip or repeat
+    is refused saying so (``skipped_time_error``, ``repeated_time_error``), not with Django's
+    "may be ambiguous or may not exist"."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "ambiguous_timezone":
+                raise
+            wall = error.params["datetime"]
+            raise (
+                skipped_time_error(wall.date(), wall.time()) or repeated_time_error(wall.date(), wall.time()) or error
+            ) from None
 
 
 class _TextValidator:

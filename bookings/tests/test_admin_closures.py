@@ -215,3 +215,30 @@ def test_manager_browses_and_searches_closures(boss, studio):
 
     assert response.status_code == 200
     assert "The studio" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "2026-03-29T02:30",
+            "02:30 does not exist on Sun 29 Mar 2026: the clocks go forward from 02:00 to 03:00 that night. "
+            "Choose a time before 02:00 or from 03:00 on.",
+        ),
+        (
+            "2026-10-25T02:30",
+            "02:30 happens twice on Sun 25 Oct 2026, as 02:30 CEST (first) and 02:30 CET (second): "
+            "the clocks go back from 03:00 to 02:00 that night.",
+        ),
+    ],
+)
+def test_a_closure_time_the_clocks_skip_or_repeat_is_refused_saying_so(boss, studio, settings, typed, message):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+    response = boss.post(
+        reverse("admin:bookings_closure_add"), closure_form(studio, start=typed, end="2026-10-26T12:00")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["start"] == [message]
+    assert not Closure.objects.exists()

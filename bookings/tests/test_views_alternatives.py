@@ -333,8 +333,8 @@ def test_a_start_typed_in_the_repeated_hour_asks_which_and_books_the_one_chosen(
 
     assert asking.status_code == 400
     assert asking.context["form"].errors["start_time"] == [
-        "02:30 happens twice on Sun 25 Oct 2026: the clocks go back from 03:00 to 02:00 that night. "
-        "Say which: 02:30 CEST (first) or 02:30 CET (second)."
+        "02:30 happens twice on Sun 25 Oct 2026, as 02:30 CEST (first) and 02:30 CET (second): "
+        "the clocks go back from 03:00 to 02:00 that night."
     ]
     assert [label for label, _ in choices_offered] == ["02:30 CEST (first)", "02:30 CET (second)"]
     assert booked.status_code == 302
