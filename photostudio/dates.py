@@ -24,8 +24,9 @@ def short_day_text(day: date, *, with_year: bool = False) -> str:
 
 
 def moment_text(moment: datetime, *, with_year: bool = True) -> str:
-    """'Mon 4 Feb 2030, 10:00' (without the year: 'Mon 4 Feb, 10:00') in the studio's time zone."""
-    return dateformat.format(_local(moment), "D j M Y, H:i" if with_year else "D j M, H:i")
+    """'Mon 4 Feb 2030, 10:00' (without the year: 'Mon 4 Feb, 10:00') in the studio's time zone,
+    its time as ``time_text`` writes it."""
+    return f"{day_text(moment, with_year=with_year)}, {time_text(moment)}"
 
 
 def time_text(moment: datetime) -> str:

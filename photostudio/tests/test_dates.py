@@ -76,3 +76,10 @@ def test_a_moment_names_its_zone_in_the_repeated_hour_too(settings, moment, zone
 
     assert zone_text(moment) == zone
     assert render("({{ when|zone_text }})", when=moment) == f"({zone})"
+
+
+def test_a_moment_in_the_repeated_hour_names_which_of_the_two_it_is(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+    assert moment_text(datetime(2026, 10, 25, 0, 30, tzinfo=UTC)) == "Sun 25 Oct 2026, 02:30 CEST"
+    assert moment_text(datetime(2026, 10, 25, 1, 30, tzinfo=UTC), with_year=False) == "Sun 25 Oct, 02:30 CET"
