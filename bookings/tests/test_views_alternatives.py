@@ -236,6 +236,13 @@ def test_a_free_time_in_the_repeated_hour_is_booked_at_the_instant_offered(desk,
     assert label == "02:30 CET–03:30"  # not the 02:30 CEST an hour earlier
 
 
+def edit_form(shown: dict, **typed) -> dict:
+    """The edit page's form as it was shown (``shown``, with no photographer or notes), as sent
+    with ``typed`` changed."""
+    shown = {**shown, "photographer": "", "notes": ""}
+    return {**shown, **{f"initial-{name}": value for name, value in shown.items()}, **typed}
+
+
 def test_a_move_to_a_free_time_in_the_repeated_hour_lands_on_the_instant_offered(desk, berlin_night_studio):
     moving = BookingFactory(
         space=berlin_night_studio,
@@ -243,16 +250,7 @@ def test_a_move_to_a_free_time_in_the_repeated_hour_lands_on_the_instant_offered
         end=datetime(2026, 10, 25, 12, 0, tzinfo=UTC),
     )
     shown = {"space": "night", "date": "2026-10-25", "start_time": "12:00", "end_time": "13:00", "people_count": "2"}
-    form = {
-        **shown,
-        **{f"initial-{name}": value for name, value in shown.items()},
-        "photographer": "",
-        "notes": "",
-        "initial-photographer": "",
-        "initial-notes": "",
-        "start_time": "00:30",
-        "end_time": "01:30",
-    }
+    form = edit_form(shown, start_time="00:30", end_time="01:30")
     url = f"/bookings/{moving.pk}/edit/"
     with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
         refused = desk.post(url, form)
@@ -274,14 +272,7 @@ def booked_in_the_first_repeated_hour(settings):
         space=night, start=datetime(2026, 10, 25, 0, 15, tzinfo=UTC), end=datetime(2026, 10, 25, 0, 45, tzinfo=UTC)
     )
     shown = {"space": "night", "date": "2026-10-25", "start_time": "02:15", "end_time": "02:45", "people_count": "2"}
-    form = {
-        **shown,
-        **{f"initial-{name}": value for name, value in shown.items()},
-        "photographer": "",
-        "notes": "",
-        "initial-photographer": "",
-        "initial-notes": "",
-    }
+    form = edit_form(shown)
     return booking, form
 
 
@@ -349,16 +340,7 @@ def test_a_move_typed_into_the_repeated_hour_asks_which(desk, berlin_night_studi
         end=datetime(2026, 10, 25, 12, 0, tzinfo=UTC),
     )
     shown = {"space": "night", "date": "2026-10-25", "start_time": "12:00", "end_time": "13:00", "people_count": "2"}
-    form = {
-        **shown,
-        **{f"initial-{name}": value for name, value in shown.items()},
-        "photographer": "",
-        "notes": "",
-        "initial-photographer": "",
-        "initial-notes": "",
-        "start_time": "02:30",
-        "end_time": "03:30",
-    }
+    form = edit_form(shown, start_time="02:30", end_time="03:30")
     url = f"/bookings/{moving.pk}/edit/"
     with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False):
         asking = desk.post(url, form)
