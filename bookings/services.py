@@ -33,7 +33,7 @@ from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives, client_with_phone, first_closure_meeting
 from employees.models import Role, backends_grant_nothing_per_object
 from events.services import publish, publish_each
-from photostudio.dates import day_text, moment_text
+from photostudio.dates import day_text, moment_text, time_text
 from photostudio.errors import (
     AlreadyOnWaitlist,
     BookingChanged,
@@ -821,9 +821,9 @@ def ensure_space_open(*, space: Space, start: datetime, until: datetime) -> None
 def _closed(closure: Closure) -> SpaceClosed:
     zone = timezone.get_default_timezone()
     start, end = (timezone.localtime(moment, zone) for moment in (closure.start, closure.end))
-    until = f"{end:%H:%M}" if start.date() == end.date() else moment_text(end)
+    until = time_text(end) if start.date() == end.date() else moment_text(end)
     return SpaceClosed(
-        f"{closure.where} is closed on {day_text(start)} from {start:%H:%M} to {until} for “{closure.reason}” "
+        f"{closure.where} is closed on {day_text(start)} from {time_text(start)} to {until} for “{closure.reason}” "
         f"(closure #{closure.pk}): the booking and its clean-up must fit outside it.",
         details={"closure": closure_snapshot(closure)},
     )
@@ -976,9 +976,11 @@ def _overlap(booking: Booking, conflict: Booking | None, *, offer_alternatives: 
         start, end, free = (
             timezone.localtime(moment, zone) for moment in (conflict.start, conflict.end, conflict.blocks_until)
         )
-        message = f"{conflict.space.name} is already booked on {day_text(start)} from {start:%H:%M} to {end:%H:%M}"
+        message = (
+            f"{conflict.space.name} is already booked on {day_text(start)} from {time_text(start)} to {time_text(end)}"
+        )
         if free != end:
-            message += f" and blocked for clean-up until {free:%H:%M}"
+            message += f" and blocked for clean-up until {time_text(free)}"
         message += f" (booking #{conflict.pk})."
         details["conflicting_booking"] = {
             "id": conflict.pk,

@@ -1,6 +1,6 @@
 """Closures: recording and removing them, bookings refused over them, free slots around them."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -232,6 +232,33 @@ def test_whole_studio_closure_refuses_a_booking_of_any_space(receptionist, studi
 
     assert refused.value.details["closure"]["space"] is None
     assert refused.value.message.startswith("The studio is closed")
+
+
+def test_a_closure_refusal_tells_the_two_half_past_twos_of_the_night_clocks_go_back_apart(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(name="Night Studio", opening_hours={"sun": ["00:00", "24:00"]}, buffer_minutes=0)
+    # From the first 02:30 (CEST) to the second (CET) of Sunday 25 October 2026.
+    closure = ClosureFactory(
+        space=night,
+        start=datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        end=datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        reason="Fire drill",
+    )
+
+    with pytest.raises(SpaceClosed) as refused:
+        services.create_booking(
+            actor=receptionist,
+            space=night,
+            client=ClientFactory(),
+            start=datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+            end=datetime(2026, 10, 25, 2, 0, tzinfo=UTC),
+            people_count=2,
+        )
+
+    assert refused.value.message.startswith(
+        f"Night Studio is closed on Sun 25 Oct 2026 from 02:30 CEST to 02:30 CET for “Fire drill” "
+        f"(closure #{closure.pk})"
+    )
 
 
 def test_closure_is_named_before_an_overlapping_booking(receptionist, studio):

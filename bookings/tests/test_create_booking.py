@@ -242,6 +242,26 @@ def test_overlap_message_gives_the_studio_s_local_time(receptionist, studio, set
     assert raised.value.details["conflicting_booking"]["start"] == "2030-01-14T09:00:00+00:00"
 
 
+def test_overlap_message_tells_the_two_half_past_twos_of_the_night_clocks_go_back_apart(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]}, buffer_minutes=0)
+    # 00:00 CEST to the second 02:30 (CET) of Sunday 25 October 2026.
+    first = book(
+        receptionist,
+        night,
+        datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+    )
+
+    with pytest.raises(BookingOverlap) as raised:
+        book(receptionist, night, datetime(2026, 10, 25, 0, 0, tzinfo=UTC), datetime(2026, 10, 25, 1, 0, tzinfo=UTC))
+
+    assert (
+        str(raised.value)
+        == f"{night.name} is already booked on Sun 25 Oct 2026 from 00:00 to 02:30 CET (booking #{first.pk})."
+    )
+
+
 def test_booking_inside_another_is_refused(receptionist, studio):
     book(receptionist, studio, at("10:00"), at("14:00"))
 
