@@ -9,7 +9,7 @@ from django.utils import timezone
 from bookings.models import BookingState, Space
 from employees.models import Employee
 from events.models import Event, EventType
-from photostudio.dates import day_text, moment_text
+from photostudio.dates import day_text, moment_text, time_text
 from photostudio.money import money_text
 
 _FIELD_NAMES = {"notes": "notes", "people_count": "people", "price": "price", "price_overridden": "price set by hand"}
@@ -123,5 +123,5 @@ def _span(times: dict) -> str:
     except (KeyError, TypeError, ValueError):
         return "?"
     if start.date() == end.date():
-        return f"{day_text(start)}, {start:%H:%M}–{end:%H:%M}"
+        return f"{day_text(start)}, {time_text(start)}–{time_text(end)}"
     return f"{moment_text(start)} – {moment_text(end)}"

@@ -1,6 +1,6 @@
 """A booking's events as the staff read them."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -71,6 +71,20 @@ def test_a_day_before_the_tenth_reads_as_the_booking_page_writes_it(manager, stu
     (entry,) = history.describe(selectors.booking_history(booking=booking))
 
     assert entry.detail.startswith("Mon 4 Feb 2030, 10:00–12:00 in Test Studio")
+
+
+def test_a_time_in_the_hour_the_clocks_repeat_reads_with_its_zone(manager, studio, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    # The second 02:30 (CET) to 03:30 of Sunday 25 October 2026, the night the clocks go back.
+    booking = BookingFactory(
+        space=studio, start=datetime(2026, 10, 25, 1, 30, tzinfo=UTC), end=datetime(2026, 10, 25, 2, 30, tzinfo=UTC)
+    )
+    times = {"start": booking.start.isoformat(), "end": booking.end.isoformat(), "space": studio.slug}
+    publish("booking.created", booking, actor=manager, payload=times)
+
+    (entry,) = history.describe(selectors.booking_history(booking=booking))
+
+    assert entry.detail.startswith("Sun 25 Oct 2026, 02:30 CET–03:30 in Test Studio")
 
 
 def test_an_unknown_event_reads_as_its_type(studio):
