@@ -24,7 +24,7 @@ from bookings.models import (
 from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
-from photostudio.dates import moment_text, time_text
+from photostudio.dates import day_text, moment_text, time_text
 from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SpaceClosed
 from photostudio.inputs import (
     InputRulesMixin,
@@ -585,7 +585,7 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
             if field.has_changed(value, seen):
                 label = str(now[name].label)
                 if name in self.changed_data:
-                    label += f" (now “{_value_text(booking, field, name, value)}”; yours is kept below)"
+                    label += f" (now {_value_text(booking, field, name, value)}; yours is kept below)"
                 changed_by_others.append(label)
             if name not in self.changed_data:
                 data[name] = value
@@ -603,12 +603,14 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
 
 
 def _value_text(booking, field: forms.Field, name: str, value) -> str:
-    """A value of the booking edit form's field ``name`` as the person reads it."""
+    """A value of the booking edit form's field ``name`` as the person reads it, quoted: days and
+    times as the booking's page writes them, an empty field as "empty"."""
     if isinstance(field, forms.ModelChoiceField):
-        return str(getattr(booking, name) or field.empty_label)
-    if isinstance(value, time):
-        return f"{value:%H:%M}"
-    return "" if value is None else str(value)
+        return f"“{getattr(booking, name) or field.empty_label}”"
+    when = {"date": day_text(booking.start), "start_time": time_text(booking.start), "end_time": time_text(booking.end)}
+    if name in when:
+        return f"“{when[name]}”"
+    return "empty" if value in (None, "") else f"“{value}”"
 
 
 BOOKING_DETAILS = ("people_count", "photographer", "notes", "price")

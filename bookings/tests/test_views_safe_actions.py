@@ -361,3 +361,24 @@ def test_an_edit_shown_again_names_the_value_now_of_a_field_both_clerks_changed(
     html = unescape(page(response))
     assert "since you opened it: Notes (now “Client asked for a refund”; yours is kept below)." in html
     assert form_as_shown(html)["notes"] == "Bring a tripod"
+
+
+def test_an_edit_shown_again_writes_the_day_now_as_the_booking_page_does_and_an_emptied_field_as_empty(
+    client, manager, studio
+):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"), notes="Tripod")
+    verified_login(client, manager)
+    opened = form_as_shown(page(client.get(f"/bookings/{booking.pk}/edit/")))
+    services.reschedule_booking(
+        booking=booking, actor=manager, start=at("14:00", date(2030, 1, 15)), end=at("16:00", date(2030, 1, 15))
+    )
+    services.update_booking(booking=Booking.objects.get(pk=booking.pk), actor=manager, notes="")
+
+    response = client.post(
+        f"/bookings/{booking.pk}/edit/", {**opened, "date": "2030-01-16", "start_time": "15:00", "notes": "Two tripods"}
+    )
+
+    assert (
+        "since you opened it: Date (now “Tue 15 Jan 2030”; yours is kept below); "
+        "Notes (now empty; yours is kept below). Here is what it says now"
+    ) in unescape(page(response))
