@@ -38,6 +38,16 @@ def time_text(moment: datetime) -> str:
     return f"{local:%H:%M} {local.tzname()}" if repeated else f"{local:%H:%M}"
 
 
+def times_with_zone_text(start: datetime, end: datetime) -> str:
+    """'11:00–13:00 (CET)': a session's times on the studio's clock with the zone named, for a reader
+    away from the studio (e-mails); where the clocks change between them, each time with its own
+    zone ('01:30 CEST–02:30 CET'), as one zone for both would put the end an hour out."""
+    start_zone, end_zone = zone_text(start), zone_text(end)
+    if start_zone == end_zone:
+        return f"{_local(start):%H:%M}–{_local(end):%H:%M} ({start_zone})"
+    return f"{_local(start):%H:%M} {start_zone}–{_local(end):%H:%M} {end_zone}"
+
+
 def zone_text(moment: datetime) -> str:
     """'CET', the name of the studio's zone at ``moment``, the repeated hour's included (Django's
     "T" writes nothing there)."""

@@ -86,6 +86,28 @@ def test_client_gets_an_email_when_a_booking_is_created_with_times_in_the_studio
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("start", "times"),
+    [
+        # 01:30 CEST to 02:30 CET: the clocks go back at 03:00 CEST between them.
+        (datetime(2026, 10, 24, 23, 30, tzinfo=UTC), "01:30 CEST–02:30 CET"),
+        # The second 02:00 (CET) to 04:00: one zone, named once.
+        (datetime(2026, 10, 25, 1, 0, tzinfo=UTC), "02:00–04:00 (CET)"),
+    ],
+)
+def test_the_email_of_a_session_on_the_night_the_clocks_go_back_names_the_zone_of_each_time(
+    front_desk, after_commit, mailoutbox, start, times
+):
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"], "sat": ["00:00", "24:00"]})
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False), after_commit():
+        _book(front_desk, night, start=start)
+
+    [message] = mailoutbox
+    assert f"  {times}\n" in message.body
+    assert f">{times}</td>" in _html(message)
+
+
+@pytest.mark.django_db
 def test_client_gets_an_email_when_the_booking_is_confirmed(front_desk, space, after_commit, mailoutbox):
     booking = BookingFactory(space=space, start=MONDAY_10_UTC)
 

@@ -23,4 +23,9 @@ _filter("short_day_text_with_year", partial(dates.short_day_text, with_year=True
 _filter("moment_text", dates.moment_text)
 _filter("moment_text_without_year", partial(dates.moment_text, with_year=False))
 _filter("time_text", dates.time_text)
-_filter("zone_text", dates.zone_text)
+
+
+@register.filter
+def times_with_zone_text(start, end):
+    """``{{ booking.start|times_with_zone_text:booking.end }}``, as ``dates.times_with_zone_text``."""
+    return "" if start in (None, "") or end in (None, "") else dates.times_with_zone_text(start, end)
