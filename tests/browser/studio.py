@@ -59,7 +59,8 @@ def sign_in(page, live_server, employee, *, secret=None, path="/"):
 
 def staff_pages() -> list[str]:
     """Every staff page a manager can open (the admin is Django's own), with a booking and a client of
-    the demo, and the page of a booking that does not exist."""
+    the demo, the Clients page refusing a search (its field error beside the field), and the page of
+    a booking that does not exist."""
     booking = Booking.objects.filter(start__gte=local_instant(MONDAY, "00:00")).order_by("start").first()
     client = Client.objects.order_by("pk").first()
     return [
@@ -72,6 +73,7 @@ def staff_pages() -> list[str]:
         f"/bookings/{booking.pk}/",
         f"/bookings/{booking.pk}/edit/",
         "/clients/",
+        "/clients/?q=ann%09smith",
         f"/clients/{client.pk}/",
         f"/clients/{client.pk}/edit/",
         "/reports/",
