@@ -306,7 +306,8 @@ def _book_series(request, form, repeat):
 @require_GET
 @staff_page("bookings.add_booking")
 def price_preview_view(request):
-    """The price a booking of the typed space and times would get, as a fragment of the form."""
+    """The price a booking of the typed space and times would get, as a fragment of the form; why
+    there is none when a typed time does not exist on the studio's clock that day."""
     form = PricePreviewForm(request.GET)
     context = {}
     if form.is_valid() and form.cleaned_data["end"] > form.cleaned_data["start"]:
@@ -317,6 +318,8 @@ def price_preview_view(request):
             "duration": f"{hours} h {minutes} min" if minutes else f"{hours} h",
             "price": space.price_for(duration),
         }
+    elif skipped := [name for name in ("start_time", "end_time") if form.has_error(name, "skipped_time")]:
+        context = {"skipped_time": form.errors[skipped[0]][0]}
     return render(request, "bookings/partials/price_preview.html", context)
 
 

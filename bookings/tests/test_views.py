@@ -997,6 +997,18 @@ def test_a_time_the_clocks_skip_is_refused_on_the_booking_form(desk, settings, s
     assert not Booking.objects.exists()
 
 
+def test_the_price_preview_says_why_a_time_the_clocks_skip_has_no_price(desk, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+
+    response = desk.get(
+        "/bookings/new/price/", {"space": night.slug, "date": "2030-03-31", "start_time": "02:30", "end_time": "04:00"}
+    )
+
+    assert f"No price: {SKIPPED_02_30}" in page(response)
+    assert "appears once" not in page(response)
+
+
 def test_a_time_the_clocks_skip_is_refused_on_the_edit_form(desk, settings):
     settings.TIME_ZONE = "Europe/Berlin"
     night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
