@@ -1,8 +1,9 @@
 """Where bookings sit on the staff pages' time grids: the calendar's columns and the Today timeline.
 
-A grid runs along the studio's wall clock (settings.TIME_ZONE) from the earliest opening to the
-latest closing of the lanes it shows; positions are percentages of that length, so a template
-turns them into ``top``/``height`` (columns) or ``left``/``width`` (rows). Nothing here queries
+A grid runs from the earliest opening to the latest closing of the lanes it shows, on the studio's
+wall clock (settings.TIME_ZONE); positions are percentages of the real time between them, so the
+night the clocks go back has 25 hours with the repeated one drawn twice, and the night they go
+forward 23. A template turns them into ``top``/``height`` (columns) or ``left``/``width`` (rows). Nothing here queries
 the database: the views hand in the bookings a selector loaded.
 """
 
@@ -14,8 +15,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.utils import timezone
 
-from bookings.models import HOLDING_STATES, Booking, BookingState, Closure, Space
+from bookings.models import HOLDING_STATES, Booking, BookingState, Closure, Space, local_instant
 from bookings.selectors import closed_times, slots_around
+from photostudio.dates import time_text
 
 # Free time is offered in cells starting on the half hour; a click suggests an hour-long session.
 CELL_MINUTES = 30
@@ -105,13 +107,10 @@ class Lane:
 class Grid:
     first_hour: int
     last_hour: int
+    length_hours: int  # real hours from first_hour to last_hour: 25 or 23 the nights the clocks change
     hours: list[tuple[str, float]]  # hour label and its offset
     lanes: list[Lane]
     now: float | None  # where the current time is, on a grid that shows today at this hour
-
-    @property
-    def length_hours(self) -> int:
-        return self.last_hour - self.first_hour
 
 
 def day_grid(
@@ -122,7 +121,8 @@ def day_grid(
     for booking in bookings:
         if booking.space_id in by_space:
             by_space[booking.space_id].append(booking)
-    return _grid([(day, space, by_space[space.pk]) for space in spaces], now=now, closures=list(closures))
+    lanes = [(day, space, by_space[space.pk]) for space in spaces]
+    return _grid(lanes, labelled_day=day, now=now, closures=list(closures))
 
 
 def week_grid(
@@ -138,22 +138,32 @@ def week_grid(
         for day in days:
             if _minute(booking.start, day) < 24 * 60 and _minute(booking.end, day) > 0:
                 by_day[day].append(booking)
-    return _grid([(day, space, by_day[day]) for day in days], now=now, closures=list(closures))
+    lanes = [(day, space, by_day[day]) for day in days]
+    return _grid(lanes, labelled_day=monday, now=now, closures=list(closures))
 
 
-def _grid(lanes: list[tuple[date, Space, list[Booking]]], *, now: datetime, closures: list[Closure]) -> Grid:
+def _grid(
+    lanes: list[tuple[date, Space, list[Booking]]], *, labelled_day: date, now: datetime, closures: list[Closure]
+) -> Grid:
+    """The hour labels are ``labelled_day``'s: the one day of a day grid, the Monday of a week's,
+    on which no clocks change."""
     first_hour, last_hour = _hour_range(lanes)
-    scale = _Scale(first_hour * 60, last_hour * 60)
+    built = [
+        _lane(day, space, bookings, closures=closures, scale=_Scale.of(day, first_hour, last_hour), now=now)
+        for day, space, bookings in lanes
+    ]
+    labelled = _Scale.of(labelled_day, first_hour, last_hour)
+    hour_starts = [labelled.first + timedelta(hours=hour) for hour in range(labelled.length // 60)]
     today = timezone.localdate(now, timezone.get_default_timezone())
-    built = [_lane(day, space, bookings, closures=closures, scale=scale, now=now) for day, space, bookings in lanes]
-    now_minute = _minute(now, today)
-    shows_now = any(day == today for day, _, _ in lanes) and first_hour * 60 <= now_minute < last_hour * 60
+    today_scale = _Scale.of(today, first_hour, last_hour)
+    shows_now = any(day == today for day, _, _ in lanes) and today_scale.first <= now < today_scale.last
     return Grid(
         first_hour=first_hour,
         last_hour=last_hour,
-        hours=[(f"{hour:02d}:00", scale.at(hour * 60)) for hour in range(first_hour, last_hour)],
+        length_hours=len(hour_starts),
+        hours=[(time_text(start), labelled.at(start)) for start in hour_starts],
         lanes=built,
-        now=scale.at(now_minute) if shows_now else None,
+        now=today_scale.at(now) if shows_now else None,
     )
 
 
@@ -190,22 +200,19 @@ def _lane(
         day=day,
         space=space,
         hours=hours,
-        open_from=scale.at(_clock(hours[0])) if hours else None,
-        open_until=scale.at(_clock(hours[1])) if hours else None,
-        blocks=_blocks(shown, day=day, scale=scale),
-        closures=[
-            block for block in (_closure_block(closure, day=day, scale=scale) for closure in closed) if block.size
-        ],
+        open_from=scale.at(local_instant(day, hours[0])) if hours else None,
+        open_until=scale.at(local_instant(day, hours[1])) if hours else None,
+        blocks=_blocks(shown, scale=scale),
+        closures=[block for block in (_closure_block(closure, scale=scale) for closure in closed) if block.size],
         cells=_cells(space, day, held, scale=scale, now=now),
     )
 
 
-def _closure_block(closure: Closure, *, day: date, scale: "_Scale") -> ClosureBlock:
-    start, end = _minute(closure.start, day), _minute(closure.end, day)
-    return ClosureBlock(closure=closure, offset=scale.at(start), size=scale.span(start, end))
+def _closure_block(closure: Closure, *, scale: "_Scale") -> ClosureBlock:
+    return ClosureBlock(closure=closure, offset=scale.at(closure.start), size=scale.span(closure.start, closure.end))
 
 
-def _blocks(bookings: list[Booking], *, day: date, scale: "_Scale") -> list[Block]:
+def _blocks(bookings: list[Booking], *, scale: "_Scale") -> list[Block]:
     tracks_end: list[datetime] = []
     placed: list[tuple[Booking, int]] = []
     cluster: list[int] = []  # indexes into placed of the current group of overlapping bookings
@@ -228,15 +235,13 @@ def _blocks(bookings: list[Booking], *, day: date, scale: "_Scale") -> list[Bloc
         sizes[index] = len(tracks_end)
     blocks = []
     for index, (booking, track) in enumerate(placed):
-        start, end = _minute(booking.start, day), _minute(booking.end, day)
-        holds = booking.state in HOLDING_STATES
-        buffer_end = _minute(booking.blocks_until, day) if holds else end
+        buffer_end = booking.blocks_until if booking.state in HOLDING_STATES else booking.end
         blocks.append(
             Block(
                 booking=booking,
-                offset=scale.at(start),
-                size=scale.span(start, end),
-                buffer=scale.span(end, buffer_end),
+                offset=scale.at(booking.start),
+                size=scale.span(booking.start, booking.end),
+                buffer=scale.span(booking.end, buffer_end),
                 track=track,
                 tracks=sizes[index],
             )
@@ -259,8 +264,8 @@ def _cells(space: Space, day: date, held, *, scale: "_Scale", now: datetime) -> 
                     space=space,
                     start=start,
                     end=min(start + SUGGESTED_LENGTH, slot.end),
-                    offset=scale.at(_minute(start, day)),
-                    size=scale.span(_minute(start, day), _minute(visible_end, day)),
+                    offset=scale.at(start),
+                    size=scale.span(start, visible_end),
                     first=first,
                 )
             )
@@ -269,21 +274,29 @@ def _cells(space: Space, day: date, held, *, scale: "_Scale", now: datetime) -> 
 
 
 class _Scale:
-    """Wall-clock minutes of a day to percentages of the grid, clamped to it."""
+    """Instants to percentages of a lane by the real minutes since its first hour, clamped to it."""
 
-    def __init__(self, first_minute: int, last_minute: int):
-        self.first = first_minute
-        self.length = max(1, last_minute - first_minute)
+    def __init__(self, first: datetime, last: datetime):
+        self.first, self.last = first, last
+        self.length = max(1, _minutes_between(first, last))
 
-    def at(self, minute: int) -> float:
-        return round(self._percent(minute), 3)
+    @classmethod
+    def of(cls, day: date, first_hour: int, last_hour: int) -> "_Scale":
+        return cls(local_instant(day, f"{first_hour:02d}:00"), local_instant(day, f"{last_hour:02d}:00"))
 
-    def span(self, first_minute: int, last_minute: int) -> float:
-        """The length from one minute to another, both clamped to the grid."""
-        return round(self._percent(last_minute) - self._percent(first_minute), 3)
+    def at(self, instant: datetime) -> float:
+        return round(self._percent(instant), 3)
 
-    def _percent(self, minute: int) -> float:
-        return min(100.0, max(0.0, 100 * (minute - self.first) / self.length))
+    def span(self, first: datetime, last: datetime) -> float:
+        """The length from one instant to another, both clamped to the grid."""
+        return round(self._percent(last) - self._percent(first), 3)
+
+    def _percent(self, instant: datetime) -> float:
+        return min(100.0, max(0.0, 100 * _minutes_between(self.first, instant) / self.length))
+
+
+def _minutes_between(first: datetime, last: datetime) -> int:
+    return (last - first) // timedelta(minutes=1)
 
 
 def _minute(instant: datetime, day: date) -> int:
@@ -298,13 +311,16 @@ def _clock(text: str) -> int:
 
 
 def _round_up(instant: datetime, minutes: int) -> datetime:
-    local = timezone.localtime(instant, timezone.get_default_timezone()).replace(second=0, microsecond=0)
-    if local.minute % minutes or instant.second or instant.microsecond:
-        local += timedelta(minutes=minutes - local.minute % minutes)
-    return local.astimezone(UTC)
+    local = timezone.localtime(instant, timezone.get_default_timezone())
+    if local.minute % minutes or local.second or local.microsecond:
+        return _next_boundary(instant, minutes)
+    return instant.astimezone(UTC)
 
 
 def _next_boundary(instant: datetime, minutes: int) -> datetime:
-    """The first wall-clock multiple of ``minutes`` after ``instant``."""
-    local = timezone.localtime(instant, timezone.get_default_timezone()).replace(second=0, microsecond=0)
-    return (local + timedelta(minutes=minutes - local.minute % minutes)).astimezone(UTC)
+    """The first wall-clock multiple of ``minutes`` after ``instant``, counted in real time (in UTC):
+    adding to the local time would jump from the first 02:30 of the night the clocks go back to 03:00,
+    past the repeated hour."""
+    local = timezone.localtime(instant, timezone.get_default_timezone())
+    whole_minute = instant.astimezone(UTC) - timedelta(seconds=local.second, microseconds=local.microsecond)
+    return whole_minute + timedelta(minutes=minutes - local.minute % minutes)

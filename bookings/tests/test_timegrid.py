@@ -8,11 +8,13 @@ from django.utils import timezone
 from bookings import timegrid
 from bookings.models import BookingState, local_instant
 from bookings.tests.factories import BookingFactory, SpaceFactory
+from photostudio.dates import time_text
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = date(2030, 1, 14)
 EARLY = datetime(2030, 1, 1, tzinfo=UTC)  # "now" long before the days shown: every free cell is offered
+BEFORE_2026 = datetime(2026, 1, 1, tzinfo=UTC)  # the same for the changes of clocks of 2026
 
 
 def at(clock, day=MONDAY):
@@ -122,12 +124,39 @@ def test_week_puts_each_booking_on_its_day(studio):
     assert on_day == [[], [], [wednesday.pk], [], [overnight.pk], [overnight.pk], []]
 
 
-def test_positions_follow_the_wall_clock_on_a_dst_day(settings):
+def test_the_night_the_clocks_go_back_the_grid_runs_25_hours_and_shows_the_repeated_hour_twice(settings):
     settings.TIME_ZONE = "Europe/Berlin"
-    sunday = date(2030, 3, 31)  # clocks go from 02:00 to 03:00
+    sunday = date(2026, 10, 25)  # at 03:00 CEST the clocks go back to 02:00 CET
+    space, free = (SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]}) for _ in range(2))
+    second_half_past_two = local_instant(sunday, "02:00") + timedelta(hours=1, minutes=30)
+    repeated = BookingFactory(space=space, start=second_half_past_two, end=second_half_past_two + timedelta(hours=1))
+    noon = BookingFactory(space=space, start=local_instant(sunday, "12:00"), end=local_instant(sunday, "13:00"))
+
+    grid = timegrid.day_grid(day=sunday, spaces=[space, free], bookings=[repeated, noon], now=BEFORE_2026)
+
+    assert grid.length_hours == 25
+    assert [label for label, _ in grid.hours[1:5]] == ["01:00", "02:00 CEST", "02:00 CET", "03:00"]
+    assert grid.hours[3][1] == 12.0  # three real hours of 25 after midnight
+    blocks = {block.booking.pk: (block.offset, block.size) for block in grid.lanes[0].blocks}
+    # 02:30 CET is three and a half hours after midnight, noon thirteen hours.
+    assert blocks == {repeated.pk: (14.0, 4.0), noon.pk: (52.0, 4.0)}
+    cells = [(time_text(cell.start), cell.offset) for cell in grid.lanes[1].cells[4:8]]
+    assert cells == [("02:00 CEST", 8.0), ("02:30 CEST", 10.0), ("02:00 CET", 12.0), ("02:30 CET", 14.0)]
+
+
+def test_the_night_the_clocks_go_forward_the_grid_runs_23_hours_without_the_missing_hour(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    sunday = date(2026, 3, 29)  # at 02:00 CET the clocks go forward to 03:00 CEST
     space = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
     booking = BookingFactory(space=space, start=local_instant(sunday, "12:00"), end=local_instant(sunday, "18:00"))
 
-    (block,) = timegrid.day_grid(day=sunday, spaces=[space], bookings=[booking], now=EARLY).lanes[0].blocks
+    grid = timegrid.day_grid(day=sunday, spaces=[space], bookings=[booking], now=BEFORE_2026)
 
-    assert (block.offset, block.size) == (50.0, 25.0)
+    assert grid.length_hours == 23
+    assert [label for label, _ in grid.hours[1:4]] == ["01:00", "03:00", "04:00"]
+    (block,) = grid.lanes[0].blocks
+    # Noon is 11 real hours of 23 after midnight (47.826%), the six-hour session 6 of 23 long.
+    assert (block.offset, block.size) == (47.826, 26.087)
+    cells = [(clock(cell.start), cell.offset) for cell in grid.lanes[0].cells[2:4]]
+    assert cells == [("01:00", round(100 / 23, 3)), ("01:30", round(100 * 1.5 / 23, 3))]
+    assert clock(grid.lanes[0].cells[4].start) == "03:00"

@@ -246,6 +246,17 @@ def test_calendar_does_not_offer_time_already_past(desk, studio):
     assert "start_time=09:00" in content
 
 
+def test_calendar_the_night_the_clocks_go_back_labels_and_offers_the_repeated_hour_twice(desk, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    SpaceFactory(slug="night", opening_hours={"sun": ["00:00", "24:00"]})
+
+    content = page(desk.get("/calendar/", {"date": "2030-10-27"}))
+
+    assert re.search(r">02:00 CEST</span><span[^>]*>02:00 CET</span><span[^>]*>03:00<", content)
+    # The second 02:00 (01:00 UTC) books as that moment, not as the first 02:00.
+    assert "start_time=02:00&amp;end_time=03:00&amp;alternative=night+2030-10-27T01:00:00%2B00:00+" in content
+
+
 def test_photographer_sees_the_calendar_without_booking_links(camera, studio):
     response = camera.get("/calendar/", {"date": "2030-01-15"})
 
