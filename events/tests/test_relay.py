@@ -42,6 +42,16 @@ class BusyWorkers:
         self.queued.append(args[0])
 
 
+@pytest.fixture
+def busy_workers(settings, monkeypatch) -> tuple[BusyWorkers, BusyWorkers]:
+    """The relay's dispatch and delivery tasks as BusyWorkers, under a 15-minute lease."""
+    settings.EVENTS_DELIVERY_LEASE = 900
+    dispatches, runs = BusyWorkers(), BusyWorkers()
+    monkeypatch.setitem(services._tasks, "dispatch_event", dispatches)
+    monkeypatch.setitem(services._tasks, "run_delivery", runs)
+    return dispatches, runs
+
+
 @pytest.mark.django_db(transaction=True)
 def test_event_committed_while_the_broker_is_unreachable_is_delivered_after_the_relay_runs(client):
     employee = EmployeeFactory()
@@ -177,11 +187,8 @@ def test_beats_relay_does_nothing_while_another_worker_holds_the_relay_lock(djan
 
 
 @pytest.mark.django_db
-def test_relay_does_not_queue_work_again_until_the_lease_of_its_last_sending_runs_out(settings, monkeypatch):
-    settings.EVENTS_DELIVERY_LEASE = 900
-    dispatches, runs = BusyWorkers(), BusyWorkers()
-    monkeypatch.setitem(services._tasks, "dispatch_event", dispatches)
-    monkeypatch.setitem(services._tasks, "run_delivery", runs)
+def test_relay_does_not_queue_work_again_until_the_lease_of_its_last_sending_runs_out(busy_workers):
+    dispatches, runs = busy_workers
     with time_machine.travel(START, tick=False) as clock:
         event = EventFactory(type="test.relayed", occurred_at=START - timedelta(minutes=2))
         delivery = DeliveryFactory(event__dispatched_at=START, next_attempt_at=START - timedelta(minutes=2))
@@ -201,11 +208,8 @@ def test_relay_does_not_queue_work_again_until_the_lease_of_its_last_sending_run
 
 
 @pytest.mark.django_db
-def test_relay_events_resend_sends_again_what_was_sent_within_the_lease(settings, monkeypatch):
-    settings.EVENTS_DELIVERY_LEASE = 900
-    dispatches, runs = BusyWorkers(), BusyWorkers()
-    monkeypatch.setitem(services._tasks, "dispatch_event", dispatches)
-    monkeypatch.setitem(services._tasks, "run_delivery", runs)
+def test_relay_events_resend_sends_again_what_was_sent_within_the_lease(busy_workers):
+    dispatches, runs = busy_workers
     with time_machine.travel(START, tick=False) as clock:
         event = EventFactory(type="test.relayed", occurred_at=START - timedelta(minutes=2))
         delivery = DeliveryFactory(event__dispatched_at=START, next_attempt_at=START - timedelta(minutes=2))
@@ -219,10 +223,8 @@ def test_relay_events_resend_sends_again_what_was_sent_within_the_lease(settings
 
 
 @pytest.mark.django_db
-def test_relay_sends_a_retry_scheduled_after_its_last_sending_without_waiting_for_the_lease(settings, monkeypatch):
-    settings.EVENTS_DELIVERY_LEASE = 900
-    runs = BusyWorkers()
-    monkeypatch.setitem(services._tasks, "run_delivery", runs)
+def test_relay_sends_a_retry_scheduled_after_its_last_sending_without_waiting_for_the_lease(busy_workers):
+    _, runs = busy_workers
     with time_machine.travel(START, tick=False) as clock:
         delivery = DeliveryFactory(next_attempt_at=START - timedelta(minutes=2))
         relay(older_than=timedelta(seconds=60))
