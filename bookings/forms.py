@@ -567,6 +567,12 @@ class BookingEditForm(AlternativesMixin, DomainErrorsMixin, TimesMixin, InputRul
         """``update_booking``'s changes: the details the person changed."""
         return {name: self.cleaned_data[name] for name in BOOKING_DETAILS if name in self.changed_data}
 
+    def expected_revisions(self) -> set[int] | None:
+        """The revisions the change may be made on (the one the form was opened at), or None for a
+        page opened before the form carried it."""
+        revision = self.cleaned_data["revision"]
+        return None if revision is None else {revision}
+
     def rebased(self, booking) -> "BookingEditForm":
         """This form again on ``booking`` as it is now, after someone else changed it since the
         form was opened: what the person changed stays as typed, every other field shows what the

@@ -6,7 +6,7 @@ Failures are ``photostudio.errors`` domain errors.
 """
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -156,7 +156,7 @@ def reschedule_booking(
     end: datetime,
     space: Space | None = None,
     offer_alternatives: bool = True,
-    expected_revision: int | None = None,
+    expected_revisions: Collection[int] | None = None,
 ) -> Booking:
     """Move a pending or confirmed booking to new times and, optionally, another space.
 
@@ -166,7 +166,7 @@ def reschedule_booking(
     ``alternatives``, as for a new booking, unless not ``offer_alternatives``) and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
-    _read_locked(booking, expected_revision=expected_revision)
+    _read_locked(booking, expected_revisions=expected_revisions)
     if booking.state not in RESCHEDULABLE_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot be rescheduled.")
     start, end = _aware("start", start), _aware("end", end)
@@ -197,7 +197,7 @@ def reschedule_booking(
 @_naming_overlaps
 @transaction.atomic
 def transition_booking(
-    *, booking: Booking, target_state: str, actor, reason: str = "", expected_revision: int | None = None
+    *, booking: Booking, target_state: str, actor, reason: str = "", expected_revisions: Collection[int] | None = None
 ) -> Booking:
     """Move ``booking`` to ``target_state`` through the one state-machine transition that leads there.
 
@@ -214,7 +214,7 @@ def transition_booking(
         raise InvalidTransition(
             f"{target_state!r} is not a booking state.", details={"to": target_state, "states": BookingState.values}
         )
-    _read_locked_in_state_read(booking, expected_revision=expected_revision)
+    _read_locked_in_state_read(booking, expected_revisions=expected_revisions)
     move = booking.transition_to(target_state)
     if move is None:
         raise InvalidTransition(
@@ -402,21 +402,21 @@ def amend_booking(
     actor,
     move: dict | None = None,
     changes: dict | None = None,
-    expected_revision: int | None = None,
+    expected_revisions: Collection[int] | None = None,
 ) -> Booking:
     """Reschedule (``move``: start, end, space) and change details (``changes``, as for
-    ``update_booking``) as one change: both happen or neither does. ``expected_revision`` is
+    ``update_booking``) as one change: both happen or neither does. ``expected_revisions`` are
     checked by the first of them (see ``_read_locked``); the second finds the revision it made."""
     if move:
-        booking = reschedule_booking(booking=booking, actor=actor, expected_revision=expected_revision, **move)
-        expected_revision = None
+        booking = reschedule_booking(booking=booking, actor=actor, expected_revisions=expected_revisions, **move)
+        expected_revisions = None
     if changes:
-        booking = update_booking(booking=booking, actor=actor, expected_revision=expected_revision, **changes)
+        booking = update_booking(booking=booking, actor=actor, expected_revisions=expected_revisions, **changes)
     return booking
 
 
 @transaction.atomic
-def update_booking(*, booking: Booking, actor, expected_revision: int | None = None, **changes) -> Booking:
+def update_booking(*, booking: Booking, actor, expected_revisions: Collection[int] | None = None, **changes) -> Booking:
     """Change the fields given in ``changes``, leaving the rest: ``notes``, ``people_count``,
     ``price`` (set by hand, which needs ``bookings.override_booking_price``; None returns to the
     space's rate for the duration) and ``photographer`` (as ``assign_photographer``; None unassigns).
@@ -432,7 +432,7 @@ def update_booking(*, booking: Booking, actor, expected_revision: int | None = N
     _require(actor, "bookings.change_booking", "change bookings")
     if "price" in changes:
         _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
-    _read_locked(booking, expected_revision=expected_revision)
+    _read_locked(booking, expected_revisions=expected_revisions)
     if "photographer" in changes and _pk(changes["photographer"]) != booking.photographer_id:
         booking = _assign_photographer(booking, changes["photographer"], actor=actor)
     before = {field: getattr(booking, field) for field in ("notes", "people_count", "price", "price_overridden")}
@@ -909,14 +909,16 @@ def delete_closure(*, closure: Closure, actor) -> None:
     _record_slot_openings(closure.space_id, closure.start, closure.end, actor=actor)
 
 
-def _read_locked(booking: Booking, *, expected_revision: int | None = None) -> None:
+def _read_locked(booking: Booking, *, expected_revisions: Collection[int] | None = None) -> None:
     """Read ``booking`` again under a row lock, for a change computed from its other fields (a
     price from its times, its times keeping a price set by hand): a copy read before someone
     else's change would write a price for times it no longer has, or drop one set meanwhile.
 
-    With ``expected_revision``, the revision the caller's change was decided on (an ``If-Match``,
-    a form opened earlier), raises BookingChanged unless the stored revision is still that one:
-    under the lock, so of two changes decided on one revision the second always hears of the first.
+    With ``expected_revisions``, the revisions the caller's change may be made on (an ``If-Match``
+    listing ETags, a form opened earlier), raises BookingChanged unless the stored revision is one
+    of them — never with none: under the lock, so of two changes decided on one revision the second
+    always hears of the first. ``details`` name the one revision expected as ``expected_revision``,
+    otherwise all of them, ascending, as ``expected_revisions``.
     """
     stored = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
     # Copied rather than refresh_from_db(): django-fsm's lifts the protection of the state field
@@ -930,20 +932,27 @@ def _read_locked(booking: Booking, *, expected_revision: int | None = None) -> N
             field.delete_cached_value(booking)
     booking.__dict__.pop("_prefetched_objects_cache", None)
     booking._update_initial_state()  # what the state-guarded save compares with
-    if expected_revision is not None and booking.revision != expected_revision:
-        raise BookingChanged(
-            f"Booking #{booking.pk} was changed by someone else since you read it (revision {expected_revision}, "
-            f"now {booking.revision}): read it again and redo your change on what it says now.",
-            details={"expected_revision": expected_revision, "revision": booking.revision},
-        )
+    if expected_revisions is None or booking.revision in expected_revisions:
+        return
+    expected, now = sorted(expected_revisions), booking.revision
+    if not expected:
+        message = f"is at revision {now}, and your change names none of its versions"
+    else:
+        named = f"revision {expected[0]}" if len(expected) == 1 else f"revisions {', '.join(map(str, expected))}"
+        message = f"was changed by someone else since you read it ({named}, now {now})"
+    named_revisions = {"expected_revision": expected[0]} if len(expected) == 1 else {"expected_revisions": expected}
+    raise BookingChanged(
+        f"Booking #{booking.pk} {message}: read it again and redo your change on what it says now.",
+        details={**named_revisions, "revision": now},
+    )
 
 
-def _read_locked_in_state_read(booking: Booking, *, expected_revision: int | None = None) -> None:
+def _read_locked_in_state_read(booking: Booking, *, expected_revisions: Collection[int] | None = None) -> None:
     """``_read_locked``, for a state change decided on the state the caller read: ConcurrentChange
     when someone else changed it since. Its times are the stored ones, which the slot it frees and
     the days whose lists change are read from."""
     state_read = booking.state
-    _read_locked(booking, expected_revision=expected_revision)
+    _read_locked(booking, expected_revisions=expected_revisions)
     if booking.state != state_read:
         raise ConcurrentChange()
 

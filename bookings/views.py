@@ -472,7 +472,7 @@ def booking_edit_view(request, pk: int):
                 actor=request.user,
                 move=form.move_arguments(),
                 changes=form.detail_changes(),
-                expected_revision=form.cleaned_data["revision"],
+                expected_revisions=form.expected_revisions(),
             )
         except errors.BookingChanged:
             form = form.rebased(selectors.get_booking(viewer=request.user, pk=pk))

@@ -157,7 +157,8 @@ instead of booking twice.
 
 **Lost updates.** Answers about one booking carry an `ETag`; send it back as `If-Match` with a change
 of that booking (`PATCH`, `/state`, `/reschedule`) to make it only if nobody changed the booking since:
-otherwise 412 `booking_changed`, and nothing changes. Without `If-Match` the change applies to what is stored.
+otherwise 412 `booking_changed`, and nothing changes. A list of ETags makes it if any is the current one, compared
+strongly (a weak `W/"…"` tag never matches). Without `If-Match` the change applies to what is stored.
 
 **Rate limit.** Each signed-in caller may make `API_THROTTLE_RATE` requests (600 a minute unless
 the studio changed it); beyond that 429 with `Retry-After`.

@@ -152,41 +152,61 @@ def _booking(booking, request, **kwargs) -> Response:
 
 
 IF_MATCH_HEADER = "If-Match"
-# A booking's entity tag names the booking and its revision, which every change counts up: a tag
-# of one booking never matches another's.
-_ENTITY_TAG = re.compile(r'"([0-9]{1,19})-([0-9]{1,19})"')
-_IF_MATCH_MESSAGE = 'Send the ETag this booking was answered with, "{pk}-<revision>" in quotes, or * for any version.'
+# RFC 9110 §8.8.3 and §5.6.1: a list of entity tags, each strong ("…") or weak (W/"…"), separated
+# by commas with optional spaces and tabs, empty elements allowed.
+_OPAQUE_TAG = r'"[\x21\x23-\x7e\x80-\xff]*"'
+_LISTED_TAG = re.compile(rf"(W/)?({_OPAQUE_TAG})")
+_ENTITY_TAG_LIST = re.compile(rf"[ \t,]*(?:W/)?{_OPAQUE_TAG}(?:[ \t]*,[ \t,]*(?:W/)?{_OPAQUE_TAG})*[ \t,]*")
+# Room for a list of twenty of a booking's longest tags, while a made-up value costs a bounded scan.
+_IF_MATCH_MAX_LENGTH = 1024
+_IF_MATCH_MESSAGE = (
+    'Send the ETag this booking was answered with, "{pk}-<revision>" in quotes, a comma-separated list of '
+    "ETags, or * for any version (at most {limit} characters)."
+)
 
 
 def _entity_tag_header(booking) -> dict[str, str]:
+    # The booking's id and its revision, which every change counts up: a tag of one booking never
+    # matches another's, nor another version of it.
     return {"ETag": f'"{booking.pk}-{booking.revision}"'}
 
 
-def _expected_revision(request, booking) -> int | None:
-    """The revision ``If-Match`` names, which the service compares with the stored one under the
-    booking's row lock; None without the header or with ``*``.
+def _expected_revisions(request, booking) -> set[int] | None:
+    """The revisions of ``booking`` whose ETag ``If-Match`` lists, which the service compares with
+    the stored one under the booking's row lock; None without the header or with ``*``.
 
-    A value that is not one of the ETags this booking is answered with (a list, a weak tag, another
-    booking's) is refused with ValidationFailed: entity tags are only echoed, never made up, so
-    such a value is a caller's mistake, not a change someone else made.
+    Tags are compared strongly (RFC 9110 §8.8.3.2): a weak tag, another booking's or one of any
+    other shape matches no revision, so a list of only those leaves the change nothing to be made
+    on (412). A value that is no list of entity tags, or longer than ``_IF_MATCH_MAX_LENGTH``, is
+    refused with ValidationFailed.
     """
     header = request.headers.get(IF_MATCH_HEADER)
     if header is None or header.strip() == "*":
         return None
-    match = _ENTITY_TAG.fullmatch(header.strip())
-    if match is None or int(match.group(1)) != booking.pk:
-        message = _IF_MATCH_MESSAGE.format(pk=booking.pk)
+    if len(header) > _IF_MATCH_MAX_LENGTH or _ENTITY_TAG_LIST.fullmatch(header) is None:
+        message = _IF_MATCH_MESSAGE.format(pk=booking.pk, limit=_IF_MATCH_MAX_LENGTH)
         raise ValidationFailed(message, details={IF_MATCH_HEADER: [message]})
-    return int(match.group(2))
+    own_tag = re.compile(rf'"{booking.pk}-(0|[1-9][0-9]{{0,18}})"')
+    return {
+        int(own.group(1))
+        for weak, tag in _LISTED_TAG.findall(header)
+        if not weak and (own := own_tag.fullmatch(tag)) is not None
+    }
 
 
 _IF_MATCH = OpenApiParameter(
     IF_MATCH_HEADER,
-    OpenApiTypes.STR,
+    {
+        "type": "string",
+        "maxLength": _IF_MATCH_MAX_LENGTH,
+        "pattern": rf"^(\*|{_ENTITY_TAG_LIST.pattern})$",
+    },
     OpenApiParameter.HEADER,
     description="The booking's `ETag` as last read, to change it only if nobody has since: otherwise 412 "
-    "`booking_changed` and nothing changes. `*`, or no header, changes whatever version is stored.",
-    pattern=r'^(\*|"[0-9]{1,19}-[0-9]{1,19}")$',
+    "`booking_changed` and nothing changes. A comma-separated list of ETags changes it if any of them is "
+    'its current `ETag`; tags are compared strongly, so a weak `W/"…"` tag or another booking\'s never '
+    "matches. `*`, or no header, changes whatever version is stored. Anything else is refused with 400 "
+    "`validation_failed`.",
 )
 _ETAG = OpenApiParameter(
     "ETag",
@@ -386,9 +406,9 @@ class BookingDetailView(APIView):
     def patch(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         changes = BookingUpdateSerializer.check(request.data)
-        expected_revision = _expected_revision(request, booking)
+        expected_revisions = _expected_revisions(request, booking)
         booking = services.update_booking(
-            booking=booking, actor=request.user, expected_revision=expected_revision, **changes
+            booking=booking, actor=request.user, expected_revisions=expected_revisions, **changes
         )
         return _booking(booking, request)
 
@@ -430,9 +450,9 @@ class BookingStateView(APIView):
     def post(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         data = StateChangeSerializer.check(request.data)
-        expected_revision = _expected_revision(request, booking)
+        expected_revisions = _expected_revisions(request, booking)
         booking = services.transition_booking(
-            booking=booking, actor=request.user, expected_revision=expected_revision, **data
+            booking=booking, actor=request.user, expected_revisions=expected_revisions, **data
         )
         return _booking(booking, request)
 
@@ -471,7 +491,7 @@ class BookingRescheduleView(APIView):
     def post(self, request, pk: int):
         booking = selectors.get_booking(viewer=request.user, pk=pk)
         data = RescheduleSerializer.check(request.data)
-        expected_revision = _expected_revision(request, booking)
+        expected_revisions = _expected_revisions(request, booking)
         with _in_api_terms():
             booking = services.reschedule_booking(
                 booking=booking,
@@ -479,7 +499,7 @@ class BookingRescheduleView(APIView):
                 start=data["start_time"],
                 end=data["end_time"],
                 space=data.get("space_type"),
-                expected_revision=expected_revision,
+                expected_revisions=expected_revisions,
             )
         return _booking(booking, request)
 

@@ -475,19 +475,99 @@ def test_if_match_any_version_changes_whatever_is_stored(receptionist):
     assert (response.status_code, response.json()["notes"]) == (200, "Mine")
 
 
+def test_if_match_listing_the_current_etag_among_others_makes_the_change(receptionist):
+    booking = BookingFactory(notes="")
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+    listed = f'W/"{booking.pk}-1", "{booking.pk + 1}-1", {tag(booking, 0)}, {tag(booking, 1)}'
+
+    response = api_as(receptionist).patch(detail(booking), {"notes": "Mine"}, headers={"If-Match": listed})
+
+    assert (response.status_code, response.json()["notes"]) == (200, "Mine")
+
+
+def test_a_state_change_with_if_match_listing_the_current_etag_is_made(receptionist):
+    booking = BookingFactory()
+
+    response = api_as(receptionist).post(
+        detail(booking, "/state"), {"target_state": "confirmed"}, headers={"If-Match": f'"x",{tag(booking, 0)}'}
+    )
+
+    assert (response.status_code, response.json()["state"]) == (200, "confirmed")
+
+
+def test_if_match_listing_only_outdated_etags_is_refused_with_412_naming_them(receptionist):
+    booking = BookingFactory(notes="")
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+    services.update_booking(booking=booking, actor=receptionist, notes="And again")
+
+    response = api_as(receptionist).patch(
+        detail(booking), {"notes": "Mine"}, headers={"If-Match": f"{tag(booking, 1)}, {tag(booking, 0)}"}
+    )
+
+    assert (response.status_code, error(response)["code"]) == (412, "booking_changed")
+    assert error(response)["details"] == {"expected_revisions": [0, 1], "revision": 2}
+    assert Booking.objects.get(pk=booking.pk).notes == "And again"
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    [
+        lambda booking: f'W/"{booking.pk}-0"',
+        lambda booking: f'"{booking.pk + 1}-0"',
+        lambda booking: f'"0{booking.pk}-0"',
+        lambda booking: f'"{booking.pk}-00"',
+        lambda booking: '"0"',
+        lambda booking: '""',
+        lambda booking: f'W/"{booking.pk}-0", "{booking.pk + 1}-0"',
+    ],
+    ids=[
+        "weak",
+        "another booking's",
+        "the id spelt otherwise",
+        "the revision spelt otherwise",
+        "not the booking's shape",
+        "empty tag",
+        "a list of these",
+    ],
+)
+def test_an_if_match_naming_no_current_strong_etag_of_the_booking_is_refused_with_412(receptionist, if_match):
+    booking = BookingFactory(notes="")
+
+    response = api_as(receptionist).patch(detail(booking), {"notes": "Mine"}, headers={"If-Match": if_match(booking)})
+
+    assert (response.status_code, error(response)["code"]) == (412, "booking_changed")
+    assert error(response)["details"]["revision"] == 0
+    assert Booking.objects.get(pk=booking.pk).notes == ""
+
+
 @pytest.mark.parametrize(
     "if_match",
     [
         lambda booking: f"{booking.pk}-0",
-        lambda booking: f'W/"{booking.pk}-0"',
-        lambda booking: f'"{booking.pk}-0", "{booking.pk}-1"',
-        lambda booking: f'"{booking.pk + 1}-0"',
-        lambda booking: '"0"',
+        lambda booking: f'"{booking.pk}-0',
+        lambda booking: f'"{booking.pk}-0" "{booking.pk}-1"',
+        lambda booking: f'*, "{booking.pk}-0"',
+        lambda booking: f'w/"{booking.pk}-0"',
+        lambda booking: f'"{booking.pk} 0"',
+        lambda booking: "",
+        lambda booking: " , ",
         lambda booking: f'"{booking.pk}-{"9" * 5000}"',
+        lambda booking: ", ".join([f'"{booking.pk}-0"'] * 300),
     ],
-    ids=["unquoted", "weak", "a list", "another booking's", "not the booking's shape", "absurdly long"],
+    ids=[
+        "unquoted",
+        "unterminated",
+        "without a comma",
+        "star in a list",
+        "lower-case weak mark",
+        "a space inside",
+        "empty",
+        "only commas",
+        "absurdly long",
+        "too long a list",
+    ],
 )
-def test_an_if_match_that_is_no_etag_of_the_booking_is_refused_with_400(receptionist, if_match):
+def test_an_if_match_that_is_no_list_of_etags_is_refused_with_400(receptionist, if_match):
     booking = BookingFactory(notes="")
 
     response = api_as(receptionist).patch(detail(booking), {"notes": "Mine"}, headers={"If-Match": if_match(booking)})

@@ -92,7 +92,7 @@ def test_two_clerks_editing_one_booking_opened_at_one_revision_cannot_both_save(
     as_read_by_one, as_read_by_other = Booking.objects.get(pk=booking.pk), Booking.objects.get(pk=booking.pk)
 
     def edit(copy, notes):
-        return lambda: services.update_booking(booking=copy, actor=receptionist, expected_revision=0, notes=notes)
+        return lambda: services.update_booking(booking=copy, actor=receptionist, expected_revisions={0}, notes=notes)
 
     connection.close()  # back to the pool: the clerks need a connection each at once
     outcomes = run_at_once([edit(as_read_by_one, "Bring a tripod"), edit(as_read_by_other, "No tripod")])

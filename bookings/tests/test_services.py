@@ -321,13 +321,13 @@ def test_a_change_answers_the_photographer_assigned_since_the_booking_was_read(r
     assert moved.photographer == photographer
 
 
-# --- expected_revision: a change decided on what the booking said then ---------------------------
+# --- expected_revisions: a change decided on what the booking said then --------------------------
 
 
 def test_a_change_decided_on_the_current_revision_is_made(receptionist, studio):
     booking = booked(studio, "10:00", "12:00", notes="")
 
-    services.update_booking(booking=booking, actor=receptionist, expected_revision=0, notes="Tripod")
+    services.update_booking(booking=booking, actor=receptionist, expected_revisions={0}, notes="Tripod")
 
     assert Booking.objects.get(pk=booking.pk).notes == "Tripod"
 
@@ -337,12 +337,42 @@ def test_a_change_decided_on_an_older_revision_changes_nothing(receptionist, stu
     services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
 
     with pytest.raises(BookingChanged) as refused:
-        services.update_booking(booking=booking, actor=receptionist, expected_revision=0, notes="Mine")
+        services.update_booking(booking=booking, actor=receptionist, expected_revisions={0}, notes="Mine")
 
     assert refused.value.code == "booking_changed"
     assert refused.value.details == {"expected_revision": 0, "revision": 1}
     assert Booking.objects.get(pk=booking.pk).notes == "Someone else's"
     assert Event.objects.filter(type="booking.updated").count() == 1
+
+
+def test_a_change_decided_on_several_revisions_is_made_when_one_is_current(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", notes="")
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+
+    services.update_booking(booking=booking, actor=receptionist, expected_revisions={0, 1}, notes="Mine")
+
+    assert Booking.objects.get(pk=booking.pk).notes == "Mine"
+
+
+def test_a_change_decided_on_revisions_none_of_them_current_changes_nothing_and_names_them(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", notes="")
+    services.update_booking(booking=booking, actor=receptionist, notes="Someone else's")
+
+    with pytest.raises(BookingChanged) as refused:
+        services.update_booking(booking=booking, actor=receptionist, expected_revisions={2, 0}, notes="Mine")
+
+    assert refused.value.details == {"expected_revisions": [0, 2], "revision": 1}
+    assert Booking.objects.get(pk=booking.pk).notes == "Someone else's"
+
+
+def test_a_change_decided_on_no_revision_at_all_changes_nothing(receptionist, studio):
+    booking = booked(studio, "10:00", "12:00", notes="")
+
+    with pytest.raises(BookingChanged) as refused:
+        services.update_booking(booking=booking, actor=receptionist, expected_revisions=set(), notes="Mine")
+
+    assert refused.value.details == {"expected_revisions": [], "revision": 0}
+    assert Booking.objects.get(pk=booking.pk).notes == ""
 
 
 def test_a_move_decided_on_an_older_revision_leaves_the_booking_where_it_is(receptionist, studio):
@@ -351,7 +381,7 @@ def test_a_move_decided_on_an_older_revision_leaves_the_booking_where_it_is(rece
 
     with pytest.raises(BookingChanged):
         services.reschedule_booking(
-            booking=booking, actor=receptionist, start=at("14:00"), end=at("16:00"), expected_revision=0
+            booking=booking, actor=receptionist, start=at("14:00"), end=at("16:00"), expected_revisions={0}
         )
 
     assert Booking.objects.get(pk=booking.pk).start == at("10:00")
@@ -363,7 +393,7 @@ def test_a_state_change_decided_on_an_older_revision_is_refused(receptionist, st
 
     with pytest.raises(BookingChanged):
         services.transition_booking(
-            booking=booking, target_state=BookingState.CONFIRMED, actor=receptionist, expected_revision=0
+            booking=booking, target_state=BookingState.CONFIRMED, actor=receptionist, expected_revisions={0}
         )
 
     assert Booking.objects.get(pk=booking.pk).state == BookingState.PENDING
@@ -374,7 +404,7 @@ def test_an_amendment_checks_the_revision_once_for_its_move_and_its_details(rece
 
     services.amend_booking(
         booking=booking, actor=receptionist, move={"start": at("14:00"), "end": at("16:00"), "space": studio},
-        changes={"people_count": 4}, expected_revision=0,
+        changes={"people_count": 4}, expected_revisions={0},
     )  # fmt: skip
 
     booking = Booking.objects.get(pk=booking.pk)
@@ -387,7 +417,7 @@ def test_an_amendment_decided_on_an_older_revision_changes_nothing(receptionist,
 
     with pytest.raises(BookingChanged):
         services.amend_booking(
-            booking=booking, actor=receptionist, changes={"people_count": 4}, expected_revision=0
+            booking=booking, actor=receptionist, changes={"people_count": 4}, expected_revisions={0}
         )  # fmt: skip
 
     assert Booking.objects.get(pk=booking.pk).people_count == 2

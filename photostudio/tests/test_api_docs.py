@@ -165,7 +165,9 @@ def test_booking_changes_document_if_match_etag_and_412(schema):
         ("/api/v1/bookings/{id}/reschedule/", "post"),
     ]:
         operation = schema["paths"][path][method]
-        assert any(p["name"] == "If-Match" and p["in"] == "header" for p in operation["parameters"]), path
+        if_match = next(p for p in operation["parameters"] if p["name"] == "If-Match" and p["in"] == "header")
+        assert re.fullmatch(if_match["schema"]["pattern"], '"1-0", W/"1-1"'), path
+        assert if_match["schema"]["maxLength"] == 1024, path
         assert "ETag" in operation["responses"]["200"]["headers"], path
         examples = operation["responses"]["412"]["content"]["application/json"]["examples"].values()
         assert [example["value"]["error"]["code"] for example in examples] == ["booking_changed"], path
