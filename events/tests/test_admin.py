@@ -143,6 +143,52 @@ def test_admin_changes_a_webhook_endpoint_and_sees_its_secret(admin_client, admi
     assert endpoint.updated_by == admin
 
 
+def _change_url(admin_client, endpoint, url):
+    return admin_client.post(
+        f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
+        {"name": endpoint.name, "url": url, "event_types": ["booking.created"], "is_active": "on", "description": ""},
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "refusal"),
+    [
+        ("http://169.254.169.254/latest", "cannot be sent to loopback, private or link-local addresses"),
+        ("https://localhost/hook", "Webhooks cannot be sent to local host names."),
+        ("https://user:secret@hooks.example.com/hook", "Credentials do not belong in the URL"),
+    ],
+    ids=["private address", "local name", "credentials"],
+)
+def test_admin_change_form_refuses_a_new_url_the_service_would_refuse(admin_client, settings, url, refusal):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    endpoint = WebhookEndpointFactory(url="https://hooks.example.com/studio", event_types=["booking.created"])
+
+    response = _change_url(admin_client, endpoint, url)
+
+    assert response.status_code == 200
+    assert any(refusal in error for error in response.context["adminform"].form.errors["url"])
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).url == "https://hooks.example.com/studio"
+
+
+@pytest.mark.django_db
+def test_admin_change_form_refuses_a_new_host_name_that_resolves_to_a_private_address(
+    admin_client, settings, monkeypatch
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    endpoint = WebhookEndpointFactory(url="https://hooks.example.com/studio", event_types=["booking.created"])
+    inside = [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("10.0.0.5", 443))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: inside)
+
+    response = _change_url(admin_client, endpoint, "https://intranet.example.com/hook")
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["url"] == [
+        "Webhooks cannot be sent to loopback, private or link-local addresses (10.0.0.5)."
+    ]
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).url == "https://hooks.example.com/studio"
+
+
 @pytest.mark.django_db
 def test_admin_switches_off_an_endpoint_whose_host_now_resolves_to_a_private_address(
     admin_client, settings, monkeypatch
