@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -107,24 +107,26 @@ class ViewState:
     refreshed_at: datetime
 
 
-def tallies(*, start: date, end: date) -> Tallies:
+def tallies(*, start: date, end: date, using: str) -> Tallies:
     """The bookings of the local days ``start`` to ``end`` (inclusive), tallied per space and per
-    day: from the view where it is current, live for the rest. At most seven queries."""
+    day: from the view where it is current, live for the rest; every query on the database
+    ``using``, whose view and bookings are of one moment. At most seven queries."""
     result = Tallies(by_space={}, by_day={})
-    state = view_state()
+    state = view_state(using)
     if state is None or state.time_zone != settings.TIME_ZONE:
-        _add_live(result, [(start, end, None)])
+        _add_live(result, [(start, end, None)], using=using)
         return result
     since = state.refreshed_at - COMMIT_MARGIN
     live_from = studio_day(since)
-    changed = _changed_days(since=since, before=live_from) if start < live_from else {}
+    changed = _changed_days(since=since, before=live_from, using=using) if start < live_from else {}
     changed = {day: spaces for day, spaces in changed.items() if start <= day <= end}
     if start < live_from:
-        _add_from_view(result, start=start, end=min(end, live_from - timedelta(days=1)), excluded=changed)
+        last_day = min(end, live_from - timedelta(days=1))
+        _add_from_view(result, start=start, end=last_day, excluded=changed, using=using)
     ranges = [(day, day, spaces) for day, spaces in sorted(changed.items())]
     if end >= live_from:
         ranges.append((max(start, live_from), end, None))
-    _add_live(result, ranges)
+    _add_live(result, ranges, using=using)
     return result
 
 
@@ -132,11 +134,12 @@ def month_namespace(day: date) -> str:
     return f"figures:{day:%Y-%m}"
 
 
-def view_state() -> ViewState | None:
-    """The view's time zone and last refresh; None when there is no view (SQLite)."""
-    if connection.vendor != "postgresql":
+def view_state(using: str = DEFAULT_DB_ALIAS) -> ViewState | None:
+    """The view's time zone and last refresh on the database ``using``; None when there is no
+    view (SQLite)."""
+    if connections[using].vendor != "postgresql":
         return None
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", [VIEW])
         row = cursor.fetchone()
     if not row or not row[0]:
@@ -170,20 +173,20 @@ def refresh() -> ViewState | None:
     return state
 
 
-def _changed_days(*, since: datetime, before: date) -> dict[date, set[int]]:
+def _changed_days(*, since: datetime, before: date, using: str) -> dict[date, set[int]]:
     """The spaces, per local day before ``before``, whose figures may have changed since ``since``:
     where each booking with an event since then starts, and where a rescheduled one started."""
     boundary, _ = day_bounds(before)
-    recent = Event.objects.filter(aggregate_type="bookings.booking", occurred_at__gte=since).order_by()
+    recent = Event.objects.using(using).filter(aggregate_type="bookings.booking", occurred_at__gte=since).order_by()
     changed: dict[date, set[int]] = {}
     # The ids first: as a subquery, PostgreSQL may scan every booking that starts before the boundary.
     booking_ids = {int(pk) for pk in recent.values_list("aggregate_id", flat=True)}
-    touched = Booking.objects.filter(pk__in=booking_ids, start__lt=boundary)
+    touched = Booking.objects.using(using).filter(pk__in=booking_ids, start__lt=boundary)
     for space_id, start in touched.values_list("space_id", "start"):
         changed.setdefault(studio_day(start), set()).add(space_id)
     moves = recent.filter(type=EventType.BOOKING_RESCHEDULED).values_list("payload", flat=True)
     if moves:
-        spaces = dict(Space.objects.values_list("slug", "pk"))
+        spaces = dict(Space.objects.using(using).values_list("slug", "pk"))
         for payload in moves:
             moved_from = payload.get("from") or {}
             if "start" in moved_from and moved_from.get("space") in spaces:
@@ -193,7 +196,7 @@ def _changed_days(*, since: datetime, before: date) -> dict[date, set[int]]:
     return changed
 
 
-def _add_from_view(result: Tallies, *, start: date, end: date, excluded: dict[date, set[int]]) -> None:
+def _add_from_view(result: Tallies, *, start: date, end: date, excluded: dict[date, set[int]], using: str) -> None:
     pairs = [(day, space_id) for day, spaces in excluded.items() for space_id in spaces]
     exclusion, params = "", []
     if pairs:
@@ -204,7 +207,7 @@ def _add_from_view(result: Tallies, *, start: date, end: date, excluded: dict[da
         "sum(cancelled) AS cancelled, sum(booked_seconds) AS booked_seconds, sum(revenue) AS revenue"
     )
     # One pass over the view for both tallies: a row per space (day NULL) and a row per day (space NULL).
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(
             f"SELECT space_id, day, {sums} FROM {VIEW} WHERE day >= %s AND day <= %s {exclusion} "
             "GROUP BY GROUPING SETS ((space_id), (day))",
@@ -219,7 +222,7 @@ def _add_from_view(result: Tallies, *, start: date, end: date, excluded: dict[da
                 result.by_day.setdefault(values["day"], Tally()).add(values)
 
 
-def _add_live(result: Tallies, ranges: list[tuple[date, date, set[int] | None]]) -> None:
+def _add_live(result: Tallies, ranges: list[tuple[date, date, set[int] | None]], *, using: str) -> None:
     """Count the bookings of each (first day, last day, spaces or None for all) range live."""
     if not ranges:
         return
@@ -229,7 +232,7 @@ def _add_live(result: Tallies, ranges: list[tuple[date, date, set[int] | None]])
         _, upper = day_bounds(last)
         part = Q(start__gte=lower, start__lt=upper)
         condition |= part & Q(space_id__in=spaces) if spaces is not None else part
-    bookings = Booking.objects.filter(condition).order_by()
+    bookings = Booking.objects.using(using).filter(condition).order_by()
     sums = {
         "bookings": Count("id", filter=_NOT_CANCELLED),
         "completed": Count("id", filter=_COMPLETED),

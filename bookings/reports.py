@@ -169,13 +169,17 @@ def connect() -> None:
 
 
 def _report(*, start: date, end: date) -> Report:
-    tallies = analytics.tallies(start=start, end=end)
+    # Every query on the one database read_alias() chose: a replica and the primary, or two
+    # replicas, lag by different amounts, and a report reading from two would count bookings of a
+    # space it does not list, or list closures of a time its figures do not know yet.
+    using = read_alias()
+    tallies = analytics.tallies(start=start, end=end, using=using)
     spaces = list(
-        Space.objects.using(read_alias()).filter(Q(is_active=True) | Q(pk__in=list(tallies.by_space))).order_by("name")
+        Space.objects.using(using).filter(Q(is_active=True) | Q(pk__in=list(tallies.by_space))).order_by("name")
     )
     days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
     open_by_space, open_by_day = _open_seconds(spaces, days)
-    for (space_pk, day), seconds in _closed_seconds(spaces, start=start, end=end).items():
+    for (space_pk, day), seconds in _closed_seconds(spaces, start=start, end=end, using=using).items():
         open_by_space[space_pk] -= seconds
         open_by_day[day] -= seconds
     by_space = [
@@ -261,11 +265,12 @@ def _open_seconds(spaces: list[Space], days: list[date]) -> tuple[dict[int, int]
     return by_space, by_day
 
 
-def _closed_seconds(spaces: list[Space], *, start: date, end: date) -> dict[tuple[int, date], int]:
+def _closed_seconds(spaces: list[Space], *, start: date, end: date, using: str) -> dict[tuple[int, date], int]:
     """How long each space's opening hours lie in its or the whole studio's closures, per space and
-    local day from ``start`` to ``end``; time that two closures share counts once. One query."""
+    local day from ``start`` to ``end``; time that two closures share counts once. One query, on
+    the database ``using``."""
     closures = list(
-        Closure.objects.using(read_alias())
+        Closure.objects.using(using)
         .filter(Q(space__in=spaces) | Q(space__isnull=True))
         .meeting(local_instant(start, "00:00"), local_instant(end, "24:00"))
     )

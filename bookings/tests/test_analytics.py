@@ -109,7 +109,7 @@ def test_view_and_live_count_alike(manager, studio, monkeypatch):
     analytics.refresh()
     from_view = reports.studio_report(viewer=manager, start=day - timedelta(days=1), end=day)
 
-    monkeypatch.setattr(analytics, "view_state", lambda: None)  # what SQLite does: count everything live
+    monkeypatch.setattr(analytics, "view_state", lambda using: None)  # what SQLite does: count everything live
 
     assert reports.studio_report(viewer=manager, start=day - timedelta(days=1), end=day) == from_view
     assert from_view.total.bookings == 3

@@ -1,13 +1,20 @@
 """The managers' figures: what counts as booked, earned, missed and cancelled, on the studio's days."""
 
+import sqlite3
+from contextlib import closing
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.utils import ConnectionDoesNotExist
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bookings import analytics, reports, services
-from bookings.models import BookingState, Space, local_instant
+from bookings.models import BookingState, Space, local_instant, studio_day
 from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, SpaceFactory
+from photostudio import replicas
 from photostudio.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +274,72 @@ def test_a_refresh_of_the_daily_figures_drops_the_cached_reports(manager, studio
     analytics.refresh()
 
     assert january_totals(manager)["completed"] == 1
+
+
+# --- read replicas: one report, one database -------------------------------------------------------
+
+
+@pytest.fixture
+def replica(monkeypatch):
+    """``replica(name)``: a replica alias that ``read_alias`` sends the reports' reads to (from a
+    caller who has not written), a connection of its own to the database ``name`` (the test
+    database, or a copy of it taken earlier: a replica lagging behind)."""
+    alias = "replica_1"
+    monkeypatch.setattr(replicas, "replica_aliases", lambda: [alias])
+    monkeypatch.setattr(replicas, "_reachable", lambda alias: True)
+    wrote, recently_wrote = replicas._wrote.set(False), replicas._recently_wrote.set(False)
+
+    def connect(name: str) -> str:
+        primary = connections[DEFAULT_DB_ALIAS]
+        options = {key: value for key, value in primary.settings_dict["OPTIONS"].items() if key != "pool"}
+        # Set up by hand, outside settings.DATABASES: the test database exists already.
+        connections[alias] = type(primary)({**primary.settings_dict, "NAME": name, "OPTIONS": options}, alias)
+        return alias
+
+    yield connect
+    replicas._wrote.reset(wrote)
+    replicas._recently_wrote.reset(recently_wrote)
+    try:
+        replica_connection = connections[alias]
+    except ConnectionDoesNotExist:
+        return
+    replica_connection.close()
+    del connections[alias]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_query_of_a_report_goes_to_the_one_database_read_alias_chose(manager, studio, replica):
+    day = studio_day(timezone.now()) - timedelta(days=7)  # before the refresh: on PostgreSQL, from the view
+    BookingFactory(space=studio, start=local_instant(day, "10:00"), state=BookingState.COMPLETED)
+    ClosureFactory(space=studio, start=local_instant(day, "08:00"), end=local_instant(day, "09:00"))
+    analytics.refresh()  # on PostgreSQL the report reads the materialized view too
+    alias = replica(connections[DEFAULT_DB_ALIAS].settings_dict["NAME"])
+    assert manager.has_perm("bookings.view_reports")  # the permissions are the primary's to read
+
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary,
+        CaptureQueriesContext(connections[alias]) as on_replica,
+    ):
+        report = reports.studio_report(viewer=manager, start=day, end=day)
+
+    assert (report.total.bookings, figures_of(report, studio).open_hours) == (1, Decimal("13.0"))
+    assert [query["sql"] for query in on_primary.captured_queries] == []
+    assert on_replica.captured_queries
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the lagging copy is taken with SQLite's backup")
+@pytest.mark.django_db(transaction=True)
+def test_a_report_read_from_a_lagging_replica_lists_the_spaces_it_counts(manager, studio, replica, tmp_path):
+    BookingFactory(space=studio, start=local_instant(MONDAY, "10:00"))
+    copy = tmp_path / "replica.sqlite3"
+    with closing(sqlite3.connect(copy)) as replica_file:
+        connections[DEFAULT_DB_ALIAS].ensure_connection()
+        connections[DEFAULT_DB_ALIAS].connection.backup(replica_file)
+    newer = SpaceFactory(name="New studio")  # not on the replica yet
+    BookingFactory(space=newer, start=local_instant(MONDAY, "14:00"))
+    replica(str(copy))
+
+    report = reports.studio_report(viewer=manager, start=MONDAY, end=MONDAY)
+
+    assert [figures.space.name for figures in report.spaces] == ["Test Studio"]
+    assert report.total.bookings == sum(day.bookings for day in report.days) == 1
