@@ -167,31 +167,61 @@ def reschedule_booking(
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
     _read_locked(booking, expected_revisions=expected_revisions)
+    edit = _move(booking, start=start, end=end, space=space)
+    _save_edits(booking, [edit], actor=actor, offer_alternatives=offer_alternatives)
+    return booking
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """One part of a change to a booking, made in memory: the fields it set and the event that
+    records it. The parts of one change are saved together (``_save_edits``): one save, one
+    revision, each part's event."""
+
+    fields: tuple[str, ...]
+    event_type: str
+    payload: dict
+    # The space, start and end of buffer a move stopped holding, for the waitlist.
+    freed: tuple[int, datetime, datetime] | None = None
+
+
+def _move(booking: Booking, *, start: datetime, end: datetime, space: Space | None = None) -> _Edit:
+    """``reschedule_booking``'s change, on a booking read under its row lock."""
     if booking.state not in RESCHEDULABLE_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot be rescheduled.")
     start, end = _aware("start", start), _aware("end", end)
     space = space or booking.space
     before = _held(booking)
-    held_before = (booking.space_id, booking.start, booking.blocks_until)
+    freed = (booking.space_id, booking.start, booking.blocks_until)
     booking.space, booking.start, booking.end = space, start, end
     booking.blocks_until = end + space.buffer
     if not booking.price_overridden:
         booking.price = space.price_for(max(end - start, timedelta(0)))
-    booking.updated_by = actor
     _validate(booking)
-    _save_holding(
-        booking,
-        offer_alternatives=offer_alternatives,
-        update_fields=["space", "start", "end", "blocks_until", "price", "updated_by", "updated_at"],
-    )
-    publish(
-        "booking.rescheduled",
-        booking,
-        actor=actor,
+    return _Edit(
+        fields=("space", "start", "end", "blocks_until", "price"),
+        event_type="booking.rescheduled",
         payload={"from": before, "to": _held(booking), "price": str(booking.price)},
+        freed=freed,
     )
-    _record_slot_openings(*held_before, actor=actor)
-    return booking
+
+
+def _save_edits(booking: Booking, edits: list[_Edit], *, actor, offer_alternatives: bool = False) -> None:
+    """Save the ``edits`` made to ``booking`` at once and record each, in order; a move is saved
+    as holding its new time (``_save_holding``), and the slot it left is offered to the waitlist."""
+    if not edits:
+        return
+    booking.updated_by = actor
+    fields = [*dict.fromkeys(field for edit in edits for field in edit.fields), "updated_by", "updated_at"]
+    freed = [edit.freed for edit in edits if edit.freed is not None]
+    if freed:
+        _save_holding(booking, offer_alternatives=offer_alternatives, update_fields=fields)
+    else:
+        _save_state_change(booking, update_fields=fields)
+    for edit in edits:
+        publish(edit.event_type, booking, actor=actor, payload=edit.payload)
+    for slot in freed:
+        _record_slot_openings(*slot, actor=actor)
 
 
 @_naming_overlaps
@@ -372,11 +402,12 @@ def assign_photographer(*, booking: Booking, photographer, actor) -> Booking:
     """
     _require(actor, "bookings.change_booking", "assign photographers")
     _read_locked(booking)
-    return _assign_photographer(booking, photographer, actor=actor)
+    _save_edits(booking, [_assign(booking, photographer)], actor=actor)
+    return booking
 
 
-def _assign_photographer(booking: Booking, photographer, *, actor) -> Booking:
-    """``assign_photographer`` on a booking the caller has read under its row lock."""
+def _assign(booking: Booking, photographer) -> _Edit:
+    """``assign_photographer``'s change, on a booking read under its row lock."""
     if booking.state not in HOLDING_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot get another photographer.")
     if photographer is not None and not (photographer.is_active and photographer.role == Role.PHOTOGRAPHER):
@@ -384,17 +415,14 @@ def _assign_photographer(booking: Booking, photographer, *, actor) -> Booking:
         raise ValidationFailed(message, details={"photographer": [message]})
     previous = booking.photographer_id
     booking.photographer = photographer
-    booking.updated_by = actor
-    _save_state_change(booking, update_fields=["photographer", "updated_by", "updated_at"])
-    publish(
-        "booking.photographer_assigned",
-        booking,
-        actor=actor,
+    return _Edit(
+        fields=("photographer",),
+        event_type="booking.photographer_assigned",
         payload={"from": previous, "to": booking.photographer_id},
     )
-    return booking
 
 
+@_naming_overlaps
 @transaction.atomic
 def amend_booking(
     *,
@@ -404,14 +432,16 @@ def amend_booking(
     changes: dict | None = None,
     expected_revisions: Collection[int] | None = None,
 ) -> Booking:
-    """Reschedule (``move``: start, end, space) and change details (``changes``, as for
-    ``update_booking``) as one change: both happen or neither does. ``expected_revisions`` are
-    checked by the first of them (see ``_read_locked``); the second finds the revision it made."""
-    if move:
-        booking = reschedule_booking(booking=booking, actor=actor, expected_revisions=expected_revisions, **move)
-        expected_revisions = None
-    if changes:
-        booking = update_booking(booking=booking, actor=actor, expected_revisions=expected_revisions, **changes)
+    """Reschedule (``move``: start, end, space, as for ``reschedule_booking``) and change details
+    (``changes``, as for ``update_booking``) as one change: both happen or neither does, in one
+    save (one new revision, checked against ``expected_revisions`` as by ``_read_locked``), recorded
+    by the events each would record, in that order. Raises what either raises."""
+    changes = changes or {}
+    _require_details_change(actor, changes, doing="reschedule bookings" if move else "change bookings")
+    _read_locked(booking, expected_revisions=expected_revisions)
+    edits = [_move(booking, **move)] if move else []
+    edits += _change_details(booking, changes)
+    _save_edits(booking, edits, actor=actor, offer_alternatives=True)
     return booking
 
 
@@ -421,20 +451,34 @@ def update_booking(*, booking: Booking, actor, expected_revisions: Collection[in
     ``price`` (set by hand, which needs ``bookings.override_booking_price``; None returns to the
     space's rate for the duration) and ``photographer`` (as ``assign_photographer``; None unassigns).
 
-    Notes may change in any state, the rest only while the booking holds its space. Records
-    ``booking.updated`` with each changed field's old and new value, or nothing when no value
-    changed. Raises ValidationFailed (a field that cannot be changed, more people than the space
-    holds), PermissionDenied, BookingChanged (see ``_read_locked``), BookingClosed and ConcurrentChange.
+    Notes may change in any state, the rest only while the booking holds its space. The changes
+    are saved at once (one new revision) and recorded by ``booking.photographer_assigned`` for a
+    new photographer and ``booking.updated`` with each other changed field's old and new value,
+    or not at all when no value changed. Raises ValidationFailed (a field that cannot be changed,
+    more people than the space holds), PermissionDenied, BookingChanged (see ``_read_locked``),
+    BookingClosed and ConcurrentChange.
     """
+    _require_details_change(actor, changes, doing="change bookings")
+    _read_locked(booking, expected_revisions=expected_revisions)
+    _save_edits(booking, _change_details(booking, changes), actor=actor)
+    return booking
+
+
+def _require_details_change(actor, changes: dict, *, doing: str) -> None:
     unknown = set(changes) - set(BOOKING_FIELDS)
     if unknown:
         raise ValidationFailed(details={name: ["This field cannot be changed here."] for name in sorted(unknown)})
-    _require(actor, "bookings.change_booking", "change bookings")
+    _require(actor, "bookings.change_booking", doing)
     if "price" in changes:
         _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
-    _read_locked(booking, expected_revisions=expected_revisions)
+
+
+def _change_details(booking: Booking, changes: dict) -> list[_Edit]:
+    """``update_booking``'s changes, on a booking read under its row lock: a new photographer
+    and the other fields whose value changes, each an edit of its own."""
+    edits = []
     if "photographer" in changes and _pk(changes["photographer"]) != booking.photographer_id:
-        booking = _assign_photographer(booking, changes["photographer"], actor=actor)
+        edits.append(_assign(booking, changes["photographer"]))
     before = {field: getattr(booking, field) for field in ("notes", "people_count", "price", "price_overridden")}
     after = dict(before)
     for field in ("notes", "people_count"):
@@ -446,25 +490,18 @@ def update_booking(*, booking: Booking, actor, expected_revisions: Collection[in
         after["price_overridden"] = price is not None
     changed = [field for field in after if after[field] != before[field]]
     if not changed:
-        return booking
+        return edits
     notes_only = set(changed) == {"notes"}
     if not notes_only and booking.state not in HOLDING_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking can only get new notes.")
     for field in changed:
         setattr(booking, field, after[field])
-    booking.updated_by = actor
     if not notes_only:
         # A note is taken whatever became of the space since (closed, smaller, other hours), which
         # the booking's own rules would refuse.
         _validate(booking)
-    _save_state_change(booking, update_fields=[*changed, "updated_by", "updated_at"])
-    publish(
-        "booking.updated",
-        booking,
-        actor=actor,
-        payload={"changes": {field: {"from": _plain(before[field]), "to": _plain(after[field])} for field in changed}},
-    )
-    return booking
+    payload = {"changes": {field: {"from": _plain(before[field]), "to": _plain(after[field])} for field in changed}}
+    return [*edits, _Edit(fields=tuple(changed), event_type="booking.updated", payload=payload)]
 
 
 @transaction.atomic

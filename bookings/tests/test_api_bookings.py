@@ -296,6 +296,19 @@ def test_patch_assigns_and_unassigns_a_photographer(receptionist, photographer):
     assert Event.objects.filter(type="booking.photographer_assigned").count() == 2
 
 
+def test_patch_of_photographer_and_notes_is_one_new_revision(receptionist, photographer):
+    booking = BookingFactory(notes="")
+
+    response = api_as(receptionist).patch(detail(booking), {"photographer": photographer.pk, "notes": "Tripod"})
+
+    assert response.status_code == 200
+    assert response["ETag"] == f'"{booking.pk}-1"'
+    assert list(Event.objects.order_by("id").values_list("type", flat=True)) == [
+        "booking.photographer_assigned",
+        "booking.updated",
+    ]
+
+
 def test_patch_refuses_someone_who_is_not_a_photographer(receptionist):
     booking = BookingFactory()
 

@@ -259,12 +259,42 @@ def test_changing_the_photographer_with_other_details_reads_the_booking_once(
     manager.has_perm("bookings.change_booking")  # the permissions, read once per request anyway
 
     # The service's savepoint within the test's transaction, the booking under its lock, the
-    # photographer saved and recorded, the notes saved and recorded, the savepoint released.
-    with django_assert_num_queries(7):
+    # booking saved once, the photographer and the notes recorded, the savepoint released.
+    with django_assert_num_queries(6):
         services.update_booking(booking=booking, actor=manager, photographer=photographer, notes="Bring a tripod")
 
     booking = Booking.objects.get(pk=booking.pk)
     assert (booking.photographer, booking.notes) == (photographer, "Bring a tripod")
+
+
+def test_changing_the_photographer_with_other_details_is_one_change_recording_each_part(manager, photographer):
+    booking = BookingFactory(notes="", people_count=2)
+
+    services.update_booking(
+        booking=booking, actor=manager, photographer=photographer, notes="Bring a tripod", people_count=3
+    )
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.photographer, booking.notes, booking.people_count, booking.revision) == (
+        photographer, "Bring a tripod", 3, 1,
+    )  # fmt: skip
+    events = Event.objects.filter(aggregate_id=str(booking.pk)).order_by("id")
+    details = {"notes": {"from": "", "to": "Bring a tripod"}, "people_count": {"from": 2, "to": 3}}
+    assert [(event.type, event.payload) for event in events] == [
+        ("booking.photographer_assigned", {"from": None, "to": photographer.pk}),
+        ("booking.updated", {"changes": details}),
+    ]
+
+
+def test_a_refused_detail_change_assigns_no_photographer(manager, photographer, studio):
+    booking = booked(studio, "10:00", "12:00", people_count=2)
+
+    with pytest.raises(ValidationFailed):
+        services.update_booking(booking=booking, actor=manager, photographer=photographer, people_count=500)
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.photographer, booking.revision) == (None, 0)
+    assert not Event.objects.exists()
 
 
 # --- amend_booking -------------------------------------------------------------------------------
@@ -280,6 +310,25 @@ def test_amending_moves_the_booking_and_changes_its_details_together(receptionis
 
     booking = Booking.objects.get(pk=booking.pk)
     assert (booking.start, booking.people_count) == (at("14:00"), 4)
+
+
+def test_amending_times_photographer_and_details_is_one_change_recording_each_part(manager, photographer, studio):
+    booking = booked(studio, "10:00", "12:00", notes="")
+
+    services.amend_booking(
+        booking=booking, actor=manager, move={"start": at("14:00"), "end": at("16:00"), "space": studio},
+        changes={"photographer": photographer, "notes": "Bring a tripod"},
+    )  # fmt: skip
+
+    booking = Booking.objects.get(pk=booking.pk)
+    assert (booking.start, booking.photographer, booking.notes, booking.revision) == (
+        at("14:00"), photographer, "Bring a tripod", 1,
+    )  # fmt: skip
+    assert list(Event.objects.order_by("id").values_list("type", flat=True)) == [
+        "booking.rescheduled",
+        "booking.photographer_assigned",
+        "booking.updated",
+    ]
 
 
 def test_a_refused_detail_change_leaves_the_booking_where_it_was(receptionist, studio):
@@ -408,7 +457,7 @@ def test_an_amendment_checks_the_revision_once_for_its_move_and_its_details(rece
     )  # fmt: skip
 
     booking = Booking.objects.get(pk=booking.pk)
-    assert (booking.start, booking.people_count, booking.revision) == (at("14:00"), 4, 2)
+    assert (booking.start, booking.people_count, booking.revision) == (at("14:00"), 4, 1)
 
 
 def test_an_amendment_decided_on_an_older_revision_changes_nothing(receptionist, studio):

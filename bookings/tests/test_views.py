@@ -567,6 +567,27 @@ def test_changing_only_details_does_not_reschedule(desk, studio):
     assert list(Event.objects.values_list("type", flat=True)) == ["booking.updated"]
 
 
+def test_an_edit_of_times_photographer_and_notes_saves_the_booking_once(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"))
+    photographer = PhotographerFactory()
+
+    response = desk.post(
+        f"/bookings/{booking.pk}/edit/",
+        edit_form(booking, start_time="17:00", end_time="18:00", photographer=str(photographer.pk), notes="Tripod"),
+    )
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.start, booking.photographer, booking.notes, booking.revision) == (
+        at("17:00"), photographer, "Tripod", 1,
+    )  # fmt: skip
+    assert list(Event.objects.order_by("id").values_list("type", flat=True)) == [
+        "booking.rescheduled",
+        "booking.photographer_assigned",
+        "booking.updated",
+    ]
+
+
 def test_rescheduling_onto_another_booking_names_it(desk, studio):
     other = BookingFactory(space=studio, start=at("17:00"), end=at("18:00"))
     booking = BookingFactory(space=studio, start=at("14:00"), end=at("16:00"))
