@@ -25,7 +25,7 @@ from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
 from photostudio.dates import day_text, moment_text, time_text
-from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SpaceClosed
+from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SkippedTime, SpaceClosed
 from photostudio.inputs import (
     InputRulesMixin,
     in_calendar,
@@ -408,8 +408,9 @@ class BookingForm(AlternativesMixin, DomainErrorsMixin, SessionRequestForm):
 
 class RepeatForm(InputRulesMixin, forms.Form):
     """The booking form's optional *Repeat*: the same slot every few weeks, for a number of dates
-    or until a date (``bookings.series.create_series``). When some dates are taken it lists them
-    (``conflicts``) and asks whether to book the free dates only."""
+    or until a date (``bookings.series.create_series``). When some dates are taken, or one has no
+    such time (the clocks skip it that night), it lists them (``conflicts``) and asks whether to
+    book the free dates only."""
 
     repeat_every_weeks = forms.TypedChoiceField(
         label="How often",
@@ -467,6 +468,15 @@ class RepeatForm(InputRulesMixin, forms.Form):
             ]
             self.add_error(
                 "repeat_free_dates_only", f"{error.message} Book the free dates only, or choose another time."
+            )
+            return True
+        if isinstance(error, SkippedTime):
+            # The typed time exists on the first date but not on this one: the others can be booked.
+            self.conflicts = [{"date": error.day, "code": error.refusal_code, "message": error.message}]
+            self.add_error(
+                "repeat_free_dates_only",
+                f"Nothing was booked: 1 date of the series cannot be booked ({day_text(error.day)}). "
+                "Book the free dates only, or choose another time.",
             )
             return True
         fields = {"interval_weeks": "repeat_every_weeks", "count": "repeat_count", "until": "repeat_until"}

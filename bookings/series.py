@@ -6,10 +6,12 @@ so every rule of a single booking (opening hours, overlaps with their buffer, cl
 do what) holds for each date and each records its own events; the series records one event more
 (``booking.series_created``, ``booking.series_cancelled``, ``booking.series_moved``). A date the
 studio refuses with a conflict (a ``Conflict``: booked, closed, ...) is listed with its refusal's
-code; booking or moving a series is all or nothing unless told to skip those dates. A refused date
-offers no alternatives: searching them on each of up to 52 dates would cost queries for choices the
-series form cannot take. A refusal that
-would hold for every date (too many people, outside opening hours) is the request's own error.
+code; booking or moving a series is all or nothing unless told to skip those dates. Skipping them
+also skips a date whose clock never shows the series' time (``skipped_time``, the night the clocks
+go forward), which is otherwise the request's own error. A refused date offers no alternatives:
+searching them on each of up to 52 dates would cost queries for choices the series form cannot
+take. A refusal that would hold for every date (too many people, outside opening hours) is the
+request's own error.
 """
 
 from dataclasses import dataclass
@@ -24,7 +26,14 @@ from bookings import services
 from bookings.models import Booking, BookingSeries, BookingState, Space, local_instant, studio_day
 from events.services import publish
 from photostudio.dates import day_text, moment_text
-from photostudio.errors import BookingClosed, Conflict, PermissionDenied, SeriesConflict, ValidationFailed
+from photostudio.errors import (
+    BookingClosed,
+    Conflict,
+    PermissionDenied,
+    SeriesConflict,
+    SkippedTime,
+    ValidationFailed,
+)
 from photostudio.inputs import FIRST_DAY, LAST_DAY, in_calendar, skipped_time_error
 
 
@@ -80,8 +89,10 @@ def create_series(
     A date refused with a Conflict (overlap, closure, ...) makes the whole series fail with
     SeriesConflict listing every refused date, unless ``skip_conflicts``: then the free dates are
     booked and the refused ones answered in ``left``; with no free date at all it fails all the
-    same. Raises PermissionDenied, ValidationFailed (a bad rule, or a booking the studio refuses
-    on any date) and SeriesConflict.
+    same. A date whose clock skips the series' start or end time (the night the clocks go forward)
+    fails it with SkippedTime, or with ``skip_conflicts`` is left like a taken one (code
+    ``skipped_time``). Raises PermissionDenied, ValidationFailed (a bad rule, or a booking the
+    studio refuses on any date), SkippedTime and SeriesConflict.
     """
     if not actor.has_perm("bookings.add_booking"):
         raise PermissionDenied(f"{actor} may not book spaces.", details={"permission": "bookings.add_booking"})
@@ -102,8 +113,14 @@ def create_series(
     first_day = series.starts_on
     booked, refused = [], []
     for day in series.occurrence_days():
-        occurrence_start = _same_clock(start, day, field="start")
-        occurrence_end = _same_clock(end, day + (studio_day(end) - first_day), field="end", ends=True)
+        try:
+            occurrence_start = _same_clock(start, day, field="start")
+            occurrence_end = _same_clock(end, day + (studio_day(end) - first_day), field="end", ends=True)
+        except SkippedTime as skipped:
+            if not skip_conflicts:
+                raise
+            refused.append(Refusal(day=day, code=skipped.refusal_code, message=skipped.message))
+            continue
         try:
             with transaction.atomic():
                 booked.append(
@@ -270,7 +287,7 @@ def _occurrences(series: BookingSeries, from_day: date | None) -> list[Booking]:
 
 
 def _same_clock(moment: datetime, day: date, *, field: str, ends: bool = False) -> datetime:
-    """The instant the studio's wall clock shows ``moment``'s local time on ``day``; ValidationFailed
+    """The instant the studio's wall clock shows ``moment``'s local time on ``day``; SkippedTime
     on ``field`` when the clocks skip that time on ``day`` (see ``_wall_clock_instant`` for ``ends``)."""
     clock = timezone.localtime(moment, timezone.get_default_timezone())
     return _wall_clock_instant(day, clock.time(), field=field, ends=ends) + timedelta(
@@ -283,7 +300,7 @@ def _wall_clock_instant(day: date, clock: time, *, field: str, ends: bool = Fals
     # leave at midnight (00:00 to 01:00 in the Azores).
     error = None if ends and clock == time(0, 0) else skipped_time_error(day, clock)
     if error is not None:
-        raise ValidationFailed(error.message, details={field: error.messages})
+        raise SkippedTime(error.message, day=day, details={field: error.messages})
     return local_instant(day, f"{clock:%H:%M}")
 
 

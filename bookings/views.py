@@ -297,8 +297,12 @@ def booking_create_view(request):
 def _book_series(request, form, repeat):
     booked = series.create_series(actor=request.user, **form.booking_arguments(), **repeat.series_arguments())
     message = f"Series #{booked.series.pk}: {len(booked.bookings)} bookings are saved as pending."
-    if booked.left:
-        message += " Not booked, as taken: " + ", ".join(day_text(refusal.day) for refusal in booked.left) + "."
+    skipped_time = [refusal.day for refusal in booked.left if refusal.code == errors.SkippedTime.refusal_code]
+    taken = [refusal.day for refusal in booked.left if refusal.code != errors.SkippedTime.refusal_code]
+    if taken:
+        message += f" Not booked, as taken: {', '.join(map(day_text, taken))}."
+    if skipped_time:
+        message += f" Not booked, as the clocks skip that time that night: {', '.join(map(day_text, skipped_time))}."
     messages.success(request, message)
     return redirect("booking-detail", pk=booked.bookings[0].pk)
 

@@ -17,6 +17,18 @@ class ValidationFailed(DomainError):
     default_message = "Some of the values are not valid."
 
 
+class SkippedTime(ValidationFailed):
+    """A time on the studio's wall clock that the clocks skip on ``day`` (the night they go
+    forward), repeated onto that day from another: refused like any bad value, with the same code.
+    A series booked skipping its conflicts leaves that date instead, as ``refusal_code``."""
+
+    refusal_code = "skipped_time"
+
+    def __init__(self, message: str, *, day, details: dict | None = None):
+        super().__init__(message, details=details)
+        self.day = day
+
+
 class NotFound(DomainError):
     code = "not_found"
     default_message = "No such object."

@@ -222,7 +222,7 @@ class SeriesCreateSerializer(BookingCreateSerializer):
         required=False,
         default=False,
         help_text="Book the free dates and answer the others in `skipped`, instead of booking nothing when a "
-        "date is taken.",
+        "date is taken, closed or without the series' time (the night the clocks go forward past it).",
     )
 
     def validate(self, attrs):
@@ -625,7 +625,8 @@ class SeriesDateSerializer(serializers.Serializer):
     date = serializers.DateField(help_text="The studio's local day of the date.")
     code = serializers.CharField(
         help_text="The code of the refusal, as the single booking would have answered it: booking_overlap, "
-        "space_closed, booking_closed, ..."
+        "space_closed, booking_closed, ...; skipped_time for a date whose clock never shows the series' time "
+        "(the night the clocks go forward past it)."
     )
     message = serializers.CharField(help_text="The refusal in words, for a person.")
     booking = serializers.IntegerField(

@@ -556,7 +556,9 @@ class SeriesCreateView(APIView):
         "ordinary booking, with "
         "its own state and history, and meets the rules of a single booking. All or nothing: when a date is taken "
         "or closed, nothing is booked and 409 `series_conflict` lists every such date; with `skip_conflicts: true` "
-        "the free dates are booked and the others answered in `skipped` (409 when no date is free). A booking the "
+        "the free dates are booked and the others answered in `skipped` (409 when no date is free). A time the "
+        "clocks skip on one of the dates (the night they go forward) answers 400 naming that date, or with "
+        "`skip_conflicts` is skipped with code `skipped_time`. A booking the "
         "studio would refuse on any date (too many people, outside opening hours) answers 400. Send an "
         "`Idempotency-Key` to retry safely.",
         request=SeriesCreateSerializer,

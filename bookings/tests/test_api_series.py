@@ -56,6 +56,22 @@ def test_new_series_answers_201_with_its_address_and_every_booking(receptionist,
     )
 
 
+def test_skip_conflicts_answers_a_date_whose_clock_skips_the_time_as_skipped(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go forward from 02:00 to 03:00 on Sunday 31 March 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    start = local_instant(date(2030, 3, 24), "02:30")
+    body = {**booking_body(night, start), "end_time": (start + timedelta(hours=1)).isoformat()}
+
+    response = api_as(receptionist).post(SERIES, {**body, "interval_weeks": 1, "count": 3, "skip_conflicts": True})
+
+    assert response.status_code == 201
+    answer = response.json()
+    assert [booking["start_time"][:10] for booking in answer["series"]["bookings"]] == ["2030-03-24", "2030-04-07"]
+    [skipped] = answer["skipped"]
+    assert (skipped["date"], skipped["code"]) == ("2030-03-31", "skipped_time")
+    assert skipped["message"].startswith("02:30 does not exist on Sun 31 Mar 2030")
+
+
 def test_a_taken_date_answers_409_series_conflict_listing_each_date(receptionist, studio):
     BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(weeks=1))
 

@@ -429,6 +429,21 @@ def test_a_date_whose_clock_skips_the_series_time_refuses_the_series(receptionis
     assert not Booking.objects.exists()
 
 
+@pytest.mark.parametrize(("clock", "skipped"), [("02:30", "02:30"), ("01:30", "02:30")], ids=["start", "end"])
+def test_skip_conflicts_leaves_a_date_whose_clock_skips_the_series_time(receptionist, settings, clock, skipped):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go forward from 02:00 to 03:00 on Sunday 31 March 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+
+    booked = book_series(receptionist, night, day=date(2030, 3, 24), clock=clock, hours=1, count=3, skip_conflicts=True)
+
+    assert days_of(booked.bookings) == [date(2030, 3, 24), date(2030, 4, 7)]
+    [left] = booked.left
+    assert (left.day, left.code, left.booking) == (date(2030, 3, 31), "skipped_time", None)
+    assert left.message.startswith(f"{skipped} does not exist on Sun 31 Mar 2030: the clocks go forward")
+    event = Event.objects.get(type="booking.series_created")
+    assert [(entry["date"], entry["code"]) for entry in event.payload["skipped"]] == [("2030-03-31", "skipped_time")]
+
+
 def test_a_series_until_midnight_books_the_night_the_clocks_go_forward_at_midnight(receptionist, settings):
     settings.TIME_ZONE = "Atlantic/Azores"  # clocks go forward from 00:00 to 01:00 on Sunday 31 March 2030
     late = SpaceFactory(opening_hours={"sat": ["00:00", "24:00"]})

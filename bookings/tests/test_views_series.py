@@ -8,7 +8,7 @@ import time_machine
 
 from bookings import series
 from bookings.models import Booking, BookingSeries, BookingState, local_instant
-from bookings.tests.factories import BookingFactory
+from bookings.tests.factories import BookingFactory, SpaceFactory
 from events.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +114,25 @@ def test_taken_dates_are_listed_and_the_free_ones_can_be_booked(desk, studio):
     desk.post("/bookings/new/", booking_form(studio, repeat_free_dates_only="on"))
 
     assert BookingSeries.objects.get().bookings.count() == 2
+
+
+def test_a_date_whose_clock_skips_the_time_is_listed_and_the_others_can_be_booked(desk, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go forward from 02:00 to 03:00 on Sunday 31 March 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    typed = booking_form(night, date="2030-03-24", start_time="02:30", end_time="03:30")
+
+    refused = desk.post("/bookings/new/", typed)
+
+    assert refused.status_code == 400
+    assert 'data-testid="series-conflicts"' in page(refused)
+    assert "<strong>Sun 31 Mar 2030</strong>: 02:30 does not exist on Sun 31 Mar 2030" in page(refused)
+    assert "Book the free dates only" in page(refused)
+    assert not BookingSeries.objects.exists()
+
+    booked = desk.post("/bookings/new/", {**typed, "repeat_free_dates_only": "on"}, follow=True)
+
+    assert BookingSeries.objects.get().bookings.count() == 2
+    assert "Not booked, as the clocks skip that time that night: Sun 31 Mar 2030." in page(booked)
 
 
 def test_a_booking_of_a_series_shows_its_dates_with_links(desk, receptionist, studio):
