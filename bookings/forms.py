@@ -25,7 +25,7 @@ from bookings.reports import REPORT_MAX_DAYS
 from bookings.selectors import known_client_named_otherwise
 from employees.models import Employee, Role
 from photostudio.dates import day_text, moment_text, time_text
-from photostudio.errors import BookingOverlap, DomainError, SeriesConflict, SkippedTime, SpaceClosed
+from photostudio.errors import BookingOverlap, DomainError, RepeatedTime, SeriesConflict, SkippedTime, SpaceClosed
 from photostudio.inputs import (
     InputRulesMixin,
     in_calendar,
@@ -143,7 +143,7 @@ class AlternativesMixin:
 def _alternative_choice(slug: str, start: str, end: str, *, label: str = "") -> AlternativeChoice:
     """``start`` and ``end`` as the service offers them: ISO 8601 instants with their offset."""
     label = label or f"{time_text(parse_datetime(start))}–{time_text(parse_datetime(end))}"
-    return AlternativeChoice(label=label, value=f"{slug} {start} {end}")
+    return AlternativeChoice(label=label, value=" ".join(part for part in (slug, start, end) if part))
 
 
 def _chosen_alternative(value: str) -> tuple[str, datetime, datetime] | None:
@@ -187,7 +187,8 @@ def _exact_times(value: str) -> list[datetime]:
 
 
 def _repeated_choices(slug: str, options: dict[str, list[datetime]]) -> list[AlternativeChoice]:
-    """A button for each way to read a start and an end of which one or both name two moments."""
+    """A button for each way to read a start and an end of which one or both name two moments;
+    its value names no space when ``slug`` is empty (a form that keeps the space it has)."""
     choices = []
     for start_showing, start in enumerate(options["start"]):
         for end_showing, end in enumerate(options["end"]):
@@ -717,7 +718,18 @@ class SeriesCancelForm(SeriesActionForm):
 
 
 class SeriesMoveForm(SeriesActionForm):
-    """New times, another weekday and/or another space for a series' dates."""
+    """New times, another weekday and/or another space for a series' dates.
+
+    Its times apply to every date, so it cannot ask about a time on the form's own day as the
+    booking forms do (``TimesMixin``): the service names the date where the clocks show a new
+    time twice (``RepeatedTime``), and the form asks, as they do, which moment is meant there, a
+    button for each (``repeated_choices``, sent as ``alternative``). The moments chosen go back to
+    the service as ``exact_times`` and are kept in a hidden field of that name while the form
+    comes back for another reason."""
+
+    EXACT_TIMES = TimesMixin.EXACT_TIMES
+    ALTERNATIVE = AlternativesMixin.ALTERNATIVE
+    repeated_choices: list[AlternativeChoice] = []
 
     id_prefix = "series_move"
     start_time = forms.TimeField(label="New start", required=False, widget=_time_input())
@@ -734,6 +746,17 @@ class SeriesMoveForm(SeriesActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["space"].queryset = active_spaces()
+        chosen, kept = self.data.get(self.ALTERNATIVE, ""), self.data.get(self.EXACT_TIMES, "")
+        self.exact_instants = _exact_times(f"{chosen} {kept}")
+
+    @property
+    def exact_times_value(self) -> str:
+        return " ".join(instant.isoformat() for instant in self.exact_instants)
+
+    def add_domain_error(self, error: DomainError) -> None:
+        if isinstance(error, RepeatedTime):
+            self.repeated_choices = _repeated_choices("", error.moments)
+        super().add_domain_error(error)
 
     def move_arguments(self, booking) -> dict:
         """``move_series``'s arguments but the series and the actor: the weekday as days from
@@ -746,6 +769,7 @@ class SeriesMoveForm(SeriesActionForm):
             "end_time": data["end_time"],
             "shift_days": 0 if weekday is None else weekday - studio_day(booking.start).weekday(),
             "space": data["space"],
+            "exact_times": self.exact_instants,
         }
 
 

@@ -14,6 +14,7 @@ take. A refusal that would hold for every date (too many people, outside opening
 request's own error.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,11 +31,19 @@ from photostudio.errors import (
     BookingClosed,
     Conflict,
     PermissionDenied,
+    RepeatedTime,
     SeriesConflict,
     SkippedTime,
     ValidationFailed,
 )
-from photostudio.inputs import FIRST_DAY, LAST_DAY, in_calendar, skipped_time_error
+from photostudio.inputs import (
+    FIRST_DAY,
+    LAST_DAY,
+    in_calendar,
+    repeated_instants,
+    repeated_time_error,
+    skipped_time_error,
+)
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,7 @@ def move_series(
     end_time: time | None = None,
     shift_days: int = 0,
     space: Space | None = None,
+    exact_times: Collection[datetime] = (),
 ) -> SeriesChange:
     """Move every pending or confirmed booking of ``series`` still to come (from the studio's
     local ``from_day`` on, when given), each as by ``reschedule_booking``: ``shift_days`` days
@@ -212,9 +222,15 @@ def move_series(
     an end at or before the start is on the next day), and/or to ``space``. Bookings that can no
     longer move (begun, over, cancelled) are left as they are and answered in ``left`` with why.
 
+    A new time the clocks skip on a date is refused (SkippedTime). One they show twice on a date
+    (the night they go back) is never guessed: it is the moment among ``exact_times`` that the
+    clock shows it as that day, or else the move fails with RepeatedTime naming the date and its
+    moments to choose from.
+
     All or nothing: a booking refused with a Conflict at its new time makes the whole move fail
-    with SeriesConflict listing every refused date. Raises PermissionDenied, ValidationFailed,
-    BookingClosed when no booking is left to move, SeriesConflict and ConcurrentChange.
+    with SeriesConflict listing every refused date. Raises PermissionDenied, ValidationFailed
+    (SkippedTime and RepeatedTime among them), BookingClosed when no booking is left to move,
+    SeriesConflict and ConcurrentChange.
     """
     if not actor.has_perm("bookings.change_booking"):
         raise PermissionDenied(
@@ -237,7 +253,7 @@ def move_series(
         if not in_calendar(new_day := day + timedelta(days=shift_days)):
             message = f"{day} would move to {new_day}, outside the calendar ({FIRST_DAY} to {LAST_DAY})."
             raise ValidationFailed(message, details={"shift_days": [message]})
-        new_start, new_end = _moved_times(booking, new_day, start_time, end_time)
+        new_start, new_end = _moved_times(booking, new_day, start_time, end_time, exact_times=exact_times)
         try:
             with transaction.atomic():
                 moved.append(
@@ -304,7 +320,9 @@ def _wall_clock_instant(day: date, clock: time, *, field: str, ends: bool = Fals
     return local_instant(day, f"{clock:%H:%M}")
 
 
-def _moved_times(booking: Booking, day: date, start_time: time | None, end_time: time | None):
+def _moved_times(
+    booking: Booking, day: date, start_time: time | None, end_time: time | None, *, exact_times: Collection[datetime]
+):
     if start_time is None and day == studio_day(booking.start):
         # Its own times, not read back from the wall clock: in the hour a DST change repeats,
         # "02:30" would be the first of the two.
@@ -314,10 +332,41 @@ def _moved_times(booking: Booking, day: date, start_time: time | None, end_time:
             booking.end, day + (studio_day(booking.end) - studio_day(booking.start)), field="shift_days", ends=True
         )
     end_day = day + timedelta(days=1) if end_time <= start_time else day
-    return (
-        _wall_clock_instant(day, start_time, field="start_time"),
-        _wall_clock_instant(end_day, end_time, field="end_time", ends=True),
-    )
+    moments = {
+        "start": _typed_moments(day, start_time, field="start_time", exact_times=exact_times),
+        "end": _typed_moments(end_day, end_time, field="end_time", ends=True, exact_times=exact_times),
+    }
+    if any(len(choices) > 1 for choices in moments.values()):
+        raise _repeated_time(day, moments, {"start": (day, start_time), "end": (end_day, end_time)})
+    return moments["start"][0], moments["end"][0]
+
+
+def _typed_moments(
+    day: date, clock: time, *, field: str, ends: bool = False, exact_times: Collection[datetime]
+) -> list[datetime]:
+    """The moments the studio's clock shows ``clock`` on ``day``: one, or in the hour the clocks
+    repeat the two it shows it at, unless one of them is among ``exact_times``. SkippedTime on
+    ``field`` when it shows it never (see ``_wall_clock_instant`` for ``ends``)."""
+    repeated = repeated_instants(day, clock)
+    if repeated is None:
+        return [_wall_clock_instant(day, clock, field=field, ends=ends)]
+    return [moment for moment in repeated if moment in exact_times][:1] or list(repeated)
+
+
+def _repeated_time(day: date, moments: dict[str, list[datetime]], typed: dict[str, tuple[date, time]]) -> RepeatedTime:
+    """The refusal of a time the clocks repeat on ``day``: the message of each repeated one on its
+    field, and under ``repeated_time`` the moments to choose from, to be sent back as exact times."""
+    details = {
+        f"{name}_time": repeated_time_error(*typed[name]).messages
+        for name, choices in moments.items()
+        if len(choices) > 1
+    }
+    message = next(iter(details.values()))[0]
+    details["repeated_time"] = {
+        "date": day.isoformat(),
+        **{name: [moment.isoformat() for moment in choices] for name, choices in moments.items()},
+    }
+    return RepeatedTime(message, moments=moments, details=details)
 
 
 def _left_as_it_is(booking: Booking, doing: str, *, now: datetime) -> Refusal | None:

@@ -29,6 +29,17 @@ class SkippedTime(ValidationFailed):
         self.day = day
 
 
+class RepeatedTime(ValidationFailed):
+    """A time on the studio's wall clock that the clocks show twice on one day (the night they go
+    back), given for several days at once: the caller must say which moment is meant that day.
+    ``moments`` holds the moments the start and the end may be (two where repeated). Refused like
+    any bad value, with the same code."""
+
+    def __init__(self, message: str, *, moments: dict[str, list], details: dict | None = None):
+        super().__init__(message, details=details)
+        self.moments = moments
+
+
 class NotFound(DomainError):
     code = "not_found"
     default_message = "No such object."

@@ -264,6 +264,15 @@ class SeriesMoveSerializer(InputSerializer):
                 format="%H:%M",
                 help_text="The new end (HH:MM); at or before the start means the next day; with start_time.",
             ),
+            "exact_times": serializers.ListField(
+                child=AwareDateTimeField(),
+                required=False,
+                default=list,
+                max_length=4,
+                help_text="Where the new start or end is a time the clocks show twice on a date (the night they go "
+                "back), the moment meant there, with its UTC offset: one of those a 400 answered under "
+                "`details.repeated_time`. Without it such a time is refused, never guessed.",
+            ),
             "shift_days": serializers.IntegerField(
                 required=False,
                 default=0,

@@ -668,7 +668,9 @@ class SeriesMoveView(APIView):
         description="Moves every pending or confirmed booking of the series (from the local day `from` on, when "
         "given) as `POST /api/v1/bookings/{id}/reschedule` would: to new wall-clock times (`start_time` and "
         "`end_time` together), `shift_days` days later or earlier, and/or to another space. Bookings that "
-        "cannot move any more are left and answered in `untouched`. All or nothing: when a new slot is taken, "
+        "cannot move any more are left and answered in `untouched`. A new time the clocks show twice on one of "
+        "the dates (the night they go back) answers 400 naming that date, with its two moments under "
+        "`details.repeated_time`: send the one meant in `exact_times`. All or nothing: when a new slot is taken, "
         "nothing moves and 409 `series_conflict` lists every such date. Needs the right to change bookings.",
         parameters=[_SERIES_ID],
         request=SeriesMoveSerializer,
@@ -694,6 +696,7 @@ class SeriesMoveView(APIView):
                 end_time=data.get("end_time"),
                 shift_days=data["shift_days"],
                 space=data.get("space_type"),
+                exact_times=data["exact_times"],
             )
         body = {
             "series": selectors.get_series(viewer=request.user, pk=pk),

@@ -289,3 +289,29 @@ def test_a_move_to_a_time_the_clocks_skip_on_a_date_answers_400_and_moves_nothin
         local_instant(date(2030, 3, 24), "10:00"),
         local_instant(date(2030, 3, 31), "10:00"),
     }
+
+
+def test_a_move_to_a_time_the_clocks_repeat_on_a_date_answers_400_with_its_moments_and_takes_the_one_sent(
+    receptionist, settings
+):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go back from 03:00 to 02:00 on Sunday 27 October 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    created = booked(receptionist, night, count=2, start=local_instant(date(2030, 10, 20), "10:00"))
+    api, url = api_as(receptionist), f"{SERIES}/{created.pk}/move"
+
+    asked = api.post(url, {"start_time": "02:30", "end_time": "03:30"})
+    moments = error(asked)["details"]["repeated_time"]
+    moved = api.post(url, {"start_time": "02:30", "end_time": "03:30", "exact_times": [moments["start"][1]]})
+
+    assert (asked.status_code, error(asked)["code"]) == (400, "validation_failed")
+    assert error(asked)["details"]["start_time"][0].startswith("02:30 happens twice on Sun 27 Oct 2030")
+    assert moments == {
+        "date": "2030-10-27",
+        "start": ["2030-10-27T00:30:00+00:00", "2030-10-27T01:30:00+00:00"],
+        "end": ["2030-10-27T02:30:00+00:00"],
+    }
+    assert moved.status_code == 200
+    assert [booking["start_time"] for booking in moved.json()["series"]["bookings"]] == [
+        "2030-10-20T00:30:00Z",
+        "2030-10-27T01:30:00Z",
+    ]

@@ -352,6 +352,59 @@ def test_moving_to_another_space_only_keeps_a_date_in_the_hour_a_dst_change_repe
     assert (booking.space, booking.start) == (other, second_half_past_two)
 
 
+# On Sunday 27 October 2030 Berlin's clocks go back from 03:00 to 02:00: 02:30 comes twice, at
+# 00:30 UTC (CEST, the first) and 01:30 UTC (CET, the second).
+FIRST_HALF_PAST_TWO = datetime(2030, 10, 27, 0, 30, tzinfo=UTC)
+SECOND_HALF_PAST_TWO = datetime(2030, 10, 27, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def sundays_before_the_clocks_go_back(receptionist, settings):
+    """A weekly series of two Sundays, the second the night Berlin's clocks go back."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    return book_series(receptionist, night, day=date(2030, 10, 20), count=2)
+
+
+def test_a_move_to_a_time_the_clocks_repeat_on_a_date_asks_which_and_moves_nothing(
+    receptionist, sundays_before_the_clocks_go_back
+):
+    booked = sundays_before_the_clocks_go_back
+
+    with pytest.raises(ValidationFailed) as asked:
+        series.move_series(series=booked.series, actor=receptionist, start_time=time(2, 30), end_time=time(3, 30))
+
+    assert asked.value.details == {
+        "start_time": [
+            "02:30 happens twice on Sun 27 Oct 2030, as 02:30 CEST (first) and 02:30 CET (second): "
+            "the clocks go back from 03:00 to 02:00 that night."
+        ],
+        "repeated_time": {
+            "date": "2030-10-27",
+            "start": [FIRST_HALF_PAST_TWO.isoformat(), SECOND_HALF_PAST_TWO.isoformat()],
+            "end": [datetime(2030, 10, 27, 2, 30, tzinfo=UTC).isoformat()],
+        },
+    }
+    assert [local_start(booking).strftime("%H:%M") for booking in Booking.objects.all()] == ["10:00", "10:00"]
+    assert not Event.objects.filter(type="booking.series_moved").exists()
+
+
+@pytest.mark.parametrize("chosen", [FIRST_HALF_PAST_TWO, SECOND_HALF_PAST_TWO], ids=["first", "second"])
+def test_a_move_to_a_time_the_clocks_repeat_lands_on_the_moment_chosen_for_that_date(
+    receptionist, sundays_before_the_clocks_go_back, chosen
+):
+    booked = sundays_before_the_clocks_go_back
+
+    series.move_series(
+        series=booked.series, actor=receptionist, start_time=time(2, 30), end_time=time(3, 30), exact_times=[chosen]
+    )
+
+    assert [booking.start for booking in Booking.objects.order_by("start")] == [
+        local_instant(date(2030, 10, 20), "02:30"),
+        chosen,
+    ]
+
+
 def test_moving_keeps_the_wall_clock_across_a_dst_change(receptionist, studio, settings):
     settings.TIME_ZONE = "Europe/Berlin"
     booked = book_series(receptionist, studio, day=date(2030, 3, 25), count=2)

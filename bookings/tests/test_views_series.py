@@ -291,6 +291,45 @@ def test_a_move_with_only_a_start_time_asks_for_the_end(desk, receptionist, stud
     assert "Give both the new start and end time" in page(response)
 
 
+def test_a_move_to_a_time_the_clocks_repeat_on_a_date_asks_which_and_moves_to_the_one_chosen(
+    desk, receptionist, settings
+):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go back from 03:00 to 02:00 on Sunday 27 October 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    start = local_instant(date(2030, 10, 20), "10:00")
+    booked = series.create_series(
+        actor=receptionist, space=night, start=start, end=start + timedelta(hours=1), people_count=2,
+        interval_weeks=1, count=2, client_name="Nina Novak", client_phone="+14155550199",
+    )  # fmt: skip
+    typed = {
+        "booking": booked.bookings[0].pk,
+        "from_day": "2030-10-20",
+        "scope": "all",
+        "start_time": "02:30",
+        "end_time": "03:30",
+        "weekday": "",
+        "space": "",
+    }
+    url = f"/bookings/series/{booked.series.pk}/move/"
+
+    asking = desk.post(url, typed)
+
+    assert asking.status_code == 400
+    assert "02:30 happens twice on Sun 27 Oct 2030" in page(asking)
+    choices = asking.context["series_move_form"].repeated_choices
+    assert [choice.label for choice in choices] == ["02:30 CEST (first)", "02:30 CET (second)"]
+    assert all(f'value="{choice.value}">{choice.label}</button>' in page(asking) for choice in choices)
+    assert not Event.objects.filter(type="booking.series_moved").exists()
+
+    moved = desk.post(url, {**typed, "alternative": choices[1].value})
+
+    assert moved.status_code == 302
+    assert [booking.start for booking in Booking.objects.order_by("start")] == [
+        datetime(2030, 10, 20, 0, 30, tzinfo=UTC),
+        datetime(2030, 10, 27, 1, 30, tzinfo=UTC),
+    ]
+
+
 def test_photographer_is_not_offered_the_series_actions(camera, receptionist, studio):
     booked = weekly(receptionist, studio)
 
