@@ -110,8 +110,9 @@ def create_booking(
     The client is ``client`` or else the one with ``client_phone``, registered with
     ``client_name`` when the phone is new. The price is the space's hourly rate for the duration
     unless ``price`` is given, which needs ``bookings.override_booking_price``. A
-    ``photographer`` is assigned as by ``assign_photographer``, in the same transaction. A booking
-    made as one date of a recurring ``series`` (see ``bookings.series``) belongs to it.
+    ``photographer`` is assigned as by ``assign_photographer``, in the same save, and recorded
+    after ``booking.created``. A booking made as one date of a recurring ``series`` (see
+    ``bookings.series``) belongs to it.
 
     Raises PermissionDenied, ValidationFailed (details name the offending arguments), SpaceClosed
     and BookingOverlap, whose details offer ``alternatives`` (see ``booking_alternatives``) unless
@@ -120,6 +121,8 @@ def create_booking(
     _require(actor, "bookings.add_booking", "book spaces")
     if price is not None:
         _require(actor, "bookings.override_booking_price", "set a booking's price by hand")
+    if photographer is not None:
+        _require(actor, "bookings.change_booking", "assign photographers")
     start, end = _aware("start", start), _aware("end", end)
     if client is None:
         client = client_for_booking(actor=actor, name=client_name, phone=client_phone, email=client_email)
@@ -137,12 +140,13 @@ def create_booking(
         created_by=actor,
         updated_by=actor,
     )
+    assigned = _assign(booking, photographer) if photographer is not None else None
     _validate(booking)
     _save_holding(booking, offer_alternatives=offer_alternatives)
     payload = _snapshot(booking) if series is None else {**_snapshot(booking), "series": series.pk}
     publish("booking.created", booking, actor=actor, payload=payload)
-    if photographer is not None:
-        assign_photographer(booking=booking, photographer=photographer, actor=actor)
+    if assigned is not None:
+        publish(assigned.event_type, booking, actor=actor, payload=assigned.payload)
     return booking
 
 

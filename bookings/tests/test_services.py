@@ -228,16 +228,17 @@ def test_finished_booking_keeps_its_photographer(manager, photographer):
         services.assign_photographer(booking=booking, photographer=photographer, actor=manager)
 
 
-def test_booking_created_with_a_photographer_records_both_events(receptionist, photographer, studio):
+def test_booking_created_with_a_photographer_is_saved_once_and_records_both_events(receptionist, photographer, studio):
     booking = services.create_booking(
         actor=receptionist, space=studio, start=at("10:00"), end=at("12:00"), people_count=2,
         client_name="Ada Lovelace", client_phone="+442071234567", photographer=photographer,
     )  # fmt: skip
 
-    assert Booking.objects.get(pk=booking.pk).photographer == photographer
-    assert list(Event.objects.order_by("id").values_list("type", flat=True)) == [
-        "booking.created",
-        "booking.photographer_assigned",
+    stored = Booking.objects.get(pk=booking.pk)
+    assert (stored.photographer, stored.revision, booking.revision) == (photographer, 0, 0)
+    assert [(event.type, event.payload.get("to")) for event in Event.objects.order_by("id")] == [
+        ("booking.created", None),
+        ("booking.photographer_assigned", photographer.pk),
     ]
 
 
