@@ -86,20 +86,41 @@ class OfferedAlternatives:
     other_spaces: list[AlternativeChoice]
 
 
-class AlternativesMixin:
+class SeriesRepeatedTimeMixin:
+    """Asks which moment is meant where a series' service refused a time the clocks show twice on
+    one of the series' dates (``RepeatedTime``), which a form cannot ask up front as it does for
+    its own day (``TimesMixin``): ``repeated_choices`` holds a button for each, named
+    ``alternative`` and valued with the moments but no space, so everything else stays as typed.
+    ``moments_chosen`` are those sent back, for the service's ``exact_times``."""
+
+    ALTERNATIVE = "alternative"
+    repeated_choices: list[AlternativeChoice] = []
+
+    @property
+    def moments_chosen(self) -> list[datetime]:
+        """The moments of the choice among ``repeated_choices`` the form was sent with; [] for none
+        (or a choice that names a space)."""
+        return _exact_times(self.data.get(self.ALTERNATIVE, ""))
+
+    def add_domain_error(self, error: DomainError) -> None:
+        if isinstance(error, RepeatedTime):
+            self.repeated_choices = _repeated_choices("", error.moments)
+        super().add_domain_error(error)
+
+
+class AlternativesMixin(SeriesRepeatedTimeMixin):
     """Conflict help: on a ``booking_overlap``, ``offered`` holds the free times and spaces the
     service offered instead, as one-click choices. Each is a submit button named ``alternative``
     whose value replaces the space and times the form was sent with, so the choice is booked with
     everything else as typed. A time typed in the hour a change of clocks repeats is asked about
-    the same way: ``repeated_choices`` holds its two moments, one button each.
+    the same way: ``repeated_choices`` holds its two moments, one button each; so is such a time
+    on a later date of a series booked with the form (``SeriesRepeatedTimeMixin``).
 
     A choice carries its instants, not only its wall-clock times: in the repeated hour "02:30"
     names two moments, and the one offered is the one booked (``TimesMixin.exact_instants``)."""
 
-    ALTERNATIVE = "alternative"
     MOVE_FIELDS = ("space", "date", "start_time", "end_time")
     offered: OfferedAlternatives | None = None
-    repeated_choices: list[AlternativeChoice] = []
 
     def __init__(self, data=None, *args, **kwargs):
         chosen = _chosen_alternative((data or {}).get(self.ALTERNATIVE, ""))
@@ -109,8 +130,8 @@ class AlternativesMixin:
             for name, value in _typed_as(*chosen).items():
                 data[name] = value
         super().__init__(data, *args, **kwargs)
-        if chosen is not None:
-            self.exact_instants = [*chosen[1:], *self.exact_instants]
+        chosen_instants = chosen[1:] if chosen is not None else self.moments_chosen
+        self.exact_instants = [*chosen_instants, *self.exact_instants]
 
     def clean(self):
         cleaned = super().clean()
@@ -717,19 +738,16 @@ class SeriesCancelForm(SeriesActionForm):
         return {"reason": self.cleaned_data["reason"], "from_day": self._from_day()}
 
 
-class SeriesMoveForm(SeriesActionForm):
+class SeriesMoveForm(SeriesRepeatedTimeMixin, SeriesActionForm):
     """New times, another weekday and/or another space for a series' dates.
 
     Its times apply to every date, so it cannot ask about a time on the form's own day as the
     booking forms do (``TimesMixin``): the service names the date where the clocks show a new
-    time twice (``RepeatedTime``), and the form asks, as they do, which moment is meant there, a
-    button for each (``repeated_choices``, sent as ``alternative``). The moments chosen go back to
-    the service as ``exact_times`` and are kept in a hidden field of that name while the form
-    comes back for another reason."""
+    time twice, and the form asks which moment is meant there (``SeriesRepeatedTimeMixin``). The
+    moments chosen go back to the service as ``exact_times`` and are kept in a hidden field of
+    that name while the form comes back for another reason."""
 
     EXACT_TIMES = TimesMixin.EXACT_TIMES
-    ALTERNATIVE = AlternativesMixin.ALTERNATIVE
-    repeated_choices: list[AlternativeChoice] = []
 
     id_prefix = "series_move"
     start_time = forms.TimeField(label="New start", required=False, widget=_time_input())
@@ -746,17 +764,11 @@ class SeriesMoveForm(SeriesActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["space"].queryset = active_spaces()
-        chosen, kept = self.data.get(self.ALTERNATIVE, ""), self.data.get(self.EXACT_TIMES, "")
-        self.exact_instants = _exact_times(f"{chosen} {kept}")
+        self.exact_instants = [*self.moments_chosen, *_exact_times(self.data.get(self.EXACT_TIMES, ""))]
 
     @property
     def exact_times_value(self) -> str:
         return " ".join(instant.isoformat() for instant in self.exact_instants)
-
-    def add_domain_error(self, error: DomainError) -> None:
-        if isinstance(error, RepeatedTime):
-            self.repeated_choices = _repeated_choices("", error.moments)
-        super().add_domain_error(error)
 
     def move_arguments(self, booking) -> dict:
         """``move_series``'s arguments but the series and the actor: the weekday as days from

@@ -89,6 +89,7 @@ def create_series(
     notes: str = "",
     price: Decimal | None = None,
     photographer=None,
+    exact_times: Collection[datetime] = (),
 ) -> SeriesChange:
     """Book ``space`` from ``start`` to ``end``, and again every ``interval_weeks`` weeks at the
     same wall-clock time (across DST changes too): ``count`` dates, or every date up to ``until``
@@ -100,8 +101,12 @@ def create_series(
     booked and the refused ones answered in ``left``; with no free date at all it fails all the
     same. A date whose clock skips the series' start or end time (the night the clocks go forward)
     fails it with SkippedTime, or with ``skip_conflicts`` is left like a taken one (code
-    ``skipped_time``). Raises PermissionDenied, ValidationFailed (a bad rule, or a booking the
-    studio refuses on any date), SkippedTime and SeriesConflict.
+    ``skipped_time``). A later date whose clock shows that time twice (the night they go back) is
+    never guessed: it is booked at the moment among ``exact_times`` that the clock shows it as
+    that day, or else the series fails with RepeatedTime naming the date and its moments to choose
+    from; the first date is booked at ``start`` and ``end`` themselves. Raises PermissionDenied,
+    ValidationFailed (a bad rule, or a booking the studio refuses on any date), SkippedTime,
+    RepeatedTime and SeriesConflict.
     """
     if not actor.has_perm("bookings.add_booking"):
         raise PermissionDenied(f"{actor} may not book spaces.", details={"permission": "bookings.add_booking"})
@@ -123,8 +128,9 @@ def create_series(
     booked, refused = [], []
     for day in series.occurrence_days():
         try:
-            occurrence_start = _same_clock(start, day, field="start")
-            occurrence_end = _same_clock(end, day + (studio_day(end) - first_day), field="end", ends=True)
+            occurrence_start, occurrence_end = (
+                (start, end) if day == first_day else _same_clock_times(start, end, day, exact_times=exact_times)
+            )
         except SkippedTime as skipped:
             if not skip_conflicts:
                 raise
@@ -302,13 +308,34 @@ def _occurrences(series: BookingSeries, from_day: date | None) -> list[Booking]:
     return list(bookings)
 
 
+def _same_clock_times(
+    start: datetime, end: datetime, day: date, *, exact_times: Collection[datetime]
+) -> tuple[datetime, datetime]:
+    """The instants the studio's wall clock shows ``start``'s and ``end``'s local times on ``day``
+    (the end as many days after it as ``end`` is after ``start``), as ``_wall_clock_times`` reads
+    them, on the fields ``start`` and ``end``."""
+    zone = timezone.get_default_timezone()
+    start_clock, end_clock = timezone.localtime(start, zone), timezone.localtime(end, zone)
+    new_start, new_end = _wall_clock_times(
+        day,
+        start_clock.time(),
+        day + (end_clock.date() - start_clock.date()),
+        end_clock.time(),
+        fields={"start": "start", "end": "end"},
+        exact_times=exact_times,
+    )
+    return new_start + _past_the_minute(start_clock), new_end + _past_the_minute(end_clock)
+
+
+def _past_the_minute(clock: datetime) -> timedelta:
+    return timedelta(seconds=clock.second, microseconds=clock.microsecond)
+
+
 def _same_clock(moment: datetime, day: date, *, field: str, ends: bool = False) -> datetime:
     """The instant the studio's wall clock shows ``moment``'s local time on ``day``; SkippedTime
     on ``field`` when the clocks skip that time on ``day`` (see ``_wall_clock_instant`` for ``ends``)."""
     clock = timezone.localtime(moment, timezone.get_default_timezone())
-    return _wall_clock_instant(day, clock.time(), field=field, ends=ends) + timedelta(
-        seconds=clock.second, microseconds=clock.microsecond
-    )
+    return _wall_clock_instant(day, clock.time(), field=field, ends=ends) + _past_the_minute(clock)
 
 
 def _wall_clock_instant(day: date, clock: time, *, field: str, ends: bool = False) -> datetime:
@@ -332,12 +359,31 @@ def _moved_times(
             booking.end, day + (studio_day(booking.end) - studio_day(booking.start)), field="shift_days", ends=True
         )
     end_day = day + timedelta(days=1) if end_time <= start_time else day
+    return _wall_clock_times(
+        day, start_time, end_day, end_time, fields={"start": "start_time", "end": "end_time"}, exact_times=exact_times
+    )
+
+
+def _wall_clock_times(
+    day: date,
+    start_time: time,
+    end_day: date,
+    end_time: time,
+    *,
+    fields: dict[str, str],
+    exact_times: Collection[datetime],
+) -> tuple[datetime, datetime]:
+    """The moments the studio's clock shows ``start_time`` on ``day`` and ``end_time`` on
+    ``end_day``, for a time given for several dates at once. One it shows twice (the night the
+    clocks go back) is the moment among ``exact_times`` it shows it as, or else RepeatedTime
+    names ``day`` and the moments to choose from; one it never shows is SkippedTime. Either
+    refusal is on the field ``fields`` names for the start or the end."""
     moments = {
-        "start": _typed_moments(day, start_time, field="start_time", exact_times=exact_times),
-        "end": _typed_moments(end_day, end_time, field="end_time", ends=True, exact_times=exact_times),
+        "start": _typed_moments(day, start_time, field=fields["start"], exact_times=exact_times),
+        "end": _typed_moments(end_day, end_time, field=fields["end"], ends=True, exact_times=exact_times),
     }
     if any(len(choices) > 1 for choices in moments.values()):
-        raise _repeated_time(day, moments, {"start": (day, start_time), "end": (end_day, end_time)})
+        raise _repeated_time(day, moments, {"start": (day, start_time), "end": (end_day, end_time)}, fields)
     return moments["start"][0], moments["end"][0]
 
 
@@ -353,11 +399,13 @@ def _typed_moments(
     return [moment for moment in repeated if moment in exact_times][:1] or list(repeated)
 
 
-def _repeated_time(day: date, moments: dict[str, list[datetime]], typed: dict[str, tuple[date, time]]) -> RepeatedTime:
+def _repeated_time(
+    day: date, moments: dict[str, list[datetime]], typed: dict[str, tuple[date, time]], fields: dict[str, str]
+) -> RepeatedTime:
     """The refusal of a time the clocks repeat on ``day``: the message of each repeated one on its
     field, and under ``repeated_time`` the moments to choose from, to be sent back as exact times."""
     details = {
-        f"{name}_time": repeated_time_error(*typed[name]).messages
+        fields[name]: repeated_time_error(*typed[name]).messages
         for name, choices in moments.items()
         if len(choices) > 1
     }

@@ -295,7 +295,12 @@ def booking_create_view(request):
 
 
 def _book_series(request, form, repeat):
-    booked = series.create_series(actor=request.user, **form.booking_arguments(), **repeat.series_arguments())
+    booked = series.create_series(
+        actor=request.user,
+        **form.booking_arguments(),
+        **repeat.series_arguments(),
+        exact_times=form.exact_instants,
+    )
     message = f"Series #{booked.series.pk}: {len(booked.bookings)} bookings are saved as pending."
     skipped_time = [refusal.day for refusal in booked.left if refusal.code == errors.SkippedTime.refusal_code]
     taken = [refusal.day for refusal in booked.left if refusal.code != errors.SkippedTime.refusal_code]

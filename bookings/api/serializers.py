@@ -196,6 +196,19 @@ class RescheduleSerializer(InputSerializer):
     )
 
 
+def _exact_times_field() -> serializers.ListField:
+    """A series' answer to a time the clocks show twice on one of its dates (``RepeatedTime``)."""
+    return serializers.ListField(
+        child=AwareDateTimeField(),
+        required=False,
+        default=list,
+        max_length=4,
+        help_text="Where the start or end time is one the clocks show twice on a date of the series (the night "
+        "they go back), the moment meant there, with its UTC offset: one of those a 400 answered under "
+        "`details.repeated_time`. Without it such a time is refused, never guessed.",
+    )
+
+
 class SeriesCreateSerializer(BookingCreateSerializer):
     """A booking (as for /api/v1/bookings/) and the rule that repeats it."""
 
@@ -224,6 +237,7 @@ class SeriesCreateSerializer(BookingCreateSerializer):
         help_text="Book the free dates and answer the others in `skipped`, instead of booking nothing when a "
         "date is taken, closed or without the series' time (the night the clocks go forward past it).",
     )
+    exact_times = _exact_times_field()
 
     def validate(self, attrs):
         if ("count" in attrs) == ("until" in attrs):
@@ -264,15 +278,7 @@ class SeriesMoveSerializer(InputSerializer):
                 format="%H:%M",
                 help_text="The new end (HH:MM); at or before the start means the next day; with start_time.",
             ),
-            "exact_times": serializers.ListField(
-                child=AwareDateTimeField(),
-                required=False,
-                default=list,
-                max_length=4,
-                help_text="Where the new start or end is a time the clocks show twice on a date (the night they go "
-                "back), the moment meant there, with its UTC offset: one of those a 400 answered under "
-                "`details.repeated_time`. Without it such a time is refused, never guessed.",
-            ),
+            "exact_times": _exact_times_field(),
             "shift_days": serializers.IntegerField(
                 required=False,
                 default=0,

@@ -558,7 +558,9 @@ class SeriesCreateView(APIView):
         "or closed, nothing is booked and 409 `series_conflict` lists every such date; with `skip_conflicts: true` "
         "the free dates are booked and the others answered in `skipped` (409 when no date is free). A time the "
         "clocks skip on one of the dates (the night they go forward) answers 400 naming that date, or with "
-        "`skip_conflicts` is skipped with code `skipped_time`. A booking the "
+        "`skip_conflicts` is skipped with code `skipped_time`. One they show twice on a later date (the night "
+        "they go back) answers 400 naming that date, with its two moments under `details.repeated_time`: send "
+        "the one meant in `exact_times`. A booking the "
         "studio would refuse on any date (too many people, outside opening hours) answers 400. Send an "
         "`Idempotency-Key` to retry safely.",
         request=SeriesCreateSerializer,
@@ -603,6 +605,7 @@ class SeriesCreateView(APIView):
                 client_email=data["client_email"],
                 notes=data["notes"],
                 price=data.get("price"),
+                exact_times=data["exact_times"],
             )
         body = {
             "series": selectors.get_series(viewer=request.user, pk=booked.series.pk),

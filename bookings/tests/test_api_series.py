@@ -72,6 +72,34 @@ def test_skip_conflicts_answers_a_date_whose_clock_skips_the_time_as_skipped(rec
     assert skipped["message"].startswith("02:30 does not exist on Sun 31 Mar 2030")
 
 
+def test_a_later_date_whose_clock_shows_the_time_twice_answers_400_with_its_moments_and_books_the_one_sent(
+    receptionist, settings
+):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go back from 03:00 to 02:00 on Sunday 27 October 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    start = local_instant(date(2030, 10, 20), "02:30")
+    body = {**booking_body(night, start), "end_time": (start + timedelta(hours=1)).isoformat()}
+    body = {**body, "interval_weeks": 1, "count": 2}
+    api = api_as(receptionist)
+
+    asked = api.post(SERIES, body)
+    moments = error(asked)["details"]["repeated_time"]
+    booked = api.post(SERIES, {**body, "exact_times": [moments["start"][1]]})
+
+    assert (asked.status_code, error(asked)["code"]) == (400, "validation_failed")
+    assert error(asked)["details"]["start_time"][0].startswith("02:30 happens twice on Sun 27 Oct 2030")
+    assert moments == {
+        "date": "2030-10-27",
+        "start": ["2030-10-27T00:30:00+00:00", "2030-10-27T01:30:00+00:00"],
+        "end": ["2030-10-27T02:30:00+00:00"],
+    }
+    assert booked.status_code == 201
+    assert [booking["start_time"] for booking in booked.json()["series"]["bookings"]] == [
+        "2030-10-20T00:30:00Z",
+        "2030-10-27T01:30:00Z",
+    ]
+
+
 def test_a_taken_date_answers_409_series_conflict_listing_each_date(receptionist, studio):
     BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(weeks=1))
 

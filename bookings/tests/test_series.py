@@ -13,12 +13,17 @@ from bookings import series
 from bookings.models import Booking, BookingSeries, BookingState, local_instant
 from bookings.tests.factories import BookingFactory, BookingSeriesFactory, ClosureFactory, SpaceFactory
 from events.models import Event
-from photostudio.errors import BookingClosed, PermissionDenied, SeriesConflict, ValidationFailed
+from photostudio.errors import BookingClosed, PermissionDenied, RepeatedTime, SeriesConflict, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = date(2030, 1, 14)
 CLIENT = {"client_name": "Ada Lovelace", "client_phone": "+14155550199"}
+
+# On Sunday 27 October 2030 Berlin's clocks go back from 03:00 to 02:00: 02:30 comes twice, at
+# 00:30 UTC (CEST, the first) and 01:30 UTC (CET, the second).
+FIRST_HALF_PAST_TWO = datetime(2030, 10, 27, 0, 30, tzinfo=UTC)
+SECOND_HALF_PAST_TWO = datetime(2030, 10, 27, 1, 30, tzinfo=UTC)
 
 
 def book_series(actor, space, *, day=MONDAY, clock="10:00", hours=2, **rule):
@@ -98,6 +103,62 @@ def test_dates_keep_their_wall_clock_time_across_a_dst_change(receptionist, stud
         datetime(2030, 4, 1, 8, 0, tzinfo=UTC),
     ]
     assert all(booking.duration == timedelta(hours=2) for booking in booked.bookings)
+
+
+def test_a_later_date_whose_clock_shows_the_series_time_twice_refuses_the_series_asking_which(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+
+    with pytest.raises(RepeatedTime) as asked:
+        book_series(receptionist, night, day=date(2030, 10, 20), clock="02:30", hours=1, count=3)
+
+    assert asked.value.details == {
+        "start": [
+            "02:30 happens twice on Sun 27 Oct 2030, as 02:30 CEST (first) and 02:30 CET (second): "
+            "the clocks go back from 03:00 to 02:00 that night."
+        ],
+        "repeated_time": {
+            "date": "2030-10-27",
+            "start": [FIRST_HALF_PAST_TWO.isoformat(), SECOND_HALF_PAST_TWO.isoformat()],
+            "end": [datetime(2030, 10, 27, 2, 30, tzinfo=UTC).isoformat()],
+        },
+    }
+    assert not Booking.objects.exists()
+    assert not BookingSeries.objects.exists()
+
+
+@pytest.mark.parametrize("chosen", [FIRST_HALF_PAST_TWO, SECOND_HALF_PAST_TWO], ids=["first", "second"])
+def test_a_later_date_whose_clock_shows_the_series_time_twice_is_booked_at_the_moment_chosen(
+    receptionist, settings, chosen
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+
+    booked = book_series(
+        receptionist, night, day=date(2030, 10, 20), clock="02:30", hours=1, count=3, exact_times=[chosen]
+    )
+
+    assert [booking.start for booking in booked.bookings] == [
+        local_instant(date(2030, 10, 20), "02:30"),
+        chosen,
+        local_instant(date(2030, 11, 3), "02:30"),
+    ]
+    assert booked.bookings[1].end == datetime(2030, 10, 27, 2, 30, tzinfo=UTC)
+
+
+def test_a_series_starting_at_the_second_of_two_equal_wall_clock_times_books_that_moment_first(receptionist, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+
+    booked = series.create_series(
+        actor=receptionist, space=night, start=SECOND_HALF_PAST_TWO, end=SECOND_HALF_PAST_TWO + timedelta(hours=1),
+        people_count=2, interval_weeks=1, count=2, **CLIENT,
+    )  # fmt: skip
+
+    assert [(booking.start, booking.end) for booking in booked.bookings] == [
+        (SECOND_HALF_PAST_TWO, SECOND_HALF_PAST_TWO + timedelta(hours=1)),
+        (local_instant(date(2030, 11, 3), "02:30"), local_instant(date(2030, 11, 3), "03:30")),
+    ]
 
 
 def test_a_taken_date_refuses_the_whole_series_listing_every_conflict(receptionist, studio):
@@ -350,12 +411,6 @@ def test_moving_to_another_space_only_keeps_a_date_in_the_hour_a_dst_change_repe
 
     booking.refresh_from_db()
     assert (booking.space, booking.start) == (other, second_half_past_two)
-
-
-# On Sunday 27 October 2030 Berlin's clocks go back from 03:00 to 02:00: 02:30 comes twice, at
-# 00:30 UTC (CEST, the first) and 01:30 UTC (CET, the second).
-FIRST_HALF_PAST_TWO = datetime(2030, 10, 27, 0, 30, tzinfo=UTC)
-SECOND_HALF_PAST_TWO = datetime(2030, 10, 27, 1, 30, tzinfo=UTC)
 
 
 @pytest.fixture

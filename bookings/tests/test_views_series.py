@@ -135,6 +135,49 @@ def test_a_date_whose_clock_skips_the_time_is_listed_and_the_others_can_be_booke
     assert "Not booked, as the clocks skip that time that night: Sun 31 Mar 2030." in page(booked)
 
 
+def test_a_later_date_whose_clock_shows_the_time_twice_asks_which_and_books_the_one_chosen(desk, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go back from 03:00 to 02:00 on Sunday 27 October 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    typed = booking_form(night, date="2030-10-20", start_time="02:30", end_time="03:30", repeat_count="2")
+
+    asking = desk.post("/bookings/new/", typed)
+
+    assert asking.status_code == 400
+    assert "02:30 happens twice on Sun 27 Oct 2030" in page(asking)
+    choices = asking.context["form"].repeated_choices
+    assert [choice.label for choice in choices] == ["02:30 CEST (first)", "02:30 CET (second)"]
+    assert all(f'value="{choice.value}">{choice.label}</button>' in page(asking) for choice in choices)
+    assert not BookingSeries.objects.exists()
+
+    desk.post("/bookings/new/", {**typed, "alternative": choices[1].value})
+
+    assert [booking.start for booking in BookingSeries.objects.get().bookings.order_by("start")] == [
+        datetime(2030, 10, 20, 0, 30, tzinfo=UTC),
+        datetime(2030, 10, 27, 1, 30, tzinfo=UTC),
+    ]
+
+
+def test_a_moment_chosen_for_a_later_date_is_kept_while_the_form_asks_about_another_thing(desk, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # clocks go back from 03:00 to 02:00 on Sunday 27 October 2030
+    night = SpaceFactory(opening_hours={"sun": ["00:00", "24:00"]})
+    BookingFactory(space=night, start=local_instant(date(2030, 11, 3), "02:00"))
+    typed = booking_form(night, date="2030-10-20", start_time="02:30", end_time="03:30", repeat_count="3")
+    second = datetime(2030, 10, 27, 1, 30, tzinfo=UTC)
+
+    refused = desk.post(
+        "/bookings/new/", {**typed, "alternative": f"{second.isoformat()} {(second + timedelta(hours=1)).isoformat()}"}
+    )
+
+    assert "Book the free dates only" in page(refused)
+    assert f'name="exact_times" value="{second.isoformat()}' in page(refused)
+    desk.post("/bookings/new/", {**typed, "exact_times": second.isoformat(), "repeat_free_dates_only": "on"})
+
+    assert [booking.start for booking in BookingSeries.objects.get().bookings.order_by("start")] == [
+        datetime(2030, 10, 20, 0, 30, tzinfo=UTC),
+        second,
+    ]
+
+
 def test_a_booking_of_a_series_shows_its_dates_with_links(desk, receptionist, studio):
     booked = weekly(receptionist, studio)
     first, second, third = booked.bookings
