@@ -233,6 +233,11 @@ def move_series(
     clock shows it as that day, or else the move fails with RepeatedTime naming the date and its
     moments to choose from.
 
+    Without new times, each booking keeps its own wall-clock times on its new day, each with the
+    UTC offset it has there, but for a time the clocks show twice that day, which keeps the offset
+    it had (the night they go back, 02:30 CET stays the second 02:30 and 02:30 CEST the first; a
+    booking left on its own day keeps its very start and end).
+
     All or nothing: a booking refused with a Conflict at its new time makes the whole move fail
     with SeriesConflict listing every refused date. Raises PermissionDenied, ValidationFailed
     (SkippedTime and RepeatedTime among them), BookingClosed when no booking is left to move,
@@ -332,10 +337,15 @@ def _past_the_minute(clock: datetime) -> timedelta:
 
 
 def _same_clock(moment: datetime, day: date, *, field: str, ends: bool = False) -> datetime:
-    """The instant the studio's wall clock shows ``moment``'s local time on ``day``; SkippedTime
-    on ``field`` when the clocks skip that time on ``day`` (see ``_wall_clock_instant`` for ``ends``)."""
+    """The instant the studio's wall clock shows ``moment``'s local time on ``day``: where it shows
+    that time twice on ``day``, the one with ``moment``'s UTC offset (the first when neither has it).
+    SkippedTime on ``field`` when the clocks skip that time on ``day`` (see ``_wall_clock_instant``
+    for ``ends``)."""
     clock = timezone.localtime(moment, timezone.get_default_timezone())
-    return _wall_clock_instant(day, clock.time(), field=field, ends=ends) + _past_the_minute(clock)
+    on_the_minute = clock.time().replace(second=0, microsecond=0)
+    at_its_offset = datetime.combine(day, on_the_minute, tzinfo=UTC) - clock.utcoffset()
+    moments = _typed_moments(day, on_the_minute, field=field, ends=ends, exact_times=[at_its_offset])
+    return moments[0] + _past_the_minute(clock)
 
 
 def _wall_clock_instant(day: date, clock: time, *, field: str, ends: bool = False) -> datetime:
@@ -350,10 +360,6 @@ def _wall_clock_instant(day: date, clock: time, *, field: str, ends: bool = Fals
 def _moved_times(
     booking: Booking, day: date, start_time: time | None, end_time: time | None, *, exact_times: Collection[datetime]
 ):
-    if start_time is None and day == studio_day(booking.start):
-        # Its own times, not read back from the wall clock: in the hour a DST change repeats,
-        # "02:30" would be the first of the two.
-        return booking.start, booking.end
     if start_time is None:
         return _same_clock(booking.start, day, field="shift_days"), _same_clock(
             booking.end, day + (studio_day(booking.end) - studio_day(booking.start)), field="shift_days", ends=True

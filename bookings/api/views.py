@@ -673,8 +673,10 @@ class SeriesMoveView(APIView):
         "`end_time` together), `shift_days` days later or earlier, and/or to another space. Bookings that "
         "cannot move any more are left and answered in `untouched`. A new time the clocks show twice on one of "
         "the dates (the night they go back) answers 400 naming that date, with its two moments under "
-        "`details.repeated_time`: send the one meant in `exact_times`. All or nothing: when a new slot is taken, "
-        "nothing moves and 409 `series_conflict` lists every such date. Needs the right to change bookings.",
+        "`details.repeated_time`: send the one meant in `exact_times`. Moved by `shift_days` alone, a booking keeps "
+        "its wall-clock times, and one the clocks show twice on its new day keeps its UTC offset. All or nothing: "
+        "when a new slot is taken, nothing moves and 409 `series_conflict` lists every such date. Needs the right "
+        "to change bookings.",
         parameters=[_SERIES_ID],
         request=SeriesMoveSerializer,
         responses={200: SeriesMovedSerializer, 409: _series_conflict("moved")},

@@ -460,6 +460,28 @@ def test_a_move_to_a_time_the_clocks_repeat_lands_on_the_moment_chosen_for_that_
     ]
 
 
+@pytest.mark.parametrize(
+    ("booked_on", "clock", "shift_days", "lands_at"),
+    [
+        (date(2030, 10, 26), "02:30", 1, (FIRST_HALF_PAST_TWO, datetime(2030, 10, 27, 2, 30, tzinfo=UTC))),
+        (date(2030, 11, 2), "02:30", -6, (SECOND_HALF_PAST_TWO, datetime(2030, 10, 27, 2, 30, tzinfo=UTC))),
+        (date(2030, 11, 2), "01:30", -6, (datetime(2030, 10, 26, 23, 30, tzinfo=UTC), SECOND_HALF_PAST_TWO)),
+    ],
+    ids=["summer-start-stays-the-first", "winter-start-stays-the-second", "winter-end-stays-the-second"],
+)
+def test_a_move_by_weekday_onto_the_night_the_clocks_go_back_keeps_each_times_utc_offset(
+    receptionist, settings, booked_on, clock, shift_days, lands_at
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+    night = SpaceFactory(opening_hours={"sat": ["00:00", "24:00"], "sun": ["00:00", "24:00"]})
+    booked = book_series(receptionist, night, day=booked_on, clock=clock, hours=1, count=1)
+
+    series.move_series(series=booked.series, actor=receptionist, shift_days=shift_days)
+
+    moved = Booking.objects.get()
+    assert (moved.start, moved.end) == lands_at
+
+
 def test_moving_keeps_the_wall_clock_across_a_dst_change(receptionist, studio, settings):
     settings.TIME_ZONE = "Europe/Berlin"
     booked = book_series(receptionist, studio, day=date(2030, 3, 25), count=2)
