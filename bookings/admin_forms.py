@@ -138,18 +138,12 @@ class SpaceAdminForm(InputRulesMixin, forms.ModelForm):
         fields = ["name", "slug", "capacity", "hourly_rate", "buffer_minutes", "opening_hours", "is_active"]
 
 
-def _moment_field(help_text: str) -> WallClockDateTimeField:
-    # Declared here, as the admin would otherwise make it a date and a time field of its own.
-    return WallClockDateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), help_text=help_text
-    )
-
-
 class ClosureAdminForm(InputRulesMixin, forms.ModelForm):
     """A closure's space (empty: the whole studio), times on the studio's wall clock, and reason."""
 
-    start = _moment_field("On the studio's clock.")
-    end = _moment_field("Bookings may start from then on.")
+    # Declared here, as the admin would otherwise make each a date and a time field of its own.
+    start = WallClockDateTimeField(help_text="On the studio's clock, e.g. 2030-01-14 12:00.")
+    end = WallClockDateTimeField(help_text="Bookings may start from then on.")
 
     class Meta:
         model = Closure

@@ -12,7 +12,8 @@
   another day. The night they go back repeats an hour (02:00-02:59 again): a time typed in it
   names two moments, and a form asks which (``repeated_time_error``) rather than guess.
 
-``WallClockDateTimeField`` applies the clock rules to a date-time typed as one value (the admin's).
+``WallClockDateTimeField`` applies the clock rules to a date-time typed as one value (the admin's),
+where a repeated time is told apart by the zone or UTC offset typed after it.
 
 Forms get both rules from ``InputRulesMixin`` (FilterSets through ``InputRulesForm``); the API's
 ``InputSerializer`` and filter backend (``photostudio.api``) apply the text rule to every value
@@ -20,6 +21,7 @@ they read; ``control_character_errors`` applies it to a model instance built fro
 CSV import).
 """
 
+import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -121,21 +123,93 @@ def _on_the_clock(wall: datetime, zone) -> bool:
     return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
 
 
+# A date and time typed with the zone or UTC offset the studio's clock shows it in, after it:
+# "2030-10-27 02:30 CET", "2030-10-27T02:30+01:00".
+_ZONED_WALL_CLOCK = re.compile(
+    r"(?P<wall>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)\s*(?:(?P<name>[A-Za-z]+)|(?P<offset>[+-]\d{2}(?::?\d{2})?))"
+)
+
+
 class WallClockDateTimeField(forms.DateTimeField):
-    """A date and time on the studio's clock, typed as one value: one the clocks skip or repeat
-    is refused saying so (``skipped_time_error``, ``repeated_time_error``), not with Django's
-    "may be ambiguous or may not exist"."""
+    """A date and time on the studio's clock, typed as one value in a text box: one the clocks
+    skip is refused saying so (``skipped_time_error``), not with Django's "may be ambiguous or may
+    not exist". One they repeat is taken as the showing whose zone or UTC offset is typed after it
+    ("2030-10-27 02:30 CET", "… +01:00"), and without one refused saying so and how to type each
+    (``repeated_time_error``). A zone or offset the clock does not show at that time is refused."""
+
+    widget = forms.DateTimeInput(format="%Y-%m-%d %H:%M", attrs={"placeholder": "YYYY-MM-DD HH:MM"})
 
     def to_python(self, value):
+        zoned = _ZONED_WALL_CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
+        if zoned is not None:
+            return self._showing_named(zoned)
         try:
             return super().to_python(value)
         except ValidationError as error:
             if error.code != "ambiguous_timezone":
                 raise
             wall = error.params["datetime"]
-            raise (
-                skipped_time_error(wall.date(), wall.time()) or repeated_time_error(wall.date(), wall.time()) or error
-            ) from None
+            raise skipped_time_error(wall.date(), wall.time()) or _repeated_asking_for_zone(wall) or error from None
+
+    def _showing_named(self, zoned: re.Match) -> datetime:
+        try:
+            wall = datetime.fromisoformat(zoned["wall"])
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if skipped := skipped_time_error(wall.date(), wall.time()):
+            raise skipped
+        showings = _showings(wall)
+        if zoned["name"] is not None:
+            named = [showing for showing in showings if showing.tzname().casefold() == zoned["name"].casefold()]
+        else:
+            sign, digits = zoned["offset"][0], zoned["offset"][1:].replace(":", "")
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0)) * (-1 if sign == "-" else 1)
+            named = [showing for showing in showings if showing.utcoffset() == offset]
+        if not named:
+            shown = " and ".join(
+                f"{showing:%H:%M} {showing.tzname()} ({_offset_text(showing)})" for showing in showings
+            )
+            raise ValidationError(
+                f"The studio's clock shows {wall:%H:%M} on {day_text(wall.date())} as {shown}, "
+                f"not at {zoned['name'] or zoned['offset']}.",
+                code="wrong_zone",
+            )
+        # In UTC: compared or subtracted with another time of the studio's zone, a local time's
+        # fold would be ignored.
+        return named[0].astimezone(UTC)
+
+
+def _showings(wall: datetime) -> list[datetime]:
+    """The aware moments at which the studio's clock shows the naive ``wall``: one, or two where the
+    clocks go back past it."""
+    zone = timezone.get_default_timezone()
+    first, second = (wall.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
+    return [first] if first.utcoffset() == second.utcoffset() else [first, second]
+
+
+def _repeated_asking_for_zone(wall: datetime) -> ValidationError | None:
+    """``repeated_time_error``, telling how to type each showing with its zone (its UTC offset
+    where the two have no distinct names)."""
+    error = repeated_time_error(wall.date(), wall.time())
+    if error is None:
+        return None
+    first, second = _showings(wall)
+    by_name = first.tzname() != second.tzname() and first.tzname().isalpha() and second.tzname().isalpha()
+    typed_first, typed_second = (
+        f"{showing:%Y-%m-%d %H:%M} {showing.tzname() if by_name else _offset_text(showing)}"
+        for showing in (first, second)
+    )
+    return ValidationError(
+        f'{error.message} Type the zone after the time to say which: "{typed_first}" for the first, '
+        f'"{typed_second}" for the second.',
+        code=error.code,
+    )
+
+
+def _offset_text(showing: datetime) -> str:
+    """'+01:00', the UTC offset of an aware moment."""
+    minutes = int(showing.utcoffset().total_seconds() // 60)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 class _TextValidator:

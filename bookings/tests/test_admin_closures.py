@@ -1,7 +1,7 @@
 """Closures in the admin: recorded and removed through the services, never edited, and recording
 one over bookings lists them, linked."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib import admin
@@ -228,7 +228,22 @@ def test_manager_browses_and_searches_closures(boss, studio):
         (
             "2026-10-25T02:30",
             "02:30 happens twice on Sun 25 Oct 2026, as 02:30 CEST (first) and 02:30 CET (second): "
-            "the clocks go back from 03:00 to 02:00 that night.",
+            "the clocks go back from 03:00 to 02:00 that night. Type the zone after the time to say which: "
+            '"2026-10-25 02:30 CEST" for the first, "2026-10-25 02:30 CET" for the second.',
+        ),
+        (
+            "2026-03-29T02:30+01:00",
+            "02:30 does not exist on Sun 29 Mar 2026: the clocks go forward from 02:00 to 03:00 that night. "
+            "Choose a time before 02:00 or from 03:00 on.",
+        ),
+        (
+            "2026-10-25 02:30 +05:00",
+            "The studio's clock shows 02:30 on Sun 25 Oct 2026 as 02:30 CEST (+02:00) and 02:30 CET (+01:00), "
+            "not at +05:00.",
+        ),
+        (
+            "2026-10-25 12:00 CEST",
+            "The studio's clock shows 12:00 on Sun 25 Oct 2026 as 12:00 CET (+01:00), not at CEST.",
         ),
     ],
 )
@@ -241,4 +256,50 @@ def test_a_closure_time_the_clocks_skip_or_repeat_is_refused_saying_so(boss, stu
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["start"] == [message]
+    assert not Closure.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "recorded"),
+    [
+        ("2026-10-25 02:30 CEST", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+        ("2026-10-25 02:30 CET", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+        ("2026-10-25 02:30 cet", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+        ("2026-10-25T02:30+02:00", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+        ("2026-10-25 02:30 +01:00", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_closure_time_the_clocks_repeat_is_recorded_at_the_showing_its_zone_names(
+    boss, studio, settings, typed, recorded
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+    response = boss.post(
+        reverse("admin:bookings_closure_add"), closure_form(studio, start=typed, end="2026-10-26 12:00")
+    )
+
+    assert response.status_code == 302
+    assert Closure.objects.get().start == recorded
+
+
+def test_the_closure_times_are_typed_in_a_box_that_takes_a_zone(boss):
+    response = boss.get(reverse("admin:bookings_closure_add"))
+
+    start = response.context["adminform"].form["start"]
+    assert 'type="text"' in str(start)
+    assert "datetime-local" not in str(start)
+
+
+def test_a_closure_ending_at_the_first_showing_of_a_time_before_its_start_at_the_second_is_refused(
+    boss, studio, settings
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+    response = boss.post(
+        reverse("admin:bookings_closure_add"),
+        closure_form(studio, start="2026-10-25 02:30 CET", end="2026-10-25 02:45 CEST"),
+    )
+
+    assert response.status_code == 200
+    assert "The closure must end after it starts." in response.content.decode()
     assert not Closure.objects.exists()
