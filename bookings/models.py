@@ -350,6 +350,17 @@ def _undoes_to(state: str):
     return came_from
 
 
+def SET_NULL_COUNTING_REVISION(collector, field, sub_objs, using):
+    """``on_delete`` of a booking's photographer: SET_NULL that counts the change in each
+    booking's ``revision`` and ``updated_at`` as ``Booking.save`` does, in the deletion's
+    transaction, so the API's ETag and the calendars' SEQUENCE move as for any other change.
+    Not lazy: the bookings are read first and each update names them by id, so the one counting
+    the revision finds them whether it runs before or after the one nulling the photographer."""
+    collector.add_field_update(field, None, sub_objs)
+    collector.add_field_update(field.model._meta.get_field("revision"), F("revision") + 1, sub_objs)
+    collector.add_field_update(field.model._meta.get_field("updated_at"), timezone.now(), sub_objs)
+
+
 class Booking(ConcurrentTransitionMixin, AuditedModel):
     """A session of one client in one space, moving through the state machine below.
 
@@ -379,7 +390,7 @@ class Booking(ConcurrentTransitionMixin, AuditedModel):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=SET_NULL_COUNTING_REVISION,
         related_name="photo_sessions",
         limit_choices_to={"role": "photographer"},
     )

@@ -415,6 +415,21 @@ def test_a_booking_is_answered_with_an_etag_of_its_revision(receptionist):
     assert api.get(detail(booking))["ETag"] == tag(booking, 1)
 
 
+def test_a_booking_whose_photographer_is_deleted_answers_a_new_etag_and_refuses_the_old_one(receptionist):
+    booking = BookingFactory(photographer=PhotographerFactory())
+    api = api_as(receptionist)
+    before = api.get(detail(booking))
+
+    booking.photographer.delete()
+    read = api.get(detail(booking))
+    refused = api.patch(detail(booking), {"notes": "Tripod"}, headers={"If-Match": before["ETag"]})
+
+    assert read.json()["photographer"] is None
+    assert read["ETag"] == tag(booking, 1)
+    assert read.json()["updated_at"] > before.json()["updated_at"]
+    assert refused.status_code == 412
+
+
 def test_a_new_booking_is_answered_with_the_etag_to_change_it_with(receptionist, studio):
     api = api_as(receptionist)
     created = api.post(BOOKINGS, booking_body(studio, MONDAY_10_UTC))
