@@ -1,12 +1,17 @@
 """Where bookings sit on the staff pages' time grids: the calendar's columns and the Today timeline.
 
 A grid runs from the earliest opening to the latest closing of the lanes it shows, on the studio's
-wall clock (settings.TIME_ZONE); positions are percentages of the real time between them, so the
-night the clocks go back has 25 hours with the repeated one drawn twice, and the night they go
-forward 23. A template turns them into ``top``/``height`` (columns) or ``left``/``width`` (rows). Nothing here queries
-the database: the views hand in the bookings a selector loaded.
+wall clock (settings.TIME_ZONE), in rows of one real hour each, labelled down the side (or across the
+top) for all its lanes. The night the clocks go back has 25 rows with the repeated hour drawn twice
+('02:00 CEST', '02:00 CET'), the night they go forward 23. A week's lanes share the rows of all its
+days, so every day lines up with the one set of labels, and a day leaves the rows it does not have
+empty (``MissingHour``): the other days of the week the clocks go back have no second 02:00, and
+the day they go forward has no 02:00. Positions are percentages of the rows; a template turns them
+into ``top``/``height`` (columns) or ``left``/``width`` (rows). Nothing here queries the database:
+the views hand in the bookings a selector loaded.
 """
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -92,6 +97,16 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class MissingHour:
+    """A row of the grid that a lane's day does not have: the hour its clocks skip going forward
+    (``skipped``), or the repeated hour of another day of its week."""
+
+    offset: float
+    size: float
+    skipped: bool
+
+
+@dataclass(frozen=True)
 class Lane:
     day: date
     space: Space
@@ -101,13 +116,14 @@ class Lane:
     blocks: list[Block]
     closures: list[ClosureBlock]
     cells: list[Cell]
+    missing_hours: list[MissingHour]
 
 
 @dataclass(frozen=True)
 class Grid:
     first_hour: int
     last_hour: int
-    length_hours: int  # real hours from first_hour to last_hour: 25 or 23 the nights the clocks change
+    length_hours: int  # hour rows from first_hour to last_hour: 25 or 23 the nights the clocks change
     hours: list[tuple[str, float]]  # hour label and its offset
     lanes: list[Lane]
     now: float | None  # where the current time is, on a grid that shows today at this hour
@@ -122,7 +138,7 @@ def day_grid(
         if booking.space_id in by_space:
             by_space[booking.space_id].append(booking)
     lanes = [(day, space, by_space[space.pk]) for space in spaces]
-    return _grid(lanes, labelled_day=day, now=now, closures=list(closures))
+    return _grid(lanes, now=now, closures=list(closures))
 
 
 def week_grid(
@@ -139,30 +155,31 @@ def week_grid(
             if _minute(booking.start, day) < 24 * 60 and _minute(booking.end, day) > 0:
                 by_day[day].append(booking)
     lanes = [(day, space, by_day[day]) for day in days]
-    return _grid(lanes, labelled_day=monday, now=now, closures=list(closures))
+    return _grid(lanes, now=now, closures=list(closures))
 
 
-def _grid(
-    lanes: list[tuple[date, Space, list[Booking]]], *, labelled_day: date, now: datetime, closures: list[Closure]
-) -> Grid:
-    """The hour labels are ``labelled_day``'s: the one day of a day grid, the Monday of a week's,
-    on which no clocks change."""
+def _grid(lanes: list[tuple[date, Space, list[Booking]]], *, now: datetime, closures: list[Closure]) -> Grid:
     first_hour, last_hour = _hour_range(lanes)
-    built = [
-        _lane(day, space, bookings, closures=closures, scale=_Scale.of(day, first_hour, last_hour), now=now)
-        for day, space, bookings in lanes
-    ]
-    labelled = _Scale.of(labelled_day, first_hour, last_hour)
-    hour_starts = [labelled.first + timedelta(hours=hour) for hour in range(labelled.length // 60)]
+    scales = {day: _Scale(day, first_hour, last_hour) for day in sorted({day for day, _, _ in lanes})}
+    rows = sorted({row for scale in scales.values() for row in scale.own_rows})
+    for scale in scales.values():
+        scale.share(rows)
+    # Labelled as the longest day writes them, which names the zone of each 02:00 it repeats.
+    labels: dict[tuple[int, int], str] = {}
+    for scale in sorted(scales.values(), key=lambda scale: len(scale.hour_starts), reverse=True):
+        for start, row in zip(scale.hour_starts, scale.own_rows, strict=True):
+            labels.setdefault(row, time_text(start))
     today = timezone.localdate(now, timezone.get_default_timezone())
-    today_scale = _Scale.of(today, first_hour, last_hour)
-    shows_now = any(day == today for day, _, _ in lanes) and today_scale.first <= now < today_scale.last
+    today_scale = scales.get(today)
+    shows_now = today_scale is not None and today_scale.first <= now < today_scale.last
     return Grid(
         first_hour=first_hour,
         last_hour=last_hour,
-        length_hours=len(hour_starts),
-        hours=[(time_text(start), labelled.at(start)) for start in hour_starts],
-        lanes=built,
+        length_hours=len(rows),
+        hours=[(labels[row], round(100 * index / len(rows), 3)) for index, row in enumerate(rows)],
+        lanes=[
+            _lane(day, space, bookings, closures=closures, scale=scales[day], now=now) for day, space, bookings in lanes
+        ],
         now=today_scale.at(now) if shows_now else None,
     )
 
@@ -205,6 +222,7 @@ def _lane(
         blocks=_blocks(shown, scale=scale),
         closures=[block for block in (_closure_block(closure, scale=scale) for closure in closed) if block.size],
         cells=_cells(space, day, held, scale=scale, now=now),
+        missing_hours=scale.missing_hours(),
     )
 
 
@@ -273,16 +291,36 @@ def _cells(space: Space, day: date, held, *, scale: "_Scale", now: datetime) -> 
     return cells
 
 
+def _hour_starts(first: datetime, last: datetime) -> list[datetime]:
+    """The instants, one real hour apart from ``first``, at which a day's rows start before ``last``."""
+    return [first + timedelta(hours=hour) for hour in range(-(-_minutes_between(first, last) // 60))]
+
+
+def _row(start: datetime) -> tuple[int, int]:
+    """The row an hour starting at ``start`` takes: its minute of the local day, then which of the
+    two the night the clocks go back repeats it (``fold``)."""
+    local = timezone.localtime(start, timezone.get_default_timezone())
+    return local.hour * 60 + local.minute, local.fold
+
+
 class _Scale:
-    """Instants to percentages of a lane by the real minutes since its first hour, clamped to it."""
+    """Instants of one lane's day to percentages of the rows its grid ``share``s (before any is
+    placed), clamped to the day's hours."""
 
-    def __init__(self, first: datetime, last: datetime):
-        self.first, self.last = first, last
-        self.length = max(1, _minutes_between(first, last))
+    def __init__(self, day: date, first_hour: int, last_hour: int):
+        self.first = local_instant(day, f"{first_hour:02d}:00")
+        self.last = local_instant(day, f"{last_hour:02d}:00")
+        self.hour_starts = _hour_starts(self.first, self.last)
+        self.own_rows = [_row(start) for start in self.hour_starts]
+        # Fewer real minutes than the clock shows: the clocks go forward within this day's hours.
+        self.skips_hours = _minutes_between(self.first, self.last) < 60 * (last_hour - first_hour)
 
-    @classmethod
-    def of(cls, day: date, first_hour: int, last_hour: int) -> "_Scale":
-        return cls(local_instant(day, f"{first_hour:02d}:00"), local_instant(day, f"{last_hour:02d}:00"))
+    def share(self, rows: list[tuple[int, int]]) -> None:
+        """Lay the day on ``rows``, the sorted rows of all the grid's days, which include its own."""
+        index = {row: number for number, row in enumerate(rows)}
+        self.row_count = max(1, len(rows))
+        self.row_numbers = [index[row] for row in self.own_rows]
+        self.missing_rows = sorted(set(range(len(rows))) - set(self.row_numbers))
 
     def at(self, instant: datetime) -> float:
         return round(self._percent(instant), 3)
@@ -291,8 +329,20 @@ class _Scale:
         """The length from one instant to another, both clamped to the grid."""
         return round(self._percent(last) - self._percent(first), 3)
 
+    def missing_hours(self) -> list[MissingHour]:
+        share = 100 / self.row_count
+        return [
+            MissingHour(offset=round(share * row, 3), size=round(share, 3), skipped=self.skips_hours)
+            for row in self.missing_rows
+        ]
+
     def _percent(self, instant: datetime) -> float:
-        return min(100.0, max(0.0, 100 * _minutes_between(self.first, instant) / self.length))
+        if not self.hour_starts:  # hours that all fall in the gap of the clocks going forward
+            return 0.0
+        instant = min(self.last, max(self.first, instant))
+        index = bisect.bisect_right(self.hour_starts, instant) - 1
+        into_hour = _minutes_between(self.hour_starts[index], instant) / 60
+        return 100 * (self.row_numbers[index] + into_hour) / self.row_count
 
 
 def _minutes_between(first: datetime, last: datetime) -> int:

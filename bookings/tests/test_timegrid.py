@@ -160,3 +160,74 @@ def test_the_night_the_clocks_go_forward_the_grid_runs_23_hours_without_the_miss
     cells = [(clock(cell.start), cell.offset) for cell in grid.lanes[0].cells[2:4]]
     assert cells == [("01:00", round(100 / 23, 3)), ("01:30", round(100 * 1.5 / 23, 3))]
     assert clock(grid.lanes[0].cells[4].start) == "03:00"
+
+
+def test_the_week_the_clocks_go_back_every_day_lines_up_with_the_hour_labels(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    monday, sunday = date(2026, 10, 19), date(2026, 10, 25)  # Sunday has 25 hours, 02:00 twice
+    space = SpaceFactory(
+        opening_hours=dict.fromkeys(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ["00:00", "24:00"])
+    )
+    saturday_noon, sunday_noon = (
+        BookingFactory(space=space, start=local_instant(day, "12:00"), end=local_instant(day, "13:00"))
+        for day in (sunday - timedelta(days=1), sunday)
+    )
+    second_two = local_instant(sunday, "02:00") + timedelta(hours=1)  # 02:00 CET
+    repeated = BookingFactory(space=space, start=second_two, end=second_two + timedelta(hours=1))
+
+    grid = timegrid.week_grid(
+        monday=monday, space=space, bookings=[saturday_noon, sunday_noon, repeated], now=BEFORE_2026
+    )
+
+    labels = dict(grid.hours)
+    assert grid.length_hours == 25
+    assert [label for label, _ in grid.hours[1:5]] == ["01:00", "02:00 CEST", "02:00 CET", "03:00"]
+    placed = {block.booking.pk: block.offset for lane in grid.lanes for block in lane.blocks}
+    assert placed == {
+        saturday_noon.pk: labels["12:00"],
+        sunday_noon.pk: labels["12:00"],
+        repeated.pk: labels["02:00 CET"],
+    }
+    # The six days without a second 02:00 leave its row empty, and say nothing about it: Sunday's
+    # column has it.
+    missing = {lane.day: [(gap.offset, gap.size, gap.skipped) for gap in lane.missing_hours] for lane in grid.lanes}
+    assert missing == {
+        **{monday + timedelta(days=offset): [(labels["02:00 CET"], 4.0, False)] for offset in range(6)},
+        sunday: [],
+    }
+
+
+def test_the_week_the_clocks_go_forward_sunday_lines_up_with_the_hour_labels_and_marks_the_skipped_hour(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    monday, sunday = date(2026, 3, 23), date(2026, 3, 29)  # Sunday has 23 hours, no 02:00
+    space = SpaceFactory(
+        opening_hours=dict.fromkeys(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ["00:00", "24:00"])
+    )
+    saturday_noon, sunday_noon = (
+        BookingFactory(space=space, start=local_instant(day, "12:00"), end=local_instant(day, "13:00"))
+        for day in (sunday - timedelta(days=1), sunday)
+    )
+
+    grid = timegrid.week_grid(monday=monday, space=space, bookings=[saturday_noon, sunday_noon], now=BEFORE_2026)
+
+    labels = dict(grid.hours)
+    assert grid.length_hours == 24
+    assert [label for label, _ in grid.hours[1:4]] == ["01:00", "02:00", "03:00"]
+    placed = {block.booking.pk: block.offset for lane in grid.lanes for block in lane.blocks}
+    assert placed == {saturday_noon.pk: labels["12:00"], sunday_noon.pk: labels["12:00"]}
+    missing = {lane.day: [(gap.offset, gap.size, gap.skipped) for gap in lane.missing_hours] for lane in grid.lanes}
+    assert missing == {
+        **{monday + timedelta(days=offset): [] for offset in range(6)},
+        sunday: [(labels["02:00"], round(100 / 24, 3), True)],
+    }
+
+
+def test_the_week_the_clocks_change_outside_the_opening_hours_is_an_ordinary_week(settings, studio):
+    settings.TIME_ZONE = "Europe/Berlin"
+    sunday = date(2026, 10, 25)
+    noon = BookingFactory(space=studio, start=local_instant(sunday, "12:00"), end=local_instant(sunday, "13:00"))
+
+    grid = timegrid.week_grid(monday=date(2026, 10, 19), space=studio, bookings=[noon], now=BEFORE_2026)
+
+    assert (grid.length_hours, dict(grid.hours)["12:00"], grid.lanes[6].blocks[0].offset) == (14, 28.571, 28.571)
+    assert all(lane.missing_hours == [] for lane in grid.lanes)

@@ -257,6 +257,19 @@ def test_calendar_the_night_the_clocks_go_back_labels_and_offers_the_repeated_ho
     assert "start_time=02:00&amp;end_time=03:00&amp;alternative=night+2030-10-27T01:00:00%2B00:00+" in content
 
 
+def test_calendar_week_the_clocks_go_forward_marks_the_hour_sunday_skips_in_its_column(desk, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    SpaceFactory(
+        slug="night", opening_hours=dict.fromkeys(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ["00:00", "24:00"])
+    )
+
+    content = page(desk.get("/calendar/", {"view": "week", "date": "2030-03-31", "space": "night"}))
+
+    lanes = dict(re.findall(r'<section class="tg-lane[^"]*"[^>]*data-day="([\d-]+)">(.*?)</section>', content, re.S))
+    assert [day for day, lane in lanes.items() if "Clocks go forward" in lane] == ["2030-03-31"]
+    assert re.search(r">01:00</span><span[^>]*>02:00</span><span[^>]*>03:00<", content)
+
+
 def test_photographer_sees_the_calendar_without_booking_links(camera, studio):
     response = camera.get("/calendar/", {"date": "2030-01-15"})
 

@@ -1,0 +1,111 @@
+"""The nights the clocks change (Europe/Berlin), on the calendar's week, at a desktop's and at a
+phone's size, walked in Chromium: every block lines up with the hour it starts at, and axe-core
+finds no serious or critical violation."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from playwright.sync_api import expect
+
+from bookings.models import local_instant
+from bookings.tests.factories import BookingFactory, SpaceFactory
+from employees.models import Role
+from employees.tests.factories import EmployeeFactory
+from tests.browser.studio import DESKTOP, PHONE, sign_in
+from tests.browser.test_every_staff_page import serious_violations
+from tests.browser.test_phone_print_and_forms import shoot
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+FALL_BACK = date(2030, 10, 27)  # at 03:00 CEST the clocks go back to 02:00 CET: 25 hours
+SPRING_FORWARD = date(2030, 3, 31)  # at 02:00 CET the clocks go forward to 03:00 CEST: 23 hours
+ALL_DAY = dict.fromkeys(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ["00:00", "24:00"])
+# How far a block's top may sit from its hour's line, in pixels (percentages rounded).
+ALIGNED = 2
+
+
+@pytest.fixture(autouse=True)
+def berlin(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+
+@pytest.fixture
+def open_page(browser):
+    """``open_page(viewport)``: a fresh browser window of that size, CSP-free so axe can be injected."""
+    contexts = []
+
+    def open_(viewport):
+        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", bypass_csp=True))
+        return contexts[-1].new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def night_studio(sunday: date) -> dict:
+    """A space open round the clock, a session at noon the Saturday and the Sunday, and on the
+    Sunday one before the change of clocks, one an hour after it, and one in the evening."""
+    space = SpaceFactory(slug="night", name="Night studio", opening_hours=ALL_DAY, buffer_minutes=0)
+
+    def book(start):
+        BookingFactory(space=space, start=start, end=start + timedelta(hours=1), state="confirmed")
+
+    book(local_instant(sunday - timedelta(days=1), "12:00"))
+    book(local_instant(sunday, "00:00"))
+    book(local_instant(sunday, "02:00") + timedelta(hours=1))  # 02:00 CET, or 04:00 CEST in spring
+    book(local_instant(sunday, "12:00"))
+    book(local_instant(sunday, "20:00"))
+    return {"space": space, "rita": EmployeeFactory(username="rita", role=Role.RECEPTIONIST)}
+
+
+def hour_line(page, label: str) -> float:
+    """Where the hour ``label`` names starts: the middle of the label's first line (a zone may wrap under it)."""
+    hour = page.locator(".tg-hours span").filter(has_text=re.compile(f"^{label}$"))
+    line_height = hour.evaluate("(span) => parseFloat(getComputedStyle(span).lineHeight)")
+    return hour.bounding_box()["y"] + line_height / 2
+
+
+def misplaced_blocks(page) -> dict[str, float | str]:
+    """Each block whose top is off the hour its time starts at, by how many pixels: the hour
+    labels are at the top of their hour (the first label included, which sits below its line)."""
+    misplaced = {}
+    for block in page.locator(".tg-booking").all():
+        day = block.evaluate("(block) => block.closest('.tg-lane').dataset.day")
+        start = block.locator(".time").inner_text().split("–")[0]
+        lane_top = page.locator(f".tg-lane[data-day='{day}']").bounding_box()["y"]
+        hour = page.locator(".tg-hours span").filter(has_text=re.compile(f"^{start}$"))
+        if not hour.count():
+            misplaced[f"{day} {start}"] = "no such hour down the side"
+            continue
+        line = (
+            lane_top
+            if hour.evaluate("(span) => span === span.parentElement.firstElementChild")
+            else hour_line(page, start)
+        )
+        if abs(block.bounding_box()["y"] - line) > ALIGNED:
+            misplaced[f"{day} {start}"] = round(block.bounding_box()["y"] - line, 1)
+    return misplaced
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("sunday", [FALL_BACK, SPRING_FORWARD], ids=["fall-back", "spring-forward"])
+def test_the_week_the_clocks_change_lines_every_block_up_with_its_hour(open_page, live_server, viewport, sunday):
+    studio = night_studio(sunday)
+    page = open_page(viewport)
+    with time_machine.travel(datetime(2030, 1, 14, 9, 40, tzinfo=UTC), tick=True):
+        sign_in(page, live_server, studio["rita"], path=f"/calendar/?view=week&date={sunday}&space=night")
+        expect(page.locator(".tg-booking")).to_have_count(5)
+        size = "phone" if viewport == PHONE else "desktop"
+        for moment in ("night", "noon"):
+            page.locator(f".tg-lane[data-day='{sunday}'] .tg-booking").filter(
+                has_text="00:00–" if moment == "night" else "12:00–"
+            ).scroll_into_view_if_needed()
+            shoot(page, f"calendar-week-{sunday}-{size}-{moment}", full_page=False)
+
+        assert misplaced_blocks(page) == {}
+        skipped = page.locator(".tg-missing-hour").filter(has_text="Clocks go forward")
+        expect(skipped).to_have_count(1 if sunday == SPRING_FORWARD else 0)
+        assert serious_violations(page) == []
