@@ -1,6 +1,6 @@
-"""The nights the clocks change (Europe/Berlin), on the calendar's week, at a desktop's and at a
-phone's size, walked in Chromium: every block lines up with the hour it starts at, and axe-core
-finds no serious or critical violation."""
+"""The nights the clocks change (Europe/Berlin), on the calendar's week and the Today timeline, at a
+desktop's and at a phone's size, walked in Chromium: every block lines up with the hour it starts
+at, the two 02:00 labels keep apart, and axe-core finds no serious or critical violation."""
 
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -108,4 +108,39 @@ def test_the_week_the_clocks_change_lines_every_block_up_with_its_hour(open_page
         assert misplaced_blocks(page) == {}
         skipped = page.locator(".tg-missing-hour").filter(has_text="Clocks go forward")
         expect(skipped).to_have_count(1 if sunday == SPRING_FORWARD else 0)
+        assert serious_violations(page) == []
+
+
+# Where each label of the Today timeline's scale is drawn: the box of its text, line by line.
+SCALE_LABELS = """(scale) => Array.from(scale.children).map((label) => {
+    const text = document.createRange();
+    text.selectNodeContents(label);
+    const box = text.getBoundingClientRect();
+    return {text: label.textContent, left: box.left, right: box.right, top: box.top, bottom: box.bottom};
+})"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_on_the_night_the_clocks_go_back_todays_hour_labels_keep_apart(open_page, live_server, viewport):
+    studio = night_studio(FALL_BACK)
+    page = open_page(viewport)
+    with time_machine.travel(local_instant(FALL_BACK, "09:40"), tick=True):
+        sign_in(page, live_server, studio["rita"])
+        scale = page.locator(".tl-scale")
+        expect(scale).to_contain_text("02:00 CET")
+        timeline = page.locator(".timeline")
+        timeline.evaluate("(timeline) => timeline.scrollTo(0, 0)")  # from now back to the night's hours
+        timeline.scroll_into_view_if_needed()
+        shoot(page, f"today-{FALL_BACK}-{'phone' if viewport == PHONE else 'desktop'}", full_page=False)
+
+        labels = scale.evaluate(SCALE_LABELS)
+        overlapping = [
+            f"{before['text']} / {after['text']}"
+            for before, after in zip(labels, labels[1:], strict=False)
+            if before["right"] > after["left"]
+        ]
+        assert overlapping == []
+        scale_box, first_row = scale.bounding_box(), page.locator("section.tl-row").first.bounding_box()
+        assert max(label["bottom"] for label in labels) <= min(scale_box["y"] + scale_box["height"], first_row["y"])
+        assert [label["text"] for label in labels[1:5]] == ["01:00", "02:00 CEST", "02:00 CET", "03:00"]
         assert serious_violations(page) == []
