@@ -139,6 +139,45 @@ def test_on_a_phone_an_empty_list_says_so_in_full_view(open_page, live_server, s
     assert text_right <= box_right
 
 
+def refused_client_search(open_page, live_server, studio, viewport) -> dict:
+    """The Clients page refusing a search with a tab in it: where its field, error and buttons are."""
+    page = open_page(viewport)
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"], path="/clients/?q=ann%09smith")
+    error = page.locator(".search-bar .errorlist")
+    expect(error).to_contain_text("Remove the control character")
+    shoot(page, f"clients-refused-search-{'phone' if viewport == PHONE else 'desktop'}", full_page=False)
+    search_bar = page.locator(".search-bar")
+    return {
+        "title": page.get_by_role("heading", name="Clients").bounding_box(),
+        "field": page.get_by_label("Name, phone or e-mail").bounding_box(),
+        "error": error.bounding_box(),
+        "search": search_bar.get_by_role("button", name="Search").bounding_box(),
+        "show all": search_bar.get_by_role("link", name="Show all").bounding_box(),
+    }
+
+
+def test_a_refused_client_search_keeps_its_buttons_beside_the_field_not_its_error(open_page, live_server, studio):
+    boxes = refused_client_search(open_page, live_server, studio, DESKTOP)
+
+    field = boxes["field"]
+    assert boxes["title"]["y"] <= field["y"]  # the error hangs below; it does not push the title down
+    assert [(boxes[name]["y"], boxes[name]["height"]) for name in ("search", "show all")] == [
+        (field["y"], field["height"])
+    ] * 2
+    assert boxes["search"]["x"] > field["x"] + field["width"]
+
+
+def test_on_a_phone_a_refused_client_search_has_its_buttons_in_a_row_under_the_error(open_page, live_server, studio):
+    boxes = refused_client_search(open_page, live_server, studio, PHONE)
+
+    field, error, search, show_all = boxes["field"], boxes["error"], boxes["search"], boxes["show all"]
+    assert error["y"] >= field["y"] + field["height"]
+    assert search["y"] >= error["y"] + error["height"]
+    assert search["x"] == field["x"]
+    assert (show_all["y"], show_all["height"]) == (search["y"], search["height"])
+    assert show_all["x"] > search["x"] + search["width"]
+
+
 def test_a_photographers_today_starts_with_their_sessions(open_page, live_server, studio):
     page = open_page(PHONE)
     sign_in(page, live_server, studio["pete"])
