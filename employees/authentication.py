@@ -318,11 +318,16 @@ def refresh_tokens(*, request, refresh_token: str) -> TokenPair:
     (blacklisted, so presenting it again is refused). Presenting an already exchanged refresh
     token again ends its whole sign-in (see ``services.end_sign_in_for_token_reuse``).
 
-    Raises InvalidToken or TokenReused.
+    A sign-in made without a second factor for a role that now demands one gets no new pair, as
+    its access tokens are refused (``SignInJWTAuthentication``).
+
+    Raises InvalidToken, TokenReused or MfaEnrollmentRequired.
     """
     with transaction.atomic():
         old, sign_in = _token_sign_in(refresh_token, request=request)
         if old is not None:
+            if sign_in.employee.mfa_required and not sign_in.mfa_verified:
+                raise errors.MfaEnrollmentRequired()
             return _rotate(request, old, sign_in)
     raise TokenReused()
 

@@ -64,9 +64,10 @@ class RefreshView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer, 401: _ERROR})
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer, 401: _ERROR, 403: _ERROR})
     def post(self, request):
-        """A new token pair; the refresh token sent is blacklisted and cannot be used again."""
+        """A new token pair; the refresh token sent is blacklisted and cannot be used again. 403
+        `mfa_enrollment_required` when the role came to require MFA after a sign-in without it."""
         data = RefreshSerializer.check(request.data)
         pair = authentication.refresh_tokens(request=request._request, **data)
         return Response(asdict(pair))

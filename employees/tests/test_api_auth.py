@@ -184,6 +184,17 @@ def test_refresh_rotates_and_blacklists_the_old_refresh_token(api_client):
     assert api_client.get(PROFILE).status_code == 200
 
 
+def test_a_refresh_token_issued_before_the_role_required_mfa_gets_no_new_pair(api_client):
+    desk = EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    pair = login(api_client, "desk").json()
+    desk.role = Role.MANAGER
+    desk.save()
+    response = api_client.post(REFRESH, {"refresh_token": pair["refresh_token"]}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "mfa_enrollment_required"
+    assert not BlacklistedToken.objects.exists()
+
+
 def test_refresh_refuses_an_access_token(api_client):
     EmployeeFactory(username="desk")
     pair = login(api_client, "desk").json()
