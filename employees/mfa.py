@@ -80,8 +80,18 @@ def start_enrolment(*, request, employee: Employee, password: str) -> TOTPDevice
         raise MfaAlreadyEnabled()
     authentication.confirm_password(request=request, employee=employee, password=password)
     with transaction.atomic():
+        _enrolling_in_turn(employee)
         TOTPDevice.objects.filter(user=employee, confirmed=False).delete()
         return TOTPDevice.objects.create(user=employee, name=DEVICE_NAME, confirmed=False)
+
+
+def _enrolling_in_turn(employee: Employee) -> None:
+    """Lock the employee's row for the caller's transaction, so that set-ups of one employee run
+    one at a time, and refuse once an authenticator is on: a set-up started or confirmed while
+    another was being confirmed would leave a second authenticator. Raises MfaAlreadyEnabled."""
+    list(Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk", flat=True))
+    if has_mfa(employee):
+        raise MfaAlreadyEnabled()
 
 
 def _replace_backup_codes(employee: Employee) -> list[str]:
@@ -99,7 +109,7 @@ def confirm_enrolment(
     returns the ten backup codes.
 
     Every other sign-in (made without the second factor) is ended; ``keep`` becomes verified.
-    Raises NoPendingEnrolment, LockedOut, WrongPassword, InvalidMfaCode.
+    Raises NoPendingEnrolment, MfaAlreadyEnabled, LockedOut, WrongPassword, InvalidMfaCode.
     """
     if pending_device(employee) is None:
         raise NoPendingEnrolment()
@@ -109,6 +119,7 @@ def confirm_enrolment(
 
 
 def _confirm_device(employee: Employee, *, code: str, keep: SignIn | None) -> list[str]:
+    _enrolling_in_turn(employee)
     device = TOTPDevice.objects.select_for_update().filter(user=employee, confirmed=False).first()
     if device is None:
         raise NoPendingEnrolment()
