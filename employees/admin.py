@@ -142,9 +142,13 @@ class EmployeeAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
                         return self._ask_about_sessions(request, employee, sessions)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    @staticmethod
-    def _deactivating(request, employee) -> bool:
-        return employee.is_active and request.POST.get("is_active") not in ("on", "true", "True", "1")
+    def _deactivating(self, request, employee) -> bool:
+        """Whether the POST turns the active flag off: a form without that flag (one's own record,
+        someone one may only view) sends none, and deactivates nobody."""
+        editable = self.has_change_permission(request, employee) and "is_active" not in self.get_readonly_fields(
+            request, employee
+        )
+        return editable and employee.is_active and request.POST.get("is_active") not in ("on", "true", "True", "1")
 
     def _ask_about_sessions(self, request, employee, sessions):
         context = {

@@ -135,3 +135,17 @@ def test_deactivating_someone_without_upcoming_sessions_asks_nothing(client, man
 
     assert response.status_code == 302
     assert not Employee.objects.get(pk=desk.pk).is_active
+
+
+def test_editing_oneself_without_the_active_flag_on_the_form_asks_nothing(client, manager):
+    # Promoted from photographer, the manager is still on an upcoming session; their own record's
+    # active flag is read-only to them, so the form sends none.
+    BookingFactory(photographer=manager, start=timezone.now() + timedelta(days=2))
+
+    response = client.post(
+        change_url(manager), {"full_name": manager.full_name, "phone": "+44 20 7946 0000", "department": ""}
+    )
+
+    assert response.status_code == 302
+    saved = Employee.objects.get(pk=manager.pk)
+    assert (saved.phone, saved.is_active) == ("+44 20 7946 0000", True)
