@@ -47,13 +47,16 @@ class SignInActivityMiddleware:
         noted_at, noted_key = session.get(_NOTED_SESSION_KEY, (0, ""))
         if noted_key == session.session_key and now - noted_at < services.ACTIVITY_RESOLUTION.total_seconds():
             return response
-        services.note_browser_activity(
+        live = services.note_browser_activity(
             sign_in_id=sign_in_id,
             employee=user,
             session_key=session.session_key,
             expires_at=session.get_expiry_date(),
         )
-        session[_NOTED_SESSION_KEY] = (now, session.session_key)
+        if live:
+            # Not once the request ended its own sign-in: writing would save a session deleted with
+            # it, which Django refuses with a 400.
+            session[_NOTED_SESSION_KEY] = (now, session.session_key)
         return response
 
 

@@ -278,11 +278,14 @@ def end_sign_in_for_token_reuse(*, sign_in: SignIn, ip_address: str | None, user
     )
 
 
-def note_browser_activity(*, sign_in_id: int, employee: Employee, session_key: str, expires_at) -> None:
+def note_browser_activity(*, sign_in_id: int, employee: Employee, session_key: str, expires_at) -> bool:
     """Move a browser sign-in's "last seen" to now and follow its session's key (Django cycles
-    it at login and password change) and expiry, so revoking it ends the right session."""
-    SignIn.objects.filter(pk=sign_in_id, employee=employee, revoked_at__isnull=True).update(
-        last_seen_at=timezone.now(), session_key=session_key, expires_at=expires_at
+    it at login and password change) and expiry, so revoking it ends the right session. Returns
+    False when the sign-in has ended (its session is gone)."""
+    return bool(
+        SignIn.objects.filter(pk=sign_in_id, employee=employee, revoked_at__isnull=True).update(
+            last_seen_at=timezone.now(), session_key=session_key, expires_at=expires_at
+        )
     )
 
 

@@ -203,6 +203,17 @@ def test_profile_lists_sign_ins_and_ends_one(client, api_client, desk):
     assert client.get(reverse("profile")).status_code == 200
 
 
+def test_ending_this_browsers_own_sign_in_goes_to_the_login_page(client, desk, clock):
+    sign_in(client, "desk")
+    clock.shift(120)  # this browser's activity was last noted more than a minute ago
+
+    response = client.post(reverse("sign-in-end", args=[SignIn.objects.get(employee=desk).pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login")
+    assert client.get(reverse("profile"))["Location"].startswith(reverse("login"))
+
+
 def test_profile_dates_a_sign_in_as_every_staff_page_dates_things(client, desk, clock):
     sign_in(client, "desk")
 
