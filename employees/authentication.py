@@ -205,11 +205,22 @@ def _record_login(request, employee: Employee, sign_in: SignIn) -> None:
 
 @transaction.atomic
 def start_browser_session(*, request, employee: Employee, device: Device | None) -> SignIn:
-    """Step three on the web and in the admin: log the session in and record the sign-in."""
+    """Step three on the web and in the admin: log the session in and record the sign-in.
+
+    A sign-in the browser already held (a login page left open in another tab, a colleague's)
+    ends, and the new one gets a session key of its own: Django keeps the key when the same
+    employee signs in again, so ending the old sign-in would otherwise end the new one too.
+    """
+    previous_id = request.session.get(SIGN_IN_SESSION_KEY)
     if device is not None:
         employee.otp_device = device  # django_otp marks the session verified on login
     auth.login(request, employee, backend="django.contrib.auth.backends.ModelBackend")
     request.session.pop(PENDING_SESSION_KEY, None)
+    if previous_id is not None:
+        request.session.cycle_key()
+        previous = SignIn.objects.select_related("employee").filter(pk=previous_id, revoked_at__isnull=True).first()
+        if previous is not None:
+            services.revoke_sign_in(sign_in=previous, actor=previous.employee)
     if request.session.session_key is None:
         request.session.save()
     sign_in = SignIn.objects.create(

@@ -231,6 +231,23 @@ def test_sign_out_everywhere_else_keeps_this_browser(client, desk):
     assert other_browser.get(reverse("profile"))["Location"].startswith(reverse("login"))
 
 
+def test_signing_in_again_in_a_signed_in_browser_replaces_its_sign_in(client, desk):
+    sign_in(client, "desk")
+    sign_in(client, "desk")  # from a login page left open in another tab
+
+    assert SignIn.objects.filter(employee=desk, revoked_at__isnull=True).count() == 1
+    client.post(reverse("sign-ins-end-others"))
+    assert client.get(reverse("profile")).status_code == 200
+
+
+def test_signing_in_as_someone_else_ends_the_browsers_previous_sign_in(client, desk):
+    EmployeeFactory(username="photo", role=Role.PHOTOGRAPHER)
+    sign_in(client, "desk")
+    sign_in(client, "photo")
+
+    assert not SignIn.objects.filter(employee=desk, revoked_at__isnull=True).exists()
+
+
 def test_profile_edits_own_name_phone_and_department(client, desk):
     sign_in(client, "desk")
     client.post(reverse("profile"), {"full_name": "Dana Desk", "phone": "+49 30 1234", "department": "Front"})
