@@ -288,6 +288,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     success_url = reverse_lazy("password_reset_complete")
 
+    def dispatch(self, *args, **kwargs):
+        # The link's token sets the password: the request log writes the path without it.
+        self.request.logged_path = reverse(
+            "password_reset_confirm", kwargs={"uidb64": kwargs["uidb64"], "token": "token"}
+        )
+        return super().dispatch(*args, **kwargs)
+
     def form_valid(self, form):
         services.change_password(employee=form.user, new_password=form.cleaned_data["new_password1"])
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]

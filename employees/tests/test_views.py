@@ -307,6 +307,19 @@ def test_password_reset_by_email_sets_a_new_password_and_ends_sign_ins(client, d
     assert other_browser.get(reverse("profile"))["Location"].startswith(reverse("login"))
 
 
+def test_the_request_log_shows_no_password_reset_token(client, desk, caplog):
+    client.post(reverse("password_reset"), {"email": desk.email})
+    link = re.search(r"/password/reset/(\S+)/(\S+)/", mail.outbox[0].body)
+    uidb64, token = link.groups()
+    caplog.clear()
+
+    client.get(link.group(0))
+
+    (line,) = [record.msg for record in caplog.records if record.name == "photostudio.request"]
+    assert token not in line["path"]
+    assert line["path"] == reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": "token"})
+
+
 def test_reset_page_sends_one_address_at_most_its_hourly_share_of_links(client, desk, settings):
     settings.PASSWORD_RESET_EMAILS_PER_HOUR = 2
 
