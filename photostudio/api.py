@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
@@ -296,6 +297,7 @@ class PasswordField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(max_length=4096, trim_whitespace=False, style={"input_type": "password"}, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
 class InputSerializer(serializers.Serializer):

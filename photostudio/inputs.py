@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 
@@ -233,7 +234,8 @@ def calendar_validator(value):
 
 class InputRulesMixin:
     """For every form: text fields refuse control characters (tabs and line breaks are welcome
-    in a ``Textarea``), date fields refuse dates outside the calendar. Passwords are left as typed.
+    in a ``Textarea``), date fields refuse dates outside the calendar. Passwords are left as typed,
+    a NUL included: only the password check judges them.
 
     The rules are field validators, so a refused value is a form error on its field, found
     before the form's own ``clean()`` does any arithmetic with it.
@@ -242,7 +244,9 @@ class InputRulesMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
+            if isinstance(field, forms.CharField) and isinstance(field.widget, forms.PasswordInput):
+                field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+            elif isinstance(field, forms.CharField):
                 field.validators.append(_TextValidator(multiline=isinstance(field.widget, forms.Textarea)))
             elif (
                 isinstance(field, (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField))

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 import pyotp
 import pytest
 import time_machine
+from axes.models import AccessFailureLog
 from django.core import mail
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -54,6 +55,13 @@ def test_wrong_password_shows_the_reason_on_the_form(client, desk):
     assert response.status_code == 200
     assert b"The username or password is not correct." in response.content
     assert "_auth_user_id" not in client.session
+
+
+def test_a_password_with_a_nul_is_judged_by_the_password_check(client, desk):
+    response = sign_in(client, "desk", password="pass\x00word")
+
+    assert "The username or password is not correct." in response.content.decode()
+    assert AccessFailureLog.objects.filter(username="desk").count() == 1
 
 
 def test_mfa_login_asks_for_the_code_before_signing_in(client, clock):

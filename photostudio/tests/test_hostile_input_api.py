@@ -160,13 +160,15 @@ def test_notes_keep_their_tabs_and_line_breaks(api, multiline):
     assert response.json()["notes"] == multiline
 
 
-def test_a_password_is_taken_as_typed_and_judged_by_the_password_check_alone(api):
+@pytest.mark.parametrize("password", ["pass\x01word", "pass\x00word"])
+def test_a_password_is_taken_as_typed_and_judged_by_the_password_check_alone(api, password):
     client, _ = api
     client.force_authenticate(None)
 
-    response = client.post("/api/v1/auth/login", {"username": "nobody", "password": "pass\x01word"}, format="json")
+    response = client.post("/api/v1/auth/login", {"username": "nobody", "password": password}, format="json")
 
     assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
 
 
 def test_a_line_break_in_a_single_line_field_is_refused(api):
