@@ -1,3 +1,6 @@
+import functools
+
+from django.core.exceptions import BadRequest
 from django.shortcuts import redirect
 from django_otp.admin import OTPAdminSite
 
@@ -16,6 +19,19 @@ class StudioAdminSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page, refusing a NUL in its query (a list's filters and search) as a bad
+        request: PostgreSQL cannot compare text holding one, so the list would fail with a 500."""
+        guarded = super().admin_view(view, cacheable)
+
+        @functools.wraps(guarded)
+        def refusing_nul(request, *args, **kwargs):
+            if any("\x00" in value for _, values in request.GET.lists() for value in values):
+                raise BadRequest("A NUL character is not accepted in the address.")
+            return guarded(request, *args, **kwargs)
+
+        return refusing_nul
 
     def login(self, request, extra_context=None):
         return login_view(request, for_admin=True)

@@ -197,3 +197,12 @@ def test_actions_refused_for_an_employee_are_reported_not_raised(manager_client)
 
 def test_admin_password_change_leads_to_the_studios_page(manager_client):
     assert manager_client.get(reverse("admin:password_change"))["Location"] == reverse("password_change")
+
+
+@pytest.mark.parametrize("query", ["department=%00", "role__exact=%00", "q=%00"])
+def test_a_nul_in_an_admin_list_filter_or_search_is_a_bad_request(manager_client, query):
+    EmployeeFactory(role=Role.RECEPTIONIST)
+
+    response = manager_client.get(f"{reverse('admin:employees_employee_changelist')}?{query}")
+
+    assert response.status_code == 400
