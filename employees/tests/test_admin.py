@@ -206,3 +206,14 @@ def test_a_nul_in_an_admin_list_filter_or_search_is_a_bad_request(manager_client
     response = manager_client.get(f"{reverse('admin:employees_employee_changelist')}?{query}")
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("selected", ["not-an-id", "99999999999999999999"])
+def test_an_action_on_a_selection_that_names_no_employee_is_refused_without_a_server_error(manager_client, selected):
+    desk = EmployeeFactory(role=Role.RECEPTIONIST)
+
+    response = manager_client.post(
+        reverse("admin:employees_employee_changelist"), {"action": "unlock", "_selected_action": [desk.pk, selected]}
+    )
+
+    assert response.status_code == 400
