@@ -39,6 +39,10 @@ class StudioAdminSite(OTPAdminSite):
         return refusing_malformed_input
 
     def login(self, request, extra_context=None):
+        if request.method == "GET" and self.has_permission(request):
+            # Allowed in already (a bookmarked login page): on to the admin, as Django's own login does,
+            # rather than the page saying the admin is closed to them.
+            return redirect("admin:index")
         return login_view(request, for_admin=True)
 
     def logout(self, request, extra_context=None):

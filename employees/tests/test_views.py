@@ -360,6 +360,15 @@ def test_admin_opens_for_a_manager_with_a_verified_session(client):
     assert client.get("/admin/").status_code == 200
 
 
+def test_the_admin_login_page_sends_a_manager_who_may_open_the_admin_on_to_it(client):
+    verified_login(client, EmployeeFactory(role=Role.MANAGER))
+
+    response = client.get("/admin/login/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
 def test_admin_refuses_a_session_without_the_second_factor(client, settings):
     settings.MFA_REQUIRED_ROLES = []
     EmployeeFactory(username="boss", role=Role.MANAGER)
