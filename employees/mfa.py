@@ -184,8 +184,14 @@ def check_reset(*, employee: Employee, actor: Employee) -> None:
 @transaction.atomic
 def reset_mfa(*, employee: Employee, actor: Employee) -> None:
     """Remove someone else's MFA (a lost phone) and end all their sign-ins; they enrol again at
-    their next sign-in if their role demands it. Raises PermissionDenied (see ``check_reset``)."""
+    their next sign-in if their role demands it.
+
+    Raises PermissionDenied (see ``check_reset``), then MfaNotEnabled when they have neither an
+    authenticator nor backup codes: nothing is reset, nobody signed out or told of a reset.
+    """
     check_reset(employee=employee, actor=actor)
+    if not has_mfa(employee) and not StaticToken.objects.filter(device__user=employee).exists():
+        raise MfaNotEnabled()
     _remove_devices(employee)
     services.revoke_all_sign_ins(employee=employee, actor=actor)
     publish("employee.mfa_reset", employee, actor=actor)

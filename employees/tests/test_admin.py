@@ -134,6 +134,24 @@ def test_reset_mfa_action_removes_the_app_and_ends_sign_ins(manager_client):
     assert Event.objects.filter(type="employee.mfa_reset", aggregate_id=str(lens.pk)).exists()
 
 
+def test_reset_mfa_action_leaves_someone_without_mfa_signed_in_and_uninformed(manager_client):
+    lens = EmployeeFactory(role=Role.PHOTOGRAPHER)
+    pair = APIClient().post(
+        "/api/v1/auth/login", {"username": lens.username, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    assert pair.status_code == 200
+
+    response = manager_client.post(
+        reverse("admin:employees_employee_changelist"),
+        {"action": "reset_mfa", "_selected_action": [lens.pk]},
+        follow=True,
+    )
+
+    assert "Two-factor authentication is not set up." in response.content.decode()
+    assert SignIn.objects.get(employee=lens).revoked_at is None
+    assert not Event.objects.filter(type="employee.mfa_reset").exists()
+
+
 def test_a_manager_replaces_a_leaked_calendar_feed_of_a_photographer(manager_client):
     lens = EmployeeFactory(role=Role.PHOTOGRAPHER)
     leaked = calendar_feed.token_for(lens.calendar_feed_key)

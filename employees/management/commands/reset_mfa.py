@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from employees.management.arguments import add_employee_arguments, employee_named, operator_named
-from employees.mfa import check_reset, reset_mfa
-from employees.selectors import mfa_status
+from employees.mfa import MfaNotEnabled, reset_mfa
 from photostudio.errors import PermissionDenied
 
 
@@ -20,15 +19,13 @@ class Command(BaseCommand):
         employee = employee_named(username)
         actor = operator_named(operator)
         try:
-            # Asked first: an operator without the right learns nothing, even that there is nothing to reset.
-            check_reset(employee=employee, actor=actor)
-            status = mfa_status(employee)
-            if not status.enabled and not status.backup_codes_left:
-                self.stdout.write(f"'{username}' has no authenticator or backup codes; nothing to reset.")
-                return
+            # The right is checked first: an operator without it learns nothing, even that there is nothing to reset.
             reset_mfa(employee=employee, actor=actor)
         except PermissionDenied as exc:
             raise CommandError(f"{exc.message} ('{operator}' cannot manage '{username}'.)") from exc
+        except MfaNotEnabled:
+            self.stdout.write(f"'{username}' has no authenticator or backup codes; nothing to reset.")
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 f"Removed the authenticator and backup codes of '{username}' and ended their sign-ins; "
