@@ -62,9 +62,19 @@ def domain_error_status(exc: errors.DomainError) -> int:
     return getattr(exc, "http_status", status.HTTP_400_BAD_REQUEST)
 
 
+# How to authenticate to the API, for a 401 of a view that names no authenticator of its own
+# (sign-in and token refresh): with the bearer token the sign-in answers.
+API_CHALLENGE = 'Bearer realm="api"'
+
+
 def exception_handler(exc, context):
     if isinstance(exc, errors.DomainError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=domain_error_status(exc))
+        response = Response(error_body(exc.code, exc.message, exc.details), status=domain_error_status(exc))
+        if response.status_code == status.HTTP_401_UNAUTHORIZED:
+            # RFC 9110 §15.5.2: a 401 says how to authenticate, as DRF's own 401s do.
+            view = context.get("view")
+            response["WWW-Authenticate"] = (view and view.get_authenticate_header(context["request"])) or API_CHALLENGE
+        return response
     if isinstance(exc, RequestDataTooBig):
         message = f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
         return Response(error_body("request_too_large", message), status=status.HTTP_400_BAD_REQUEST)

@@ -60,6 +60,25 @@ def test_successful_login_is_recorded_with_address_and_browser(api_client):
     assert event.payload["channel"] == "api"
 
 
+@pytest.mark.parametrize(
+    "refused",
+    [
+        lambda api_client: login(api_client, "desk", "not-the-password"),
+        lambda api_client: api_client.post(REFRESH, {"refresh_token": "not-a-token"}, format="json"),
+        lambda api_client: api_client.get(PROFILE),
+        lambda api_client: api_client.get(PROFILE, HTTP_AUTHORIZATION="Bearer not-a-token"),
+    ],
+    ids=["wrong password", "bad refresh token", "no token", "bad access token"],
+)
+def test_every_401_names_how_to_authenticate(api_client, refused):
+    EmployeeFactory(username="desk")
+
+    response = refused(api_client)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
 def test_wrong_password_is_refused_and_recorded(api_client):
     EmployeeFactory(username="desk")
     response = login(api_client, "desk", "not-the-password")
