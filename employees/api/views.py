@@ -73,8 +73,14 @@ class RefreshView(APIView):
         return Response(asdict(pair))
 
 
+# Ending sign-ins is not counted by the API throttle: whoever holds a stolen token must not spend
+# the quota its owner needs to end it.
+_NOT_THROTTLED = []
+
+
 class LogoutView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = _NOT_THROTTLED
 
     def perform_authentication(self, request):
         """A refresh token in the body names the sign-in to end by itself: the access token a client
@@ -194,6 +200,9 @@ class EmployeeDetailView(APIView):
 
 
 class SignInListView(APIView):
+    def get_throttles(self):
+        return _NOT_THROTTLED if self.request.method == "DELETE" else super().get_throttles()
+
     @extend_schema(responses=SignInSerializer(many=True))
     def get(self, request):
         """Where you are signed in: browser sessions and API token sign-ins, most recent first,
@@ -216,6 +225,8 @@ class SignInListView(APIView):
 
 
 class SignInDetailView(APIView):
+    throttle_classes = _NOT_THROTTLED
+
     @extend_schema(request=None, responses={204: None, 404: _ERROR}, operation_id="employees_profile_sessions_revoke")
     def delete(self, request, pk: int):
         sign_in = selectors.get_sign_in(pk=pk, viewer=request.user)

@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from bookings.tests.api import api_as
-from employees.models import Role
+from employees.models import Role, SignIn
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory
 
 SETTINGS_FILE = Path(__file__).resolve().parents[1] / "settings.py"
@@ -119,5 +120,29 @@ def test_a_revoked_tokens_refused_requests_do_not_spend_its_employees_budget(
     refused = [ended.get(BOOKINGS).status_code for _ in range(5)]
 
     assert refused == [401] * 5
-    # The sign-out was the employee's first request of the minute.
-    assert [live.get(BOOKINGS).status_code for _ in range(3)] == [200, 200, 429]
+    # Neither the refused requests nor the sign-out (never counted) spent any of the minute's three.
+    assert [live.get(BOOKINGS).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_a_caller_over_the_rate_may_still_end_sign_ins_and_sign_out(three_a_minute):
+    # Whoever holds a stolen token must not spend the quota its owner needs to end it.
+    EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    api, credentials = APIClient(), {"username": "desk", "password": DEFAULT_PASSWORD}
+    mine, stolen, third = (api.post("/api/v1/auth/login", credentials, format="json").json() for _ in range(3))
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {mine['access_token']}")
+    statuses = [api.get(BOOKINGS).status_code for _ in range(4)]
+    stolen_id, third_id = (
+        SignIn.objects.get(refresh_jti=RefreshToken(pair["refresh_token"])["jti"]).pk for pair in (stolen, third)
+    )
+
+    ended_one = api.delete(f"/api/v1/employees/profile/sessions/{stolen_id}")
+    ended_others = api.delete("/api/v1/employees/profile/sessions")
+    listed = api.get("/api/v1/employees/profile/sessions")
+    signed_out = api.post("/api/v1/auth/logout", {}, format="json")
+
+    assert statuses == [200, 200, 200, 429]
+    assert listed.status_code == 429  # reading them stays counted
+    assert (ended_one.status_code, ended_others.status_code, signed_out.status_code) == (204, 200, 204)
+    assert ended_others.json() == {"revoked": 1}
+    assert not SignIn.objects.filter(pk__in=[stolen_id, third_id], revoked_at__isnull=True).exists()
