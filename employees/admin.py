@@ -21,7 +21,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from bookings.selectors import upcoming_sessions_of
 from employees import lockout, mfa, services
-from employees.models import Employee, Role
+from employees.models import Employee, Role, SignIn
 from photostudio import errors
 from photostudio.admin import RefusalsAsMessagesMixin
 from photostudio.dates import moment_text
@@ -255,6 +255,58 @@ class EmployeeAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
     @admin.action(description="Replace the calendar feed URL (the old one stops working)", permissions=["change"])
     def replace_calendar_feeds(self, request, queryset):
         self._for_each(request, queryset, services.regenerate_calendar_feed, "Calendar feed URL replaced")
+
+
+@admin.register(SignIn)
+class SignInAdmin(admin.ModelAdmin):
+    """Where employees are signed in, and were: read only, without the session key or token id
+    that would let a reader act as them. Ending one goes through ``services.revoke_sign_in``, with
+    its rule of who may end whose."""
+
+    list_display = ["employee", "channel", "ip_address", "created_at", "last_seen_at", "ended"]
+    list_filter = ["channel", ("revoked_at", admin.EmptyFieldListFilter), "mfa_verified"]
+    search_fields = ["employee__username", "employee__full_name", "ip_address"]
+    list_select_related = ["employee"]
+    date_hierarchy = "created_at"
+    fields = [
+        "employee",
+        "channel",
+        "ip_address",
+        "user_agent",
+        "mfa_verified",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "token_reuse_detected_at",
+    ]
+    readonly_fields = fields
+    actions = ["end"]
+
+    @admin.display(description="Ended", boolean=True)
+    def ended(self, sign_in):
+        return sign_in.revoked_at is not None
+
+    def has_add_permission(self, request):
+        return False  # sign-ins are made by signing in
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)  # the list's action, no edit page
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of a sign-in stays; ending it is the action
+
+    @admin.action(description="End the selected sign-ins", permissions=["change"])
+    def end(self, request, queryset):
+        ended = 0
+        for sign_in in queryset.select_related("employee").filter(revoked_at__isnull=True):
+            try:
+                services.revoke_sign_in(sign_in=sign_in, actor=request.user)
+            except errors.DomainError as exc:
+                self.message_user(request, f"{sign_in}: {exc.message}", messages.WARNING)
+            else:
+                ended += 1
+        self.message_user(request, f"Ended {ended} sign-in{'s' if ended != 1 else ''}.")
 
 
 def _unregister_credential_pages() -> None:

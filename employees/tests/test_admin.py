@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -235,3 +236,60 @@ def test_an_action_on_a_selection_that_names_no_employee_is_refused_without_a_se
     )
 
     assert response.status_code == 400
+
+
+SIGN_INS = reverse("admin:employees_signin_changelist")
+
+
+def test_an_admin_sees_where_employees_are_signed_in_without_their_session_keys(admin_client, api_client):
+    EmployeeFactory(username="lens", role=Role.PHOTOGRAPHER)
+    api_client.post(
+        "/api/v1/auth/login",
+        {"username": "lens", "password": DEFAULT_PASSWORD},
+        format="json",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    token = SignIn.objects.get(employee__username="lens")
+    browser = SignIn.objects.create(
+        employee=token.employee,
+        channel=SignIn.Channel.BROWSER,
+        session_key="s3ss10nk3y" * 4,
+        expires_at=token.expires_at,
+    )
+
+    listed = admin_client.get(SIGN_INS)
+    shown = admin_client.get(reverse("admin:employees_signin_change", args=[token.pk]))
+
+    assert listed.status_code == 200
+    assert "203.0.113.9" in listed.content.decode()
+    assert shown.status_code == 200
+    page = listed.content.decode() + shown.content.decode()
+    assert browser.session_key not in page
+    assert token.refresh_jti not in page
+    assert admin_client.get(reverse("admin:employees_signin_delete", args=[token.pk])).status_code == 403
+
+
+def test_ending_sign_ins_in_the_admin_ends_only_those_of_employees_one_manages(manager_client, api_client, settings):
+    # Managers hold no sign-in permissions by default; an admin may grant them in the admin.
+    settings.MFA_REQUIRED_ROLES = []
+    Employee.objects.get(username="boss").user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="employees", codename__in=["view_signin", "change_signin"])
+    )
+    for username, role in (("lens", Role.PHOTOGRAPHER), ("owner", Role.ADMIN)):
+        EmployeeFactory(username=username, role=role)
+        api_client.post("/api/v1/auth/login", {"username": username, "password": DEFAULT_PASSWORD}, format="json")
+    lens, owner = (SignIn.objects.get(employee__username=username) for username in ("lens", "owner"))
+
+    response = manager_client.post(SIGN_INS, {"action": "end", "_selected_action": [lens.pk, owner.pk]}, follow=True)
+
+    assert response.status_code == 200
+    assert SignIn.objects.get(pk=lens.pk).revoked_at is not None
+    assert SignIn.objects.get(pk=owner.pk).revoked_at is None
+    notes = [str(message) for message in response.context["messages"]]
+    assert "Ended 1 sign-in." in notes
+    assert any("You may not end this sign-in." in note for note in notes)
+    assert Event.objects.filter(type="employee.signed_out", aggregate_id=str(lens.employee_id)).exists()
+
+
+def test_sign_ins_are_not_open_to_managers_by_default(manager_client):
+    assert manager_client.get(SIGN_INS).status_code == 403
