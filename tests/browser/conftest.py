@@ -54,6 +54,22 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
+def open_page(browser):
+    """``open_page(viewport, javascript=True)``: a fresh window of that size, CSP-free so axe can be injected."""
+    contexts = []
+
+    def open_(viewport, *, javascript=True):
+        contexts.append(
+            browser.new_context(viewport=viewport, locale="en-GB", java_script_enabled=javascript, bypass_csp=True)
+        )
+        return contexts[-1].new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def screenshot(page):
     """``screenshot("name")`` saves the whole page (or, with full_page=False, what the window shows)
     to test-artifacts/screenshots/name.png."""

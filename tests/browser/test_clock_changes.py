@@ -31,20 +31,6 @@ def berlin(settings):
     settings.TIME_ZONE = "Europe/Berlin"
 
 
-@pytest.fixture
-def open_page(browser):
-    """``open_page(viewport)``: a fresh browser window of that size, CSP-free so axe can be injected."""
-    contexts = []
-
-    def open_(viewport):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", bypass_csp=True))
-        return contexts[-1].new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 def night_studio(sunday: date) -> dict:
     """A space open round the clock, a session at noon the Saturday and the Sunday, and on the
     Sunday one before the change of clocks, one an hour after it, and one in the evening."""

@@ -35,20 +35,6 @@ def studio():
     return staff
 
 
-@pytest.fixture
-def open_page(browser):
-    """``open_page(viewport)``: a fresh browser window of that size, CSP-free so axe can be injected."""
-    contexts = []
-
-    def open_(viewport):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", bypass_csp=True))
-        return contexts[-1].new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_calendar_shows_a_closure_with_its_reason(open_page, live_server, studio, viewport):
     page = open_page(viewport)

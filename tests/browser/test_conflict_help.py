@@ -21,22 +21,6 @@ def studio_clock():
         yield
 
 
-@pytest.fixture
-def open_page(browser):
-    """``open_page(viewport, javascript=True)``: a fresh window of that size, CSP-free so axe can be injected."""
-    contexts = []
-
-    def open_(viewport, *, javascript=True):
-        contexts.append(
-            browser.new_context(viewport=viewport, locale="en-GB", java_script_enabled=javascript, bypass_csp=True)
-        )
-        return contexts[-1].new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 def ask_for_studio_a_at_eleven(page):
     page.get_by_label("Client's phone").fill("+14155550177")
     page.get_by_label("Client's name").fill("Nina Novak")
