@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -93,8 +94,12 @@ class LogoutView(APIView):
 
     @extend_schema(request=LogoutSerializer, responses={204: None, 401: _ERROR})
     def post(self, request):
-        """End the token sign-in of the bearer access token, or of the `refresh_token` sent."""
+        """End the token sign-in of the bearer access token, or of the `refresh_token` sent; called
+        from a browser signed in on the pages (its session cookie and CSRF token), that browser's."""
         data = LogoutSerializer.check(request.data)
+        if isinstance(request.successful_authenticator, SessionAuthentication) and not data.get("refresh_token"):
+            authentication.end_browser_session(request._request)
+            return Response(status=status.HTTP_204_NO_CONTENT)
         token = request.auth if request.auth is not None and hasattr(request.auth, "get") else {}
         authentication.sign_out_api(
             request=request._request,

@@ -1,6 +1,7 @@
 import pyotp
 import pytest
 from axes.models import AccessAttempt
+from django.urls import reverse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from employees.models import Role, SignIn
@@ -289,3 +290,16 @@ def test_deactivation_stops_tokens_at_once(api_client):
     employee.save()
     bearer(api_client, pair["access_token"])
     assert api_client.get(PROFILE).status_code == 401
+
+
+def test_a_browser_signed_in_on_the_pages_signs_out_through_the_api(client):
+    EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
+    client.post(reverse("login"), {"username": "desk", "password": DEFAULT_PASSWORD})
+    sign_in = SignIn.objects.get(employee__username="desk")
+    assert client.get(PROFILE).status_code == 200
+
+    response = client.post(LOGOUT, {}, content_type="application/json")
+
+    assert response.status_code == 204
+    assert SignIn.objects.get(pk=sign_in.pk).revoked_at is not None
+    assert client.get(PROFILE).status_code in (401, 403)
