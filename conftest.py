@@ -94,6 +94,23 @@ def app_instances():
 
 
 @pytest.fixture
+def pipelines_reset():
+    """``with pipelines_reset():`` every Redis pipeline (a ``set_many``, such as an invalidation)
+    fails within the block as on a connection the server reset, and Redis is back after it."""
+
+    @contextmanager
+    def reset():
+        def connection_reset(self, *args, **kwargs):
+            raise redis.ConnectionError("Connection reset by peer")
+
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(redis.client.Pipeline, "execute", connection_reset)
+            yield
+
+    return reset
+
+
+@pytest.fixture
 def version_reads(monkeypatch):
     """The namespace versions photostudio.cache asks L2 for, one sorted list of keys per read:
     ``get_many``, or on Redis ``get_many_tracked``."""

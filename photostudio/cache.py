@@ -12,7 +12,9 @@ embedded mode. L1 is a bounded LRU per process with a short TTL (``CACHE_L1_MAX_
   change committed, so a value computed from stale rows is filed under a version nobody asks for.
 - When L2 is unreachable every read is a miss and every write a no-op: logged, counted on
   ``studio_cache_errors_total``, never raised. Locks are then granted, since every job they
-  guard is idempotent on its own (the lock only spares duplicate work).
+  guard is idempotent on its own (the lock only spares duplicate work). An invalidation L2 did
+  not take is kept by the process, which reads those namespaces without the cache until L2 takes
+  it, at its next invalidation or version read that L2 answers.
 
 Within one request each namespace's version is read once, and the namespaces a request is going
 to need can be announced (``announce``) so that its first read asks for them all at once: an API
@@ -139,6 +141,9 @@ class TwoTierCache:
         self._request_reads: ContextVar[_RequestReads | None] = ContextVar(f"request_reads_{id(self)}", default=None)
         # The namespaces changed by this thread's open transaction, for L2 at its commit.
         self._committing: ContextVar[set[str] | None] = ContextVar(f"committing_{id(self)}", default=None)
+        # The namespaces whose invalidation L2 did not take, each with a token of the last attempt.
+        self._undelivered: dict[str, object] = {}
+        self._undelivered_lock = threading.Lock()
         self._leases: dict[str, _Lease] = {}
         self._leases_lock = threading.Lock()
 
@@ -200,9 +205,32 @@ class TwoTierCache:
 
     def invalidate(self, *namespaces: str) -> bool:
         """Drop every value filed under any of ``namespaces``, in every process: one L2 write.
-        False when L2 did not take it."""
+        False when L2 did not take it: until it does, this process reads those namespaces from
+        their source alone, and writes them again with its next invalidation or version read
+        that L2 answers (an outage that ends without a restart leaves L2 its old values)."""
         if not namespaces:
             return True
+        with self._undelivered_lock:
+            self._undelivered.update(dict.fromkeys(namespaces, object()))
+        return self._deliver()
+
+    def _deliver(self) -> bool:
+        """Write new versions of every namespace whose invalidation L2 has yet to take, in one
+        write; whether it took them."""
+        with self._undelivered_lock:
+            attempts = dict(self._undelivered)
+        if not attempts:
+            return True
+        if not self._write_versions(attempts):
+            return False
+        with self._undelivered_lock:
+            for ns, attempt in attempts.items():
+                if self._undelivered.get(ns) is attempt:  # not invalidated again meanwhile
+                    del self._undelivered[ns]
+        return True
+
+    def _write_versions(self, namespaces: Iterable[str]) -> bool:
+        """Write new versions of ``namespaces`` to L2; whether it took them."""
         versions = {ns: _new_version() for ns in namespaces}
         # set_many answers the keys it could not write (a backend told to ignore its errors
         # raises none); django-redis's own answers None.
@@ -230,8 +258,7 @@ class TwoTierCache:
         if not namespaces:
             return
         if not transaction.get_connection().in_atomic_block:  # autocommit: already committed
-            if not self.invalidate(*namespaces):
-                self._uncommitted().update(namespaces)  # L2 did not take them: the next commit writes them
+            self.invalidate(*namespaces)
             return
         reads = self._request_reads.get()
         if reads is None:
@@ -241,8 +268,8 @@ class TwoTierCache:
         self._uncommitted().update(namespaces)
         # One callback per call, each writing whatever is still pending: a callback dropped with
         # a rolled-back savepoint loses nothing. Namespaces of a transaction rolled back as a
-        # whole, or that L2 did not take at its commit (Redis down), wait for this thread's next
-        # commit; dropping more values than needed is harmless.
+        # whole wait for this thread's next commit (dropping more values than needed is
+        # harmless); those L2 does not take at the commit, ``invalidate`` keeps for later.
         transaction.on_commit(self._invalidate_committed)
 
     def _uncommitted(self) -> "set[str]":  # quoted: in this class, "set" names its method
@@ -258,8 +285,7 @@ class TwoTierCache:
         if committing:
             namespaces = sorted(committing)
             committing.clear()
-            if not self.invalidate(*namespaces):
-                committing.update(namespaces)
+            self.invalidate(*namespaces)
 
     def take(self, key: str, *, limit: int, ttl: int) -> bool:
         """Count one use of the counter ``key`` (expiring ``ttl`` seconds after its first use)
@@ -297,8 +323,11 @@ class TwoTierCache:
         return granted > 0
 
     def clear_local(self) -> None:
-        """Forget what this process keeps: L1's values and the leases of its counters."""
+        """Forget what this process keeps: L1's values, the leases of its counters and the
+        invalidations L2 has yet to take."""
         self.l1.clear()
+        with self._undelivered_lock:
+            self._undelivered.clear()
         with self._leases_lock:
             self._leases.clear()
 
@@ -383,9 +412,16 @@ class TwoTierCache:
         return {ns: known[ns] for ns in namespaces}
 
     def _read_versions(self, namespaces: list[str]) -> dict[str, str] | None:
-        """The versions of ``namespaces``; None when L2 cannot say."""
+        """The versions of ``namespaces``; None when L2 cannot say, or has yet to take the
+        invalidation of one of them."""
         keys = {ns: _version_key(ns) for ns in namespaces}
         found = self._l2("versions", lambda: _read_version_keys(self.l2, list(keys.values())), failed=None)
+        if found is not None and self._undelivered:  # L2 answers again: it takes them before any read
+            if self._deliver():
+                found = self._l2("versions", lambda: _read_version_keys(self.l2, list(keys.values())), failed=None)
+            with self._undelivered_lock:
+                if not self._undelivered.keys().isdisjoint(namespaces):
+                    return None
         if found is None:
             return None
         versions = {}

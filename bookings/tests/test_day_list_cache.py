@@ -327,6 +327,19 @@ def test_with_redis_unreachable_the_day_list_is_read_from_the_database(desk, stu
     assert len(day_list(desk)) == len(day_list(desk)) == 1
 
 
+@pytest.mark.redis
+def test_a_state_change_redis_missed_is_not_served_from_the_cached_day_list_once_redis_is_back(
+    desk, studio, django_capture_on_commit_callbacks, pipelines_reset
+):
+    booking = BookingFactory(space=studio, start=MONDAY_10_UTC, state=BookingState.PENDING)
+    assert day_list(desk)[0]["state"] == "pending"
+
+    with pipelines_reset(), django_capture_on_commit_callbacks(execute=True):  # Redis blinks at the commit
+        desk.post(f"{BOOKINGS}{booking.pk}/state", {"target_state": "confirmed"})
+
+    assert day_list(desk)[0]["state"] == "confirmed"
+
+
 def signed_in(employee) -> APIClient:
     api_client = APIClient()
     pair = api_client.post("/api/v1/auth/login", {"username": employee.username, "password": DEFAULT_PASSWORD}).json()

@@ -5,7 +5,6 @@ import os
 import signal
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 import redis
@@ -62,6 +61,27 @@ def test_health_cache_answers_503_while_redis_is_down(client, redis_down):
 
     assert response.status_code == 503
     assert response.json()["backend"] == "FailOpenRedisCache"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda l2: l2.get("k"),
+        lambda l2: l2.get_many_tracked(["k"]),
+        lambda l2: l2.set("k", 1, 60),
+        lambda l2: l2.set_many({"k": 1}, 60),
+        lambda l2: l2.add("k", 1, 60),
+        lambda l2: l2.incr("k", 1),
+        lambda l2: l2.delete("k"),
+    ],
+    ids=["get", "get_many_tracked", "set", "set_many", "add", "incr", "delete"],
+)
+def test_with_redis_unreachable_every_call_the_app_makes_fails_open(redis_down, call):
+    before = _failures()
+
+    call(caches["default"])
+
+    assert _failures() == before + 1
 
 
 def _tracked(l2):
@@ -225,21 +245,11 @@ def test_a_forked_process_tracks_on_a_connection_of_its_own():
     assert _client_id(_tracked(l2).connection) == parent_connection
 
 
-@contextmanager
-def pipelines_reset():
-    """Within it every Redis pipeline (a ``set_many``) fails as on a connection the server reset."""
-
-    def connection_reset(self, *args, **kwargs):
-        raise redis.ConnectionError("Connection reset by peer")
-
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(redis.client.Pipeline, "execute", connection_reset)
-        yield
-
-
 @pytest.mark.redis
 @pytest.mark.django_db
-def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(django_capture_on_commit_callbacks):
+def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(
+    django_capture_on_commit_callbacks, pipelines_reset
+):
     reader = TwoTierCache(l1_max_size=100, l1_ttl=60)  # another app process
     reader.get_or_set("caller", lambda: "as before the change", namespaces=["employee:7"])
 
@@ -259,7 +269,9 @@ def test_namespaces_redis_dropped_at_a_commit_are_written_at_the_next(django_cap
 
 @pytest.mark.redis
 @pytest.mark.django_db
-def test_a_request_reads_its_own_committed_change_though_redis_dropped_its_write(django_capture_on_commit_callbacks):
+def test_a_request_reads_its_own_committed_change_though_redis_dropped_its_write(
+    django_capture_on_commit_callbacks, pipelines_reset
+):
     cache.get_or_set("day list", lambda: "as before the change", namespaces=["day:2030-01-14"])
 
     cache.begin_request()
@@ -276,7 +288,7 @@ def test_a_request_reads_its_own_committed_change_though_redis_dropped_its_write
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_namespaces_redis_dropped_outside_a_transaction_are_written_at_the_next_commit():
+def test_namespaces_redis_dropped_outside_a_transaction_are_written_at_the_next_commit(pipelines_reset):
     reader = TwoTierCache(l1_max_size=100, l1_ttl=60)  # another app process
     reader.get_or_set("caller", lambda: "as before the change", namespaces=["employee:7"])
 
@@ -286,5 +298,37 @@ def test_namespaces_redis_dropped_outside_a_transaction_are_written_at_the_next_
         cache.invalidate_for_change("day:2030-01-14")
 
     assert reader.get_or_set("caller", lambda: "as after the change", namespaces=["employee:7"]) == (
+        "as after the change"
+    )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_namespace_whose_invalidation_redis_dropped_is_not_read_from_the_cache_once_redis_is_back(
+    django_capture_on_commit_callbacks, pipelines_reset
+):
+    cache.get_or_set("day list", lambda: "as before the change", namespaces=["day:2030-01-14"])
+
+    with pipelines_reset(), django_capture_on_commit_callbacks(execute=True):
+        cache.invalidate_for_change("day:2030-01-14")  # outside a request: a task, a command
+
+    assert cache.get_or_set("day list", lambda: "as after the change", namespaces=["day:2030-01-14"]) == (
+        "as after the change"
+    )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_an_invalidation_redis_dropped_is_written_at_its_processs_next_cache_read(
+    django_capture_on_commit_callbacks, pipelines_reset
+):
+    reader = TwoTierCache(l1_max_size=100, l1_ttl=60)  # another app process
+    reader.get_or_set("day list", lambda: "as before the change", namespaces=["day:2030-01-14"])
+    with pipelines_reset(), django_capture_on_commit_callbacks(execute=True):
+        cache.invalidate_for_change("day:2030-01-14")
+
+    cache.get("profile", namespaces=["employee:7"])  # the writer's process reads anything, Redis back
+
+    assert reader.get_or_set("day list", lambda: "as after the change", namespaces=["day:2030-01-14"]) == (
         "as after the change"
     )
