@@ -381,24 +381,24 @@ def test_event_list_leaves_out_events_younger_than_the_settling_margin(manager_a
 
 
 @contextmanager
-def an_event_being_committed(actor):
-    """Yields while another connection's transaction holds an event it has inserted but not
-    committed; yields a callable that commits it and answers the event's id."""
-    inserted, finish = threading.Event(), threading.Event()
+def a_transaction_left_open(work):
+    """Yields while another connection's transaction has done ``work()`` and is still open;
+    yields a callable that commits it and answers what ``work()`` answered."""
+    done, finish = threading.Event(), threading.Event()
 
     def slow_transaction():
         try:
             with transaction.atomic():
-                older = services.publish(EventType.CLIENT_UPDATED, actor)
-                inserted.set()
+                answer = work()
+                done.set()
                 finish.wait(timeout=30)
-            return older.pk
+            return answer
         finally:
             connection.close()
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(slow_transaction)
-        assert inserted.wait(timeout=30)
+        assert done.wait(timeout=30)
 
         def commit():
             finish.set()
@@ -408,6 +408,11 @@ def an_event_being_committed(actor):
             yield commit
         finally:
             finish.set()
+
+
+def an_event_being_committed(actor):
+    """``a_transaction_left_open`` holding an event it has inserted; its commit answers the event's id."""
+    return a_transaction_left_open(lambda: services.publish(EventType.CLIENT_UPDATED, actor).pk)
 
 
 def poll_events(api, since):
@@ -443,3 +448,16 @@ def test_a_transaction_left_open_holds_the_list_back_no_longer_than_the_longest_
         commit()
 
     assert while_the_older_is_open == [newer.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_left_open_that_only_read_does_not_hold_the_list_back(manager, manager_api, settings):
+    settings.EVENTS_LIST_SETTLE = 0
+    since = timezone.now()
+
+    with a_transaction_left_open(lambda: list(WebhookEndpoint.objects.all())):  # a shell left in a read
+        newer = services.publish(EventType.CLIENT_UPDATED, manager)
+        listed = poll_events(manager_api, since)
+
+    assert listed == [newer.pk]
