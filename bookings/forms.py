@@ -32,6 +32,7 @@ from photostudio.inputs import (
     repeated_instants,
     repeated_label,
     repeated_time_error,
+    skipped_day_error,
     skipped_time_error,
 )
 
@@ -231,7 +232,8 @@ def _time_input():
 class TimesMixin:
     """``date``, ``start_time`` and ``end_time`` on the studio's wall clock, as ``start``/``end``.
 
-    A time the clocks skip that day is refused on its field. A time they repeat is taken as one of
+    A date the clocks skip whole is refused on its field, a time they skip that day on its own. A
+    time they repeat is taken as one of
     ``exact_instants`` it reads as (the form was given its moment), or else asked about on its
     field, ``repeated_options`` holding the moments each of start and end may be.
 
@@ -264,6 +266,9 @@ class TimesMixin:
         cleaned = super().clean()
         if all(cleaned.get(name) is not None for name in ("date", "start_time", "end_time")):
             day, start_time, end_time = cleaned["date"], cleaned["start_time"], cleaned["end_time"]
+            if skipped := skipped_day_error(day):  # said once, of the date, not of each time
+                self.add_error("date", skipped)
+                return cleaned
             end_day = day + timedelta(days=1) if end_time == time(0, 0) else day
             options = {}
             for name, field, on_day, clock in (

@@ -17,7 +17,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, Trans
 
 from bookings.phones import normalise_phone
 from photostudio.dates import long_day_text, moment_text
-from photostudio.inputs import LAST_DAY, in_calendar
+from photostudio.inputs import LAST_DAY, day_on_the_clock, in_calendar
 from photostudio.models import AuditedModel
 
 # Keys of Space.opening_hours, in date.weekday() order.
@@ -118,7 +118,10 @@ class Space(models.Model):
         return timedelta(minutes=self.buffer_minutes)
 
     def hours_on(self, day: date) -> list[str] | None:
-        """``["HH:MM", "HH:MM"]`` for ``day``'s weekday, or None when the space is closed."""
+        """``["HH:MM", "HH:MM"]`` for ``day``'s weekday, or None when the space is closed, as it is
+        on a day the studio's clock skips whole (``day_on_the_clock``)."""
+        if not day_on_the_clock(day):
+            return None
         return (self.opening_hours or {}).get(WEEKDAYS[day.weekday()]) or None
 
     def opening_window(self, day: date) -> tuple[datetime, datetime] | None:

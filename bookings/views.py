@@ -47,6 +47,7 @@ from employees.models import Role
 from photostudio import errors
 from photostudio.dates import day_text, short_day_text
 from photostudio.exports import csv_writer
+from photostudio.inputs import skipped_day_error
 
 PAGE_SIZE = 25
 NEEDS_ACTION_LIMIT = 10
@@ -185,6 +186,8 @@ def calendar_view(request):
             "next": day + timedelta(days=1),
             "grid": timegrid.day_grid(day=day, spaces=spaces, bookings=bookings, now=now, closures=closures),
         }
+    shown_days = [monday + timedelta(days=offset) for offset in range(7)] if view == "week" else [day]
+    context["skipped_days"] = _skipped_day_notes(shown_days)
     context["cancelled"] = [booking for booking in bookings if booking.state == BookingState.CANCELLED]
     context["closures"] = closures
     context["can_book"] = request.user.has_perm("bookings.add_booking")
@@ -209,7 +212,17 @@ def day_sheet_view(request):
         }
         for space in spaces
     ]
-    return render(request, "bookings/day_sheet.html", {"day": day, "sheets": sheets, "space": chosen_space})
+    return render(
+        request,
+        "bookings/day_sheet.html",
+        {"day": day, "sheets": sheets, "space": chosen_space, "skipped_days": _skipped_day_notes([day])},
+    )
+
+
+def _skipped_day_notes(days) -> list[str]:
+    """What a page showing ``days`` says of each the studio's clock skips whole (its spaces are
+    closed then)."""
+    return [skipped.message for day in days if (skipped := skipped_day_error(day))]
 
 
 # --- Bookings -----------------------------------------------------------------------------------

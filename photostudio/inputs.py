@@ -61,23 +61,57 @@ def in_calendar(day: date) -> bool:
 
 
 def skipped_time_error(day: date, clock: time) -> ValidationError | None:
-    """Why the studio's clock never shows ``clock`` on ``day`` (the clocks go forward past it), or
-    None when it does. Code ``skipped_time``."""
+    """Why the studio's clock never shows ``clock`` on ``day`` (the clocks go forward past it, or
+    over the whole day: ``skipped_day_error``), or None when it does. Code ``skipped_time``."""
+    if skipped := skipped_day_error(day):
+        return skipped
     zone = timezone.get_default_timezone()
     wall = datetime.combine(day, clock.replace(second=0, microsecond=0))
     if _on_the_clock(wall, zone):
         return None
-    skipped_from = wall
-    while not _on_the_clock(skipped_from - _MINUTE, zone):
-        skipped_from -= _MINUTE
-    # In the gap, fold 0 reads a time with the offset before the change and fold 1 with the one after.
-    jump = wall.replace(tzinfo=zone, fold=1).utcoffset() - wall.replace(tzinfo=zone, fold=0).utcoffset()
-    resumes = skipped_from + jump
+    skipped_from, resumes = _gap_around(wall, zone)
     return ValidationError(
         f"{clock:%H:%M} does not exist on {day_text(day)}: the clocks go forward from {skipped_from:%H:%M} to "
         f"{resumes:%H:%M} that night. Choose a time before {skipped_from:%H:%M} or from {resumes:%H:%M} on.",
         code="skipped_time",
     )
+
+
+def day_on_the_clock(day: date) -> bool:
+    """Whether the studio's clock shows any time of ``day``: not one its clocks jumped over whole,
+    as Samoa's (Pacific/Apia) went from 29 December 2011 straight to the 31st."""
+    zone = timezone.get_default_timezone()
+    # A day the clock shows any of shows its first or its last minute: no zone jumps twice a day.
+    return _on_the_clock(datetime.combine(day, time(0, 0)), zone) or _on_the_clock(
+        datetime.combine(day, time(23, 59)), zone
+    )
+
+
+def skipped_day_error(day: date) -> ValidationError | None:
+    """Why ``day`` is no date on the studio's clock (``day_on_the_clock``), or None when it is.
+    Code ``skipped_time``, as for a time the clocks skip."""
+    if day_on_the_clock(day):
+        return None
+    zone = timezone.get_default_timezone()
+    skipped_from, resumes = _gap_around(datetime.combine(day, time(0, 0)), zone)
+    last_shown = skipped_from - _MINUTE
+    return ValidationError(
+        f"{day_text(day)} does not exist on the studio's clock ({zone.key}): it goes from "
+        f"{day_text(last_shown.date())}, {last_shown:%H:%M} straight to {day_text(resumes.date())}, {resumes:%H:%M}. "
+        "Choose another date.",
+        code="skipped_time",
+    )
+
+
+def _gap_around(wall: datetime, zone) -> tuple[datetime, datetime]:
+    """The first wall-clock minute the clocks skip in the gap around the naive ``wall``, and the
+    minute they go on from."""
+    skipped_from = wall
+    while not _on_the_clock(skipped_from - _MINUTE, zone):
+        skipped_from -= _MINUTE
+    # In the gap, fold 0 reads a time with the offset before the change and fold 1 with the one after.
+    jump = wall.replace(tzinfo=zone, fold=1).utcoffset() - wall.replace(tzinfo=zone, fold=0).utcoffset()
+    return skipped_from, skipped_from + jump
 
 
 def repeated_instants(day: date, clock: time) -> tuple[datetime, datetime] | None:

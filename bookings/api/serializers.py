@@ -35,7 +35,7 @@ from bookings.models import (
 from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Report
 from employees.models import Employee
 from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer
-from photostudio.inputs import FIRST_DAY, LAST_DAY, OUT_OF_CALENDAR_MESSAGE, in_calendar
+from photostudio.inputs import FIRST_DAY, LAST_DAY, OUT_OF_CALENDAR_MESSAGE, in_calendar, skipped_day_error
 from photostudio.openapi import ErrorDetailSerializer
 
 # Large enough for any real session, small enough that a typo (10000) is refused as such.
@@ -329,6 +329,11 @@ class ClientUpdateSerializer(InputSerializer):
 
 class DayQuerySerializer(serializers.Serializer):
     date = CalendarDateField(help_text="A day of the studio's local calendar, YYYY-MM-DD.")
+
+    def validate_date(self, day):
+        if skipped := skipped_day_error(day):
+            raise serializers.ValidationError(skipped.messages, code=skipped.code)
+        return day
 
 
 class SearchQuerySerializer(serializers.Serializer):

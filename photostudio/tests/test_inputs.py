@@ -32,3 +32,14 @@ def test_a_time_the_clocks_skip_names_the_change_of_its_zone(settings):
     ]
     assert skipped_time_error(date(2030, 10, 6), time(2, 30)) is None
     assert skipped_time_error(date(2030, 10, 5), time(2, 10)) is None
+
+
+def test_a_day_the_clocks_skip_whole_is_said_not_to_exist(settings):
+    settings.TIME_ZONE = "Pacific/Apia"  # Samoa went from UTC-10 to UTC+14 at the end of 29 December 2011
+
+    assert skipped_time_error(date(2011, 12, 30), time(10, 0)).messages == [
+        "Fri 30 Dec 2011 does not exist on the studio's clock (Pacific/Apia): it goes from Thu 29 Dec 2011, "
+        "23:59 straight to Sat 31 Dec 2011, 00:00. Choose another date."
+    ]
+    assert skipped_time_error(date(2011, 12, 29), time(23, 59)) is None
+    assert skipped_time_error(date(2011, 12, 31), time(0, 0)) is None
