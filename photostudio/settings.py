@@ -26,6 +26,17 @@ DURATION_MAX_MINUTES = DURATION_MAX_SECONDS // 60
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
+
+
+def _is_placeholder(secret: str, *, minimum_length: int) -> bool:
+    """A secret from .env.example or a tutorial, or too short: anyone may know or guess it."""
+    letters = re.sub(r"[^a-z]", "", secret.lower())
+    return len(secret) < minimum_length or any(
+        word in letters
+        for word in ("yoursecretkey", "yourmetricstoken", "changeme", "changethis", "replaceme", "insecure")
+    )
+
+
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -33,16 +44,12 @@ if not SECRET_KEY:
             "SECRET_KEY is not set: set SECRET_KEY (50+ random characters) or DEBUG=true for local use"
         )
     SECRET_KEY = "insecure-local-development-key-never-use-in-production-0123456789"
-elif not DEBUG:
+elif not DEBUG and _is_placeholder(SECRET_KEY, minimum_length=50):
     # Placeholders from .env.example and tutorials sign tokens anyone can forge; refuse them.
-    _placeholder = re.sub(r"[^a-z]", "", SECRET_KEY.lower())
-    if len(SECRET_KEY) < 50 or any(
-        word in _placeholder for word in ("yoursecretkey", "changeme", "changethis", "replaceme", "insecure")
-    ):
-        raise ImproperlyConfigured(
-            "SECRET_KEY is a placeholder or shorter than 50 characters: set 50+ random characters, e.g. "
-            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-        )
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a placeholder or shorter than 50 characters: set 50+ random characters, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -527,3 +534,9 @@ METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0, maximum=65535)
 PROMETHEUS_EXPORT_MIGRATIONS = False
 # When set, /metrics answers only requests carrying "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and not DEBUG and _is_placeholder(METRICS_TOKEN, minimum_length=20):
+    # .env.example's token is public: keeping it would show /metrics to anyone who read it.
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN is a placeholder or shorter than 20 characters: set 20+ random characters, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )

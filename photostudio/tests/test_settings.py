@@ -16,7 +16,7 @@ VARIABLES = [
     "RATE_LIMIT_MAX_ATTEMPTS", "RATE_LIMIT_WINDOW", "ALLOWED_HOSTS", "TIME_ZONE", "EMAIL_HOST",
     "DATABASE_REPLICA_URLS", "DATABASE_PREPARED_STATEMENTS", "CACHE_TRACKING_MAX_AGE_MS",
     "EVENT_BUS_TYPE", "WEB_CONCURRENCY", "GUNICORN_THREADS", "CELERY_CONCURRENCY", "APP_REPLICAS",
-    "LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS", "METRICS_PORT", "EMAIL_FILE_PATH",
+    "LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS", "METRICS_PORT", "EMAIL_FILE_PATH", "METRICS_TOKEN",
 ]  # fmt: skip
 
 
@@ -265,6 +265,24 @@ def test_placeholder_secret_key_stops_manage_py_in_one_line():
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("Configuration error: SECRET_KEY is a placeholder")
+
+
+@pytest.mark.parametrize(
+    "placeholder", [_env_example_value("METRICS_TOKEN"), "change-me-metrics-token-0123", "short-token"]
+)
+def test_placeholder_or_short_metrics_token_is_refused_with_debug_off(load_settings, placeholder):
+    # .env.example's token is public: a deployment keeping it would show /metrics to anyone.
+    with pytest.raises(ImproperlyConfigured, match="METRICS_TOKEN is a placeholder or shorter than 20 characters"):
+        load_settings(METRICS_TOKEN=placeholder)
+
+
+def test_placeholder_metrics_token_is_accepted_for_local_use_with_debug_on(load_settings):
+    settings = load_settings(METRICS_TOKEN=_env_example_value("METRICS_TOKEN"), DEBUG="true")
+    assert settings["METRICS_TOKEN"] == _env_example_value("METRICS_TOKEN")
+
+
+def test_a_random_metrics_token_is_accepted(load_settings):
+    assert load_settings(METRICS_TOKEN="Xq3v9-LmT0pR2sW8yZ4bN6cD")["METRICS_TOKEN"] == "Xq3v9-LmT0pR2sW8yZ4bN6cD"
 
 
 def test_pool_holds_one_connection_per_sync_worker_by_default(load_settings):
