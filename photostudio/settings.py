@@ -131,6 +131,23 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------------
+
+
+def _parsed_database_url(url: str, *, named: str, **options) -> dict:
+    """The Django database of a postgresql:// URL, or a one-line refusal that names the variable
+    (``named``) without repeating the URL, whose password it may hold."""
+    try:
+        database = dj_database_url.parse(url, **options)
+    except ValueError:  # a port that is no number, an unclosed [ ... as dj_database_url.ParseError
+        raise ImproperlyConfigured(
+            f"{named} is not a valid URL: write it as postgresql://user:password@host:port/name, "
+            "with special characters in the password %-encoded"
+        ) from None
+    if not database["NAME"] and "service" not in database.get("OPTIONS", {}):
+        raise ImproperlyConfigured(f"{named} names no database: end it with /name, as in postgresql://host:5432/studio")
+    return database
+
+
 DATABASE_URL = env_str("DATABASE_URL")
 # The process model: app containers behind the proxy (APP_REPLICAS), gunicorn workers in each
 # (WEB_CONCURRENCY, below with the event bus), threads per gunicorn worker (GUNICORN_THREADS; read
@@ -158,7 +175,7 @@ if DATABASE_URL:
     # pool_pre_ping), so a connection PostgreSQL dropped while idle (a restart, a firewall or pooler
     # timeout) is replaced instead of failing the request that draws it with a 503. The price is
     # one empty query's round trip per request (about 60 us on a local socket).
-    _database = dj_database_url.parse(DATABASE_URL, conn_health_checks=True)
+    _database = _parsed_database_url(DATABASE_URL, named="DATABASE_URL", conn_health_checks=True)
     _database["OPTIONS"] = {
         "pool": {
             "min_size": DATABASE_POOL_SIZE,
@@ -191,7 +208,9 @@ for _number, _replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
     # No pool: a pool waits its whole timeout for a replica that is down, where a plain connection
     # is refused at once and the read goes to the primary.
     DATABASES[f"replica_{_number}"] = {
-        **dj_database_url.parse(_replica_url, conn_max_age=60, conn_health_checks=True),
+        **_parsed_database_url(
+            _replica_url, named=f"DATABASE_REPLICA_URLS entry {_number}", conn_max_age=60, conn_health_checks=True
+        ),
         "OPTIONS": {"connect_timeout": 2, **_STATEMENT_OPTIONS},
         "TEST": {"MIRROR": "default"},
     }

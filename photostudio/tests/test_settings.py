@@ -232,6 +232,38 @@ def test_a_replica_url_that_is_not_postgresql_is_refused(load_settings):
         )
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgresql://studio:pw@db:five/crm", "is not a valid URL"),
+        ("postgresql://studio:pw@db:99999/crm", "is not a valid URL"),
+        ("postgresql://studio:pw@[db/crm", "is not a valid URL"),
+        ("postgresql://studio:pw@db:5432/", "names no database"),
+    ],
+)
+def test_a_malformed_database_url_is_refused_naming_the_variable(load_settings, url, problem):
+    with pytest.raises(ImproperlyConfigured, match=f"^DATABASE_URL {problem}"):
+        load_settings(DATABASE_URL=url)
+
+
+def test_a_malformed_replica_url_is_refused_naming_its_entry(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="^DATABASE_REPLICA_URLS entry 2 is not a valid URL"):
+        load_settings(
+            DATABASE_URL="postgresql://studio@primary.internal/studio",
+            DATABASE_REPLICA_URLS="postgresql://studio@replica-1.internal/studio,postgresql://studio@replica-2:x/studio",
+        )
+
+
+def test_a_malformed_database_url_stops_manage_py_in_one_line():
+    env = _clean_environment() | {"SECRET_KEY": "p-" + "x7Kq9" * 12, "DATABASE_URL": "postgresql://s:pw@db:five/crm"}
+    result = _run_manage("check", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DATABASE_URL is not a valid URL: write it as postgresql://user:password@host:port/name, "
+        "with special characters in the password %-encoded"
+    ]
+
+
 def _env_example_value(name):
     for line in (PROJECT_DIR / ".env.example").read_text().splitlines():
         if line.startswith(f"{name}="):
