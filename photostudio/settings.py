@@ -9,9 +9,11 @@ import re
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import phonenumbers
+import redis.connection
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -244,6 +246,15 @@ CACHE_WARM_INTERVAL = env_int("CACHE_WARM_INTERVAL", 60, minimum=10, maximum=DUR
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured("REDIS_URL must be a redis://host:port/db URL")
+    try:
+        redis.connection.parse_url(REDIS_URL)  # the port and the query's options
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"REDIS_URL is not a valid URL ({exc}): write it as redis://host:port/db") from None
+    # redis-py reads a database that is no number as 0, another deployment's perhaps; Celery refuses it.
+    if not re.fullmatch(r"/?[0-9]*", urlsplit(REDIS_URL).path):
+        raise ImproperlyConfigured(
+            "REDIS_URL is not a valid URL: its database (after the last /) must be a number, as in redis://host:6379/0"
+        )
     # Fails open: with Redis down, reads are misses and writes are dropped (logged and counted),
     # so pages and the API, throttle included, keep answering from the database.
     CACHES = {

@@ -264,6 +264,22 @@ def test_a_malformed_database_url_stops_manage_py_in_one_line():
     ]
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["redis://cache:six/0", "redis://cache:70000/0", "redis://cache:6379/two", "redis://cache:6379/0?socket_timeout=x"],
+)
+def test_a_malformed_redis_url_is_refused_naming_the_variable(load_settings, url):
+    # redis-py would read a database that is no number as 0, sharing another deployment's keys,
+    # and the rest only fail at the first cache call or when the worker connects.
+    with pytest.raises(ImproperlyConfigured, match="^REDIS_URL is not a valid URL"):
+        load_settings(REDIS_URL=url)
+
+
+def test_a_redis_url_with_password_and_tls_is_accepted(load_settings):
+    settings = load_settings(REDIS_URL="rediss://:s%40cret@cache.internal:6380/2")
+    assert settings["CACHES"]["default"]["LOCATION"] == "rediss://:s%40cret@cache.internal:6380/2"
+
+
 def _env_example_value(name):
     for line in (PROJECT_DIR / ".env.example").read_text().splitlines():
         if line.startswith(f"{name}="):
