@@ -1,7 +1,7 @@
 import pytest
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils.http import parse_http_date
 from django.views.decorators.cache import never_cache
 
@@ -76,3 +76,16 @@ def test_metrics_are_exposed_for_prometheus(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/health", "/health/db", "/health/cache", "/health/events", "/metrics"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "TRACE"])
+def test_probes_and_metrics_answer_other_methods_405_naming_get_and_head(path, method):
+    # A browser's CSRF check is no answer to a monitor that POSTs: it would read as a 403 refusal.
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.generic(method, path)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
