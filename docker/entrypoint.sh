@@ -40,6 +40,8 @@ case "$role" in
     exec celery -A photostudio beat --loglevel "${LOG_LEVEL:-INFO}" --schedule /tmp/celerybeat-schedule "$@"
     ;;
   migrate)
+    # One connection at a time, as docs/operations.md's connection budget counts it.
+    export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-1}"
     python manage.py migrate --noinput
     if [ -n "${DJANGO_SUPERUSER_PASSWORD:-}" ]; then
       python manage.py create_admin --username "${DJANGO_SUPERUSER_USERNAME:-admin}" --email "${DJANGO_SUPERUSER_EMAIL:-}"

@@ -85,3 +85,21 @@ def test_a_bad_setting_stops_every_long_running_role_with_one_line(role):
     assert result.stderr.strip().splitlines() == [
         "Configuration error: EVENT_BUS_TYPE='kafka' must be one of memory, redis"
     ]
+
+
+def test_migrate_keeps_one_database_connection_whatever_the_threads_of_the_app(tmp_path):
+    # docs/operations.md counts migrate as one connection in the budget; a pool sized for
+    # GUNICORN_THREADS would open that many.
+    stub = tmp_path / "bin" / "python"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\necho "$* pool=$DATABASE_POOL_SIZE"\n')
+    stub.chmod(0o755)
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_POOL_SIZE"}
+    env.update(GUNICORN_THREADS="4", DJANGO_SUPERUSER_PASSWORD="", PATH=f"{stub.parent}:{env['PATH']}")
+
+    result = subprocess.run(
+        ["sh", "docker/entrypoint.sh", "migrate"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["manage.py migrate --noinput pool=1"]
