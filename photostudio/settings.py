@@ -555,6 +555,12 @@ LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"
 LOG_FILE = env_str("LOG_FILE")
 if LOG_FILE and not Path(LOG_FILE).parent.is_dir():
     raise ImproperlyConfigured(f"LOG_FILE={LOG_FILE!r} is in a directory that does not exist")
+if LOG_FILE:
+    # What the handler would do when logging is set up, where a failure is a traceback naming no variable.
+    try:
+        Path(LOG_FILE).open("a").close()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"LOG_FILE={LOG_FILE!r} cannot be written: {exc.strerror}") from None
 LOG_FILE_MAX_BYTES = env_int("LOG_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 LOG_FILE_BACKUPS = env_int("LOG_FILE_BACKUPS", 5, minimum=0)
 LOGGING = logging_config(LOG_LEVEL, log_file=LOG_FILE, max_bytes=LOG_FILE_MAX_BYTES, backups=LOG_FILE_BACKUPS)

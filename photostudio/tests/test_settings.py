@@ -399,6 +399,20 @@ def test_log_file_adds_a_rotating_json_handler(load_settings, tmp_path):
     assert set(settings["LOGGING"]["root"]["handlers"]) == {"stdout", "file"}
 
 
+def test_a_log_file_that_cannot_be_written_is_refused_naming_the_variable(load_settings, tmp_path):
+    with pytest.raises(ImproperlyConfigured, match=f"^LOG_FILE='{tmp_path}' cannot be written: Is a directory"):
+        load_settings(LOG_FILE=str(tmp_path))
+
+
+def test_a_log_file_that_cannot_be_written_stops_manage_py_in_one_line(tmp_path):
+    env = _clean_environment() | {"SECRET_KEY": "p-" + "x7Kq9" * 12, "LOG_FILE": str(tmp_path)}
+    result = _run_manage("check", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Configuration error: LOG_FILE='{tmp_path}' cannot be written: Is a directory"
+    ]
+
+
 def test_email_file_path_keeps_e_mails_as_files_when_there_is_no_smtp_host(load_settings, tmp_path):
     settings = load_settings(EMAIL_FILE_PATH=str(tmp_path))
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
