@@ -54,6 +54,9 @@ elif not DEBUG and _is_placeholder(SECRET_KEY, minimum_length=50):
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would answer every request 400, while /health (any host) kept the containers healthy.
+    raise ImproperlyConfigured("ALLOWED_HOSTS names no host: list the names the studio is reached by (crm.example.com)")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -159,6 +159,17 @@ def _duration_variables() -> list[str]:
     return sorted(name for name in names if name.endswith(_DURATION_SUFFIXES))
 
 
+@pytest.mark.parametrize("value", ["", " , "])
+def test_an_empty_allowed_hosts_is_refused_with_debug_off(load_settings, value):
+    # Every page and API call would answer 400 while /health, which answers any host, stays green.
+    with pytest.raises(ImproperlyConfigured, match="^ALLOWED_HOSTS names no host"):
+        load_settings(ALLOWED_HOSTS=value)
+
+
+def test_an_empty_allowed_hosts_is_accepted_with_debug_on(load_settings):
+    assert load_settings(ALLOWED_HOSTS="", DEBUG="true")["ALLOWED_HOSTS"] == []
+
+
 def test_the_duration_settings_are_found():
     assert {"CACHE_TTL", "DATABASE_REPLICA_PIN_SECONDS", "BOOKING_MIN_DURATION_MINUTES"} <= set(_duration_variables())
 
