@@ -134,3 +134,16 @@ def test_a_device_or_pipe_given_as_the_file_is_refused_and_left_in_place(tmp_pat
 
     assert stat.S_ISFIFO(pipe.stat().st_mode)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["export.fifo"]
+
+
+def test_an_export_running_at_once_to_the_same_file_is_left_alone(tmp_path):
+    # Another run (a cron job overlapping a hand-run one) writing its unfinished file beside the target.
+    ClientFactory(full_name="Ada")
+    output = tmp_path / "clients.csv"
+    others_unfinished = tmp_path / ".clients.csv.partial"
+    others_unfinished.write_text("name\nfrom the other run\n")
+
+    call_command("export_data", "clients", "--output", str(output))
+
+    assert others_unfinished.read_text() == "name\nfrom the other run\n"
+    assert [row["name"] for row in read_csv(output)] == ["Ada"]

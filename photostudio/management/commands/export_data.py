@@ -1,5 +1,6 @@
 import json
 import os
+import tempfile
 from argparse import ArgumentTypeError
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -88,9 +89,12 @@ class Command(BaseCommand):
                 _midnight(last_day + timedelta(days=1)) if last_day else None,
             )
             total = rows.count()
-            partial = target.with_name(f".{target.name}.partial")
+            # A name of its own (created exclusively, readable by its owner only): another export
+            # to the same file at the same time writes its own, and each replaces the target whole.
+            descriptor, partial_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+            partial = Path(partial_name)
             try:
-                with partial.open("w", newline="", encoding="utf-8") as stream:
+                with open(descriptor, "w", newline="", encoding="utf-8") as stream:
                     records = tqdm(rows.iterator(chunk_size=CHUNK_SIZE), total=total, unit=" rows", disable=None)
                     (self._write_csv if format == "csv" else self._write_json)(stream, chosen, records)
                 os.replace(partial, target)
