@@ -44,7 +44,9 @@ case "$role" in
     export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-1}"
     python manage.py migrate --noinput
     if [ -n "${DJANGO_SUPERUSER_PASSWORD:-}" ]; then
-      python manage.py create_admin --username "${DJANGO_SUPERUSER_USERNAME:-admin}" --email "${DJANGO_SUPERUSER_EMAIL:-}"
+      # The first admin only: once the studio has one, renaming it or changing its role must not
+      # fail this role, which would keep the app, worker and beat from starting.
+      python manage.py create_admin --username "${DJANGO_SUPERUSER_USERNAME:-admin}" --email "${DJANGO_SUPERUSER_EMAIL:-}" --if-no-admin
     fi
     ;;
   *)

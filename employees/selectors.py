@@ -9,7 +9,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from employees import calendar_feed
-from employees.models import Employee, SignIn
+from employees.models import Employee, Role, SignIn
 from photostudio import errors
 from photostudio.cache import cache, cached
 
@@ -26,6 +26,11 @@ def employees_visible_to(viewer: Employee) -> QuerySet[Employee]:
     if viewer.has_perm("employees.view_employee"):
         return employees
     return employees.filter(pk=viewer.pk)
+
+
+def studio_has_admin() -> bool:
+    """Whether any employee, active or not, has the admin role."""
+    return Employee.objects.filter(role=Role.ADMIN).exists()
 
 
 def get_employee(*, pk: int, viewer: Employee) -> Employee:

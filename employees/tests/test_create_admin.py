@@ -46,3 +46,26 @@ def test_create_admin_refuses_a_missing_password(monkeypatch):
     with pytest.raises(CommandError, match="Set DJANGO_SUPERUSER_PASSWORD"):
         call_command("create_admin")
     assert not Employee.objects.exists()
+
+
+@pytest.mark.django_db
+def test_create_admin_if_no_admin_changes_nothing_once_the_studio_has_an_admin(monkeypatch, capsys):
+    # Compose's migrate runs it at every start: the first admin, later made a manager, must not
+    # fail the start-up of every later upgrade.
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", STRONG_PASSWORD)
+    Employee.objects.create_user("admin", "first-admin-passphrase-1", role=Role.MANAGER)
+    Employee.objects.create_user("boss", "boss-admin-passphrase-2", role=Role.ADMIN)
+
+    call_command("create_admin", "--username", "admin", "--if-no-admin")
+
+    assert Employee.objects.get(username="admin").role == Role.MANAGER
+    assert "already has an admin" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_create_admin_if_no_admin_creates_the_first_admin(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", STRONG_PASSWORD)
+
+    call_command("create_admin", "--username", "owner", "--if-no-admin")
+
+    assert Employee.objects.get(username="owner").role == Role.ADMIN

@@ -103,3 +103,26 @@ def test_migrate_keeps_one_database_connection_whatever_the_threads_of_the_app(t
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["manage.py migrate --noinput pool=1"]
+
+
+def test_migrate_creates_the_first_admin_only_while_the_studio_has_none(tmp_path):
+    stub = tmp_path / "bin" / "python"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\necho "$*"\n')
+    stub.chmod(0o755)
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SUPERUSER_PASSWORD="a-passphrase",
+        DJANGO_SUPERUSER_USERNAME="owner",
+        DJANGO_SUPERUSER_EMAIL="owner@studio.test",
+        PATH=f"{stub.parent}:{env['PATH']}",
+    )
+
+    result = subprocess.run(
+        ["sh", "docker/entrypoint.sh", "migrate"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "manage.py create_admin --username owner --email owner@studio.test --if-no-admin"
+    )

@@ -2,6 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
+from employees.selectors import studio_has_admin
 from employees.services import create_admin
 from photostudio.errors import ValidationFailed
 
@@ -11,14 +12,24 @@ PASSWORD_VARIABLE = "DJANGO_SUPERUSER_PASSWORD"
 class Command(BaseCommand):
     help = (
         f"Create the studio's admin employee without prompting; the password comes from ${PASSWORD_VARIABLE}. "
-        "An existing admin of that username is left as it is; any other existing employee is refused."
+        "An existing admin of that username is left as it is; any other existing employee is refused. "
+        "With --if-no-admin, nothing is done once the studio has an admin."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin", help="Letters, digits and @.+-_ only (default: admin).")
         parser.add_argument("--email", default="", help="The admin's e-mail address (optional).")
+        parser.add_argument(
+            "--if-no-admin",
+            action="store_true",
+            help="Only create the studio's first admin: do nothing once it has one, whoever holds the username "
+            "(the deployment's start-up runs it every time).",
+        )
 
-    def handle(self, *args, username, email, **options):
+    def handle(self, *args, username, email, if_no_admin, **options):
+        if if_no_admin and studio_has_admin():
+            self.stdout.write("The studio already has an admin; nothing to do.")
+            return
         password = os.environ.get(PASSWORD_VARIABLE, "")
         if not password:
             raise CommandError(f"Set {PASSWORD_VARIABLE} to the admin's password (nothing was created).")
