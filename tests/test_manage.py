@@ -55,3 +55,12 @@ def test_traceback_still_shows_the_traceback(tmp_path):
 
     assert result.returncode == 1
     assert "Traceback" in result.stderr
+
+
+def test_a_command_on_a_database_never_migrated_says_to_migrate_first(tmp_path):
+    result = _manage("relay_events", SQLITE_PATH=str(tmp_path / "new.sqlite3"))
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Database error: no such table: events_delivery. The database lacks migrations: run manage.py migrate."
+    ]
