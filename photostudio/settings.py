@@ -8,6 +8,7 @@ switch to the production stack: PostgreSQL, Redis and Celery workers.
 import re
 import zoneinfo
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -550,6 +551,11 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Photo Studio <studio@localhost>")
+if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    raise ImproperlyConfigured(
+        f"DEFAULT_FROM_EMAIL={DEFAULT_FROM_EMAIL!r} holds no e-mail address: write it as studio@example.com "
+        "or Photo Studio <studio@example.com>"
+    )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Observability ----------------------------------------------------------------------------

@@ -424,6 +424,18 @@ def test_a_log_file_that_cannot_be_written_stops_manage_py_in_one_line(tmp_path)
     ]
 
 
+@pytest.mark.parametrize("value", ["", "Photo Studio", "<>"])
+def test_a_sender_without_an_address_is_refused_naming_the_variable(load_settings, value):
+    # Every notification would leave with it and be refused by the SMTP server, one by one, later.
+    with pytest.raises(ImproperlyConfigured, match=f"^DEFAULT_FROM_EMAIL={value!r} holds no e-mail address"):
+        load_settings(DEFAULT_FROM_EMAIL=value)
+
+
+@pytest.mark.parametrize("value", ["studio@example.com", "Photo Studio <studio@example.com>"])
+def test_a_sender_with_an_address_is_accepted(load_settings, value):
+    assert load_settings(DEFAULT_FROM_EMAIL=value)["DEFAULT_FROM_EMAIL"] == value
+
+
 def test_email_file_path_keeps_e_mails_as_files_when_there_is_no_smtp_host(load_settings, tmp_path):
     settings = load_settings(EMAIL_FILE_PATH=str(tmp_path))
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
