@@ -63,7 +63,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:
-    value = env_str(name, default)
+    # Empty is the default, as for a number: .env.example documents it so (EVENT_BUS_TYPE).
+    value = env_str(name, default) or default
     normalised = value.upper() if default.isupper() else value
     if normalised not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(sorted(choices))}")

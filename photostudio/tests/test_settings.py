@@ -373,6 +373,11 @@ def test_event_bus_follows_redis_url_by_default(load_settings):
     assert on_redis["WEB_CONCURRENCY"] == 3
 
 
+@pytest.mark.parametrize(("redis_url", "bus"), [("redis://cache:6379/0", "redis"), (None, "memory")])
+def test_an_empty_event_bus_type_follows_redis_url_as_env_example_says(load_settings, redis_url, bus):
+    assert load_settings(EVENT_BUS_TYPE="", REDIS_URL=redis_url)["EVENT_BUS_TYPE"] == bus
+
+
 def test_memory_event_bus_runs_handlers_in_process_even_with_a_redis_cache(load_settings):
     settings = load_settings(REDIS_URL="redis://cache:6379/0", EVENT_BUS_TYPE="memory")
     assert settings["CELERY_TASK_ALWAYS_EAGER"] is True
