@@ -31,5 +31,6 @@ class Command(BaseCommand):
         for probe in probes:
             status = self.style.SUCCESS("up  ") if probe.ok else self.style.ERROR("DOWN")
             facts = " ".join(f"{key}={value}" for key, value in probe.facts.items())
-            detail = facts if probe.ok else f"{probe.error} {facts}".strip()
-            self.stdout.write(f"{probe.component.ljust(width)}  {status}  {detail}".rstrip())
+            detail = facts if probe.ok else f"{probe.error} {facts}"
+            # One line per part, however many lines the driver's error spans.
+            self.stdout.write(f"{probe.component.ljust(width)}  {status}  {' '.join(detail.split())}".rstrip())
