@@ -130,3 +130,45 @@ def test_on_the_night_the_clocks_go_back_todays_hour_labels_keep_apart(open_page
         assert max(label["bottom"] for label in labels) <= min(scale_box["y"] + scale_box["height"], first_row["y"])
         assert [label["text"] for label in labels[1:5]] == ["01:00", "02:00 CEST", "02:00 CET", "03:00"]
         assert serious_violations(page) == []
+
+
+# Where a Today block's time is drawn against the block's own box: whether the text fits inside it.
+TIME_IN_FULL_VIEW = """(block) => {
+    const edge = block.getBoundingClientRect();
+    const text = document.createRange();
+    text.selectNodeContents(block.querySelector(".time"));
+    const time = text.getBoundingClientRect();
+    return time.left >= edge.left && time.right <= edge.right && time.bottom <= edge.bottom;
+}"""
+ALL_TEXT_INSIDE = "(block) => block.scrollWidth <= block.clientWidth && block.scrollHeight <= block.clientHeight"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_on_the_night_the_clocks_go_back_todays_hour_long_bookings_stay_readable(open_page, live_server, viewport):
+    """A day of 25 hours squeezes each hour: an hour-long block still shows its whole time, and
+    pointed at or focused it grows to show all it says, not a clipped part of it."""
+    studio = night_studio(FALL_BACK)
+    page = open_page(viewport)
+    with time_machine.travel(local_instant(FALL_BACK, "09:40"), tick=True):
+        sign_in(page, live_server, studio["rita"])
+        blocks = page.locator(".tl-track .tg-booking")
+        expect(blocks).to_have_count(4)
+
+        cut_at_rest, clipped_when_pointed_at, clipped_when_focused = [], [], []
+        for block in blocks.all():
+            time = block.locator(".time").inner_text()
+            if not block.evaluate(TIME_IN_FULL_VIEW):
+                cut_at_rest.append(time)
+            block.scroll_into_view_if_needed()
+            block.hover()
+            if not block.evaluate(ALL_TEXT_INSIDE):
+                clipped_when_pointed_at.append(time)
+            block.focus()
+            page.mouse.move(0, 0)
+            if not block.evaluate(ALL_TEXT_INSIDE):
+                clipped_when_focused.append(time)
+            block.blur()
+        blocks.first.hover()
+        shoot(page, f"today-{FALL_BACK}-{'phone' if viewport == PHONE else 'desktop'}-short-booking", full_page=False)
+
+        assert (cut_at_rest, clipped_when_pointed_at, clipped_when_focused) == ([], [], [])
