@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 from playwright.sync_api import expect
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.studio import DESKTOP, PHONE, demo_studio, sign_in, staff_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,6 @@ BUTTONS_GLUED_TO_A_NEIGHBOUR = """(least) => Array.from(document.querySelectorAl
     })
     .map((below) => below.textContent.trim().replace(/\\s+/g, " "))"""
 BUTTONS_MIN_GAP = 8
-SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -57,29 +56,15 @@ def studio_clock():
         yield
 
 
-@pytest.fixture
-def open_context(browser):
-    """``open_context(viewport)`` is a fresh browser window of that size; the test's CSP-free so axe can be injected."""
-    contexts = []
-
-    def open_(viewport):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", bypass_csp=True))
-        return contexts[-1].new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 def serious_violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     return page.evaluate(AXE_RUN, AXE_OPTIONS)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_no_staff_page_has_a_serious_or_critical_axe_violation(open_context, live_server, viewport):
+def test_no_staff_page_has_a_serious_or_critical_axe_violation(open_page, live_server, viewport):
     studio = demo_studio()
-    page = open_context(viewport)
+    page = open_page(viewport)
     found = {}
 
     page.goto(f"{live_server.url}/login/")
@@ -100,10 +85,10 @@ def test_no_staff_page_has_a_serious_or_critical_axe_violation(open_context, liv
     assert {path: violations for path, violations in found.items() if violations} == {}
 
 
-def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small(open_context, live_server):
+def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small(open_page, live_server):
     """Each page's picture is saved as test-artifacts/screenshots/phone-page-<path>.png."""
     studio = demo_studio()
-    page = open_context(PHONE)
+    page = open_page(PHONE)
     sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     too_wide, too_tall = {}, {}
@@ -122,9 +107,9 @@ def test_at_phone_size_no_staff_page_scrolls_sideways_and_the_header_stays_small
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_no_staff_page_has_a_button_too_small_or_too_close_for_a_finger(open_context, live_server, viewport):
+def test_no_staff_page_has_a_button_too_small_or_too_close_for_a_finger(open_page, live_server, viewport):
     studio = demo_studio()
-    page = open_context(viewport)
+    page = open_page(viewport)
     too_small, too_close = {}, {}
 
     def measure(path):

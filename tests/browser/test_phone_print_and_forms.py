@@ -5,15 +5,14 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.conf import settings
 from playwright.sync_api import expect
 
 from bookings.models import Space
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.studio import DESKTOP, PHONE, demo_studio, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
 A4_AT_96_DPI = {"width": 794, "height": 1123}
 
 
@@ -27,20 +26,6 @@ def studio_clock():
 @pytest.fixture
 def studio():
     return demo_studio()
-
-
-@pytest.fixture
-def open_page(browser):
-    """``open_page(viewport, javascript=True)``: a fresh browser window of that size."""
-    contexts = []
-
-    def open_(viewport, *, javascript=True):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", java_script_enabled=javascript))
-        return contexts[-1].new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def shoot(page, name, *, full_page=True):

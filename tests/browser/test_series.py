@@ -29,32 +29,18 @@ def studio_clock():
         yield
 
 
-@pytest.fixture
-def window(browser):
-    """``window(viewport)`` is a fresh page of that size, CSP-free so that axe can be injected."""
-    contexts = []
-
-    def open_(viewport):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", bypass_csp=True))
-        return contexts[-1].new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_book_a_weekly_series_skipping_a_taken_date_then_cancel_its_later_dates(window, live_server, viewport):
+def test_book_a_weekly_series_skipping_a_taken_date_then_cancel_its_later_dates(open_page, live_server, viewport):
     studio = SpaceFactory(slug="studio_z", name="Studio Z")
     taken = BookingFactory(space=studio, start=local_instant(MONDAY + timedelta(weeks=2), "10:30"))
     rita = EmployeeFactory(username="rita", full_name="Rita Reception", role=Role.RECEPTIONIST)
     size = "phone" if viewport == PHONE else "desktop"
-    page = window(viewport)
+    page = open_page(viewport)
     sign_in(page, live_server, rita)
 
     page.goto(f"{live_server.url}/bookings/new/?space=studio_z&date=2030-01-14&start_time=10:00&end_time=11:00")

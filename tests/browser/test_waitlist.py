@@ -13,8 +13,9 @@ from bookings.models import Booking, BookingState, WaitlistEntry, WaitlistStatus
 from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
 from employees.models import Role
 from employees.tests.factories import EmployeeFactory
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.studio import DESKTOP, PHONE, sign_in
-from tests.browser.test_every_staff_page import SCREENSHOTS, serious_violations
+from tests.browser.test_every_staff_page import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -28,19 +29,6 @@ def studio_clock():
         yield
 
 
-@pytest.fixture
-def open_context(browser):
-    contexts = []
-
-    def open_(viewport):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", bypass_csp=True))
-        return contexts[-1].new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 def look(page, name: str, found: dict) -> None:
     """Axe the page as it is and keep a screenshot of it."""
     found[name] = serious_violations(page)
@@ -49,7 +37,7 @@ def look(page, name: str, found: dict) -> None:
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_a_taken_slot_waits_on_the_waitlist_and_is_booked_from_today_once_freed(open_context, live_server, viewport):
+def test_a_taken_slot_waits_on_the_waitlist_and_is_booked_from_today_once_freed(open_page, live_server, viewport):
     size = "desktop" if viewport == DESKTOP else "phone"
     rita = EmployeeFactory(username="rita", full_name="Rita Reception", role=Role.RECEPTIONIST)
     studio = SpaceFactory(slug="studio_z", name="Studio Z")
@@ -60,7 +48,7 @@ def test_a_taken_slot_waits_on_the_waitlist_and_is_booked_from_today_once_freed(
         end=local_instant(MONDAY, "16:00"),
         state=BookingState.CONFIRMED,
     )
-    page = open_context(viewport)
+    page = open_page(viewport)
     found = {}
     sign_in(page, live_server, rita)
 
