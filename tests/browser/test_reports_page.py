@@ -87,6 +87,25 @@ def test_on_a_phone_the_revenue_per_day_stays_readable_and_opens_on_the_latest_d
     assert amounts_in_view  # the scale, with the latest days
 
 
+def test_on_a_phone_the_bar_charts_text_stays_readable(open_page, live_server):
+    """Scaled to a phone's width with the chart, their labels and figures would shrink to 8px."""
+    studio = demo_studio()
+    page = open_page(PHONE)
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"], path="/reports/")
+
+    smallest_text = page.locator("svg.chart:not(.wide)").evaluate_all(
+        """(charts) => charts.map((chart) => {
+            const scale = chart.getBoundingClientRect().width / chart.viewBox.baseVal.width;
+            const texts = Array.from(chart.querySelectorAll("text"));
+            const sizes = texts.map((text) => parseFloat(getComputedStyle(text).fontSize));
+            return Math.round(Math.min(...sizes) * scale * 10) / 10;
+        })"""
+    )
+
+    assert len(smallest_text) == 2
+    assert min(smallest_text) >= 10, smallest_text
+
+
 def test_a_refused_period_keeps_its_fields_as_wide_as_before(page, live_server):
     manager = EmployeeFactory(username="maria", full_name="Maria Manager", role=Role.MANAGER)
     sign_in(page, live_server, manager, secret=enrol_mfa(manager), path="/reports/")
