@@ -211,7 +211,7 @@ def mfa_enroll_view(request):
                 request=request, employee=employee, keep=authentication.current_sign_in(request), **form.cleaned_data
             )
         except errors.DomainError as exc:
-            form.add_error("password" if isinstance(exc, authentication.WrongPassword) else "code", exc.message)
+            form.add_error(_field_at_fault(exc), exc.message)
         else:
             authentication.mark_session_verified(request, mfa.enabled_device(employee))
             return render(request, "employees/backup_codes.html", {"codes": codes, "first_time": True})
@@ -219,6 +219,15 @@ def mfa_enroll_view(request):
     if device is not None:
         context |= {"qr_svg": mfa.qr_code_svg(device), "secret": mfa.secret(device), "issuer": settings.MFA_ISSUER}
     return render(request, "employees/mfa_enroll.html", context)
+
+
+def _field_at_fault(exc: errors.DomainError) -> str | None:
+    """The field of a PasswordAndCodeForm a refused re-authentication is marked at, if either."""
+    if isinstance(exc, authentication.WrongPassword):
+        return "password"
+    if isinstance(exc, errors.InvalidMfaCode):
+        return "code"
+    return None
 
 
 @sensitive_post_parameters("password", "code")
@@ -229,7 +238,7 @@ def backup_codes_view(request):
         try:
             codes = mfa.regenerate_backup_codes(request=request, employee=request.user, **form.cleaned_data)
         except errors.DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(_field_at_fault(exc), exc.message)
         else:
             return render(request, "employees/backup_codes.html", {"codes": codes, "first_time": False})
     return render(request, "employees/backup_codes_form.html", {"form": form})
@@ -243,7 +252,7 @@ def mfa_disable_view(request):
         try:
             mfa.disable_mfa(request=request, employee=request.user, **form.cleaned_data)
         except errors.DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(_field_at_fault(exc), exc.message)
         else:
             messages.success(request, "Two-factor authentication is off.")
             return redirect("profile")
