@@ -164,6 +164,8 @@ def test_enrol_mfa_from_the_profile(page, live_server, receptionist, screenshot)
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("img", name="QR code with your secret")).to_be_visible()
     screenshot("10-mfa-enrolment")
+    # One password field in sight: the one that confirms; starting over with a new code is folded away.
+    expect(page.get_by_label("Your password").filter(visible=True)).to_have_count(1)
     secret = page.get_by_test_id("mfa-secret").inner_text().replace(" ", "")
     page.get_by_role("textbox", name="Code").fill(pyotp.TOTP(secret).now())
     page.locator("#id_password").fill(DEFAULT_PASSWORD)
