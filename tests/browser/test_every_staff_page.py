@@ -13,8 +13,10 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
+from bookings.models import Space, local_instant
+from bookings.tests.factories import BookingFactory, ClientFactory
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.studio import DESKTOP, PHONE, demo_studio, sign_in, staff_pages
+from tests.browser.studio import DESKTOP, MONDAY, PHONE, demo_studio, sign_in, staff_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -126,3 +128,32 @@ def test_no_staff_page_has_a_button_too_small_or_too_close_for_a_finger(open_pag
         measure(path)
 
     assert (too_small, too_close) == ({}, {})
+
+
+# What the front desk pastes into notes, and a long address: no space to wrap at.
+LINK = "https://drive.example.com/folders/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijklmnop"
+LONG_EMAIL = "maximiliane.alexandra.von.hohenzollern.sigmaringen@example-photography-agency.com"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_pasted_link_in_notes_or_a_long_email_does_not_push_a_page_sideways(open_page, live_server, viewport):
+    studio = demo_studio()
+    client = ClientFactory(full_name="Maxi Long", email=LONG_EMAIL, notes=f"Moodboard: {LINK}")
+    booking = BookingFactory(
+        space=Space.objects.get(slug="studio_b"),
+        client=client,
+        start=local_instant(MONDAY, "18:00"),
+        end=local_instant(MONDAY, "20:00"),
+        notes=f"Bring:{LINK}",
+    )
+    page = open_page(viewport)
+    sign_in(page, live_server, studio["maria"], secret=studio["maria_secret"])
+    too_wide = {}
+
+    for path in (f"/bookings/{booking.pk}/", f"/clients/{client.pk}/"):
+        page.goto(f"{live_server.url}{path}")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            too_wide[path] = overflow
+
+    assert too_wide == {}
