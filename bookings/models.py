@@ -15,10 +15,10 @@ from django.db.models import Exists, F, Func, OuterRef, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, Transition, transition
 
-from bookings.phones import normalise_phone
 from photostudio.dates import long_day_text, moment_text
 from photostudio.inputs import LAST_DAY, day_on_the_clock, in_calendar
 from photostudio.models import AuditedModel
+from photostudio.phones import normalise_phone
 
 # Keys of Space.opening_hours, in date.weekday() order.
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

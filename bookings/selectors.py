@@ -31,12 +31,12 @@ from bookings.models import (
     local_instant,
     studio_day,
 )
-from bookings.phones import normalise_phone
 from bookings.subscribers import notification_about
 from events.models import Delivery, Event
 from photostudio.cache import cache, key_part
 from photostudio.compiled_queries import CompiledLookup
 from photostudio.errors import NotFound
+from photostudio.phones import normalise_phone
 from photostudio.replicas import read_alias
 
 # Cache namespaces (photostudio.cache) of what the calendar shows: everything beside the bookings

@@ -29,7 +29,6 @@ from bookings.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from bookings.phones import normalise_phone
 from bookings.selectors import booking_alternatives, client_with_phone, first_closure_meeting
 from employees.models import Role, backends_grant_nothing_per_object
 from events.services import publish, publish_each
@@ -51,6 +50,7 @@ from photostudio.errors import (
 )
 from photostudio.inputs import control_character_errors
 from photostudio.models import save_unless_taken
+from photostudio.phones import normalise_phone
 
 RESCHEDULABLE_STATES = (BookingState.PENDING, BookingState.CONFIRMED)
 CLIENT_FIELDS = ("full_name", "phone", "email", "notes")

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
 from photostudio.inputs import InputRulesMixin
+from photostudio.phones import validate_phone
 
 
 class LoginForm(InputRulesMixin, forms.Form):
@@ -26,7 +27,7 @@ class CodeForm(InputRulesMixin, forms.Form):
 
 class ProfileForm(InputRulesMixin, forms.Form):
     full_name = forms.CharField(max_length=200, required=False)
-    phone = forms.CharField(max_length=32, required=False)
+    phone = forms.CharField(max_length=32, required=False, validators=[validate_phone])
     department = forms.CharField(max_length=100, required=False)
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from employees import calendar_feed, roles
 from employees.roles import Role
 from photostudio.models import AuditedModel
+from photostudio.phones import validate_phone
 
 __all__ = ["Employee", "EmployeeManager", "Role", "SignIn"]
 
@@ -49,7 +50,7 @@ class Employee(AbstractBaseUser, PermissionsMixin, AuditedModel):
     )
     full_name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
     department = models.CharField(max_length=100, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.RECEPTIONIST, db_index=True)
     is_active = models.BooleanField(default=True)

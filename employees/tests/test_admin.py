@@ -293,3 +293,14 @@ def test_ending_sign_ins_in_the_admin_ends_only_those_of_employees_one_manages(m
 
 def test_sign_ins_are_not_open_to_managers_by_default(manager_client):
     assert manager_client.get(SIGN_INS).status_code == 403
+
+
+def test_admin_refuses_a_phone_that_is_no_phone_number(manager_client):
+    desk = EmployeeFactory(role=Role.RECEPTIONIST, phone="")
+    response = manager_client.post(change_url(desk), change_data(desk, phone="ask Rita"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["phone"] == [
+        "Enter a phone number in international form, such as +14155550123."
+    ]
+    desk.refresh_from_db()
+    assert desk.phone == ""

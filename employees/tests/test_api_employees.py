@@ -355,3 +355,16 @@ def test_role_change_to_an_mfa_role_stops_tokens_made_without_mfa(api_client, cl
     desk.save()
     response = api_client.get(PROFILE)
     assert response.status_code == 401
+
+
+def test_a_phone_that_is_no_phone_number_is_refused_and_the_old_one_kept(api_client, clock):
+    desk = employee_with(Role.RECEPTIONIST, phone="+49 30 5555")
+    signed_in(api_client, desk)
+    response = api_client.patch(f"/api/v1/employees/{desk.pk}", {"phone": "ring the front desk"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert response.json()["error"]["details"]["phone"] == [
+        "Enter a phone number in international form, such as +14155550123."
+    ]
+    desk.refresh_from_db()
+    assert desk.phone == "+49 30 5555"

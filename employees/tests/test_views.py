@@ -446,3 +446,14 @@ def test_a_wrong_password_or_code_is_marked_at_its_field_and_linked_from_the_sum
     assert re.search(rf'<input[^>]*name="{wrong}"[^>]*aria-invalid="true"', html)
     assert f'<a href="#id_{wrong}">' in html
     assert "nonfield" not in html
+
+
+def test_profile_refuses_a_phone_that_is_no_phone_number_at_its_field(client, desk):
+    sign_in(client, "desk")
+    response = client.post(reverse("profile"), {"full_name": "Dana Desk", "phone": "xxxx", "department": "Front"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "phone": ["Enter a phone number in international form, such as +14155550123."]
+    }
+    desk.refresh_from_db()
+    assert (desk.full_name, desk.phone) != ("Dana Desk", "xxxx")

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from bookings.phones import normalise_phone
+from photostudio.phones import normalise_phone
 
 
 def test_guide_example_number_is_accepted_as_written():

@@ -1,4 +1,5 @@
-"""Client phone numbers in one canonical form (E.164), so one client is one phone number."""
+"""Phone numbers: clients' in one canonical form (E.164), so one client is one phone number, and
+staff's checked to be phone numbers at all."""
 
 import re
 from functools import lru_cache
@@ -21,6 +22,12 @@ def normalise_phone(raw: str) -> str:
     number with an extension (``x12``, ``ext. 12``) is refused.
     """
     return _e164((raw or "").strip(), settings.PHONE_DEFAULT_REGION)
+
+
+def validate_phone(value: str) -> None:
+    """A field validator: ``value`` must read as a phone number (``normalise_phone``); the field
+    keeps it as typed."""
+    normalise_phone(value)
 
 
 # Every booking made reads its client's phone number: parsing it against the numbering plans took
