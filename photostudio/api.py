@@ -3,6 +3,7 @@
 strict input serializers and filters, and the per-caller throttle."""
 
 import functools
+import re
 import sys
 from collections.abc import Mapping
 
@@ -28,6 +29,7 @@ from photostudio.cache import cache
 from photostudio.headers import CONTENT_SECURITY_POLICY, SERVER_ERROR_POLICY
 from photostudio.inputs import control_character, control_character_message
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _DOMAIN_STATUS = (
     (errors.NotFound, status.HTTP_404_NOT_FOUND),
     (errors.PermissionDenied, status.HTTP_403_FORBIDDEN),
@@ -159,14 +161,29 @@ def service_unavailable(request):
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's strict JSON parser, also answering 400 for nesting too deep for Python's decoder,
-    which DRF would let through as a server error."""
+    """DRF's strict JSON parser, also answering 400 for nesting too deep for Python's decoder and
+    for a lone surrogate escape (``"\\ud800"``): valid JSON syntax but no text, which no answer
+    echoing it (an unknown field or space) could encode, so DRF would let both through as a server
+    error."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+        if _holds_lone_surrogate(data):
+            raise exceptions.ParseError("JSON parse error - a string holds half of a surrogate pair.")
+        return data
+
+
+def _holds_lone_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_holds_lone_surrogate(key) or _holds_lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
 
 
 class ContentNegotiation(negotiation.DefaultContentNegotiation):

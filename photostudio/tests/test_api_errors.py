@@ -41,6 +41,28 @@ def test_malformed_json_is_a_400(desk, body):
     assert error(response)["code"] == "malformed_request"
 
 
+# A lone half of a UTF-16 surrogate pair is valid JSON syntax but no text: echoed back in an error
+# (an unknown space, state or field name), it could not be written out as UTF-8.
+@pytest.mark.parametrize(
+    "body",
+    [b'{"space_type": "\\ud800"}', b'{"\\udfff": 1}'],
+    ids=["value", "key"],
+)
+def test_a_lone_surrogate_in_json_is_a_400(desk, body):
+    response = desk.generic("POST", BOOKINGS, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "malformed_request"
+
+
+def test_a_surrogate_pair_in_json_is_read_as_its_character(desk):
+    response = desk.generic("POST", BOOKINGS, b'{"client_name": "\\ud83d\\udcf7"}', content_type="application/json")
+
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_failed"
+    assert "client_name" not in error(response)["details"]
+
+
 @pytest.mark.parametrize("body", [b"[]", b'"a string"', b"42", b"null"])
 def test_a_body_that_is_not_an_object_is_a_validation_error(desk, body):
     response = desk.generic("POST", BOOKINGS, body, content_type="application/json")
