@@ -65,8 +65,10 @@ _CALENDAR_EVENTS = frozenset({"client.updated", "employee.updated", "employee.ro
 
 def day_list_day(params) -> date | None:
     """The day of a query that is a cacheable day list (a valid ``date``, only day-list filters
-    and paging, no control character), else None: the uncached way answers each error."""
+    and paging, each once, no control character), else None: the uncached way answers each error."""
     if "date" not in params or not set(params) <= DAY_LIST_FILTERS | _PAGING:
+        return None
+    if any(len(values) > 1 for _, values in params.lists()):
         return None
     if any(control_character(value, multiline=False) for value in params.values()):
         return None

@@ -23,6 +23,7 @@ from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, negotiation, parsers, serializers, status, throttling
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from photostudio import errors
 from photostudio.cache import cache
@@ -50,6 +51,8 @@ _DRF_CODES = {
 
 UNKNOWN_FIELD_MESSAGE = "This field is not accepted here."
 EMPTY_FILTER_MESSAGE = "Give a value, or leave the parameter out."
+UNKNOWN_PARAMETER_MESSAGE = "This parameter is not taken here: see the operation's parameters in /api/schema/."
+REPEATED_PARAMETER_MESSAGE = "Give this parameter once: a filter taking several values takes them comma-separated."
 VALIDATION_MESSAGE = "Some of the values are not valid."
 
 
@@ -204,9 +207,11 @@ class ContentNegotiation(negotiation.DefaultContentNegotiation):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter's backend, refusing a filter given without a value (``?date=``), which would
-    otherwise be silently ignored. The FilterSets themselves stay lenient, as the staff pages'
-    forms send their blank fields."""
+    """django-filter's backend, refusing what it would otherwise silently ignore: a filter given
+    without a value (``?date=``), a parameter the list does not take (``?space_type=`` for
+    ``?space=``) and one given twice (``?state=pending&state=confirmed``, of which it would read
+    the last). The FilterSets themselves stay lenient, as the staff pages' forms send their blank
+    fields."""
 
     def filter_queryset(self, request, queryset, view):
         # One FilterSet checks and filters: django-filter's own filter_queryset would build a second.
@@ -214,6 +219,9 @@ class FilterBackend(DjangoFilterBackend):
         if filterset_class is None:
             return queryset
         given = request.query_params
+        unexpected = query_parameter_errors(given, taken={*filterset_class.base_filters, *_paging_parameters(view)})
+        if unexpected:
+            raise exceptions.ValidationError(unexpected)
         filterset_class = _with_filters(filterset_class, frozenset(given).intersection(filterset_class.base_filters))
         filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
         empty = {
@@ -227,6 +235,25 @@ class FilterBackend(DjangoFilterBackend):
         if not filterset.is_valid() and self.raise_exception:
             raise translate_validation(filterset.errors)
         return filterset.qs
+
+
+def query_parameter_errors(params, *, taken) -> dict[str, list[str]]:
+    """Why parameters of the query ``params`` are refused: not ``taken`` by the operation, or given
+    more than once."""
+    refused = {}
+    for name, values in params.lists():
+        if name not in taken:
+            refused[name] = [UNKNOWN_PARAMETER_MESSAGE]
+        elif len(values) > 1:
+            refused[name] = [REPEATED_PARAMETER_MESSAGE]
+    return refused
+
+
+def _paging_parameters(view) -> tuple[str, ...]:
+    paginator = view.paginator
+    format_override = api_settings.URL_FORMAT_OVERRIDE
+    paging = (paginator.page_query_param, paginator.page_size_query_param) if paginator is not None else ()
+    return (*paging, format_override) if format_override else paging
 
 
 @functools.lru_cache(maxsize=256)

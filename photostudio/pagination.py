@@ -8,6 +8,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from photostudio.api import REPEATED_PARAMETER_MESSAGE
+
 _UNIQUE_TAIL = {"pk", "-pk", "id", "-id"}
 
 
@@ -20,6 +22,14 @@ def _whole_number(raw: str, *, name: str, minimum: int, maximum: int | None = No
     if number < minimum or (maximum is not None and number > maximum):
         raise ValidationError({name: [message]})
     return number
+
+
+def _once(params, name: str) -> str | None:
+    """The value of the query parameter ``name``; given twice, it is refused, not read as the last."""
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: [REPEATED_PARAMETER_MESSAGE]})
+    return values[0] if values else None
 
 
 def stable(queryset):
@@ -76,13 +86,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
         }
 
     def get_page_number(self, request, paginator):
-        raw = request.query_params.get(self.page_query_param)
+        raw = _once(request.query_params, self.page_query_param)
         if raw is None:
             return 1
         return _whole_number(raw, name=self.page_query_param, minimum=1)
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
+        raw = _once(request.query_params, self.page_size_query_param)
         if raw is None:
             return self.page_size
         return _whole_number(raw, name=self.page_size_query_param, minimum=1, maximum=self.max_page_size)

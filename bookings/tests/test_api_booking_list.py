@@ -115,6 +115,38 @@ def test_bad_filter_values_are_validation_errors_naming_the_parameter(receptioni
     assert name in response.json()["error"]["details"]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state=pending&state=confirmed",
+        "date=2030-01-14&date=2030-01-15",  # a day list, answered from its cache when it can be
+        "space=test_studio&date=2030-01-14&space=test_studio",
+        "page=1&page=2",
+        "page_size=10&page_size=20",
+    ],
+)
+def test_a_parameter_given_twice_is_refused_naming_it(receptionist, studio, query):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+    name = query.rsplit("&", 1)[1].split("=")[0]
+
+    response = api_as(receptionist).get(f"{BOOKINGS}?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert list(response.json()["error"]["details"]) == [name]
+
+
+@pytest.mark.parametrize("name", ["space_type", "status", "start_time", "page_number"])
+def test_a_parameter_the_list_does_not_take_is_refused_naming_it(receptionist, studio, name):
+    BookingFactory(space=studio, start=MONDAY_10_UTC)
+
+    response = api_as(receptionist).get(BOOKINGS, {"date": "2030-01-14", name: "x"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert list(response.json()["error"]["details"]) == [name]
+
+
 def test_photographer_filter_only_takes_photographers(receptionist):
     response = api_as(receptionist).get(BOOKINGS, {"photographer": receptionist.pk})
 

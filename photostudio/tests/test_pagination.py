@@ -4,7 +4,8 @@ import pytest
 from django.core.paginator import Page, Paginator
 from rest_framework.request import Request
 
-from employees.models import Employee
+from bookings.tests.api import api_as
+from employees.models import Employee, Role
 from employees.tests.factories import EmployeeFactory
 from photostudio.pagination import PageNumberPagination
 
@@ -38,3 +39,15 @@ def test_the_api_iterates_a_page_without_indexing_each_item(rf, monkeypatch):
     page = PageNumberPagination().paginate_queryset(list(range(7)), Request(rf.get("/", {"page": 2, "page_size": 3})))
 
     assert page == [3, 4, 5]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["page", "page_size"])
+def test_a_paging_parameter_given_twice_is_refused_on_a_list_without_filters(name):
+    api = api_as(EmployeeFactory(role=Role.RECEPTIONIST))
+
+    response = api.get(f"/api/v1/spaces/?{name}=1&{name}=2")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert list(response.json()["error"]["details"]) == [name]
