@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.template import loader
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -238,8 +238,9 @@ class FilterBackend(DjangoFilterBackend):
 
 
 def query_parameter_errors(params, *, taken) -> dict[str, list[str]]:
-    """Why parameters of the query ``params`` are refused: not ``taken`` by the operation, or given
-    more than once."""
+    """Why parameters of the query ``params`` are refused: not ``taken`` by the operation (nor
+    DRF's format override), or given more than once."""
+    taken = {*taken, api_settings.URL_FORMAT_OVERRIDE}
     refused = {}
     for name, values in params.lists():
         if name not in taken:
@@ -251,9 +252,21 @@ def query_parameter_errors(params, *, taken) -> dict[str, list[str]]:
 
 def _paging_parameters(view) -> tuple[str, ...]:
     paginator = view.paginator
-    format_override = api_settings.URL_FORMAT_OVERRIDE
-    paging = (paginator.page_query_param, paginator.page_size_query_param) if paginator is not None else ()
-    return (*paging, format_override) if format_override else paging
+    return (paginator.page_query_param, paginator.page_size_query_param) if paginator is not None else ()
+
+
+class QuerySerializer(serializers.Serializer):
+    """The parameters of a query string, checked as ``FilterBackend`` checks a list's: none it
+    does not declare (or name in ``also_taken``: a list's paging), none given twice."""
+
+    also_taken: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        if isinstance(data, QueryDict):
+            refused = query_parameter_errors(data, taken={*self.fields, *self.also_taken})
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
 
 
 @functools.lru_cache(maxsize=256)

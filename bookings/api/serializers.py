@@ -34,9 +34,10 @@ from bookings.models import (
 )
 from bookings.reports import BOOKINGS_DEFINITION, REPORT_MAX_DAYS, Figures, Report
 from employees.models import Employee
-from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer
+from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer, QuerySerializer
 from photostudio.inputs import FIRST_DAY, LAST_DAY, OUT_OF_CALENDAR_MESSAGE, in_calendar, skipped_day_error
 from photostudio.openapi import ErrorDetailSerializer
+from photostudio.pagination import PageNumberPagination
 
 # Large enough for any real session, small enough that a typo (10000) is refused as such.
 MAX_PEOPLE = 1000
@@ -327,7 +328,7 @@ class ClientUpdateSerializer(InputSerializer):
     )
 
 
-class DayQuerySerializer(serializers.Serializer):
+class DayQuerySerializer(QuerySerializer):
     date = CalendarDateField(help_text="A day of the studio's local calendar, YYYY-MM-DD.")
 
     def validate_date(self, day):
@@ -336,7 +337,9 @@ class DayQuerySerializer(serializers.Serializer):
         return day
 
 
-class SearchQuerySerializer(serializers.Serializer):
+class SearchQuerySerializer(QuerySerializer):
+    also_taken = (PageNumberPagination.page_query_param, PageNumberPagination.page_size_query_param)
+
     search = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -1097,7 +1100,7 @@ class BookingsHealthSerializer(serializers.Serializer):
 # --- reports ----------------------------------------------------------------------------------
 
 
-class ReportQuerySerializer(serializers.Serializer):
+class ReportQuerySerializer(QuerySerializer):
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD``: whole local days, both included, at most five years."""
 
     def get_fields(self):

@@ -99,6 +99,18 @@ def test_a_bad_period_is_a_400_naming_the_field(manager, query, field):
     assert field in error["details"]
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [("from=2030-01-14&to=2030-01-13&to=2030-01-20", "to"), ("from=2030-01-14&to=2030-01-20&space=studio_a", "space")],
+)
+def test_a_period_bound_given_twice_or_a_parameter_reports_do_not_take_is_refused(manager, query, name):
+    response = api_as(manager).get(f"/api/v1/reports/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert list(response.json()["error"]["details"]) == [name]
+
+
 def test_five_years_is_the_longest_period(manager):
     first = date(2028, 1, 1)
     last = date(2032, 12, 31)  # two leap days: the longest five years there are

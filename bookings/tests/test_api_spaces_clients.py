@@ -112,6 +112,17 @@ def test_made_up_space_slugs_leave_nothing_in_the_cache(receptionist):
         assert cache.get_versioned(key, default="not filed") == "not filed"
 
 
+@pytest.mark.parametrize(
+    ("query", "name"), [("date=2030-01-14&date=2030-01-15", "date"), ("date=2030-01-14&space=studio_a", "space")]
+)
+def test_free_slots_refuse_a_date_given_twice_or_a_parameter_they_do_not_take(receptionist, studio, query, name):
+    response = api_as(receptionist).get(f"/api/v1/spaces/test_studio/free-slots/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert list(response.json()["error"]["details"]) == [name]
+
+
 @pytest.mark.parametrize("query", [{}, {"date": "tomorrow"}, {"date": "0001-01-01"}])
 def test_free_slots_need_a_sensible_date(receptionist, studio, query):
     response = api_as(receptionist).get("/api/v1/spaces/test_studio/free-slots/", query)
@@ -218,6 +229,25 @@ def test_client_search_finds_a_whole_number_typed_as_dialled_in_the_studios_coun
     body = api_as(receptionist).get("/api/v1/clients/", {"search": search}).json()
 
     assert [found["id"] for found in body["results"]] == [client.pk]
+
+
+@pytest.mark.parametrize(("query", "name"), [("search=ada&search=grace", "search"), ("q=ada", "q")])
+def test_client_list_refuses_a_search_given_twice_or_a_parameter_it_does_not_take(receptionist, query, name):
+    ClientFactory(full_name="Ada Lovelace")
+
+    response = api_as(receptionist).get(f"/api/v1/clients/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert list(response.json()["error"]["details"]) == [name]
+
+
+def test_client_list_pages_a_search(receptionist):
+    ClientFactory(full_name="Ada Lovelace")
+
+    response = api_as(receptionist).get("/api/v1/clients/?search=ada&page=1&page_size=5")
+
+    assert [client["full_name"] for client in response.json()["results"]] == ["Ada Lovelace"]
 
 
 def test_overlong_search_is_a_validation_error(receptionist):
