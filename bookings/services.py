@@ -626,12 +626,16 @@ def add_to_waitlist(
     holds; the arguments are ``create_booking``'s (the client found or registered the same way).
 
     The slot must be one the studio would book but for that booking: the same times, opening
-    hours, capacity and closure rules apply. Raises PermissionDenied, ValidationFailed, SpaceClosed,
-    WaitlistSlotFree when nothing holds the slot (book it instead) and AlreadyOnWaitlist when the
-    client already waits for the space at an overlapping time.
+    hours, capacity and closure rules apply; and it must be still to come, as an entry whose start
+    has come can no longer be booked (``book_waitlist_entry``). Raises PermissionDenied,
+    ValidationFailed, SpaceClosed, WaitlistSlotFree when nothing holds the slot (book it instead)
+    and AlreadyOnWaitlist when the client already waits for the space at an overlapping time.
     """
     _require(actor, "bookings.add_waitlistentry", "put clients on the waitlist")
     start, end = _aware("start", start), _aware("end", end)
+    if start <= timezone.now():
+        message = "The slot has started or passed: a client can only wait for one still to come."
+        raise ValidationFailed(message, details={"start": [message]})
     if client is None:
         client = client_for_booking(actor=actor, name=client_name, phone=client_phone, email=client_email)
     wanted = Booking(

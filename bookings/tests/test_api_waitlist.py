@@ -88,6 +88,17 @@ def test_bad_times_are_named_as_the_api_calls_them(receptionist, studio, taken):
     assert "start_time" in response.json()["error"]["details"]
 
 
+def test_a_slot_that_has_started_cannot_go_on_the_waitlist(receptionist, studio, taken, clock):
+    clock.move_to(MONDAY_10_UTC + timedelta(minutes=30))  # the taken booking is under way
+
+    response = put_on_waitlist(receptionist, studio)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert list(response.json()["error"]["details"]) == ["start_time"]
+    assert not WaitlistEntry.objects.exists()
+
+
 def test_a_price_is_not_taken(receptionist, studio, taken):
     response = put_on_waitlist(receptionist, studio, price="10.00")
 
