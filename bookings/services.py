@@ -165,14 +165,16 @@ def reschedule_booking(
     """Move a pending or confirmed booking to new times and, optionally, another space.
 
     The same rules as for a new booking apply. A price set by hand is kept; otherwise it is
-    recalculated for the new duration and space. Raises PermissionDenied, BookingChanged (see
-    ``_read_locked``), BookingClosed, ValidationFailed, SpaceClosed, BookingOverlap (offering
-    ``alternatives``, as for a new booking, unless not ``offer_alternatives``) and ConcurrentChange.
+    recalculated for the new duration and space. A move to where and when the booking already is
+    changes and records nothing (no new revision, no event, no e-mail to the client). Raises
+    PermissionDenied, BookingChanged (see ``_read_locked``), BookingClosed, ValidationFailed,
+    SpaceClosed, BookingOverlap (offering ``alternatives``, as for a new booking, unless not
+    ``offer_alternatives``) and ConcurrentChange.
     """
     _require(actor, "bookings.change_booking", "reschedule bookings")
     _read_locked(booking, expected_revisions=expected_revisions)
-    edit = _move(booking, start=start, end=end, space=space)
-    _save_edits(booking, [edit], actor=actor, offer_alternatives=offer_alternatives)
+    edits = [edit] if (edit := _move(booking, start=start, end=end, space=space)) else []
+    _save_edits(booking, edits, actor=actor, offer_alternatives=offer_alternatives)
     return booking
 
 
@@ -189,12 +191,15 @@ class _Edit:
     freed: tuple[int, datetime, datetime] | None = None
 
 
-def _move(booking: Booking, *, start: datetime, end: datetime, space: Space | None = None) -> _Edit:
-    """``reschedule_booking``'s change, on a booking read under its row lock."""
+def _move(booking: Booking, *, start: datetime, end: datetime, space: Space | None = None) -> _Edit | None:
+    """``reschedule_booking``'s change, on a booking read under its row lock; None when it is
+    already there."""
     if booking.state not in RESCHEDULABLE_STATES:
         raise BookingClosed(f"A {booking.get_state_display().lower()} booking cannot be rescheduled.")
     start, end = _aware("start", start), _aware("end", end)
     space = space or booking.space
+    if (space.pk, start, end) == (booking.space_id, booking.start, booking.end):
+        return None
     before = _held(booking)
     freed = (booking.space_id, booking.start, booking.blocks_until)
     booking.space, booking.start, booking.end = space, start, end
@@ -443,7 +448,7 @@ def amend_booking(
     changes = changes or {}
     _require_details_change(actor, changes, doing="reschedule bookings" if move else "change bookings")
     _read_locked(booking, expected_revisions=expected_revisions)
-    edits = [_move(booking, **move)] if move else []
+    edits = [edit] if move and (edit := _move(booking, **move)) else []
     edits += _change_details(booking, changes)
     _save_edits(booking, edits, actor=actor, offer_alternatives=True)
     return booking

@@ -465,7 +465,8 @@ class BookingRescheduleView(APIView):
         "`space_closed` when it would touch a closure). A price set by hand is kept; otherwise it follows "
         "the new duration and space. A space already held at the new time answers 409 `booking_overlap` "
         "with `alternatives`, as for a new booking (the booking's own time counts as free). Send `If-Match` "
-        "with the booking's `ETag` to move it only if nobody has changed it since.",
+        "with the booking's `ETag` to move it only if nobody has changed it since. A move to where and when "
+        "the booking already is (a retry) changes nothing: same `ETag`, no event, no e-mail to the client.",
         parameters=[_BOOKING_ID, _IF_MATCH, _ETAG],
         request=RescheduleSerializer,
         responses={

@@ -668,6 +668,19 @@ def test_reschedule_moves_the_booking_and_its_price(receptionist, studio):
     assert Event.objects.filter(type="booking.rescheduled", aggregate_id=str(booking.pk)).exists()
 
 
+def test_reschedule_to_where_the_booking_already_is_changes_and_records_nothing(receptionist, studio):
+    booking = BookingFactory(space=studio, start=MONDAY_10_UTC)
+    api = api_as(receptionist)
+    etag = api.get(detail(booking)).headers["ETag"]
+    same_time = {"start_time": "2030-01-14T11:00:00+01:00", "end_time": "2030-01-14T13:00:00+01:00"}
+
+    response = api.post(detail(booking, "/reschedule"), {**same_time, "space_type": studio.slug})
+
+    assert response.status_code == 200
+    assert response.headers["ETag"] == etag
+    assert not Event.objects.filter(type="booking.rescheduled").exists()
+
+
 def test_reschedule_onto_another_booking_is_a_conflict(receptionist, studio):
     BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=4))
     booking = BookingFactory(space=studio)
