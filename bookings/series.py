@@ -226,7 +226,9 @@ def move_series(
     local ``from_day`` on, when given), each as by ``reschedule_booking``: ``shift_days`` days
     later (earlier when negative), to the wall-clock ``start_time``-``end_time`` (both or neither;
     an end at or before the start is on the next day), and/or to ``space``. Bookings that can no
-    longer move (begun, over, cancelled) are left as they are and answered in ``left`` with why.
+    longer move (begun, over, cancelled) are left as they are and answered in ``left`` with why;
+    those already where the move would take them are neither moved nor recorded, and a move that
+    changes nothing records no ``booking.series_moved``.
 
     A new time the clocks skip on a date is refused (SkippedTime). One they show twice on a date
     (the night they go back) is never guessed: it is the moment among ``exact_times`` that the
@@ -253,7 +255,7 @@ def move_series(
     if start_time is None and not shift_days and space is None:
         message = "Say what to change: the times, the days or the space."
         raise ValidationFailed(message, details={"non_field_errors": [message]})
-    moved, left, refused, now = [], [], [], timezone.now()
+    moved, already_there, left, refused, now = [], [], [], [], timezone.now()
     # A booking lies within one day's opening hours and the dates are a week or more apart, so a date
     # shifted by at most six days never lands on another date of its series.
     for booking in _occurrences(series, from_day):
@@ -265,24 +267,23 @@ def move_series(
             message = f"{day} would move to {new_day}, outside the calendar ({FIRST_DAY} to {LAST_DAY})."
             raise ValidationFailed(message, details={"shift_days": [message]})
         new_start, new_end = _moved_times(booking, new_day, start_time, end_time, exact_times=exact_times)
+        revision = booking.revision
         try:
             with transaction.atomic():
-                moved.append(
-                    services.reschedule_booking(
-                        booking=booking,
-                        actor=actor,
-                        start=new_start,
-                        end=new_end,
-                        space=space,
-                        offer_alternatives=False,
-                    )
+                services.reschedule_booking(
+                    booking=booking, actor=actor, start=new_start, end=new_end, space=space, offer_alternatives=False
                 )
         except Conflict as exc:
             refused.append(Refusal(day=day, code=exc.code, message=exc.message, booking=booking))
+            continue
+        # The reschedule saves no new revision of a booking already where it would move it.
+        (moved if booking.revision != revision else already_there).append(booking)
     if refused:
         raise _series_conflict(refused, doing="moved")
-    if not moved:
+    if not moved and not already_there:
         raise _nothing_left(series, from_day, doing="moved")
+    if not moved:
+        return SeriesChange(series=series, bookings=[], left=left)
     publish(
         "booking.series_moved",
         series,

@@ -9,6 +9,7 @@ from bookings.models import Booking, BookingSeries, BookingState, local_instant
 from bookings.tests.api import api_as, booking_body
 from bookings.tests.factories import MONDAY_10_UTC, BookingFactory, SpaceFactory
 from employees.tests.factories import EmployeeFactory
+from events.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -238,6 +239,18 @@ def test_moving_a_series_answers_the_moved_bookings(receptionist, studio):
     body = response.json()
     assert len(body["moved"]) == 3
     assert [booking["start_time"][11:16] for booking in body["series"]["bookings"]] == ["14:00"] * 3
+
+
+def test_moving_a_series_to_where_it_already_is_moves_and_records_nothing(receptionist, studio):
+    created = booked(receptionist, studio)
+
+    response = api_as(receptionist).post(
+        f"{SERIES}/{created.pk}/move", {"space_type": studio.slug, "start_time": "10:00", "end_time": "12:00"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["moved"] == []
+    assert not Event.objects.filter(type__in=["booking.series_moved", "booking.rescheduled"]).exists()
 
 
 def test_a_move_into_a_taken_slot_answers_409_series_conflict(receptionist, studio):
