@@ -812,14 +812,16 @@ class ClosureListView(generics.ListAPIView):
         "`space_closed`. Bookings already holding that time are not moved or cancelled: the answer lists "
         "them in `affected_bookings` for you to reschedule or cancel, and the waitlist entries waiting for a slot "
         "in it in `waiting_entries`. Needs `bookings.add_closure` (managers). "
-        "Records `closure.created`.",
+        "Records `closure.created`. Send an `Idempotency-Key` to retry safely.",
         request=ClosureCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], description="The new closure."
-            )
-        ],
-        responses={201: ClosureCreatedSerializer},
+        parameters=_idempotent_create_headers(
+            "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again.",
+            created="The new closure.",
+        ),
+        responses={
+            201: ClosureCreatedSerializer,
+            422: error_response("The `Idempotency-Key` was already used for a different request."),
+        },
         examples=[
             OpenApiExample(
                 "Studio A repainted",
@@ -833,6 +835,7 @@ class ClosureListView(generics.ListAPIView):
             )
         ],
     )
+    @idempotent
     def post(self, request):
         data = ClosureCreateSerializer.check(request.data)
         with _in_api_terms(_CLOSURE_FIELD_NAMES):
@@ -994,14 +997,21 @@ class WaitlistListView(generics.ListAPIView):
         "capacity, times); a slot in a closure answers 409 `space_closed`, a slot nothing holds 409 "
         "`waitlist_slot_free` (book it instead), and a client already waiting for the space at an "
         "overlapping time 409 `already_on_waitlist`. "
-        "When the slot frees up, `POST /api/v1/waitlist/{id}/book` books the client.",
+        "When the slot frees up, `POST /api/v1/waitlist/{id}/book` books the client. Send an "
+        "`Idempotency-Key` to retry safely.",
         request=WaitlistEntryCreateSerializer,
+        parameters=_idempotent_create_headers(
+            "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again.",
+            created="The new waitlist entry.",
+        ),
         responses={
             201: WaitlistEntryDetailSerializer,
             409: conflict("space_closed", "waitlist_slot_free", "already_on_waitlist"),
+            422: error_response("The `Idempotency-Key` was already used for a different request."),
         },
         examples=[OpenApiExample("The guide's booking, taken", value=GUIDE_BOOKING, request_only=True)],
     )
+    @idempotent
     def post(self, request):
         data = WaitlistEntryCreateSerializer.check(request.data)
         with _in_api_terms():

@@ -65,6 +65,19 @@ def test_closing_over_a_waiting_clients_slot_answers_their_entry(manager, studio
     )
 
 
+def test_a_retried_closure_with_the_same_idempotency_key_is_recorded_once(manager, studio):
+    api = api_as(manager)
+
+    first = api.post("/api/v1/closures/", closure_body(studio), format="json", headers={"Idempotency-Key": "c-1"})
+    retry = api.post("/api/v1/closures/", closure_body(studio), format="json", headers={"Idempotency-Key": "c-1"})
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert Closure.objects.count() == 1
+    assert Event.objects.filter(type="closure.created").count() == 1
+
+
 def test_closure_without_space_closes_the_whole_studio(manager):
     response = api_as(manager).post("/api/v1/closures/", closure_body(None, "00:00", "24:00"), format="json")
 

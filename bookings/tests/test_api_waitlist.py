@@ -99,6 +99,19 @@ def test_a_slot_that_has_started_cannot_go_on_the_waitlist(receptionist, studio,
     assert not WaitlistEntry.objects.exists()
 
 
+def test_a_retried_entry_with_the_same_idempotency_key_answers_the_first_entry_again(receptionist, studio, taken):
+    api = api_as(receptionist)
+    body = booking_body(studio, MONDAY_10_UTC)
+
+    first = api.post("/api/v1/waitlist/", body, format="json", headers={"Idempotency-Key": "wait-1"})
+    retry = api.post("/api/v1/waitlist/", body, format="json", headers={"Idempotency-Key": "wait-1"})
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert WaitlistEntry.objects.count() == 1
+
+
 def test_a_price_is_not_taken(receptionist, studio, taken):
     response = put_on_waitlist(receptionist, studio, price="10.00")
 
