@@ -210,18 +210,24 @@ class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, refusing what it would otherwise silently ignore: a filter given
     without a value (``?date=``), a parameter the list does not take (``?space_type=`` for
     ``?space=``) and one given twice (``?state=pending&state=confirmed``, of which it would read
-    the last). The FilterSets themselves stay lenient, as the staff pages' forms send their blank
-    fields."""
+    the last). A list takes its FilterSet's filters, its paging and the ``query_parameters`` its
+    view reads itself. The FilterSets themselves stay lenient, as the staff pages' forms send their
+    blank fields."""
 
     def filter_queryset(self, request, queryset, view):
         # One FilterSet checks and filters: django-filter's own filter_queryset would build a second.
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None:
-            return queryset
         given = request.query_params
-        unexpected = query_parameter_errors(given, taken={*filterset_class.base_filters, *_paging_parameters(view)})
+        taken = {
+            *(filter_parameters(filterset_class) if filterset_class is not None else ()),
+            *_paging_parameters(view),
+            *getattr(view, "query_parameters", ()),
+        }
+        unexpected = query_parameter_errors(given, taken=taken)
         if unexpected:
             raise exceptions.ValidationError(unexpected)
+        if filterset_class is None:
+            return queryset
         filterset_class = _with_filters(filterset_class, frozenset(given).intersection(filterset_class.base_filters))
         filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
         empty = {
@@ -250,20 +256,32 @@ def query_parameter_errors(params, *, taken) -> dict[str, list[str]]:
     return refused
 
 
+@functools.lru_cache(maxsize=64)
+def filter_parameters(filterset_class) -> frozenset[str]:
+    """The query parameters ``filterset_class`` reads: each filter's name, or for a filter read
+    from several (a range), each of theirs (``price_min``, ``price_max``)."""
+    names = set()
+    for name, declared in filterset_class.base_filters.items():
+        if issubclass(declared.field_class, forms.MultiValueField):
+            widget = declared.field.widget
+            names.update(widget.suffixed(name, suffix) for suffix in widget.suffixes)
+        else:
+            names.add(name)
+    return frozenset(names)
+
+
 def _paging_parameters(view) -> tuple[str, ...]:
     paginator = view.paginator
     return (paginator.page_query_param, paginator.page_size_query_param) if paginator is not None else ()
 
 
 class QuerySerializer(serializers.Serializer):
-    """The parameters of a query string, checked as ``FilterBackend`` checks a list's: none it
-    does not declare (or name in ``also_taken``: a list's paging), none given twice."""
-
-    also_taken: tuple[str, ...] = ()
+    """The parameters of a query string that is no list's (a list's are ``FilterBackend``'s),
+    checked as a list's: none it does not declare, none given twice."""
 
     def to_internal_value(self, data):
         if isinstance(data, QueryDict):
-            refused = query_parameter_errors(data, taken={*self.fields, *self.also_taken})
+            refused = query_parameter_errors(data, taken=self.fields)
             if refused:
                 raise serializers.ValidationError(refused)
         return super().to_internal_value(data)

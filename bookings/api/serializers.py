@@ -37,7 +37,6 @@ from employees.models import Employee
 from photostudio.api import MULTILINE, EmailOrEmptyField, InputSerializer, QuerySerializer
 from photostudio.inputs import FIRST_DAY, LAST_DAY, OUT_OF_CALENDAR_MESSAGE, in_calendar, skipped_day_error
 from photostudio.openapi import ErrorDetailSerializer
-from photostudio.pagination import PageNumberPagination
 
 # Large enough for any real session, small enough that a typo (10000) is refused as such.
 MAX_PEOPLE = 1000
@@ -337,9 +336,7 @@ class DayQuerySerializer(QuerySerializer):
         return day
 
 
-class SearchQuerySerializer(QuerySerializer):
-    also_taken = (PageNumberPagination.page_query_param, PageNumberPagination.page_size_query_param)
-
+class SearchQuerySerializer(serializers.Serializer):
     search = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -877,6 +877,7 @@ class ClosureDetailView(APIView):
 
 class ClientListView(generics.ListAPIView):
     serializer_class = ClientSerializer
+    query_parameters = tuple(SearchQuerySerializer().fields)
 
     def get_queryset(self):
         search = _checked_query(SearchQuerySerializer, self.request)["search"]
