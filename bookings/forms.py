@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from bookings.models import (
     CLIENT_NOTES_MAX_LENGTH,
+    REASON_MAX_LENGTH,
     SERIES_MAX_OCCURRENCES,
     BookingState,
     Space,
@@ -668,7 +669,7 @@ class PricePreviewForm(TimesMixin, InputRulesMixin, forms.Form):
 
 class TransitionForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
     target_state = forms.ChoiceField(choices=BookingState.choices, widget=forms.HiddenInput)
-    reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(required=False, max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -687,7 +688,7 @@ class CancelForm(InputRulesMixin, forms.Form):
     """The reason for cancelling bookings in bulk (the admin's action)."""
 
     reason = forms.CharField(
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         error_messages={"required": "Give a reason for cancelling."},
     )
@@ -732,7 +733,7 @@ class SeriesActionForm(DomainErrorsMixin, InputRulesMixin, forms.Form):
 
 class SeriesCancelForm(SeriesActionForm):
     reason = forms.CharField(
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Say why: it stays in each booking's history.",
         error_messages={"required": "Give a reason for cancelling."},
@@ -900,7 +901,7 @@ class WithdrawForm(InputRulesMixin, forms.Form):
     reason = forms.CharField(
         label="Why?",
         required=False,
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Optional: it stays in the entry's history.",
     )

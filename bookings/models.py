@@ -330,6 +330,9 @@ def _may_complete_now(booking: "Booking") -> bool:
 
 # Who holds it undoes any booking's last state change at any time.
 UNDO_ANY_PERMISSION = "bookings.undo_booking_state_change"
+# The longest reason for a change (a cancellation, an undo, a withdrawal from the waitlist), kept
+# in the history and the events.
+REASON_MAX_LENGTH = 1000
 
 
 def _may_undo(booking: "Booking", user) -> bool:

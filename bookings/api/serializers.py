@@ -19,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from bookings import selectors, services
 from bookings.models import (
     CLIENT_NOTES_MAX_LENGTH,
+    REASON_MAX_LENGTH,
     SERIES_MAX_INTERVAL_WEEKS,
     SERIES_MAX_OCCURRENCES,
     WEEKDAYS,
@@ -182,7 +183,7 @@ class StateChangeSerializer(InputSerializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=1000,
+        max_length=REASON_MAX_LENGTH,
         style=MULTILINE,
         help_text="Required for cancelled and for an undo (see the transition's reason_required).",
     )
@@ -259,7 +260,7 @@ class SeriesCancelSerializer(InputSerializer):
         return {
             "from": _from_day(_FROM_HELP),
             "reason": serializers.CharField(
-                max_length=1000, style=MULTILINE, help_text="Why; recorded on every booking cancelled."
+                max_length=REASON_MAX_LENGTH, style=MULTILINE, help_text="Why; recorded on every booking cancelled."
             ),
         }
 
@@ -991,7 +992,7 @@ class WithdrawSerializer(InputSerializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=1000,
+        max_length=REASON_MAX_LENGTH,
         style=MULTILINE,
         help_text="Why the client no longer waits; kept in the entry's history.",
     )

@@ -510,6 +510,29 @@ def test_cancelling_with_a_reason_keeps_it_in_the_history(desk, studio):
     assert "Reason: Client is ill" in page(response)
 
 
+def test_the_page_takes_a_cancellation_reason_as_long_as_the_api_does(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"))
+    reason = "The client explained at length. " * 31  # 992 characters, under the API's 1,000
+
+    desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "cancelled", "reason": reason})
+
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CANCELLED
+
+
+def test_a_cancellation_reason_longer_than_the_api_takes_is_refused_on_the_page(desk, studio):
+    booking = BookingFactory(space=studio, start=at("14:00"))
+
+    response = desk.post(f"/bookings/{booking.pk}/state/", {"target_state": "cancelled", "reason": "x" * 1001})
+
+    assert response.status_code == 400
+    assert response.context["cancel_form"].errors["reason"] == [
+        "Ensure this value has at most 1000 characters (it has 1001)."
+    ]
+    booking.refresh_from_db()
+    assert booking.state == BookingState.PENDING
+
+
 def test_a_refused_transition_is_explained_not_crashed(camera, studio):
     booking = BookingFactory(space=studio, start=at("14:00"))
 
