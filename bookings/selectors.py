@@ -35,6 +35,7 @@ from bookings.subscribers import notification_about
 from events.models import Delivery, Event
 from photostudio.cache import cache, key_part
 from photostudio.compiled_queries import CompiledLookup
+from photostudio.dates import day_text, time_text
 from photostudio.errors import NotFound
 from photostudio.phones import normalise_phone
 from photostudio.replicas import read_alias
@@ -544,7 +545,7 @@ def client_matches(query: str, *, prefix: str = "") -> Q:
 class BookingWarning:
     """Something the person who booked should know, though the booking is made."""
 
-    code: str  # client_name_mismatch, client_email_mismatch, client_not_notified
+    code: str  # client_name_mismatch, client_email_mismatch, client_not_notified, photographer_busy
     message: str
     details: dict
 
@@ -603,6 +604,36 @@ def booking_warnings(*, booking: Booking, client_name: str = "", client_email: s
             )
         )
     return warnings
+
+
+def photographer_clash(booking: Booking) -> Booking | None:
+    """The first other session holding ``booking``'s photographer at an overlapping time (they
+    cannot be in two places), if ``booking`` holds its space and has a photographer."""
+    if booking.photographer_id is None or booking.state not in HOLDING_STATES:
+        return None
+    return (
+        Booking.objects.overlapping(booking.start, booking.end)
+        .filter(photographer_id=booking.photographer_id, state__in=HOLDING_STATES)
+        .exclude(pk=booking.pk)
+        .select_related("space")
+        .order_by("start", "pk")
+        .first()
+    )
+
+
+def photographer_warnings(booking: Booking) -> list[BookingWarning]:
+    """``photographer_busy`` when ``booking``'s photographer holds another session at the time."""
+    other = photographer_clash(booking)
+    if other is None:
+        return []
+    return [
+        BookingWarning(
+            code="photographer_busy",
+            message=f"{booking.photographer} is also on booking #{other.pk} ({other.space.name}, "
+            f"{day_text(other.start)} {time_text(other.start)}–{time_text(other.end)}) at this time.",
+            details={"photographer_id": booking.photographer_id, "booking_id": other.pk},
+        )
+    ]
 
 
 def get_client(*, viewer, pk: int) -> Client:

@@ -364,6 +364,7 @@ def _detail(request, booking, failed_form=None, status=200, failed_series_form=N
         "booking": booking,
         "history": history.describe(selectors.booking_history(booking=booking)),
         "notifications": selectors.notifications_for(booking=booking),
+        "photographer_clash": selectors.photographer_clash(booking),
         "transitions": [
             {"target": target, "label": label, "style": style}
             for target, (label, style) in TRANSITION_BUTTONS.items()

@@ -771,12 +771,12 @@ class BookingWarningSerializer(serializers.Serializer):
 _WARNING = BookingWarningSerializer()
 
 
-class BookingCreatedSerializer(BookingSerializer):
-    """A new booking with what its maker should know (``context["warnings"]``)."""
+class BookingWithWarningsSerializer(BookingSerializer):
+    """A booking just made or changed with what whoever did it should know (``context["warnings"]``)."""
 
     warnings = serializers.SerializerMethodField(
-        help_text="Things to know about the booking just made, e.g. a phone number that belongs to a client "
-        "of another name; empty when there are none."
+        help_text="Things to know about the booking just made or changed, e.g. a phone number that belongs to "
+        "a client of another name, or a photographer on another session at the time; empty when there are none."
     )
 
     class Meta(BookingSerializer.Meta):

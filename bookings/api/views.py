@@ -18,12 +18,12 @@ from rest_framework.views import APIView
 from bookings import day_lists, reports, selectors, series, services
 from bookings.api.serializers import (
     BookingConflictSerializer,
-    BookingCreatedSerializer,
     BookingCreateSerializer,
     BookingDetailSerializer,
     BookingSerializer,
     BookingsHealthSerializer,
     BookingUpdateSerializer,
+    BookingWithWarningsSerializer,
     ClientHistorySerializer,
     ClientSerializer,
     ClientUpdateSerializer,
@@ -149,6 +149,12 @@ def _booking(booking, request, **kwargs) -> Response:
     return Response(
         BookingSerializer(booking, context={"viewer": request.user}).data, headers=_entity_tag_header(booking), **kwargs
     )
+
+
+def _changed_booking(booking, request) -> Response:
+    """A booking just changed, with a warning when its photographer is on another session then."""
+    context = {"viewer": request.user, "warnings": selectors.photographer_warnings(booking)}
+    return Response(BookingWithWarningsSerializer(booking, context=context).data, headers=_entity_tag_header(booking))
 
 
 IF_MATCH_HEADER = "If-Match"
@@ -336,7 +342,7 @@ class BookingListView(generics.ListAPIView):
         + [_CREATED_ETAG],
         responses={
             201: OpenApiResponse(
-                BookingCreatedSerializer,
+                BookingWithWarningsSerializer,
                 description="Booked. A replayed answer carries `Idempotent-Replayed: true`.",
                 examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING_ANSWER)],
             ),
@@ -371,7 +377,7 @@ class BookingListView(generics.ListAPIView):
         )
         context = {"viewer": request.user, "warnings": warnings}
         return Response(
-            BookingCreatedSerializer(booking, context=context).data,
+            BookingWithWarningsSerializer(booking, context=context).data,
             status=status.HTTP_201_CREATED,
             headers={"Location": f"/api/v1/bookings/{booking.pk}", **_entity_tag_header(booking)},
         )
@@ -400,7 +406,11 @@ class BookingDetailView(APIView):
         "through `/state`. Send `If-Match` with the booking's `ETag` to change it only if nobody has since.",
         parameters=[_BOOKING_ID, _IF_MATCH, _ETAG],
         request=BookingUpdateSerializer,
-        responses={200: BookingSerializer, 409: conflict("booking_closed", "concurrent_change"), 412: _BOOKING_CHANGED},
+        responses={
+            200: BookingWithWarningsSerializer,
+            409: conflict("booking_closed", "concurrent_change"),
+            412: _BOOKING_CHANGED,
+        },
         examples=[OpenApiExample("More people", value={"people_count": 4, "notes": "Bringing a dog."})],
     )
     def patch(self, request, pk: int):
@@ -410,7 +420,7 @@ class BookingDetailView(APIView):
         booking = services.update_booking(
             booking=booking, actor=request.user, expected_revisions=expected_revisions, **changes
         )
-        return _booking(booking, request)
+        return _changed_booking(booking, request)
 
 
 class BookingStateView(APIView):
@@ -470,7 +480,7 @@ class BookingRescheduleView(APIView):
         parameters=[_BOOKING_ID, _IF_MATCH, _ETAG],
         request=RescheduleSerializer,
         responses={
-            200: BookingSerializer,
+            200: BookingWithWarningsSerializer,
             409: conflict(
                 "space_closed",
                 "booking_overlap",
@@ -502,7 +512,7 @@ class BookingRescheduleView(APIView):
                 space=data.get("space_type"),
                 expected_revisions=expected_revisions,
             )
-        return _booking(booking, request)
+        return _changed_booking(booking, request)
 
 
 class BookingHistoryView(APIView):
