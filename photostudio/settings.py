@@ -306,7 +306,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_TIMEZONE = TIME_ZONE
 # The queue tasks are sent to and workers consume: installations (or test runs) sharing one
 # Redis database stay apart by naming their own.
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "celery"
 # /health/events turns 503 once an event has waited this long to be dispatched.
 EVENTS_BACKLOG_MAX_AGE = env_int("EVENTS_BACKLOG_MAX_AGE", 300, minimum=1, maximum=DURATION_MAX_SECONDS)
 # GET /api/v1/events/ lists an event once it is this many seconds old and every transaction that

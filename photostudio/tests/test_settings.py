@@ -479,3 +479,8 @@ def test_env_example_names_every_variable_the_settings_and_gunicorn_read():
     read = _variables_read_by(SETTINGS_FILE) | _variables_read_by(PROJECT_DIR / "photostudio" / "gunicorn.py")
 
     assert sorted(name for name in read if not re.search(rf"\b{name}\b", env_example)) == []
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_celery_queue_is_the_default_queue_not_a_queue_without_a_name(load_settings, value):
+    assert load_settings(CELERY_QUEUE=value)["CELERY_TASK_DEFAULT_QUEUE"] == "celery"
