@@ -19,10 +19,23 @@ def pytest_collection_modifyitems(config, items):
     skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgresql://…")
     skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://…")
     for item in items:
+        _refuse_playwright_outside_browser_tests(item)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_postgres)
         if "redis" in item.keywords and not on_redis:
             item.add_marker(skip_redis)
+
+
+def _refuse_playwright_outside_browser_tests(item) -> None:
+    """Playwright's fixtures (``page``, ``browser``, ``context``…) belong to tests/browser, whose
+    conftest lets Django run beside Playwright's event loop. A test elsewhere that names one,
+    even as a parameter, is grouped with the browser tests and moves database tests after them,
+    where Django refuses every query (SynchronousOnlyOperation)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "browser_name" in callspec.params and "tests/browser/" not in item.nodeid:
+        raise pytest.UsageError(
+            f"{item.nodeid} uses a Playwright fixture name (page, browser, context…) outside tests/browser: rename it"
+        )
 
 
 @pytest.fixture(scope="session")

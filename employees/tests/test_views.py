@@ -432,15 +432,15 @@ def test_last_seen_moves_on_at_most_once_a_minute(client, desk, clock):
     assert SignIn.objects.get(employee=desk).last_seen_at > first_seen
 
 
-@pytest.mark.parametrize("page", ["mfa-backup-codes", "mfa-disable"])
+@pytest.mark.parametrize("url_name", ["mfa-backup-codes", "mfa-disable"])
 @pytest.mark.parametrize("wrong", ["password", "code"])
-def test_a_wrong_password_or_code_is_marked_at_its_field_and_linked_from_the_summary(client, clock, page, wrong):
+def test_a_wrong_password_or_code_is_marked_at_its_field_and_linked_from_the_summary(client, clock, url_name, wrong):
     desk = EmployeeFactory(username="desk", role=Role.RECEPTIONIST)
     totp = pyotp.TOTP(enrol_mfa(desk))
     verified_login(client, desk)
     given = {"password": DEFAULT_PASSWORD, "code": totp.now()} | {wrong: "000000-not-it"}
 
-    response = client.post(reverse(page), given)
+    response = client.post(reverse(url_name), given)
 
     html = response.content.decode()
     assert re.search(rf'<input[^>]*name="{wrong}"[^>]*aria-invalid="true"', html)
