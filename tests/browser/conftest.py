@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,6 +39,13 @@ def _django_beside_playwright():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations():
+    """CI runs both suites side by side on two cores: a page may take longer than Playwright's
+    default 5 s to answer there. A wrong page still fails, only later."""
+    expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
