@@ -243,6 +243,12 @@ _BOOKING_CHANGED = error_response(
 )
 
 
+_RETRY_AS_FOR_A_BOOKING = (
+    "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again."
+)
+_KEY_REUSED = error_response("The `Idempotency-Key` was already used for a different request.")
+
+
 def _idempotent_create_headers(key_description: str, *, created: str) -> list[OpenApiParameter]:
     """The headers of a create that takes an ``Idempotency-Key``: the key, the replay mark and the
     new resource's Location."""
@@ -352,7 +358,7 @@ class BookingListView(generics.ListAPIView):
                 body=BookingConflictSerializer,
                 details={"booking_overlap": GUIDE_OVERLAP_DETAILS},
             ),
-            422: error_response("The `Idempotency-Key` was already used for a different request."),
+            422: _KEY_REUSED,
         },
         examples=[OpenApiExample("The guide's booking", value=GUIDE_BOOKING, request_only=True)],
     )
@@ -576,13 +582,13 @@ class SeriesCreateView(APIView):
         "`Idempotency-Key` to retry safely.",
         request=SeriesCreateSerializer,
         parameters=_idempotent_create_headers(
-            "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again.",
+            _RETRY_AS_FOR_A_BOOKING,
             created="The new series.",
         ),
         responses={
             201: SeriesCreatedSerializer,
             409: _series_conflict("booked"),
-            422: error_response("The `Idempotency-Key` was already used for a different request."),
+            422: _KEY_REUSED,
         },
         examples=[
             OpenApiExample(
@@ -825,12 +831,12 @@ class ClosureListView(generics.ListAPIView):
         "Records `closure.created`. Send an `Idempotency-Key` to retry safely.",
         request=ClosureCreateSerializer,
         parameters=_idempotent_create_headers(
-            "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again.",
+            _RETRY_AS_FOR_A_BOOKING,
             created="The new closure.",
         ),
         responses={
             201: ClosureCreatedSerializer,
-            422: error_response("The `Idempotency-Key` was already used for a different request."),
+            422: _KEY_REUSED,
         },
         examples=[
             OpenApiExample(
@@ -1012,13 +1018,13 @@ class WaitlistListView(generics.ListAPIView):
         "`Idempotency-Key` to retry safely.",
         request=WaitlistEntryCreateSerializer,
         parameters=_idempotent_create_headers(
-            "As for `POST /api/v1/bookings/`: a retry with the same key and body answers the first response again.",
+            _RETRY_AS_FOR_A_BOOKING,
             created="The new waitlist entry.",
         ),
         responses={
             201: WaitlistEntryDetailSerializer,
             409: conflict("space_closed", "waitlist_slot_free", "already_on_waitlist"),
-            422: error_response("The `Idempotency-Key` was already used for a different request."),
+            422: _KEY_REUSED,
         },
         examples=[OpenApiExample("The guide's booking, taken", value=GUIDE_BOOKING, request_only=True)],
     )
