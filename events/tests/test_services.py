@@ -12,12 +12,12 @@ from django.utils import timezone
 
 import events
 from employees.tests.factories import EmployeeFactory
-from events.models import Delivery, Event
+from events.models import Delivery, Event, EventType
 from events.registry import Skipped, handler_name, subscriber
 from events.services import dispatch, publish, publish_each, relay, retry_delivery, run_delivery
 from events.signals import event_committed
 from events.tests.celery_support import celery_options
-from events.tests.factories import DeliveryFactory, EventFactory
+from events.tests.factories import DeliveryFactory, EventFactory, WebhookEndpointFactory
 from photostudio.celery import app as celery_app
 from photostudio.errors import DeliveryNotFailed, PermissionDenied
 
@@ -237,6 +237,19 @@ def test_dispatching_an_event_twice_creates_its_deliveries_once(after_commit):
 
     assert Delivery.objects.filter(event=event).count() == 1
     assert recorded == [event.pk]
+
+
+@pytest.mark.django_db
+def test_dispatch_owes_a_delivery_only_to_the_active_endpoints_subscribed_to_the_event_type():
+    subscribed = WebhookEndpointFactory(event_types=[EventType.CLIENT_UPDATED])
+    WebhookEndpointFactory(event_types=[EventType.CLIENT_UPDATED], is_active=False)
+    WebhookEndpointFactory(event_types=[EventType.BOOKING_CREATED])
+    event = EventFactory(type=EventType.CLIENT_UPDATED)
+
+    dispatch(event_id=event.pk)
+
+    owed = Delivery.objects.filter(event=event, endpoint__isnull=False).values_list("endpoint", flat=True)
+    assert list(owed) == [subscribed.pk]
 
 
 @pytest.mark.django_db
