@@ -142,6 +142,25 @@ def test_disabled_endpoint_is_skipped_when_its_retry_comes(webhook_receiver, aft
 
 
 @pytest.mark.django_db
+def test_endpoint_no_longer_subscribed_to_the_type_is_skipped_when_its_retry_comes(webhook_receiver, after_commit):
+    endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/hook"), event_types=[EventType.CLIENT_UPDATED])
+    webhook_receiver.answer("/hook", 500)
+    with time_machine.travel(START, tick=False) as clock:
+        with after_commit():
+            services.publish(EventType.CLIENT_UPDATED, EmployeeFactory())
+        endpoint.event_types = [EventType.BOOKING_CREATED]
+        endpoint.save()
+        _run_due_retries(clock, after_commit, rounds=1, wait=timedelta(minutes=5))
+
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.outcome) == (
+        Delivery.Status.SKIPPED,
+        "The endpoint no longer subscribes to this event type.",
+    )
+    assert len(webhook_receiver.to("/hook")) == 1
+
+
+@pytest.mark.django_db
 def test_deleted_endpoint_keeps_its_log_and_its_pending_retry_is_skipped(admin, webhook_receiver, after_commit):
     endpoint = WebhookEndpointFactory(url=webhook_receiver.url("/hook"), event_types=[EventType.CLIENT_UPDATED])
     handler = endpoint.handler_name
