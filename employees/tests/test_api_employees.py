@@ -149,6 +149,19 @@ def test_photographer_edits_own_name_but_not_own_role(api_client, clock):
     assert response.json()["error"]["code"] == "permission_denied"
 
 
+@pytest.mark.parametrize("change", [{"email": "pat@elsewhere.example"}, {"is_active": False}], ids=["email", "active"])
+def test_an_employee_cannot_change_their_own_email_or_active_flag(api_client, clock, change):
+    photographer = employee_with(Role.PHOTOGRAPHER, email="pat@studio.example")
+    signed_in(api_client, photographer)
+
+    response = api_client.put(f"/api/v1/employees/{photographer.pk}", change, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    stored = Employee.objects.get(pk=photographer.pk)
+    assert (stored.email, stored.is_active) == ("pat@studio.example", True)
+
+
 def test_manager_manages_front_desk_and_photographers(api_client, clock):
     manager = employee_with(Role.MANAGER)
     desk = employee_with(Role.RECEPTIONIST)
