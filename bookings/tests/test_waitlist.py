@@ -291,6 +291,16 @@ def test_a_cancellation_records_that_the_waiting_clients_slot_opened(receptionis
     assert events_of(entry) == ["waitlist.added", "waitlist.slot_opened"]
 
 
+def test_a_slot_freed_after_it_started_is_not_recorded_as_opened(receptionist, studio, taken, clock):
+    entry = add(receptionist, studio)
+    clock.move_to(MONDAY_10_UTC + timedelta(minutes=30))
+
+    cancel(taken, receptionist)
+
+    assert WaitlistEntry.objects.get(pk=entry.pk).slot_opened_at is None
+    assert events_of(entry) == ["waitlist.added"]
+
+
 def test_the_slot_opened_event_names_who_freed_the_slot(receptionist, manager, studio, taken):
     add(receptionist, studio)
 
