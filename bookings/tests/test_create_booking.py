@@ -3,11 +3,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from bookings import services
 from bookings.models import Booking, BookingState, Client, Space, local_instant
 from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
+from employees.models import Employee
 from events.models import Event
 from photostudio.errors import BookingOverlap, PermissionDenied, ValidationFailed
 
@@ -49,6 +51,19 @@ def test_guide_example_books_studio_a_for_a_new_client(receptionist):
     assert booking.price == Decimal("160.00")  # 2 hours at studio_a's 80.00
     assert booking.blocks_until == datetime(2024, 1, 15, 12, 15, tzinfo=UTC)
     assert (booking.created_by, booking.client.created_by) == (receptionist, receptionist)
+
+
+def test_booking_for_a_new_phone_needs_the_right_to_register_clients(photographer, studio):
+    photographer.user_permissions.add(
+        Permission.objects.get(content_type__app_label="bookings", codename="add_booking")
+    )
+    booker = Employee.objects.get(pk=photographer.pk)
+
+    with pytest.raises(PermissionDenied) as raised:
+        book(booker, studio, at("10:00"), client_name="Grace Hopper", client_phone="+14155550123")
+
+    assert raised.value.details == {"permission": "bookings.add_client"}
+    assert not Client.objects.filter(phone="+14155550123").exists()
 
 
 def test_new_booking_is_recorded_with_its_actor(receptionist, studio):
