@@ -514,6 +514,21 @@ def test_client_edit_that_changes_nothing_records_nothing(receptionist):
     assert not Event.objects.filter(type="client.updated").exists()
 
 
+def test_space_edit_that_changes_nothing_records_nothing(manager, studio):
+    services.update_space(
+        space=studio, actor=manager, hourly_rate=Decimal(studio.hourly_rate), buffer_minutes=studio.buffer_minutes
+    )
+
+    assert not Event.objects.filter(type="space.updated").exists()
+
+
+def test_space_edit_records_only_the_values_that_changed(manager, studio):
+    services.update_space(space=studio, actor=manager, hourly_rate=studio.hourly_rate, buffer_minutes=30)
+
+    event = Event.objects.get(type="space.updated")
+    assert event.payload == {"changes": {"buffer_minutes": {"from": studio.buffer_minutes, "to": 30}}}
+
+
 def test_phone_of_another_client_is_refused(receptionist):
     ClientFactory(phone="+14155550001")
     client = ClientFactory(phone="+14155550002")
