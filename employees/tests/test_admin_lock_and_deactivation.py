@@ -128,6 +128,21 @@ def test_unassigning_the_sessions_takes_the_photographer_off_with_the_managers_n
     assert (event.aggregate_id, event.actor, event.payload["to"]) == (str(upcoming.pk), manager, None)
 
 
+def test_unassigning_the_sessions_leaves_the_photographer_on_those_that_began(client, manager):
+    photographer = EmployeeFactory(role=Role.PHOTOGRAPHER)
+    BookingFactory(photographer=photographer, start=timezone.now() + timedelta(days=2))
+    began = BookingFactory(
+        photographer=photographer, start=timezone.now() - timedelta(hours=1), state=BookingState.CONFIRMED
+    )
+
+    client.post(
+        change_url(photographer), {**change_data(photographer, is_active=False), "_upcoming_sessions": "unassign"}
+    )
+
+    assert Booking.objects.get(pk=began.pk).photographer == photographer
+    assert not Event.objects.filter(type="booking.photographer_assigned", aggregate_id=str(began.pk)).exists()
+
+
 def test_deactivating_someone_without_upcoming_sessions_asks_nothing(client, manager):
     desk = EmployeeFactory(role=Role.RECEPTIONIST)
 
