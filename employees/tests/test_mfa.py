@@ -112,3 +112,14 @@ def test_resetting_someones_mfa_ends_every_sign_in_of_theirs(clock):
     sign_in.refresh_from_db()
     assert sign_in.revoked_at is not None
     assert not TOTPDevice.objects.filter(user=desk).exists()
+
+
+def test_turning_mfa_off_needs_a_code_beside_the_password(clock):
+    desk = EmployeeFactory()
+    valid = int(pyotp.TOTP(enrol_mfa(desk)).now())
+    wrong = f"{(valid + 1) % 1_000_000:06d}"
+
+    with pytest.raises(errors.InvalidMfaCode):
+        mfa.disable_mfa(request=_request(), employee=desk, password=DEFAULT_PASSWORD, code=wrong)
+
+    assert TOTPDevice.objects.filter(user=desk, confirmed=True).exists()
