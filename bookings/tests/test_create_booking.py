@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.models import Booking, BookingState, Client, Space, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
 from employees.models import Employee
 from events.models import Event
 from photostudio.errors import BookingOverlap, PermissionDenied, ValidationFailed
@@ -64,6 +64,18 @@ def test_booking_for_a_new_phone_needs_the_right_to_register_clients(photographe
 
     assert raised.value.details == {"permission": "bookings.add_client"}
     assert not Client.objects.filter(phone="+14155550123").exists()
+
+
+def test_assigning_a_photographer_while_booking_needs_the_right_to_change_bookings(photographer, studio):
+    add_booking = Permission.objects.get(content_type__app_label="bookings", codename="add_booking")
+    photographer.user_permissions.add(add_booking)
+    booker = Employee.objects.get(pk=photographer.pk)
+
+    with pytest.raises(PermissionDenied) as raised:
+        book(booker, studio, at("10:00"), photographer=PhotographerFactory())
+
+    assert raised.value.details == {"permission": "bookings.change_booking"}
+    assert not Booking.objects.exists()
 
 
 def test_new_booking_is_recorded_with_its_actor(receptionist, studio):
