@@ -191,6 +191,14 @@ def test_gap_shorter_than_the_minimum_booking_is_no_slot(studio, settings):
     assert slots(studio) == []
 
 
+def test_gap_exactly_as_long_as_the_minimum_booking_is_a_slot(studio, settings):
+    settings.BOOKING_MIN_DURATION_MINUTES = 60
+    BookingFactory(space=studio, start=at("08:00"), end=at("10:00"))  # blocks until 10:15
+    BookingFactory(space=studio, start=at("11:30"), end=at("20:45"))  # a new one must end by 11:15; blocks until 21:00
+
+    assert slots(studio) == [("10:15", "11:15"), ("21:00", "22:00")]
+
+
 def test_booking_of_the_next_morning_takes_room_from_a_round_the_clock_evening():
     space = SpaceFactory(opening_hours=ROUND_THE_CLOCK, buffer_minutes=30)
     BookingFactory(space=space, start=at("00:00", MONDAY + timedelta(days=1)))
