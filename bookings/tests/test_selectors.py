@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from bookings import selectors, services
 from bookings.models import BookingState, local_instant
-from bookings.tests.factories import BookingFactory, ClientFactory, PhotographerFactory, SpaceFactory
+from bookings.tests.factories import BookingFactory, ClientFactory, ClosureFactory, PhotographerFactory, SpaceFactory
 from employees.tests.factories import EmployeeFactory
 from events.services import publish
 from photostudio.errors import NotFound
@@ -197,6 +197,13 @@ def test_gap_exactly_as_long_as_the_minimum_booking_is_a_slot(studio, settings):
     BookingFactory(space=studio, start=at("11:30"), end=at("20:45"))  # a new one must end by 11:15; blocks until 21:00
 
     assert slots(studio) == [("10:15", "11:15"), ("21:00", "22:00")]
+
+
+def test_booking_kept_inside_a_later_closure_frees_nothing_before_the_closure_ends(studio):
+    BookingFactory(space=studio, start=at("13:00"), end=at("14:00"))
+    ClosureFactory(space=studio, start=at("12:00"), end=at("16:00"))
+
+    assert slots(studio) == [("08:00", "11:45"), ("16:00", "22:00")]
 
 
 def test_booking_of_the_next_morning_takes_room_from_a_round_the_clock_evening():
