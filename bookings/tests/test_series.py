@@ -327,7 +327,9 @@ def test_cancelling_from_a_date_on_leaves_the_earlier_dates(receptionist, studio
     assert states == ["pending", "pending", "cancelled", "cancelled"]
 
 
-@pytest.mark.parametrize("after_start", [timedelta(minutes=30), timedelta(hours=3)], ids=["running", "over"])
+@pytest.mark.parametrize(
+    "after_start", [timedelta(0), timedelta(minutes=30), timedelta(hours=3)], ids=["starting", "running", "over"]
+)
 def test_cancelling_or_moving_a_series_leaves_the_dates_that_have_begun(receptionist, studio, after_start):
     booked = book_series(receptionist, studio, count=3)
     first = booked.bookings[0]
