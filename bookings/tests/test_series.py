@@ -327,6 +327,19 @@ def test_cancelling_from_a_date_on_leaves_the_earlier_dates(receptionist, studio
     assert states == ["pending", "pending", "cancelled", "cancelled"]
 
 
+def test_cancelling_from_a_day_includes_its_booking_at_midnight(receptionist):
+    round_the_clock = SpaceFactory(
+        opening_hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), ["00:00", "24:00"])
+    )
+    booked = book_series(receptionist, round_the_clock, clock="00:00", count=3)
+
+    change = series.cancel_series(
+        series=booked.series, actor=receptionist, reason="Night shoots end", from_day=MONDAY + timedelta(weeks=1)
+    )
+
+    assert days_of(change.bookings) == weeks(3)[1:]
+
+
 @pytest.mark.parametrize(
     "after_start", [timedelta(0), timedelta(minutes=30), timedelta(hours=3)], ids=["starting", "running", "over"]
 )
