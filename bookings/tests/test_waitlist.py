@@ -138,6 +138,15 @@ def test_a_waiting_entry_is_offered_once_its_slot_is_free(receptionist, studio, 
     assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == [entry]
 
 
+def test_a_booking_starting_as_the_slots_clean_up_ends_leaves_it_free(receptionist, studio, taken):
+    entry = add(receptionist, studio)  # 10:00-12:00, cleaned up by 12:15
+    BookingFactory(space=studio, start=MONDAY_10_UTC + timedelta(hours=2, minutes=15))
+
+    cancel(taken, receptionist)
+
+    assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == [entry]
+
+
 def test_a_slot_still_held_by_the_buffer_is_not_offered(receptionist, studio, taken):
     entry = add(receptionist, studio, start=MONDAY_10_UTC + timedelta(hours=2), hours=1)
     cancel(taken, receptionist)
