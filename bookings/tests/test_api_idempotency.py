@@ -86,6 +86,18 @@ def test_the_same_key_with_another_body_is_refused(receptionist, studio):
 
 
 @pytest.mark.django_db
+def test_the_same_key_and_body_sent_to_another_endpoint_is_refused(receptionist, studio):
+    api = api_as(receptionist)
+    body = booking_body(studio, MONDAY_10_UTC + timedelta(weeks=1), interval_weeks=1, count=2)
+    api.post(f"{BOOKINGS}series", body, headers={"Idempotency-Key": "key-1"})
+
+    response = post(api, body, "key-1")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+
+
+@pytest.mark.django_db
 def test_keys_belong_to_their_caller(receptionist, studio):
     other_desk = EmployeeFactory(role=Role.RECEPTIONIST)
     body = booking_body(studio, MONDAY_10_UTC)
