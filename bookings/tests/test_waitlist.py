@@ -129,6 +129,15 @@ def test_photographers_do_not_keep_the_waitlist(photographer, studio, taken):
         add(photographer, studio)
 
 
+def test_photographers_do_not_withdraw_waiting_clients(receptionist, photographer, studio, taken):
+    entry = add(receptionist, studio)
+
+    with pytest.raises(PermissionDenied):
+        services.withdraw_waitlist_entry(entry=entry, actor=photographer, reason="Found elsewhere")
+
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
+
+
 def test_a_waiting_entry_is_offered_once_its_slot_is_free(receptionist, studio, taken):
     entry = add(receptionist, studio)
     assert selectors.waitlist_openings(viewer=receptionist, now=NOW, limit=10) == []
