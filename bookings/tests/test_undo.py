@@ -76,6 +76,17 @@ def test_the_person_who_changed_it_may_undo_only_within_the_undo_window(receptio
     assert BookingState.PENDING not in [move.target for move in offered]
 
 
+def test_the_person_who_changed_it_may_still_undo_at_the_last_moment_of_the_window(receptionist, clock, settings):
+    settings.BOOKING_UNDO_MINUTES = 15
+    booking = BookingFactory(state=BookingState.PENDING)
+    move(booking, BookingState.CONFIRMED, receptionist)
+    clock.shift(timedelta(minutes=15))
+
+    move(stored(booking), BookingState.PENDING, receptionist, reason="Just in time")
+
+    assert stored(booking).state == BookingState.PENDING
+
+
 def test_someone_else_at_the_front_desk_may_not_undo_it(receptionist):
     booking = BookingFactory(state=BookingState.PENDING)
     move(booking, BookingState.CONFIRMED, receptionist)
