@@ -50,6 +50,15 @@ def test_a_session_may_not_complete_before_its_start(photographer):
     assert raised.value.details["not_before"] == "2030-01-14T10:00:00+00:00"
 
 
+def test_a_session_may_complete_from_its_start(photographer):
+    booking = BookingFactory(state=BookingState.IN_PROGRESS, photographer=photographer, start=MONDAY_10_UTC)
+
+    with time_machine.travel(MONDAY_10_UTC, tick=False):
+        move(booking, BookingState.COMPLETED, photographer)
+
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.COMPLETED
+
+
 def test_api_answers_too_early_with_the_first_allowed_time(photographer):
     booking = BookingFactory(state=BookingState.CONFIRMED, photographer=photographer, start=MONDAY_10_UTC)
 
