@@ -514,6 +514,19 @@ def test_client_edit_that_changes_nothing_records_nothing(receptionist):
     assert not Event.objects.filter(type="client.updated").exists()
 
 
+def test_front_desk_may_neither_add_nor_change_spaces(receptionist, studio):
+    with pytest.raises(PermissionDenied):
+        services.create_space(
+            actor=receptionist, slug="studio_c", name="Studio C", capacity=4, hourly_rate=Decimal("40")
+        )
+    with pytest.raises(PermissionDenied):
+        services.update_space(space=studio, actor=receptionist, buffer_minutes=0)
+
+    studio.refresh_from_db()
+    assert studio.buffer_minutes == 15
+    assert not Event.objects.filter(type__in=["space.created", "space.updated"]).exists()
+
+
 def test_space_edit_that_changes_nothing_records_nothing(manager, studio):
     services.update_space(
         space=studio, actor=manager, hourly_rate=Decimal(studio.hourly_rate), buffer_minutes=studio.buffer_minutes
