@@ -250,12 +250,6 @@ def revoke_all_sign_ins(*, employee: Employee, actor: Employee, keep: SignIn | N
     ended = list(sign_ins)
     for sign_in in ended:
         _revoke(sign_in, now)
-    # Tokens issued before sign-ins were tracked, if any, go too.
-    kept_jti = keep.refresh_jti if keep is not None else ""
-    for outstanding in OutstandingToken.objects.filter(user=employee, blacklistedtoken__isnull=True).exclude(
-        jti=kept_jti
-    ):
-        BlacklistedToken.objects.get_or_create(token=outstanding)
     if ended:
         publish("employee.signed_out", employee, actor=actor, payload={"sign_in_ids": [s.pk for s in ended]})
     return len(ended)

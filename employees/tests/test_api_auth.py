@@ -3,6 +3,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from employees.models import Role, SignIn
 from employees.tests.factories import DEFAULT_PASSWORD, EmployeeFactory, enrol_mfa, give_backup_codes
@@ -220,6 +221,17 @@ def test_refresh_refuses_an_access_token(api_client):
     pair = login(api_client, "desk").json()
     response = api_client.post(REFRESH, {"refresh_token": pair["access_token"]}, format="json")
     assert response.status_code == 401
+
+
+def test_tokens_of_no_sign_in_are_refused_so_ending_sign_ins_need_not_blacklist_them(api_client):
+    desk = EmployeeFactory(username="desk")
+    untracked = RefreshToken.for_user(desk)  # signed with the app's key, but of no sign-in
+
+    refreshed = api_client.post(REFRESH, {"refresh_token": str(untracked)}, format="json")
+    bearer(api_client, str(untracked.access_token))
+
+    assert refreshed.status_code == 401
+    assert api_client.get(PROFILE).status_code == 401
 
 
 def test_logout_blacklists_the_refresh_token_and_stops_the_access_token(api_client, django_capture_on_commit_callbacks):
