@@ -2,12 +2,14 @@
 
 import threading
 
+from django.conf import settings
 from django.db import connection
 
 
 def run_at_once(calls: list) -> list:
     """Run each call in its own thread and connection, released together; returns each one's
     result, or the exception it raised (the outcome under test)."""
+    assert len(calls) <= settings.CONCURRENT_CALLS_MAX, "raise CONCURRENT_CALLS_MAX in photostudio/settings_test.py"
     barrier = threading.Barrier(len(calls))
     outcomes = [None] * len(calls)
 
