@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
@@ -22,6 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from photostudio.celery import app as celery_app
+
+logger = structlog.get_logger(__name__)
 
 _PROBE_KEY = "health:probe"
 # What ``never_cache`` writes, written directly: its header parsing was an eighth of a liveness
@@ -43,6 +46,15 @@ class Probe:
     component: str
     error: str = ""
     facts: dict = field(default_factory=dict)
+    # The failure's own text, which may name internal hosts, ports and database users: logged and
+    # shown by check_health, never in a /health answer, which anyone who reaches the proxy reads.
+    cause: str = ""
+
+    @classmethod
+    def failed(cls, component: str, summary: str, exc: Exception, facts: dict | None = None) -> "Probe":
+        """``component`` is down, as ``summary`` says, because of ``exc``: the answer names the
+        exception's class, its text goes to ``cause``."""
+        return cls(component, f"{summary}: {type(exc).__name__}", facts or {}, cause=str(exc))
 
     @property
     def ok(self) -> bool:
@@ -64,7 +76,7 @@ def probe_database() -> Probe:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver failure means "unhealthy", never a 500
-        return Probe("database", f"{type(exc).__name__}: {exc}", {"vendor": connection.vendor})
+        return Probe.failed("database", "SELECT 1 failed", exc, {"vendor": connection.vendor})
     return Probe("database", facts={"vendor": connection.vendor})
 
 
@@ -75,19 +87,19 @@ def probe_cache() -> Probe:
         if cache.get(_PROBE_KEY) != "1":
             return Probe("cache", "a value written could not be read back", facts)
     except Exception as exc:  # a dead Redis raises its own connection errors
-        return Probe("cache", f"{type(exc).__name__}: {exc}", facts)
+        return Probe.failed("cache", "cache unreachable", exc, facts)
     return Probe("cache", facts=facts)
 
 
-def broker_state() -> str | None:
-    """None when the Celery broker answers (or tasks run eagerly), else the reason it does not."""
+def broker_failure() -> Exception | None:
+    """None when the Celery broker answers (or tasks run eagerly), else why it does not."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return None
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return exc
     return None
 
 
@@ -111,6 +123,8 @@ def _view(probe_function):
     @require_safe  # GET, and HEAD as uptime monitors and `curl -I` send it
     def view(request):
         probe = probe_function()
+        if probe.cause:
+            logger.warning("health_probe_failed", component=probe.component, error=probe.error, cause=probe.cause)
         body = _as_json(probe.as_dict()).encode()
         response = HttpResponse(body, content_type="application/json", status=200 if probe.ok else 503)
         response["Expires"] = _http_date(int(time.time()))

@@ -1,4 +1,7 @@
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.test import Client, RequestFactory
@@ -46,16 +49,33 @@ def test_health_answers_are_the_json_json_response_writes(client, path):
     assert (response.content, response["Content-Type"]) == (expected.content, expected["Content-Type"])
 
 
+DRIVER_TEXT = 'connection to server at "10.0.4.7", port 5432 failed: password authentication failed for user "studio"'
+
+
 @pytest.mark.django_db
-def test_health_db_names_the_database_when_it_fails(client, monkeypatch):
+def test_health_db_names_the_database_when_it_fails_but_not_the_drivers_text(client, monkeypatch, caplog):
     def broken_cursor(*args, **kwargs):
-        raise DatabaseError("connection refused")
+        raise DatabaseError(DRIVER_TEXT)
 
     monkeypatch.setattr("photostudio.health.connection.cursor", broken_cursor)
     response = client.get("/health/db")
     assert response.status_code == 503
     assert response.json()["component"] == "database"
-    assert "connection refused" in response.json()["error"]
+    assert response.json()["error"] == "SELECT 1 failed: DatabaseError"
+    assert "10.0.4.7" not in response.content.decode()
+    assert any(DRIVER_TEXT in str(record.msg) for record in caplog.records)
+
+
+@pytest.mark.django_db
+def test_check_health_shows_ops_the_drivers_text(monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        raise DatabaseError(DRIVER_TEXT)
+
+    monkeypatch.setattr("photostudio.health.connection.cursor", broken_cursor)
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_health", stdout=out)
+    assert DRIVER_TEXT in out.getvalue()
 
 
 def test_health_cache_names_the_cache_when_it_is_unreachable(client, settings):

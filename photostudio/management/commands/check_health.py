@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, as_json: bool, **options):
         answers = [probe() for probe in probes().values()]
         if as_json:
-            self.stdout.write(json.dumps([answer.as_dict() for answer in answers]))
+            self.stdout.write(json.dumps([answer.as_dict() | _cause(answer) for answer in answers]))
         else:
             self._table(answers)
         down = [answer.component for answer in answers if not answer.ok]
@@ -31,6 +31,11 @@ class Command(BaseCommand):
         for probe in probes:
             status = self.style.SUCCESS("up  ") if probe.ok else self.style.ERROR("DOWN")
             facts = " ".join(f"{key}={value}" for key, value in probe.facts.items())
-            detail = facts if probe.ok else f"{probe.error} {facts}"
+            detail = facts if probe.ok else f"{probe.error} {probe.cause} {facts}"
             # One line per part, however many lines the driver's error spans.
             self.stdout.write(f"{probe.component.ljust(width)}  {status}  {' '.join(detail.split())}".rstrip())
+
+
+def _cause(probe) -> dict:
+    # The shell is ops' own: the driver's text that the /health answers leave out.
+    return {"cause": probe.cause} if probe.cause else {}
