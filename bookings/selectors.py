@@ -543,7 +543,7 @@ def client_matches(query: str, *, prefix: str = "") -> Q:
 
 @dataclass(frozen=True)
 class BookingWarning:
-    """Something the person who booked should know, though the booking is made."""
+    """Something whoever made or changed a booking should know, though the booking is saved."""
 
     code: str  # client_name_mismatch, client_email_mismatch, client_not_notified, photographer_busy
     message: str
