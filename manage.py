@@ -25,16 +25,16 @@ def main():
 
 def _lacks_migrations(error) -> bool:
     """Whether ``error`` came from a database that answers but has migrations to apply."""
-    from django.db import DatabaseError, ProgrammingError, connection
-    from django.db.migrations.executor import MigrationExecutor
+    from django.db import DatabaseError, ProgrammingError
+
+    from photostudio.health import unapplied_migrations
 
     # A missing table is PostgreSQL's ProgrammingError, SQLite's OperationalError. Other errors
     # (a database that does not answer) are not asked about: asking would wait for it again.
     if not (isinstance(error, ProgrammingError) or "no such table" in str(error)):
         return False
     try:
-        executor = MigrationExecutor(connection)
-        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+        return bool(unapplied_migrations())
     except DatabaseError:
         return False
 

@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    if missing := _unapplied_migrations():
+    from photostudio.health import unapplied_migrations
+
+    if missing := unapplied_migrations():
         sys.exit(f"The database lacks migrations ({', '.join(missing)}): run manage.py migrate first.")
     plan = _plan(rounds=args.rounds, seconds=args.duration)
     database = _database()
@@ -98,16 +100,6 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     return 0
-
-
-def _unapplied_migrations() -> list[str]:
-    """The project's migrations the database has not had: the studio would answer 500s."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
 
 
 def _server_environment() -> dict[str, str]:

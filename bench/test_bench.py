@@ -141,17 +141,3 @@ def test_the_figures_name_the_database_they_were_read_from():
     assert re.fullmatch(
         r"PostgreSQL \d+\.\d+\S*( .+)?, shared_buffers \d+[kMG]B, database \d+ (bytes|kB|MB|GB)", _database()
     )
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_database_behind_the_code_is_named_before_the_bench_starts():
-    from django.core.management import call_command
-
-    from bench.__main__ import _unapplied_migrations
-
-    assert _unapplied_migrations() == []
-    call_command("migrate", "events", "0003", verbosity=0)
-    try:
-        assert _unapplied_migrations() == ["events.0004_relay_lease"]
-    finally:
-        call_command("migrate", verbosity=0)

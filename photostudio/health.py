@@ -66,6 +66,16 @@ class Probe:
         return {"status": "error", "component": self.component, "error": self.error, **self.facts}
 
 
+def unapplied_migrations() -> list[str]:
+    """The project's migrations the database has not had (``app.name``): the studio would answer
+    500s on it. Asks the database, so only once it answers."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
 def probe_app() -> Probe:
     return Probe("app")
 

@@ -8,6 +8,8 @@ from django.test import Client, RequestFactory
 from django.utils.http import parse_http_date
 from django.views.decorators.cache import never_cache
 
+from photostudio.health import unapplied_migrations
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/health", "/health/", "/health/db", "/health/cache", "/health/events"])
@@ -109,3 +111,13 @@ def test_probes_and_metrics_answer_other_methods_405_naming_get_and_head(path, m
 
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_a_database_lacks_are_named():
+    assert unapplied_migrations() == []
+    call_command("migrate", "events", "0003", verbosity=0)
+    try:
+        assert unapplied_migrations() == ["events.0004_relay_lease"]
+    finally:
+        call_command("migrate", verbosity=0)
